@@ -1,0 +1,12 @@
+//! Dayaq domain: the vocabulary (HTCDS value names), validated inputs, rules and the
+//! access policy. This crate performs no I/O and never reads the clock: time is passed in.
+
+pub mod case;
+pub mod error;
+pub mod policy;
+pub mod role;
+pub mod vocab;
+
+pub use error::{FieldError, ValidationErrors};
+pub use policy::{Action, Actor, CaseFacts, Decision, Resource, decide};
+pub use role::Role;

@@ -1,0 +1,367 @@
+//! The access policy: one pure function, deny by default.
+//!
+//! `decide(actor, action, resource)` is the only place that says who may do what. Handlers and
+//! storage queries over case data ask it before touching a case, and list queries are built
+//! from the same facts (see `case_scope`).
+
+use crate::role::Role;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// The authenticated person acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub role: Role,
+}
+
+/// Parts of a case record, for need-to-know access (referrals see only some of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Identity,
+    ContactDetails,
+    VictimContext,
+    Health,
+    Legal,
+    Plan,
+    Services,
+    FollowUp,
+    Notes,
+}
+
+impl Section {
+    pub const ALL: &'static [Section] = &[
+        Section::Identity,
+        Section::ContactDetails,
+        Section::VictimContext,
+        Section::Health,
+        Section::Legal,
+        Section::Plan,
+        Section::Services,
+        Section::FollowUp,
+        Section::Notes,
+    ];
+}
+
+/// An accepted referral's grant: the receiving organisation may read these sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub org_id: Uuid,
+    pub sections: Vec<Section>,
+}
+
+/// What the policy needs to know about one case. Built by storage from the case row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub owner_org: Uuid,
+    pub erased: bool,
+    /// Active grants from accepted referrals.
+    pub grants: Vec<Grant>,
+    /// Users holding an unexpired break-glass on this case.
+    pub break_glass: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create a case in the actor's organisation.
+    CreateCase,
+    /// List / search the cases the actor's organisation owns.
+    ListCases,
+    /// Read the non-identifying summary of a case (status, dates, attributes).
+    ReadCase,
+    /// Read one section (identity is the encrypted block).
+    ReadSection(Section),
+    UpdateCase,
+    /// Crypto-shred a case.
+    EraseCase,
+    /// Record a formal identification decision (vic_TraffickingStatus).
+    DecideIdentification,
+    /// Export or import HTCDS files of the actor's accessible cases.
+    ExportCases,
+    ImportCases,
+    /// Manage users of an organisation.
+    ManageUsers,
+    /// Manage organisations and the directory.
+    ManageOrganisations,
+    ReadAudit,
+    ReadStatistics,
+    DownloadRelease,
+    /// Own password, second factor and sessions.
+    ManageOwnAccount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// The deployment as a whole (statistics, releases, audit log, organisations).
+    System,
+    /// An organisation (its case collection, its users).
+    Organisation(Uuid),
+    Case(&'a CaseFacts),
+    /// The actor's own account.
+    OwnAccount,
+}
+
+/// The answer, with a stable reason code (never personal data) for audit and errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: &'static str,
+}
+
+const fn allow(reason: &'static str) -> Decision {
+    Decision {
+        allowed: true,
+        reason,
+    }
+}
+const fn deny(reason: &'static str) -> Decision {
+    Decision {
+        allowed: false,
+        reason,
+    }
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        self.allowed
+    }
+}
+
+/// The access policy. Deny by default: every allow below is an explicit rule of DESIGN.md §2.
+pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision {
+    use Action as A;
+    use Resource as R;
+    use Role::*;
+    match (action, resource) {
+        (A::ManageOwnAccount, R::OwnAccount) => allow("own_account"),
+
+        (A::CreateCase | A::ListCases | A::ImportCases | A::ExportCases, R::Organisation(org)) => {
+            if !actor.role.works_cases() {
+                deny("role_without_case_access")
+            } else if org != actor.org_id {
+                deny("other_organisation")
+            } else if matches!(action, A::ImportCases) && actor.role == HotlineOperator {
+                deny("role_cannot_import")
+            } else {
+                allow("own_organisation")
+            }
+        }
+
+        (_, R::Case(facts)) => decide_case(actor, action, facts),
+
+        (A::ManageUsers, R::Organisation(org)) => match actor.role {
+            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
+            OrgAdmin => deny("other_organisation"),
+            SystemAdmin => allow("system_admin"),
+            _ => deny("role_cannot_manage_users"),
+        },
+        (A::ManageOrganisations, R::System) => match actor.role {
+            SystemAdmin => allow("system_admin"),
+            _ => deny("role_cannot_manage_organisations"),
+        },
+        (A::ReadAudit, R::System) => match actor.role {
+            Auditor => allow("auditor"),
+            _ => deny("role_cannot_read_audit"),
+        },
+        (A::ReadStatistics, R::System) => match actor.role {
+            NationalCoordinator | Supervisor => allow("aggregate_statistics"),
+            _ => deny("role_cannot_read_statistics"),
+        },
+        (A::DownloadRelease, R::System) => match actor.role {
+            Researcher | NationalCoordinator => allow("anonymised_release"),
+            _ => deny("role_cannot_download_release"),
+        },
+        _ => deny("no_rule"),
+    }
+}
+
+fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
+    use Action as A;
+    use Role::*;
+    if facts.erased {
+        return deny("case_erased");
+    }
+    if !actor.role.works_cases() {
+        return deny("role_without_case_access");
+    }
+    let own = facts.owner_org == actor.org_id;
+    if own {
+        return match action {
+            A::ReadCase | A::ReadSection(_) | A::UpdateCase => allow("own_organisation"),
+            A::EraseCase if actor.role == Supervisor => allow("supervisor_own_organisation"),
+            A::EraseCase => deny("erase_needs_supervisor"),
+            A::DecideIdentification if actor.role == PoliceOfficer => {
+                allow("competent_authority")
+            }
+            A::DecideIdentification => deny("decision_needs_police"),
+            _ => deny("no_rule"),
+        };
+    }
+    // Break-glass: a supervisor's time-limited, audited emergency read.
+    if actor.role == Supervisor
+        && facts.break_glass.contains(&actor.user_id)
+        && matches!(action, A::ReadCase | A::ReadSection(_))
+    {
+        return allow("break_glass");
+    }
+    // Accepted referral: the receiving organisation sees the granted sections only.
+    let granted: Vec<Section> = facts
+        .grants
+        .iter()
+        .filter(|g| g.org_id == actor.org_id)
+        .flat_map(|g| g.sections.iter().copied())
+        .collect();
+    if granted.is_empty() {
+        return deny("other_organisation");
+    }
+    match action {
+        A::ReadCase => allow("accepted_referral"),
+        A::ReadSection(s) if granted.contains(&s) => allow("accepted_referral_section"),
+        A::ReadSection(_) => deny("section_not_referred"),
+        A::DecideIdentification if actor.role == PoliceOfficer => {
+            allow("competent_authority_referral")
+        }
+        _ => deny("referral_is_read_only"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn actor(role: Role, org: Uuid) -> Actor {
+        Actor {
+            user_id: Uuid::from_u128(7),
+            org_id: org,
+            role,
+        }
+    }
+    fn facts(owner: Uuid) -> CaseFacts {
+        CaseFacts {
+            owner_org: owner,
+            erased: false,
+            grants: vec![],
+            break_glass: vec![],
+        }
+    }
+    const A: Uuid = Uuid::from_u128(1);
+    const B: Uuid = Uuid::from_u128(2);
+
+    #[test]
+    fn caseworker_reads_own_org_case_only() {
+        let a = actor(Role::Caseworker, A);
+        assert!(decide(&a, Action::ReadCase, Resource::Case(&facts(A))).allowed);
+        let d = decide(&a, Action::ReadCase, Resource::Case(&facts(B)));
+        assert_eq!(d, deny("other_organisation"));
+    }
+
+    #[test]
+    fn only_police_decide_identification() {
+        let f = facts(A);
+        assert!(
+            decide(&actor(Role::PoliceOfficer, A), Action::DecideIdentification, Resource::Case(&f))
+                .allowed
+        );
+        assert!(
+            !decide(&actor(Role::Caseworker, A), Action::DecideIdentification, Resource::Case(&f))
+                .allowed
+        );
+    }
+
+    #[test]
+    fn erase_needs_supervisor() {
+        let f = facts(A);
+        assert!(!decide(&actor(Role::Caseworker, A), Action::EraseCase, Resource::Case(&f)).allowed);
+        assert!(decide(&actor(Role::Supervisor, A), Action::EraseCase, Resource::Case(&f)).allowed);
+    }
+
+    #[test]
+    fn referral_grant_is_section_scoped() {
+        let mut f = facts(A);
+        f.grants.push(Grant {
+            org_id: B,
+            sections: vec![Section::Services],
+        });
+        let b = actor(Role::Caseworker, B);
+        assert!(decide(&b, Action::ReadSection(Section::Services), Resource::Case(&f)).allowed);
+        assert!(!decide(&b, Action::ReadSection(Section::Identity), Resource::Case(&f)).allowed);
+        assert!(!decide(&b, Action::UpdateCase, Resource::Case(&f)).allowed);
+    }
+
+    #[test]
+    fn break_glass_is_read_only_for_the_holder() {
+        let mut f = facts(A);
+        let s = actor(Role::Supervisor, B);
+        assert!(!decide(&s, Action::ReadCase, Resource::Case(&f)).allowed);
+        f.break_glass.push(s.user_id);
+        assert!(decide(&s, Action::ReadSection(Section::Identity), Resource::Case(&f)).allowed);
+        assert!(!decide(&s, Action::UpdateCase, Resource::Case(&f)).allowed);
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(Role::ALL.to_vec())
+    }
+    fn any_action() -> impl Strategy<Value = Action> {
+        let mut v = vec![
+            Action::CreateCase,
+            Action::ListCases,
+            Action::ReadCase,
+            Action::UpdateCase,
+            Action::EraseCase,
+            Action::DecideIdentification,
+            Action::ExportCases,
+            Action::ImportCases,
+            Action::ManageUsers,
+            Action::ManageOrganisations,
+            Action::ReadAudit,
+            Action::ReadStatistics,
+            Action::DownloadRelease,
+            Action::ManageOwnAccount,
+        ];
+        v.extend(Section::ALL.iter().map(|s| Action::ReadSection(*s)));
+        proptest::sample::select(v)
+    }
+
+    proptest! {
+        /// Without a grant or break-glass, no one outside the owning organisation touches a case.
+        #[test]
+        fn other_org_never_sees_case(role in any_role(), action in any_action()) {
+            let a = actor(role, B);
+            prop_assert!(!decide(&a, action, Resource::Case(&facts(A))).allowed);
+        }
+
+        /// Roles without case work (coordinator, researcher, auditor, admins) never see a case,
+        /// whatever the grants.
+        #[test]
+        fn non_case_roles_never_see_case(role in any_role(), action in any_action(), own in any::<bool>()) {
+            prop_assume!(!role.works_cases());
+            let a = actor(role, A);
+            let mut f = facts(if own { A } else { B });
+            f.grants.push(Grant { org_id: A, sections: Section::ALL.to_vec() });
+            f.break_glass.push(a.user_id);
+            prop_assert!(!decide(&a, action, Resource::Case(&f)).allowed);
+        }
+
+        /// Erased cases are closed to everyone.
+        #[test]
+        fn erased_case_denied(role in any_role(), action in any_action()) {
+            let mut f = facts(A);
+            f.erased = true;
+            prop_assert!(!decide(&actor(role, A), action, Resource::Case(&f)).allowed);
+        }
+
+        /// Organisation-level case actions only on the actor's own organisation.
+        #[test]
+        fn org_actions_only_own(role in any_role(), action in any_action()) {
+            let a = actor(role, A);
+            let d = decide(&a, action, Resource::Organisation(B));
+            if d.allowed {
+                prop_assert!(role == Role::SystemAdmin && action == Action::ManageUsers);
+            }
+        }
+    }
+}

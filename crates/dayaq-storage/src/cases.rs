@@ -1,0 +1,511 @@
+//! Case records: create, read (with audited identity reveal), update with optimistic
+//! concurrency, list, blind-index search, erase (crypto-shredding).
+//! Every function asks the access policy first; denials are audited too.
+
+use crate::audit::{AuditEntry, append};
+use crate::crypto::{SecretKey, field_aad, random_bytes};
+use crate::{Result, Store, StoreError, from_millis, millis};
+use dayaq_domain::case::{CaseView, Identity, ValidCase, age_band, normalise_name, normalise_phone};
+use dayaq_domain::policy::{Action, Actor, CaseFacts, Resource, Section, decide};
+use dayaq_domain::vocab::{CaseStatus, Gender, TraffickingStatus, TypeOfExploitation};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+/// Who acts, from where, when. Passed to every case operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub actor: &'a Actor,
+    pub source: &'a str,
+    pub now: time::OffsetDateTime,
+}
+
+impl Ctx<'_> {
+    fn entry(&self, action: &'static str, outcome: &'static str, case_id: &str) -> AuditEntry {
+        AuditEntry {
+            actor_user: self.actor.user_id.to_string(),
+            actor_org: self.actor.org_id.to_string(),
+            action,
+            outcome,
+            case_id: case_id.to_string(),
+            source: self.source.to_string(),
+            detail: String::new(),
+        }
+    }
+}
+
+/// Exact-match search through the blind index. Sent in a request body, never in a URL.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    #[serde(rename = "prs_FirstName", default)]
+    pub first_name: Option<String>,
+    #[serde(rename = "prs_SecondName", default)]
+    pub second_name: Option<String>,
+    #[serde(rename = "prs_Birthdate", default)]
+    pub birthdate: Option<String>,
+    #[serde(rename = "prs_MobilePhone", default)]
+    pub phone: Option<String>,
+    #[serde(rename = "prs_IdentityNumber", default)]
+    pub identity_number: Option<String>,
+    #[serde(default)]
+    pub case_number: Option<String>,
+}
+
+/// Search answer: the visible cases, and organisations that hold a possible match the actor
+/// cannot see (no content of those records is revealed).
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub cases: Vec<CaseView>,
+    pub possible_matches_elsewhere: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvent {
+    pub at: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+fn ts(ms: i64) -> String {
+    from_millis(ms).format(&Rfc3339).unwrap_or_default()
+}
+
+fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if let (Some(f), Some(s), Some(b)) = (&id.first_name, &id.second_name, &id.birthdate) {
+        v.push(("name_dob", format!("{}|{}|{}", normalise_name(f), normalise_name(s), b.trim())));
+    }
+    for p in [&id.mobile_phone, &id.home_phone].into_iter().flatten() {
+        v.push(("phone", normalise_phone(p)));
+    }
+    if let Some(n) = &id.identity_number {
+        v.push(("idnum", n.split_whitespace().collect::<String>().to_uppercase()));
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn deny_error(reason: &'static str) -> StoreError {
+    // Do not confirm that another organisation's case exists.
+    match reason {
+        "other_organisation" | "case_erased" | "role_without_case_access" => StoreError::NotFound,
+        r => StoreError::Forbidden(r),
+    }
+}
+
+const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
+     prs_gender, age_when_trafficked, age_band, created_at, updated_at, closure";
+
+impl Store {
+    /// The facts the policy needs about one case.
+    pub async fn case_facts(&self, id: Uuid) -> Result<Option<CaseFacts>> {
+        let Some(r) = sqlx::query("SELECT owner_org_id, erased_at FROM cases WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let owner: String = r.try_get(0)?;
+        Ok(Some(CaseFacts {
+            owner_org: Uuid::parse_str(&owner).map_err(|e| StoreError::Data(e.to_string()))?,
+            erased: r.try_get::<Option<i64>, _>(1)?.is_some(),
+            grants: vec![],
+            break_glass: vec![],
+        }))
+    }
+
+    /// Asks the policy about `action` on case `id`; audits and maps a denial.
+    pub async fn authorize_case(&self, ctx: &Ctx<'_>, action: Action, id: Uuid) -> Result<CaseFacts> {
+        let facts = self.case_facts(id).await?.ok_or(StoreError::NotFound)?;
+        let d = decide(ctx.actor, action, Resource::Case(&facts));
+        if !d.allowed {
+            let mut e = ctx.entry("access.denied", "denied", &id.to_string());
+            e.detail = d.reason.to_string();
+            self.audit(e, ctx.now).await?;
+            return Err(deny_error(d.reason));
+        }
+        Ok(facts)
+    }
+
+    fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
+        let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
+        if d.allowed { Ok(()) } else { Err(StoreError::Forbidden(d.reason)) }
+    }
+
+    async fn case_key(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
+        let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let kid: String = r.try_get(0)?;
+        let wrapped: Vec<u8> = r.try_get(1)?;
+        self.keys.unwrap_case_key(&kid, &wrapped)
+    }
+
+    /// Writes the encrypted and derived parts of a case (identity, closure, blind index,
+    /// multi-valued attributes), replacing what was there.
+    async fn write_case_parts(&self, conn: &mut AnyConnection, id: &str, owner: &str, key: &SecretKey, c: &ValidCase) -> Result<()> {
+        let identity_json = serde_json::to_vec(&c.identity).map_err(|e| StoreError::Data(e.to_string()))?;
+        let identity = key.seal(&field_aad("cases", "identity", id, "case"), &identity_json)?;
+        let closure = match &c.reason_for_closure {
+            Some(t) => Some(key.seal(&field_aad("cases", "closure", id, "case"), t.as_bytes())?),
+            None => None,
+        };
+        sqlx::query("UPDATE cases SET identity = $1, closure = $2 WHERE id = $3")
+            .bind(identity)
+            .bind(closure)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM blind_index WHERE case_id = $1").bind(id).execute(&mut *conn).await?;
+        for (kind, value) in blind_terms(&c.identity) {
+            sqlx::query("INSERT INTO blind_index (case_id, org_id, kind, digest) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(owner)
+                .bind(kind)
+                .bind(self.keys.blind.hmac_hex(kind, &value)?)
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("DELETE FROM case_values WHERE case_id = $1").bind(id).execute(&mut *conn).await?;
+        let values = c
+            .citizenship
+            .iter()
+            .map(|v| ("prs_Citizenship", v.as_str()))
+            .chain(c.types_of_exploitation.iter().map(|t| ("vic_TypeOfExploitation", t.as_str())));
+        for (field, value) in values {
+            sqlx::query("INSERT INTO case_values (case_id, field, value) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(field)
+                .bind(value)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn event(conn: &mut AnyConnection, ctx: &Ctx<'_>, id: &str, kind: &str, detail: &str) -> Result<()> {
+        sqlx::query("INSERT INTO case_events (id, case_id, at, actor_user, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(Uuid::new_v4().to_string())
+            .bind(id)
+            .bind(millis(ctx.now))
+            .bind(ctx.actor.user_id.to_string())
+            .bind(kind)
+            .bind(detail)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_case(&self, ctx: &Ctx<'_>, c: &ValidCase) -> Result<CaseView> {
+        self.authorize_org(ctx, Action::CreateCase)?;
+        let id = Uuid::new_v4();
+        let ids = id.to_string();
+        let owner = ctx.actor.org_id.to_string();
+        let year = ctx.now.year();
+        let number = format!("DQ-{year}-{}", hex::encode_upper(random_bytes::<4>()?));
+        let now = millis(ctx.now);
+        let key = SecretKey::generate()?;
+        let (kid, wrapped) = self.keys.wrap_case_key(&key)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO cases (id, case_number, owner_org_id, created_by, version, cas_status, \
+             vic_trafficking_status, prs_gender, age_when_trafficked, age_band, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(&ids)
+        .bind(&number)
+        .bind(&owner)
+        .bind(ctx.actor.user_id.to_string())
+        .bind(c.status.as_str())
+        .bind(TraffickingStatus::PossibleVictimOfTrafficking.as_str())
+        .bind(c.gender.map(|g| g.as_str()))
+        .bind(c.age_when_trafficked)
+        .bind(c.age_when_trafficked.map(age_band))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO case_keys (case_id, master_key_id, wrapped) VALUES ($1, $2, $3)")
+            .bind(&ids)
+            .bind(kid)
+            .bind(wrapped)
+            .execute(&mut *tx)
+            .await?;
+        self.write_case_parts(&mut tx, &ids, &owner, &key, c).await?;
+        Self::event(&mut tx, ctx, &ids, "case.created", "").await?;
+        append(&mut tx, &ctx.entry("case.create", "success", &ids), now).await?;
+        tx.commit().await?;
+        self.case_view(&ids, None).await
+    }
+
+    async fn values_for(&self, ids: &[String]) -> Result<HashMap<String, Vec<(String, String)>>> {
+        let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let q = format!(
+            "SELECT case_id, field, value FROM case_values WHERE case_id IN ({}) ORDER BY case_id, field, value",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(q));
+        for id in ids {
+            query = query.bind(id);
+        }
+        for r in query.fetch_all(&self.pool).await? {
+            let id: String = r.try_get(0)?;
+            out.entry(id).or_default().push((r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(out)
+    }
+
+    fn view_from_row(&self, r: &sqlx::any::AnyRow, values: &[(String, String)], identity: Option<Identity>) -> Result<CaseView> {
+        let data = |e: String| StoreError::Data(e);
+        let id: String = r.try_get(0)?;
+        let owner: String = r.try_get(2)?;
+        let status: String = r.try_get(4)?;
+        let tstatus: String = r.try_get(5)?;
+        let gender: Option<String> = r.try_get(6)?;
+        let mut types = Vec::new();
+        let mut citizenship = Vec::new();
+        for (f, v) in values {
+            match f.as_str() {
+                "prs_Citizenship" => citizenship.push(v.clone()),
+                "vic_TypeOfExploitation" => types.push(TypeOfExploitation::parse(v).map_err(|e| data(e.message))?),
+                _ => {}
+            }
+        }
+        Ok(CaseView {
+            id: Uuid::parse_str(&id).map_err(|e| data(e.to_string()))?,
+            case_number: r.try_get(1)?,
+            version: r.try_get(3)?,
+            owner_org: Uuid::parse_str(&owner).map_err(|e| data(e.to_string()))?,
+            status: CaseStatus::parse(&status).map_err(|e| data(e.message))?,
+            reason_for_closure: None,
+            trafficking_status: TraffickingStatus::parse(&tstatus).map_err(|e| data(e.message))?,
+            gender: gender.map(|g| Gender::parse(&g)).transpose().map_err(|e| data(e.message))?,
+            citizenship,
+            age_when_trafficked: r.try_get(7)?,
+            age_band: r.try_get(8)?,
+            types_of_exploitation: types,
+            created_at: ts(r.try_get(9)?),
+            updated_at: ts(r.try_get(10)?),
+            identity,
+        })
+    }
+
+    /// Reads one case row into a view; decrypts identity and closure with `key` if given.
+    async fn case_view(&self, id: &str, key: Option<&SecretKey>) -> Result<CaseView> {
+        let q = format!("SELECT {CASE_COLS}, identity FROM cases WHERE id = $1 AND erased_at IS NULL");
+        let r = sqlx::query(sqlx::AssertSqlSafe(q))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let values = self.values_for(&[id.to_string()]).await?;
+        let mut identity = None;
+        let mut closure = None;
+        if let Some(key) = key {
+            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(12)? {
+                let plain = key.open(&field_aad("cases", "identity", id, "case"), &ct)?;
+                identity = Some(serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?);
+            }
+            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(11)? {
+                let plain = key.open(&field_aad("cases", "closure", id, "case"), &ct)?;
+                closure = Some(String::from_utf8_lossy(&plain).into_owned());
+            }
+        }
+        let mut v = self.view_from_row(&r, values.get(id).map(|v| v.as_slice()).unwrap_or(&[]), identity)?;
+        v.reason_for_closure = closure;
+        Ok(v)
+    }
+
+    /// Reads a case. With `reveal_identity`, the identity section is decrypted — a separate
+    /// policy decision, and the read is audited durably before the data is returned.
+    pub async fn get_case(&self, ctx: &Ctx<'_>, id: Uuid, reveal_identity: bool) -> Result<CaseView> {
+        self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let ids = id.to_string();
+        if !reveal_identity {
+            return self.case_view(&ids, None).await;
+        }
+        self.authorize_case(ctx, Action::ReadSection(Section::Identity), id).await?;
+        let mut tx = self.begin_write().await?;
+        append(&mut tx, &ctx.entry("case.read_identity", "success", &ids), millis(ctx.now)).await?;
+        let key = self.case_key(&mut tx, &ids).await?;
+        tx.commit().await?;
+        self.case_view(&ids, Some(&key)).await
+    }
+
+    /// Replaces a case's fields when `version` is current; otherwise `Conflict`.
+    pub async fn update_case(&self, ctx: &Ctx<'_>, id: Uuid, version: i64, c: &ValidCase) -> Result<CaseView> {
+        let facts = self.authorize_case(ctx, Action::UpdateCase, id).await?;
+        let ids = id.to_string();
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE cases SET version = version + 1, cas_status = $1, prs_gender = $2, age_when_trafficked = $3, \
+             age_band = $4, updated_at = $5 WHERE id = $6 AND version = $7 AND erased_at IS NULL",
+        )
+        .bind(c.status.as_str())
+        .bind(c.gender.map(|g| g.as_str()))
+        .bind(c.age_when_trafficked)
+        .bind(c.age_when_trafficked.map(age_band))
+        .bind(millis(ctx.now))
+        .bind(&ids)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            drop(tx);
+            return Err(StoreError::Conflict);
+        }
+        let key = self.case_key(&mut tx, &ids).await?;
+        self.write_case_parts(&mut tx, &ids, &facts.owner_org.to_string(), &key, c).await?;
+        Self::event(&mut tx, ctx, &ids, "case.updated", &format!("version={}", version + 1)).await?;
+        append(&mut tx, &ctx.entry("case.update", "success", &ids), millis(ctx.now)).await?;
+        tx.commit().await?;
+        self.case_view(&ids, None).await
+    }
+
+    /// Crypto-shreds a case: its key, blind-index entries and ciphertexts are deleted; a
+    /// tombstone row with no personal data remains so that the audit trail still resolves.
+    pub async fn erase_case(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
+        self.authorize_case(ctx, Action::EraseCase, id).await?;
+        let ids = id.to_string();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM case_keys WHERE case_id = $1").bind(&ids).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM blind_index WHERE case_id = $1").bind(&ids).execute(&mut *tx).await?;
+        sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
+            .bind(millis(ctx.now))
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        Self::event(&mut tx, ctx, &ids, "case.erased", "").await?;
+        append(&mut tx, &ctx.entry("case.erase", "success", &ids), millis(ctx.now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The actor's organisation's cases, most recently updated first (no identity).
+    pub async fn list_cases(&self, ctx: &Ctx<'_>, limit: i64, offset: i64) -> Result<Vec<CaseView>> {
+        self.authorize_org(ctx, Action::ListCases)?;
+        let q = format!(
+            "SELECT {CASE_COLS} FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL \
+             ORDER BY updated_at DESC, id LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+            .bind(ctx.actor.org_id.to_string())
+            .bind(limit.clamp(1, 500))
+            .bind(offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        self.views(ctx, rows).await
+    }
+
+    /// Builds views for rows, keeping only those the policy lets the actor read.
+    async fn views(&self, ctx: &Ctx<'_>, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CaseView>> {
+        let ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let values = self.values_for(&ids).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.try_get(0)?;
+            let v = self.view_from_row(r, values.get(&id).map(|v| v.as_slice()).unwrap_or(&[]), None)?;
+            let facts = CaseFacts { owner_org: v.owner_org, erased: false, grants: vec![], break_glass: vec![] };
+            if decide(ctx.actor, Action::ReadCase, Resource::Case(&facts)).allowed {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn count_cases(&self, ctx: &Ctx<'_>) -> Result<i64> {
+        self.authorize_org(ctx, Action::ListCases)?;
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL")
+            .bind(ctx.actor.org_id.to_string())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Exact search by case number or through the blind index. Matches in organisations the
+    /// actor cannot read are reported only as the organisation's name.
+    pub async fn search_cases(&self, ctx: &Ctx<'_>, q: &SearchQuery) -> Result<SearchResult> {
+        self.authorize_org(ctx, Action::ListCases)?;
+        let mut ids: Vec<String> = Vec::new();
+        let mut elsewhere_orgs: Vec<String> = Vec::new();
+        if let Some(n) = q.case_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND owner_org_id = $2 AND erased_at IS NULL")
+                .bind(n.to_uppercase())
+                .bind(ctx.actor.org_id.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+            ids.extend(found);
+        }
+        let probe = Identity {
+            first_name: q.first_name.clone(),
+            second_name: q.second_name.clone(),
+            birthdate: q.birthdate.clone(),
+            mobile_phone: q.phone.clone(),
+            identity_number: q.identity_number.clone(),
+            ..Default::default()
+        };
+        for (kind, value) in blind_terms(&probe) {
+            let digest = self.keys.blind.hmac_hex(kind, &value)?;
+            let rows = sqlx::query("SELECT case_id, org_id FROM blind_index WHERE kind = $1 AND digest = $2")
+                .bind(kind)
+                .bind(digest)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let cid: String = r.try_get(0)?;
+                let org: String = r.try_get(1)?;
+                if org == ctx.actor.org_id.to_string() {
+                    ids.push(cid);
+                } else {
+                    elsewhere_orgs.push(org);
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut cases = Vec::new();
+        for id in ids {
+            let Ok(uid) = Uuid::parse_str(&id) else { continue };
+            match self.authorize_case(ctx, Action::ReadCase, uid).await {
+                Ok(_) => cases.push(self.case_view(&id, None).await?),
+                Err(StoreError::NotFound | StoreError::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        elsewhere_orgs.sort();
+        elsewhere_orgs.dedup();
+        let mut elsewhere = Vec::new();
+        for org in elsewhere_orgs {
+            if let Ok(o) = Uuid::parse_str(&org)
+                && let Ok(o) = self.org_by_id(o).await
+            {
+                elsewhere.push(o.name);
+            }
+        }
+        let mut e = ctx.entry("case.search", "success", "");
+        e.detail = format!("results={} elsewhere={}", cases.len(), elsewhere.len());
+        self.audit(e, ctx.now).await?;
+        Ok(SearchResult { cases, possible_matches_elsewhere: elsewhere })
+    }
+
+    pub async fn case_events(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<CaseEvent>> {
+        self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let rows = sqlx::query("SELECT at, kind, detail FROM case_events WHERE case_id = $1 ORDER BY at, id")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(CaseEvent { at: ts(r.try_get(0)?), kind: r.try_get(1)?, detail: r.try_get(2)? }))
+            .collect()
+    }
+}

@@ -1,0 +1,104 @@
+//! Dayaq storage: one `Store` over SQLite (default) or PostgreSQL.
+//!
+//! All SQL lives in this crate and is parameterised. Queries are written once in the common
+//! subset of both engines and run through `sqlx::Any`; each engine has its own migration
+//! directory with the same versions (see `tests` for the schema-equivalence check).
+//! Every function that touches case data takes an `Actor` and asks the access policy
+//! (`dayaq_domain::decide`) before it reads or writes; each read of identity data and every
+//! write appends to the hash-chained audit log in the same transaction.
+
+pub mod audit;
+pub mod backup;
+pub mod cases;
+pub mod crypto;
+mod db;
+pub mod keys;
+pub mod orgs;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+pub use db::{Engine, OpenOptions};
+
+use crypto::CryptoError;
+use dayaq_domain::ValidationErrors;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("the record was changed by someone else (version conflict)")]
+    Conflict,
+    #[error("already exists: {0}")]
+    AlreadyExists(&'static str),
+    #[error("invalid input")]
+    Invalid(#[from] ValidationErrors),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("crypto error: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("backup error: {0}")]
+    Backup(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("data error: {0}")]
+    Data(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: sqlx::AnyPool,
+    pub(crate) engine: Engine,
+    pub(crate) keys: Arc<keys::Keys>,
+}
+
+impl Store {
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+
+    /// Begins a write transaction. On SQLite this takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on lock upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the UNIX epoch.
+pub fn millis(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn from_millis(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Maps a unique-constraint violation to `AlreadyExists(what)`.
+pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        return StoreError::AlreadyExists(what);
+    }
+    StoreError::Db(e)
+}

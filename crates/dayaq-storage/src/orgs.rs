@@ -1,0 +1,124 @@
+use crate::{Result, Store, StoreError, millis, unique_as};
+use dayaq_domain::vocab::OrgType;
+use dayaq_domain::{FieldError, ValidationErrors};
+use serde::Serialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub slug: String,
+    #[serde(rename = "org_Name")]
+    pub name: String,
+    #[serde(rename = "org_Type")]
+    pub org_type: OrgType,
+    pub region: String,
+}
+
+pub fn validate_slug(slug: &str) -> Result<(), FieldError> {
+    let ok = (2..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "slug",
+            "invalid_slug",
+            "slug must be 2-40 characters: lowercase letters, digits and '-'",
+        ))
+    }
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Organisation> {
+    let id: String = r.try_get("id")?;
+    let t: String = r.try_get("org_type")?;
+    Ok(Organisation {
+        id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
+        slug: r.try_get("slug")?,
+        name: r.try_get("name")?,
+        org_type: OrgType::parse(&t).map_err(|e| StoreError::Data(e.message))?,
+        region: r.try_get("region")?,
+    })
+}
+
+impl Store {
+    pub async fn add_org(
+        &self,
+        slug: &str,
+        name: &str,
+        org_type: &str,
+        region: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Organisation> {
+        let mut errs = ValidationErrors::default();
+        if let Err(e) = validate_slug(slug) {
+            errs.push(e);
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errs.push(FieldError::new("org_Name", "invalid_length", "org_Name must be 1-200 characters"));
+        }
+        let region = region.trim();
+        if region.is_empty() || region.chars().count() > 100 {
+            errs.push(FieldError::new("region", "invalid_length", "region must be 1-100 characters"));
+        }
+        let t = match OrgType::parse(org_type) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errs.push(e);
+                None
+            }
+        };
+        errs.into_result()?;
+        let org = Organisation {
+            id: Uuid::new_v4(),
+            slug: slug.to_string(),
+            name: name.to_string(),
+            org_type: t.unwrap_or(OrgType::NGO),
+            region: region.to_string(),
+        };
+        sqlx::query(
+            "INSERT INTO organisations (id, slug, name, org_type, region, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.id.to_string())
+        .bind(&org.slug)
+        .bind(&org.name)
+        .bind(org.org_type.as_str())
+        .bind(&org.region)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| unique_as(e, "slug"))?;
+        Ok(org)
+    }
+
+    pub async fn list_orgs(&self) -> Result<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations ORDER BY slug")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn org_by_slug(&self, slug: &str) -> Result<Organisation> {
+        let r = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&r)
+    }
+
+    pub async fn org_by_id(&self, id: Uuid) -> Result<Organisation> {
+        let r = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&r)
+    }
+}

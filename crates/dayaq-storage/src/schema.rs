@@ -1,0 +1,111 @@
+//! The logical schema: every table and column with its kind, in foreign-key order.
+//! Backups and restores are driven by this list, and a test checks that both engines'
+//! migrations produce exactly these tables and columns.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Text,
+    Blob,
+}
+
+use Kind::*;
+
+pub type Table = (&'static str, &'static [(&'static str, Kind)]);
+
+pub const TABLES: &[Table] = &[
+    ("organisations", &[("id", Text), ("slug", Text), ("name", Text), ("org_type", Text), ("region", Text), ("created_at", Int)]),
+    (
+        "users",
+        &[
+            ("id", Text), ("org_id", Text), ("username", Text), ("role", Text), ("password_hash", Text),
+            ("totp_secret", Blob), ("totp_enabled", Int), ("totp_last_step", Int), ("locale", Text),
+            ("disabled", Int), ("created_at", Int), ("password_changed_at", Int),
+        ],
+    ),
+    ("login_failures", &[("id", Text), ("user_id", Text), ("source", Text), ("at", Int)]),
+    (
+        "sessions",
+        &[
+            ("id_hash", Text), ("user_id", Text), ("public_id", Text), ("csrf", Text), ("mfa_ok", Int),
+            ("created_at", Int), ("last_seen", Int), ("user_agent", Text), ("source", Text), ("revoked_at", Int),
+        ],
+    ),
+    (
+        "api_tokens",
+        &[("id", Text), ("user_id", Text), ("token_hash", Text), ("label", Text), ("created_at", Int), ("expires_at", Int), ("revoked_at", Int)],
+    ),
+    ("keyring", &[("name", Text), ("master_key_id", Text), ("wrapped", Blob)]),
+    (
+        "cases",
+        &[
+            ("id", Text), ("case_number", Text), ("owner_org_id", Text), ("created_by", Text), ("version", Int),
+            ("cas_status", Text), ("vic_trafficking_status", Text), ("prs_gender", Text),
+            ("age_when_trafficked", Int), ("age_band", Text), ("identity", Blob), ("closure", Blob),
+            ("created_at", Int), ("updated_at", Int), ("erased_at", Int),
+        ],
+    ),
+    ("case_values", &[("case_id", Text), ("field", Text), ("value", Text)]),
+    ("case_keys", &[("case_id", Text), ("master_key_id", Text), ("wrapped", Blob)]),
+    ("blind_index", &[("case_id", Text), ("org_id", Text), ("kind", Text), ("digest", Text)]),
+    ("case_events", &[("id", Text), ("case_id", Text), ("at", Int), ("actor_user", Text), ("kind", Text), ("detail", Text)]),
+    (
+        "audit_log",
+        &[
+            ("seq", Int), ("at", Int), ("actor_user", Text), ("actor_org", Text), ("action", Text), ("outcome", Text),
+            ("case_id", Text), ("source", Text), ("detail", Text), ("prev_hash", Text), ("hash", Text),
+        ],
+    ),
+    ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
+];
+
+use crate::{Engine, Result, Store};
+use sqlx::Row;
+
+/// One column as the engine reports it: (table, column, kind).
+pub type ColumnInfo = (String, String, Kind);
+
+fn kind_of(engine_type: &str) -> Option<Kind> {
+    match engine_type.to_ascii_lowercase().as_str() {
+        "bigint" | "integer" => Some(Int),
+        "text" => Some(Text),
+        "blob" | "bytea" => Some(Blob),
+        _ => None,
+    }
+}
+
+impl Store {
+    /// Reads the live schema from the engine's catalogue (user tables only), sorted.
+    pub async fn live_schema(&self) -> Result<Vec<ColumnInfo>> {
+        let q = match self.engine {
+            Engine::Sqlite => {
+                "SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'"
+            }
+            Engine::Postgres => {
+                "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
+            }
+        };
+        let mut out = Vec::new();
+        for r in sqlx::query(q).fetch_all(&self.pool).await? {
+            let t: String = r.try_get(0)?;
+            let c: String = r.try_get(1)?;
+            let ty: String = r.try_get(2)?;
+            let k = kind_of(&ty).ok_or_else(|| crate::StoreError::Data(format!("unexpected column type in {t}.{c}")))?;
+            out.push((t, c, k));
+        }
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(out)
+    }
+}
+
+/// The expected schema from `TABLES`, sorted like `live_schema`.
+pub fn expected_schema() -> Vec<ColumnInfo> {
+    let mut v: Vec<ColumnInfo> = TABLES
+        .iter()
+        .flat_map(|(t, cols)| cols.iter().map(move |(c, k)| (t.to_string(), c.to_string(), *k)))
+        .collect();
+    v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    v
+}

@@ -1,0 +1,288 @@
+//! Server-side sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
+
+use crate::audit::{AuditEntry, append};
+use crate::crypto::{random_token, sha256_hex};
+use crate::users::User;
+use crate::{Result, Store, StoreError, millis};
+use serde::Serialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Session lifetimes (ASVS: idle and absolute timeouts).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle_ms: i64,
+    pub absolute_ms: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_ms: 15 * 60 * 1000,
+            absolute_ms: 12 * 3600 * 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub public_id: String,
+    pub csrf: String,
+    pub mfa_ok: bool,
+    pub last_seen: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub public_id: String,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub user_agent: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+impl Store {
+    /// Creates a session; returns (secret token for the cookie, session).
+    pub async fn create_session(
+        &self,
+        user: &User,
+        mfa_ok: bool,
+        user_agent: &str,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(String, Session)> {
+        let token = random_token()?;
+        let csrf = random_token()?;
+        let public_id = Uuid::new_v4().to_string();
+        let now = millis(now);
+        let ua: String = user_agent.chars().take(200).collect();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, public_id, csrf, mfa_ok, created_at, last_seen, user_agent, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+        )
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(user.id.to_string())
+        .bind(&public_id)
+        .bind(&csrf)
+        .bind(i64::from(mfa_ok))
+        .bind(now)
+        .bind(&ua)
+        .bind(source)
+        .execute(&mut *tx)
+        .await?;
+        let mut e = AuditEntry::new("auth.login", "success");
+        e.actor_user = user.id.to_string();
+        e.actor_org = user.org_id.to_string();
+        e.source = source.to_string();
+        e.detail = if mfa_ok { "session" } else { "session_pending_second_factor" }.into();
+        append(&mut tx, &e, now).await?;
+        tx.commit().await?;
+        Ok((
+            token,
+            Session {
+                user: user.clone(),
+                public_id,
+                csrf,
+                mfa_ok,
+                last_seen: now,
+                created_at: now,
+            },
+        ))
+    }
+
+    /// Finds a live session (not revoked, not idle too long, not too old) and touches it.
+    pub async fn session(&self, token: &str, policy: SessionPolicy, now: time::OffsetDateTime) -> Result<Option<Session>> {
+        let now = millis(now);
+        let h = sha256_hex(token.as_bytes());
+        let Some(r) = sqlx::query(
+            "SELECT user_id, public_id, csrf, mfa_ok, created_at, last_seen, revoked_at FROM sessions WHERE id_hash = $1",
+        )
+        .bind(&h)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let revoked: Option<i64> = r.try_get(6)?;
+        let created_at: i64 = r.try_get(4)?;
+        let last_seen: i64 = r.try_get(5)?;
+        if revoked.is_some() || now - last_seen > policy.idle_ms || now - created_at > policy.absolute_ms {
+            return Ok(None);
+        }
+        let uid: String = r.try_get(0)?;
+        let user = self
+            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
+            .await?;
+        if user.disabled {
+            return Ok(None);
+        }
+        // Touch at most every 10 s to spare writes.
+        if now - last_seen > 10_000 {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(&h)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            user,
+            public_id: r.try_get(1)?,
+            csrf: r.try_get(2)?,
+            mfa_ok: r.try_get::<i64, _>(3)? != 0,
+            last_seen: now,
+            created_at,
+        }))
+    }
+
+    pub async fn revoke_session_token(&self, token: &str, now: time::OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL")
+            .bind(millis(now))
+            .bind(sha256_hex(token.as_bytes()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes one of the user's own sessions by its public id.
+    pub async fn revoke_session(&self, user: &User, public_id: &str, source: &str, now: time::OffsetDateTime) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND public_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(user.id.to_string())
+        .bind(public_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let mut e = AuditEntry::new("auth.session_revoke", if n == 1 { "success" } else { "failure" });
+        e.actor_user = user.id.to_string();
+        e.actor_org = user.org_id.to_string();
+        e.source = source.to_string();
+        append(&mut tx, &e, millis(now)).await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    pub async fn list_sessions(&self, user: &User, policy: SessionPolicy, now: time::OffsetDateTime) -> Result<Vec<SessionInfo>> {
+        let now = millis(now);
+        let rows = sqlx::query(
+            "SELECT public_id, created_at, last_seen, user_agent, source FROM sessions \
+             WHERE user_id = $1 AND revoked_at IS NULL AND last_seen > $2 AND created_at > $3 ORDER BY last_seen DESC",
+        )
+        .bind(user.id.to_string())
+        .bind(now - policy.idle_ms)
+        .bind(now - policy.absolute_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionInfo {
+                    public_id: r.try_get(0)?,
+                    created_at: r.try_get(1)?,
+                    last_seen: r.try_get(2)?,
+                    user_agent: r.try_get(3)?,
+                    source: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Creates an API token for a user; the secret is returned once and stored hashed.
+    pub async fn create_token(&self, user: &User, label: &str, ttl_days: i64, now: time::OffsetDateTime) -> Result<String> {
+        let secret = format!("dq_{}", random_token()?);
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(user.id.to_string())
+        .bind(sha256_hex(secret.as_bytes()))
+        .bind(label.chars().take(100).collect::<String>())
+        .bind(now_ms)
+        .bind(now_ms + ttl_days.clamp(1, 366) * 86_400_000)
+        .execute(&mut *tx)
+        .await?;
+        let mut e = AuditEntry::new("auth.token_create", "success");
+        e.actor_user = user.id.to_string();
+        e.actor_org = user.org_id.to_string();
+        e.detail = format!("token={id}");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Resolves a bearer token to its user when valid (not revoked, not expired).
+    pub async fn token_user(&self, secret: &str, now: time::OffsetDateTime) -> Result<Option<User>> {
+        let Some(r) = sqlx::query("SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
+            .bind(sha256_hex(secret.as_bytes()))
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires: i64 = r.try_get(1)?;
+        let revoked: Option<i64> = r.try_get(2)?;
+        if revoked.is_some() || expires <= millis(now) {
+            return Ok(None);
+        }
+        let uid: String = r.try_get(0)?;
+        let user = self
+            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
+            .await?;
+        Ok((!user.disabled).then_some(user))
+    }
+
+    pub async fn list_tokens(&self, user: &User) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+        )
+        .bind(user.id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                Ok(TokenInfo {
+                    id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
+                    label: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    expires_at: r.try_get(3)?,
+                    revoked: r.try_get::<Option<i64>, _>(4)?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_token(&self, user: &User, id: Uuid, now: time::OffsetDateTime) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(millis(now))
+            .bind(id.to_string())
+            .bind(user.id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let mut e = AuditEntry::new("auth.token_revoke", if n == 1 { "success" } else { "failure" });
+        e.actor_user = user.id.to_string();
+        e.actor_org = user.org_id.to_string();
+        e.detail = format!("token={id}");
+        append(&mut tx, &e, millis(now)).await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+}
