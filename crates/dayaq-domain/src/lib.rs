@@ -5,6 +5,7 @@ pub mod case;
 pub mod error;
 pub mod policy;
 pub mod role;
+pub mod stats;
 pub mod vocab;
 
 pub use error::{FieldError, ValidationErrors};

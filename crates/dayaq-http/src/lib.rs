@@ -2,8 +2,19 @@
 //! Handlers stay thin: they parse, call the store (which applies the access policy), and map
 //! errors in one place (`error.rs`).
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+mod security;
+
+use axum::Router;
+use axum::routing::get;
 use dayaq_storage::Store;
 use dayaq_storage::sessions::SessionPolicy;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -18,7 +29,7 @@ pub fn system_clock() -> Clock {
 pub struct AppConfig {
     pub session: SessionPolicy,
     /// Set when Dayaq is served over TLS (directly or behind a proxy): cookies get `Secure`
-    /// and the `__Host-` prefix.
+    /// and the `__Host-` prefix, and HSTS is sent.
     pub secure_cookies: bool,
     pub clock: Clock,
 }
@@ -33,8 +44,56 @@ impl Default for AppConfig {
     }
 }
 
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub cfg: AppConfig,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn now(&self) -> OffsetDateTime {
+        (self.cfg.clock)()
+    }
+}
+
+/// The whole application: pages, API, health and metrics, with the security layers.
+pub fn app(store: Store, cfg: AppConfig) -> Router {
+    let state = AppState {
+        store,
+        cfg,
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
+    let (api_router, _) = api::router().split_for_parts();
+    Router::new()
+        .merge(pages::router())
+        .nest("/api/v1", api_router)
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(security::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session_layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
+        .with_state(state)
+}
+
 /// Serves the application on `listener` until the process is stopped.
 pub async fn serve(listener: tokio::net::TcpListener, store: Store, cfg: AppConfig) -> std::io::Result<()> {
-    let _ = (listener, store, cfg);
-    Ok(())
+    let app = app(store, cfg);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+}
+
+/// Like `serve`, ending when `shutdown` completes (graceful: in-flight requests finish).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    cfg: AppConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(store, cfg);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod orgs;
 pub mod schema;
 pub mod sessions;
+pub mod stats;
 pub mod users;
 
 pub use db::{Engine, OpenOptions};

@@ -1,0 +1,138 @@
+//! The one place where errors become HTTP responses.
+//! JSON API: `{"error": {"code", "message", "field"?, "errors"?}}` with a stable code.
+//! Messages never contain submitted values (they may be personal data).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dayaq_domain::{FieldError, ValidationErrors};
+use dayaq_storage::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("version conflict")]
+    Conflict,
+    #[error("invalid input")]
+    Invalid(ValidationErrors),
+    #[error("already exists")]
+    AlreadyExists(&'static str),
+    #[error("too many attempts")]
+    TooManyRequests(i64),
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid(ValidationErrors::single(FieldError::new(field, code, message)))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict | AppError::AlreadyExists(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict => "version_conflict",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::AlreadyExists(_) => "already_exists",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Csrf => "csrf",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Forbidden(r) => AppError::Forbidden(r),
+            StoreError::Conflict => AppError::Conflict,
+            StoreError::AlreadyExists(w) => AppError::AlreadyExists(w),
+            StoreError::Invalid(v) => AppError::Invalid(v),
+            // Internal details are logged (they hold no personal data: SQL errors carry no
+            // bound values) and never sent to the client.
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = json!({"code": self.code(), "message": self.to_string()});
+        match &self {
+            AppError::Invalid(v) => {
+                if let Some(first) = v.errors.first() {
+                    body["field"] = json!(first.field);
+                    body["message"] = json!(first.message);
+                }
+                body["errors"] = json!(v.errors);
+            }
+            AppError::Forbidden(reason) => body["reason"] = json!(reason),
+            AppError::AlreadyExists(what) => body["field"] = json!(what),
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+            }
+            _ => {}
+        }
+        let mut resp = (status, Json(json!({"error": body}))).into_response();
+        if let AppError::TooManyRequests(secs) = self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+/// Turns a JSON body error into a field error without echoing the submitted value.
+pub fn json_body_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    let inner = e.inner();
+    let msg = inner.to_string();
+    let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
+        rest.split('`').next().unwrap_or("").to_string()
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        rest.split('`').next().unwrap_or("").to_string()
+    } else if path == "." {
+        String::new()
+    } else {
+        path
+    };
+    let (code, message) = match inner.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            ("invalid_json", "the body is not valid JSON".to_string())
+        }
+        serde_json::error::Category::Io => ("invalid_json", "the body could not be read".to_string()),
+        serde_json::error::Category::Data if msg.starts_with("unknown field") => {
+            ("unknown_field", format!("{field} is not a field of this resource"))
+        }
+        serde_json::error::Category::Data if msg.starts_with("missing field") => {
+            ("required", format!("{field} is required"))
+        }
+        serde_json::error::Category::Data => ("invalid_type", format!("{field} has the wrong type")),
+    };
+    AppError::field(if field.is_empty() { "body" } else { &field }, code, message)
+}
