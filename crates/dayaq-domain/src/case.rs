@@ -11,31 +11,75 @@ use time::Date;
 /// Identity fields: encrypted at rest under the case key, never logged, never in URLs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
-    #[serde(rename = "prs_FirstName", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_FirstName",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub first_name: Option<String>,
-    #[serde(rename = "prs_MiddleName", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_MiddleName",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub middle_name: Option<String>,
-    #[serde(rename = "prs_SecondName", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_SecondName",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub second_name: Option<String>,
     /// ISO 8601 date (YYYY-MM-DD).
-    #[serde(rename = "prs_Birthdate", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_Birthdate",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub birthdate: Option<String>,
-    #[serde(rename = "prs_IdentityNumber", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_IdentityNumber",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub identity_number: Option<String>,
-    #[serde(rename = "prs_MobilePhone", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_MobilePhone",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub mobile_phone: Option<String>,
-    #[serde(rename = "prs_HomePhone", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_HomePhone",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub home_phone: Option<String>,
     #[serde(rename = "prs_Email", skip_serializing_if = "Option::is_none", default)]
     pub email: Option<String>,
-    #[serde(rename = "prs_MailingStreet", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_MailingStreet",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub mailing_street: Option<String>,
-    #[serde(rename = "prs_MailingCity", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_MailingCity",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub mailing_city: Option<String>,
-    #[serde(rename = "prs_MailingCountry", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "prs_MailingCountry",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub mailing_country: Option<String>,
     /// Free-text case notes (HTCDS `cco_CaseComment`).
-    #[serde(rename = "cco_CaseComment", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "cco_CaseComment",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub notes: Option<String>,
 }
 
@@ -83,7 +127,9 @@ fn check_text(errs: &mut ValidationErrors, field: &str, v: &Option<String>, max:
                 format!("{field} is longer than {max} characters"),
             ));
         }
-        if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        if s.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             errs.push(FieldError::new(
                 field,
                 "control_characters",
@@ -97,7 +143,11 @@ fn check_text(errs: &mut ValidationErrors, field: &str, v: &Option<String>, max:
 pub fn parse_date(field: &str, s: &str) -> Result<Date, FieldError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(s, &fmt).map_err(|_| {
-        FieldError::new(field, "invalid_date", format!("{field} must be a date YYYY-MM-DD"))
+        FieldError::new(
+            field,
+            "invalid_date",
+            format!("{field} must be a date YYYY-MM-DD"),
+        )
     })
 }
 
@@ -165,7 +215,12 @@ impl CaseInput {
             check_text(&mut errs, f, v, MAX_SHORT_TEXT);
         }
         check_text(&mut errs, "cco_CaseComment", &id.notes, MAX_LONG_TEXT);
-        check_text(&mut errs, "cas_ReasonForCaseClosure", &self.reason_for_closure, MAX_LONG_TEXT);
+        check_text(
+            &mut errs,
+            "cas_ReasonForCaseClosure",
+            &self.reason_for_closure,
+            MAX_LONG_TEXT,
+        );
         if let Some(b) = &id.birthdate {
             match parse_date("prs_Birthdate", b) {
                 Ok(d) if d > today => errs.push(FieldError::new(
@@ -182,7 +237,10 @@ impl CaseInput {
                 Err(e) => errs.push(e),
             }
         }
-        for (f, v) in [("prs_MobilePhone", &id.mobile_phone), ("prs_HomePhone", &id.home_phone)] {
+        for (f, v) in [
+            ("prs_MobilePhone", &id.mobile_phone),
+            ("prs_HomePhone", &id.home_phone),
+        ] {
             if let Some(p) = v {
                 let n = normalise_phone(p);
                 let digits = n.trim_start_matches('+').len();
@@ -198,7 +256,11 @@ impl CaseInput {
         if let Some(e) = &id.email
             && !(e.contains('@') && !e.starts_with('@') && !e.ends_with('@'))
         {
-            errs.push(FieldError::new("prs_Email", "invalid_email", "prs_Email is not an e-mail address"));
+            errs.push(FieldError::new(
+                "prs_Email",
+                "invalid_email",
+                "prs_Email is not an e-mail address",
+            ));
         }
         if let Some(c) = &id.mailing_country
             && let Err(e) = parse_country("prs_MailingCountry", c)
@@ -291,7 +353,10 @@ pub struct CaseView {
     pub owner_org: uuid::Uuid,
     #[serde(rename = "cas_Status")]
     pub status: CaseStatus,
-    #[serde(rename = "cas_ReasonForCaseClosure", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cas_ReasonForCaseClosure",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason_for_closure: Option<String>,
     #[serde(rename = "vic_TraffickingStatus")]
     pub trafficking_status: TraffickingStatus,
@@ -299,7 +364,10 @@ pub struct CaseView {
     pub gender: Option<Gender>,
     #[serde(rename = "prs_Citizenship")]
     pub citizenship: Vec<String>,
-    #[serde(rename = "vic_AgeWhenTrafficked", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "vic_AgeWhenTrafficked",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub age_when_trafficked: Option<i64>,
     pub age_band: Option<String>,
     #[serde(rename = "vic_TypeOfExploitation")]
@@ -354,7 +422,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let r: Result<CaseInput, _> = serde_json::from_value(serde_json::json!({"prs_Nickname": "x"}));
+        let r: Result<CaseInput, _> =
+            serde_json::from_value(serde_json::json!({"prs_Nickname": "x"}));
         assert!(r.is_err());
     }
 

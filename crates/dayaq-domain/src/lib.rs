@@ -3,6 +3,7 @@
 
 pub mod case;
 pub mod error;
+pub mod identification;
 pub mod policy;
 pub mod role;
 pub mod stats;

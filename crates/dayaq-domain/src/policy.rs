@@ -193,9 +193,7 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
             A::ReadCase | A::ReadSection(_) | A::UpdateCase => allow("own_organisation"),
             A::EraseCase if actor.role == Supervisor => allow("supervisor_own_organisation"),
             A::EraseCase => deny("erase_needs_supervisor"),
-            A::DecideIdentification if actor.role == PoliceOfficer => {
-                allow("competent_authority")
-            }
+            A::DecideIdentification if actor.role == PoliceOfficer => allow("competent_authority"),
             A::DecideIdentification => deny("decision_needs_police"),
             _ => deny("no_rule"),
         };
@@ -263,20 +261,42 @@ mod tests {
     fn only_police_decide_identification() {
         let f = facts(A);
         assert!(
-            decide(&actor(Role::PoliceOfficer, A), Action::DecideIdentification, Resource::Case(&f))
-                .allowed
+            decide(
+                &actor(Role::PoliceOfficer, A),
+                Action::DecideIdentification,
+                Resource::Case(&f)
+            )
+            .allowed
         );
         assert!(
-            !decide(&actor(Role::Caseworker, A), Action::DecideIdentification, Resource::Case(&f))
-                .allowed
+            !decide(
+                &actor(Role::Caseworker, A),
+                Action::DecideIdentification,
+                Resource::Case(&f)
+            )
+            .allowed
         );
     }
 
     #[test]
     fn erase_needs_supervisor() {
         let f = facts(A);
-        assert!(!decide(&actor(Role::Caseworker, A), Action::EraseCase, Resource::Case(&f)).allowed);
-        assert!(decide(&actor(Role::Supervisor, A), Action::EraseCase, Resource::Case(&f)).allowed);
+        assert!(
+            !decide(
+                &actor(Role::Caseworker, A),
+                Action::EraseCase,
+                Resource::Case(&f)
+            )
+            .allowed
+        );
+        assert!(
+            decide(
+                &actor(Role::Supervisor, A),
+                Action::EraseCase,
+                Resource::Case(&f)
+            )
+            .allowed
+        );
     }
 
     #[test]
@@ -287,8 +307,22 @@ mod tests {
             sections: vec![Section::Services],
         });
         let b = actor(Role::Caseworker, B);
-        assert!(decide(&b, Action::ReadSection(Section::Services), Resource::Case(&f)).allowed);
-        assert!(!decide(&b, Action::ReadSection(Section::Identity), Resource::Case(&f)).allowed);
+        assert!(
+            decide(
+                &b,
+                Action::ReadSection(Section::Services),
+                Resource::Case(&f)
+            )
+            .allowed
+        );
+        assert!(
+            !decide(
+                &b,
+                Action::ReadSection(Section::Identity),
+                Resource::Case(&f)
+            )
+            .allowed
+        );
         assert!(!decide(&b, Action::UpdateCase, Resource::Case(&f)).allowed);
     }
 
@@ -298,7 +332,14 @@ mod tests {
         let s = actor(Role::Supervisor, B);
         assert!(!decide(&s, Action::ReadCase, Resource::Case(&f)).allowed);
         f.break_glass.push(s.user_id);
-        assert!(decide(&s, Action::ReadSection(Section::Identity), Resource::Case(&f)).allowed);
+        assert!(
+            decide(
+                &s,
+                Action::ReadSection(Section::Identity),
+                Resource::Case(&f)
+            )
+            .allowed
+        );
         assert!(!decide(&s, Action::UpdateCase, Resource::Case(&f)).allowed);
     }
 

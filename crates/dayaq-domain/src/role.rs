@@ -54,7 +54,11 @@ impl Role {
                     "invalid_value",
                     format!(
                         "unknown role; allowed: {}",
-                        Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                        Role::ALL
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })

@@ -101,7 +101,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(|_| AppError::field("body", "unreadable", "the body could not be read"))?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(json_body_error)
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(json_body_error)
     }
 }
 
@@ -113,9 +115,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(q)
-            .map(ApiQuery)
-            .map_err(|_| AppError::field("query", "invalid_query", "a query parameter has the wrong type"))
+        serde_urlencoded::from_str(q).map(ApiQuery).map_err(|_| {
+            AppError::field(
+                "query",
+                "invalid_query",
+                "a query parameter has the wrong type",
+            )
+        })
     }
 }
 
@@ -161,10 +167,17 @@ struct Page {
 #[utoipa::path(get, path = "/cases", tag = "cases", params(Page),
     responses((status = 200, description = "The organisation's cases, newest first, without identity", body = Value),
               (status = 401, body = Value), (status = 403, body = Value)))]
-async fn list_cases(State(state): State<AppState>, a: Authed, ApiQuery(p): ApiQuery<Page>) -> Result<Json<Value>, AppError> {
+async fn list_cases(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiQuery(p): ApiQuery<Page>,
+) -> Result<Json<Value>, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let cases = state.store.list_cases(&ctx, p.limit.unwrap_or(50), p.offset.unwrap_or(0)).await?;
+    let cases = state
+        .store
+        .list_cases(&ctx, p.limit.unwrap_or(50), p.offset.unwrap_or(0))
+        .await?;
     Ok(Json(json!({ "cases": cases })))
 }
 
@@ -172,8 +185,14 @@ async fn list_cases(State(state): State<AppState>, a: Authed, ApiQuery(p): ApiQu
     request_body(content = Value, description = "HTCDS fields: prs_FirstName, prs_SecondName, prs_Birthdate (YYYY-MM-DD), prs_IdentityNumber, prs_MobilePhone, prs_HomePhone, prs_Email, prs_MailingStreet, prs_MailingCity, prs_MailingCountry, cco_CaseComment (encrypted); prs_Gender, prs_Citizenship[], vic_AgeWhenTrafficked, vic_TypeOfExploitation[], cas_Status, cas_ReasonForCaseClosure"),
     responses((status = 201, description = "Created; ETag carries the version", body = Value),
               (status = 401, body = Value), (status = 403, body = Value), (status = 422, description = "Invalid field", body = Value)))]
-async fn create_case(State(state): State<AppState>, a: Authed, ApiJson(input): ApiJson<CaseInput>) -> Result<Response, AppError> {
-    let valid = input.validate(state.now().date()).map_err(AppError::Invalid)?;
+async fn create_case(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> Result<Response, AppError> {
+    let valid = input
+        .validate(state.now().date())
+        .map_err(AppError::Invalid)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let case = state.store.create_case(&ctx, &valid).await?;
@@ -186,7 +205,11 @@ async fn create_case(State(state): State<AppState>, a: Authed, ApiJson(input): A
     request_body(content = Value, description = "Exact search: case_number, or prs_FirstName + prs_SecondName + prs_Birthdate, or prs_MobilePhone, or prs_IdentityNumber (through the keyed blind index; sent in the body so that no personal data is in a URL)"),
     responses((status = 200, description = "Visible matches, and names of organisations holding a possible match", body = Value),
               (status = 401, body = Value), (status = 422, body = Value)))]
-async fn search_cases(State(state): State<AppState>, a: Authed, ApiJson(q): ApiJson<SearchQuery>) -> Result<Json<Value>, AppError> {
+async fn search_cases(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(q): ApiJson<SearchQuery>,
+) -> Result<Json<Value>, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let r = state.store.search_cases(&ctx, &q).await?;
@@ -204,12 +227,23 @@ struct Include {
     params(("id" = String, Path, description = "Case id (UUID)"), Include),
     responses((status = 200, description = "The case; ETag carries the version", body = Value),
               (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
-async fn get_case(State(state): State<AppState>, a: Authed, Path(id): Path<String>, ApiQuery(inc): ApiQuery<Include>) -> Result<Response, AppError> {
+async fn get_case(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiQuery(inc): ApiQuery<Include>,
+) -> Result<Response, AppError> {
     let id = case_id(&id)?;
     let reveal = match inc.include.as_deref() {
         None | Some("") => false,
         Some("identity") => true,
-        Some(_) => return Err(AppError::field("include", "invalid_value", "include accepts only: identity")),
+        Some(_) => {
+            return Err(AppError::field(
+                "include",
+                "invalid_value",
+                "include accepts only: identity",
+            ));
+        }
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -225,15 +259,29 @@ async fn get_case(State(state): State<AppState>, a: Authed, Path(id): Path<Strin
     request_body(content = Value, description = "The whole case (same fields as create); missing fields are cleared"),
     responses((status = 200, body = Value), (status = 401, body = Value), (status = 404, body = Value),
               (status = 409, description = "The case changed since that version", body = Value), (status = 422, body = Value)))]
-async fn update_case(State(state): State<AppState>, a: Authed, Path(id): Path<String>, headers: HeaderMap, ApiJson(input): ApiJson<CaseInput>) -> Result<Response, AppError> {
+async fn update_case(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> Result<Response, AppError> {
     let id = case_id(&id)?;
     let version = headers
         .get(IF_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|v| v.parse::<i64>().ok())
-        .ok_or_else(|| AppError::field("If-Match", "required", "send the case version in If-Match (from ETag)"))?;
-    let valid = input.validate(state.now().date()).map_err(AppError::Invalid)?;
+        .ok_or_else(|| {
+            AppError::field(
+                "If-Match",
+                "required",
+                "send the case version in If-Match (from ETag)",
+            )
+        })?;
+    let valid = input
+        .validate(state.now().date())
+        .map_err(AppError::Invalid)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let case = state.store.update_case(&ctx, id, version, &valid).await?;
@@ -246,7 +294,11 @@ async fn update_case(State(state): State<AppState>, a: Authed, Path(id): Path<St
     params(("id" = String, Path, description = "Case id (UUID)")),
     responses((status = 204, description = "Erased: the case key is destroyed"), (status = 401, body = Value),
               (status = 403, body = Value), (status = 404, body = Value)))]
-async fn erase_case(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+async fn erase_case(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -257,25 +309,44 @@ async fn erase_case(State(state): State<AppState>, a: Authed, Path(id): Path<Str
 #[utoipa::path(get, path = "/cases/{id}/events", tag = "cases",
     params(("id" = String, Path, description = "Case id (UUID)")),
     responses((status = 200, description = "Timeline", body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
-async fn case_events(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+async fn case_events(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!({ "events": state.store.case_events(&ctx, id).await? })))
+    Ok(Json(
+        json!({ "events": state.store.case_events(&ctx, id).await? }),
+    ))
 }
 
 #[utoipa::path(get, path = "/sessions", tag = "auth",
     responses((status = 200, description = "The user's live sessions", body = Value), (status = 401, body = Value)))]
 async fn list_sessions(State(state): State<AppState>, a: Authed) -> Result<Json<Value>, AppError> {
-    let s = state.store.list_sessions(&a.user, state.cfg.session, state.now()).await?;
-    Ok(Json(json!({ "sessions": s, "current": a.session.map(|s| s.public_id) })))
+    let s = state
+        .store
+        .list_sessions(&a.user, state.cfg.session, state.now())
+        .await?;
+    Ok(Json(
+        json!({ "sessions": s, "current": a.session.map(|s| s.public_id) }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/sessions/{public_id}", tag = "auth",
     params(("public_id" = String, Path, description = "Session public id")),
     responses((status = 204, description = "Revoked"), (status = 401, body = Value), (status = 404, body = Value)))]
-async fn revoke_session(State(state): State<AppState>, a: Authed, Path(pid): Path<String>) -> Result<StatusCode, AppError> {
-    if state.store.revoke_session(&a.user, &pid, &a.source, state.now()).await? {
+async fn revoke_session(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(pid): Path<String>,
+) -> Result<StatusCode, AppError> {
+    if state
+        .store
+        .revoke_session(&a.user, &pid, &a.source, state.now())
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)
@@ -284,6 +355,11 @@ async fn revoke_session(State(state): State<AppState>, a: Authed, Path(pid): Pat
 
 #[utoipa::path(get, path = "/organisations", tag = "directory",
     responses((status = 200, description = "The organisations on this platform (public directory data)", body = Value), (status = 401, body = Value)))]
-async fn list_organisations(State(state): State<AppState>, _a: Authed) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "organisations": state.store.list_orgs().await? })))
+async fn list_organisations(
+    State(state): State<AppState>,
+    _a: Authed,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "organisations": state.store.list_orgs().await? }),
+    ))
 }

@@ -1,9 +1,9 @@
 //! Authentication plumbing: the session middleware (cookie → session, CSRF check on every
 //! state-changing request), the request extractors, and cookie helpers.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::AppState;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, USER_AGENT};
@@ -21,10 +21,18 @@ pub const LANG_COOKIE: &str = "dayaq_lang";
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-dayaq_session" } else { "dayaq_session" }
+    if secure {
+        "__Host-dayaq_session"
+    } else {
+        "dayaq_session"
+    }
 }
 pub fn prelogin_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-dayaq_pre" } else { "dayaq_pre" }
+    if secure {
+        "__Host-dayaq_pre"
+    } else {
+        "dayaq_pre"
+    }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -71,7 +79,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn form_csrf(body: &[u8]) -> Option<String> {
@@ -96,7 +108,11 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
     let secure = state.cfg.secure_cookies;
     let mut slot = SessionSlot::default();
     if let Some(token) = cookie_value(&parts.headers, session_cookie_name(secure)) {
-        match state.store.session(&token, state.cfg.session, state.now()).await {
+        match state
+            .store
+            .session(&token, state.cfg.session, state.now())
+            .await
+        {
             Ok(s) => {
                 slot.session = s;
                 slot.token = Some(token);
@@ -123,7 +139,8 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if presented.is_none() && is_form {
             let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-                return AppError::field("body", "too_large", "the form is too large").into_response();
+                return AppError::field("body", "too_large", "the form is too large")
+                    .into_response();
             };
             presented = form_csrf(&bytes);
             body = Body::from(bytes);
@@ -131,7 +148,9 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
         // Requests with neither a session nor a pre-login token are unauthenticated; the
         // handler answers 401. Any cookie-borne state needs a matching token.
         if let Some(expected) = expected
-            && !presented.as_deref().is_some_and(|p| constant_time_eq(p, &expected))
+            && !presented
+                .as_deref()
+                .is_some_and(|p| constant_time_eq(p, &expected))
         {
             return AppError::Csrf.into_response();
         }
@@ -162,23 +181,42 @@ impl Authed {
 }
 
 fn source_of(parts: &Parts) -> String {
-    parts.extensions.get::<Source>().map(|s| s.0.clone()).unwrap_or_default()
+    parts
+        .extensions
+        .get::<Source>()
+        .map(|s| s.0.clone())
+        .unwrap_or_default()
 }
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let source = source_of(parts);
         if let Some(token) = bearer(&parts.headers) {
             return match state.store.token_user(token, state.now()).await? {
-                Some(user) => Ok(Authed { user, session: None, source }),
+                Some(user) => Ok(Authed {
+                    user,
+                    session: None,
+                    source,
+                }),
                 None => Err(AppError::Unauthorized),
             };
         }
-        let slot = parts.extensions.get::<SessionSlot>().cloned().unwrap_or_default();
+        let slot = parts
+            .extensions
+            .get::<SessionSlot>()
+            .cloned()
+            .unwrap_or_default();
         match slot.session {
-            Some(s) if s.mfa_ok => Ok(Authed { user: s.user.clone(), session: Some(s), source }),
+            Some(s) if s.mfa_ok => Ok(Authed {
+                user: s.user.clone(),
+                session: Some(s),
+                source,
+            }),
             _ => Err(AppError::Unauthorized),
         }
     }
@@ -200,11 +238,22 @@ impl IntoResponse for ToLogin {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = ToLogin;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let source = source_of(parts);
-        let slot = parts.extensions.get::<SessionSlot>().cloned().unwrap_or_default();
+        let slot = parts
+            .extensions
+            .get::<SessionSlot>()
+            .cloned()
+            .unwrap_or_default();
         match slot.session {
-            Some(s) if s.mfa_ok => Ok(PageUser(Authed { user: s.user.clone(), session: Some(s), source })),
+            Some(s) if s.mfa_ok => Ok(PageUser(Authed {
+                user: s.user.clone(),
+                session: Some(s),
+                source,
+            })),
             Some(s) if s.user.totp_enabled => Err(ToLogin("/login/totp")),
             Some(_) => Err(ToLogin("/login/enrol")),
             None => Err(ToLogin("/login")),
@@ -223,11 +272,22 @@ pub struct Pending {
 impl FromRequestParts<AppState> for Pending {
     type Rejection = ToLogin;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let source = source_of(parts);
-        let slot = parts.extensions.get::<SessionSlot>().cloned().unwrap_or_default();
+        let slot = parts
+            .extensions
+            .get::<SessionSlot>()
+            .cloned()
+            .unwrap_or_default();
         match (slot.session, slot.token) {
-            (Some(s), Some(token)) if !s.mfa_ok => Ok(Pending { session: s, token, source }),
+            (Some(s), Some(token)) if !s.mfa_ok => Ok(Pending {
+                session: s,
+                token,
+                source,
+            }),
             (Some(_), _) => Err(ToLogin("/")),
             _ => Err(ToLogin("/login")),
         }
@@ -246,8 +306,15 @@ pub struct ReqInfo {
 impl FromRequestParts<AppState> for ReqInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        let slot = parts.extensions.get::<SessionSlot>().cloned().unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let slot = parts
+            .extensions
+            .get::<SessionSlot>()
+            .cloned()
+            .unwrap_or_default();
         let lang = slot
             .session
             .as_ref()

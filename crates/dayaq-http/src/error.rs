@@ -33,7 +33,9 @@ pub enum AppError {
 
 impl AppError {
     pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Invalid(ValidationErrors::single(FieldError::new(field, code, message)))
+        AppError::Invalid(ValidationErrors::single(FieldError::new(
+            field, code, message,
+        )))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -101,7 +103,8 @@ impl IntoResponse for AppError {
         if let AppError::TooManyRequests(secs) = self
             && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
         {
-            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp
     }
@@ -125,14 +128,23 @@ pub fn json_body_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppE
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             ("invalid_json", "the body is not valid JSON".to_string())
         }
-        serde_json::error::Category::Io => ("invalid_json", "the body could not be read".to_string()),
-        serde_json::error::Category::Data if msg.starts_with("unknown field") => {
-            ("unknown_field", format!("{field} is not a field of this resource"))
+        serde_json::error::Category::Io => {
+            ("invalid_json", "the body could not be read".to_string())
         }
+        serde_json::error::Category::Data if msg.starts_with("unknown field") => (
+            "unknown_field",
+            format!("{field} is not a field of this resource"),
+        ),
         serde_json::error::Category::Data if msg.starts_with("missing field") => {
             ("required", format!("{field} is required"))
         }
-        serde_json::error::Category::Data => ("invalid_type", format!("{field} has the wrong type")),
+        serde_json::error::Category::Data => {
+            ("invalid_type", format!("{field} has the wrong type"))
+        }
     };
-    AppError::field(if field.is_empty() { "body" } else { &field }, code, message)
+    AppError::field(
+        if field.is_empty() { "body" } else { &field },
+        code,
+        message,
+    )
 }

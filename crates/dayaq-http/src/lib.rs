@@ -71,18 +71,39 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback(security::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session_layer))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            8 * 1024 * 1024,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            security::panic_response,
+        ))
         .with_state(state)
 }
 
 /// Serves the application on `listener` until the process is stopped.
-pub async fn serve(listener: tokio::net::TcpListener, store: Store, cfg: AppConfig) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    cfg: AppConfig,
+) -> std::io::Result<()> {
     let app = app(store, cfg);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// Like `serve`, ending when `shutdown` completes (graceful: in-flight requests finish).
@@ -93,7 +114,13 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(store, cfg);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
+
+#[cfg(test)]
+mod i18n_tests;

@@ -47,7 +47,11 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(_) => (axum::http::StatusCode::OK, "ok\n").into_response(),
-        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response(),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable\n",
+        )
+            .into_response(),
     }
 }
 
@@ -56,10 +60,20 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP dayaq_http_requests_total HTTP requests by status class.\n");
     out.push_str("# TYPE dayaq_http_requests_total counter\n");
-    for (class, c) in [("2xx", &m.requests_2xx), ("3xx", &m.requests_3xx), ("4xx", &m.requests_4xx), ("5xx", &m.requests_5xx)] {
-        out.push_str(&format!("dayaq_http_requests_total{{class=\"{class}\"}} {}\n", c.load(Ordering::Relaxed)));
+    for (class, c) in [
+        ("2xx", &m.requests_2xx),
+        ("3xx", &m.requests_3xx),
+        ("4xx", &m.requests_4xx),
+        ("5xx", &m.requests_5xx),
+    ] {
+        out.push_str(&format!(
+            "dayaq_http_requests_total{{class=\"{class}\"}} {}\n",
+            c.load(Ordering::Relaxed)
+        ));
     }
-    out.push_str("# HELP dayaq_http_request_duration_seconds_sum Total time spent serving requests.\n");
+    out.push_str(
+        "# HELP dayaq_http_request_duration_seconds_sum Total time spent serving requests.\n",
+    );
     out.push_str("# TYPE dayaq_http_request_duration_seconds_sum counter\n");
     out.push_str(&format!(
         "dayaq_http_request_duration_seconds_sum {}\n",
@@ -67,6 +81,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     ));
     out.push_str("# HELP dayaq_http_request_duration_seconds_count Requests timed.\n");
     out.push_str("# TYPE dayaq_http_request_duration_seconds_count counter\n");
-    out.push_str(&format!("dayaq_http_request_duration_seconds_count {}\n", m.requests.load(Ordering::Relaxed)));
+    out.push_str(&format!(
+        "dayaq_http_request_duration_seconds_count {}\n",
+        m.requests.load(Ordering::Relaxed)
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -2,19 +2,22 @@
 //! Pages work without JavaScript; htmx only swaps fragments where it helps.
 //! No personal data in titles or URLs: searches are POSTed, cases are addressed by UUID.
 
-use crate::auth::{self, LANG_COOKIE, PageUser, Pending, ReqInfo, prelogin_cookie_name, session_cookie_name, set_cookie};
+use crate::AppState;
+use crate::auth::{
+    self, LANG_COOKIE, PageUser, Pending, ReqInfo, prelogin_cookie_name, session_cookie_name,
+    set_cookie,
+};
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
-use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use dayaq_domain::case::{CaseInput, CaseView, Identity};
 use dayaq_domain::vocab::{Gender, TypeOfExploitation};
 use dayaq_domain::{FieldError, Role};
@@ -63,7 +66,13 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(state: &AppState, lang: Lang, user: Option<&auth::Authed>, csrf: String, nav: &'static str) -> Chrome {
+    fn new(
+        state: &AppState,
+        lang: Lang,
+        user: Option<&auth::Authed>,
+        csrf: String,
+        nav: &'static str,
+    ) -> Chrome {
         let t = Tr::new(lang);
         Chrome {
             t,
@@ -75,14 +84,21 @@ impl Chrome {
             }),
             csrf,
             idle_secs: state.cfg.session.idle_ms / 1000,
-            langs: Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == lang)).collect(),
+            langs: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), l.native_name(), *l == lang))
+                .collect(),
             nav,
         }
     }
 
     fn for_user(state: &AppState, a: &auth::Authed, nav: &'static str) -> Chrome {
         let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
-        let csrf = a.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
+        let csrf = a
+            .session
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default();
         Chrome::new(state, lang, Some(a), csrf, nav)
     }
 }
@@ -119,7 +135,12 @@ fn error_page(state: &AppState, c: Option<Chrome>, lang: Lang, err: AppError) ->
         _ => "error-internal",
     };
     let message = match &err {
-        AppError::Invalid(v) => v.errors.iter().map(|e| error_text(&c.t, e)).collect::<Vec<_>>().join("; "),
+        AppError::Invalid(v) => v
+            .errors
+            .iter()
+            .map(|e| error_text(&c.t, e))
+            .collect::<Vec<_>>()
+            .join("; "),
         _ => c.t.get(&format!("{key}-text")),
     };
     let title = c.t.get(key);
@@ -139,7 +160,10 @@ pub async fn not_found_page(req: Request) -> Response {
         user: None,
         csrf: String::new(),
         idle_secs: 0,
-        langs: Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == lang)).collect(),
+        langs: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name(), *l == lang))
+            .collect(),
         nav: "",
     };
     let title = t.get("error-not-found");
@@ -174,13 +198,26 @@ async fn login_page(State(state): State<AppState>, info: ReqInfo) -> Response {
     render_login(&state, info.lang, None, StatusCode::OK)
 }
 
-fn render_login(state: &AppState, lang: Lang, error: Option<String>, status: StatusCode) -> Response {
+fn render_login(
+    state: &AppState,
+    lang: Lang,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let Ok(pre) = random_token() else {
         return error_page(state, None, lang, AppError::Internal("rng".into()));
     };
     let c = Chrome::new(state, lang, None, pre.clone(), "login");
     let resp = (status, LoginPage { c, error }).into_response();
-    with_cookie(resp, set_cookie(prelogin_cookie_name(state.cfg.secure_cookies), &pre, state.cfg.secure_cookies, Some(3600)))
+    with_cookie(
+        resp,
+        set_cookie(
+            prelogin_cookie_name(state.cfg.secure_cookies),
+            &pre,
+            state.cfg.secure_cookies,
+            Some(3600),
+        ),
+    )
 }
 
 #[derive(Deserialize)]
@@ -191,17 +228,30 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(state): State<AppState>, info: ReqInfo, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let t = Tr::new(info.lang);
     let now = state.now();
-    let check = match state.store.check_password(f.username.trim(), &f.password, &info.source, now).await {
+    let check = match state
+        .store
+        .check_password(f.username.trim(), &f.password, &info.source, now)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(&state, None, info.lang, e.into()),
     };
     let user = match check {
         LoginCheck::Ok(u) => u,
         LoginCheck::Invalid | LoginCheck::Locked => {
-            return render_login(&state, info.lang, Some(t.get("login-failed")), StatusCode::UNAUTHORIZED);
+            return render_login(
+                &state,
+                info.lang,
+                Some(t.get("login-failed")),
+                StatusCode::UNAUTHORIZED,
+            );
         }
         LoginCheck::Throttled { retry_after_secs } => {
             return render_login(
@@ -223,13 +273,29 @@ async fn login_submit(State(state): State<AppState>, info: ReqInfo, Form(f): For
     start_session(&state, &user, mfa_ok, &info, next).await
 }
 
-async fn start_session(state: &AppState, user: &User, mfa_ok: bool, info: &ReqInfo, next: &str) -> Response {
-    match state.store.create_session(user, mfa_ok, &info.user_agent, &info.source, state.now()).await {
+async fn start_session(
+    state: &AppState,
+    user: &User,
+    mfa_ok: bool,
+    info: &ReqInfo,
+    next: &str,
+) -> Response {
+    match state
+        .store
+        .create_session(user, mfa_ok, &info.user_agent, &info.source, state.now())
+        .await
+    {
         Ok((token, _)) => {
             let secure = state.cfg.secure_cookies;
             let resp = see_other(next);
-            let resp = with_cookie(resp, set_cookie(session_cookie_name(secure), &token, secure, None));
-            with_cookie(resp, set_cookie(prelogin_cookie_name(secure), "", secure, Some(0)))
+            let resp = with_cookie(
+                resp,
+                set_cookie(session_cookie_name(secure), &token, secure, None),
+            );
+            with_cookie(
+                resp,
+                set_cookie(prelogin_cookie_name(secure), "", secure, Some(0)),
+            )
         }
         Err(e) => error_page(state, None, info.lang, e.into()),
     }
@@ -256,16 +322,35 @@ struct CodeForm {
     code: String,
 }
 
-async fn totp_submit(State(state): State<AppState>, info: ReqInfo, p: Pending, Form(f): Form<CodeForm>) -> Response {
+async fn totp_submit(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    p: Pending,
+    Form(f): Form<CodeForm>,
+) -> Response {
     finish_second_factor(state, info, p, f, false).await
 }
 
-async fn finish_second_factor(state: AppState, info: ReqInfo, p: Pending, f: CodeForm, enrol: bool) -> Response {
+async fn finish_second_factor(
+    state: AppState,
+    info: ReqInfo,
+    p: Pending,
+    f: CodeForm,
+    enrol: bool,
+) -> Response {
     let user = p.session.user.clone();
-    match state.store.totp_verify(&user, &f.code, enrol, &p.source, state.now()).await {
+    match state
+        .store
+        .totp_verify(&user, &f.code, enrol, &p.source, state.now())
+        .await
+    {
         Ok(true) => {
             // A new session id after the privilege change (no session fixation).
-            if let Err(e) = state.store.revoke_session_token(&p.token, state.now()).await {
+            if let Err(e) = state
+                .store
+                .revoke_session_token(&p.token, state.now())
+                .await
+            {
                 return error_page(&state, None, info.lang, e.into());
             }
             let Ok(user) = state.store.user_by_id(user.id).await else {
@@ -279,7 +364,14 @@ async fn finish_second_factor(state: AppState, info: ReqInfo, p: Pending, f: Cod
             if enrol {
                 render_enrol(&state, c, &user, Some(t.get("totp-wrong"))).await
             } else {
-                (StatusCode::UNAUTHORIZED, TotpPage { c, error: Some(t.get("totp-wrong")) }).into_response()
+                (
+                    StatusCode::UNAUTHORIZED,
+                    TotpPage {
+                        c,
+                        error: Some(t.get("totp-wrong")),
+                    },
+                )
+                    .into_response()
             }
         }
         Err(e) => error_page(&state, None, info.lang, e.into()),
@@ -302,12 +394,28 @@ async fn render_enrol(state: &AppState, c: Chrome, user: &User, error: Option<St
         Err(e) => return error_page(state, None, lang, e.into()),
     };
     let qr = match qrcode::QrCode::new(e.otpauth_url.as_bytes()) {
-        Ok(q) => q.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build(),
+        Ok(q) => q
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .build(),
         Err(_) => String::new(),
     };
     let uri = format!("data:image/svg+xml;base64,{}", base64_encode(qr.as_bytes()));
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    (status, EnrolPage { c, qr_svg_data_uri: uri, secret: e.secret_base32, error }).into_response()
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        EnrolPage {
+            c,
+            qr_svg_data_uri: uri,
+            secret: e.secret_base32,
+            error,
+        },
+    )
+        .into_response()
 }
 
 fn base64_encode(b: &[u8]) -> String {
@@ -323,7 +431,12 @@ async fn enrol_page(State(state): State<AppState>, info: ReqInfo, p: Pending) ->
     render_enrol(&state, c, &p.session.user, None).await
 }
 
-async fn enrol_submit(State(state): State<AppState>, info: ReqInfo, p: Pending, Form(f): Form<CodeForm>) -> Response {
+async fn enrol_submit(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    p: Pending,
+    Form(f): Form<CodeForm>,
+) -> Response {
     finish_second_factor(state, info, p, f, true).await
 }
 
@@ -334,7 +447,10 @@ async fn logout(State(state): State<AppState>, info: ReqInfo) -> Response {
         return error_page(&state, None, info.lang, e.into());
     }
     let secure = state.cfg.secure_cookies;
-    with_cookie(see_other("/login"), set_cookie(session_cookie_name(secure), "", secure, Some(0)))
+    with_cookie(
+        see_other("/login"),
+        set_cookie(session_cookie_name(secure), "", secure, Some(0)),
+    )
 }
 
 #[derive(Deserialize)]
@@ -344,7 +460,11 @@ struct LangForm {
     back: String,
 }
 
-async fn set_lang(State(state): State<AppState>, info: ReqInfo, Form(f): Form<LangForm>) -> Response {
+async fn set_lang(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    Form(f): Form<LangForm>,
+) -> Response {
     let lang = Lang::parse(&f.lang).unwrap_or(info.lang);
     if let Some(s) = &info.slot.session
         && let Err(e) = state.store.set_locale(s.user.id, lang.code()).await
@@ -352,9 +472,17 @@ async fn set_lang(State(state): State<AppState>, info: ReqInfo, Form(f): Form<La
         return error_page(&state, None, info.lang, e.into());
     }
     // Only local paths, never an open redirect.
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains("://") { f.back.as_str() } else { "/" };
+    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains("://") {
+        f.back.as_str()
+    } else {
+        "/"
+    };
     let secure = state.cfg.secure_cookies;
-    let mut c = cookie::Cookie::build((LANG_COOKIE, lang.code())).path("/").same_site(cookie::SameSite::Strict).secure(secure).max_age(cookie::time::Duration::days(365));
+    let mut c = cookie::Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::days(365));
     c = c.http_only(true);
     with_cookie(see_other(back), c.build().to_string())
 }
@@ -389,7 +517,10 @@ fn case_row(t: &Tr, v: &CaseView) -> CaseRow {
         number: v.case_number.clone(),
         status: t.vocab("cas_Status", v.status.as_str()),
         tstatus: t.vocab("vic_TraffickingStatus", v.trafficking_status.as_str()),
-        gender: v.gender.map(|g| t.vocab("prs_Gender", g.as_str())).unwrap_or_default(),
+        gender: v
+            .gender
+            .map(|g| t.vocab("prs_Gender", g.as_str()))
+            .unwrap_or_default(),
         updated: t.datetime(&v.updated_at),
     }
 }
@@ -403,7 +534,10 @@ async fn home(State(state): State<AppState>, PageUser(a): PageUser) -> Response 
         let ctx = a.ctx(&actor, &state);
         let (recent, open_count) = if a.user.role.works_cases() {
             let cases = state.store.list_cases(&ctx, 10, 0).await?;
-            (cases.iter().map(|v| case_row(&c.t, v)).collect(), state.store.count_cases(&ctx).await?)
+            (
+                cases.iter().map(|v| case_row(&c.t, v)).collect(),
+                state.store.count_cases(&ctx).await?,
+            )
         } else {
             (vec![], 0)
         };
@@ -414,12 +548,25 @@ async fn home(State(state): State<AppState>, PageUser(a): PageUser) -> Response 
         };
         let (audit_rows, audit_problems) = if a.user.role == Role::Auditor {
             let rep = state.store.audit_verify().await?;
-            (Some(rep.rows), rep.problems.iter().map(|p| p.to_string()).collect())
+            (
+                Some(rep.rows),
+                rep.problems.iter().map(|p| p.to_string()).collect(),
+            )
         } else {
             (None, vec![])
         };
         let role = a.user.role.as_str().to_string();
-        Ok(HomePage { c, role, org_name: org.name, recent, open_count, overview, audit_rows, audit_problems }.into_response())
+        Ok(HomePage {
+            c,
+            role,
+            org_name: org.name,
+            recent,
+            open_count,
+            overview,
+            audit_rows,
+            audit_problems,
+        }
+        .into_response())
     }
     .await;
     r.unwrap_or_else(|e| error_page(&state, None, lang, e))
@@ -444,7 +591,14 @@ async fn cases_page(State(state): State<AppState>, PageUser(a): PageUser) -> Res
     match state.store.list_cases(&ctx, 100, 0).await {
         Ok(cases) => {
             let rows = cases.iter().map(|v| case_row(&c.t, v)).collect();
-            CasesPage { c, rows, searched: false, elsewhere: vec![], error: None }.into_response()
+            CasesPage {
+                c,
+                rows,
+                searched: false,
+                elsewhere: vec![],
+                error: None,
+            }
+            .into_response()
         }
         Err(e) => {
             let lang = c.t.lang;
@@ -470,7 +624,11 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-async fn cases_search(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<SearchForm>) -> Response {
+async fn cases_search(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<SearchForm>,
+) -> Response {
     let c = Chrome::for_user(&state, &a, "cases");
     let q = SearchQuery {
         case_number: non_empty(&f.case_number),
@@ -483,14 +641,31 @@ async fn cases_search(State(state): State<AppState>, PageUser(a): PageUser, Form
     let name_complete = q.first_name.is_some() && q.second_name.is_some() && q.birthdate.is_some();
     if (name_part && !name_complete) || (!name_part && q.case_number.is_none()) {
         let error = Some(c.t.get("search-needs"));
-        return (StatusCode::UNPROCESSABLE_ENTITY, CasesPage { c, rows: vec![], searched: true, elsewhere: vec![], error }).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            CasesPage {
+                c,
+                rows: vec![],
+                searched: true,
+                elsewhere: vec![],
+                error,
+            },
+        )
+            .into_response();
     }
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     match state.store.search_cases(&ctx, &q).await {
         Ok(r) => {
             let rows = r.cases.iter().map(|v| case_row(&c.t, v)).collect();
-            CasesPage { c, rows, searched: true, elsewhere: r.possible_matches_elsewhere, error: None }.into_response()
+            CasesPage {
+                c,
+                rows,
+                searched: true,
+                elsewhere: r.possible_matches_elsewhere,
+                error: None,
+            }
+            .into_response()
         }
         Err(e) => {
             let lang = c.t.lang;
@@ -531,21 +706,58 @@ struct NewCasePage {
     exploitations: Vec<(String, String)>,
 }
 
-fn new_case_page_with(state: &AppState, a: &auth::Authed, f: CaseForm, errors: Vec<String>, status: StatusCode) -> Response {
+fn new_case_page_with(
+    state: &AppState,
+    a: &auth::Authed,
+    f: CaseForm,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "new");
-    let genders = Gender::ALL.iter().map(|g| (g.as_str().to_string(), c.t.vocab("prs_Gender", g.as_str()))).collect();
+    let genders = Gender::ALL
+        .iter()
+        .map(|g| (g.as_str().to_string(), c.t.vocab("prs_Gender", g.as_str())))
+        .collect();
     let exploitations = TypeOfExploitation::ALL
         .iter()
-        .map(|g| (g.as_str().to_string(), c.t.vocab("vic_TypeOfExploitation", g.as_str())))
+        .map(|g| {
+            (
+                g.as_str().to_string(),
+                c.t.vocab("vic_TypeOfExploitation", g.as_str()),
+            )
+        })
         .collect();
-    (status, NewCasePage { c, f, errors, genders, exploitations }).into_response()
+    (
+        status,
+        NewCasePage {
+            c,
+            f,
+            errors,
+            genders,
+            exploitations,
+        },
+    )
+        .into_response()
 }
 
 async fn new_case_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    new_case_page_with(&state, &a, CaseForm { citizenship: "AZ".into(), ..Default::default() }, vec![], StatusCode::OK)
+    new_case_page_with(
+        &state,
+        &a,
+        CaseForm {
+            citizenship: "AZ".into(),
+            ..Default::default()
+        },
+        vec![],
+        StatusCode::OK,
+    )
 }
 
-async fn new_case_submit(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<CaseForm>) -> Response {
+async fn new_case_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<CaseForm>,
+) -> Response {
     let t = Tr::new(Lang::parse(&a.user.locale).unwrap_or(Lang::Az));
     let age = match f.age.trim() {
         "" => None,
@@ -553,7 +765,13 @@ async fn new_case_submit(State(state): State<AppState>, PageUser(a): PageUser, F
             Ok(n) => Some(n),
             Err(_) => {
                 let e = FieldError::new("vic_AgeWhenTrafficked", "invalid_number", "");
-                return new_case_page_with(&state, &a, f, vec![error_text(&t, &e)], StatusCode::UNPROCESSABLE_ENTITY);
+                return new_case_page_with(
+                    &state,
+                    &a,
+                    f,
+                    vec![error_text(&t, &e)],
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
             }
         },
     };
@@ -567,7 +785,9 @@ async fn new_case_submit(State(state): State<AppState>, PageUser(a): PageUser, F
             ..Default::default()
         },
         gender: non_empty(&f.gender),
-        citizenship: non_empty(&f.citizenship).map(|c| vec![c.to_uppercase()]).unwrap_or_default(),
+        citizenship: non_empty(&f.citizenship)
+            .map(|c| vec![c.to_uppercase()])
+            .unwrap_or_default(),
         age_when_trafficked: age,
         types_of_exploitation: non_empty(&f.exploitation).into_iter().collect(),
         status: None,
@@ -637,10 +857,18 @@ fn identity_view(t: &Tr, i: &Identity) -> IdentityView {
 }
 
 fn event_text(t: &Tr, e: &CaseEvent) -> (String, String) {
-    (t.datetime(&e.at), t.get(&format!("event-{}", e.kind.replace(['.', '_'], "-"))))
+    (
+        t.datetime(&e.at),
+        t.get(&format!("event-{}", e.kind.replace(['.', '_'], "-"))),
+    )
 }
 
-async fn render_case(state: &AppState, a: &auth::Authed, id: &str, reveal: bool) -> Result<Response, AppError> {
+async fn render_case(
+    state: &AppState,
+    a: &auth::Authed,
+    id: &str,
+    reveal: bool,
+) -> Result<Response, AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     let c = Chrome::for_user(state, a, "cases");
     let actor = a.actor();
@@ -653,7 +881,12 @@ async fn render_case(state: &AppState, a: &auth::Authed, id: &str, reveal: bool)
         row: case_row(&t, &case),
         owner,
         citizenship: case.citizenship.join(", "),
-        exploitation: case.types_of_exploitation.iter().map(|x| t.vocab("vic_TypeOfExploitation", x.as_str())).collect::<Vec<_>>().join(", "),
+        exploitation: case
+            .types_of_exploitation
+            .iter()
+            .map(|x| t.vocab("vic_TypeOfExploitation", x.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
         identity: case.identity.as_ref().map(|i| identity_view(&t, i)),
         events: events.iter().map(|e| event_text(&t, e)).collect(),
         case,
@@ -662,17 +895,30 @@ async fn render_case(state: &AppState, a: &auth::Authed, id: &str, reveal: bool)
     .into_response())
 }
 
-async fn case_page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>) -> Response {
+async fn case_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+) -> Response {
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
-    render_case(&state, &a, &id, false).await.unwrap_or_else(|e| error_page(&state, None, lang, e))
+    render_case(&state, &a, &id, false)
+        .await
+        .unwrap_or_else(|e| error_page(&state, None, lang, e))
 }
 
 /// Reveals the identity block (audited). With htmx only the block is swapped; without
 /// JavaScript the whole page comes back with the block open.
-async fn case_reveal(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn case_reveal(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
     if headers.get("hx-request").is_none() {
-        return render_case(&state, &a, &id, true).await.unwrap_or_else(|e| error_page(&state, None, lang, e));
+        return render_case(&state, &a, &id, true)
+            .await
+            .unwrap_or_else(|e| error_page(&state, None, lang, e));
     }
     let r: Result<Response, AppError> = async {
         let uid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
@@ -681,7 +927,12 @@ async fn case_reveal(State(state): State<AppState>, PageUser(a): PageUser, Path(
         let ctx = a.ctx(&actor, &state);
         let case = state.store.get_case(&ctx, uid, true).await?;
         let identity = case.identity.as_ref().map(|i| identity_view(&c.t, i));
-        Ok(IdentityFragment { c, case_id: uid, identity }.into_response())
+        Ok(IdentityFragment {
+            c,
+            case_id: uid,
+            identity,
+        }
+        .into_response())
     }
     .await;
     r.unwrap_or_else(|e| error_page(&state, None, lang, e))
@@ -698,11 +949,25 @@ struct AccountPage {
     errors: Vec<String>,
 }
 
-async fn account_with(state: &AppState, a: &auth::Authed, message: Option<String>, errors: Vec<String>, status: StatusCode) -> Response {
+async fn account_with(
+    state: &AppState,
+    a: &auth::Authed,
+    message: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "account");
     let lang = c.t.lang;
-    let current = a.session.as_ref().map(|s| s.public_id.clone()).unwrap_or_default();
-    match state.store.list_sessions(&a.user, state.cfg.session, state.now()).await {
+    let current = a
+        .session
+        .as_ref()
+        .map(|s| s.public_id.clone())
+        .unwrap_or_default();
+    match state
+        .store
+        .list_sessions(&a.user, state.cfg.session, state.now())
+        .await
+    {
         Ok(list) => {
             let sessions = list
                 .into_iter()
@@ -713,23 +978,42 @@ async fn account_with(state: &AppState, a: &auth::Authed, message: Option<String
                     (s.public_id, started, seen, s.user_agent, is_current)
                 })
                 .collect();
-            (status, AccountPage { c, sessions, message, errors }).into_response()
+            (
+                status,
+                AccountPage {
+                    c,
+                    sessions,
+                    message,
+                    errors,
+                },
+            )
+                .into_response()
         }
         Err(e) => error_page(state, None, lang, e.into()),
     }
 }
 
 fn rfc3339(ms: i64) -> String {
-    dayaq_storage::from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    dayaq_storage::from_millis(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 async fn account_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
     account_with(&state, &a, None, vec![], StatusCode::OK).await
 }
 
-async fn revoke_session(State(state): State<AppState>, PageUser(a): PageUser, Path(pid): Path<String>) -> Response {
+async fn revoke_session(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(pid): Path<String>,
+) -> Response {
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
-    match state.store.revoke_session(&a.user, &pid, &a.source, state.now()).await {
+    match state
+        .store
+        .revoke_session(&a.user, &pid, &a.source, state.now())
+        .await
+    {
         Ok(_) => see_other("/account"),
         Err(e) => error_page(&state, None, lang, e.into()),
     }
@@ -745,15 +1029,46 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<PasswordForm>) -> Response {
+async fn change_password(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     let t = Tr::new(Lang::parse(&a.user.locale).unwrap_or(Lang::Az));
     if f.new_password != f.confirm_password {
         let e = FieldError::new("confirm_password", "mismatch", "");
-        return account_with(&state, &a, None, vec![error_text(&t, &e)], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return account_with(
+            &state,
+            &a,
+            None,
+            vec![error_text(&t, &e)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let keep = a.session.as_ref().map(|s| s.public_id.as_str());
-    match state.store.change_password(&a.user, &f.current_password, &f.new_password, keep, &a.source, state.now()).await {
-        Ok(()) => account_with(&state, &a, Some(t.get("password-changed")), vec![], StatusCode::OK).await,
+    match state
+        .store
+        .change_password(
+            &a.user,
+            &f.current_password,
+            &f.new_password,
+            keep,
+            &a.source,
+            state.now(),
+        )
+        .await
+    {
+        Ok(()) => {
+            account_with(
+                &state,
+                &a,
+                Some(t.get("password-changed")),
+                vec![],
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(dayaq_storage::StoreError::Invalid(v)) => {
             let errs = v.errors.iter().map(|e| error_text(&t, e)).collect();
             account_with(&state, &a, None, errs, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -774,10 +1089,20 @@ struct UsersPage {
     errors: Vec<String>,
 }
 
-async fn users_with(state: &AppState, a: &auth::Authed, created: Option<(String, String)>, errors: Vec<String>, status: StatusCode) -> Response {
+async fn users_with(
+    state: &AppState,
+    a: &auth::Authed,
+    created: Option<(String, String)>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "users");
     let lang = c.t.lang;
-    let d = dayaq_domain::decide(&a.actor(), dayaq_domain::Action::ManageUsers, dayaq_domain::Resource::Organisation(a.user.org_id));
+    let d = dayaq_domain::decide(
+        &a.actor(),
+        dayaq_domain::Action::ManageUsers,
+        dayaq_domain::Resource::Organisation(a.user.org_id),
+    );
     if !d.allowed {
         return error_page(state, Some(c), lang, AppError::Forbidden(d.reason));
     }
@@ -785,13 +1110,40 @@ async fn users_with(state: &AppState, a: &auth::Authed, created: Option<(String,
         Ok(list) => {
             let users = list
                 .iter()
-                .map(|u| (u.username.clone(), c.t.get(&format!("role-{}", u.role.as_str().replace('_', "-"))), u.totp_enabled))
+                .map(|u| {
+                    (
+                        u.username.clone(),
+                        c.t.get(&format!("role-{}", u.role.as_str().replace('_', "-"))),
+                        u.totp_enabled,
+                    )
+                })
                 .collect();
-            let roles = [Role::Caseworker, Role::Supervisor, Role::PoliceOfficer, Role::HotlineOperator, Role::OrgAdmin]
-                .iter()
-                .map(|r| (r.as_str().to_string(), c.t.get(&format!("role-{}", r.as_str().replace('_', "-")))))
-                .collect();
-            (status, UsersPage { c, users, roles, created, errors }).into_response()
+            let roles = [
+                Role::Caseworker,
+                Role::Supervisor,
+                Role::PoliceOfficer,
+                Role::HotlineOperator,
+                Role::OrgAdmin,
+            ]
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_string(),
+                    c.t.get(&format!("role-{}", r.as_str().replace('_', "-"))),
+                )
+            })
+            .collect();
+            (
+                status,
+                UsersPage {
+                    c,
+                    users,
+                    roles,
+                    created,
+                    errors,
+                },
+            )
+                .into_response()
         }
         Err(e) => error_page(state, None, lang, e.into()),
     }
@@ -809,17 +1161,39 @@ struct NewUserForm {
     role: String,
 }
 
-async fn users_create(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<NewUserForm>) -> Response {
+async fn users_create(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<NewUserForm>,
+) -> Response {
     let t = Tr::new(Lang::parse(&a.user.locale).unwrap_or(Lang::Az));
     let actor = a.actor();
-    let d = dayaq_domain::decide(&actor, dayaq_domain::Action::ManageUsers, dayaq_domain::Resource::Organisation(a.user.org_id));
+    let d = dayaq_domain::decide(
+        &actor,
+        dayaq_domain::Action::ManageUsers,
+        dayaq_domain::Resource::Organisation(a.user.org_id),
+    );
     if !d.allowed {
         return error_page(&state, None, t.lang, AppError::Forbidden(d.reason));
     }
     // An organisation admin creates case-working users of their own organisation only.
-    if !matches!(Role::parse(&f.role), Ok(Role::Caseworker | Role::Supervisor | Role::PoliceOfficer | Role::HotlineOperator | Role::OrgAdmin)) {
+    if !matches!(
+        Role::parse(&f.role),
+        Ok(Role::Caseworker
+            | Role::Supervisor
+            | Role::PoliceOfficer
+            | Role::HotlineOperator
+            | Role::OrgAdmin)
+    ) {
         let e = FieldError::new("role", "invalid_value", "");
-        return users_with(&state, &a, None, vec![error_text(&t, &e)], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return users_with(
+            &state,
+            &a,
+            None,
+            vec![error_text(&t, &e)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let org = match state.store.org_by_id(a.user.org_id).await {
         Ok(o) => o,
@@ -829,15 +1203,41 @@ async fn users_create(State(state): State<AppState>, PageUser(a): PageUser, Form
         Ok(p) => p,
         Err(e) => return error_page(&state, None, t.lang, e.into()),
     };
-    match state.store.add_user(&org.slug, &f.role, f.username.trim(), &password, state.now()).await {
-        Ok(u) => users_with(&state, &a, Some((u.username, password)), vec![], StatusCode::OK).await,
+    match state
+        .store
+        .add_user(
+            &org.slug,
+            &f.role,
+            f.username.trim(),
+            &password,
+            state.now(),
+        )
+        .await
+    {
+        Ok(u) => {
+            users_with(
+                &state,
+                &a,
+                Some((u.username, password)),
+                vec![],
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(dayaq_storage::StoreError::Invalid(v)) => {
             let errs = v.errors.iter().map(|e| error_text(&t, e)).collect();
             users_with(&state, &a, None, errs, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(dayaq_storage::StoreError::AlreadyExists(_)) => {
             let e = FieldError::new("username", "taken", "");
-            users_with(&state, &a, None, vec![error_text(&t, &e)], StatusCode::CONFLICT).await
+            users_with(
+                &state,
+                &a,
+                None,
+                vec![error_text(&t, &e)],
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => error_page(&state, None, t.lang, e.into()),
     }
@@ -847,7 +1247,10 @@ async fn users_create(State(state): State<AppState>, PageUser(a): PageUser, Form
 
 async fn static_file(Path(name): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match name.as_str() {
-        "htmx-2.0.11.min.js" => (include_bytes!("../static/htmx-2.0.11.min.js"), "text/javascript"),
+        "htmx-2.0.11.min.js" => (
+            include_bytes!("../static/htmx-2.0.11.min.js"),
+            "text/javascript",
+        ),
         "app.js" => (include_bytes!("../static/app.js"), "text/javascript"),
         "app.css" => (include_bytes!("../static/app.css"), "text/css"),
         _ => return AppError::NotFound.into_response(),

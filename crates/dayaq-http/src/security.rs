@@ -22,9 +22,21 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
-    set(h, header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
     if is_static {
         set(h, header::CACHE_CONTROL, "public, max-age=86400");
     } else {
@@ -32,7 +44,11 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         set(h, header::CACHE_CONTROL, "no-store");
     }
     if state.cfg.secure_cookies {
-        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
     }
     resp
 }

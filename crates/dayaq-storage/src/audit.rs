@@ -131,15 +131,31 @@ pub enum Tamper {
 impl std::fmt::Display for Tamper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Tamper::Edited { seq } => write!(f, "row {seq}: edited (content does not match its hash)"),
-            Tamper::Deleted { after_seq, next_seq } => {
-                write!(f, "rows {}..{} deleted (after row {after_seq})", after_seq + 1, next_seq - 1)
+            Tamper::Edited { seq } => {
+                write!(f, "row {seq}: edited (content does not match its hash)")
+            }
+            Tamper::Deleted {
+                after_seq,
+                next_seq,
+            } => {
+                write!(
+                    f,
+                    "rows {}..{} deleted (after row {after_seq})",
+                    after_seq + 1,
+                    next_seq - 1
+                )
             }
             Tamper::BrokenLink { seq } => {
-                write!(f, "row {seq}: inserted or reordered (does not link to the previous row)")
+                write!(
+                    f,
+                    "row {seq}: inserted or reordered (does not link to the previous row)"
+                )
             }
             Tamper::Truncated { head_seq, last_seq } => {
-                write!(f, "log ends at row {last_seq} but the head records row {head_seq}")
+                write!(
+                    f,
+                    "log ends at row {last_seq} but the head records row {head_seq}"
+                )
             }
         }
     }

@@ -38,8 +38,14 @@ fn backup_err(e: impl std::fmt::Display) -> StoreError {
 
 fn cell(r: &sqlx::any::AnyRow, i: usize, k: Kind) -> Result<Value> {
     Ok(match k {
-        Kind::Int => r.try_get::<Option<i64>, _>(i)?.map(Value::from).unwrap_or(Value::Null),
-        Kind::Text => r.try_get::<Option<String>, _>(i)?.map(Value::from).unwrap_or(Value::Null),
+        Kind::Int => r
+            .try_get::<Option<i64>, _>(i)?
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+        Kind::Text => r
+            .try_get::<Option<String>, _>(i)?
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         Kind::Blob => r
             .try_get::<Option<Vec<u8>>, _>(i)?
             .map(|b| Value::from(base64::engine::general_purpose::STANDARD.encode(b)))
@@ -51,18 +57,38 @@ impl Store {
     /// Writes an encrypted backup to `path` (atomically: a temporary file is renamed).
     /// Returns the number of rows written.
     pub async fn backup(&self, path: &Path, key: BackupKey) -> Result<u64> {
-        let tmp = path.with_extension("partial");
-        let file = std::fs::File::create(&tmp)?;
+        let name = path
+            .file_name()
+            .map(|n| format!("{}.partial", n.to_string_lossy()))
+            .ok_or_else(|| backup_err("the backup path has no file name"))?;
+        let tmp = path.with_file_name(name);
+        let r = self.backup_to(&tmp, path, key).await;
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        r
+    }
+
+    async fn backup_to(&self, tmp: &Path, path: &Path, key: BackupKey) -> Result<u64> {
         let recipient: Box<dyn age::Recipient + Send> = match key {
             BackupKey::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.into())),
-            BackupKey::Recipient(r) => Box::new(r.parse::<age::x25519::Recipient>().map_err(backup_err)?),
+            BackupKey::Recipient(r) => {
+                Box::new(r.parse::<age::x25519::Recipient>().map_err(backup_err)?)
+            }
         };
-        let enc = age::Encryptor::with_recipients(std::iter::once(recipient.as_ref() as &dyn age::Recipient))
-            .map_err(backup_err)?;
+        let file = std::fs::File::create(tmp)?;
+        let enc = age::Encryptor::with_recipients(std::iter::once(
+            recipient.as_ref() as &dyn age::Recipient
+        ))
+        .map_err(backup_err)?;
         let mut w = std::io::BufWriter::new(enc.wrap_output(file)?);
         let mut tx = match self.engine {
             Engine::Sqlite => self.pool.begin().await?,
-            Engine::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+            Engine::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
         };
         let header = json!({"format": FORMAT, "version": FORMAT_VERSION, "tables": TABLES.len()});
         writeln!(w, "{header}")?;
@@ -72,7 +98,11 @@ impl Store {
             let q = format!("SELECT {} FROM {table} ORDER BY 1", names.join(", "));
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(q)).fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
-                let vals = cols.iter().enumerate().map(|(i, (_, k))| cell(&r, i, *k)).collect::<Result<Vec<_>>>()?;
+                let vals = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, k))| cell(&r, i, *k))
+                    .collect::<Result<Vec<_>>>()?;
                 writeln!(w, "{}", json!({"t": table, "r": vals}))?;
                 n += 1;
             }
@@ -81,54 +111,88 @@ impl Store {
         let enc_writer = w.into_inner().map_err(|e| backup_err(e.error()))?;
         let file = enc_writer.finish()?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        std::fs::rename(tmp, path)?;
         Ok(n)
     }
 
-    /// Restores a backup into this (empty) database. All or nothing.
+    /// Restores a backup into this (empty) database. All or nothing: the transaction is not
+    /// committed unless every row loads and the backup's keyring was wrapped by the master key
+    /// this store was opened with. The store's in-memory keys are reloaded from the restored
+    /// keyring. Callers audit the restore (the restored log must equal the backed-up one).
     pub async fn restore(&self, path: &Path, key: RestoreKey) -> Result<u64> {
-        let has_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(&self.pool).await?;
-        let audit_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await?;
+        let has_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
+            .fetch_one(&self.pool)
+            .await?;
+        let audit_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
         if has_rows > 0 || audit_rows > 0 {
-            return Err(StoreError::Backup("the target database is not empty; restore needs an empty data directory".into()));
+            return Err(StoreError::Backup(
+                "the target database is not empty; restore needs an empty data directory".into(),
+            ));
         }
         let file = std::fs::File::open(path)?;
         let dec = age::Decryptor::new(std::io::BufReader::new(file)).map_err(backup_err)?;
         let reader: Box<dyn std::io::Read> = match key {
             RestoreKey::Passphrase(p) => {
                 let id = age::scrypt::Identity::new(p.into());
-                Box::new(dec.decrypt(std::iter::once(&id as &dyn age::Identity)).map_err(backup_err)?)
+                Box::new(
+                    dec.decrypt(std::iter::once(&id as &dyn age::Identity))
+                        .map_err(backup_err)?,
+                )
             }
             RestoreKey::Identity(text) => {
-                let ids = age::IdentityFile::from_buffer(text.as_bytes()).map_err(backup_err)?.into_identities().map_err(backup_err)?;
-                Box::new(dec.decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity)).map_err(backup_err)?)
+                let ids = age::IdentityFile::from_buffer(text.as_bytes())
+                    .map_err(backup_err)?
+                    .into_identities()
+                    .map_err(backup_err)?;
+                Box::new(
+                    dec.decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+                        .map_err(backup_err)?,
+                )
             }
         };
         let mut lines = std::io::BufReader::new(reader).lines();
-        let header: Value = serde_json::from_str(&lines.next().ok_or_else(|| backup_err("empty backup"))??).map_err(backup_err)?;
+        let header: Value =
+            serde_json::from_str(&lines.next().ok_or_else(|| backup_err("empty backup"))??)
+                .map_err(backup_err)?;
         if header["format"] != FORMAT || header["version"] != FORMAT_VERSION {
             return Err(backup_err("not a Dayaq backup of a known version"));
         }
         let mut tx = self.begin_write().await?;
         // The fresh schema seeds the keyring and the audit head: the backup's rows replace them.
         sqlx::query("DELETE FROM keyring").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM audit_head").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM audit_head")
+            .execute(&mut *tx)
+            .await?;
         let mut n = 0u64;
         for line in lines {
             let line = line?;
             let v: Value = serde_json::from_str(&line).map_err(backup_err)?;
-            let table = v["t"].as_str().ok_or_else(|| backup_err("row without table"))?;
+            let table = v["t"]
+                .as_str()
+                .ok_or_else(|| backup_err("row without table"))?;
             let (tname, cols) = TABLES
                 .iter()
                 .find(|(t, _)| *t == table)
                 .ok_or_else(|| backup_err("unknown table in backup"))?;
-            let vals = v["r"].as_array().ok_or_else(|| backup_err("row without values"))?;
+            let vals = v["r"]
+                .as_array()
+                .ok_or_else(|| backup_err("row without values"))?;
             if vals.len() != cols.len() {
-                return Err(backup_err(format!("row of {tname} has {} values, expected {}", vals.len(), cols.len())));
+                return Err(backup_err(format!(
+                    "row of {tname} has {} values, expected {}",
+                    vals.len(),
+                    cols.len()
+                )));
             }
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
             let ph: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
-            let q = format!("INSERT INTO {tname} ({}) VALUES ({})", names.join(", "), ph.join(", "));
+            let q = format!(
+                "INSERT INTO {tname} ({}) VALUES ({})",
+                names.join(", "),
+                ph.join(", ")
+            );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(q));
             for ((_, k), val) in cols.iter().zip(vals) {
                 query = match k {
@@ -145,7 +209,19 @@ impl Store {
             query.execute(&mut *tx).await?;
             n += 1;
         }
+        let current = self.keys.current_key_id()?;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT master_key_id FROM keyring")
+            .fetch_all(&mut *tx)
+            .await?;
+        if ids.is_empty() || ids.iter().any(|k| *k != current) {
+            return Err(backup_err(format!(
+                "the backup's keys are wrapped by master key {}, but the key file holds {current}; \
+                 put the master key file of the backed-up instance in place first",
+                ids.first().map(String::as_str).unwrap_or("(none)")
+            )));
+        }
         tx.commit().await?;
+        self.keys.reload(&self.pool).await?;
         Ok(n)
     }
 
@@ -155,8 +231,15 @@ impl Store {
         for (table, cols) in TABLES {
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
             let q = format!("SELECT {} FROM {table} ORDER BY 1", names.join(", "));
-            for r in sqlx::query(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await? {
-                let vals = cols.iter().enumerate().map(|(i, (_, k))| cell(&r, i, *k)).collect::<Result<Vec<_>>>()?;
+            for r in sqlx::query(sqlx::AssertSqlSafe(q))
+                .fetch_all(&self.pool)
+                .await?
+            {
+                let vals = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, k))| cell(&r, i, *k))
+                    .collect::<Result<Vec<_>>>()?;
                 out.push(json!({"t": table, "r": vals}));
             }
         }

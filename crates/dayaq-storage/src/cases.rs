@@ -5,7 +5,9 @@
 use crate::audit::{AuditEntry, append};
 use crate::crypto::{SecretKey, field_aad, random_bytes};
 use crate::{Result, Store, StoreError, from_millis, millis};
-use dayaq_domain::case::{CaseView, Identity, ValidCase, age_band, normalise_name, normalise_phone};
+use dayaq_domain::case::{
+    CaseView, Identity, ValidCase, age_band, normalise_name, normalise_phone,
+};
 use dayaq_domain::policy::{Action, Actor, CaseFacts, Resource, Section, decide};
 use dayaq_domain::vocab::{CaseStatus, Gender, TraffickingStatus, TypeOfExploitation};
 use serde::{Deserialize, Serialize};
@@ -76,13 +78,19 @@ fn ts(ms: i64) -> String {
 fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
     let mut v = Vec::new();
     if let (Some(f), Some(s), Some(b)) = (&id.first_name, &id.second_name, &id.birthdate) {
-        v.push(("name_dob", format!("{}|{}|{}", normalise_name(f), normalise_name(s), b.trim())));
+        v.push((
+            "name_dob",
+            format!("{}|{}|{}", normalise_name(f), normalise_name(s), b.trim()),
+        ));
     }
     for p in [&id.mobile_phone, &id.home_phone].into_iter().flatten() {
         v.push(("phone", normalise_phone(p)));
     }
     if let Some(n) = &id.identity_number {
-        v.push(("idnum", n.split_whitespace().collect::<String>().to_uppercase()));
+        v.push((
+            "idnum",
+            n.split_whitespace().collect::<String>().to_uppercase(),
+        ));
     }
     v.sort();
     v.dedup();
@@ -120,7 +128,12 @@ impl Store {
     }
 
     /// Asks the policy about `action` on case `id`; audits and maps a denial.
-    pub async fn authorize_case(&self, ctx: &Ctx<'_>, action: Action, id: Uuid) -> Result<CaseFacts> {
+    pub async fn authorize_case(
+        &self,
+        ctx: &Ctx<'_>,
+        action: Action,
+        id: Uuid,
+    ) -> Result<CaseFacts> {
         let facts = self.case_facts(id).await?.ok_or(StoreError::NotFound)?;
         let d = decide(ctx.actor, action, Resource::Case(&facts));
         if !d.allowed {
@@ -134,7 +147,11 @@ impl Store {
 
     fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
         let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
-        if d.allowed { Ok(()) } else { Err(StoreError::Forbidden(d.reason)) }
+        if d.allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(d.reason))
+        }
     }
 
     async fn case_key(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
@@ -150,8 +167,16 @@ impl Store {
 
     /// Writes the encrypted and derived parts of a case (identity, closure, blind index,
     /// multi-valued attributes), replacing what was there.
-    async fn write_case_parts(&self, conn: &mut AnyConnection, id: &str, owner: &str, key: &SecretKey, c: &ValidCase) -> Result<()> {
-        let identity_json = serde_json::to_vec(&c.identity).map_err(|e| StoreError::Data(e.to_string()))?;
+    async fn write_case_parts(
+        &self,
+        conn: &mut AnyConnection,
+        id: &str,
+        owner: &str,
+        key: &SecretKey,
+        c: &ValidCase,
+    ) -> Result<()> {
+        let identity_json =
+            serde_json::to_vec(&c.identity).map_err(|e| StoreError::Data(e.to_string()))?;
         let identity = key.seal(&field_aad("cases", "identity", id, "case"), &identity_json)?;
         let closure = match &c.reason_for_closure {
             Some(t) => Some(key.seal(&field_aad("cases", "closure", id, "case"), t.as_bytes())?),
@@ -163,22 +188,34 @@ impl Store {
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("DELETE FROM blind_index WHERE case_id = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM blind_index WHERE case_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         for (kind, value) in blind_terms(&c.identity) {
-            sqlx::query("INSERT INTO blind_index (case_id, org_id, kind, digest) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(owner)
-                .bind(kind)
-                .bind(self.keys.blind.hmac_hex(kind, &value)?)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO blind_index (case_id, org_id, kind, digest) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(kind)
+            .bind(self.keys.blind()?.hmac_hex(kind, &value)?)
+            .execute(&mut *conn)
+            .await?;
         }
-        sqlx::query("DELETE FROM case_values WHERE case_id = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM case_values WHERE case_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         let values = c
             .citizenship
             .iter()
             .map(|v| ("prs_Citizenship", v.as_str()))
-            .chain(c.types_of_exploitation.iter().map(|t| ("vic_TypeOfExploitation", t.as_str())));
+            .chain(
+                c.types_of_exploitation
+                    .iter()
+                    .map(|t| ("vic_TypeOfExploitation", t.as_str())),
+            );
         for (field, value) in values {
             sqlx::query("INSERT INTO case_values (case_id, field, value) VALUES ($1, $2, $3)")
                 .bind(id)
@@ -190,7 +227,13 @@ impl Store {
         Ok(())
     }
 
-    async fn event(conn: &mut AnyConnection, ctx: &Ctx<'_>, id: &str, kind: &str, detail: &str) -> Result<()> {
+    pub(crate) async fn case_event(
+        conn: &mut AnyConnection,
+        ctx: &Ctx<'_>,
+        id: &str,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO case_events (id, case_id, at, actor_user, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(Uuid::new_v4().to_string())
             .bind(id)
@@ -237,8 +280,9 @@ impl Store {
             .bind(wrapped)
             .execute(&mut *tx)
             .await?;
-        self.write_case_parts(&mut tx, &ids, &owner, &key, c).await?;
-        Self::event(&mut tx, ctx, &ids, "case.created", "").await?;
+        self.write_case_parts(&mut tx, &ids, &owner, &key, c)
+            .await?;
+        Self::case_event(&mut tx, ctx, &ids, "case.created", "").await?;
         append(&mut tx, &ctx.entry("case.create", "success", &ids), now).await?;
         tx.commit().await?;
         self.case_view(&ids, None).await
@@ -260,12 +304,19 @@ impl Store {
         }
         for r in query.fetch_all(&self.pool).await? {
             let id: String = r.try_get(0)?;
-            out.entry(id).or_default().push((r.try_get(1)?, r.try_get(2)?));
+            out.entry(id)
+                .or_default()
+                .push((r.try_get(1)?, r.try_get(2)?));
         }
         Ok(out)
     }
 
-    fn view_from_row(&self, r: &sqlx::any::AnyRow, values: &[(String, String)], identity: Option<Identity>) -> Result<CaseView> {
+    fn view_from_row(
+        &self,
+        r: &sqlx::any::AnyRow,
+        values: &[(String, String)],
+        identity: Option<Identity>,
+    ) -> Result<CaseView> {
         let data = |e: String| StoreError::Data(e);
         let id: String = r.try_get(0)?;
         let owner: String = r.try_get(2)?;
@@ -277,7 +328,9 @@ impl Store {
         for (f, v) in values {
             match f.as_str() {
                 "prs_Citizenship" => citizenship.push(v.clone()),
-                "vic_TypeOfExploitation" => types.push(TypeOfExploitation::parse(v).map_err(|e| data(e.message))?),
+                "vic_TypeOfExploitation" => {
+                    types.push(TypeOfExploitation::parse(v).map_err(|e| data(e.message))?)
+                }
                 _ => {}
             }
         }
@@ -289,7 +342,10 @@ impl Store {
             status: CaseStatus::parse(&status).map_err(|e| data(e.message))?,
             reason_for_closure: None,
             trafficking_status: TraffickingStatus::parse(&tstatus).map_err(|e| data(e.message))?,
-            gender: gender.map(|g| Gender::parse(&g)).transpose().map_err(|e| data(e.message))?,
+            gender: gender
+                .map(|g| Gender::parse(&g))
+                .transpose()
+                .map_err(|e| data(e.message))?,
             citizenship,
             age_when_trafficked: r.try_get(7)?,
             age_band: r.try_get(8)?,
@@ -302,7 +358,8 @@ impl Store {
 
     /// Reads one case row into a view; decrypts identity and closure with `key` if given.
     async fn case_view(&self, id: &str, key: Option<&SecretKey>) -> Result<CaseView> {
-        let q = format!("SELECT {CASE_COLS}, identity FROM cases WHERE id = $1 AND erased_at IS NULL");
+        let q =
+            format!("SELECT {CASE_COLS}, identity FROM cases WHERE id = $1 AND erased_at IS NULL");
         let r = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -314,36 +371,59 @@ impl Store {
         if let Some(key) = key {
             if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(12)? {
                 let plain = key.open(&field_aad("cases", "identity", id, "case"), &ct)?;
-                identity = Some(serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?);
+                identity = Some(
+                    serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?,
+                );
             }
             if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(11)? {
                 let plain = key.open(&field_aad("cases", "closure", id, "case"), &ct)?;
                 closure = Some(String::from_utf8_lossy(&plain).into_owned());
             }
         }
-        let mut v = self.view_from_row(&r, values.get(id).map(|v| v.as_slice()).unwrap_or(&[]), identity)?;
+        let mut v = self.view_from_row(
+            &r,
+            values.get(id).map(|v| v.as_slice()).unwrap_or(&[]),
+            identity,
+        )?;
         v.reason_for_closure = closure;
         Ok(v)
     }
 
     /// Reads a case. With `reveal_identity`, the identity section is decrypted — a separate
     /// policy decision, and the read is audited durably before the data is returned.
-    pub async fn get_case(&self, ctx: &Ctx<'_>, id: Uuid, reveal_identity: bool) -> Result<CaseView> {
+    pub async fn get_case(
+        &self,
+        ctx: &Ctx<'_>,
+        id: Uuid,
+        reveal_identity: bool,
+    ) -> Result<CaseView> {
         self.authorize_case(ctx, Action::ReadCase, id).await?;
         let ids = id.to_string();
         if !reveal_identity {
             return self.case_view(&ids, None).await;
         }
-        self.authorize_case(ctx, Action::ReadSection(Section::Identity), id).await?;
+        self.authorize_case(ctx, Action::ReadSection(Section::Identity), id)
+            .await?;
         let mut tx = self.begin_write().await?;
-        append(&mut tx, &ctx.entry("case.read_identity", "success", &ids), millis(ctx.now)).await?;
+        append(
+            &mut tx,
+            &ctx.entry("case.read_identity", "success", &ids),
+            millis(ctx.now),
+        )
+        .await?;
         let key = self.case_key(&mut tx, &ids).await?;
         tx.commit().await?;
         self.case_view(&ids, Some(&key)).await
     }
 
     /// Replaces a case's fields when `version` is current; otherwise `Conflict`.
-    pub async fn update_case(&self, ctx: &Ctx<'_>, id: Uuid, version: i64, c: &ValidCase) -> Result<CaseView> {
+    pub async fn update_case(
+        &self,
+        ctx: &Ctx<'_>,
+        id: Uuid,
+        version: i64,
+        c: &ValidCase,
+    ) -> Result<CaseView> {
         let facts = self.authorize_case(ctx, Action::UpdateCase, id).await?;
         let ids = id.to_string();
         let mut tx = self.begin_write().await?;
@@ -366,9 +446,22 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let key = self.case_key(&mut tx, &ids).await?;
-        self.write_case_parts(&mut tx, &ids, &facts.owner_org.to_string(), &key, c).await?;
-        Self::event(&mut tx, ctx, &ids, "case.updated", &format!("version={}", version + 1)).await?;
-        append(&mut tx, &ctx.entry("case.update", "success", &ids), millis(ctx.now)).await?;
+        self.write_case_parts(&mut tx, &ids, &facts.owner_org.to_string(), &key, c)
+            .await?;
+        Self::case_event(
+            &mut tx,
+            ctx,
+            &ids,
+            "case.updated",
+            &format!("version={}", version + 1),
+        )
+        .await?;
+        append(
+            &mut tx,
+            &ctx.entry("case.update", "success", &ids),
+            millis(ctx.now),
+        )
+        .await?;
         tx.commit().await?;
         self.case_view(&ids, None).await
     }
@@ -379,21 +472,42 @@ impl Store {
         self.authorize_case(ctx, Action::EraseCase, id).await?;
         let ids = id.to_string();
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM case_keys WHERE case_id = $1").bind(&ids).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM blind_index WHERE case_id = $1").bind(&ids).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM blind_index WHERE case_id = $1")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        // Contacts of the case are shredded with it.
+        sqlx::query("UPDATE contacts SET wrapped_key = NULL, master_key_id = NULL, summary = NULL WHERE case_id = $1")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
             .bind(millis(ctx.now))
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
-        Self::event(&mut tx, ctx, &ids, "case.erased", "").await?;
-        append(&mut tx, &ctx.entry("case.erase", "success", &ids), millis(ctx.now)).await?;
+        Self::case_event(&mut tx, ctx, &ids, "case.erased", "").await?;
+        append(
+            &mut tx,
+            &ctx.entry("case.erase", "success", &ids),
+            millis(ctx.now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The actor's organisation's cases, most recently updated first (no identity).
-    pub async fn list_cases(&self, ctx: &Ctx<'_>, limit: i64, offset: i64) -> Result<Vec<CaseView>> {
+    pub async fn list_cases(
+        &self,
+        ctx: &Ctx<'_>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CaseView>> {
         self.authorize_org(ctx, Action::ListCases)?;
         let q = format!(
             "SELECT {CASE_COLS} FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL \
@@ -410,13 +524,25 @@ impl Store {
 
     /// Builds views for rows, keeping only those the policy lets the actor read.
     async fn views(&self, ctx: &Ctx<'_>, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CaseView>> {
-        let ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         let values = self.values_for(&ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: String = r.try_get(0)?;
-            let v = self.view_from_row(r, values.get(&id).map(|v| v.as_slice()).unwrap_or(&[]), None)?;
-            let facts = CaseFacts { owner_org: v.owner_org, erased: false, grants: vec![], break_glass: vec![] };
+            let v = self.view_from_row(
+                r,
+                values.get(&id).map(|v| v.as_slice()).unwrap_or(&[]),
+                None,
+            )?;
+            let facts = CaseFacts {
+                owner_org: v.owner_org,
+                erased: false,
+                grants: vec![],
+                break_glass: vec![],
+            };
             if decide(ctx.actor, Action::ReadCase, Resource::Case(&facts)).allowed {
                 out.push(v);
             }
@@ -426,10 +552,12 @@ impl Store {
 
     pub async fn count_cases(&self, ctx: &Ctx<'_>) -> Result<i64> {
         self.authorize_org(ctx, Action::ListCases)?;
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL")
-            .bind(ctx.actor.org_id.to_string())
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL",
+        )
+        .bind(ctx.actor.org_id.to_string())
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Exact search by case number or through the blind index. Matches in organisations the
@@ -438,7 +566,12 @@ impl Store {
         self.authorize_org(ctx, Action::ListCases)?;
         let mut ids: Vec<String> = Vec::new();
         let mut elsewhere_orgs: Vec<String> = Vec::new();
-        if let Some(n) = q.case_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(n) = q
+            .case_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let found: Vec<String> = sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND owner_org_id = $2 AND erased_at IS NULL")
                 .bind(n.to_uppercase())
                 .bind(ctx.actor.org_id.to_string())
@@ -455,12 +588,14 @@ impl Store {
             ..Default::default()
         };
         for (kind, value) in blind_terms(&probe) {
-            let digest = self.keys.blind.hmac_hex(kind, &value)?;
-            let rows = sqlx::query("SELECT case_id, org_id FROM blind_index WHERE kind = $1 AND digest = $2")
-                .bind(kind)
-                .bind(digest)
-                .fetch_all(&self.pool)
-                .await?;
+            let digest = self.keys.blind()?.hmac_hex(kind, &value)?;
+            let rows = sqlx::query(
+                "SELECT case_id, org_id FROM blind_index WHERE kind = $1 AND digest = $2",
+            )
+            .bind(kind)
+            .bind(digest)
+            .fetch_all(&self.pool)
+            .await?;
             for r in rows {
                 let cid: String = r.try_get(0)?;
                 let org: String = r.try_get(1)?;
@@ -475,7 +610,9 @@ impl Store {
         ids.dedup();
         let mut cases = Vec::new();
         for id in ids {
-            let Ok(uid) = Uuid::parse_str(&id) else { continue };
+            let Ok(uid) = Uuid::parse_str(&id) else {
+                continue;
+            };
             match self.authorize_case(ctx, Action::ReadCase, uid).await {
                 Ok(_) => cases.push(self.case_view(&id, None).await?),
                 Err(StoreError::NotFound | StoreError::Forbidden(_)) => {}
@@ -495,17 +632,28 @@ impl Store {
         let mut e = ctx.entry("case.search", "success", "");
         e.detail = format!("results={} elsewhere={}", cases.len(), elsewhere.len());
         self.audit(e, ctx.now).await?;
-        Ok(SearchResult { cases, possible_matches_elsewhere: elsewhere })
+        Ok(SearchResult {
+            cases,
+            possible_matches_elsewhere: elsewhere,
+        })
     }
 
     pub async fn case_events(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<CaseEvent>> {
         self.authorize_case(ctx, Action::ReadCase, id).await?;
-        let rows = sqlx::query("SELECT at, kind, detail FROM case_events WHERE case_id = $1 ORDER BY at, id")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT at, kind, detail FROM case_events WHERE case_id = $1 ORDER BY at, id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok(CaseEvent { at: ts(r.try_get(0)?), kind: r.try_get(1)?, detail: r.try_get(2)? }))
+            .map(|r| {
+                Ok(CaseEvent {
+                    at: ts(r.try_get(0)?),
+                    kind: r.try_get(1)?,
+                    detail: r.try_get(2)?,
+                })
+            })
             .collect()
     }
 }

@@ -100,20 +100,33 @@ impl SecretKey {
         }
         let cipher =
             XChaCha20Poly1305::new_from_slice(self.as_bytes()).map_err(|_| CryptoError::Decrypt)?;
-        let nonce = XNonce::try_from(&sealed[1..1 + NONCE_LEN]).map_err(|_| CryptoError::Decrypt)?;
+        let nonce =
+            XNonce::try_from(&sealed[1..1 + NONCE_LEN]).map_err(|_| CryptoError::Decrypt)?;
         cipher
-            .decrypt(&nonce, Payload { msg: &sealed[1 + NONCE_LEN..], aad })
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: &sealed[1 + NONCE_LEN..],
+                    aad,
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Decrypt)
     }
 
     /// Wraps another key under this one.
     pub fn wrap(&self, purpose: &str, key: &SecretKey) -> Result<Vec<u8>, CryptoError> {
-        self.seal(format!("wrap/{purpose}/{}", self.key_id()).as_bytes(), key.as_bytes())
+        self.seal(
+            format!("wrap/{purpose}/{}", self.key_id()).as_bytes(),
+            key.as_bytes(),
+        )
     }
 
     pub fn unwrap_key(&self, purpose: &str, wrapped: &[u8]) -> Result<SecretKey, CryptoError> {
-        let plain = self.open(format!("wrap/{purpose}/{}", self.key_id()).as_bytes(), wrapped)?;
+        let plain = self.open(
+            format!("wrap/{purpose}/{}", self.key_id()).as_bytes(),
+            wrapped,
+        )?;
         SecretKey::from_bytes(&plain)
     }
 
@@ -170,7 +183,9 @@ pub fn write_master_key(path: &Path, key: &SecretKey) -> Result<(), CryptoError>
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp).map_err(|e| CryptoError::KeyFile(e.to_string()))?;
+    let mut f = opts
+        .open(&tmp)
+        .map_err(|e| CryptoError::KeyFile(e.to_string()))?;
     let mut hexkey = Zeroizing::new(hex::encode(key.as_bytes()));
     hexkey.push('\n');
     f.write_all(hexkey.as_bytes())

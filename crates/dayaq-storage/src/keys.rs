@@ -1,7 +1,9 @@
 //! The key hierarchy: master key (file, outside the database) → wrapped keys in the database
 //! (per-case keys in `case_keys`; the blind-index and system keys in `keyring`).
 
-use crate::crypto::{CryptoError, SecretKey, load_master_key, load_or_create_master_key, write_master_key};
+use crate::crypto::{
+    CryptoError, SecretKey, load_master_key, load_or_create_master_key, write_master_key,
+};
 use crate::db::Engine;
 use crate::{Result, Store, StoreError};
 use sqlx::{AnyPool, Row};
@@ -15,8 +17,8 @@ pub struct Keys {
     master_path: PathBuf,
     /// The current master key first, then any other key file still present (rotation).
     masters: RwLock<Vec<SecretKey>>,
-    pub(crate) blind: SecretKey,
-    pub(crate) system: SecretKey,
+    /// The blind-index and system keys (replaced when a restore loads another keyring).
+    derived: RwLock<(SecretKey, SecretKey)>,
 }
 
 fn next_path(p: &Path) -> PathBuf {
@@ -50,18 +52,19 @@ impl Keys {
             let blind = SecretKey::generate()?;
             let system = SecretKey::generate()?;
             for (name, k) in [(BLIND, &blind), (SYSTEM, &system)] {
-                sqlx::query("INSERT INTO keyring (name, master_key_id, wrapped) VALUES ($1, $2, $3)")
-                    .bind(name)
-                    .bind(master.key_id())
-                    .bind(master.wrap(name, k)?)
-                    .execute(pool)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO keyring (name, master_key_id, wrapped) VALUES ($1, $2, $3)",
+                )
+                .bind(name)
+                .bind(master.key_id())
+                .bind(master.wrap(name, k)?)
+                .execute(pool)
+                .await?;
             }
             return Ok(Keys {
                 master_path: master_path.to_path_buf(),
                 masters: RwLock::new(vec![master]),
-                blind,
-                system,
+                derived: RwLock::new((blind, system)),
             });
         }
         if !master_path.exists() {
@@ -95,11 +98,56 @@ impl Keys {
             (Some(blind), Some(system)) => Ok(Keys {
                 master_path: master_path.to_path_buf(),
                 masters: RwLock::new(vec![master]),
-                blind,
-                system,
+                derived: RwLock::new((blind, system)),
             }),
             _ => Err(StoreError::Data("keyring incomplete".into())),
         }
+    }
+
+    pub(crate) fn blind(&self) -> Result<SecretKey> {
+        Ok(self
+            .derived
+            .read()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?
+            .0
+            .clone())
+    }
+
+    pub(crate) fn system(&self) -> Result<SecretKey> {
+        Ok(self
+            .derived
+            .read()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?
+            .1
+            .clone())
+    }
+
+    /// Re-reads the keyring after a restore replaced it.
+    pub(crate) async fn reload(&self, pool: &AnyPool) -> Result<()> {
+        let master = self.current()?;
+        let mut blind = None;
+        let mut system = None;
+        for r in sqlx::query("SELECT name, wrapped FROM keyring")
+            .fetch_all(pool)
+            .await?
+        {
+            let name: String = r.try_get(0)?;
+            let wrapped: Vec<u8> = r.try_get(1)?;
+            let k = master.unwrap_key(&name, &wrapped)?;
+            match name.as_str() {
+                BLIND => blind = Some(k),
+                SYSTEM => system = Some(k),
+                _ => {}
+            }
+        }
+        let (Some(b), Some(s)) = (blind, system) else {
+            return Err(StoreError::Data("keyring incomplete".into()));
+        };
+        *self
+            .derived
+            .write()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))? = (b, s);
+        Ok(())
     }
 
     fn current(&self) -> Result<SecretKey> {
@@ -180,7 +228,26 @@ impl Store {
                 .await?;
             n += 1;
         }
-        for (name, k) in [(BLIND, &self.keys.blind), (SYSTEM, &self.keys.system)] {
+        let rows = sqlx::query(
+            "SELECT id, master_key_id, wrapped_key FROM contacts WHERE wrapped_key IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let id: String = r.try_get(0)?;
+            let kid: String = r.try_get(1)?;
+            let wrapped: Vec<u8> = r.try_get(2)?;
+            let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
+            sqlx::query("UPDATE contacts SET master_key_id = $1, wrapped_key = $2 WHERE id = $3")
+                .bind(new.key_id())
+                .bind(new.wrap("case", &k)?)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            n += 1;
+        }
+        let (blind, system) = (self.keys.blind()?, self.keys.system()?);
+        for (name, k) in [(BLIND, &blind), (SYSTEM, &system)] {
             sqlx::query("UPDATE keyring SET master_key_id = $1, wrapped = $2 WHERE name = $3")
                 .bind(new.key_id())
                 .bind(new.wrap(name, k)?)
@@ -189,6 +256,9 @@ impl Store {
                 .await?;
             n += 1;
         }
+        let mut e = crate::audit::AuditEntry::new("key.rotate", "success");
+        e.detail = format!("keys={n} new_master={}", new.key_id());
+        crate::audit::append(&mut tx, &e, crate::millis(time::OffsetDateTime::now_utc())).await?;
         tx.commit().await?;
         let path = &self.keys.master_path;
         std::fs::rename(path, retired_path(path, &old))?;

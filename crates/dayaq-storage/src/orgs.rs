@@ -60,11 +60,19 @@ impl Store {
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            errs.push(FieldError::new("org_Name", "invalid_length", "org_Name must be 1-200 characters"));
+            errs.push(FieldError::new(
+                "org_Name",
+                "invalid_length",
+                "org_Name must be 1-200 characters",
+            ));
         }
         let region = region.trim();
         if region.is_empty() || region.chars().count() > 100 {
-            errs.push(FieldError::new("region", "invalid_length", "region must be 1-100 characters"));
+            errs.push(FieldError::new(
+                "region",
+                "invalid_length",
+                "region must be 1-100 characters",
+            ));
         }
         let t = match OrgType::parse(org_type) {
             Ok(t) => Some(t),
@@ -81,6 +89,7 @@ impl Store {
             org_type: t.unwrap_or(OrgType::NGO),
             region: region.to_string(),
         };
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO organisations (id, slug, name, org_type, region, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -91,34 +100,42 @@ impl Store {
         .bind(org.org_type.as_str())
         .bind(&org.region)
         .bind(millis(now))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| unique_as(e, "slug"))?;
+        let mut e = crate::audit::AuditEntry::new("org.create", "success");
+        e.actor_org = org.id.to_string();
+        crate::audit::append(&mut tx, &e, millis(now)).await?;
+        tx.commit().await?;
         Ok(org)
     }
 
     pub async fn list_orgs(&self) -> Result<Vec<Organisation>> {
-        let rows = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations ORDER BY slug")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, slug, name, org_type, region FROM organisations ORDER BY slug")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(from_row).collect()
     }
 
     pub async fn org_by_slug(&self, slug: &str) -> Result<Organisation> {
-        let r = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let r = sqlx::query(
+            "SELECT id, slug, name, org_type, region FROM organisations WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         from_row(&r)
     }
 
     pub async fn org_by_id(&self, id: Uuid) -> Result<Organisation> {
-        let r = sqlx::query("SELECT id, slug, name, org_type, region FROM organisations WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let r =
+            sqlx::query("SELECT id, slug, name, org_type, region FROM organisations WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         from_row(&r)
     }
 }

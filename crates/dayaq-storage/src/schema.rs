@@ -14,49 +14,207 @@ use Kind::*;
 pub type Table = (&'static str, &'static [(&'static str, Kind)]);
 
 pub const TABLES: &[Table] = &[
-    ("organisations", &[("id", Text), ("slug", Text), ("name", Text), ("org_type", Text), ("region", Text), ("created_at", Int)]),
+    (
+        "organisations",
+        &[
+            ("id", Text),
+            ("slug", Text),
+            ("name", Text),
+            ("org_type", Text),
+            ("region", Text),
+            ("created_at", Int),
+        ],
+    ),
     (
         "users",
         &[
-            ("id", Text), ("org_id", Text), ("username", Text), ("role", Text), ("password_hash", Text),
-            ("totp_secret", Blob), ("totp_enabled", Int), ("totp_last_step", Int), ("locale", Text),
-            ("disabled", Int), ("created_at", Int), ("password_changed_at", Int),
+            ("id", Text),
+            ("org_id", Text),
+            ("username", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("totp_secret", Blob),
+            ("totp_enabled", Int),
+            ("totp_last_step", Int),
+            ("locale", Text),
+            ("disabled", Int),
+            ("created_at", Int),
+            ("password_changed_at", Int),
         ],
     ),
-    ("login_failures", &[("id", Text), ("user_id", Text), ("source", Text), ("at", Int)]),
+    (
+        "login_failures",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("source", Text),
+            ("at", Int),
+        ],
+    ),
     (
         "sessions",
         &[
-            ("id_hash", Text), ("user_id", Text), ("public_id", Text), ("csrf", Text), ("mfa_ok", Int),
-            ("created_at", Int), ("last_seen", Int), ("user_agent", Text), ("source", Text), ("revoked_at", Int),
+            ("id_hash", Text),
+            ("user_id", Text),
+            ("public_id", Text),
+            ("csrf", Text),
+            ("mfa_ok", Int),
+            ("created_at", Int),
+            ("last_seen", Int),
+            ("user_agent", Text),
+            ("source", Text),
+            ("revoked_at", Int),
         ],
     ),
     (
         "api_tokens",
-        &[("id", Text), ("user_id", Text), ("token_hash", Text), ("label", Text), ("created_at", Int), ("expires_at", Int), ("revoked_at", Int)],
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("token_hash", Text),
+            ("label", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("revoked_at", Int),
+        ],
     ),
-    ("keyring", &[("name", Text), ("master_key_id", Text), ("wrapped", Blob)]),
+    (
+        "keyring",
+        &[("name", Text), ("master_key_id", Text), ("wrapped", Blob)],
+    ),
     (
         "cases",
         &[
-            ("id", Text), ("case_number", Text), ("owner_org_id", Text), ("created_by", Text), ("version", Int),
-            ("cas_status", Text), ("vic_trafficking_status", Text), ("prs_gender", Text),
-            ("age_when_trafficked", Int), ("age_band", Text), ("identity", Blob), ("closure", Blob),
-            ("created_at", Int), ("updated_at", Int), ("erased_at", Int),
+            ("id", Text),
+            ("case_number", Text),
+            ("owner_org_id", Text),
+            ("created_by", Text),
+            ("version", Int),
+            ("cas_status", Text),
+            ("vic_trafficking_status", Text),
+            ("prs_gender", Text),
+            ("age_when_trafficked", Int),
+            ("age_band", Text),
+            ("identity", Blob),
+            ("closure", Blob),
+            ("created_at", Int),
+            ("updated_at", Int),
+            ("erased_at", Int),
         ],
     ),
-    ("case_values", &[("case_id", Text), ("field", Text), ("value", Text)]),
-    ("case_keys", &[("case_id", Text), ("master_key_id", Text), ("wrapped", Blob)]),
-    ("blind_index", &[("case_id", Text), ("org_id", Text), ("kind", Text), ("digest", Text)]),
-    ("case_events", &[("id", Text), ("case_id", Text), ("at", Int), ("actor_user", Text), ("kind", Text), ("detail", Text)]),
+    (
+        "case_values",
+        &[("case_id", Text), ("field", Text), ("value", Text)],
+    ),
+    (
+        "case_keys",
+        &[
+            ("case_id", Text),
+            ("master_key_id", Text),
+            ("wrapped", Blob),
+        ],
+    ),
+    (
+        "blind_index",
+        &[
+            ("case_id", Text),
+            ("org_id", Text),
+            ("kind", Text),
+            ("digest", Text),
+        ],
+    ),
+    (
+        "case_events",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("at", Int),
+            ("actor_user", Text),
+            ("kind", Text),
+            ("detail", Text),
+        ],
+    ),
     (
         "audit_log",
         &[
-            ("seq", Int), ("at", Int), ("actor_user", Text), ("actor_org", Text), ("action", Text), ("outcome", Text),
-            ("case_id", Text), ("source", Text), ("detail", Text), ("prev_hash", Text), ("hash", Text),
+            ("seq", Int),
+            ("at", Int),
+            ("actor_user", Text),
+            ("actor_org", Text),
+            ("action", Text),
+            ("outcome", Text),
+            ("case_id", Text),
+            ("source", Text),
+            ("detail", Text),
+            ("prev_hash", Text),
+            ("hash", Text),
         ],
     ),
     ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
+    (
+        "contacts",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("channel", Text),
+            ("anonymous", Int),
+            ("case_id", Text),
+            ("master_key_id", Text),
+            ("wrapped_key", Blob),
+            ("summary", Blob),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "screenings",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("act", Int),
+            ("means", Int),
+            ("purpose", Int),
+            ("is_child", Int),
+            ("methods_of_control", Text),
+            ("types_of_exploitation", Text),
+            ("ilo_indicators", Text),
+            ("possible_victim", Int),
+            ("screened_by", Text),
+            ("screened_by_org", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "identification_decisions",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("status", Text),
+            ("decision_making_org", Text),
+            ("decided_by", Text),
+            ("decided_by_org", Text),
+            ("decided_on", Text),
+            ("reference", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "consents",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("purpose", Text),
+            ("given", Int),
+            ("recipient_org", Text),
+            ("recipient_org_type", Text),
+            ("given_by", Text),
+            ("language", Text),
+            ("recorded_by", Text),
+            ("recorded_at", Int),
+            ("withdrawn_at", Int),
+            ("withdrawn_by", Text),
+        ],
+    ),
 ];
 
 use crate::{Engine, Result, Store};
@@ -92,7 +250,9 @@ impl Store {
             let t: String = r.try_get(0)?;
             let c: String = r.try_get(1)?;
             let ty: String = r.try_get(2)?;
-            let k = kind_of(&ty).ok_or_else(|| crate::StoreError::Data(format!("unexpected column type in {t}.{c}")))?;
+            let k = kind_of(&ty).ok_or_else(|| {
+                crate::StoreError::Data(format!("unexpected column type in {t}.{c}"))
+            })?;
             out.push((t, c, k));
         }
         out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
@@ -104,7 +264,10 @@ impl Store {
 pub fn expected_schema() -> Vec<ColumnInfo> {
     let mut v: Vec<ColumnInfo> = TABLES
         .iter()
-        .flat_map(|(t, cols)| cols.iter().map(move |(c, k)| (t.to_string(), c.to_string(), *k)))
+        .flat_map(|(t, cols)| {
+            cols.iter()
+                .map(move |(c, k)| (t.to_string(), c.to_string(), *k))
+        })
         .collect();
     v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     v

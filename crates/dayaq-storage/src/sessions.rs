@@ -86,7 +86,12 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
-        e.detail = if mfa_ok { "session" } else { "session_pending_second_factor" }.into();
+        e.detail = if mfa_ok {
+            "session"
+        } else {
+            "session_pending_second_factor"
+        }
+        .into();
         append(&mut tx, &e, now).await?;
         tx.commit().await?;
         Ok((
@@ -103,7 +108,12 @@ impl Store {
     }
 
     /// Finds a live session (not revoked, not idle too long, not too old) and touches it.
-    pub async fn session(&self, token: &str, policy: SessionPolicy, now: time::OffsetDateTime) -> Result<Option<Session>> {
+    pub async fn session(
+        &self,
+        token: &str,
+        policy: SessionPolicy,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<Session>> {
         let now = millis(now);
         let h = sha256_hex(token.as_bytes());
         let Some(r) = sqlx::query(
@@ -118,7 +128,10 @@ impl Store {
         let revoked: Option<i64> = r.try_get(6)?;
         let created_at: i64 = r.try_get(4)?;
         let last_seen: i64 = r.try_get(5)?;
-        if revoked.is_some() || now - last_seen > policy.idle_ms || now - created_at > policy.absolute_ms {
+        if revoked.is_some()
+            || now - last_seen > policy.idle_ms
+            || now - created_at > policy.absolute_ms
+        {
             return Ok(None);
         }
         let uid: String = r.try_get(0)?;
@@ -147,16 +160,24 @@ impl Store {
     }
 
     pub async fn revoke_session_token(&self, token: &str, now: time::OffsetDateTime) -> Result<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL")
-            .bind(millis(now))
-            .bind(sha256_hex(token.as_bytes()))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(sha256_hex(token.as_bytes()))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Revokes one of the user's own sessions by its public id.
-    pub async fn revoke_session(&self, user: &User, public_id: &str, source: &str, now: time::OffsetDateTime) -> Result<bool> {
+    pub async fn revoke_session(
+        &self,
+        user: &User,
+        public_id: &str,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND public_id = $3 AND revoked_at IS NULL",
@@ -167,7 +188,10 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut e = AuditEntry::new("auth.session_revoke", if n == 1 { "success" } else { "failure" });
+        let mut e = AuditEntry::new(
+            "auth.session_revoke",
+            if n == 1 { "success" } else { "failure" },
+        );
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
@@ -176,7 +200,12 @@ impl Store {
         Ok(n == 1)
     }
 
-    pub async fn list_sessions(&self, user: &User, policy: SessionPolicy, now: time::OffsetDateTime) -> Result<Vec<SessionInfo>> {
+    pub async fn list_sessions(
+        &self,
+        user: &User,
+        policy: SessionPolicy,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<SessionInfo>> {
         let now = millis(now);
         let rows = sqlx::query(
             "SELECT public_id, created_at, last_seen, user_agent, source FROM sessions \
@@ -201,7 +230,13 @@ impl Store {
     }
 
     /// Creates an API token for a user; the secret is returned once and stored hashed.
-    pub async fn create_token(&self, user: &User, label: &str, ttl_days: i64, now: time::OffsetDateTime) -> Result<String> {
+    pub async fn create_token(
+        &self,
+        user: &User,
+        label: &str,
+        ttl_days: i64,
+        now: time::OffsetDateTime,
+    ) -> Result<String> {
         let secret = format!("dq_{}", random_token()?);
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
@@ -227,11 +262,17 @@ impl Store {
     }
 
     /// Resolves a bearer token to its user when valid (not revoked, not expired).
-    pub async fn token_user(&self, secret: &str, now: time::OffsetDateTime) -> Result<Option<User>> {
-        let Some(r) = sqlx::query("SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-            .bind(sha256_hex(secret.as_bytes()))
-            .fetch_optional(&self.pool)
-            .await?
+    pub async fn token_user(
+        &self,
+        secret: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<User>> {
+        let Some(r) = sqlx::query(
+            "SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        )
+        .bind(sha256_hex(secret.as_bytes()))
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
@@ -268,7 +309,12 @@ impl Store {
             .collect()
     }
 
-    pub async fn revoke_token(&self, user: &User, id: Uuid, now: time::OffsetDateTime) -> Result<bool> {
+    pub async fn revoke_token(
+        &self,
+        user: &User,
+        id: Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(millis(now))
@@ -277,7 +323,10 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let mut e = AuditEntry::new("auth.token_revoke", if n == 1 { "success" } else { "failure" });
+        let mut e = AuditEntry::new(
+            "auth.token_revoke",
+            if n == 1 { "success" } else { "failure" },
+        );
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.detail = format!("token={id}");

@@ -21,7 +21,10 @@ impl Store {
             .map(|r| {
                 let k: Option<String> = r.try_get(0)?;
                 let n: i64 = r.try_get(1)?;
-                Ok((k.unwrap_or_else(|| "NonSpecifiedUnknown".into()), Cell::of(n)))
+                Ok((
+                    k.unwrap_or_else(|| "NonSpecifiedUnknown".into()),
+                    Cell::of(n),
+                ))
             })
             .collect()
     }

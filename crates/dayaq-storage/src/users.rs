@@ -64,7 +64,11 @@ pub fn validate_password(pw: &str) -> Result<(), FieldError> {
         ));
     }
     if pw.len() > MAX_PASSWORD_BYTES {
-        return Err(FieldError::new("password", "too_long", "the password is too long"));
+        return Err(FieldError::new(
+            "password",
+            "too_long",
+            "the password is too long",
+        ));
     }
     Ok(())
 }
@@ -173,7 +177,11 @@ impl Store {
         let org = match self.org_by_slug(org_slug).await {
             Ok(o) => Some(o),
             Err(StoreError::NotFound) => {
-                errs.push(FieldError::new("org", "unknown_organisation", "no organisation with this slug"));
+                errs.push(FieldError::new(
+                    "org",
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ));
                 None
             }
             Err(e) => return Err(e),
@@ -235,7 +243,14 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
-    pub async fn set_user_disabled(&self, by: &Actor, user_id: Uuid, disabled: bool, source: &str, now: time::OffsetDateTime) -> Result<()> {
+    pub async fn set_user_disabled(
+        &self,
+        by: &Actor,
+        user_id: Uuid,
+        disabled: bool,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(i64::from(disabled))
@@ -243,13 +258,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if disabled {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(millis(now))
-                .bind(user_id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(millis(now))
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
         }
-        let mut e = AuditEntry::new(if disabled { "user.disable" } else { "user.enable" }, "success");
+        let mut e = AuditEntry::new(
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            "success",
+        );
         e.actor_user = by.user_id.to_string();
         e.actor_org = by.org_id.to_string();
         e.source = source.to_string();
@@ -268,7 +292,13 @@ impl Store {
         Ok(())
     }
 
-    async fn record_failure(&self, user: Option<&User>, source: &str, reason: &'static str, now: i64) -> Result<()> {
+    async fn record_failure(
+        &self,
+        user: Option<&User>,
+        source: &str,
+        reason: &'static str,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO login_failures (id, user_id, source, at) VALUES ($1, $2, $3, $4)")
             .bind(Uuid::new_v4().to_string())
@@ -300,11 +330,13 @@ impl Store {
     ) -> Result<LoginCheck> {
         let now = millis(now);
         // Per-source exponential backoff.
-        let r = sqlx::query("SELECT COUNT(*), MAX(at) FROM login_failures WHERE source = $1 AND at > $2")
-            .bind(source)
-            .bind(now - SOURCE_WINDOW_MS)
-            .fetch_one(&self.pool)
-            .await?;
+        let r = sqlx::query(
+            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE source = $1 AND at > $2",
+        )
+        .bind(source)
+        .bind(now - SOURCE_WINDOW_MS)
+        .fetch_one(&self.pool)
+        .await?;
         let n: i64 = r.try_get(0)?;
         let last: Option<i64> = r.try_get(1)?;
         if n >= SOURCE_FREE_FAILURES
@@ -324,34 +356,42 @@ impl Store {
             Err(e) => return Err(e),
         };
         let hash: Option<String> = match &user {
-            Some(u) => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-                .bind(u.id.to_string())
-                .fetch_optional(&self.pool)
-                .await?,
+            Some(u) => {
+                sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                    .bind(u.id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
             None => None,
         };
         // Constant work: verify against a dummy hash when the user is unknown.
         let dummy = dummy_hash();
         let ok = verify_password(password, hash.as_deref().unwrap_or(dummy));
         let Some(user) = user else {
-            self.record_failure(None, source, "unknown_user", now).await?;
+            self.record_failure(None, source, "unknown_user", now)
+                .await?;
             return Ok(LoginCheck::Invalid);
         };
-        let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2")
-            .bind(user.id.to_string())
-            .bind(now - 3_600_000)
-            .fetch_one(&self.pool)
-            .await?;
+        let failures: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
+        )
+        .bind(user.id.to_string())
+        .bind(now - 3_600_000)
+        .fetch_one(&self.pool)
+        .await?;
         if failures >= MAX_FAILURES_PER_HOUR {
-            self.record_failure(Some(&user), source, "locked", now).await?;
+            self.record_failure(Some(&user), source, "locked", now)
+                .await?;
             return Ok(LoginCheck::Locked);
         }
         if user.disabled {
-            self.record_failure(Some(&user), source, "disabled", now).await?;
+            self.record_failure(Some(&user), source, "disabled", now)
+                .await?;
             return Ok(LoginCheck::Invalid);
         }
         if !ok {
-            self.record_failure(Some(&user), source, "wrong_password", now).await?;
+            self.record_failure(Some(&user), source, "wrong_password", now)
+                .await?;
             return Ok(LoginCheck::Invalid);
         }
         Ok(LoginCheck::Ok(user))
@@ -406,7 +446,12 @@ impl Store {
     }
 
     /// Sets a new password without the old one (administrator reset / CLI).
-    pub async fn set_password(&self, user_id: Uuid, new: &str, now: time::OffsetDateTime) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        user_id: Uuid,
+        new: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
         validate_password(new).map_err(ValidationErrors::single)?;
         let h = hash_password(new)?;
         let mut tx = self.begin_write().await?;
@@ -416,11 +461,13 @@ impl Store {
             .bind(user_id.to_string())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(millis(now))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
         let mut e = AuditEntry::new("auth.password_reset", "success");
         e.actor_user = user_id.to_string();
         append(&mut tx, &e, millis(now)).await?;
@@ -428,15 +475,21 @@ impl Store {
         Ok(())
     }
 
-    fn totp_aad(&self, user_id: Uuid) -> Vec<u8> {
-        field_aad("users", "totp_secret", &user_id.to_string(), &self.keys.system.key_id())
+    fn totp_aad(&self, user_id: Uuid, system: &crate::crypto::SecretKey) -> Vec<u8> {
+        field_aad(
+            "users",
+            "totp_secret",
+            &user_id.to_string(),
+            &system.key_id(),
+        )
     }
 
     /// Starts (or restarts) TOTP enrolment: a new secret, stored encrypted, not yet active.
     pub async fn totp_begin(&self, user: &User) -> Result<TotpEnrolment> {
         let secret = random_bytes::<20>()?;
         let t = totp_for(&secret, &user.username)?;
-        let sealed = self.keys.system.seal(&self.totp_aad(user.id), &secret)?;
+        let system = self.keys.system()?;
+        let sealed = system.seal(&self.totp_aad(user.id, &system), &secret)?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE id = $2 AND totp_enabled = 0")
             .bind(sealed)
             .bind(user.id.to_string())
@@ -450,23 +503,36 @@ impl Store {
 
     /// Checks a TOTP code. Each time step is accepted once (replay protection).
     /// With `enrol`, a correct code also activates a pending secret.
-    pub async fn totp_verify(&self, user: &User, code: &str, enrol: bool, source: &str, now: time::OffsetDateTime) -> Result<bool> {
-        let r = sqlx::query("SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1")
-            .bind(user.id.to_string())
-            .fetch_one(&self.pool)
-            .await?;
+    pub async fn totp_verify(
+        &self,
+        user: &User,
+        code: &str,
+        enrol: bool,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
+        )
+        .bind(user.id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         let sealed: Option<Vec<u8>> = r.try_get(0)?;
         let enabled = r.try_get::<i64, _>(1)? != 0;
-        let Some(sealed) = sealed else { return Ok(false) };
+        let Some(sealed) = sealed else {
+            return Ok(false);
+        };
         if enabled == enrol {
             return Ok(false);
         }
-        let secret = self.keys.system.open(&self.totp_aad(user.id), &sealed)?;
+        let system = self.keys.system()?;
+        let secret = system.open(&self.totp_aad(user.id, &system), &sealed)?;
         let t = totp_for(&secret, &user.username)?;
         let unix = now.unix_timestamp().max(0) as u64;
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let Some(step) = t.check(&code, unix) else {
-            self.record_failure(Some(user), source, "wrong_totp", millis(now)).await?;
+            self.record_failure(Some(user), source, "wrong_totp", millis(now))
+                .await?;
             return Ok(false);
         };
         let step = step as i64;
@@ -479,7 +545,14 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut e = AuditEntry::new(if enrol { "auth.totp_enrol" } else { "auth.totp" }, if n == 1 { "success" } else { "failure" });
+        let mut e = AuditEntry::new(
+            if enrol {
+                "auth.totp_enrol"
+            } else {
+                "auth.totp"
+            },
+            if n == 1 { "success" } else { "failure" },
+        );
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
@@ -493,7 +566,8 @@ impl Store {
 
     /// For the demo and tests: enrol a known TOTP secret directly (activated).
     pub async fn totp_set_secret(&self, user: &User, secret: &[u8]) -> Result<()> {
-        let sealed = self.keys.system.seal(&self.totp_aad(user.id), secret)?;
+        let system = self.keys.system()?;
+        let sealed = system.seal(&self.totp_aad(user.id, &system), secret)?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = 1 WHERE id = $2")
             .bind(sealed)
             .bind(user.id.to_string())

@@ -1,0 +1,282 @@
+//! Command-line definitions (clap derive). Handlers live in `commands`, `server` and `demo`.
+
+use clap::{Args, Parser, Subcommand};
+use dayaq_storage::OpenOptions;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dayaq",
+    version,
+    about = "Dayaq: a National Referral Mechanism for survivors of human trafficking",
+    long_about = "Dayaq: a National Referral Mechanism for survivors of human trafficking.\n\n\
+        Identity data is encrypted under per-case keys wrapped by a master key kept in a file \
+        outside the database (default DATA_DIR/master.key). Back that file up separately from \
+        the database backups: without it no case can be read."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Data directory (SQLite database `dayaq.db` and the master key file).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "DAYAQ_DATA_DIR",
+        default_value = "./dayaq-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Database URL. `postgres://...` selects PostgreSQL; without it Dayaq uses SQLite in
+    /// DIR/dayaq.db.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "DAYAQ_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Master key file (default DIR/master.key). Keep it outside the database and its backups.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "DAYAQ_MASTER_KEY_FILE"
+    )]
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl GlobalOpts {
+    pub fn open_options(&self) -> OpenOptions {
+        let mut o = OpenOptions::new(&self.data_dir);
+        o.database_url = self.database_url.clone();
+        o.master_key_file = self.master_key_file.clone();
+        o
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application and the JSON API.
+    Serve(ServeArgs),
+    /// Load a synthetic demo world (once) and serve it. Never use it with real data.
+    Demo(ServeArgs),
+    /// Organisations in the directory.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API bearer tokens for integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write an encrypted (age) backup of the whole database.
+    #[command(
+        long_about = "Write an encrypted (age) backup of the whole database.\n\n\
+            The backup is encrypted to a passphrase (--passphrase-stdin or the environment \
+            variable DAYAQ_BACKUP_PASSPHRASE) or to an age X25519 recipient (--recipient). \
+            The master key is NOT in the backup: back up the master key file separately \
+            and keep it apart from the backups."
+    )]
+    Backup(BackupArgs),
+    /// Restore an encrypted backup into an empty data directory.
+    #[command(
+        long_about = "Restore an encrypted backup into an empty data directory.\n\n\
+            BEFORE restoring, place the source installation's master key file in the target \
+            (DATA_DIR/master.key, or point to it with --master-key-file): the backup holds \
+            only wrapped keys, and they unwrap only with that key. The restore refuses to run \
+            when the key file is missing or the target database is not empty.\n\n\
+            The backup is decrypted with a passphrase (--passphrase-stdin or the environment \
+            variable DAYAQ_BACKUP_PASSPHRASE) or an age identity file (--identity-file)."
+    )]
+    Restore(RestoreArgs),
+    /// Master key management.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "DAYAQ_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: SocketAddr,
+
+    /// Mark cookies `Secure` (use when served over TLS, directly or behind a proxy).
+    #[arg(long, env = "DAYAQ_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Sign a session out after this many idle minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(i64).range(1..=1440))]
+    pub idle_timeout_minutes: i64,
+
+    /// Sign a session out this many hours after sign-in, active or not.
+    #[arg(long, value_name = "HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(i64).range(1..=168))]
+    pub absolute_timeout_hours: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Short identifier: lowercase letters, digits and '-'.
+        #[arg(long)]
+        slug: String,
+        /// Display name (HTCDS org_Name).
+        #[arg(long)]
+        name: String,
+        /// HTCDS org_Type, e.g. NGO, LawEnforcement, CentralGovernmentOrganisation.
+        #[arg(long = "type", value_name = "ORG_TYPE")]
+        org_type: String,
+        /// Region (Baku or a region outside it).
+        #[arg(long, default_value = "Baku")]
+        region: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. A password is generated and printed once unless --password-stdin is given.
+    Add {
+        /// Organisation slug.
+        #[arg(long, value_name = "SLUG")]
+        org: String,
+        /// caseworker, supervisor, police_officer, hotline_operator, org_admin,
+        /// national_coordinator, researcher, auditor or system_admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// Read the password from standard input (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is printed once.
+    Create {
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// A label to recognise the token by.
+        #[arg(long, value_name = "L", default_value = "")]
+        label: String,
+        /// Days until the token expires.
+        #[arg(long, value_name = "N", default_value_t = 90,
+              value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole hash chain; exit 1 when any row was edited, deleted or inserted.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Output file (written atomically).
+    pub file: PathBuf,
+    /// Read the passphrase from standard input (one line).
+    #[arg(long, conflicts_with = "recipient")]
+    pub passphrase_stdin: bool,
+    /// Encrypt to this age X25519 recipient (age1...).
+    #[arg(long, value_name = "AGE_RECIPIENT")]
+    pub recipient: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Backup file written by `dayaq backup`.
+    pub file: PathBuf,
+    /// Read the passphrase from standard input (one line).
+    #[arg(long, conflicts_with = "identity_file")]
+    pub passphrase_stdin: bool,
+    /// age identity file (AGE-SECRET-KEY-1...) matching the backup's recipient.
+    #[arg(long, value_name = "PATH")]
+    pub identity_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new master key and re-wrap every key under it. The old key file is kept as
+    /// `master.key.retired-<id>` so older backups stay restorable.
+    Rotate,
+}
+
+impl Command {
+    /// Long-running server commands log at `info`; one-shot admin commands only warnings.
+    pub fn is_server(&self) -> bool {
+        matches!(self, Command::Serve(_) | Command::Demo(_))
+    }
+
+    /// A name for logs (never arguments: they may hold personal data).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "serve",
+            Command::Demo(_) => "demo",
+            Command::Org(OrgCommand::Add { .. }) => "org.add",
+            Command::Org(OrgCommand::List) => "org.list",
+            Command::User(UserCommand::Add { .. }) => "user.add",
+            Command::Token(TokenCommand::Create { .. }) => "token.create",
+            Command::Audit(AuditCommand::Verify) => "audit.verify",
+            Command::Backup(_) => "backup",
+            Command::Restore(_) => "restore",
+            Command::Key(KeyCommand::Rotate) => "key.rotate",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_after_subcommand() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["dayaq", "org", "list", "--data-dir", "/tmp/x"])?;
+        assert_eq!(cli.global.data_dir, PathBuf::from("/tmp/x"));
+        Ok(())
+    }
+
+    #[test]
+    fn backup_key_options_conflict() {
+        let r = Cli::try_parse_from([
+            "dayaq",
+            "backup",
+            "f.age",
+            "--passphrase-stdin",
+            "--recipient",
+            "age1x",
+        ]);
+        assert!(r.is_err());
+    }
+}

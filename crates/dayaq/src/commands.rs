@@ -1,0 +1,330 @@
+//! One-shot administration commands. Each opens the store, does one thing, prints the result.
+
+use crate::cli::{AuditCommand, BackupArgs, GlobalOpts, KeyCommand, OrgCommand, RestoreArgs};
+use crate::cli::{TokenCommand, UserCommand};
+use crate::secret_input::{read_secret_line, require_nonempty};
+use anyhow::{Context, bail};
+use dayaq_storage::backup::{BackupKey, RestoreKey};
+use dayaq_storage::users::generate_password;
+use dayaq_storage::{Store, StoreError};
+use std::process::ExitCode;
+use time::OffsetDateTime;
+
+/// Environment variable holding a backup passphrase (never a command-line flag: argv is
+/// visible to other users of the machine).
+pub const PASSPHRASE_ENV: &str = "DAYAQ_BACKUP_PASSPHRASE";
+
+pub async fn open(g: &GlobalOpts) -> anyhow::Result<Store> {
+    let store = Store::open(&g.open_options())
+        .await
+        .context("cannot open the Dayaq database")?;
+    tracing::info!(engine = store.engine().name(), "store opened");
+    Ok(store)
+}
+
+pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
+    let store = open(g).await?;
+    match cmd {
+        OrgCommand::Add {
+            slug,
+            name,
+            org_type,
+            region,
+        } => {
+            let now = OffsetDateTime::now_utc();
+            let o = store
+                .add_org(&slug, &name, &org_type, &region, now)
+                .await
+                .map_err(|e| already_exists(e, "an organisation with this slug already exists"))?;
+            println!(
+                "organisation added: {} ({}, {})",
+                o.slug, o.org_type, o.region
+            );
+        }
+        OrgCommand::List => {
+            let orgs = store.list_orgs().await?;
+            let w = orgs.iter().map(|o| o.slug.len()).max().unwrap_or(0).max(4);
+            let tw = orgs
+                .iter()
+                .map(|o| o.org_type.as_str().len())
+                .max()
+                .unwrap_or(0)
+                .max(4);
+            let rw = orgs
+                .iter()
+                .map(|o| o.region.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(6);
+            println!("{:w$}  {:tw$}  {:rw$}  NAME", "SLUG", "TYPE", "REGION");
+            for o in &orgs {
+                println!(
+                    "{:w$}  {:tw$}  {:rw$}  {}",
+                    o.slug,
+                    o.org_type.as_str(),
+                    o.region,
+                    o.name
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let UserCommand::Add {
+        org,
+        role,
+        username,
+        password_stdin,
+    } = cmd;
+    let (password, generated) = if password_stdin {
+        let p = read_secret_line("Password: ")?;
+        (require_nonempty(p, "password")?, false)
+    } else {
+        (generate_password()?, true)
+    };
+    let store = open(g).await?;
+    let now = OffsetDateTime::now_utc();
+    let u = store
+        .add_user(&org, &role, &username, &password, now)
+        .await
+        .map_err(|e| already_exists(e, "a user with this username already exists"))?;
+    store.close().await;
+    println!(
+        "user added: {} ({} at {})",
+        u.username,
+        u.role.as_str(),
+        org
+    );
+    if generated {
+        println!("password (shown once; hand it over securely): {password}");
+    }
+    if u.role.requires_totp() {
+        println!(
+            "the role {} requires a second factor: the user enrols TOTP at first sign-in",
+            u.role.as_str()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    let TokenCommand::Create {
+        username,
+        label,
+        days,
+    } = cmd;
+    let store = open(g).await?;
+    let user = match store.user_by_name(&username).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => bail!("no user with this username"),
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled {
+        bail!("the user is disabled");
+    }
+    let now = OffsetDateTime::now_utc();
+    let secret = store.create_token(&user, &label, days, now).await?;
+    store.close().await;
+    println!(
+        "token for {} (expires in {days} days; shown once):",
+        user.username
+    );
+    println!("{secret}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit(g: &GlobalOpts, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify = cmd;
+    let store = open(g).await?;
+    let report = store.audit_verify().await?;
+    store.close().await;
+    if report.problems.is_empty() {
+        println!("audit log OK: {} rows", report.rows);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &report.problems {
+        println!("{p}");
+    }
+    eprintln!(
+        "audit log FAILED verification: {} problem(s) in {} rows",
+        report.problems.len(),
+        report.rows
+    );
+    tracing::warn!(
+        problems = report.problems.len(),
+        rows = report.rows,
+        "audit chain verification failed"
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+fn backup_key(args: &BackupArgs) -> anyhow::Result<BackupKey> {
+    if let Some(r) = &args.recipient {
+        return Ok(BackupKey::Recipient(r.trim().to_string()));
+    }
+    if args.passphrase_stdin {
+        let p = read_secret_line("Backup passphrase: ")?;
+        return Ok(BackupKey::Passphrase(require_nonempty(p, "passphrase")?));
+    }
+    if let Some(p) = env_passphrase()? {
+        return Ok(BackupKey::Passphrase(p));
+    }
+    bail!(
+        "refusing to write an unencrypted backup: give --passphrase-stdin, set {PASSPHRASE_ENV}, \
+         or give --recipient age1..."
+    )
+}
+
+fn restore_key(args: &RestoreArgs) -> anyhow::Result<RestoreKey> {
+    if let Some(path) = &args.identity_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the identity file {}", path.display()))?;
+        return Ok(RestoreKey::Identity(text));
+    }
+    if args.passphrase_stdin {
+        let p = read_secret_line("Backup passphrase: ")?;
+        return Ok(RestoreKey::Passphrase(require_nonempty(p, "passphrase")?));
+    }
+    if let Some(p) = env_passphrase()? {
+        return Ok(RestoreKey::Passphrase(p));
+    }
+    bail!(
+        "the backup cannot be decrypted without a key: give --passphrase-stdin, set {PASSPHRASE_ENV}, or give --identity-file PATH"
+    )
+}
+
+fn env_passphrase() -> anyhow::Result<Option<String>> {
+    match std::env::var(PASSPHRASE_ENV) {
+        Ok(p) => Ok(Some(require_nonempty(p, PASSPHRASE_ENV)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => bail!("{PASSPHRASE_ENV} is not valid UTF-8"),
+    }
+}
+
+pub async fn backup(g: &GlobalOpts, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let key = backup_key(&args)?;
+    let store = open(g).await?;
+    let n = store
+        .backup(&args.file, key)
+        .await
+        .with_context(|| format!("backup to {} failed", args.file.display()))?;
+    let mut e = dayaq_storage::audit::AuditEntry::new("backup.create", "success");
+    e.source = "cli".into();
+    e.detail = format!("rows={n}");
+    store.audit(e, time::OffsetDateTime::now_utc()).await?;
+    store.close().await;
+    tracing::info!(rows = n, "backup written");
+    println!("backup written: {} rows to {}", n, args.file.display());
+    println!(
+        "reminder: the master key file ({}) is not in the backup; back it up separately and keep it apart from the backups",
+        g.open_options().master_key_path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn restore(g: &GlobalOpts, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let opts = g.open_options();
+    let key_path = opts.master_key_path();
+    if !key_path.exists() {
+        bail!(
+            "the master key file {} is missing: copy the source installation's master key there \
+             (or point to it with --master-key-file) before restoring, or the restored data \
+             cannot be decrypted",
+            key_path.display()
+        );
+    }
+    if !args.file.exists() {
+        bail!("the backup file {} does not exist", args.file.display());
+    }
+    let key = restore_key(&args)?;
+    let store = open(g).await?;
+    let n = store
+        .restore(&args.file, key)
+        .await
+        .with_context(|| format!("restore from {} failed", args.file.display()))?;
+    let mut e = dayaq_storage::audit::AuditEntry::new("backup.restore", "success");
+    e.source = "cli".into();
+    e.detail = format!("rows={n}");
+    store.audit(e, time::OffsetDateTime::now_utc()).await?;
+    store.close().await;
+    tracing::info!(rows = n, "backup restored");
+    println!("restored {n} rows from {}", args.file.display());
+    // Reopening unwraps the restored keyring: this proves the key file matches the backup.
+    match Store::open(&opts).await {
+        Ok(s) => {
+            s.close().await;
+            println!("the master key file matches the restored data");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => bail!(
+            "the data was restored but cannot be opened with the master key file {}: {e}. \
+             Place the source installation's master key file there.",
+            key_path.display()
+        ),
+    }
+}
+
+pub async fn key(g: &GlobalOpts, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
+    let KeyCommand::Rotate = cmd;
+    let store = open(g).await?;
+    let n = store
+        .rotate_master_key()
+        .await
+        .context("master key rotation failed")?;
+    store.close().await;
+    tracing::info!(rewrapped = n, "master key rotated");
+    let path = g.open_options().master_key_path();
+    println!(
+        "master key rotated: {n} keys re-wrapped; new key in {}",
+        path.display()
+    );
+    for f in retired_key_files(&path) {
+        println!("retired key kept: {}", f.display());
+    }
+    println!(
+        "back up the new master key file now. Keep the retired key file(s) while backups taken \
+         before this rotation are kept; delete them when those backups expire."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Retired key files next to the key file (`<stem>.key.retired-<id>`).
+fn retired_key_files(key_path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let prefix = key_path.with_extension("key.retired-");
+    let (Some(dir), Some(prefix)) = (
+        key_path.parent(),
+        prefix.file_name().and_then(|p| p.to_str()),
+    ) else {
+        return Vec::new();
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Turns a storage `AlreadyExists` into a plain message.
+fn already_exists(e: StoreError, msg: &'static str) -> anyhow::Error {
+    match e {
+        StoreError::AlreadyExists(_) => anyhow::anyhow!(msg),
+        e => e.into(),
+    }
+}

@@ -1,0 +1,728 @@
+//! HTTP API tests against the real server on a random port (both engines via the test kit).
+
+use crate::testkit::{TestApp, org_and_user, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PW: &str = "correct horse battery staple";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// A user in a fresh organisation with an API token.
+async fn token_for(app: &TestApp, slug: &str, role: &str) -> String {
+    let (_, user) = org_and_user(&app.db, slug, role).await;
+    app.db
+        .store
+        .create_token(&user, "test", 1, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+}
+
+fn case_body(first: &str) -> Value {
+    json!({
+        "prs_FirstName": first,
+        "prs_SecondName": "Testova",
+        "prs_Birthdate": "1998-04-12",
+        "prs_MobilePhone": "+994 50 123 45 67",
+        "prs_Gender": "Feminine",
+        "prs_Citizenship": ["AZ"],
+        "vic_AgeWhenTrafficked": 19,
+        "vic_TypeOfExploitation": ["SexualExploitation"],
+        "cco_CaseComment": "met at the airport"
+    })
+}
+
+async fn create(app: &TestApp, token: &str, first: &str) -> Value {
+    let r = client()
+        .post(format!("{}/api/v1/cases", app.base_url))
+        .bearer_auth(token)
+        .json(&case_body(first))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+/// Every (method, path) of the OpenAPI document, with path parameters filled in.
+async fn api_routes(app: &TestApp, id: &str) -> Vec<(reqwest::Method, String)> {
+    let doc: Value = client()
+        .get(format!("{}/api/v1/openapi.json", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for m in ["get", "post", "put", "delete", "patch"] {
+            if item.get(m).is_some() {
+                let p = path.replace("{id}", id).replace("{public_id}", id);
+                out.push((m.to_uppercase().parse().unwrap(), format!("/api/v1{p}")));
+            }
+        }
+    }
+    assert!(out.len() >= 10, "the OpenAPI document lists every route");
+    out
+}
+
+#[tokio::test]
+async fn openapi_covers_the_router_and_unauthenticated_gets_401() {
+    let app = spawn_app().await;
+    let id = uuid::Uuid::new_v4().to_string();
+    for (method, path) in api_routes(&app, &id).await {
+        let r = client()
+            .request(method.clone(), format!("{}{path}", app.base_url))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        if path == "/api/v1/openapi.json" {
+            assert_eq!(r.status(), StatusCode::OK);
+            continue;
+        }
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_never_500() {
+    let app = spawn_app().await;
+    let c = client();
+    for path in [
+        "/api/v1/nope",
+        "/nope",
+        "/static/../../etc/passwd",
+        "/cases/zzz",
+    ] {
+        let r = c
+            .get(format!("{}{path}", app.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::SEE_OTHER,
+            "{path}: {}",
+            r.status()
+        );
+    }
+    let token = token_for(&app, "org-a", "caseworker").await;
+    let r = c
+        .get(format!("{}/api/v1/cases/not-a-uuid", app.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn another_organisation_cannot_reach_a_case_through_any_route() {
+    let app = spawn_app().await;
+    let a = token_for(&app, "org-a", "caseworker").await;
+    let b = token_for(&app, "org-b", "caseworker").await;
+    let b_sup = token_for(&app, "org-b2", "supervisor").await;
+    let case = create(&app, &a, "Aysel").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    for token in [&b, &b_sup] {
+        for (method, path) in api_routes(&app, &id).await {
+            if !path.contains(&id) || path.contains("/sessions/") {
+                continue;
+            }
+            let r = client()
+                .request(method.clone(), format!("{}{path}", app.base_url))
+                .bearer_auth(token)
+                .header("if-match", "\"1\"")
+                .json(&case_body("Mallory"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+        // Listing does not show it; search reveals only that a match exists elsewhere.
+        let list: Value = client()
+            .get(format!("{}/api/v1/cases", app.base_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(!list.to_string().contains(&id));
+        let r: Value = client()
+            .post(format!("{}/api/v1/cases/search", app.base_url))
+            .bearer_auth(token)
+            .json(&json!({"prs_FirstName": "aysel", "prs_SecondName": "TESTOVA", "prs_Birthdate": "1998-04-12"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["cases"].as_array().unwrap().len(), 0);
+        assert_eq!(r["possible_matches_elsewhere"].as_array().unwrap().len(), 1);
+        assert!(!r.to_string().contains("Aysel") && !r.to_string().contains(&id));
+    }
+    // The owner still has the case, untouched (version 1) and readable with identity.
+    let r = client()
+        .get(format!(
+            "{}/api/v1/cases/{id}?include=identity",
+            app.base_url
+        ))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["identity"]["prs_FirstName"], "Aysel");
+}
+
+#[tokio::test]
+async fn crud_with_htcds_names_and_optimistic_concurrency() {
+    let app = spawn_app().await;
+    let a = token_for(&app, "org-a", "caseworker").await;
+    let case = create(&app, &a, "Leyla").await;
+    assert_eq!(case["prs_Gender"], "Feminine");
+    assert_eq!(case["vic_TraffickingStatus"], "PossibleVictimOfTrafficking");
+    assert_eq!(case["cas_Status"], "Active");
+    assert_eq!(case["age_band"], "18-20");
+    assert!(
+        case.get("identity").is_none(),
+        "identity is not returned unless asked"
+    );
+    let id = case["id"].as_str().unwrap();
+    let url = format!("{}/api/v1/cases/{id}", app.base_url);
+    // Missing If-Match is a clear error naming the header.
+    let r = client()
+        .put(&url)
+        .bearer_auth(&a)
+        .json(&case_body("Leyla"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "If-Match");
+    // Two concurrent updates from the same version: exactly one wins.
+    let mut b1 = case_body("Leyla");
+    b1["cas_Status"] = json!("FollowUp");
+    let b2 = case_body("Leyla2");
+    let c = client();
+    let (r1, r2) = tokio::join!(
+        c.put(&url)
+            .bearer_auth(&a)
+            .header("if-match", "\"1\"")
+            .json(&b1)
+            .send(),
+        c.put(&url)
+            .bearer_auth(&a)
+            .header("if-match", "\"1\"")
+            .json(&b2)
+            .send(),
+    );
+    let mut statuses = vec![r1.unwrap().status(), r2.unwrap().status()];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
+    let now: Value = c
+        .get(&url)
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["version"], 2);
+    // Erase: needs a supervisor; then the case is gone for everyone.
+    let r = c.delete(&url).bearer_auth(&a).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let org = app.db.store.org_by_slug("org-a").await.unwrap();
+    let sup = app
+        .db
+        .store
+        .add_user(
+            &org.slug,
+            "supervisor",
+            "sup.a",
+            PW,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let sup_token = app
+        .db
+        .store
+        .create_token(&sup, "t", 1, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let r = c.delete(&url).bearer_auth(&sup_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = c.get(&url).bearer_auth(&a).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    let a = token_for(&app, "org-a", "caseworker").await;
+    let c = client();
+    let url = format!("{}/api/v1/cases", app.base_url);
+    let cases = [
+        (json!({"prs_Gender": "female"}), "prs_Gender"),
+        (
+            json!({"prs_Citizenship": ["Azerbaijan"]}),
+            "prs_Citizenship[0]",
+        ),
+        (json!({"prs_Birthdate": "12/04/1998"}), "prs_Birthdate"),
+        (
+            json!({"vic_AgeWhenTrafficked": "nineteen"}),
+            "vic_AgeWhenTrafficked",
+        ),
+        (json!({"prs_Nickname": "x"}), "prs_Nickname"),
+        (json!({"cas_Status": "Closed"}), "cas_ReasonForCaseClosure"),
+        (
+            json!({"vic_TypeOfExploitation": ["Slavery"]}),
+            "vic_TypeOfExploitation[0]",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = c
+            .post(&url)
+            .bearer_auth(&a)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], field, "{body}");
+        assert_eq!(e["error"]["code"], "invalid_input");
+        assert!(!e.to_string().contains("nineteen") && !e.to_string().contains("Azerbaijan"));
+    }
+    for raw in ["{", "null", "[]", "\"x\"", "{\"prs_FirstName\": 5}"] {
+        let r = c
+            .post(&url)
+            .bearer_auth(&a)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{raw}");
+    }
+    let r = c
+        .post(&url)
+        .bearer_auth(&a)
+        .body("prs_FirstName=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let list: Value = c
+        .get(&url)
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["cases"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
+    let app = spawn_app().await;
+    let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let now = time::OffsetDateTime::now_utc();
+    let token = app.db.store.create_token(&user, "t", 1, now).await.unwrap();
+    let c = client();
+    let url = format!("{}/api/v1/cases", app.base_url);
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let tokens = app.db.store.list_tokens(&user).await.unwrap();
+    assert!(
+        app.db
+            .store
+            .revoke_token(&user, tokens[0].id, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth("dq_forged")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for role in [
+        "national_coordinator",
+        "researcher",
+        "auditor",
+        "system_admin",
+        "org_admin",
+    ] {
+        let t = token_for(&app, &format!("org-{}", role.replace('_', "-")), role).await;
+        let r = c.get(&url).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role}");
+        let r = c
+            .post(&url)
+            .bearer_auth(&t)
+            .json(&case_body("X"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role}");
+    }
+}
+
+fn csrf_from(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn browser_sign_in_sessions_csrf_and_headers() {
+    let app = spawn_app().await;
+    let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let username = user.username.clone();
+    let c = client();
+    let base = &app.base_url;
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let h = page.headers().clone();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let csrf = csrf_from(&page.text().await.unwrap());
+    // Without the pre-login token the form is refused.
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[("username", username.as_str()), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Wrong password and unknown user get the same answer.
+    let r1 = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username.as_str()),
+            ("password", "wrong password!!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let s1 = r1.status();
+    let t1 = r1.text().await.unwrap();
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let r2 = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "nobody.here"),
+            ("password", "wrong password!!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s1, r2.status());
+    let t2 = r2.text().await.unwrap();
+    let msg = |t: &str| {
+        t[t.find("id=\"login-error\"").unwrap()..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(msg(&t1), msg(&t2));
+    // Correct password: session cookie, HttpOnly + SameSite=Strict.
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username.as_str()),
+            ("password", PW),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let sc = set
+        .iter()
+        .find(|s| s.starts_with("dayaq_session="))
+        .expect("session cookie");
+    assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict"));
+    // The API works with the cookie; writes need the CSRF header.
+    let me: Value = c
+        .get(format!("{base}/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = me["csrf"].as_str().unwrap().to_string();
+    let r = c
+        .post(format!("{base}/api/v1/cases"))
+        .json(&case_body("Nigar"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(format!("{base}/api/v1/cases"))
+        .header("x-csrf-token", &token)
+        .json(&case_body("Nigar"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Pages render; no personal data in the page title.
+    let home = c
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("<title>"));
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = c
+        .get(format!("{base}/cases/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Nigar"), "identity hidden until revealed");
+    let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
+    assert!(!title.contains("Nigar"));
+    let revealed = c
+        .post(format!("{base}/cases/{id}/reveal"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(revealed.contains("Nigar"));
+    // Sessions: list, then sign out revokes.
+    let s: Value = c
+        .get(format!("{base}/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["sessions"].as_array().unwrap().len(), 1);
+    let r = c
+        .post(format!("{base}/logout"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn supervisor_must_use_a_second_factor() {
+    let app = spawn_app().await;
+    let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
+    let secret = b"0123456789abcdefghij";
+    app.db.store.totp_set_secret(&user, secret).await.unwrap();
+    let c = client();
+    let base = &app.base_url;
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user.username.as_str()),
+            ("password", PW),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/login/totp");
+    // Password alone gives no access.
+    assert_eq!(
+        c.get(format!("{base}/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let page = c
+        .get(format!("{base}/login/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    let r = c
+        .post(format!("{base}/login/totp"))
+        .form(&[("csrf", csrf.as_str()), ("code", "000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
+        .with_account_name(user.username.clone())
+        .build()
+        .unwrap();
+    let code = totp
+        .generate(time::OffsetDateTime::now_utc().unix_timestamp() as u64)
+        .to_string();
+    let r = c
+        .post(format!("{base}/login/totp"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+    let me: Value = c
+        .get(format!("{base}/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "supervisor");
+    // The same code cannot be used twice (replay).
+    let c2 = client();
+    let page = c2
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    c2.post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user.username.as_str()),
+            ("password", PW),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = c2
+        .get(format!("{base}/login/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    let r = c2
+        .post(format!("{base}/login/totp"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn health_and_metrics_carry_no_personal_data() {
+    let app = spawn_app().await;
+    let a = token_for(&app, "org-a", "caseworker").await;
+    create(&app, &a, "CanaryMetricsName").await;
+    let c = client();
+    let h = c
+        .get(format!("{}/healthz", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.status(), StatusCode::OK);
+    let m = c
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("dayaq_http_requests_total{class=\"2xx\"}"));
+    assert!(!m.contains("CanaryMetricsName") && !m.contains("/cases/"));
+}

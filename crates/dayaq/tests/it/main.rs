@@ -1,0 +1,9 @@
+//! The one integration-test binary of the workspace (`cargo nextest run --workspace`).
+//!
+//! Storage tests run on SQLite by default and on PostgreSQL when `DAYAQ_TEST_DATABASE_URL`
+//! is set (see `testkit`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api;
+mod storage;
+mod testkit;

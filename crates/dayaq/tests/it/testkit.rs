@@ -1,0 +1,270 @@
+//! Shared test helpers: a fresh store per test on the configured engine, sample data, and
+//! a running application for HTTP tests.
+//!
+//! The engine is chosen by `DAYAQ_TEST_DATABASE_URL`: unset means SQLite in a temporary
+//! directory; a `postgres://` URL means a fresh database `dayaq_t_<hex>` on that server per
+//! test (dropped again when the `TestDb` is dropped).
+
+use dayaq_domain::Actor;
+use dayaq_domain::case::{CaseInput, ValidCase};
+use dayaq_http::AppConfig;
+use dayaq_storage::cases::Ctx;
+use dayaq_storage::orgs::Organisation;
+use dayaq_storage::users::User;
+use dayaq_storage::{OpenOptions, Store};
+use sqlx::Connection;
+use std::path::PathBuf;
+use std::sync::Once;
+use time::OffsetDateTime;
+
+pub const PG_ENV: &str = "DAYAQ_TEST_DATABASE_URL";
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const SOURCE: &str = "127.0.0.1";
+
+static SKIP_WARNING: Once = Once::new();
+
+/// The PostgreSQL server URL to test against, if configured.
+pub fn pg_url() -> Option<String> {
+    std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty())
+}
+
+/// "postgres" or "sqlite": the engine the tests in this run exercise.
+pub fn engine_name() -> &'static str {
+    if pg_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// Prints (once per process) a loud warning when PostgreSQL is not being tested.
+pub fn warn_if_pg_skipped() {
+    if pg_url().is_none() {
+        SKIP_WARNING.call_once(|| {
+            eprintln!(
+                "\n\
+                 ********************************************************************\n\
+                 ** WARNING: PostgreSQL backend SKIPPED: {PG_ENV} is not set;\n\
+                 ** only SQLite is tested. Set e.g.\n\
+                 **   {PG_ENV}=postgres://root@127.0.0.1:5432/postgres\n\
+                 ********************************************************************\n"
+            );
+        });
+    }
+}
+
+/// `url` with its database name replaced by `db` (query string kept).
+pub fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = main.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match main[authority_start..].find('/') {
+        Some(i) => &main[..authority_start + i],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// A fresh, empty store on the configured engine.
+pub struct TestDb {
+    pub store: Store,
+    pub opts: OpenOptions,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    /// Closes the pool and drops the PostgreSQL database (also done, best-effort, on drop).
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        drop(self);
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (Some(name), Some(admin)) = (self.pg_name.take(), pg_url()) else {
+            return;
+        };
+        // Best effort, on a thread of its own so that it works inside or outside a runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(drop_pg_database(&admin, &name));
+        })
+        .join();
+    }
+}
+
+/// Drops database `name` (terminating any connection still open to it).
+async fn drop_pg_database(admin_url: &str, name: &str) {
+    if let Ok(mut c) = sqlx::PgConnection::connect(admin_url).await {
+        let q = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(q)).execute(&mut c).await {
+            eprintln!("could not drop test database {name}: {e}");
+        }
+        let _ = c.close().await;
+    }
+}
+
+/// Creates database `name` on the server at `admin_url`.
+async fn create_pg_database(admin_url: &str, name: &str) {
+    let mut last_err = String::new();
+    for attempt in 0..5 {
+        match sqlx::PgConnection::connect(admin_url).await {
+            Ok(mut c) => {
+                let q = format!("CREATE DATABASE {name}");
+                let r = sqlx::query(sqlx::AssertSqlSafe(q)).execute(&mut c).await;
+                let _ = c.close().await;
+                match r {
+                    Ok(_) => return,
+                    Err(e) => last_err = e.to_string(),
+                }
+            }
+            Err(e) => last_err = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await;
+    }
+    panic!("cannot create test database {name} through {PG_ENV}: {last_err}");
+}
+
+/// Opens a fresh store: SQLite in a temporary directory, or a new PostgreSQL database when
+/// `DAYAQ_TEST_DATABASE_URL` is set. The master key file lives in the temporary directory.
+pub async fn test_db() -> TestDb {
+    test_db_with_key(None).await
+}
+
+/// Like `test_db`, with the master key read from (or created at) `master_key_file`.
+pub async fn test_db_with_key(master_key_file: Option<PathBuf>) -> TestDb {
+    match pg_url() {
+        Some(url) => {
+            let name = format!(
+                "dayaq_t_{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..16]
+            );
+            create_pg_database(&url, &name).await;
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut opts = OpenOptions::new(dir.path().join("data"));
+            opts.database_url = Some(with_database(&url, &name));
+            opts.max_connections = 4;
+            opts.master_key_file = master_key_file;
+            match Store::open(&opts).await {
+                Ok(store) => TestDb {
+                    store,
+                    opts,
+                    dir,
+                    pg_name: Some(name),
+                },
+                Err(e) => {
+                    drop_pg_database(&url, &name).await;
+                    panic!("open PostgreSQL test store: {e}");
+                }
+            }
+        }
+        None => {
+            warn_if_pg_skipped();
+            sqlite_db_with_key(master_key_file).await
+        }
+    }
+}
+
+/// A fresh SQLite store in a temporary directory, whatever the configured engine.
+pub async fn sqlite_db() -> TestDb {
+    sqlite_db_with_key(None).await
+}
+
+pub async fn sqlite_db_with_key(master_key_file: Option<PathBuf>) -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut opts = OpenOptions::new(dir.path().join("data"));
+    opts.master_key_file = master_key_file;
+    let store = Store::open(&opts).await.expect("open SQLite test store");
+    TestDb {
+        store,
+        opts,
+        dir,
+        pg_name: None,
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// An organisation with slug `slug` and one user `<slug>-<role>` with `role`.
+pub async fn org_and_user(db: &TestDb, slug: &str, role: &str) -> (Organisation, User) {
+    let org = match db.store.org_by_slug(slug).await {
+        Ok(o) => o,
+        Err(_) => db
+            .store
+            .add_org(slug, &format!("Organisation {slug}"), "NGO", "Baku", now())
+            .await
+            .expect("add_org"),
+    };
+    let username = format!("{slug}-{}", role.replace('_', "-"));
+    let user = db
+        .store
+        .add_user(slug, role, &username, PASSWORD, now())
+        .await
+        .expect("add_user");
+    (org, user)
+}
+
+/// A request context for `actor` from 127.0.0.1 at the current time.
+pub fn ctx(actor: &Actor) -> Ctx<'_> {
+    Ctx {
+        actor,
+        source: SOURCE,
+        now: now(),
+    }
+}
+
+/// A valid case with the given identity fields (HTCDS keys).
+pub fn sample_case(first: &str, second: &str, birth: &str, phone: &str) -> ValidCase {
+    let input: CaseInput = serde_json::from_value(serde_json::json!({
+        "prs_FirstName": first,
+        "prs_SecondName": second,
+        "prs_Birthdate": birth,
+        "prs_MobilePhone": phone,
+        "prs_Gender": "Feminine",
+        "prs_Citizenship": ["AZ"],
+        "vic_TypeOfExploitation": ["SexualExploitation"],
+        "cco_CaseComment": format!("Met {first} at the shelter intake."),
+    }))
+    .expect("sample CaseInput");
+    input.validate(now().date()).expect("sample case is valid")
+}
+
+/// The application served on an ephemeral local port over a fresh test store.
+#[allow(dead_code)] // used by the HTTP tests
+pub struct TestApp {
+    pub base_url: String,
+    pub db: TestDb,
+}
+
+#[allow(dead_code)] // used by the HTTP tests
+pub async fn spawn_app() -> TestApp {
+    let db = test_db().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local_addr");
+    let store = db.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = dayaq_http::serve(listener, store, AppConfig::default()).await {
+            eprintln!("test server stopped: {e}");
+        }
+    });
+    TestApp {
+        base_url: format!("http://{addr}"),
+        db,
+    }
+}
