@@ -83,12 +83,270 @@ pub struct Identity {
     pub notes: Option<String>,
 }
 
+/// Victim context and further person attributes (not identifying; queryable for statistics).
+/// HTCDS names and value names; multi-select fields are lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VictimContext {
+    #[serde(
+        rename = "prs_MaritalStatus",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub marital_status: Option<String>,
+    #[serde(
+        rename = "prs_NumberOfChildren",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub number_of_children: Option<i64>,
+    #[serde(
+        rename = "prs_PrimaryLanguage",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub primary_language: Option<String>,
+    #[serde(
+        rename = "prs_SecondaryLanguage",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub secondary_language: Option<String>,
+    #[serde(
+        rename = "vic_RelationshipToTrafficker",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub relationship_to_trafficker: Option<String>,
+    #[serde(
+        rename = "vic_MethodOfRecruitment",
+        skip_serializing_if = "Vec::is_empty",
+        default
+    )]
+    pub method_of_recruitment: Vec<String>,
+    #[serde(
+        rename = "vic_RecruitmentWebsitesAndApps",
+        skip_serializing_if = "Vec::is_empty",
+        default
+    )]
+    pub recruitment_websites_and_apps: Vec<String>,
+    #[serde(
+        rename = "vic_MethodsOfControl",
+        skip_serializing_if = "Vec::is_empty",
+        default
+    )]
+    pub methods_of_control: Vec<String>,
+    #[serde(
+        rename = "vic_ForcedLabourIndustry",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub forced_labour_industry: Option<String>,
+    #[serde(
+        rename = "vic_TypeOfSexExploitation",
+        skip_serializing_if = "Vec::is_empty",
+        default
+    )]
+    pub type_of_sex_exploitation: Vec<String>,
+    #[serde(
+        rename = "vic_Vulnerabilities",
+        skip_serializing_if = "Vec::is_empty",
+        default
+    )]
+    pub vulnerabilities: Vec<String>,
+}
+
+/// The single-valued and multi-valued attribute fields of `VictimContext`, in a fixed order.
+pub const CONTEXT_FIELDS: &[&str] = &[
+    "prs_MaritalStatus",
+    "prs_NumberOfChildren",
+    "prs_PrimaryLanguage",
+    "prs_SecondaryLanguage",
+    "vic_RelationshipToTrafficker",
+    "vic_MethodOfRecruitment",
+    "vic_RecruitmentWebsitesAndApps",
+    "vic_MethodsOfControl",
+    "vic_ForcedLabourIndustry",
+    "vic_TypeOfSexExploitation",
+    "vic_Vulnerabilities",
+];
+
+impl VictimContext {
+    /// Checks every value against HTCDS; normalises (deduplicates lists).
+    pub fn validate(&mut self, errs: &mut ValidationErrors) {
+        use crate::vocab::{
+            ForcedLabourIndustry, MaritalStatus, MethodOfControl, MethodOfRecruitment,
+            RelationshipToTrafficker, TypeOfSexExploitation, Vulnerability, WEBSITES_AND_APPS,
+            parse_language,
+        };
+        fn single(
+            errs: &mut ValidationErrors,
+            v: &mut Option<String>,
+            check: impl Fn(&str) -> Result<(), FieldError>,
+        ) {
+            empty_to_none(v);
+            if let Some(x) = v
+                && let Err(e) = check(x)
+            {
+                errs.push(e);
+            }
+        }
+        fn many(
+            errs: &mut ValidationErrors,
+            field: &str,
+            v: &mut Vec<String>,
+            check: impl Fn(&str, &str) -> Result<(), FieldError>,
+        ) {
+            let mut out: Vec<String> = Vec::new();
+            for (i, x) in v.iter().enumerate() {
+                match check(&format!("{field}[{i}]"), x) {
+                    Ok(()) if !out.contains(x) => out.push(x.clone()),
+                    Ok(()) => {}
+                    Err(e) => errs.push(e),
+                }
+            }
+            *v = out;
+        }
+        single(errs, &mut self.marital_status, |x| {
+            MaritalStatus::parse(x).map(|_| ())
+        });
+        single(errs, &mut self.primary_language, |x| {
+            parse_language("prs_PrimaryLanguage", x).map(|_| ())
+        });
+        single(errs, &mut self.secondary_language, |x| {
+            parse_language("prs_SecondaryLanguage", x).map(|_| ())
+        });
+        single(errs, &mut self.relationship_to_trafficker, |x| {
+            RelationshipToTrafficker::parse(x).map(|_| ())
+        });
+        single(errs, &mut self.forced_labour_industry, |x| {
+            ForcedLabourIndustry::parse(x).map(|_| ())
+        });
+        if let Some(n) = self.number_of_children
+            && !(0..=30).contains(&n)
+        {
+            errs.push(FieldError::new(
+                "prs_NumberOfChildren",
+                "out_of_range",
+                "prs_NumberOfChildren must be between 0 and 30",
+            ));
+        }
+        many(
+            errs,
+            "vic_MethodOfRecruitment",
+            &mut self.method_of_recruitment,
+            |f, x| MethodOfRecruitment::parse_for(f, x).map(|_| ()),
+        );
+        many(
+            errs,
+            "vic_RecruitmentWebsitesAndApps",
+            &mut self.recruitment_websites_and_apps,
+            |f, x| {
+                if WEBSITES_AND_APPS.contains(&x) {
+                    Ok(())
+                } else {
+                    Err(FieldError::new(
+                        f,
+                        "invalid_value",
+                        format!(
+                            "not an HTCDS value for {f}; allowed: {}",
+                            WEBSITES_AND_APPS.join(", ")
+                        ),
+                    ))
+                }
+            },
+        );
+        many(
+            errs,
+            "vic_MethodsOfControl",
+            &mut self.methods_of_control,
+            |f, x| MethodOfControl::parse_for(f, x).map(|_| ()),
+        );
+        many(
+            errs,
+            "vic_TypeOfSexExploitation",
+            &mut self.type_of_sex_exploitation,
+            |f, x| TypeOfSexExploitation::parse_for(f, x).map(|_| ()),
+        );
+        many(
+            errs,
+            "vic_Vulnerabilities",
+            &mut self.vulnerabilities,
+            |f, x| Vulnerability::parse_for(f, x).map(|_| ()),
+        );
+    }
+
+    /// (field, value) rows for storage; lists give one row per value.
+    pub fn to_values(&self) -> Vec<(&'static str, String)> {
+        let mut v: Vec<(&'static str, String)> = Vec::new();
+        let singles = [
+            ("prs_MaritalStatus", self.marital_status.clone()),
+            (
+                "prs_NumberOfChildren",
+                self.number_of_children.map(|n| n.to_string()),
+            ),
+            ("prs_PrimaryLanguage", self.primary_language.clone()),
+            ("prs_SecondaryLanguage", self.secondary_language.clone()),
+            (
+                "vic_RelationshipToTrafficker",
+                self.relationship_to_trafficker.clone(),
+            ),
+            (
+                "vic_ForcedLabourIndustry",
+                self.forced_labour_industry.clone(),
+            ),
+        ];
+        for (f, x) in singles {
+            if let Some(x) = x {
+                v.push((f, x));
+            }
+        }
+        for (f, xs) in [
+            ("vic_MethodOfRecruitment", &self.method_of_recruitment),
+            (
+                "vic_RecruitmentWebsitesAndApps",
+                &self.recruitment_websites_and_apps,
+            ),
+            ("vic_MethodsOfControl", &self.methods_of_control),
+            ("vic_TypeOfSexExploitation", &self.type_of_sex_exploitation),
+            ("vic_Vulnerabilities", &self.vulnerabilities),
+        ] {
+            v.extend(xs.iter().map(|x| (f, x.clone())));
+        }
+        v
+    }
+
+    /// Rebuilds the context from stored (field, value) rows; unknown fields are ignored.
+    pub fn from_values(values: &[(String, String)]) -> VictimContext {
+        let mut c = VictimContext::default();
+        for (f, x) in values {
+            let x = x.clone();
+            match f.as_str() {
+                "prs_MaritalStatus" => c.marital_status = Some(x),
+                "prs_NumberOfChildren" => c.number_of_children = x.parse().ok(),
+                "prs_PrimaryLanguage" => c.primary_language = Some(x),
+                "prs_SecondaryLanguage" => c.secondary_language = Some(x),
+                "vic_RelationshipToTrafficker" => c.relationship_to_trafficker = Some(x),
+                "vic_ForcedLabourIndustry" => c.forced_labour_industry = Some(x),
+                "vic_MethodOfRecruitment" => c.method_of_recruitment.push(x),
+                "vic_RecruitmentWebsitesAndApps" => c.recruitment_websites_and_apps.push(x),
+                "vic_MethodsOfControl" => c.methods_of_control.push(x),
+                "vic_TypeOfSexExploitation" => c.type_of_sex_exploitation.push(x),
+                "vic_Vulnerabilities" => c.vulnerabilities.push(x),
+                _ => {}
+            }
+        }
+        c
+    }
+}
+
 /// What a client sends to create or replace a case. Unknown keys are rejected.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     #[serde(flatten)]
     pub identity: Identity,
+    #[serde(flatten)]
+    pub context: VictimContext,
     #[serde(rename = "prs_Gender", default)]
     pub gender: Option<String>,
     #[serde(rename = "prs_Citizenship", default)]
@@ -107,6 +365,7 @@ pub struct CaseInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidCase {
     pub identity: Identity,
+    pub context: VictimContext,
     pub gender: Option<Gender>,
     pub citizenship: Vec<String>,
     pub age_when_trafficked: Option<i64>,
@@ -315,9 +574,11 @@ impl CaseInput {
                 "a closed case needs cas_ReasonForCaseClosure",
             ));
         }
+        self.context.validate(&mut errs);
         errs.into_result()?;
         Ok(ValidCase {
             identity: self.identity,
+            context: self.context,
             gender,
             citizenship,
             age_when_trafficked: self.age_when_trafficked,
@@ -372,6 +633,8 @@ pub struct CaseView {
     pub age_band: Option<String>,
     #[serde(rename = "vic_TypeOfExploitation")]
     pub types_of_exploitation: Vec<TypeOfExploitation>,
+    #[serde(flatten)]
+    pub context: VictimContext,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]

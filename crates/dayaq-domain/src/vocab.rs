@@ -7,6 +7,7 @@ use crate::error::FieldError;
 macro_rules! picklist {
     ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
         $(#[$m])*
+        #[allow(non_camel_case_types)] // HTCDS value names are the variant names
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant),+ }
@@ -118,6 +119,74 @@ picklist!(
     ReferralReason, "cas_ReasonForOutgoingReferral",
     [AdditionalServicesRequired, MigrationOrChangeOfLocation, Other]
 );
+
+picklist!(
+    /// HTCDS `vic_MethodOfRecruitment`.
+    MethodOfRecruitment, "vic_MethodOfRecruitment",
+    [AtAPlaceOfBusiness, AtAnEducationalInstitution, AtWork, ThroughOnlineSocialNetworks,
+     ThroughAnOnlineAdvertisement, ThroughATelevisionAdvert, ThroughANewspaperAdvert,
+     ThroughFamilyOrFamilyEvents, ThroughFriendsOrSocialEvents, Other]
+);
+
+/// HTCDS `vic_RecruitmentWebsitesAndApps` / `vic_ExploitationWebsitesAndApps` values
+/// ("4Sale" is not a Rust identifier, so this list is checked as strings).
+pub const WEBSITES_AND_APPS: &[&str] = &[
+    "Facebook",
+    "Instagram",
+    "WhatsApp",
+    "Telegram",
+    "FacebookMessenger",
+    "Viber",
+    "SnapChat",
+    "Line",
+    "4Sale",
+    "WeChat",
+    "QQ",
+    "QZone",
+    "TikTok",
+    "Twitter",
+    "Other",
+];
+
+picklist!(
+    /// HTCDS `vic_ForcedLabourIndustry` (ISIC sections).
+    ForcedLabourIndustry, "vic_ForcedLabourIndustry",
+    [A_AgricultureForestryAndFishing, B_MiningAndQuarrying, C_Manufacturing,
+     D_ElectricityGasSteamAndAirConditioningSupply, E_WaterSupplySewerageWasteManagement,
+     F_Construction, G_WholesaleAndRetailTradeRepairOfMotorVehicles, H_TransportationAndStorage,
+     I_AccommodationAndFoodServiceActivities, J_InformationAndCommunication,
+     K_FinancialAndInsuranceActivities, L_RealEstateActivities,
+     M_ProfessionalScientificAndTechnicalActivities, N_AdministrativeAndSupportServiceActivities,
+     O_PublicAdministrationAndDefence, P_Education, Q_HumanHealthAndSocialWorkActivities,
+     R_ArtsEntertainmentAndRecreation, S_OtherServiceActivities,
+     T_ActivitiesOfHouseholdsAsEmployers, U_ActivitiesOfExtraterritorialOrganizations]
+);
+
+picklist!(
+    /// HTCDS `vic_TypeOfSexExploitation`.
+    TypeOfSexExploitation, "vic_TypeOfSexExploitation",
+    [Prostitution, Pornography, RemoteInteractiveServices, PrivateSexualServices]
+);
+
+picklist!(
+    /// HTCDS `vic_Vulnerabilities`.
+    Vulnerability, "vic_Vulnerabilities",
+    [Addiction, SocialGroup, Discrimination, Poverty, DisabilityAndPhysicalHealth, MentalHealth,
+     Migration, Homelessness, AbuseSocialMedia, AbusePhysical, Education, WorkEnvironment]
+);
+
+/// ISO 639 language code (two or three lowercase letters), as HTCDS asks for languages.
+pub fn parse_language(field: &str, s: &str) -> Result<String, FieldError> {
+    if (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(s.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            "invalid_language",
+            format!("{field} must be an ISO 639 language code such as az, ru or uzb"),
+        ))
+    }
+}
 
 /// ISO 3166-1 alpha-2 country code, as HTCDS asks for `prs_Citizenship`.
 /// Checked for shape (two ASCII capitals) and against the assigned-code list.

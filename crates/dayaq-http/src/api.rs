@@ -68,6 +68,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sessions))
         .routes(routes!(revoke_session))
         .routes(routes!(list_organisations))
+        .merge(crate::htcds_api::api_router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod htcds_api;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
@@ -67,6 +68,7 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     Router::new()
         .merge(pages::router())
+        .merge(htcds_api::pages_router())
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))

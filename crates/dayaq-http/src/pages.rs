@@ -792,6 +792,7 @@ async fn new_case_submit(
         types_of_exploitation: non_empty(&f.exploitation).into_iter().collect(),
         status: None,
         reason_for_closure: None,
+        context: Default::default(),
     };
     let valid = match input.validate(state.now().date()) {
         Ok(v) => v,

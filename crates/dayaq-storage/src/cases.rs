@@ -350,6 +350,7 @@ impl Store {
             age_when_trafficked: r.try_get(7)?,
             age_band: r.try_get(8)?,
             types_of_exploitation: types,
+            context: dayaq_domain::case::VictimContext::from_values(values),
             created_at: ts(r.try_get(9)?),
             updated_at: ts(r.try_get(10)?),
             identity,

@@ -12,6 +12,7 @@ pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+pub mod htcds;
 pub mod identification;
 pub mod keys;
 pub mod orgs;

@@ -8,7 +8,7 @@ use crate::cli::{GlobalOpts, ServeArgs};
 use crate::commands::open;
 use anyhow::{Context, bail};
 use dayaq_domain::Role;
-use dayaq_domain::case::{CaseInput, Identity};
+use dayaq_domain::case::{CaseInput, Identity, VictimContext};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::users::User;
 use dayaq_storage::{Store, StoreError};
@@ -281,6 +281,40 @@ pub fn synthetic_case(i: usize, today: Date) -> CaseInput {
         types_of_exploitation: types,
         status: Some(status.to_string()),
         reason_for_closure: closure,
+        context: VictimContext {
+            marital_status: Some(["Single", "Married", "Divorced"][i % 3].to_string()),
+            primary_language: Some(if citizenship == "AZ" { "az" } else { "ru" }.to_string()),
+            // 16 of 22 surveyed survivors were trafficked by family, neighbours or friends.
+            relationship_to_trafficker: Some(
+                if i % 4 == 3 {
+                    "Unaquainted"
+                } else if i % 3 == 0 {
+                    "Familial"
+                } else {
+                    "Acquainted"
+                }
+                .to_string(),
+            ),
+            method_of_recruitment: vec![
+                if i % 2 == 0 {
+                    "ThroughFriendsOrSocialEvents"
+                } else {
+                    "ThroughFamilyOrFamilyEvents"
+                }
+                .to_string(),
+            ],
+            methods_of_control: vec![
+                "FalsePromises".to_string(),
+                if i % 2 == 0 {
+                    "WithholdsDocuments"
+                } else {
+                    "DebtBondage"
+                }
+                .to_string(),
+            ],
+            vulnerabilities: vec!["Poverty".to_string()],
+            ..VictimContext::default()
+        },
     }
 }
 

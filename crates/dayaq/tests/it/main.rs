@@ -5,5 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod e2e;
+mod htcds;
 mod storage;
 mod testkit;

@@ -1,0 +1,1 @@
+//! HTCDS import and export (being written).

@@ -1,0 +1,1 @@
+//! HTCDS import/export tests (being written).
