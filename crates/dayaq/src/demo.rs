@@ -288,7 +288,7 @@ pub fn synthetic_case(i: usize, today: Date) -> CaseInput {
             relationship_to_trafficker: Some(
                 if i % 4 == 3 {
                     "Unaquainted"
-                } else if i % 3 == 0 {
+                } else if i.is_multiple_of(3) {
                     "Familial"
                 } else {
                     "Acquainted"
@@ -296,7 +296,7 @@ pub fn synthetic_case(i: usize, today: Date) -> CaseInput {
                 .to_string(),
             ),
             method_of_recruitment: vec![
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     "ThroughFriendsOrSocialEvents"
                 } else {
                     "ThroughFamilyOrFamilyEvents"
@@ -305,7 +305,7 @@ pub fn synthetic_case(i: usize, today: Date) -> CaseInput {
             ],
             methods_of_control: vec![
                 "FalsePromises".to_string(),
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     "WithholdsDocuments"
                 } else {
                     "DebtBondage"
