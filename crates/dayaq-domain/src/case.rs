@@ -204,6 +204,8 @@ impl VictimContext {
                     Err(e) => errs.push(e),
                 }
             }
+            // Canonical order (as stored and exported): sorted by value name.
+            out.sort();
             *v = out;
         }
         single(errs, &mut self.marital_status, |x| {
@@ -576,6 +578,8 @@ impl CaseInput {
         }
         self.context.validate(&mut errs);
         errs.into_result()?;
+        citizenship.sort();
+        types.sort_by_key(|t| t.as_str());
         Ok(ValidCase {
             identity: self.identity,
             context: self.context,
@@ -716,5 +720,62 @@ mod tests {
                 prop_assert!(!e.errors.is_empty());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    #[test]
+    fn victim_context_round_trips_through_input_and_values() {
+        let input: CaseInput = serde_json::from_value(serde_json::json!({
+            "vic_ForcedLabourIndustry": "F_Construction",
+            "vic_MethodsOfControl": ["DebtBondage", "DebtBondage", "WithholdsDocuments"],
+            "prs_NumberOfChildren": 2
+        }))
+        .unwrap_or_default();
+        let v = input.validate(time::macros::date!(2026 - 11 - 22));
+        let v = match v {
+            Ok(v) => v,
+            Err(e) => panic!("{e:?}"),
+        };
+        assert_eq!(
+            v.context.forced_labour_industry.as_deref(),
+            Some("F_Construction")
+        );
+        assert_eq!(
+            v.context.methods_of_control,
+            vec!["DebtBondage", "WithholdsDocuments"]
+        );
+        let values: Vec<(String, String)> = v
+            .context
+            .to_values()
+            .into_iter()
+            .map(|(f, x)| (f.to_string(), x))
+            .collect();
+        assert_eq!(VictimContext::from_values(&values), v.context);
+    }
+
+    #[test]
+    fn victim_context_rejects_values_outside_htcds() {
+        let input: CaseInput = serde_json::from_value(serde_json::json!({
+            "vic_ForcedLabourIndustry": "Construction",
+            "vic_RecruitmentWebsitesAndApps": ["Odnoklassniki"],
+            "prs_PrimaryLanguage": "Azerbaijani"
+        }))
+        .unwrap_or_default();
+        let fields: Vec<String> = match input.validate(time::macros::date!(2026 - 11 - 22)) {
+            Err(e) => e.errors.into_iter().map(|e| e.field).collect(),
+            Ok(_) => panic!("should fail"),
+        };
+        assert_eq!(
+            fields,
+            vec![
+                "prs_PrimaryLanguage",
+                "vic_ForcedLabourIndustry",
+                "vic_RecruitmentWebsitesAndApps[0]"
+            ]
+        );
     }
 }

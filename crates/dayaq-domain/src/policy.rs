@@ -77,6 +77,8 @@ pub enum Action {
     UpdateCase,
     /// Crypto-shred a case.
     EraseCase,
+    /// Hand the case over to another organisation (an explicit act; needs consent).
+    TransferCase,
     /// Record a formal identification decision (vic_TraffickingStatus).
     DecideIdentification,
     /// Export or import HTCDS files of the actor's accessible cases.
@@ -190,7 +192,9 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
     let own = facts.owner_org == actor.org_id;
     if own {
         return match action {
-            A::ReadCase | A::ReadSection(_) | A::UpdateCase => allow("own_organisation"),
+            A::ReadCase | A::ReadSection(_) | A::UpdateCase | A::TransferCase => {
+                allow("own_organisation")
+            }
             A::EraseCase if actor.role == Supervisor => allow("supervisor_own_organisation"),
             A::EraseCase => deny("erase_needs_supervisor"),
             A::DecideIdentification if actor.role == PoliceOfficer => allow("competent_authority"),
@@ -353,6 +357,7 @@ mod tests {
             Action::ReadCase,
             Action::UpdateCase,
             Action::EraseCase,
+            Action::TransferCase,
             Action::DecideIdentification,
             Action::ExportCases,
             Action::ImportCases,

@@ -69,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_session))
         .routes(routes!(list_organisations))
         .merge(crate::htcds_api::api_router())
+        .merge(crate::api_identification::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).
@@ -126,7 +127,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-fn case_id(raw: &str) -> Result<Uuid, AppError> {
+pub(crate) fn case_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 

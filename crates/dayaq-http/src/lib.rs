@@ -3,6 +3,7 @@
 //! errors in one place (`error.rs`).
 
 pub mod api;
+pub mod api_identification;
 pub mod auth;
 pub mod error;
 pub mod htcds_api;

@@ -215,7 +215,9 @@ impl Store {
                 c.types_of_exploitation
                     .iter()
                     .map(|t| ("vic_TypeOfExploitation", t.as_str())),
-            );
+            )
+            .map(|(f, v)| (f, v.to_string()))
+            .chain(c.context.to_values());
         for (field, value) in values {
             sqlx::query("INSERT INTO case_values (case_id, field, value) VALUES ($1, $2, $3)")
                 .bind(id)

@@ -637,6 +637,90 @@ impl Store {
         Ok(())
     }
 
+    /// Hands a case over to another organisation (e.g. hotline → police). The survivor's
+    /// consent must cover sharing with that organisation (or its type). Ownership moves; the
+    /// previous organisation loses access. Returns the new owner.
+    pub async fn transfer_case(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        to_slug: &str,
+    ) -> Result<crate::orgs::Organisation> {
+        self.authorize_case(ctx, Action::TransferCase, case).await?;
+        let to = match self.org_by_slug(to_slug).await {
+            Ok(o) => o,
+            Err(StoreError::NotFound) => {
+                return Err(ValidationErrors::single(FieldError::new(
+                    "to_org",
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ))
+                .into());
+            }
+            Err(e) => return Err(e),
+        };
+        if to.id == ctx.actor.org_id {
+            return Err(ValidationErrors::single(FieldError::new(
+                "to_org",
+                "same_organisation",
+                "the case already belongs to this organisation",
+            ))
+            .into());
+        }
+        let facts: Vec<ConsentFact> = self
+            .consents(ctx, case)
+            .await?
+            .iter()
+            .filter_map(Consent::fact)
+            .collect();
+        if !dayaq_domain::identification::sharing_covered(&facts, to.id, to.org_type) {
+            let mut e = crate::audit::AuditEntry::new("case.transfer", "denied");
+            e.actor_user = ctx.actor.user_id.to_string();
+            e.actor_org = ctx.actor.org_id.to_string();
+            e.source = ctx.source.to_string();
+            e.case_id = case.to_string();
+            e.detail = "no_consent".into();
+            self.audit(e, ctx.now).await?;
+            return Err(ValidationErrors::single(FieldError::new(
+                "consent",
+                "consent_required",
+                "no consent of the survivor covers sharing with this organisation",
+            ))
+            .into());
+        }
+        let cs = case.to_string();
+        let now = millis(ctx.now);
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE cases SET owner_org_id = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(to.id.to_string())
+            .bind(now)
+            .bind(&cs)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE blind_index SET org_id = $1 WHERE case_id = $2")
+            .bind(to.id.to_string())
+            .bind(&cs)
+            .execute(&mut *tx)
+            .await?;
+        Self::case_event(
+            &mut tx,
+            ctx,
+            &cs,
+            "case.transferred",
+            &format!("from={} to={}", ctx.actor.org_id, to.id),
+        )
+        .await?;
+        let mut e = crate::audit::AuditEntry::new("case.transfer", "success");
+        e.actor_user = ctx.actor.user_id.to_string();
+        e.actor_org = ctx.actor.org_id.to_string();
+        e.source = ctx.source.to_string();
+        e.case_id = cs;
+        e.detail = format!("to_org={}", to.id);
+        append(&mut tx, &e, now).await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
     pub async fn consents(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Consent>> {
         self.authorize_case(ctx, Action::ReadCase, case).await?;
         let rows = sqlx::query(

@@ -7,5 +7,6 @@
 mod api;
 mod e2e;
 mod htcds;
+mod identification;
 mod storage;
 mod testkit;
