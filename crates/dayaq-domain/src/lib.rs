@@ -1,10 +1,13 @@
 //! Dayaq domain: the vocabulary (HTCDS value names), validated inputs, rules and the
 //! access policy. This crate performs no I/O and never reads the clock: time is passed in.
 
+pub mod assistance;
 pub mod case;
 pub mod error;
+pub mod followup;
 pub mod identification;
 pub mod policy;
+pub mod referral;
 pub mod role;
 pub mod stats;
 pub mod vocab;

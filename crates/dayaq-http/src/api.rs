@@ -70,6 +70,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_organisations))
         .merge(crate::htcds_api::api_router())
         .merge(crate::api_identification::router())
+        .merge(crate::api_referrals::router())
+        .merge(crate::api_assistance::router())
+        .merge(crate::api_followup::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

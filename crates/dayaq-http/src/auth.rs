@@ -298,6 +298,8 @@ impl FromRequestParts<AppState> for Pending {
 #[derive(Debug, Clone)]
 pub struct ReqInfo {
     pub lang: Lang,
+    /// The language chosen with the switcher (cookie), if any.
+    pub lang_cookie: Option<Lang>,
     pub source: String,
     pub user_agent: String,
     pub slot: SessionSlot,
@@ -315,11 +317,12 @@ impl FromRequestParts<AppState> for ReqInfo {
             .get::<SessionSlot>()
             .cloned()
             .unwrap_or_default();
+        let lang_cookie = cookie_value(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v));
         let lang = slot
             .session
             .as_ref()
             .and_then(|s| Lang::parse(&s.user.locale))
-            .or_else(|| cookie_value(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)))
+            .or(lang_cookie)
             .or_else(|| {
                 parts
                     .headers
@@ -330,6 +333,7 @@ impl FromRequestParts<AppState> for ReqInfo {
             .unwrap_or(Lang::Az);
         Ok(ReqInfo {
             lang,
+            lang_cookie,
             source: source_of(parts),
             user_agent: parts
                 .headers

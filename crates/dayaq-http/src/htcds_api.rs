@@ -1,15 +1,560 @@
-//! HTCDS import/export: API routes and screens (being written).
+//! HTCDS import and export over HTTP: the JSON API (`POST /import/htcds`,
+//! `GET /export/htcds`) and the screen `/htcds`. Parsing, validation and the file formats live
+//! in `dayaq_storage::htcds`; the column mapping is documented in docs/HTCDS.md.
+//!
+//! Confidentiality: error messages never repeat a cell's value, download file names carry only
+//! the date, and exports are audited by the store before any case leaves it.
 
 use crate::AppState;
+use crate::api::ApiQuery;
+use crate::auth::{Authed, PageUser};
+use crate::error::AppError;
+use crate::i18n::{LOCALES, Lang, Tr};
+use crate::pages::{Chrome, NavUser};
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dayaq_domain::policy::{Action, Resource, decide};
+use dayaq_domain::{Actor, Role};
+use dayaq_storage::cases::Ctx;
+use dayaq_storage::htcds::{
+    self, Format, ImportErrors, ImportFailure, ImportReport, RowError, XlsxSink,
+};
+use fluent_templates::Loader;
+use serde::Deserialize;
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// API routes (mounted under /api/v1).
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(import_htcds))
+        .routes(routes!(export_htcds))
 }
 
 /// HTML screens.
 pub fn pages_router() -> Router<AppState> {
     Router::new()
+        .route("/htcds", get(htcds_page))
+        .route("/htcds/export", get(export_download))
+        .route("/htcds/import", post(import_upload))
+}
+
+// ---------- shared ----------
+
+/// The 422 body of a failed import: every problem with its row and column.
+fn import_errors_response(e: &ImportErrors) -> Response {
+    let first = e.errors.first();
+    let body = json!({
+        "error": {
+            "code": "invalid_input",
+            "message": e.to_string(),
+            "field": first.map(|f| f.column.clone()),
+            "errors": e.errors,
+        }
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+}
+
+/// Reads the whole request body (bounded by the application's body limit).
+async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, AppError> {
+    Bytes::from_request(req, state).await.map_err(|_| {
+        AppError::field(
+            "body",
+            "too_large",
+            "the file could not be read or is larger than 8 MiB; import large files with \
+             `dayaq import htcds`",
+        )
+    })
+}
+
+/// A download name without personal data: the kind of file and the date.
+fn download_name(state: &AppState, format: Format) -> String {
+    let d = state.now().date();
+    format!(
+        "htcds-export-{:04}-{:02}-{:02}.{}",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        format.extension()
+    )
+}
+
+/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see.
+async fn export_response(
+    state: &AppState,
+    a: &Authed,
+    format: Format,
+) -> Result<Response, AppError> {
+    let actor = a.actor();
+    // Ask the policy before any byte is sent, so that a refusal is a proper 403.
+    state.store.authorize_export(&a.ctx(&actor, state))?;
+    let body = match format {
+        Format::Csv => {
+            let (mut sink, stream) = htcds::csv_channel()?;
+            let store = state.store.clone();
+            let user = a.user.clone();
+            let source = a.source.clone();
+            let now = state.now();
+            tokio::spawn(async move {
+                let actor = user.actor();
+                let ctx = Ctx {
+                    actor: &actor,
+                    source: &source,
+                    now,
+                };
+                let outcome = store.export_cases(&ctx, &mut sink).await;
+                if let Err(e) = &outcome {
+                    tracing::error!(error = %e, "HTCDS export failed");
+                }
+                sink.finish(&outcome).await;
+            });
+            Body::from_stream(stream)
+        }
+        Format::Xlsx => {
+            let mut sink = XlsxSink::new()?;
+            state
+                .store
+                .export_cases(&a.ctx(&actor, state), &mut sink)
+                .await?;
+            let bytes = tokio::task::spawn_blocking(move || sink.finish())
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            Body::from(bytes)
+        }
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        download_name(state, format)
+    )) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok((headers, body).into_response())
+}
+
+fn may(actor: &Actor, action: Action) -> bool {
+    decide(actor, action, Resource::Organisation(actor.org_id)).allowed
+}
+
+// ---------- API ----------
+
+#[utoipa::path(post, path = "/import/htcds", tag = "htcds",
+    request_body(description = "An HTCDS file: a header row of HTCDS field names, one case per \
+        row, HTCDS value names, multi-select values joined with `;` (see docs/HTCDS.md). The \
+        HTCDS Excel template is accepted. At most 8 MiB.",
+        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses(
+        (status = 200, description = "Every row was imported: `{\"imported\": n, \"ignored_columns\": [{\"column\", \"code\", \"message\"}]}`", body = serde_json::Value),
+        (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value),
+        (status = 422, description = "Nothing was imported. `error.errors` lists every problem as `{\"row\", \"column\", \"code\", \"message\"}`; `row` is the spreadsheet row (the header is row 1), messages never contain cell values", body = serde_json::Value)))]
+async fn import_htcds(
+    State(state): State<AppState>,
+    a: Authed,
+    req: Request,
+) -> Result<Response, AppError> {
+    let ct = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    state.store.authorize_import(&ctx)?;
+    let bytes = body_bytes(req, &state).await?;
+    let format = match Format::from_media_type(&ct) {
+        Some(f) => f,
+        None if ct.starts_with("application/octet-stream") => Format::sniff(&bytes),
+        None => {
+            return Err(AppError::field(
+                "Content-Type",
+                "unsupported_media_type",
+                "send the file as text/csv or as \
+                 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ));
+        }
+    };
+    match state.store.import_file(&ctx, bytes.to_vec(), format).await {
+        Ok(report) => Ok(axum::Json(json!(report)).into_response()),
+        Err(ImportFailure::Invalid(e)) => Ok(import_errors_response(&e)),
+        Err(ImportFailure::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// `csv` (default, streamed) or `xlsx`.
+    format: Option<String>,
+}
+
+fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
+    match q.format.as_deref() {
+        None | Some("") => Ok(Format::Csv),
+        Some(f) => Format::from_name(f).ok_or_else(|| {
+            AppError::field("format", "invalid_value", "format accepts only: csv, xlsx")
+        }),
+    }
+}
+
+#[utoipa::path(get, path = "/export/htcds", tag = "htcds", params(ExportQuery),
+    responses(
+        (status = 200, description = "Every case the caller may see, identity included, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited.",
+            content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value), (status = 422, body = serde_json::Value)))]
+async fn export_htcds(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, AppError> {
+    let format = export_format(&q)?;
+    export_response(&state, &a, format).await
+}
+
+// ---------- screen ----------
+
+fn chrome(state: &AppState, a: &Authed) -> Chrome {
+    let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
+    let t = Tr::new(lang);
+    Chrome {
+        t,
+        user: Some(NavUser {
+            username: a.user.username.clone(),
+            role_label: t.get(&format!("role-{}", a.user.role.as_str().replace('_', "-"))),
+            works_cases: a.user.role.works_cases(),
+            manages_users: matches!(a.user.role, Role::OrgAdmin | Role::SystemAdmin),
+        }),
+        csrf: a
+            .session
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default(),
+        idle_secs: state.cfg.session.idle_ms / 1000,
+        langs: Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name(), *l == lang))
+            .collect(),
+        nav: "htcds",
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    message: String,
+}
+
+fn error_page(c: Chrome, err: AppError) -> Response {
+    let status = err.status();
+    let key = match &err {
+        AppError::NotFound => "error-not-found",
+        AppError::Forbidden(_) => "error-forbidden",
+        AppError::Unauthorized => "error-unauthorized",
+        AppError::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error");
+            "error-internal"
+        }
+        _ => "error-internal",
+    };
+    let (title, message) = match key {
+        "error-not-found" => (c.t.get("error-not-found"), c.t.get("error-not-found-text")),
+        "error-forbidden" => (c.t.get("error-forbidden"), c.t.get("error-forbidden-text")),
+        "error-unauthorized" => (
+            c.t.get("error-unauthorized"),
+            c.t.get("error-unauthorized-text"),
+        ),
+        _ => (c.t.get("error-internal"), c.t.get("error-internal-text")),
+    };
+    (status, ErrorPage { c, title, message }).into_response()
+}
+
+/// The result of an upload, ready to show.
+pub struct ImportView {
+    pub ok: bool,
+    pub summary: String,
+    pub errors: Vec<ErrorRow>,
+    pub more: Option<String>,
+    pub ignored: Vec<(String, String)>,
+}
+
+pub struct ErrorRow {
+    pub row: String,
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "htcds.html")]
+struct HtcdsPage {
+    c: Chrome,
+    can_export: bool,
+    can_import: bool,
+    result: Option<ImportView>,
+}
+
+/// Rows shown on the screen; the API and the command line list every problem.
+const SHOWN_ERRORS: usize = 500;
+
+/// A translation, or `None` when the catalogue has no such key.
+fn try_text(t: &Tr, key: &str) -> Option<String> {
+    let id: fluent_templates::LanguageIdentifier = t.code().parse().ok()?;
+    LOCALES.try_lookup(&id, key)
+}
+
+/// Why a cell or column failed, in the user's language (the English message otherwise).
+fn reason(t: &Tr, e: &RowError) -> String {
+    try_text(t, &format!("err-{}", e.code.replace('_', "-"))).unwrap_or_else(|| e.message.clone())
+}
+
+fn ignored_reason(t: &Tr, code: &str) -> String {
+    match code {
+        "read_only" => t.get("htcds-ignored-read-only"),
+        "not_stored" => t.get("htcds-ignored-not-stored"),
+        _ => t.get("htcds-ignored-no-header"),
+    }
+}
+
+fn success_view(t: &Tr, r: &ImportReport) -> ImportView {
+    ImportView {
+        ok: true,
+        summary: t.arg("htcds-imported", "count", r.imported),
+        errors: vec![],
+        more: None,
+        ignored: r
+            .ignored_columns
+            .iter()
+            .map(|i| (i.column.clone(), ignored_reason(t, i.code)))
+            .collect(),
+    }
+}
+
+fn failure_view(t: &Tr, e: &ImportErrors) -> ImportView {
+    let errors = e
+        .errors
+        .iter()
+        .take(SHOWN_ERRORS)
+        .map(|e| ErrorRow {
+            row: if e.row == 0 {
+                String::new()
+            } else {
+                e.row.to_string()
+            },
+            column: e.column.clone(),
+            reason: reason(t, e),
+        })
+        .collect();
+    let hidden = e.errors.len().saturating_sub(SHOWN_ERRORS);
+    ImportView {
+        ok: false,
+        summary: t.arg("htcds-import-failed", "count", e.errors.len()),
+        errors,
+        more: (hidden > 0).then(|| t.arg("htcds-more-errors", "count", hidden)),
+        ignored: vec![],
+    }
+}
+
+fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response {
+    let c = chrome(state, a);
+    let actor = a.actor();
+    let can_export = may(&actor, Action::ExportCases);
+    let can_import = may(&actor, Action::ImportCases);
+    if !can_export && !can_import {
+        return error_page(c, AppError::Forbidden("role_without_case_access"));
+    }
+    HtcdsPage {
+        c,
+        can_export,
+        can_import,
+        result,
+    }
+    .into_response()
+}
+
+async fn htcds_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
+    render(&state, &a, None)
+}
+
+async fn export_download(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Response {
+    let r = match export_format(&q) {
+        Ok(f) => export_response(&state, &a, f).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(resp) => resp,
+        Err(AppError::Invalid(_)) => error_page(chrome(&state, &a), AppError::NotFound),
+        Err(e) => error_page(chrome(&state, &a), e),
+    }
+}
+
+/// The upload form posts `multipart/form-data` through htmx, which sends the CSRF token in the
+/// `X-CSRF-Token` header (the session layer does not read multipart bodies). Without
+/// JavaScript the token is missing and the upload is refused: the screen says to use the API
+/// or `dayaq import htcds` instead.
+async fn import_upload(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    req: Request,
+) -> Response {
+    let t = chrome(&state, &a).t;
+    let ct = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = match body_bytes(req, &state).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = RowError {
+                row: 0,
+                column: String::new(),
+                code: "too_large",
+                message: "the file is larger than 8 MiB".into(),
+            };
+            let v = failure_view(&t, &ImportErrors { errors: vec![e] });
+            return render(&state, &a, Some(v));
+        }
+    };
+    let file = multipart_file(&ct, &body).filter(|f| !f.is_empty());
+    let Some(file) = file else {
+        let v = ImportView {
+            ok: false,
+            summary: t.get("htcds-no-file"),
+            errors: vec![],
+            more: None,
+            ignored: vec![],
+        };
+        return render(&state, &a, Some(v));
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let format = Format::sniff(&file);
+    let view = match state.store.import_file(&ctx, file, format).await {
+        Ok(report) => success_view(&t, &report),
+        Err(ImportFailure::Invalid(e)) => failure_view(&t, &e),
+        Err(ImportFailure::Store(e)) => return error_page(chrome(&state, &a), e.into()),
+    };
+    render(&state, &a, Some(view))
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+/// The content of the part named `file` of a `multipart/form-data` body.
+fn multipart_file(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    let boundary = params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })?;
+    let delimiter = format!("--{boundary}").into_bytes();
+    let next_delimiter = format!("\r\n--{boundary}").into_bytes();
+    let mut pos = find(body, &delimiter, 0)? + delimiter.len();
+    loop {
+        if body.get(pos..pos + 2) == Some(b"--") {
+            return None;
+        }
+        pos += 2; // CRLF after the delimiter
+        let headers_end = find(body, b"\r\n\r\n", pos)?;
+        let headers = std::str::from_utf8(body.get(pos..headers_end)?).ok()?;
+        let start = headers_end + 4;
+        let end = find(body, &next_delimiter, start)?;
+        let is_file = headers.lines().any(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("content-disposition:") && l.contains("name=\"file\"")
+        });
+        if is_file {
+            return body.get(start..end).map(<[u8]>::to_vec);
+        }
+        pos = end + next_delimiter.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn multipart_file_part_is_found() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n\
+            --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
+            Content-Type: text/csv\r\n\r\nprs_Gender\r\nFeminine\r\n\r\n--XyZ--\r\n";
+        let f = multipart_file("multipart/form-data; boundary=XyZ", body).unwrap();
+        assert_eq!(f, b"prs_Gender\r\nFeminine\r\n");
+        assert!(multipart_file("multipart/form-data; boundary=\"XyZ\"", body).is_some());
+        assert!(multipart_file("text/csv", body).is_none());
+        assert!(multipart_file("multipart/form-data; boundary=Q", body).is_none());
+        let no_file =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XyZ--\r\n";
+        assert!(multipart_file("multipart/form-data; boundary=XyZ", no_file).is_none());
+    }
+
+    #[test]
+    fn every_import_error_code_has_a_translation() {
+        for code in [
+            "too_long",
+            "control_characters",
+            "invalid_date",
+            "in_future",
+            "too_early",
+            "invalid_phone",
+            "invalid_email",
+            "invalid_country",
+            "invalid_value",
+            "out_of_range",
+            "required",
+            "invalid_language",
+            "invalid_number",
+            "invalid_encoding",
+            "cell_error",
+            "unreadable_file",
+            "no_header",
+            "duplicate_column",
+            "unknown_column",
+            "extra_cells",
+            "too_many_rows",
+            "invalid_row",
+            "too_many_errors",
+            "too_large",
+        ] {
+            for lang in Lang::ALL {
+                let t = Tr::new(lang);
+                let e = RowError {
+                    row: 2,
+                    column: "prs_Gender".into(),
+                    code,
+                    message: "english".into(),
+                };
+                assert_ne!(reason(&t, &e), "english", "{code} in {}", lang.code());
+            }
+        }
+    }
 }

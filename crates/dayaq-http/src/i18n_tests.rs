@@ -5,7 +5,11 @@
 
 use crate::i18n::{Lang, Tr};
 use dayaq_domain::Role;
-use dayaq_domain::vocab::{CaseStatus, Gender, TraffickingStatus, TypeOfExploitation};
+use dayaq_domain::identification::{ConsentPurpose, ContactChannel, ILO_INDICATORS};
+use dayaq_domain::vocab::{
+    CaseStatus, DecisionMakingOrg, Gender, MethodOfControl, OrgType, TraffickingStatus,
+    TypeOfExploitation,
+};
 use fluent_syntax::ast;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -488,6 +492,38 @@ fn dynamic_keys() -> BTreeSet<String> {
     }
     for x in TypeOfExploitation::ALL {
         keys.insert(vocab_key(TypeOfExploitation::FIELD, x.as_str()));
+    }
+    for x in DecisionMakingOrg::ALL {
+        keys.insert(vocab_key(DecisionMakingOrg::FIELD, x.as_str()));
+    }
+    for x in MethodOfControl::ALL {
+        keys.insert(vocab_key(MethodOfControl::FIELD, x.as_str()));
+    }
+    for x in OrgType::ALL {
+        keys.insert(vocab_key(OrgType::FIELD, x.as_str()));
+    }
+    // Identification screens (pages_identification.rs builds these from the enums).
+    for p in ConsentPurpose::ALL {
+        keys.insert(format!("consent-purpose-{}", p.as_str().to_lowercase()));
+    }
+    for by in ["Survivor", "ParentOrGuardian", "LegalRepresentative"] {
+        keys.insert(format!("consent-by-{}", by.to_lowercase()));
+    }
+    for ch in ContactChannel::ALL {
+        keys.insert(format!("channel-{}", ch.as_str().to_lowercase()));
+    }
+    for i in ILO_INDICATORS {
+        keys.insert(format!("ilo-{}", i.to_lowercase()));
+    }
+    // Referral screens (pages_referrals.rs and case_referrals.html).
+    for s in dayaq_domain::referral::Service::ALL {
+        keys.insert(format!("service-{}", s.as_str().to_lowercase()));
+    }
+    for s in dayaq_domain::referral::ReferralState::ALL {
+        keys.insert(format!("referral-state-{}", s.as_str().to_lowercase()));
+    }
+    for r in dayaq_domain::vocab::ReferralReason::ALL {
+        keys.insert(vocab_key(dayaq_domain::vocab::ReferralReason::FIELD, r.as_str()));
     }
     keys
 }

@@ -3,13 +3,20 @@
 //! errors in one place (`error.rs`).
 
 pub mod api;
+pub mod api_assistance;
+pub mod api_followup;
 pub mod api_identification;
+pub mod api_referrals;
 pub mod auth;
 pub mod error;
 pub mod htcds_api;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod pages_assistance;
+pub mod pages_followup;
+pub mod pages_identification;
+pub mod pages_referrals;
 mod security;
 
 use axum::Router;

@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(change_password))
         .route("/admin/users", get(users_page).post(users_create))
         .route("/static/{name}", get(static_file))
+        .merge(crate::pages_identification::router())
+        .merge(crate::pages_referrals::router())
+        .merge(crate::pages_assistance::router())
+        .merge(crate::pages_followup::router())
 }
 
 // ---------- chrome shared by every page ----------
@@ -92,7 +96,7 @@ impl Chrome {
         }
     }
 
-    fn for_user(state: &AppState, a: &auth::Authed, nav: &'static str) -> Chrome {
+    pub(crate) fn for_user(state: &AppState, a: &auth::Authed, nav: &'static str) -> Chrome {
         let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
         let csrf = a
             .session
@@ -119,7 +123,7 @@ struct ErrorPage {
     message: String,
 }
 
-fn error_page(state: &AppState, c: Option<Chrome>, lang: Lang, err: AppError) -> Response {
+pub(crate) fn error_page(state: &AppState, c: Option<Chrome>, lang: Lang, err: AppError) -> Response {
     let status = err.status();
     if let AppError::Internal(detail) = &err {
         tracing::error!(error = %detail, "internal error");
@@ -171,7 +175,7 @@ pub async fn not_found_page(req: Request) -> Response {
     (StatusCode::NOT_FOUND, ErrorPage { c, title, message }).into_response()
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -262,6 +266,16 @@ async fn login_submit(
             );
         }
     };
+    // A language chosen on the sign-in page becomes the user's language.
+    let mut user = user;
+    if let Some(l) = info.lang_cookie
+        && l.code() != user.locale
+    {
+        if let Err(e) = state.store.set_locale(user.id, l.code()).await {
+            return error_page(&state, None, info.lang, e.into());
+        }
+        user.locale = l.code().to_string();
+    }
     let mfa_ok = !user.totp_enabled && !user.role.requires_totp();
     let next = if user.totp_enabled {
         "/login/totp"
@@ -500,6 +514,8 @@ struct HomePage {
     overview: Option<dayaq_storage::stats::Overview>,
     audit_rows: Option<i64>,
     audit_problems: Vec<String>,
+    /// Pre-rendered home sections of later modules (follow-ups due, approvals), escaped.
+    extra_sections: Vec<String>,
 }
 
 pub struct CaseRow {
@@ -511,7 +527,7 @@ pub struct CaseRow {
     pub updated: String,
 }
 
-fn case_row(t: &Tr, v: &CaseView) -> CaseRow {
+pub(crate) fn case_row(t: &Tr, v: &CaseView) -> CaseRow {
     CaseRow {
         id: v.id,
         number: v.case_number.clone(),
@@ -556,7 +572,12 @@ async fn home(State(state): State<AppState>, PageUser(a): PageUser) -> Response 
             (None, vec![])
         };
         let role = a.user.role.as_str().to_string();
+        let extra_sections = vec![
+            crate::pages_followup::home_section(&state, &a, &ctx, &c.t).await?,
+            crate::pages_assistance::home_section(&state, &a, &ctx, &c.t).await?,
+        ];
         Ok(HomePage {
+            extra_sections,
             c,
             role,
             org_name: org.name,
@@ -619,7 +640,7 @@ struct SearchForm {
     birthdate: String,
 }
 
-fn non_empty(s: &str) -> Option<String> {
+pub(crate) fn non_empty(s: &str) -> Option<String> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_string())
 }
@@ -820,6 +841,11 @@ struct CasePage {
     exploitation: String,
     identity: Option<IdentityView>,
     events: Vec<(String, String)>,
+    ident: crate::pages_identification::IdentSection,
+    refer: crate::pages_referrals::ReferSection,
+    /// Pre-rendered sections of later modules (assistance, follow-up), already escaped.
+    extra_sections: Vec<String>,
+    errors: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -864,11 +890,22 @@ fn event_text(t: &Tr, e: &CaseEvent) -> (String, String) {
     )
 }
 
-async fn render_case(
+pub(crate) async fn render_case(
     state: &AppState,
     a: &auth::Authed,
     id: &str,
     reveal: bool,
+) -> Result<Response, AppError> {
+    render_case_with(state, a, id, reveal, vec![], StatusCode::OK).await
+}
+
+pub(crate) async fn render_case_with(
+    state: &AppState,
+    a: &auth::Authed,
+    id: &str,
+    reveal: bool,
+    errors: Vec<String>,
+    status: StatusCode,
 ) -> Result<Response, AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     let c = Chrome::for_user(state, a, "cases");
@@ -878,7 +915,17 @@ async fn render_case(
     let events = state.store.case_events(&ctx, id).await?;
     let owner = state.store.org_by_id(case.owner_org).await?.name;
     let t = c.t;
-    Ok(CasePage {
+    let ident = crate::pages_identification::section(state, a, &ctx, &t, id).await?;
+    let refer = crate::pages_referrals::section(state, a, &ctx, &t, id).await?;
+    let extra_sections = vec![
+        crate::pages_assistance::case_section(state, a, &ctx, &t, id).await?,
+        crate::pages_followup::case_section(state, a, &ctx, &t, id).await?,
+    ];
+    Ok((status, CasePage {
+        ident,
+        refer,
+        extra_sections,
+        errors,
         row: case_row(&t, &case),
         owner,
         citizenship: case.citizenship.join(", "),
@@ -892,7 +939,7 @@ async fn render_case(
         events: events.iter().map(|e| event_text(&t, e)).collect(),
         case,
         c,
-    }
+    })
     .into_response())
 }
 
@@ -904,7 +951,7 @@ async fn case_page(
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
     render_case(&state, &a, &id, false)
         .await
-        .unwrap_or_else(|e| error_page(&state, None, lang, e))
+        .unwrap_or_else(|e| error_page(&state, Some(Chrome::for_user(&state, &a, "cases")), lang, e))
 }
 
 /// Reveals the identity block (audited). With htmx only the block is swapped; without

@@ -6,7 +6,7 @@
 //! backup: the wrapped keys are, so a backup is useless without the separately kept key file.
 //! A restore goes into an empty database of either engine.
 
-use crate::schema::{Kind, TABLES};
+use crate::schema::{Kind, all_tables};
 use crate::{Engine, Result, Store, StoreError};
 use base64::Engine as _;
 use futures_util::TryStreamExt;
@@ -90,10 +90,11 @@ impl Store {
                     .await?
             }
         };
-        let header = json!({"format": FORMAT, "version": FORMAT_VERSION, "tables": TABLES.len()});
+        let tables = all_tables();
+        let header = json!({"format": FORMAT, "version": FORMAT_VERSION, "tables": tables.len()});
         writeln!(w, "{header}")?;
         let mut n = 0u64;
-        for (table, cols) in TABLES {
+        for (table, cols) in all_tables() {
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
             let q = format!("SELECT {} FROM {table} ORDER BY 1", names.join(", "));
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(q)).fetch(&mut *tx);
@@ -172,7 +173,8 @@ impl Store {
             let table = v["t"]
                 .as_str()
                 .ok_or_else(|| backup_err("row without table"))?;
-            let (tname, cols) = TABLES
+            let tables = all_tables();
+            let (tname, cols) = tables
                 .iter()
                 .find(|(t, _)| *t == table)
                 .ok_or_else(|| backup_err("unknown table in backup"))?;
@@ -228,7 +230,7 @@ impl Store {
     /// A canonical, engine-neutral dump of every row (for tests comparing two databases).
     pub async fn logical_dump(&self) -> Result<Vec<Value>> {
         let mut out = Vec::new();
-        for (table, cols) in TABLES {
+        for (table, cols) in all_tables() {
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
             let q = format!("SELECT {} FROM {table} ORDER BY 1", names.join(", "));
             for r in sqlx::query(sqlx::AssertSqlSafe(q))

@@ -3,7 +3,7 @@
 //! Every function asks the access policy first; denials are audited too.
 
 use crate::audit::{AuditEntry, append};
-use crate::crypto::{SecretKey, field_aad, random_bytes};
+use crate::crypto::{SecretKey, field_aad};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::case::{
     CaseView, Identity, ValidCase, age_band, normalise_name, normalise_phone,
@@ -25,7 +25,12 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn entry(&self, action: &'static str, outcome: &'static str, case_id: &str) -> AuditEntry {
+    pub(crate) fn entry(
+        &self,
+        action: &'static str,
+        outcome: &'static str,
+        case_id: &str,
+    ) -> AuditEntry {
         AuditEntry {
             actor_user: self.actor.user_id.to_string(),
             actor_org: self.actor.org_id.to_string(),
@@ -75,7 +80,7 @@ fn ts(ms: i64) -> String {
     from_millis(ms).format(&Rfc3339).unwrap_or_default()
 }
 
-fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
+pub(crate) fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
     let mut v = Vec::new();
     if let (Some(f), Some(s), Some(b)) = (&id.first_name, &id.second_name, &id.birthdate) {
         v.push((
@@ -105,12 +110,12 @@ fn deny_error(reason: &'static str) -> StoreError {
     }
 }
 
-const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
+pub(crate) const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
      prs_gender, age_when_trafficked, age_band, created_at, updated_at, closure";
 
 impl Store {
     /// The facts the policy needs about one case.
-    pub async fn case_facts(&self, id: Uuid) -> Result<Option<CaseFacts>> {
+    pub async fn case_facts(&self, id: Uuid, now: time::OffsetDateTime) -> Result<Option<CaseFacts>> {
         let Some(r) = sqlx::query("SELECT owner_org_id, erased_at FROM cases WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -119,11 +124,13 @@ impl Store {
             return Ok(None);
         };
         let owner: String = r.try_get(0)?;
+        let now_ms = millis(now);
+        let (grants, break_glass) = self.access_grants(id, now_ms).await?;
         Ok(Some(CaseFacts {
             owner_org: Uuid::parse_str(&owner).map_err(|e| StoreError::Data(e.to_string()))?,
             erased: r.try_get::<Option<i64>, _>(1)?.is_some(),
-            grants: vec![],
-            break_glass: vec![],
+            grants,
+            break_glass,
         }))
     }
 
@@ -134,7 +141,7 @@ impl Store {
         action: Action,
         id: Uuid,
     ) -> Result<CaseFacts> {
-        let facts = self.case_facts(id).await?.ok_or(StoreError::NotFound)?;
+        let facts = self.case_facts(id, ctx.now).await?.ok_or(StoreError::NotFound)?;
         let d = decide(ctx.actor, action, Resource::Case(&facts));
         if !d.allowed {
             let mut e = ctx.entry("access.denied", "denied", &id.to_string());
@@ -145,13 +152,17 @@ impl Store {
         Ok(facts)
     }
 
-    fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
+    pub(crate) fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
         let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
         if d.allowed {
             Ok(())
         } else {
             Err(StoreError::Forbidden(d.reason))
         }
+    }
+
+    pub(crate) async fn case_key_pub(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
+        self.case_key(conn, id).await
     }
 
     async fn case_key(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
@@ -248,49 +259,31 @@ impl Store {
         Ok(())
     }
 
+    /// Creates a case through the insert path it shares with the HTCDS import
+    /// (`Store::insert_prepared` in `htcds.rs`).
     pub async fn create_case(&self, ctx: &Ctx<'_>, c: &ValidCase) -> Result<CaseView> {
         self.authorize_org(ctx, Action::CreateCase)?;
-        let id = Uuid::new_v4();
-        let ids = id.to_string();
-        let owner = ctx.actor.org_id.to_string();
-        let year = ctx.now.year();
-        let number = format!("DQ-{year}-{}", hex::encode_upper(random_bytes::<4>()?));
-        let now = millis(ctx.now);
-        let key = SecretKey::generate()?;
-        let (kid, wrapped) = self.keys.wrap_case_key(&key)?;
+        let prepared = self.prepare_cases(ctx.now, std::slice::from_ref(c))?;
+        let ids = prepared
+            .first()
+            .map(|p| p.id.clone())
+            .ok_or_else(|| StoreError::Data("no case prepared".into()))?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO cases (id, case_number, owner_org_id, created_by, version, cas_status, \
-             vic_trafficking_status, prs_gender, age_when_trafficked, age_band, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10)",
+        self.insert_prepared(&mut tx, ctx, &prepared, "").await?;
+        append(
+            &mut tx,
+            &ctx.entry("case.create", "success", &ids),
+            millis(ctx.now),
         )
-        .bind(&ids)
-        .bind(&number)
-        .bind(&owner)
-        .bind(ctx.actor.user_id.to_string())
-        .bind(c.status.as_str())
-        .bind(TraffickingStatus::PossibleVictimOfTrafficking.as_str())
-        .bind(c.gender.map(|g| g.as_str()))
-        .bind(c.age_when_trafficked)
-        .bind(c.age_when_trafficked.map(age_band))
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO case_keys (case_id, master_key_id, wrapped) VALUES ($1, $2, $3)")
-            .bind(&ids)
-            .bind(kid)
-            .bind(wrapped)
-            .execute(&mut *tx)
-            .await?;
-        self.write_case_parts(&mut tx, &ids, &owner, &key, c)
-            .await?;
-        Self::case_event(&mut tx, ctx, &ids, "case.created", "").await?;
-        append(&mut tx, &ctx.entry("case.create", "success", &ids), now).await?;
         tx.commit().await?;
         self.case_view(&ids, None).await
     }
 
-    async fn values_for(&self, ids: &[String]) -> Result<HashMap<String, Vec<(String, String)>>> {
+    pub(crate) async fn values_for(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<(String, String)>>> {
         let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
@@ -313,7 +306,7 @@ impl Store {
         Ok(out)
     }
 
-    fn view_from_row(
+    pub(crate) fn view_from_row(
         &self,
         r: &sqlx::any::AnyRow,
         values: &[(String, String)],
@@ -400,13 +393,37 @@ impl Store {
         id: Uuid,
         reveal_identity: bool,
     ) -> Result<CaseView> {
-        self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
         let ids = id.to_string();
+        // Need-to-know: the sections this actor may read (all of them in the owning
+        // organisation; those of an accepted referral otherwise).
+        let allowed: Vec<Section> = Section::ALL
+            .iter()
+            .copied()
+            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
+            .collect();
+        let redact = |mut v: CaseView| {
+            if !allowed.contains(&Section::VictimContext) {
+                v.context = Default::default();
+                v.types_of_exploitation.clear();
+                v.age_when_trafficked = None;
+            }
+            if !allowed.contains(&Section::Notes) {
+                v.reason_for_closure = None;
+            }
+            if let Some(i) = &v.identity {
+                v.identity = Some(dayaq_domain::referral::redact_identity(i, &allowed));
+            }
+            v
+        };
         if !reveal_identity {
-            return self.case_view(&ids, None).await;
+            return Ok(redact(self.case_view(&ids, None).await?));
         }
-        self.authorize_case(ctx, Action::ReadSection(Section::Identity), id)
-            .await?;
+        let personal = [Section::Identity, Section::ContactDetails, Section::Notes];
+        if !personal.iter().any(|s| allowed.contains(s)) {
+            self.authorize_case(ctx, Action::ReadSection(Section::Identity), id)
+                .await?;
+        }
         let mut tx = self.begin_write().await?;
         append(
             &mut tx,
@@ -416,7 +433,17 @@ impl Store {
         .await?;
         let key = self.case_key(&mut tx, &ids).await?;
         tx.commit().await?;
-        self.case_view(&ids, Some(&key)).await
+        Ok(redact(self.case_view(&ids, Some(&key)).await?))
+    }
+
+    /// The sections of a case the actor may read (for screens that show or hide parts).
+    pub async fn readable_sections(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<Section>> {
+        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        Ok(Section::ALL
+            .iter()
+            .copied()
+            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
+            .collect())
     }
 
     /// Replaces a case's fields when `version` is current; otherwise `Conflict`.

@@ -106,6 +106,7 @@ impl Store {
             pool,
             engine,
             keys: Arc::new(keys),
+            settings: crate::Settings::default(),
         })
     }
 

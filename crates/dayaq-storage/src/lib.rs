@@ -7,15 +7,18 @@
 //! (`dayaq_domain::decide`) before it reads or writes; each read of identity data and every
 //! write appends to the hash-chained audit log in the same transaction.
 
+pub mod assistance;
 pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+pub mod followup;
 pub mod htcds;
 pub mod identification;
 pub mod keys;
 pub mod orgs;
+pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod stats;
@@ -61,9 +64,42 @@ pub struct Store {
     pub(crate) pool: sqlx::AnyPool,
     pub(crate) engine: Engine,
     pub(crate) keys: Arc<keys::Keys>,
+    pub(crate) settings: Settings,
+}
+
+/// Tunable rules (times in milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long a receiving organisation keeps access after a referral completes or is
+    /// withdrawn.
+    pub referral_grace_ms: i64,
+    /// A pending referral not answered within this time is shown as overdue.
+    pub referral_overdue_ms: i64,
+    /// How long break-glass access lasts.
+    pub break_glass_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            referral_grace_ms: 0,
+            referral_overdue_ms: 72 * 3_600_000,
+            break_glass_ms: 3 * 3_600_000,
+        }
+    }
 }
 
 impl Store {
+    /// The same store with other rule settings.
+    pub fn with_settings(mut self, settings: Settings) -> Store {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }

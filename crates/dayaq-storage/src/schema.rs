@@ -215,6 +215,37 @@ pub const TABLES: &[Table] = &[
             ("withdrawn_by", Text),
         ],
     ),
+    (
+        "org_services",
+        &[
+            ("id", Text), ("org_id", Text), ("service", Text), ("region", Text), ("city", Text), ("languages", Text),
+            ("opening_hours", Text), ("capacity", Int), ("requires_police_cooperation", Int), ("requires_criminal_case", Int),
+            ("requires_identified_victim", Int), ("women_only", Int), ("children_only", Int), ("adults_only", Int),
+        ],
+    ),
+    (
+        "referrals",
+        &[
+            ("id", Text), ("case_id", Text), ("from_org", Text), ("to_org", Text), ("services", Text), ("reason", Text),
+            ("details", Blob), ("state", Text), ("consent_override", Blob), ("override_by", Text), ("created_by", Text),
+            ("created_at", Int), ("responded_by", Text), ("responded_at", Int), ("decline_reason", Text), ("ended_at", Int),
+        ],
+    ),
+    (
+        "break_glass",
+        &[("id", Text), ("case_id", Text), ("user_id", Text), ("org_id", Text), ("reason", Blob), ("created_at", Int), ("expires_at", Int)],
+    ),
+    (
+        "notifications",
+        &[("id", Text), ("org_id", Text), ("role", Text), ("kind", Text), ("ref_id", Text), ("created_at", Int), ("read_at", Int)],
+    ),
+    (
+        "case_legal",
+        &[
+            ("case_id", Text), ("criminal_case_ref", Blob), ("cooperation", Text), ("witness", Int),
+            ("compensation_claim", Int), ("non_punishment", Int), ("updated_at", Int),
+        ],
+    ),
 ];
 
 use crate::{Engine, Result, Store};
@@ -260,9 +291,19 @@ impl Store {
     }
 }
 
-/// The expected schema from `TABLES`, sorted like `live_schema`.
+/// Every table of every module, in foreign-key order (backup and restore follow it).
+pub fn all_tables() -> Vec<Table> {
+    TABLES
+        .iter()
+        .chain(crate::assistance::TABLES)
+        .chain(crate::followup::TABLES)
+        .copied()
+        .collect()
+}
+
+/// The expected schema from `all_tables()`, sorted like `live_schema`.
 pub fn expected_schema() -> Vec<ColumnInfo> {
-    let mut v: Vec<ColumnInfo> = TABLES
+    let mut v: Vec<ColumnInfo> = all_tables()
         .iter()
         .flat_map(|(t, cols)| {
             cols.iter()

@@ -106,6 +106,15 @@ pub enum Command {
     /// Master key management.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Import cases from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export cases to a file.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Reports (counts per question and answer).
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -227,6 +236,85 @@ pub enum KeyCommand {
     Rotate,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an HTCDS file (.csv or .xlsx) into the user's organisation.
+    #[command(
+        long_about = "Import an HTCDS file (.csv or .xlsx, by the file name's extension) into the \
+            organisation of the user given with --as, with that user's access rights.\n\n\
+            The first row holds HTCDS field names (the HTCDS Excel template is accepted); see \
+            docs/HTCDS.md for the columns. Every row is checked first. When any row is invalid, \
+            nothing is written, every problem is printed on standard error as \
+            \"row N, column C: message\" (rows as a spreadsheet numbers them: the header is row \
+            1) and the command exits with status 1."
+    )]
+    Htcds {
+        /// The file to import (.csv or .xlsx).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Act as this user: the cases go to their organisation and their rights apply.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Import a round of reintegration questionnaires (.csv or .xlsx).
+    #[command(
+        long_about = "Import a round of reintegration questionnaires (.csv or .xlsx, by the file \
+            name's extension) for cases of the organisation of the user given with --as.\n\n\
+            Columns: case_number, round, assessed_on (YYYY-MM-DD), then question keys (see \
+            docs/FOLLOWUP.md); multi-choice answers are separated by ';'. Every row is checked \
+            first; when any row is invalid nothing is written, every problem is printed on \
+            standard error and the command exits with status 1."
+    )]
+    Questionnaire {
+        /// The file to import (.csv or .xlsx).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Act as this user (needs write access to every case in the file).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Counts per question and answer of the reintegration questionnaire.
+    #[command(
+        long_about = "Counts per question and answer of the reintegration questionnaire, for one \
+            survey round (--round) or all. Counts below 5 are shown as \"<5\" unless the user \
+            given with --as has follow-up access to every counted case."
+    )]
+    Questionnaire {
+        /// Act as this user: their access rights decide whether small counts are shown.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The survey round (all rounds when absent).
+        #[arg(long, value_name = "NAME")]
+        round: Option<String>,
+        /// json or csv.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export every case the user may see as an HTCDS file (.csv or .xlsx).
+    #[command(
+        long_about = "Export every case the user given with --as may see, identity included, \
+            as an HTCDS file (.csv or .xlsx, by the extension of --out). The export is recorded \
+            in the audit log. The file is created readable by its owner only and must not exist \
+            yet; keep it encrypted and delete it when it is no longer needed."
+    )]
+    Htcds {
+        /// Act as this user: their access rights decide which cases are exported.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The file to write (.csv or .xlsx).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
 impl Command {
     /// Long-running server commands log at `info`; one-shot admin commands only warnings.
     pub fn is_server(&self) -> bool {
@@ -246,6 +334,10 @@ impl Command {
             Command::Backup(_) => "backup",
             Command::Restore(_) => "restore",
             Command::Key(KeyCommand::Rotate) => "key.rotate",
+            Command::Import(ImportCommand::Htcds { .. }) => "import.htcds",
+            Command::Import(ImportCommand::Questionnaire { .. }) => "import.questionnaire",
+            Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
+            Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
         }
     }
 }
@@ -264,6 +356,20 @@ mod tests {
     fn global_options_after_subcommand() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from(["dayaq", "org", "list", "--data-dir", "/tmp/x"])?;
         assert_eq!(cli.global.data_dir, PathBuf::from("/tmp/x"));
+        Ok(())
+    }
+
+    #[test]
+    fn htcds_commands_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["dayaq", "import", "htcds", "cases.csv", "--as", "ali"])?;
+        assert!(matches!(
+            cli.command,
+            Command::Import(ImportCommand::Htcds { ref as_user, .. }) if as_user == "ali"
+        ));
+        let cli =
+            Cli::try_parse_from(["dayaq", "export", "htcds", "--as", "ali", "--out", "x.xlsx"])?;
+        assert_eq!(cli.command.name(), "export.htcds");
+        assert!(Cli::try_parse_from(["dayaq", "export", "htcds", "--out", "x.csv"]).is_err());
         Ok(())
     }
 

@@ -8,6 +8,8 @@ use crate::cli::{GlobalOpts, ServeArgs};
 use crate::commands::open;
 use anyhow::{Context, bail};
 use dayaq_domain::Role;
+use dayaq_domain::referral::Eligibility;
+use dayaq_storage::referrals::ServiceOffer;
 use dayaq_domain::case::{CaseInput, Identity, VictimContext};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::users::User;
@@ -175,6 +177,26 @@ fn print_logins() {
 }
 
 /// Loads organisations, users and cases. Returns the number of cases created.
+/// (organisation, service, region, free places, state-shelter rules, women only).
+type ServiceRow = (&'static str, &'static str, &'static str, Option<i64>, bool, bool);
+const SERVICES: &[ServiceRow] = &[
+    ("state-shelter", "Shelter", "Baku", Some(30), true, false),
+    ("ngo-shelter-baku", "Shelter", "Baku", Some(12), false, true),
+    ("ngo-shelter-baku", "PsychologicalCounselling", "Baku", None, false, false),
+    ("ngo-shelter-baku", "LegalConsultation", "Baku", None, false, false),
+    ("assistance-center", "VocationalTraining", "Baku", None, false, false),
+    ("assistance-center", "JobPlacement", "Baku", None, false, false),
+    ("assistance-center", "JobCounselling", "Baku", None, false, false),
+    ("assistance-center", "Medical", "Baku", None, false, false),
+    ("assistance-center", "PsychologicalCounselling", "Baku", None, false, false),
+    ("assistance-center", "FinancialAssistance", "Baku", None, false, false),
+    ("ngo-ganja", "PsychologicalCounselling", "Ganja-Gazakh", None, false, false),
+    ("ngo-ganja", "JobCounselling", "Ganja-Gazakh", None, false, false),
+    ("iom", "ReturnHome", "Baku", None, false, false),
+    ("iom", "AirportMeeting", "Baku", None, false, false),
+    ("police-atd", "PersonalSafety", "Baku", None, false, false),
+];
+
 pub async fn load(store: &Store) -> anyhow::Result<usize> {
     let now = OffsetDateTime::now_utc();
     for (slug, name, org_type, region) in ORGS {
@@ -187,6 +209,32 @@ pub async fn load(store: &Store) -> anyhow::Result<usize> {
         if role.requires_totp() {
             store.totp_set_secret(&u, DEMO_TOTP_SECRET).await?;
         }
+    }
+    // The service directory, modelled on the seeds (services outside Baku are scarce).
+    let admin = store.user_by_name("demo.sysadmin").await?;
+    let admin_actor = admin.actor();
+    let admin_ctx = Ctx {
+        actor: &admin_actor,
+        source: SOURCE,
+        now,
+    };
+    for (org, service, region, capacity, police, women) in SERVICES {
+        let offer = ServiceOffer {
+            service: service.to_string(),
+            region: region.to_string(),
+            city: region.split('-').next().unwrap_or(region).to_string(),
+            languages: "az,ru".to_string(),
+            opening_hours: "Mon-Fri 09:00-18:00".to_string(),
+            capacity: *capacity,
+            eligibility: Eligibility {
+                requires_police_cooperation: *police,
+                requires_criminal_case: *police,
+                requires_identified_victim: *police,
+                women_only: *women,
+                ..Eligibility::default()
+            },
+        };
+        store.set_service(&admin_ctx, org, &offer).await?;
     }
     let today = now.date();
     let mut index = 0usize;

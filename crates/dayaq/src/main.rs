@@ -56,6 +56,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(a) => commands::backup(g, a).await,
         Command::Restore(a) => commands::restore(g, a).await,
         Command::Key(c) => commands::key(g, c).await,
+        Command::Import(c) => commands::import(g, c).await,
+        Command::Export(c) => commands::export(g, c).await,
+        Command::Report(c) => commands::report(g, c).await,
     }
 }
 

@@ -48,7 +48,11 @@ fn valid_body_for(path: &str) -> Value {
         json!({"purpose": "Assistance", "given": true, "given_by": "Survivor", "language": "az"})
     } else if path.ends_with("/transfer") {
         json!({"to_org": "org-b"})
-    } else if path.ends_with("/withdraw") {
+    } else if path.ends_with("/legal") {
+        json!({"cooperation": "Yes"})
+    } else if path.ends_with("/referrals") {
+        json!({"to_org": "org-b", "services": ["Medical"], "cas_ReasonForOutgoingReferral": "Other"})
+    } else if path.ends_with("/withdraw") || path.ends_with("/accept") {
         json!({})
     } else {
         case_body("Mallory")
@@ -82,7 +86,12 @@ async fn api_routes(app: &TestApp, id: &str) -> Vec<(reqwest::Method, String)> {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for m in ["get", "post", "put", "delete", "patch"] {
             if item.get(m).is_some() {
-                let p = path.replace("{id}", id).replace("{public_id}", id);
+                let p = path
+                    .replace("{id}", id)
+                    .replace("{public_id}", id)
+                    .replace("{consent_id}", id)
+                    .replace("{action}", "accept")
+                    .replace("{org}", "org-a");
                 out.push((m.to_uppercase().parse().unwrap(), format!("/api/v1{p}")));
             }
         }

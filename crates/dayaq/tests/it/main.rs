@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod assistance;
 mod e2e;
+mod followup;
 mod htcds;
 mod identification;
+mod referrals;
 mod storage;
 mod testkit;

@@ -1,0 +1,319 @@
+//! Screens for the referral mechanism: inbox/outbox, the directory with coverage, the
+//! referral and legal parts of the case page, and break-glass.
+
+use crate::AppState;
+use crate::auth::{Authed, PageUser};
+use crate::error::AppError;
+use crate::i18n::{Lang, Tr};
+use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
+use crate::pages_identification::Opt;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dayaq_domain::policy::Section;
+use dayaq_domain::referral::{ReferralEvent, Service};
+use dayaq_domain::vocab::ReferralReason;
+use dayaq_domain::{Role, ValidationErrors};
+use dayaq_storage::StoreError;
+use dayaq_storage::cases::Ctx;
+use dayaq_storage::referrals::{LegalInput, Referral, ReferralInput};
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/referrals", get(referrals_page))
+        .route("/referrals/{id}/{action}", post(referral_action))
+        .route("/directory", get(directory_page))
+        .route("/cases/{id}/refer", post(refer_submit))
+        .route("/cases/{id}/legal", post(legal_submit))
+        .route("/break-glass", post(break_glass_submit))
+}
+
+fn lang_of(a: &Authed) -> Lang {
+    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
+}
+fn value(form: &[(String, String)], key: &str) -> String {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+fn values(form: &[(String, String)], key: &str) -> Vec<String> {
+    form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+}
+
+pub struct ReferralRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub org: String,
+    pub services: String,
+    pub state: String,
+    pub state_code: String,
+    pub created: String,
+    pub overdue: bool,
+    pub override_used: bool,
+    pub decline_reason: Option<String>,
+}
+
+fn rows(t: &Tr, list: Vec<Referral>, orgs: &[dayaq_storage::orgs::Organisation], incoming: bool) -> Vec<ReferralRow> {
+    list.into_iter()
+        .map(|r| {
+            let other = if incoming { r.from_org } else { r.to_org };
+            ReferralRow {
+                id: r.id,
+                case_id: r.case_id,
+                case_number: r.case_number,
+                org: orgs.iter().find(|o| o.id == other).map(|o| o.name.clone()).unwrap_or_default(),
+                services: r.services.iter().map(|s| t.get(&format!("service-{}", s.to_lowercase()))).collect::<Vec<_>>().join(", "),
+                state: t.get(&format!("referral-state-{}", r.state.to_lowercase())),
+                state_code: r.state,
+                created: t.datetime(&r.created_at),
+                overdue: r.overdue,
+                override_used: r.consent_override,
+                decline_reason: r.decline_reason,
+            }
+        })
+        .collect()
+}
+
+/// What the case page shows about referrals and the legal section.
+pub struct ReferSection {
+    pub case_id: Uuid,
+    pub referrals: Vec<ReferralRow>,
+    pub can_refer: bool,
+    pub is_supervisor: bool,
+    pub orgs: Vec<Opt>,
+    pub services: Vec<Opt>,
+    pub reasons: Vec<Opt>,
+    pub legal_visible: bool,
+    pub legal: Option<LegalInput>,
+}
+
+pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr, id: Uuid) -> Result<ReferSection, AppError> {
+    let orgs = state.store.list_orgs().await?;
+    let facts = state.store.case_facts(id, state.now()).await?.ok_or(AppError::NotFound)?;
+    let actor = a.actor();
+    let can_refer = dayaq_domain::decide(&actor, dayaq_domain::Action::ReferCase, dayaq_domain::Resource::Case(&facts)).allowed;
+    let sections = state.store.readable_sections(ctx, id).await?;
+    let legal_visible = sections.contains(&Section::Legal);
+    let legal = if legal_visible { state.store.legal(ctx, id).await? } else { None };
+    let list = state.store.case_referrals(ctx, id).await?;
+    Ok(ReferSection {
+        case_id: id,
+        referrals: rows(t, list, &orgs, false),
+        can_refer,
+        is_supervisor: a.user.role == Role::Supervisor,
+        orgs: orgs.iter().filter(|o| o.id != facts.owner_org).map(|o| Opt { value: o.slug.clone(), label: o.name.clone() }).collect(),
+        services: Service::ALL.iter().map(|s| Opt { value: s.as_str().into(), label: t.get(&format!("service-{}", s.as_str().to_lowercase())) }).collect(),
+        reasons: ReferralReason::ALL.iter().map(|r| Opt { value: r.as_str().into(), label: t.vocab("cas_ReasonForOutgoingReferral", r.as_str()) }).collect(),
+        legal_visible,
+        legal,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals.html")]
+struct ReferralsPage {
+    c: Chrome,
+    incoming: Vec<ReferralRow>,
+    outgoing: Vec<ReferralRow>,
+    errors: Vec<String>,
+}
+
+async fn referrals_with(state: &AppState, a: &Authed, errors: Vec<String>, status: StatusCode) -> Response {
+    let c = Chrome::for_user(state, a, "referrals");
+    let lang = c.t.lang;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, state);
+    let r: Result<Response, AppError> = async {
+        let orgs = state.store.list_orgs().await?;
+        let incoming = rows(&c.t, state.store.referral_box(&ctx, true).await?, &orgs, true);
+        let outgoing = rows(&c.t, state.store.referral_box(&ctx, false).await?, &orgs, false);
+        Ok((status, ReferralsPage { c, incoming, outgoing, errors }).into_response())
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(state, None, lang, e))
+}
+
+async fn referrals_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
+    referrals_with(&state, &a, vec![], StatusCode::OK).await
+}
+
+async fn referral_action(State(state): State<AppState>, PageUser(a): PageUser, Path((id, action)): Path<(String, String)>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let t = Tr::new(lang_of(&a));
+    let Ok(rid) = Uuid::parse_str(&id) else { return error_page(&state, None, t.lang, AppError::NotFound) };
+    let event = match action.as_str() {
+        "accept" => ReferralEvent::Accept,
+        "decline" => ReferralEvent::Decline,
+        "complete" => ReferralEvent::Complete,
+        "withdraw" => ReferralEvent::Withdraw,
+        _ => return error_page(&state, None, t.lang, AppError::NotFound),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let reason = value(&f, "decline_reason");
+    match state.store.respond_referral(&ctx, rid, event, non_empty(&reason).as_deref()).await {
+        Ok(r) if event == ReferralEvent::Accept => see_other(&format!("/cases/{}", r.case_id)),
+        Ok(_) => see_other("/referrals"),
+        Err(StoreError::Invalid(v)) => {
+            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
+            referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&state, None, t.lang, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DirQuery {
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    region: String,
+}
+
+pub struct DirRow {
+    pub org: String,
+    pub service: String,
+    pub region: String,
+    pub city: String,
+    pub languages: String,
+    pub hours: String,
+    pub capacity: String,
+    pub rules: String,
+}
+
+pub struct CoverageRow {
+    pub region: String,
+    pub offered: String,
+    pub missing: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    c: Chrome,
+    services: Vec<Opt>,
+    regions: Vec<String>,
+    selected_service: String,
+    selected_region: String,
+    rows: Vec<DirRow>,
+    coverage: Vec<CoverageRow>,
+}
+
+fn rules_text(t: &Tr, e: &dayaq_domain::referral::Eligibility) -> String {
+    let mut v = Vec::new();
+    for (on, code) in [
+        (e.requires_police_cooperation, "needs_police_cooperation"),
+        (e.requires_criminal_case, "needs_criminal_case"),
+        (e.requires_identified_victim, "needs_identified_victim"),
+        (e.women_only, "women_only"),
+        (e.children_only, "children_only"),
+        (e.adults_only, "adults_only"),
+    ] {
+        if on {
+            v.push(t.get(&format!("err-{}", code.replace('_', "-"))));
+        }
+    }
+    v.join("; ")
+}
+
+async fn directory_page(State(state): State<AppState>, PageUser(a): PageUser, Query(q): Query<DirQuery>) -> Response {
+    let c = Chrome::for_user(&state, &a, "directory");
+    let lang = c.t.lang;
+    let t = c.t;
+    let r: Result<Response, AppError> = async {
+        let svc = non_empty(&q.service);
+        let reg = non_empty(&q.region);
+        let list = state.store.directory(svc.as_deref(), reg.as_deref()).await?;
+        let cov = state.store.coverage().await?;
+        let name = |s: &str| t.get(&format!("service-{}", s.to_lowercase()));
+        let rows = list
+            .iter()
+            .map(|d| DirRow {
+                org: d.org_name.clone(),
+                service: name(&d.service),
+                region: d.region.clone(),
+                city: d.city.clone(),
+                languages: d.languages.clone(),
+                hours: d.opening_hours.clone(),
+                capacity: d.capacity.map(|c| c.to_string()).unwrap_or_default(),
+                rules: rules_text(&t, &d.eligibility),
+            })
+            .collect();
+        let coverage = cov
+            .iter()
+            .map(|(region, offered)| CoverageRow {
+                region: region.clone(),
+                offered: offered.iter().map(|s| name(s)).collect::<Vec<_>>().join(", "),
+                missing: Service::ALL.iter().filter(|s| !offered.iter().any(|o| o == s.as_str())).map(|s| name(s.as_str())).collect::<Vec<_>>().join(", "),
+            })
+            .collect();
+        let regions = cov.into_iter().map(|(r, _)| r).collect();
+        let services = Service::ALL.iter().map(|s| Opt { value: s.as_str().into(), label: name(s.as_str()) }).collect();
+        Ok(DirectoryPage { c, services, regions, selected_service: q.service, selected_region: q.region, rows, coverage }.into_response())
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&state, None, lang, e))
+}
+
+async fn case_errors(state: &AppState, a: &Authed, id: &str, v: ValidationErrors) -> Response {
+    let t = Tr::new(lang_of(a));
+    let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
+    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
+        .await
+        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
+}
+
+async fn refer_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+    let input = ReferralInput {
+        to_org: value(&f, "to_org"),
+        services: values(&f, "service"),
+        reason: value(&f, "reason"),
+        details: non_empty(&value(&f, "details")),
+        consent_override_reason: non_empty(&value(&f, "override_reason")),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.create_referral(&ctx, uid, &input).await {
+        Ok(_) => see_other(&format!("/cases/{id}#referrals")),
+        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+async fn legal_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+    let input = LegalInput {
+        criminal_case_ref: non_empty(&value(&f, "criminal_case_ref")),
+        cooperation: value(&f, "cooperation"),
+        witness: value(&f, "witness") == "on",
+        compensation_claim: value(&f, "compensation_claim") == "on",
+        non_punishment: value(&f, "non_punishment") == "on",
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.set_legal(&ctx, uid, &input).await {
+        Ok(()) => see_other(&format!("/cases/{id}#legal")),
+        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+async fn break_glass_submit(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+    let t = Tr::new(lang_of(&a));
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.break_glass(&ctx, &value(&f, "case_number"), &value(&f, "reason")).await {
+        Ok((case, _)) => see_other(&format!("/cases/{case}")),
+        Err(StoreError::Invalid(v)) => {
+            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
+            referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&state, None, t.lang, e.into()),
+    }
+}

@@ -1,0 +1,717 @@
+//! Writes a synthetic population (see `population`) into a store.
+//!
+//! Cases go through the product's bulk path, `Store::import_cases` (validation, per-case keys,
+//! encryption, blind index, attribute rows, one audited transaction per batch). Their events
+//! (contacts, screenings, identification decisions, consents) are written in bulk by
+//! [`EventBatch`] with the same SQL as `dayaq_storage::identification` and the same crypto
+//! (contact summaries sealed under a per-contact key wrapped by the master key), one
+//! transaction and one audit entry per batch. Storage has no public bulk path for events; the
+//! row-by-row API (`add_screening` …) commits once per event, which is what the load test
+//! measures.
+
+use super::population::{
+    self, BENCH_ORG, COORDINATION, COORDINATOR, CaseSpec, END_MS, Event, ORGS, POLICE_OFFICER,
+    POLICE_ORG,
+};
+use anyhow::{Context, bail};
+use dayaq_domain::Actor;
+use dayaq_domain::case::ValidCase;
+use dayaq_storage::audit::{AuditEntry, append};
+use dayaq_storage::cases::Ctx;
+use dayaq_storage::crypto::{SecretKey, field_aad, load_master_key};
+use dayaq_storage::users::generate_password;
+use dayaq_storage::{Engine, OpenOptions, Store, StoreError, from_millis};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// What `bench generate` wrote; saved as `DATA_DIR/bench-population.json` so that `bench run`
+/// can re-derive search probes and report the import rate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PopulationInfo {
+    pub seed: u64,
+    pub cases: u64,
+    pub engine: String,
+    pub generated_at: String,
+    pub seconds_total: f64,
+    /// Time spent inside `Store::import_cases` (encryption, blind index, inserts, commit).
+    pub seconds_import: f64,
+    /// Time spent writing events (bulk inserts, contact encryption, commit).
+    pub seconds_events: f64,
+    /// Cases per second over the whole generation (cases + events).
+    pub cases_per_second: f64,
+    /// Cases per second inside `import_cases` only.
+    pub import_cases_per_second: f64,
+    pub import_batches: u64,
+    /// Cases that register again a person registered before (another organisation).
+    pub re_registrations: u64,
+    pub rows: EventCounts,
+    pub orgs: Vec<OrgCount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EventCounts {
+    pub contacts: u64,
+    pub screenings: u64,
+    pub decisions: u64,
+    pub consents: u64,
+    pub case_events: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrgCount {
+    pub slug: String,
+    pub cases: u64,
+}
+
+pub const INFO_FILE: &str = "bench-population.json";
+
+pub fn info_path(opts: &OpenOptions) -> PathBuf {
+    opts.data_dir.join(INFO_FILE)
+}
+
+pub fn load_info(opts: &OpenOptions) -> anyhow::Result<PopulationInfo> {
+    let path = info_path(opts);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}: run `dayaq bench generate` with the same --data-dir first",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
+}
+
+/// Most cases per import transaction (a month of one organisation is usually far fewer).
+const MAX_BATCH: usize = 20_000;
+
+fn month_of(ms: i64) -> (i32, u8) {
+    let d = from_millis(ms).date();
+    (d.year(), u8::from(d.month()))
+}
+
+/// Generates `n` cases under `seed` into the store of `opts`, which must not hold a generated
+/// population yet. Progress goes to standard error (counts only).
+pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<PopulationInfo> {
+    if n == 0 {
+        bail!("--cases must be at least 1");
+    }
+    let store = Store::open(opts)
+        .await
+        .context("cannot open the Dayaq database")?;
+    match store.org_by_slug(ORGS[0].slug).await {
+        Ok(_) => bail!(
+            "this database already holds a generated population (organisation {}); \
+             generate into an empty --data-dir or a fresh PostgreSQL database",
+            ORGS[0].slug
+        ),
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let started = Instant::now();
+    let now = time::OffsetDateTime::now_utc();
+    // Organisations and accounts. Passwords are random and never shown: the benchmark acts
+    // through the storage API and the load test through `dayaq token create`.
+    let mut actors: Vec<Actor> = Vec::new();
+    let mut org_ids: Vec<String> = Vec::new();
+    for o in ORGS {
+        let org = store
+            .add_org(o.slug, o.name, o.org_type, o.region, now)
+            .await?;
+        let u = store
+            .add_user(
+                o.slug,
+                "caseworker",
+                &population::caseworker(o),
+                &generate_password()?,
+                now,
+            )
+            .await?;
+        actors.push(u.actor());
+        org_ids.push(org.id.to_string());
+    }
+    let (slug, name, t, region) = COORDINATION;
+    store.add_org(slug, name, t, region, now).await?;
+    store
+        .add_user(slug, "national_coordinator", COORDINATOR, &generate_password()?, now)
+        .await?;
+    let police = store
+        .add_user(
+            ORGS[POLICE_ORG].slug,
+            "police_officer",
+            POLICE_OFFICER,
+            &generate_password()?,
+            now,
+        )
+        .await?;
+    let master = load_master_key(&opts.master_key_path())?;
+    let writer = EventWriter {
+        master,
+        org_ids: org_ids.clone(),
+        caseworkers: actors.iter().map(|a| a.user_id.to_string()).collect(),
+        police_user: police.id.to_string(),
+        police_org: org_ids[POLICE_ORG].clone(),
+    };
+
+    let mut import_time = Duration::ZERO;
+    let mut events_time = Duration::ZERO;
+    let mut counts = EventCounts::default();
+    let mut per_org = vec![0u64; ORGS.len()];
+    let mut used: HashSet<(usize, i64)> = HashSet::new();
+    let mut batches = 0u64;
+    let mut re_registrations = 0u64;
+    let mut next_report = 0.1;
+    let mut i = 0u64;
+    while i < n {
+        // One calendar month of registrations (at most MAX_BATCH cases).
+        let month = month_of(population::case_time(i, n));
+        let mut j = i;
+        while j < n
+            && ((j - i) as usize) < MAX_BATCH
+            && month_of(population::case_time(j, n)) == month
+        {
+            j += 1;
+        }
+        let specs: Vec<CaseSpec> = tokio::task::spawn_blocking(move || {
+            (i..j).map(|k| population::case(seed, n, k)).collect()
+        })
+        .await
+        .context("generator worker")?;
+        let mut batch = EventBatch::default();
+        for (org, org_id) in org_ids.iter().enumerate() {
+            let group: Vec<&CaseSpec> = specs.iter().filter(|c| c.org == org).collect();
+            let Some(first) = group.first() else {
+                continue;
+            };
+            let valid: Vec<ValidCase> = group
+                .iter()
+                .map(|c| c.input.clone().validate(population::today()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow::anyhow!("generated case failed validation: {e:?}"))?;
+            // Each (organisation, batch) gets its own registration instant, which is how the
+            // new rows are found again (import_cases returns a count, not ids).
+            let mut at = first.at_ms;
+            while !used.insert((org, at)) {
+                at += 1;
+            }
+            let ctx = Ctx {
+                actor: &actors[org],
+                source: "bench",
+                now: from_millis(at),
+            };
+            let t0 = Instant::now();
+            store.import_cases(&ctx, valid).await?;
+            import_time += t0.elapsed();
+            batches += 1;
+            // UUIDv7 ids carry the position in the batch, so id order is input order. New
+            // cases have updated_at = created_at, which lets the (owner, updated_at) index
+            // find them.
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM cases WHERE owner_org_id = $1 AND updated_at = $2 \
+                 AND created_at = $2 ORDER BY id",
+            )
+            .bind(org_id)
+            .bind(at)
+            .fetch_all(store.pool())
+            .await?;
+            if ids.len() != group.len() {
+                bail!(
+                    "imported {} cases but found {} for the batch",
+                    group.len(),
+                    ids.len()
+                );
+            }
+            for (c, id) in group.iter().zip(ids) {
+                writer.add_case(&mut batch, c, at, &id)?;
+                if c.person != c.index {
+                    re_registrations += 1;
+                }
+            }
+            per_org[org] += group.len() as u64;
+        }
+        let t0 = Instant::now();
+        writer.flush(&store, &mut batch, &mut counts).await?;
+        events_time += t0.elapsed();
+        i = j;
+        let done = i as f64 / n as f64;
+        if done >= next_report || i == n {
+            eprintln!(
+                "bench generate: {i}/{n} cases ({:.0} %), {:.0} cases/s",
+                done * 100.0,
+                i as f64 / started.elapsed().as_secs_f64()
+            );
+            while next_report <= done {
+                next_report += 0.1;
+            }
+        }
+    }
+    verify_sample(&store, &actors, seed, n).await?;
+    let total = started.elapsed().as_secs_f64();
+    let info = PopulationInfo {
+        seed,
+        cases: n,
+        engine: store.engine().name().to_string(),
+        generated_at: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        seconds_total: total,
+        seconds_import: import_time.as_secs_f64(),
+        seconds_events: events_time.as_secs_f64(),
+        cases_per_second: n as f64 / total,
+        import_cases_per_second: n as f64 / import_time.as_secs_f64().max(1e-9),
+        import_batches: batches,
+        re_registrations,
+        rows: counts,
+        orgs: ORGS
+            .iter()
+            .zip(per_org)
+            .map(|(o, c)| OrgCount {
+                slug: o.slug.to_string(),
+                cases: c,
+            })
+            .collect(),
+    };
+    store.close().await;
+    std::fs::create_dir_all(&opts.data_dir)?;
+    write_json(&info_path(opts), &info)?;
+    Ok(info)
+}
+
+pub fn write_json(path: &Path, v: &impl Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Reads a few generated cases back through `get_case` (decrypting their identity) and
+/// compares them with the generator's output: proves that ids were matched to the right
+/// cases and that the encryption round-trips.
+async fn verify_sample(store: &Store, actors: &[Actor], seed: u64, n: u64) -> anyhow::Result<()> {
+    let mut checked = 0;
+    for i in [0, n / 2, n - 1] {
+        let spec = population::case(seed, n, i);
+        let ids = find_case(store, seed, n, i).await?;
+        let ctx = Ctx {
+            actor: &actors[spec.org],
+            source: "bench",
+            now: time::OffsetDateTime::now_utc(),
+        };
+        let mut found = false;
+        for id in ids {
+            let v = store.get_case(&ctx, id, true).await?;
+            if v.identity.as_ref() == Some(&spec.input.identity) {
+                found = true;
+            }
+        }
+        if !found {
+            bail!("generated case {i} was not found with its identity: the store is inconsistent");
+        }
+        checked += 1;
+    }
+    tracing::debug!(checked, "generated cases verified");
+    Ok(())
+}
+
+/// The ids of the cases carrying the identity of generated case `i` in its organisation
+/// (through the blind index, as a search does).
+pub async fn find_case(store: &Store, seed: u64, n: u64, i: u64) -> anyhow::Result<Vec<Uuid>> {
+    let spec = population::case(seed, n, i);
+    let user = store
+        .user_by_name(&population::caseworker(&ORGS[spec.org]))
+        .await?;
+    let actor = user.actor();
+    let ctx = Ctx {
+        actor: &actor,
+        source: "bench",
+        now: time::OffsetDateTime::now_utc(),
+    };
+    let id = &spec.input.identity;
+    let q = dayaq_storage::cases::SearchQuery {
+        first_name: id.first_name.clone(),
+        second_name: id.second_name.clone(),
+        birthdate: id.birthdate.clone(),
+        phone: id.mobile_phone.clone(),
+        identity_number: id.identity_number.clone(),
+        ..Default::default()
+    };
+    Ok(store
+        .search_cases(&ctx, &q)
+        .await?
+        .cases
+        .iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// One SQL value of a bulk row.
+#[derive(Debug, Clone)]
+enum Val {
+    S(String),
+    OS(Option<String>),
+    I(i64),
+    OI(Option<i64>),
+    OB(Option<Vec<u8>>),
+}
+
+/// Rows of one table waiting to be written.
+#[derive(Debug, Default)]
+struct Rows(Vec<Vec<Val>>);
+
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    contacts: Rows,
+    screenings: Rows,
+    decisions: Rows,
+    consents: Rows,
+    case_events: Rows,
+    /// case id → (latest status, decision time, number of decisions)
+    status: HashMap<String, (&'static str, i64, i64)>,
+}
+
+struct EventWriter {
+    master: SecretKey,
+    org_ids: Vec<String>,
+    caseworkers: Vec<String>,
+    police_user: String,
+    police_org: String,
+}
+
+fn bool_i(b: bool) -> Val {
+    Val::I(i64::from(b))
+}
+
+impl EventWriter {
+    /// Turns the events of one case into rows (encrypting contact summaries).
+    fn add_case(
+        &self,
+        b: &mut EventBatch,
+        c: &CaseSpec,
+        registered: i64,
+        case_id: &str,
+    ) -> anyhow::Result<()> {
+        let org = &self.org_ids[c.org];
+        let user = &self.caseworkers[c.org];
+        let event = |b: &mut EventBatch, at: i64, actor: &str, kind: &str, detail: String| {
+            b.case_events.0.push(vec![
+                Val::S(Uuid::new_v4().to_string()),
+                Val::S(case_id.to_string()),
+                Val::I(at),
+                Val::S(actor.to_string()),
+                Val::S(kind.to_string()),
+                Val::S(detail),
+            ]);
+        };
+        for e in &c.events {
+            let at = registered + e.after_ms();
+            match e {
+                Event::Contact {
+                    channel,
+                    anonymous,
+                    linked,
+                    summary,
+                    ..
+                } => {
+                    let id = Uuid::new_v4().to_string();
+                    let key = SecretKey::generate()?;
+                    let wrapped = self.master.wrap("case", &key)?;
+                    let sealed = match summary {
+                        Some(s) => Some(key.seal(
+                            &field_aad("contacts", "summary", &id, "contact"),
+                            s.as_bytes(),
+                        )?),
+                        None => None,
+                    };
+                    if *linked {
+                        event(b, at, user, "contact.linked", format!("contact={id}"));
+                    }
+                    b.contacts.0.push(vec![
+                        Val::S(id),
+                        Val::S(org.clone()),
+                        Val::S(channel.as_str().to_string()),
+                        bool_i(*anonymous),
+                        Val::OS(linked.then(|| case_id.to_string())),
+                        Val::OS(Some(self.master.key_id())),
+                        Val::OB(Some(wrapped)),
+                        Val::OB(sealed),
+                        Val::S(user.clone()),
+                        Val::I(at),
+                    ]);
+                }
+                Event::Screening {
+                    act,
+                    means,
+                    purpose,
+                    is_child,
+                    methods_of_control,
+                    types_of_exploitation,
+                    ilo_indicators,
+                    ..
+                } => {
+                    let possible = dayaq_domain::identification::is_possible_victim(
+                        *act, *means, *purpose, *is_child,
+                    );
+                    b.screenings.0.push(vec![
+                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(case_id.to_string()),
+                        bool_i(*act),
+                        bool_i(*means),
+                        bool_i(*purpose),
+                        bool_i(*is_child),
+                        Val::S(methods_of_control.join(",")),
+                        Val::S(types_of_exploitation.join(",")),
+                        Val::S(ilo_indicators.join(",")),
+                        bool_i(possible),
+                        Val::S(user.clone()),
+                        Val::S(org.clone()),
+                        Val::I(at),
+                    ]);
+                    let result = if possible {
+                        "possible_victim"
+                    } else {
+                        "not_indicated"
+                    };
+                    event(b, at, user, "screening.recorded", result.to_string());
+                }
+                Event::Decision {
+                    status, by, reference, ..
+                } => {
+                    let decided_on = from_millis(at).date();
+                    b.decisions.0.push(vec![
+                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(case_id.to_string()),
+                        Val::S(status.as_str().to_string()),
+                        Val::S(by.as_str().to_string()),
+                        Val::S(self.police_user.clone()),
+                        Val::S(self.police_org.clone()),
+                        Val::S(format!(
+                            "{:04}-{:02}-{:02}",
+                            decided_on.year(),
+                            u8::from(decided_on.month()),
+                            decided_on.day()
+                        )),
+                        Val::S(reference.clone()),
+                        Val::I(at),
+                    ]);
+                    event(
+                        b,
+                        at,
+                        &self.police_user,
+                        "identification.decided",
+                        status.as_str().to_string(),
+                    );
+                    let entry = b
+                        .status
+                        .entry(case_id.to_string())
+                        .or_insert((status.as_str(), at, 0));
+                    if at >= entry.1 {
+                        entry.0 = status.as_str();
+                        entry.1 = at;
+                    }
+                    entry.2 += 1;
+                }
+                Event::Consent {
+                    purpose,
+                    given,
+                    recipient_org,
+                    recipient_org_type,
+                    given_by,
+                    language,
+                    withdrawn_after_ms,
+                    ..
+                } => {
+                    let withdrawn = withdrawn_after_ms
+                        .map(|w| at + w)
+                        .filter(|w| *w < END_MS);
+                    b.consents.0.push(vec![
+                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(case_id.to_string()),
+                        Val::S(purpose.as_str().to_string()),
+                        bool_i(*given),
+                        Val::OS(recipient_org.map(|o| self.org_ids[o].clone())),
+                        Val::OS(recipient_org_type.map(|t| t.as_str().to_string())),
+                        Val::S(given_by.to_string()),
+                        Val::S(language.clone()),
+                        Val::S(user.clone()),
+                        Val::I(at),
+                        Val::OI(withdrawn),
+                        Val::OS(withdrawn.map(|_| user.clone())),
+                    ]);
+                    let what = format!(
+                        "{} {}",
+                        purpose.as_str(),
+                        if *given { "given" } else { "declined" }
+                    );
+                    event(b, at, user, "consent.recorded", what);
+                    if let Some(w) = withdrawn {
+                        event(b, w, user, "consent.withdrawn", String::new());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the batch in one transaction with one audit entry, and empties it.
+    async fn flush(
+        &self,
+        store: &Store,
+        b: &mut EventBatch,
+        counts: &mut EventCounts,
+    ) -> anyhow::Result<()> {
+        let pool = store.pool();
+        let mut tx = match store.engine() {
+            Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => pool.begin().await?,
+        };
+        let mut e = AuditEntry::new("bench.generate", "success");
+        e.source = "bench".into();
+        e.detail = format!(
+            "contacts={} screenings={} decisions={} consents={}",
+            b.contacts.0.len(),
+            b.screenings.0.len(),
+            b.decisions.0.len(),
+            b.consents.0.len()
+        );
+        // The audit head is the first write of the transaction (see audit::append).
+        append(
+            &mut tx,
+            &e,
+            dayaq_storage::millis(time::OffsetDateTime::now_utc()),
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "contacts (id, org_id, channel, anonymous, case_id, master_key_id, wrapped_key, summary, created_by, created_at)",
+            10,
+            &b.contacts,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "screenings (id, case_id, act, means, purpose, is_child, methods_of_control, types_of_exploitation, \
+             ilo_indicators, possible_victim, screened_by, screened_by_org, created_at)",
+            13,
+            &b.screenings,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "identification_decisions (id, case_id, status, decision_making_org, decided_by, decided_by_org, \
+             decided_on, reference, created_at)",
+            9,
+            &b.decisions,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "consents (id, case_id, purpose, given, recipient_org, recipient_org_type, given_by, language, \
+             recorded_by, recorded_at, withdrawn_at, withdrawn_by)",
+            12,
+            &b.consents,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "case_events (id, case_id, at, actor_user, kind, detail)",
+            6,
+            &b.case_events,
+        )
+        .await?;
+        // The case carries its latest identification status (as decide_identification does).
+        let updates: Vec<Vec<Val>> = b
+            .status
+            .drain()
+            .map(|(id, (s, at, k))| vec![Val::S(id), Val::S(s.to_string()), Val::I(at), Val::I(k)])
+            .collect();
+        for chunk in updates.chunks(rows_per_statement(4)) {
+            let sql = format!(
+                "UPDATE cases SET vic_trafficking_status = v.column2, updated_at = v.column3, \
+                 version = cases.version + v.column4 FROM (VALUES {}) AS v WHERE cases.id = v.column1",
+                placeholders(chunk.len(), 4)
+            );
+            bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        counts.contacts += b.contacts.0.len() as u64;
+        counts.screenings += b.screenings.0.len() as u64;
+        counts.decisions += b.decisions.0.len() as u64;
+        counts.consents += b.consents.0.len() as u64;
+        counts.case_events += b.case_events.0.len() as u64;
+        *b = EventBatch::default();
+        Ok(())
+    }
+}
+
+/// Parameters per multi-row statement. sqlx-sqlite looks each parameter up by name
+/// (`sqlite3_bind_parameter_name` walks a list), so binding costs O(parameters²) per
+/// statement: a few hundred parameters is the sweet spot (measured; 3,000 was 5× slower).
+const MAX_PARAMS: usize = 240;
+
+fn rows_per_statement(cols: usize) -> usize {
+    (MAX_PARAMS / cols).max(1)
+}
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(s, "${}", r * cols + c + 1);
+        }
+        s.push(')');
+    }
+    s
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_rows<'q>(mut q: AnyQuery<'q>, rows: &'q [Vec<Val>]) -> AnyQuery<'q> {
+    for row in rows {
+        for v in row {
+            q = match v {
+                Val::S(s) => q.bind(s.as_str()),
+                Val::OS(s) => q.bind(s.as_deref()),
+                Val::I(i) => q.bind(*i),
+                Val::OI(i) => q.bind(*i),
+                Val::OB(b) => q.bind(b.as_deref()),
+            };
+        }
+    }
+    q
+}
+
+async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    table_and_columns: &str,
+    cols: usize,
+    rows: &Rows,
+) -> anyhow::Result<()> {
+    for chunk in rows.0.chunks(rows_per_statement(cols)) {
+        let sql = format!(
+            "INSERT INTO {table_and_columns} VALUES {}",
+            placeholders(chunk.len(), cols)
+        );
+        bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The benchmark organisation's caseworker (reads, lists and searches run as this user).
+pub async fn bench_actor(store: &Store) -> anyhow::Result<Actor> {
+    let u = store
+        .user_by_name(&population::caseworker(&ORGS[BENCH_ORG]))
+        .await
+        .context("the generated population's benchmark user is missing")?;
+    Ok(u.actor())
+}

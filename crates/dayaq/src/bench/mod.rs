@@ -1,0 +1,112 @@
+//! `dayaq bench`: the measurement harness (issue 8).
+//!
+//! - `generate`: a deterministic synthetic population (`population`) written through the
+//!   product's storage layer (`generator`).
+//! - `run`: latency percentiles of the product's read paths next to raw-SQL equivalents,
+//!   statistics, export time and peak RSS (`runner`).
+//!
+//! Only synthetic data: never point these commands at a database holding real cases (the
+//! generator refuses a database that already holds a generated population, and `run` reads as
+//! the generated accounts only). docs/PERFORMANCE.md explains the figures.
+
+pub mod generator;
+pub mod population;
+pub mod rng;
+pub mod runner;
+
+use clap::{Args, Subcommand};
+use dayaq_storage::OpenOptions;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic population (organisations, accounts, cases with contacts,
+    /// screenings, identification decisions and consents) into an EMPTY data directory or
+    /// database. Deterministic for a given --cases and --seed. Synthetic data only.
+    Generate(GenerateArgs),
+    /// Measure read paths, statistics and export on a generated store, side by side with the
+    /// raw SQL equivalents; prints a Markdown table, optionally writes JSON.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of cases.
+    #[arg(long, default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub cases: u64,
+    /// Seed of the generator: the same seed and size give the same population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The size of the generated population (checked; the run fails on a mismatch).
+    #[arg(long)]
+    pub cases: Option<u64>,
+    /// Samples per latency measure (statistics use a hundredth, 3 to 20).
+    #[arg(long, default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub samples: u64,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Year of the national annual statistics (default 2025, the last generated year).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Leave out the export of all cases.
+    #[arg(long)]
+    pub skip_export: bool,
+}
+
+impl BenchCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BenchCommand::Generate(_) => "bench.generate",
+            BenchCommand::Run(_) => "bench.run",
+        }
+    }
+}
+
+pub async fn command(opts: &OpenOptions, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Generate(a) => {
+            let info = generator::generate(opts, a.cases, a.seed).await?;
+            println!(
+                "generated {} cases (seed {}) in {:.1} s: {:.0} cases/s overall, {:.0} cases/s inside import_cases",
+                info.cases,
+                info.seed,
+                info.seconds_total,
+                info.cases_per_second,
+                info.import_cases_per_second
+            );
+            println!(
+                "events: {} contacts, {} screenings, {} identification decisions, {} consents, {} timeline rows",
+                info.rows.contacts,
+                info.rows.screenings,
+                info.rows.decisions,
+                info.rows.consents,
+                info.rows.case_events
+            );
+            println!(
+                "population description: {}",
+                generator::info_path(opts).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Run(a) => {
+            let o = runner::RunOptions {
+                cases: a.cases,
+                samples: usize::try_from(a.samples)?,
+                out: a.out,
+                year: a.year,
+                skip_export: a.skip_export,
+            };
+            let report = runner::run(opts, &o).await?;
+            print!("{}", runner::markdown(&report));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

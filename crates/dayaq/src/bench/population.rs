@@ -1,0 +1,949 @@
+//! The synthetic population: organisations, people, cases and their events, as pure
+//! functions of (seed, population size, index). Nothing here touches the database.
+//!
+//! Marginals follow public CTDC / HTCDS knowledge and the seeds' figures for Azerbaijan:
+//! about 70 % of registered victims feminine; mostly adults with about a fifth children;
+//! citizenship mostly AZ, then UZ, TJ, RU and neighbours; sexual exploitation and forced
+//! labour dominate; recruiters are mostly relatives or acquaintances (16 of 22 in the survey).
+//! Names are built from syllable tables (never a list of real names); identity numbers start
+//! with `SYN`, e-mail addresses use example.org.
+//!
+//! To add an event kind: add a variant to [`Event`], draw it in [`events`], and write it in
+//! `generator::EventBatch` (one multi-row INSERT per kind and batch).
+
+use super::rng::Rng;
+use dayaq_domain::case::{CaseInput, Identity, VictimContext};
+use dayaq_domain::identification::{ConsentPurpose, ContactChannel, ILO_INDICATORS};
+use dayaq_domain::vocab::{DecisionMakingOrg, OrgType, TraffickingStatus, TypeOfExploitation};
+use time::{Date, OffsetDateTime};
+
+/// First registration instant of the population (2018-01-01T00:00:00Z, ms).
+pub const START_MS: i64 = 1_514_764_800_000;
+/// End of the registration window (2026-01-01T00:00:00Z, ms, exclusive). Events that would
+/// fall after it have not happened yet and are left out.
+pub const END_MS: i64 = 1_767_225_600_000;
+/// "Today" for validation (birth dates, decision dates).
+pub fn today() -> Date {
+    time::macros::date!(2026 - 01 - 31)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+// Item streams (see `Rng::for_item`).
+const STREAM_PERSON: u64 = 1;
+const STREAM_CASE: u64 = 2;
+const STREAM_ORG: u64 = 3;
+const STREAM_EVENTS: u64 = 4;
+
+/// An organisation of the synthetic world. Every slug starts with `bench-`.
+pub struct BenchOrg {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub org_type: &'static str,
+    pub region: &'static str,
+    /// Share of the cases it registers (per mille of the total weights).
+    pub share: u32,
+    /// How its intake contacts arrive.
+    pub channels: &'static [(ContactChannel, u32)],
+}
+
+use ContactChannel as Ch;
+
+/// The case-holding organisations. The first is the one the benchmark reads as.
+pub const ORGS: &[BenchOrg] = &[
+    BenchOrg {
+        slug: "bench-assistance-center",
+        name: "Assistance Center (synthetic)",
+        org_type: "CentralGovernmentOrganisation",
+        region: "Baku",
+        share: 24,
+        channels: &[
+            (Ch::Police, 30),
+            (Ch::Hotline, 25),
+            (Ch::SelfReferral, 15),
+            (Ch::NgoOutreach, 15),
+            (Ch::MigrationService, 15),
+        ],
+    },
+    BenchOrg {
+        slug: "bench-police-atd",
+        name: "Anti-Trafficking Department (synthetic)",
+        org_type: "LawEnforcement",
+        region: "Baku",
+        share: 22,
+        channels: &[(Ch::Police, 100)],
+    },
+    BenchOrg {
+        slug: "bench-ngo-baku",
+        name: "Shelter NGO, Baku (synthetic)",
+        org_type: "NGO",
+        region: "Baku",
+        share: 16,
+        channels: &[
+            (Ch::NgoOutreach, 50),
+            (Ch::SelfReferral, 25),
+            (Ch::Hotline, 25),
+        ],
+    },
+    BenchOrg {
+        slug: "bench-iom",
+        name: "Migration agency office (synthetic)",
+        org_type: "NGO",
+        region: "Baku",
+        share: 10,
+        channels: &[(Ch::IomReturn, 80), (Ch::MigrationService, 20)],
+    },
+    BenchOrg {
+        slug: "bench-ngo-ganja",
+        name: "Regional NGO, Ganja (synthetic)",
+        org_type: "NGO",
+        region: "Ganja-Gazakh",
+        share: 8,
+        channels: &[(Ch::NgoOutreach, 60), (Ch::SelfReferral, 40)],
+    },
+    BenchOrg {
+        slug: "bench-state-shelter",
+        name: "State Shelter (synthetic)",
+        org_type: "CentralGovernmentOrganisation",
+        region: "Baku",
+        share: 8,
+        channels: &[(Ch::Police, 70), (Ch::MigrationService, 30)],
+    },
+    BenchOrg {
+        slug: "bench-ngo-lankaran",
+        name: "Regional NGO, Lankaran (synthetic)",
+        org_type: "NGO",
+        region: "Lankaran-Astara",
+        share: 6,
+        channels: &[(Ch::NgoOutreach, 70), (Ch::Hotline, 30)],
+    },
+    BenchOrg {
+        slug: "bench-hotline",
+        name: "Hotline (synthetic)",
+        org_type: "CentralGovernmentOrganisation",
+        region: "Baku",
+        share: 6,
+        channels: &[(Ch::Hotline, 100)],
+    },
+];
+
+/// The organisation of the national coordinator (statistics); holds no cases.
+pub const COORDINATION: (&str, &str, &str, &str) = (
+    "bench-coordination",
+    "National coordination (synthetic)",
+    "CentralGovernmentOrganisation",
+    "Baku",
+);
+
+/// The organisation whose caseworker the benchmark reads as.
+pub const BENCH_ORG: usize = 0;
+/// The police organisation: its officer records identification decisions.
+pub const POLICE_ORG: usize = 1;
+
+/// The caseworker account of an organisation (`bench.<slug without bench->>`).
+pub fn caseworker(org: &BenchOrg) -> String {
+    format!("bench.{}", org.slug.trim_start_matches("bench-"))
+}
+pub const POLICE_OFFICER: &str = "bench.police-officer";
+pub const COORDINATOR: &str = "bench.coordinator";
+
+/// Registration instant of case `i` of `n`: spread over 2018–2025 with a density rising
+/// linearly (three times as many registrations at the end as at the start), in index order.
+pub fn case_time(i: u64, n: u64) -> i64 {
+    let u = (i as f64 + 0.5) / n.max(1) as f64;
+    let x = ((1.0 + 8.0 * u).sqrt() - 1.0) / 2.0;
+    START_MS + (x * (END_MS - START_MS) as f64) as i64
+}
+
+/// The organisation that registers case `i` (independent of everything else about it).
+pub fn org_of(seed: u64, i: u64) -> usize {
+    let weights: Vec<(usize, u32)> = ORGS.iter().enumerate().map(|(k, o)| (k, o.share)).collect();
+    *Rng::for_item(seed, STREAM_ORG, i).weighted(&weights)
+}
+
+fn date_of(ms: i64) -> Date {
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.date())
+        .unwrap_or(today())
+}
+
+fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+// ------------------------------------------------------------------------------------------
+// People
+
+/// A synthetic person (the identity section of one or more cases).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub gender: Option<&'static str>,
+    pub age: Option<i64>,
+    pub citizenship: Vec<&'static str>,
+    pub identity: Identity,
+    pub language: &'static str,
+}
+
+const SYL: &[&str] = &[
+    "a", "ay", "ba", "be", "da", "di", "el", "fa", "gu", "gül", "ha", "i", "ka", "ke", "la", "le",
+    "lu", "ma", "me", "mi", "na", "ne", "nu", "o", "ra", "re", "ru", "sa", "se", "sə", "ta", "te",
+    "tu", "ul", "va", "ya", "yə", "za", "zi", "şa", "çi", "nə", "rə", "ü", "ö", "xa", "qa", "ğa",
+];
+const FEM_END: &[&str] = &["na", "la", "ra", "ya", "nə", "lə", "rə", "ira", "ana", "iyə", "e"];
+const MASC_END: &[&str] = &["an", "ad", "ur", "in", "ar", "əd", "il", "ər", "at", "im", "ux"];
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn given_name(r: &mut Rng, feminine: bool) -> String {
+    let mut s = String::new();
+    for _ in 0..r.range(1, 2) {
+        s.push_str(*r.pick(SYL));
+    }
+    s.push_str(*r.pick(if feminine { FEM_END } else { MASC_END }));
+    capitalise(&s)
+}
+
+fn surname(r: &mut Rng, country: &str, feminine: bool) -> String {
+    let mut root = String::new();
+    for _ in 0..r.range(2, 3) {
+        root.push_str(*r.pick(SYL));
+    }
+    let suffix: &[&str] = match (country, feminine) {
+        ("AZ", true) => &["ova", "yeva", "li", "zadə"],
+        ("AZ", false) => &["ov", "yev", "li", "zadə"],
+        ("UZ" | "TM" | "KG", true) => &["ova", "eva"],
+        ("UZ" | "TM" | "KG", false) => &["ov", "ev"],
+        ("TJ", true) => &["zoda", "ova"],
+        ("TJ", false) => &["zoda", "ov"],
+        ("RU" | "UA", true) => &["ova", "ina", "eva"],
+        ("RU" | "UA", false) => &["ov", "in", "ev"],
+        ("GE", _) => &["shvili", "dze", "ia"],
+        ("TR", _) => &["oğlu", "er", "an"],
+        ("IR", _) => &["i", "zadeh", "ian"],
+        _ => &["an", "en", "ers"],
+    };
+    capitalise(&format!("{root}{}", r.pick(suffix)))
+}
+
+const CITIZENSHIP: &[(&str, u32)] = &[
+    ("AZ", 780),
+    ("UZ", 70),
+    ("TJ", 40),
+    ("RU", 30),
+    ("GE", 20),
+    ("TM", 15),
+    ("KG", 15),
+    ("UA", 10),
+    ("IR", 10),
+    ("TR", 5),
+    ("AF", 2),
+    ("PK", 2),
+    ("BD", 1),
+];
+
+const GENDER: &[(Option<&str>, u32)] = &[
+    (Some("Feminine"), 690),
+    (Some("Masculine"), 285),
+    (Some("TransgenderFeminine"), 3),
+    (Some("TransgenderMasculine"), 2),
+    (Some("NonConforming"), 2),
+    (Some("NonSpecifiedUnknown"), 8),
+    (None, 10),
+];
+
+/// Age at the time of trafficking by CTDC band (the last band is capped at 65).
+const AGE_BANDS: &[((i64, i64), u32)] = &[
+    ((1, 8), 25),
+    ((9, 17), 165),
+    ((18, 20), 95),
+    ((21, 23), 110),
+    ((24, 26), 105),
+    ((27, 29), 95),
+    ((30, 38), 230),
+    ((39, 47), 120),
+    ((48, 65), 55),
+];
+
+fn language(country: &str) -> &'static str {
+    match country {
+        "AZ" => "az",
+        "UZ" => "uz",
+        "TJ" => "tg",
+        "RU" => "ru",
+        "GE" => "ka",
+        "TM" => "tk",
+        "KG" => "ky",
+        "UA" => "uk",
+        "IR" => "fa",
+        "TR" => "tr",
+        "AF" => "ps",
+        "PK" => "ur",
+        "BD" => "bn",
+        _ => "en",
+    }
+}
+
+fn city(r: &mut Rng, country: &str) -> &'static str {
+    let cities: &[&str] = match country {
+        "AZ" => &[
+            "Bakı", "Gəncə", "Sumqayıt", "Lənkəran", "Şəki", "Mingəçevir", "Quba", "Şirvan",
+        ],
+        "UZ" => &["Tashkent", "Samarkand", "Fergana"],
+        "TJ" => &["Dushanbe", "Khujand"],
+        "RU" => &["Moscow", "Derbent", "Makhachkala"],
+        "GE" => &["Tbilisi", "Marneuli"],
+        _ => &["Capital city"],
+    };
+    *r.pick(cities)
+}
+
+fn phone(r: &mut Rng, country: &str) -> String {
+    let (cc, prefixes): (&str, &[&str]) = match country {
+        "AZ" => ("+994", &["50", "51", "55", "70", "77", "10"]),
+        "UZ" => ("+998", &["90", "91", "93", "97"]),
+        "TJ" => ("+992", &["90", "91", "92", "93"]),
+        "RU" => ("+7", &["903", "916", "926"]),
+        "GE" => ("+995", &["555", "577", "599"]),
+        _ => ("+90", &["532", "533", "542"]),
+    };
+    format!(
+        "{cc} {} {:03} {:02} {:02}",
+        r.pick(prefixes),
+        r.below(1000),
+        r.below(100),
+        r.below(100)
+    )
+}
+
+/// Person `p` of a population of `n` under `seed`: who was registered as case `p` (a case
+/// that re-registers an earlier person reuses that person's identity).
+pub fn person(seed: u64, n: u64, p: u64) -> Person {
+    let r = &mut Rng::for_item(seed, STREAM_PERSON, p);
+    let registered = case_time(p, n);
+    let gender = *r.weighted(GENDER);
+    let feminine = match gender {
+        Some("Feminine" | "TransgenderFeminine") => true,
+        Some("Masculine" | "TransgenderMasculine") => false,
+        _ => r.chance(0.5),
+    };
+    let age = if r.chance(0.03) {
+        None
+    } else {
+        let (lo, hi) = *r.weighted(AGE_BANDS);
+        Some(r.range(lo, hi))
+    };
+    let mut citizenship: Vec<&'static str> = Vec::new();
+    if !r.chance(0.01) {
+        citizenship.push(*r.weighted(CITIZENSHIP));
+        if r.chance(0.02) {
+            let second = *r.pick(&["RU", "TR", "GE", "UA"]);
+            if !citizenship.contains(&second) {
+                citizenship.push(second);
+            }
+        }
+    }
+    let country = citizenship.first().copied().unwrap_or("AZ");
+    let birthdate = age.map(|a| {
+        // Trafficked 0-2 years before registration, at age `a`.
+        let days = a * 365 + a / 4 + r.range(0, 364) + r.range(0, 730);
+        iso(date_of(registered) - time::Duration::days(days))
+    });
+    let first = given_name(r, feminine);
+    let middle = match country {
+        "AZ" if r.chance(0.4) => Some(format!(
+            "{} {}",
+            given_name(r, false),
+            if feminine { "qızı" } else { "oğlu" }
+        )),
+        "UZ" | "TJ" | "RU" if r.chance(0.3) => Some(format!(
+            "{}{}",
+            given_name(r, false),
+            if feminine { "ovna" } else { "ovich" }
+        )),
+        _ => None,
+    };
+    let second = surname(r, country, feminine);
+    let identity_number = r
+        .chance(0.55)
+        .then(|| format!("SYN{:09}", r.below(1_000_000_000)));
+    let mobile_phone = r.chance(0.65).then(|| phone(r, country));
+    let home_phone = r.chance(0.08).then(|| phone(r, country));
+    let email = r.chance(0.15).then(|| format!("p{:x}@example.org", p));
+    let has_address = r.chance(0.5);
+    let (mailing_street, mailing_city, mailing_country) = if has_address {
+        (
+            Some(format!(
+                "{} küçəsi {}, mənzil {}",
+                capitalise(&format!("{}{}", r.pick(SYL), r.pick(SYL))),
+                r.range(1, 180),
+                r.range(1, 90)
+            )),
+            Some(city(r, country).to_string()),
+            Some(country.to_string()),
+        )
+    } else {
+        (None, None, None)
+    };
+    Person {
+        gender,
+        age,
+        citizenship,
+        language: language(country),
+        identity: Identity {
+            first_name: Some(first),
+            middle_name: middle,
+            second_name: Some(second),
+            birthdate,
+            identity_number,
+            mobile_phone,
+            home_phone,
+            email,
+            mailing_street,
+            mailing_city,
+            mailing_country,
+            notes: None,
+        },
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Cases
+
+const NOTES: &[&str] = &[
+    "Referred after an inspection of a workplace.",
+    "Needs a medical assessment and psychological support.",
+    "Returned from abroad with the help of the consulate.",
+    "Documents were retained by the employer; replacements requested.",
+    "Family contacted with consent; reunification being assessed.",
+    "Requires legal aid for the criminal proceedings.",
+    "Interview postponed at the person's request.",
+    "Shelter placement offered and accepted.",
+    "Vocational training discussed as part of the reintegration plan.",
+    "An interpreter is required for all meetings.",
+    "A debt owed to the recruiter was reported.",
+    "Risk assessment completed; no immediate danger identified.",
+];
+
+const CLOSURE: &[&str] = &[
+    "Reintegration plan completed.",
+    "Moved abroad; the case was referred to a partner organisation.",
+    "The person declined further assistance.",
+    "Assistance goals achieved; follow-up ended.",
+    "Contact lost after repeated attempts.",
+];
+
+const CONTACT_SUMMARIES: &[&str] = &[
+    "Caller reported a possible case of forced labour.",
+    "A relative reported a family member missing abroad.",
+    "Walk-in asking for help with documents.",
+    "Police referral after an operation.",
+    "Call about a job offer abroad that seemed suspicious.",
+    "Returned migrant asking for assistance.",
+    "Follow-up call about an earlier report.",
+];
+
+const MOC_BASE: &[(&str, u32)] = &[
+    ("FalsePromises", 450),
+    ("TakesEarnings", 380),
+    ("WithholdsDocuments", 330),
+    ("PsychologicalAbuse", 330),
+    ("PhysicalThreats", 280),
+    ("PhysicalAbuse", 220),
+    ("DebtBondage", 200),
+    ("RestrictsFinancialAccess", 150),
+    ("ThreatensChildrenFamily", 100),
+    ("ThreatsLawEnforcement", 80),
+    ("WithholdsNecessities", 80),
+    ("RestrictsMedicalCare", 50),
+    ("PsychoactiveSubstance", 50),
+    ("Other", 20),
+];
+
+const VULNERABILITIES: &[(&str, u32)] = &[
+    ("Poverty", 600),
+    ("Migration", 300),
+    ("Education", 200),
+    ("Homelessness", 80),
+    ("MentalHealth", 80),
+    ("Addiction", 50),
+    ("Discrimination", 40),
+    ("DisabilityAndPhysicalHealth", 40),
+    ("AbuseSocialMedia", 30),
+    ("AbusePhysical", 60),
+    ("WorkEnvironment", 50),
+];
+
+const RECRUITMENT: &[(&str, u32)] = &[
+    ("ThroughFriendsOrSocialEvents", 30),
+    ("ThroughFamilyOrFamilyEvents", 25),
+    ("ThroughOnlineSocialNetworks", 18),
+    ("AtWork", 8),
+    ("ThroughAnOnlineAdvertisement", 8),
+    ("AtAPlaceOfBusiness", 5),
+    ("ThroughANewspaperAdvert", 2),
+    ("AtAnEducationalInstitution", 2),
+    ("Other", 2),
+];
+
+const APPS: &[(&str, u32)] = &[
+    ("Instagram", 30),
+    ("WhatsApp", 25),
+    ("Telegram", 20),
+    ("Facebook", 15),
+    ("TikTok", 5),
+    ("Other", 5),
+];
+
+/// One event of a case, `after_ms` after its registration.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Contact {
+        after_ms: i64,
+        channel: ContactChannel,
+        anonymous: bool,
+        /// Linked to the case (intake and follow-up calls) or not (a call that led nowhere).
+        linked: bool,
+        summary: Option<&'static str>,
+    },
+    Screening {
+        after_ms: i64,
+        act: bool,
+        means: bool,
+        purpose: bool,
+        is_child: bool,
+        methods_of_control: Vec<&'static str>,
+        types_of_exploitation: Vec<&'static str>,
+        ilo_indicators: Vec<&'static str>,
+    },
+    Decision {
+        after_ms: i64,
+        status: TraffickingStatus,
+        by: DecisionMakingOrg,
+        reference: String,
+    },
+    Consent {
+        after_ms: i64,
+        purpose: ConsentPurpose,
+        given: bool,
+        /// Index into `ORGS` (SharingWithOrganisation).
+        recipient_org: Option<usize>,
+        recipient_org_type: Option<OrgType>,
+        given_by: &'static str,
+        language: String,
+        withdrawn_after_ms: Option<i64>,
+    },
+}
+
+impl Event {
+    pub fn after_ms(&self) -> i64 {
+        match self {
+            Event::Contact { after_ms, .. }
+            | Event::Screening { after_ms, .. }
+            | Event::Decision { after_ms, .. }
+            | Event::Consent { after_ms, .. } => *after_ms,
+        }
+    }
+}
+
+/// One generated case: who registers it and when, the case as a client would submit it, and
+/// its events.
+#[derive(Debug, Clone)]
+pub struct CaseSpec {
+    pub index: u64,
+    /// The person whose identity the case carries (`index`, or an earlier case's person when
+    /// the same person is registered again by another organisation).
+    pub person: u64,
+    pub org: usize,
+    pub at_ms: i64,
+    pub input: CaseInput,
+    pub events: Vec<Event>,
+}
+
+/// Case `i` of a population of `n` under `seed`.
+pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
+    let r = &mut Rng::for_item(seed, STREAM_CASE, i);
+    let at_ms = case_time(i, n);
+    let mut org = org_of(seed, i);
+    // About 2 % of people are registered again, by another organisation (re-trafficking,
+    // transfers without a referral): the blind index finds them as possible duplicates.
+    let person_index = if i > 0 && r.chance(0.02) {
+        let p = i - 1 - r.below(i.min(2_000));
+        if org_of(seed, p) == org {
+            org = (org + 1) % ORGS.len();
+        }
+        p
+    } else {
+        i
+    };
+    let who = person(seed, n, person_index);
+    let feminine = matches!(who.gender, Some("Feminine" | "TransgenderFeminine"));
+    let child = who.age.is_some_and(|a| a < 18);
+    let adult = who.age.is_none_or(|a| a >= 18);
+
+    // Forms of exploitation.
+    use TypeOfExploitation as T;
+    let main = if feminine {
+        *r.weighted(&[
+            (T::SexualExploitation, 720),
+            (T::ForcedLabour, 180),
+            (T::ForcedMarriage, 40),
+            (T::ForcedBegging, 20),
+            (T::Servitude, 20),
+            (T::Other, 20),
+        ])
+    } else {
+        *r.weighted(&[
+            (T::ForcedLabour, 800),
+            (T::SexualExploitation, 50),
+            (T::ForcedBegging, 50),
+            (T::Servitude, 40),
+            (T::OrganRemoval, 30),
+            (T::Other, 30),
+        ])
+    };
+    let mut types = vec![main];
+    if r.chance(0.07) {
+        let extra = if main == T::SexualExploitation {
+            T::ForcedLabour
+        } else {
+            T::SexualExploitation
+        };
+        types.push(extra);
+    }
+    if child && types.contains(&T::ForcedLabour) && r.chance(0.6) {
+        types.push(T::ChildLabour);
+    }
+    let sexual = types.contains(&T::SexualExploitation);
+    let labour = types.contains(&T::ForcedLabour) || types.contains(&T::ChildLabour);
+
+    // Victim context.
+    let mut moc: Vec<&'static str> = r.each(MOC_BASE);
+    if sexual && r.chance(0.35) {
+        moc.push("SexualAbuse");
+    }
+    if labour && r.chance(0.4) {
+        moc.push("ExcessiveWorkingHours");
+    }
+    if moc.is_empty() {
+        moc.push("FalsePromises");
+    }
+    let relationship = if r.chance(0.12) {
+        None
+    } else {
+        Some(*r.weighted(&[("Familial", 36), ("Acquainted", 37), ("Unaquainted", 27)]))
+    };
+    let mut recruitment = vec![*r.weighted(RECRUITMENT)];
+    if r.chance(0.2) {
+        let second = *r.weighted(RECRUITMENT);
+        if !recruitment.contains(&second) {
+            recruitment.push(second);
+        }
+    }
+    let online = recruitment
+        .iter()
+        .any(|m| m.contains("Online"));
+    let apps: Vec<String> = if online {
+        let mut a = vec![r.weighted(APPS).to_string()];
+        if r.chance(0.3) {
+            let b = r.weighted(APPS).to_string();
+            if !a.contains(&b) {
+                a.push(b);
+            }
+        }
+        a
+    } else {
+        Vec::new()
+    };
+    let industry = labour.then(|| {
+        r.weighted(&[
+            ("F_Construction", if feminine { 5 } else { 40 }),
+            ("T_ActivitiesOfHouseholdsAsEmployers", if feminine { 40 } else { 3 }),
+            ("A_AgricultureForestryAndFishing", 15),
+            ("I_AccommodationAndFoodServiceActivities", 12),
+            ("C_Manufacturing", 8),
+            ("G_WholesaleAndRetailTradeRepairOfMotorVehicles", 6),
+            ("H_TransportationAndStorage", 4),
+            ("S_OtherServiceActivities", 5),
+        ])
+        .to_string()
+    });
+    let sex_type: Vec<String> = if sexual {
+        vec![
+            r.weighted(&[
+                ("Prostitution", 85),
+                ("PrivateSexualServices", 8),
+                ("Pornography", 4),
+                ("RemoteInteractiveServices", 3),
+            ])
+            .to_string(),
+        ]
+    } else {
+        Vec::new()
+    };
+    let mut vulnerabilities: Vec<String> = r.each(VULNERABILITIES).iter().map(|v| v.to_string()).collect();
+    if child {
+        vulnerabilities.retain(|v| v != "WorkEnvironment");
+    }
+    let context = VictimContext {
+        marital_status: adult.then(|| {
+            r.weighted(&[
+                ("Single", 50),
+                ("Married", 25),
+                ("Divorced", 15),
+                ("Widowed", 4),
+                ("Separated", 6),
+            ])
+            .to_string()
+        }),
+        number_of_children: adult.then(|| *r.weighted(&[(0, 45), (1, 25), (2, 20), (3, 7), (4, 3)])),
+        primary_language: Some(who.language.to_string()),
+        secondary_language: (who.language != "ru" && r.chance(0.4)).then(|| "ru".to_string()),
+        relationship_to_trafficker: relationship.map(str::to_string),
+        method_of_recruitment: recruitment.iter().map(|s| s.to_string()).collect(),
+        recruitment_websites_and_apps: apps,
+        methods_of_control: moc.iter().map(|s| s.to_string()).collect(),
+        forced_labour_industry: industry,
+        type_of_sex_exploitation: sex_type,
+        vulnerabilities,
+    };
+
+    // Status: older cases are more often closed.
+    let age_days = (END_MS - at_ms) / DAY_MS;
+    let status = if age_days > 730 {
+        *r.weighted(&[("Closed", 55), ("ClosedReferred", 15), ("FollowUp", 20), ("Active", 10)])
+    } else if age_days > 180 {
+        *r.weighted(&[("Active", 30), ("FollowUp", 40), ("Closed", 25), ("ClosedReferred", 5)])
+    } else {
+        *r.weighted(&[("Active", 80), ("FollowUp", 15), ("Closed", 5)])
+    };
+    let closure = matches!(status, "Closed" | "ClosedReferred").then(|| r.pick(CLOSURE).to_string());
+    let mut identity = who.identity.clone();
+    if r.chance(0.7) {
+        let k = r.range(1, 5);
+        identity.notes = Some(
+            (0..k)
+                .map(|_| *r.pick(NOTES))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    let input = CaseInput {
+        identity,
+        context,
+        gender: who.gender.map(str::to_string),
+        citizenship: who.citizenship.iter().map(|c| c.to_string()).collect(),
+        age_when_trafficked: who.age,
+        types_of_exploitation: types.iter().map(|t| t.as_str().to_string()).collect(),
+        status: Some(status.to_string()),
+        reason_for_closure: closure,
+    };
+    let events = events(seed, i, at_ms, org, &who, child, &types, &moc);
+    CaseSpec {
+        index: i,
+        person: person_index,
+        org,
+        at_ms,
+        input,
+        events,
+    }
+}
+
+/// The events of case `i` (events after `END_MS` are left out: they have not happened yet).
+#[allow(clippy::too_many_arguments)]
+fn events(
+    seed: u64,
+    i: u64,
+    at_ms: i64,
+    org: usize,
+    who: &Person,
+    child: bool,
+    types: &[TypeOfExploitation],
+    moc: &[&'static str],
+) -> Vec<Event> {
+    let r = &mut Rng::for_item(seed, STREAM_EVENTS, i);
+    let mut out = Vec::new();
+    let minutes = |r: &mut Rng, lo: i64, hi: i64| r.range(lo, hi) * 60_000;
+    // Intake contact (before or at registration: offset 0), maybe follow-up calls, and calls
+    // that did not become a case.
+    let channels = ORGS[org].channels;
+    out.push(Event::Contact {
+        after_ms: 0,
+        channel: *r.weighted(channels),
+        anonymous: false,
+        linked: true,
+        summary: r.chance(0.8).then(|| *r.pick(CONTACT_SUMMARIES)),
+    });
+    if r.chance(0.25) {
+        out.push(Event::Contact {
+            after_ms: minutes(r, 60, 60 * 24 * 90),
+            channel: ContactChannel::Hotline,
+            anonymous: false,
+            linked: true,
+            summary: r.chance(0.6).then(|| *r.pick(CONTACT_SUMMARIES)),
+        });
+    }
+    if r.chance(0.35) {
+        out.push(Event::Contact {
+            after_ms: minutes(r, 1, 60 * 24 * 30),
+            channel: *r.weighted(channels),
+            anonymous: r.chance(0.6),
+            linked: false,
+            summary: r.chance(0.5).then(|| *r.pick(CONTACT_SUMMARIES)),
+        });
+    }
+    // Screening against the UN Protocol definition; sometimes repeated.
+    let toe: Vec<&'static str> = types.iter().map(|t| t.as_str()).collect();
+    let mut possible = false;
+    if r.chance(0.95) {
+        for k in 0..if r.chance(0.12) { 2 } else { 1 } {
+            let act = r.chance(0.97);
+            let purpose = r.chance(0.95);
+            let means = r.chance(0.85);
+            possible |= dayaq_domain::identification::is_possible_victim(act, means, purpose, child);
+            let mut ilo: Vec<&'static str> = ILO_INDICATORS
+                .iter()
+                .copied()
+                .filter(|_| r.chance(0.3))
+                .collect();
+            if ilo.is_empty() {
+                ilo.push("Deception");
+            }
+            out.push(Event::Screening {
+                after_ms: minutes(r, 30, 60 * 24 * 3) + k * 20 * DAY_MS,
+                act,
+                means,
+                purpose,
+                is_child: child,
+                methods_of_control: moc.to_vec(),
+                types_of_exploitation: toe.clone(),
+                ilo_indicators: ilo,
+            });
+        }
+    }
+    // The formal identification decision (the police, sometimes a court), for most screened
+    // possible victims; now and then revised.
+    if possible && r.chance(0.65) {
+        let n = if r.chance(0.04) { 2 } else { 1 };
+        let mut after = r.range(15, 120) * DAY_MS;
+        for k in 0..n {
+            let status = if r.chance(0.78) {
+                TraffickingStatus::ActualVictimOfTrafficking
+            } else {
+                TraffickingStatus::NotAVictimOfTrafficking
+            };
+            out.push(Event::Decision {
+                after_ms: after,
+                status,
+                by: *r.weighted(&[
+                    (DecisionMakingOrg::Police, 85),
+                    (DecisionMakingOrg::CourtOrProsecution, 10),
+                    (DecisionMakingOrg::Other, 5),
+                ]),
+                reference: format!("SYN-DEC-{i:x}-{k}"),
+            });
+            after += r.range(30, 200) * DAY_MS;
+        }
+    }
+    // Consents, recorded at intake.
+    let given_by = if child { "ParentOrGuardian" } else { "Survivor" };
+    let lang = if who.language.len() == 2 {
+        who.language
+    } else {
+        "ru"
+    };
+    let consent = |r: &mut Rng, purpose, p_given: f64, org_ix: Option<usize>, t: Option<OrgType>| {
+        let given = r.chance(p_given);
+        Event::Consent {
+            after_ms: minutes(r, 10, 60 * 24 * 7),
+            purpose,
+            given,
+            recipient_org: org_ix,
+            recipient_org_type: t,
+            given_by,
+            language: lang.to_string(),
+            withdrawn_after_ms: (given && r.chance(0.03)).then(|| r.range(30, 400) * DAY_MS),
+        }
+    };
+    out.push(consent(r, ConsentPurpose::Assistance, 0.96, None, None));
+    if r.chance(0.7) {
+        out.push(consent(r, ConsentPurpose::FollowUpContact, 0.8, None, None));
+    }
+    if r.chance(0.4) {
+        let t = *r.pick(&[OrgType::NGO, OrgType::CentralGovernmentOrganisation]);
+        out.push(consent(
+            r,
+            ConsentPurpose::SharingWithOrganisationType,
+            0.9,
+            None,
+            Some(t),
+        ));
+    }
+    if r.chance(0.15) {
+        let other = (org + 1 + r.below(ORGS.len() as u64 - 1) as usize) % ORGS.len();
+        out.push(consent(
+            r,
+            ConsentPurpose::SharingWithOrganisation,
+            0.9,
+            Some(other),
+            None,
+        ));
+    }
+    if r.chance(0.25) {
+        out.push(consent(r, ConsentPurpose::Research, 0.6, None, None));
+    }
+    out.retain(|e| at_ms + e.after_ms() < END_MS);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_are_deterministic_and_valid() {
+        for i in 0..300 {
+            let a = case(42, 300, i);
+            let b = case(42, 300, i);
+            assert_eq!(a.input.identity, b.input.identity);
+            assert_eq!(a.org, b.org);
+            assert_eq!(a.events.len(), b.events.len());
+            let v = a.input.clone().validate(today());
+            assert!(v.is_ok(), "case {i}: {:?}", v.err());
+        }
+    }
+
+    #[test]
+    fn marginals_are_roughly_right() {
+        let n = 4_000;
+        let cases: Vec<CaseSpec> = (0..n).map(|i| case(7, n, i)).collect();
+        let share = |f: &dyn Fn(&CaseSpec) -> bool| {
+            cases.iter().filter(|c| f(c)).count() as f64 / n as f64
+        };
+        let fem = share(&|c| c.input.gender.as_deref() == Some("Feminine"));
+        assert!((0.64..0.76).contains(&fem), "{fem}");
+        let az = share(&|c| c.input.citizenship.first().map(String::as_str) == Some("AZ"));
+        assert!((0.72..0.84).contains(&az), "{az}");
+        let sexual_or_labour = share(&|c| {
+            c.input
+                .types_of_exploitation
+                .iter()
+                .any(|t| t == "SexualExploitation" || t == "ForcedLabour")
+        });
+        assert!(sexual_or_labour > 0.85, "{sexual_or_labour}");
+        let close = share(&|c| {
+            matches!(
+                c.input.context.relationship_to_trafficker.as_deref(),
+                Some("Familial" | "Acquainted")
+            )
+        });
+        assert!((0.58..0.72).contains(&close), "{close}");
+        // Time order follows the index.
+        assert!(cases.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    }
+}

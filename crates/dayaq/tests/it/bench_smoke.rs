@@ -1,0 +1,94 @@
+//! CI smoke test of the measurement harness (issue 8): `dayaq bench generate` and
+//! `dayaq bench run` on a small synthetic population, on the configured engine. Checks exit
+//! codes and that the JSON report holds every measure; never timings.
+
+use crate::testkit;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn dayaq(args: &[&str], db: &testkit::TestDb) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dayaq"));
+    c.args(args)
+        .arg("--data-dir")
+        .arg(&db.opts.data_dir)
+        .env_remove("DAYAQ_DATABASE_URL")
+        .env_remove("DAYAQ_MASTER_KEY_FILE")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = &db.opts.database_url {
+        c.arg("--database-url").arg(url);
+    }
+    c.output().expect("run the dayaq binary")
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn bench_generate_and_run_report_every_measure() {
+    let db = testkit::test_db().await;
+    db.store.close().await;
+
+    let out = dayaq(&["bench", "generate", "--cases", "200", "--seed", "5"], &db);
+    ok(&out, "bench generate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("generated 200 cases"), "{stdout}");
+
+    // A second generation into the same store is refused.
+    let again = dayaq(&["bench", "generate", "--cases", "10"], &db);
+    assert!(!again.status.success());
+
+    let results = db.dir.path().join("results.json");
+    let results_arg = results.to_string_lossy().into_owned();
+    let out = dayaq(
+        &[
+            "bench", "run", "--cases", "200", "--samples", "50", "--out", &results_arg,
+        ],
+        &db,
+    );
+    ok(&out, "bench run");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| case_page_read |"), "{table}");
+
+    let v: Value = serde_json::from_slice(&std::fs::read(&results).expect("results file"))
+        .expect("results are JSON");
+    assert_eq!(v["population"]["cases"], 200);
+    assert_eq!(v["cases_in_store"], 200);
+    assert_eq!(v["engine"], testkit::engine_name());
+    let metrics = v["metrics"].as_array().expect("metrics");
+    let find = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("measure {name} missing"))
+    };
+    for name in [
+        "case_page_read",
+        "case_summary_read",
+        "caseload_list_50",
+        "blind_index_search",
+        "national_annual_statistics",
+    ] {
+        let m = find(name);
+        for side in ["dayaq", "raw"] {
+            assert!(m[side]["samples"].as_u64().unwrap_or(0) > 0, "{name} {side}");
+            assert!(m[side]["p99_ms"].as_f64().is_some(), "{name} {side}");
+        }
+        assert!(m["ratio_p50"].as_f64().is_some(), "{name}");
+    }
+    for name in ["national_overview", "durable_commit_floor"] {
+        assert!(find(name)["dayaq"]["p50_ms"].as_f64().is_some(), "{name}");
+    }
+    assert_eq!(v["export"]["cases"], 200);
+    assert_eq!(v["export"]["raw_rows"], 200);
+    assert!(v["export"]["bytes"].as_u64().unwrap_or(0) > 0);
+    let rows = &v["population"]["rows"];
+    for kind in ["contacts", "screenings", "decisions", "consents", "case_events"] {
+        assert!(rows[kind].as_u64().unwrap_or(0) > 0, "no {kind} generated");
+    }
+}

@@ -1,0 +1,487 @@
+//! Referral mechanism over the API: consent, override, need-to-know, lifecycle, eligibility,
+//! break-glass.
+
+use crate::testkit::{TestApp, org_and_user, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+async fn token(app: &TestApp, slug: &str, role: &str, org_type: &str, region: &str) -> String {
+    if app.db.store.org_by_slug(slug).await.is_err() {
+        app.db
+            .store
+            .add_org(
+                slug,
+                &format!("Org {slug}"),
+                org_type,
+                region,
+                crate::testkit::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let (_, user) = org_and_user(&app.db, slug, role).await;
+    app.db
+        .store
+        .create_token(&user, "t", 1, crate::testkit::now())
+        .await
+        .unwrap()
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut r = client()
+        .request(
+            method.parse().unwrap(),
+            format!("{}/api/v1{path}", app.base_url),
+        )
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn ngo_refers_to_assistance_center_for_vocational_training() {
+    let app = spawn_app().await;
+    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let ngo_sup = token(&app, "ngo-baku", "supervisor", "NGO", "Baku").await;
+    let center = token(
+        &app,
+        "assistance-center",
+        "caseworker",
+        "CentralGovernmentOrganisation",
+        "Baku",
+    )
+    .await;
+    let sysadmin = token(
+        &app,
+        "system",
+        "system_admin",
+        "CentralGovernmentOrganisation",
+        "Baku",
+    )
+    .await;
+    // The Center offers vocational training in Baku.
+    let (s, _e) = call(
+        &app,
+        "PUT",
+        &sysadmin,
+        "/directory/assistance-center",
+        Some(json!({"service": "VocationalTraining", "region": "Baku", "languages": "az,ru"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{_e}");
+    let (_, d) = call(
+        &app,
+        "GET",
+        &ngo,
+        "/directory?service=VocationalTraining&region=Baku",
+        None,
+    )
+    .await;
+    assert_eq!(d["services"][0]["org_slug"], "assistance-center");
+    let (_, cov) = call(&app, "GET", &ngo, "/directory/coverage", None).await;
+    let baku = cov["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "Baku")
+        .unwrap()
+        .clone();
+    assert!(
+        baku["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "Housing")
+    );
+
+    let (s, case) = call(&app, "POST", &ngo, "/cases", Some(json!({
+        "prs_FirstName": "Günay", "prs_SecondName": "Testova", "prs_Birthdate": "1997-02-03",
+        "prs_MobilePhone": "+994 55 111 22 33", "cco_CaseComment": "private note",
+        "prs_Gender": "Feminine", "vic_TypeOfExploitation": ["SexualExploitation"], "vic_MethodsOfControl": ["DebtBondage"]
+    }))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = case["id"].as_str().unwrap().to_string();
+    let referral = json!({"to_org": "assistance-center", "services": ["VocationalTraining"], "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired", "cas_OutgoingReferralDetails": "wants tailoring course"});
+
+    // Without consent: refused. A caseworker cannot override; a supervisor can, with a reason.
+    let (s, e) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/cases/{id}/referrals"),
+        Some(referral.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["field"], "consent");
+    let mut with_override = referral.clone();
+    with_override["consent_override_reason"] = json!("survivor consented orally; form to follow");
+    let (s, _) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/cases/{id}/referrals"),
+        Some(with_override.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, over) = call(
+        &app,
+        "POST",
+        &ngo_sup,
+        &format!("/cases/{id}/referrals"),
+        Some(with_override),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{over}");
+    assert_eq!(over["consent_override"], true);
+    assert_eq!(
+        over["override_reason"],
+        "survivor consented orally; form to follow"
+    );
+    let (_, ev) = call(&app, "GET", &ngo, &format!("/cases/{id}/events"), None).await;
+    assert!(
+        ev.to_string().contains("referral.override"),
+        "the override is shown on the case"
+    );
+    // Withdraw the override referral; record consent; refer again normally.
+    let oid = over["id"].as_str().unwrap();
+    let (s, _) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/referrals/{oid}/withdraw"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&app, "POST", &ngo, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "assistance-center", "given_by": "Survivor", "language": "az"}))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, r) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/cases/{id}/referrals"),
+        Some(referral),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let rid = r["id"].as_str().unwrap().to_string();
+    assert_eq!(r["state"], "Pending");
+
+    // Pending: the Center has it in its inbox but cannot open the case.
+    let (_, inbox) = call(&app, "GET", &center, "/referrals/inbox", None).await;
+    assert!(
+        inbox["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == rid.as_str())
+    );
+    let (_, notes) = call(&app, "GET", &center, "/notifications", None).await;
+    assert!(
+        notes["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "referral.received")
+    );
+    assert!(!notes.to_string().contains("Günay"));
+    let (s, _) = call(&app, "GET", &center, &format!("/cases/{id}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Decline needs a reason; the sender cannot accept its own referral.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &center,
+        &format!("/referrals/{rid}/decline"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/referrals/{rid}/accept"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Accepted: the Center sees only what vocational training needs.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &center,
+        &format!("/referrals/{rid}/accept"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, seen) = call(
+        &app,
+        "GET",
+        &center,
+        &format!("/cases/{id}?include=identity"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(seen["identity"]["prs_FirstName"], "Günay");
+    assert!(
+        seen["identity"].get("prs_MobilePhone").is_none(),
+        "no contact details"
+    );
+    assert!(
+        seen["identity"].get("cco_CaseComment").is_none(),
+        "no notes"
+    );
+    assert!(
+        seen.get("vic_MethodsOfControl").is_none(),
+        "no victim context"
+    );
+    let (s, _) = call(
+        &app,
+        "GET",
+        &center,
+        &format!("/cases/{id}/screenings"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "victim context is not referred");
+    let (s, _) = call(
+        &app,
+        "PUT",
+        &center,
+        &format!("/cases/{id}/legal"),
+        Some(json!({"cooperation": "Yes"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "read-only");
+    let (_, d) = call(&app, "GET", &center, &format!("/referrals/{rid}"), None).await;
+    assert_eq!(d["cas_OutgoingReferralDetails"], "wants tailoring course");
+
+    // Completed: access ends.
+    let (s, _) = call(
+        &app,
+        "POST",
+        &center,
+        &format!("/referrals/{rid}/complete"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&app, "GET", &center, &format!("/cases/{id}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &app,
+        "POST",
+        &center,
+        &format!("/referrals/{rid}/accept"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "completed is final");
+}
+
+#[tokio::test]
+async fn state_shelter_eligibility_is_checked_and_explained() {
+    let app = spawn_app().await;
+    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let sysadmin = token(
+        &app,
+        "system",
+        "system_admin",
+        "CentralGovernmentOrganisation",
+        "Baku",
+    )
+    .await;
+    token(
+        &app,
+        "state-shelter",
+        "caseworker",
+        "CentralGovernmentOrganisation",
+        "Baku",
+    )
+    .await;
+    call(&app, "PUT", &sysadmin, "/directory/state-shelter", Some(json!({"service": "Shelter", "region": "Baku", "capacity": 12, "requires_police_cooperation": true, "requires_criminal_case": true}))).await;
+    let (_, case) = call(
+        &app,
+        "POST",
+        &ngo,
+        "/cases",
+        Some(json!({"prs_Gender": "Feminine"})),
+    )
+    .await;
+    let id = case["id"].as_str().unwrap().to_string();
+    call(&app, "POST", &ngo, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisationType", "given": true, "recipient_org_type": "CentralGovernmentOrganisation", "given_by": "Survivor", "language": "az"}))).await;
+    let body = json!({"to_org": "state-shelter", "services": ["Shelter"], "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired"});
+    let (s, e) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/cases/{id}/referrals"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["needs_police_cooperation", "needs_criminal_case"]
+    );
+    let (s, _) = call(
+        &app,
+        "PUT",
+        &ngo,
+        &format!("/cases/{id}/legal"),
+        Some(json!({"cooperation": "Yes", "criminal_case_ref": "CC-2026-41"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, l) = call(&app, "GET", &ngo, &format!("/cases/{id}/legal"), None).await;
+    assert_eq!(l["legal"]["criminal_case_ref"], "CC-2026-41");
+    let (s, r) = call(
+        &app,
+        "POST",
+        &ngo,
+        &format!("/cases/{id}/referrals"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+}
+
+#[tokio::test]
+async fn break_glass_is_time_limited_notified_and_audited() {
+    let app = spawn_app().await;
+    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let other_sup = token(&app, "ngo-ganja", "supervisor", "NGO", "Ganja-Gazakh").await;
+    let other_cw = token(&app, "ngo-ganja", "caseworker", "NGO", "Ganja-Gazakh").await;
+    let owner_sup = token(&app, "ngo-baku", "supervisor", "NGO", "Baku").await;
+    let (_, case) = call(
+        &app,
+        "POST",
+        &ngo,
+        "/cases",
+        Some(json!({"prs_FirstName": "Sevda", "prs_Gender": "Feminine"})),
+    )
+    .await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let number = case["case_number"].as_str().unwrap().to_string();
+    let (s, _) = call(
+        &app,
+        "POST",
+        &other_cw,
+        "/break-glass",
+        Some(json!({"case_number": number, "reason": "survivor at our door, in danger"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only supervisors");
+    let (s, _) = call(
+        &app,
+        "POST",
+        &other_sup,
+        "/break-glass",
+        Some(json!({"case_number": number, "reason": "short"})),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a real reason is required"
+    );
+    let (s, _) = call(&app, "GET", &other_sup, &format!("/cases/{id}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, bg) = call(
+        &app,
+        "POST",
+        &other_sup,
+        "/break-glass",
+        Some(json!({"case_number": number, "reason": "survivor at our door, in danger"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{bg}");
+    let (s, seen) = call(
+        &app,
+        "GET",
+        &other_sup,
+        &format!("/cases/{id}?include=identity"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(seen["identity"]["prs_FirstName"], "Sevda");
+    let (s, _) = call(
+        &app,
+        "PUT",
+        &other_sup,
+        &format!("/cases/{id}/legal"),
+        Some(json!({"cooperation": "No"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "break-glass is read-only");
+    let (_, n) = call(&app, "GET", &owner_sup, "/notifications", None).await;
+    assert!(
+        n["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "break_glass.opened")
+    );
+    let (_, n) = call(&app, "GET", &ngo, "/notifications", None).await;
+    assert!(
+        !n["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "break_glass.opened"),
+        "supervisors are notified"
+    );
+    let audit = app.db.store.audit_recent(50).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "break_glass" && r.case_id == id)
+    );
+    // Expiry: with a store whose clock is 4 hours later, access is gone.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(4);
+    let sup_user = app
+        .db
+        .store
+        .user_by_name("ngo-ganja-supervisor")
+        .await
+        .unwrap();
+    let actor = sup_user.actor();
+    let ctx = dayaq_storage::cases::Ctx {
+        actor: &actor,
+        source: "test",
+        now: later,
+    };
+    let r = app
+        .db
+        .store
+        .get_case(&ctx, uuid::Uuid::parse_str(&id).unwrap(), false)
+        .await;
+    assert!(matches!(r, Err(dayaq_storage::StoreError::NotFound)));
+}
