@@ -67,16 +67,24 @@ impl Service {
     }
 
     pub fn parse_for(field: &str, s: &str) -> Result<Service, FieldError> {
-        Service::ALL.iter().copied().find(|x| x.as_str() == s).ok_or_else(|| {
-            FieldError::new(
-                field,
-                "invalid_value",
-                format!(
-                    "not a service; allowed: {}",
-                    Service::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
+        Service::ALL
+            .iter()
+            .copied()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "invalid_value",
+                    format!(
+                        "not a service; allowed: {}",
+                        Service::ALL
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
     }
 
     /// The case sections this service needs (need-to-know). The default map; deployments
@@ -294,9 +302,15 @@ mod tests {
     fn state_machine() {
         use ReferralEvent as E;
         use ReferralState as S;
-        assert_eq!(transition(S::Pending, E::Accept, Side::Receiver), Some(S::Accepted));
+        assert_eq!(
+            transition(S::Pending, E::Accept, Side::Receiver),
+            Some(S::Accepted)
+        );
         assert_eq!(transition(S::Pending, E::Accept, Side::Sender), None);
-        assert_eq!(transition(S::Accepted, E::Complete, Side::Receiver), Some(S::Completed));
+        assert_eq!(
+            transition(S::Accepted, E::Complete, Side::Receiver),
+            Some(S::Completed)
+        );
         assert_eq!(transition(S::Declined, E::Accept, Side::Receiver), None);
         assert_eq!(transition(S::Completed, E::Withdraw, Side::Sender), None);
     }
@@ -309,8 +323,14 @@ mod tests {
             women_only: true,
             ..Default::default()
         };
-        let f = EligibilityFacts { feminine: true, ..Default::default() };
-        assert_eq!(unmet(&rules, &f), vec!["needs_police_cooperation", "needs_criminal_case"]);
+        let f = EligibilityFacts {
+            feminine: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            unmet(&rules, &f),
+            vec!["needs_police_cooperation", "needs_criminal_case"]
+        );
     }
 
     fn any_state() -> impl Strategy<Value = ReferralState> {

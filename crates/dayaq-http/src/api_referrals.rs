@@ -42,8 +42,15 @@ struct DirQuery {
 
 #[utoipa::path(get, path = "/directory", tag = "referral", params(DirQuery),
     responses((status = 200, description = "Who can help with X in region Y", body = Value), (status = 401, body = Value)))]
-async fn directory(State(state): State<AppState>, _a: Authed, ApiQuery(q): ApiQuery<DirQuery>) -> Result<Json<Value>, AppError> {
-    let entries = state.store.directory(q.service.as_deref(), q.region.as_deref()).await?;
+async fn directory(
+    State(state): State<AppState>,
+    _a: Authed,
+    ApiQuery(q): ApiQuery<DirQuery>,
+) -> Result<Json<Value>, AppError> {
+    let entries = state
+        .store
+        .directory(q.service.as_deref(), q.region.as_deref())
+        .await?;
     Ok(Json(json!({ "services": entries })))
 }
 
@@ -51,7 +58,12 @@ async fn directory(State(state): State<AppState>, _a: Authed, ApiQuery(q): ApiQu
     params(("org" = String, Path, description = "Organisation slug")),
     request_body(content = Value, description = "{service, region, city, languages, opening_hours, capacity, requires_police_cooperation, requires_criminal_case, requires_identified_victim, women_only, children_only, adults_only}"),
     responses((status = 204), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
-async fn set_service(State(state): State<AppState>, a: Authed, Path(org): Path<String>, ApiJson(offer): ApiJson<ServiceOffer>) -> Result<StatusCode, AppError> {
+async fn set_service(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(org): Path<String>,
+    ApiJson(offer): ApiJson<ServiceOffer>,
+) -> Result<StatusCode, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     state.store.set_service(&ctx, &org, &offer).await?;
@@ -61,14 +73,21 @@ async fn set_service(State(state): State<AppState>, a: Authed, Path(org): Path<S
 #[utoipa::path(get, path = "/directory/coverage", tag = "referral",
     responses((status = 200, description = "Services offered per region (gaps are the missing ones)", body = Value), (status = 401, body = Value)))]
 async fn coverage(State(state): State<AppState>, _a: Authed) -> Result<Json<Value>, AppError> {
-    let all: Vec<&str> = dayaq_domain::referral::Service::ALL.iter().map(|s| s.as_str()).collect();
+    let all: Vec<&str> = dayaq_domain::referral::Service::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     let regions: Vec<Value> = state
         .store
         .coverage()
         .await?
         .into_iter()
         .map(|(region, offered)| {
-            let missing: Vec<&str> = all.iter().copied().filter(|s| !offered.iter().any(|o| o == s)).collect();
+            let missing: Vec<&str> = all
+                .iter()
+                .copied()
+                .filter(|s| !offered.iter().any(|o| o == s))
+                .collect();
             json!({"region": region, "offered": offered, "missing": missing})
         })
         .collect();
@@ -78,11 +97,17 @@ async fn coverage(State(state): State<AppState>, _a: Authed) -> Result<Json<Valu
 #[utoipa::path(get, path = "/cases/{id}/referrals", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
     responses((status = 200, body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
-async fn list_case_referrals(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+async fn list_case_referrals(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!({ "referrals": state.store.case_referrals(&ctx, id).await? })))
+    Ok(Json(
+        json!({ "referrals": state.store.case_referrals(&ctx, id).await? }),
+    ))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/referrals", tag = "referral",
@@ -90,7 +115,12 @@ async fn list_case_referrals(State(state): State<AppState>, a: Authed, Path(id):
     request_body(content = Value, description = "{to_org (slug), services [..], cas_ReasonForOutgoingReferral, cas_OutgoingReferralDetails?, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
     responses((status = 201, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
               (status = 422, description = "Invalid, not eligible (each unmet rule listed) or no covering consent", body = Value)))]
-async fn create_referral(State(state): State<AppState>, a: Authed, Path(id): Path<String>, ApiJson(input): ApiJson<ReferralInput>) -> Result<Response, AppError> {
+async fn create_referral(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReferralInput>,
+) -> Result<Response, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -103,21 +133,32 @@ async fn create_referral(State(state): State<AppState>, a: Authed, Path(id): Pat
 async fn referral_inbox(State(state): State<AppState>, a: Authed) -> Result<Json<Value>, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!({ "referrals": state.store.referral_box(&ctx, true).await? })))
+    Ok(Json(
+        json!({ "referrals": state.store.referral_box(&ctx, true).await? }),
+    ))
 }
 
 #[utoipa::path(get, path = "/referrals/outbox", tag = "referral",
     responses((status = 200, description = "Referrals sent by the organisation", body = Value), (status = 401, body = Value), (status = 403, body = Value)))]
-async fn referral_outbox(State(state): State<AppState>, a: Authed) -> Result<Json<Value>, AppError> {
+async fn referral_outbox(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<Value>, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!({ "referrals": state.store.referral_box(&ctx, false).await? })))
+    Ok(Json(
+        json!({ "referrals": state.store.referral_box(&ctx, false).await? }),
+    ))
 }
 
 #[utoipa::path(get, path = "/referrals/{id}", tag = "referral",
     params(("id" = String, Path, description = "Referral id (UUID)")),
     responses((status = 200, body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
-async fn get_referral(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+async fn get_referral(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -135,7 +176,12 @@ struct ActionInput {
     params(("id" = String, Path, description = "Referral id (UUID)"), ("action" = String, Path, description = "accept | decline | complete | withdraw")),
     request_body(content = Value, description = "{decline_reason} (required to decline)"),
     responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 409, body = Value), (status = 422, body = Value)))]
-async fn referral_action(State(state): State<AppState>, a: Authed, Path((id, action)): Path<(String, String)>, ApiJson(input): ApiJson<ActionInput>) -> Result<Json<Value>, AppError> {
+async fn referral_action(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ActionInput>,
+) -> Result<Json<Value>, AppError> {
     let id = case_id(&id)?;
     let event = match action.as_str() {
         "accept" => ReferralEvent::Accept,
@@ -146,7 +192,12 @@ async fn referral_action(State(state): State<AppState>, a: Authed, Path((id, act
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.respond_referral(&ctx, id, event, input.decline_reason.as_deref()).await?)))
+    Ok(Json(json!(
+        state
+            .store
+            .respond_referral(&ctx, id, event, input.decline_reason.as_deref())
+            .await?
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,11 +210,22 @@ struct BreakGlassInput {
 #[utoipa::path(post, path = "/break-glass", tag = "referral",
     request_body(content = Value, description = "{case_number, reason}. Supervisors only; access lasts 3 hours; the owner's supervisors are notified"),
     responses((status = 201, body = Value), (status = 401, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
-async fn break_glass(State(state): State<AppState>, a: Authed, ApiJson(input): ApiJson<BreakGlassInput>) -> Result<Response, AppError> {
+async fn break_glass(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(input): ApiJson<BreakGlassInput>,
+) -> Result<Response, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let (case, until) = state.store.break_glass(&ctx, &input.case_number, &input.reason).await?;
-    Ok((StatusCode::CREATED, Json(json!({"case_id": case, "expires_at": until}))).into_response())
+    let (case, until) = state
+        .store
+        .break_glass(&ctx, &input.case_number, &input.reason)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"case_id": case, "expires_at": until})),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/notifications", tag = "referral",
@@ -171,13 +233,19 @@ async fn break_glass(State(state): State<AppState>, a: Authed, ApiJson(input): A
 async fn notifications(State(state): State<AppState>, a: Authed) -> Result<Json<Value>, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!({ "notifications": state.store.notifications(&ctx).await? })))
+    Ok(Json(
+        json!({ "notifications": state.store.notifications(&ctx).await? }),
+    ))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/legal", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
     responses((status = 200, description = "Criminal-justice link (legal section)", body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
-async fn get_legal(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+async fn get_legal(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -188,7 +256,12 @@ async fn get_legal(State(state): State<AppState>, a: Authed, Path(id): Path<Stri
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = Value, description = "{criminal_case_ref?, cooperation (Yes | No | Declined), witness, compensation_claim, non_punishment}"),
     responses((status = 204), (status = 401, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
-async fn set_legal(State(state): State<AppState>, a: Authed, Path(id): Path<String>, ApiJson(input): ApiJson<LegalInput>) -> Result<StatusCode, AppError> {
+async fn set_legal(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<LegalInput>,
+) -> Result<StatusCode, AppError> {
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);

@@ -523,7 +523,10 @@ fn dynamic_keys() -> BTreeSet<String> {
         keys.insert(format!("referral-state-{}", s.as_str().to_lowercase()));
     }
     for r in dayaq_domain::vocab::ReferralReason::ALL {
-        keys.insert(vocab_key(dayaq_domain::vocab::ReferralReason::FIELD, r.as_str()));
+        keys.insert(vocab_key(
+            dayaq_domain::vocab::ReferralReason::FIELD,
+            r.as_str(),
+        ));
     }
     keys
 }

@@ -123,7 +123,12 @@ struct ErrorPage {
     message: String,
 }
 
-pub(crate) fn error_page(state: &AppState, c: Option<Chrome>, lang: Lang, err: AppError) -> Response {
+pub(crate) fn error_page(
+    state: &AppState,
+    c: Option<Chrome>,
+    lang: Lang,
+    err: AppError,
+) -> Response {
     let status = err.status();
     if let AppError::Internal(detail) = &err {
         tracing::error!(error = %detail, "internal error");
@@ -921,26 +926,29 @@ pub(crate) async fn render_case_with(
         crate::pages_assistance::case_section(state, a, &ctx, &t, id).await?,
         crate::pages_followup::case_section(state, a, &ctx, &t, id).await?,
     ];
-    Ok((status, CasePage {
-        ident,
-        refer,
-        extra_sections,
-        errors,
-        row: case_row(&t, &case),
-        owner,
-        citizenship: case.citizenship.join(", "),
-        exploitation: case
-            .types_of_exploitation
-            .iter()
-            .map(|x| t.vocab("vic_TypeOfExploitation", x.as_str()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        identity: case.identity.as_ref().map(|i| identity_view(&t, i)),
-        events: events.iter().map(|e| event_text(&t, e)).collect(),
-        case,
-        c,
-    })
-    .into_response())
+    Ok((
+        status,
+        CasePage {
+            ident,
+            refer,
+            extra_sections,
+            errors,
+            row: case_row(&t, &case),
+            owner,
+            citizenship: case.citizenship.join(", "),
+            exploitation: case
+                .types_of_exploitation
+                .iter()
+                .map(|x| t.vocab("vic_TypeOfExploitation", x.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            identity: case.identity.as_ref().map(|i| identity_view(&t, i)),
+            events: events.iter().map(|e| event_text(&t, e)).collect(),
+            case,
+            c,
+        },
+    )
+        .into_response())
 }
 
 async fn case_page(
@@ -951,7 +959,9 @@ async fn case_page(
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
     render_case(&state, &a, &id, false)
         .await
-        .unwrap_or_else(|e| error_page(&state, Some(Chrome::for_user(&state, &a, "cases")), lang, e))
+        .unwrap_or_else(|e| {
+            error_page(&state, Some(Chrome::for_user(&state, &a, "cases")), lang, e)
+        })
 }
 
 /// Reveals the identity block (audited). With htmx only the block is swapped; without

@@ -19,7 +19,9 @@ use dayaq_domain::identification::{
     ConsentPurpose, ContactChannel, DecisionInput, ILO_INDICATORS, ScreeningInput, rights,
 };
 use dayaq_domain::policy::{Action, Resource, decide};
-use dayaq_domain::vocab::{DecisionMakingOrg, MethodOfControl, OrgType, TraffickingStatus, TypeOfExploitation};
+use dayaq_domain::vocab::{
+    DecisionMakingOrg, MethodOfControl, OrgType, TraffickingStatus, TypeOfExploitation,
+};
 use dayaq_domain::{Role, ValidationErrors};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
@@ -89,17 +91,37 @@ pub struct IdentSection {
 }
 
 fn opts(t: &Tr, field: &str, values: impl Iterator<Item = &'static str>) -> Vec<Opt> {
-    values.map(|v| Opt { value: v.to_string(), label: t.vocab(field, v) }).collect()
+    values
+        .map(|v| Opt {
+            value: v.to_string(),
+            label: t.vocab(field, v),
+        })
+        .collect()
 }
 
-pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr, id: Uuid) -> Result<IdentSection, AppError> {
+pub(crate) async fn section(
+    state: &AppState,
+    a: &Authed,
+    ctx: &Ctx<'_>,
+    t: &Tr,
+    id: Uuid,
+) -> Result<IdentSection, AppError> {
     let status = state.store.trafficking_status(ctx, id).await?;
-    let facts = state.store.case_facts(id, state.now()).await?.ok_or(AppError::NotFound)?;
+    let facts = state
+        .store
+        .case_facts(id, state.now())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let actor = a.actor();
     let can_decide = decide(&actor, Action::DecideIdentification, Resource::Case(&facts)).allowed;
     let can_update = decide(&actor, Action::UpdateCase, Resource::Case(&facts)).allowed;
     let orgs = state.store.list_orgs().await?;
-    let org_name = |oid: Uuid| orgs.iter().find(|o| o.id == oid).map(|o| o.name.clone()).unwrap_or_default();
+    let org_name = |oid: Uuid| {
+        orgs.iter()
+            .find(|o| o.id == oid)
+            .map(|o| o.name.clone())
+            .unwrap_or_default()
+    };
     let r = rights(status);
     let mut rights_list = Vec::new();
     if r.one_time_allowance {
@@ -118,7 +140,10 @@ pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr,
         .into_iter()
         .map(|d| DecisionRow {
             status: t.vocab("vic_TraffickingStatus", &d.status),
-            org: t.vocab("vic_TraffickingStatusDecisionMakingOrg", &d.decision_making_org),
+            org: t.vocab(
+                "vic_TraffickingStatusDecisionMakingOrg",
+                &d.decision_making_org,
+            ),
             decided_on: d.decided_on,
             reference: d.reference,
         })
@@ -131,7 +156,12 @@ pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr,
     };
     let screening = screenings.into_iter().last().map(|s| {
         let mut el = Vec::new();
-        for (on, key) in [(s.act, "screen-act"), (s.means, "screen-means"), (s.purpose, "screen-purpose"), (s.is_child, "screen-child")] {
+        for (on, key) in [
+            (s.act, "screen-act"),
+            (s.means, "screen-means"),
+            (s.purpose, "screen-purpose"),
+            (s.is_child, "screen-child"),
+        ] {
             if on {
                 el.push(t.get(key));
             }
@@ -140,7 +170,12 @@ pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr,
             possible_victim: s.possible_victim,
             when: t.datetime(&s.created_at),
             elements: el.join(", "),
-            controls: s.methods_of_control.iter().map(|m| t.vocab("vic_MethodsOfControl", m)).collect::<Vec<_>>().join(", "),
+            controls: s
+                .methods_of_control
+                .iter()
+                .map(|m| t.vocab("vic_MethodsOfControl", m))
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     });
     let consents = state
@@ -169,20 +204,44 @@ pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr,
         rights: rights_list,
         decisions,
         can_decide,
-        statuses: opts(t, "vic_TraffickingStatus", TraffickingStatus::ALL.iter().map(|s| s.as_str())),
-        decision_orgs: opts(t, "vic_TraffickingStatusDecisionMakingOrg", DecisionMakingOrg::ALL.iter().map(|s| s.as_str())),
+        statuses: opts(
+            t,
+            "vic_TraffickingStatus",
+            TraffickingStatus::ALL.iter().map(|s| s.as_str()),
+        ),
+        decision_orgs: opts(
+            t,
+            "vic_TraffickingStatusDecisionMakingOrg",
+            DecisionMakingOrg::ALL.iter().map(|s| s.as_str()),
+        ),
         screening,
-        controls: opts(t, "vic_MethodsOfControl", MethodOfControl::ALL.iter().map(|s| s.as_str())),
-        ilo: ILO_INDICATORS.iter().map(|v| Opt { value: v.to_string(), label: t.get(&format!("ilo-{}", v.to_lowercase())) }).collect(),
+        controls: opts(
+            t,
+            "vic_MethodsOfControl",
+            MethodOfControl::ALL.iter().map(|s| s.as_str()),
+        ),
+        ilo: ILO_INDICATORS
+            .iter()
+            .map(|v| Opt {
+                value: v.to_string(),
+                label: t.get(&format!("ilo-{}", v.to_lowercase())),
+            })
+            .collect(),
         consents,
         purposes: ConsentPurpose::ALL
             .iter()
-            .map(|p| Opt { value: p.as_str().into(), label: t.get(&format!("consent-purpose-{}", p.as_str().to_lowercase())) })
+            .map(|p| Opt {
+                value: p.as_str().into(),
+                label: t.get(&format!("consent-purpose-{}", p.as_str().to_lowercase())),
+            })
             .collect(),
         orgs: orgs
             .iter()
             .filter(|o| o.id != facts.owner_org)
-            .map(|o| Opt { value: o.slug.clone(), label: o.name.clone() })
+            .map(|o| Opt {
+                value: o.slug.clone(),
+                label: o.name.clone(),
+            })
             .collect(),
         org_types: opts(t, "org_Type", OrgType::ALL.iter().map(|s| s.as_str())),
         can_update,
@@ -194,7 +253,12 @@ fn lang_of(a: &Authed) -> Lang {
 }
 
 /// Re-renders the case page with translated errors, or an error page.
-async fn case_with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
+async fn case_with_errors(
+    state: &AppState,
+    a: &Authed,
+    id: &str,
+    errs: ValidationErrors,
+) -> Response {
     let t = Tr::new(lang_of(a));
     let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
     render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
@@ -202,7 +266,13 @@ async fn case_with_errors(state: &AppState, a: &Authed, id: &str, errs: Validati
         .unwrap_or_else(|e| error_page(state, None, t.lang, e))
 }
 
-async fn outcome(state: &AppState, a: &Authed, id: &str, r: Result<(), StoreError>, anchor: &str) -> Response {
+async fn outcome(
+    state: &AppState,
+    a: &Authed,
+    id: &str,
+    r: Result<(), StoreError>,
+    anchor: &str,
+) -> Response {
     match r {
         Ok(()) => see_other(&format!("/cases/{id}#{anchor}")),
         Err(StoreError::Invalid(v)) => case_with_errors(state, a, id, v).await,
@@ -215,14 +285,27 @@ fn parse_id(id: &str) -> Option<Uuid> {
 }
 
 fn values<'a>(form: &'a [(String, String)], key: &str) -> Vec<String> {
-    form.iter().filter(|(k, _)| k == key).map(|(_, v): &'a (String, String)| v.clone()).collect()
+    form.iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v): &'a (String, String)| v.clone())
+        .collect()
 }
 fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
-async fn screening_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn screening_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let input = ScreeningInput {
         act: value(&f, "act") == "on",
         means: value(&f, "means") == "on",
@@ -238,12 +321,23 @@ async fn screening_submit(State(state): State<AppState>, PageUser(a): PageUser, 
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let r = state.store.add_screening(&ctx, uid, &valid).await.map(|_| ());
+    let r = state
+        .store
+        .add_screening(&ctx, uid, &valid)
+        .await
+        .map(|_| ());
     outcome(&state, &a, &id, r, "screening").await
 }
 
-async fn decision_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn decision_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let input = DecisionInput {
         status: value(&f, "status"),
         decision_making_org: value(&f, "decision_org"),
@@ -256,12 +350,23 @@ async fn decision_submit(State(state): State<AppState>, PageUser(a): PageUser, P
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let r = state.store.decide_identification(&ctx, uid, &valid).await.map(|_| ());
+    let r = state
+        .store
+        .decide_identification(&ctx, uid, &valid)
+        .await
+        .map(|_| ());
     outcome(&state, &a, &id, r, "identification").await
 }
 
-async fn consent_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn consent_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let input = ConsentInput {
         purpose: value(&f, "purpose"),
         given: value(&f, "given") == "yes",
@@ -276,7 +381,11 @@ async fn consent_submit(State(state): State<AppState>, PageUser(a): PageUser, Pa
     outcome(&state, &a, &id, r, "consent").await
 }
 
-async fn consent_withdraw(State(state): State<AppState>, PageUser(a): PageUser, Path((id, cid)): Path<(String, String)>) -> Response {
+async fn consent_withdraw(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path((id, cid)): Path<(String, String)>,
+) -> Response {
     let (Some(uid), Some(c)) = (parse_id(&id), parse_id(&cid)) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -286,11 +395,22 @@ async fn consent_withdraw(State(state): State<AppState>, PageUser(a): PageUser, 
     outcome(&state, &a, &id, r, "consent").await
 }
 
-async fn transfer_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn transfer_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    match state.store.transfer_case(&ctx, uid, value(&f, "to_org").trim()).await {
+    match state
+        .store
+        .transfer_case(&ctx, uid, value(&f, "to_org").trim())
+        .await
+    {
         // The case now belongs elsewhere: back to the list.
         Ok(_) => see_other("/cases"),
         Err(StoreError::Invalid(v)) => case_with_errors(&state, &a, &id, v).await,
@@ -317,7 +437,12 @@ struct ContactsPage {
     errors: Vec<String>,
 }
 
-async fn contacts_with(state: &AppState, a: &Authed, errors: Vec<String>, status: StatusCode) -> Response {
+async fn contacts_with(
+    state: &AppState,
+    a: &Authed,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "contacts");
     let lang = c.t.lang;
     let actor = a.actor();
@@ -336,9 +461,21 @@ async fn contacts_with(state: &AppState, a: &Authed, errors: Vec<String>, status
                 .collect();
             let channels = ContactChannel::ALL
                 .iter()
-                .map(|ch| Opt { value: ch.as_str().into(), label: c.t.get(&format!("channel-{}", ch.as_str().to_lowercase())) })
+                .map(|ch| Opt {
+                    value: ch.as_str().into(),
+                    label: c.t.get(&format!("channel-{}", ch.as_str().to_lowercase())),
+                })
                 .collect();
-            (status, ContactsPage { c, rows, channels, errors }).into_response()
+            (
+                status,
+                ContactsPage {
+                    c,
+                    rows,
+                    channels,
+                    errors,
+                },
+            )
+                .into_response()
         }
         Err(e) => error_page(state, None, lang, e.into()),
     }
@@ -348,17 +485,38 @@ async fn contacts_page(State(state): State<AppState>, PageUser(a): PageUser) -> 
     contacts_with(&state, &a, vec![], StatusCode::OK).await
 }
 
-async fn contact_submit(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn contact_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let t = Tr::new(lang_of(&a));
     let channel = match ContactChannel::parse(&value(&f, "channel")) {
         Ok(c) => c,
-        Err(e) => return contacts_with(&state, &a, vec![error_text(&t, &e)], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return contacts_with(
+                &state,
+                &a,
+                vec![error_text(&t, &e)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let summary = value(&f, "summary");
     let summary = summary.trim();
-    match state.store.create_contact(&ctx, channel, value(&f, "anonymous") == "on", (!summary.is_empty()).then_some(summary)).await {
+    match state
+        .store
+        .create_contact(
+            &ctx,
+            channel,
+            value(&f, "anonymous") == "on",
+            (!summary.is_empty()).then_some(summary),
+        )
+        .await
+    {
         Ok(c) => see_other(&format!("/contacts/{}", c.id)),
         Err(StoreError::Invalid(v)) => {
             let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
@@ -378,10 +536,16 @@ struct ContactPage {
     exploitations: Vec<Opt>,
 }
 
-async fn contact_page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>) -> Response {
+async fn contact_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+) -> Response {
     let c = Chrome::for_user(&state, &a, "contacts");
     let lang = c.t.lang;
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, lang, AppError::NotFound) };
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, lang, AppError::NotFound);
+    };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     match state.store.get_contact(&ctx, uid).await {
@@ -393,21 +557,45 @@ async fn contact_page(State(state): State<AppState>, PageUser(a): PageUser, Path
                 case_id: x.case_id,
                 when: c.t.datetime(&x.created_at),
             };
-            let genders = opts(&c.t, "prs_Gender", dayaq_domain::vocab::Gender::ALL.iter().map(|g| g.as_str()));
-            let exploitations = opts(&c.t, "vic_TypeOfExploitation", TypeOfExploitation::ALL.iter().map(|g| g.as_str()));
-            ContactPage { c, row, summary: x.summary, genders, exploitations }.into_response()
+            let genders = opts(
+                &c.t,
+                "prs_Gender",
+                dayaq_domain::vocab::Gender::ALL.iter().map(|g| g.as_str()),
+            );
+            let exploitations = opts(
+                &c.t,
+                "vic_TypeOfExploitation",
+                TypeOfExploitation::ALL.iter().map(|g| g.as_str()),
+            );
+            ContactPage {
+                c,
+                row,
+                summary: x.summary,
+                genders,
+                exploitations,
+            }
+            .into_response()
         }
         Err(e) => error_page(&state, None, lang, e.into()),
     }
 }
 
 /// Opens a case for a contact (non-identifying attributes only; identity is added on the case).
-async fn contact_to_case(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn contact_to_case(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let t = Tr::new(lang_of(&a));
-    let Some(uid) = parse_id(&id) else { return error_page(&state, None, t.lang, AppError::NotFound) };
+    let Some(uid) = parse_id(&id) else {
+        return error_page(&state, None, t.lang, AppError::NotFound);
+    };
     let input = CaseInput {
         gender: non_empty(&value(&f, "gender")),
-        citizenship: non_empty(&value(&f, "citizenship")).map(|c| vec![c.to_uppercase()]).unwrap_or_default(),
+        citizenship: non_empty(&value(&f, "citizenship"))
+            .map(|c| vec![c.to_uppercase()])
+            .unwrap_or_default(),
         types_of_exploitation: non_empty(&value(&f, "exploitation")).into_iter().collect(),
         ..Default::default()
     };

@@ -39,10 +39,16 @@ fn lang_of(a: &Authed) -> Lang {
     Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
 }
 fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 fn values(form: &[(String, String)], key: &str) -> Vec<String> {
-    form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    form.iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 pub struct ReferralRow {
@@ -59,7 +65,12 @@ pub struct ReferralRow {
     pub decline_reason: Option<String>,
 }
 
-fn rows(t: &Tr, list: Vec<Referral>, orgs: &[dayaq_storage::orgs::Organisation], incoming: bool) -> Vec<ReferralRow> {
+fn rows(
+    t: &Tr,
+    list: Vec<Referral>,
+    orgs: &[dayaq_storage::orgs::Organisation],
+    incoming: bool,
+) -> Vec<ReferralRow> {
     list.into_iter()
         .map(|r| {
             let other = if incoming { r.from_org } else { r.to_org };
@@ -67,8 +78,17 @@ fn rows(t: &Tr, list: Vec<Referral>, orgs: &[dayaq_storage::orgs::Organisation],
                 id: r.id,
                 case_id: r.case_id,
                 case_number: r.case_number,
-                org: orgs.iter().find(|o| o.id == other).map(|o| o.name.clone()).unwrap_or_default(),
-                services: r.services.iter().map(|s| t.get(&format!("service-{}", s.to_lowercase()))).collect::<Vec<_>>().join(", "),
+                org: orgs
+                    .iter()
+                    .find(|o| o.id == other)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                services: r
+                    .services
+                    .iter()
+                    .map(|s| t.get(&format!("service-{}", s.to_lowercase())))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 state: t.get(&format!("referral-state-{}", r.state.to_lowercase())),
                 state_code: r.state,
                 created: t.datetime(&r.created_at),
@@ -93,23 +113,61 @@ pub struct ReferSection {
     pub legal: Option<LegalInput>,
 }
 
-pub(crate) async fn section(state: &AppState, a: &Authed, ctx: &Ctx<'_>, t: &Tr, id: Uuid) -> Result<ReferSection, AppError> {
+pub(crate) async fn section(
+    state: &AppState,
+    a: &Authed,
+    ctx: &Ctx<'_>,
+    t: &Tr,
+    id: Uuid,
+) -> Result<ReferSection, AppError> {
     let orgs = state.store.list_orgs().await?;
-    let facts = state.store.case_facts(id, state.now()).await?.ok_or(AppError::NotFound)?;
+    let facts = state
+        .store
+        .case_facts(id, state.now())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let actor = a.actor();
-    let can_refer = dayaq_domain::decide(&actor, dayaq_domain::Action::ReferCase, dayaq_domain::Resource::Case(&facts)).allowed;
+    let can_refer = dayaq_domain::decide(
+        &actor,
+        dayaq_domain::Action::ReferCase,
+        dayaq_domain::Resource::Case(&facts),
+    )
+    .allowed;
     let sections = state.store.readable_sections(ctx, id).await?;
     let legal_visible = sections.contains(&Section::Legal);
-    let legal = if legal_visible { state.store.legal(ctx, id).await? } else { None };
+    let legal = if legal_visible {
+        state.store.legal(ctx, id).await?
+    } else {
+        None
+    };
     let list = state.store.case_referrals(ctx, id).await?;
     Ok(ReferSection {
         case_id: id,
         referrals: rows(t, list, &orgs, false),
         can_refer,
         is_supervisor: a.user.role == Role::Supervisor,
-        orgs: orgs.iter().filter(|o| o.id != facts.owner_org).map(|o| Opt { value: o.slug.clone(), label: o.name.clone() }).collect(),
-        services: Service::ALL.iter().map(|s| Opt { value: s.as_str().into(), label: t.get(&format!("service-{}", s.as_str().to_lowercase())) }).collect(),
-        reasons: ReferralReason::ALL.iter().map(|r| Opt { value: r.as_str().into(), label: t.vocab("cas_ReasonForOutgoingReferral", r.as_str()) }).collect(),
+        orgs: orgs
+            .iter()
+            .filter(|o| o.id != facts.owner_org)
+            .map(|o| Opt {
+                value: o.slug.clone(),
+                label: o.name.clone(),
+            })
+            .collect(),
+        services: Service::ALL
+            .iter()
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: t.get(&format!("service-{}", s.as_str().to_lowercase())),
+            })
+            .collect(),
+        reasons: ReferralReason::ALL
+            .iter()
+            .map(|r| Opt {
+                value: r.as_str().into(),
+                label: t.vocab("cas_ReasonForOutgoingReferral", r.as_str()),
+            })
+            .collect(),
         legal_visible,
         legal,
     })
@@ -124,16 +182,40 @@ struct ReferralsPage {
     errors: Vec<String>,
 }
 
-async fn referrals_with(state: &AppState, a: &Authed, errors: Vec<String>, status: StatusCode) -> Response {
+async fn referrals_with(
+    state: &AppState,
+    a: &Authed,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "referrals");
     let lang = c.t.lang;
     let actor = a.actor();
     let ctx = a.ctx(&actor, state);
     let r: Result<Response, AppError> = async {
         let orgs = state.store.list_orgs().await?;
-        let incoming = rows(&c.t, state.store.referral_box(&ctx, true).await?, &orgs, true);
-        let outgoing = rows(&c.t, state.store.referral_box(&ctx, false).await?, &orgs, false);
-        Ok((status, ReferralsPage { c, incoming, outgoing, errors }).into_response())
+        let incoming = rows(
+            &c.t,
+            state.store.referral_box(&ctx, true).await?,
+            &orgs,
+            true,
+        );
+        let outgoing = rows(
+            &c.t,
+            state.store.referral_box(&ctx, false).await?,
+            &orgs,
+            false,
+        );
+        Ok((
+            status,
+            ReferralsPage {
+                c,
+                incoming,
+                outgoing,
+                errors,
+            },
+        )
+            .into_response())
     }
     .await;
     r.unwrap_or_else(|e| error_page(state, None, lang, e))
@@ -143,9 +225,16 @@ async fn referrals_page(State(state): State<AppState>, PageUser(a): PageUser) ->
     referrals_with(&state, &a, vec![], StatusCode::OK).await
 }
 
-async fn referral_action(State(state): State<AppState>, PageUser(a): PageUser, Path((id, action)): Path<(String, String)>, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn referral_action(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let t = Tr::new(lang_of(&a));
-    let Ok(rid) = Uuid::parse_str(&id) else { return error_page(&state, None, t.lang, AppError::NotFound) };
+    let Ok(rid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, t.lang, AppError::NotFound);
+    };
     let event = match action.as_str() {
         "accept" => ReferralEvent::Accept,
         "decline" => ReferralEvent::Decline,
@@ -156,7 +245,11 @@ async fn referral_action(State(state): State<AppState>, PageUser(a): PageUser, P
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let reason = value(&f, "decline_reason");
-    match state.store.respond_referral(&ctx, rid, event, non_empty(&reason).as_deref()).await {
+    match state
+        .store
+        .respond_referral(&ctx, rid, event, non_empty(&reason).as_deref())
+        .await
+    {
         Ok(r) if event == ReferralEvent::Accept => see_other(&format!("/cases/{}", r.case_id)),
         Ok(_) => see_other("/referrals"),
         Err(StoreError::Invalid(v)) => {
@@ -221,14 +314,21 @@ fn rules_text(t: &Tr, e: &dayaq_domain::referral::Eligibility) -> String {
     v.join("; ")
 }
 
-async fn directory_page(State(state): State<AppState>, PageUser(a): PageUser, Query(q): Query<DirQuery>) -> Response {
+async fn directory_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<DirQuery>,
+) -> Response {
     let c = Chrome::for_user(&state, &a, "directory");
     let lang = c.t.lang;
     let t = c.t;
     let r: Result<Response, AppError> = async {
         let svc = non_empty(&q.service);
         let reg = non_empty(&q.region);
-        let list = state.store.directory(svc.as_deref(), reg.as_deref()).await?;
+        let list = state
+            .store
+            .directory(svc.as_deref(), reg.as_deref())
+            .await?;
         let cov = state.store.coverage().await?;
         let name = |s: &str| t.get(&format!("service-{}", s.to_lowercase()));
         let rows = list
@@ -248,13 +348,37 @@ async fn directory_page(State(state): State<AppState>, PageUser(a): PageUser, Qu
             .iter()
             .map(|(region, offered)| CoverageRow {
                 region: region.clone(),
-                offered: offered.iter().map(|s| name(s)).collect::<Vec<_>>().join(", "),
-                missing: Service::ALL.iter().filter(|s| !offered.iter().any(|o| o == s.as_str())).map(|s| name(s.as_str())).collect::<Vec<_>>().join(", "),
+                offered: offered
+                    .iter()
+                    .map(|s| name(s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                missing: Service::ALL
+                    .iter()
+                    .filter(|s| !offered.iter().any(|o| o == s.as_str()))
+                    .map(|s| name(s.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
             .collect();
         let regions = cov.into_iter().map(|(r, _)| r).collect();
-        let services = Service::ALL.iter().map(|s| Opt { value: s.as_str().into(), label: name(s.as_str()) }).collect();
-        Ok(DirectoryPage { c, services, regions, selected_service: q.service, selected_region: q.region, rows, coverage }.into_response())
+        let services = Service::ALL
+            .iter()
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: name(s.as_str()),
+            })
+            .collect();
+        Ok(DirectoryPage {
+            c,
+            services,
+            regions,
+            selected_service: q.service,
+            selected_region: q.region,
+            rows,
+            coverage,
+        }
+        .into_response())
     }
     .await;
     r.unwrap_or_else(|e| error_page(&state, None, lang, e))
@@ -268,8 +392,15 @@ async fn case_errors(state: &AppState, a: &Authed, id: &str, v: ValidationErrors
         .unwrap_or_else(|e| error_page(state, None, t.lang, e))
 }
 
-async fn refer_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Ok(uid) = Uuid::parse_str(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn refer_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let input = ReferralInput {
         to_org: value(&f, "to_org"),
         services: values(&f, "service"),
@@ -286,8 +417,15 @@ async fn refer_submit(State(state): State<AppState>, PageUser(a): PageUser, Path
     }
 }
 
-async fn legal_submit(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
-    let Ok(uid) = Uuid::parse_str(&id) else { return error_page(&state, None, lang_of(&a), AppError::NotFound) };
+async fn legal_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
     let input = LegalInput {
         criminal_case_ref: non_empty(&value(&f, "criminal_case_ref")),
         cooperation: value(&f, "cooperation"),
@@ -304,11 +442,19 @@ async fn legal_submit(State(state): State<AppState>, PageUser(a): PageUser, Path
     }
 }
 
-async fn break_glass_submit(State(state): State<AppState>, PageUser(a): PageUser, Form(f): Form<Vec<(String, String)>>) -> Response {
+async fn break_glass_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let t = Tr::new(lang_of(&a));
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    match state.store.break_glass(&ctx, &value(&f, "case_number"), &value(&f, "reason")).await {
+    match state
+        .store
+        .break_glass(&ctx, &value(&f, "case_number"), &value(&f, "reason"))
+        .await
+    {
         Ok((case, _)) => see_other(&format!("/cases/{case}")),
         Err(StoreError::Invalid(v)) => {
             let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();

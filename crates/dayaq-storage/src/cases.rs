@@ -115,7 +115,11 @@ pub(crate) const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_
 
 impl Store {
     /// The facts the policy needs about one case.
-    pub async fn case_facts(&self, id: Uuid, now: time::OffsetDateTime) -> Result<Option<CaseFacts>> {
+    pub async fn case_facts(
+        &self,
+        id: Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<CaseFacts>> {
         let Some(r) = sqlx::query("SELECT owner_org_id, erased_at FROM cases WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -141,7 +145,10 @@ impl Store {
         action: Action,
         id: Uuid,
     ) -> Result<CaseFacts> {
-        let facts = self.case_facts(id, ctx.now).await?.ok_or(StoreError::NotFound)?;
+        let facts = self
+            .case_facts(id, ctx.now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let d = decide(ctx.actor, action, Resource::Case(&facts));
         if !d.allowed {
             let mut e = ctx.entry("access.denied", "denied", &id.to_string());
@@ -161,7 +168,11 @@ impl Store {
         }
     }
 
-    pub(crate) async fn case_key_pub(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
+    pub(crate) async fn case_key_pub(
+        &self,
+        conn: &mut AnyConnection,
+        id: &str,
+    ) -> Result<SecretKey> {
         self.case_key(conn, id).await
     }
 

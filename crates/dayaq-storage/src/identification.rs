@@ -375,8 +375,12 @@ impl Store {
 
     /// Screenings of a case (victim-context section: need-to-know for referred organisations).
     pub async fn screenings(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Screening>> {
-        self.authorize_case(ctx, Action::ReadSection(dayaq_domain::policy::Section::VictimContext), case)
-            .await?;
+        self.authorize_case(
+            ctx,
+            Action::ReadSection(dayaq_domain::policy::Section::VictimContext),
+            case,
+        )
+        .await?;
         let rows = sqlx::query(
             "SELECT id, act, means, purpose, is_child, methods_of_control, types_of_exploitation, ilo_indicators, \
              possible_victim, screened_by_org, created_at FROM screenings WHERE case_id = $1 ORDER BY created_at, id",

@@ -113,7 +113,10 @@ pub struct Referral {
     pub decline_reason: Option<String>,
     pub overdue: bool,
     /// Decrypted for the two organisations involved.
-    #[serde(rename = "cas_OutgoingReferralDetails", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cas_OutgoingReferralDetails",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub details: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub override_reason: Option<String>,
@@ -154,7 +157,11 @@ fn b(v: bool) -> i64 {
 
 impl Store {
     /// Grants from referrals and active break-glass holders for one case, at `now_ms`.
-    pub(crate) async fn access_grants(&self, case: Uuid, now_ms: i64) -> Result<(Vec<Grant>, Vec<Uuid>)> {
+    pub(crate) async fn access_grants(
+        &self,
+        case: Uuid,
+        now_ms: i64,
+    ) -> Result<(Vec<Grant>, Vec<Uuid>)> {
         let rows = sqlx::query(
             "SELECT to_org, state, services, ended_at FROM referrals WHERE case_id = $1 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
         )
@@ -166,21 +173,40 @@ impl Store {
             let services: String = r.try_get(2)?;
             facts.push(ReferralFact {
                 to_org: uuid_of(&r.try_get::<String, _>(0)?)?,
-                state: ReferralState::parse(&r.try_get::<String, _>(1)?).unwrap_or(ReferralState::Declined),
-                services: services.split(',').filter_map(|s| Service::parse_for("services", s).ok()).collect(),
+                state: ReferralState::parse(&r.try_get::<String, _>(1)?)
+                    .unwrap_or(ReferralState::Declined),
+                services: services
+                    .split(',')
+                    .filter_map(|s| Service::parse_for("services", s).ok())
+                    .collect(),
                 ended_at: r.try_get(3)?,
             });
         }
-        let holders: Vec<String> = sqlx::query_scalar("SELECT user_id FROM break_glass WHERE case_id = $1 AND expires_at > $2")
-            .bind(case.to_string())
-            .bind(now_ms)
-            .fetch_all(&self.pool)
-            .await?;
-        let holders = holders.iter().map(|u| uuid_of(u)).collect::<Result<Vec<_>>>()?;
-        Ok((grants(&facts, now_ms, self.settings.referral_grace_ms), holders))
+        let holders: Vec<String> = sqlx::query_scalar(
+            "SELECT user_id FROM break_glass WHERE case_id = $1 AND expires_at > $2",
+        )
+        .bind(case.to_string())
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let holders = holders
+            .iter()
+            .map(|u| uuid_of(u))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((
+            grants(&facts, now_ms, self.settings.referral_grace_ms),
+            holders,
+        ))
     }
 
-    async fn notify(conn: &mut AnyConnection, org: Uuid, role: Option<&str>, kind: &str, ref_id: &str, now: i64) -> Result<()> {
+    async fn notify(
+        conn: &mut AnyConnection,
+        org: Uuid,
+        role: Option<&str>,
+        kind: &str,
+        ref_id: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO notifications (id, org_id, role, kind, ref_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(Uuid::new_v4().to_string())
             .bind(org.to_string())
@@ -196,27 +222,56 @@ impl Store {
     // ---------- directory ----------
 
     /// Adds or replaces an organisation's offer of a service.
-    pub async fn set_service(&self, ctx: &Ctx<'_>, org_slug: &str, offer: &ServiceOffer) -> Result<()> {
+    pub async fn set_service(
+        &self,
+        ctx: &Ctx<'_>,
+        org_slug: &str,
+        offer: &ServiceOffer,
+    ) -> Result<()> {
         let org = self.org_by_slug(org_slug).await?;
-        let d = decide(ctx.actor, Action::ManageDirectory, Resource::Organisation(org.id));
+        let d = decide(
+            ctx.actor,
+            Action::ManageDirectory,
+            Resource::Organisation(org.id),
+        );
         if !d.allowed {
             return Err(StoreError::Forbidden(d.reason));
         }
         let mut errs = ValidationErrors::default();
-        let service = Service::parse_for("service", &offer.service).map_err(|e| errs.push(e)).ok();
+        let service = Service::parse_for("service", &offer.service)
+            .map_err(|e| errs.push(e))
+            .ok();
         if offer.region.trim().is_empty() || offer.region.chars().count() > 100 {
-            errs.push(FieldError::new("region", "invalid_length", "region must be 1-100 characters"));
+            errs.push(FieldError::new(
+                "region",
+                "invalid_length",
+                "region must be 1-100 characters",
+            ));
         }
         if offer.capacity.is_some_and(|c| !(0..=100_000).contains(&c)) {
-            errs.push(FieldError::new("capacity", "out_of_range", "capacity must be between 0 and 100000"));
+            errs.push(FieldError::new(
+                "capacity",
+                "out_of_range",
+                "capacity must be between 0 and 100000",
+            ));
         }
-        for (f, v) in [("city", &offer.city), ("languages", &offer.languages), ("opening_hours", &offer.opening_hours)] {
+        for (f, v) in [
+            ("city", &offer.city),
+            ("languages", &offer.languages),
+            ("opening_hours", &offer.opening_hours),
+        ] {
             if v.chars().count() > 200 {
-                errs.push(FieldError::new(f, "too_long", format!("{f} is longer than 200 characters")));
+                errs.push(FieldError::new(
+                    f,
+                    "too_long",
+                    format!("{f} is longer than 200 characters"),
+                ));
             }
         }
         errs.into_result()?;
-        let Some(service) = service else { return Err(StoreError::Data("unreachable".into())) };
+        let Some(service) = service else {
+            return Err(StoreError::Data("unreachable".into()));
+        };
         let e = &offer.eligibility;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM org_services WHERE org_id = $1 AND service = $2")
@@ -253,7 +308,11 @@ impl Store {
     }
 
     /// "Who can help with X in region Y": the directory, optionally filtered.
-    pub async fn directory(&self, service: Option<&str>, region: Option<&str>) -> Result<Vec<DirectoryEntry>> {
+    pub async fn directory(
+        &self,
+        service: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Vec<DirectoryEntry>> {
         let rows = sqlx::query(
             "SELECT s.org_id, o.slug, o.name, o.org_type, s.service, s.region, s.city, s.languages, s.opening_hours, s.capacity, \
              s.requires_police_cooperation, s.requires_criminal_case, s.requires_identified_victim, s.women_only, s.children_only, s.adults_only \
@@ -293,19 +352,24 @@ impl Store {
     /// Coverage by region: for every region on the platform, the services offered there
     /// (a missing service is a gap).
     pub async fn coverage(&self) -> Result<Vec<(String, Vec<String>)>> {
-        let mut regions: Vec<String> = sqlx::query_scalar("SELECT DISTINCT region FROM organisations")
+        let mut regions: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT region FROM organisations")
+                .fetch_all(&self.pool)
+                .await?;
+        let offered: Vec<String> = sqlx::query_scalar("SELECT DISTINCT region FROM org_services")
             .fetch_all(&self.pool)
             .await?;
-        let offered: Vec<String> = sqlx::query_scalar("SELECT DISTINCT region FROM org_services").fetch_all(&self.pool).await?;
         regions.extend(offered);
         regions.sort();
         regions.dedup();
         let mut out = Vec::new();
         for region in regions {
-            let services: Vec<String> = sqlx::query_scalar("SELECT DISTINCT service FROM org_services WHERE region = $1 ORDER BY service")
-                .bind(&region)
-                .fetch_all(&self.pool)
-                .await?;
+            let services: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT service FROM org_services WHERE region = $1 ORDER BY service",
+            )
+            .bind(&region)
+            .fetch_all(&self.pool)
+            .await?;
             out.push((region, services));
         }
         Ok(out)
@@ -316,19 +380,41 @@ impl Store {
     pub async fn set_legal(&self, ctx: &Ctx<'_>, case: Uuid, l: &LegalInput) -> Result<()> {
         self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if !COOPERATION.contains(&l.cooperation.as_str()) {
-            return Err(invalid("cooperation", "invalid_value", "cooperation must be Yes, No or Declined"));
+            return Err(invalid(
+                "cooperation",
+                "invalid_value",
+                "cooperation must be Yes, No or Declined",
+            ));
         }
-        if l.criminal_case_ref.as_deref().is_some_and(|r| r.chars().count() > 100) {
-            return Err(invalid("criminal_case_ref", "too_long", "criminal_case_ref is longer than 100 characters"));
+        if l.criminal_case_ref
+            .as_deref()
+            .is_some_and(|r| r.chars().count() > 100)
+        {
+            return Err(invalid(
+                "criminal_case_ref",
+                "too_long",
+                "criminal_case_ref is longer than 100 characters",
+            ));
         }
         let cs = case.to_string();
         let mut tx = self.begin_write().await?;
         let key = self.case_key_pub(&mut tx, &cs).await?;
-        let sealed = match l.criminal_case_ref.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(r) => Some(key.seal(&field_aad("case_legal", "criminal_case_ref", &cs, "case"), r.as_bytes())?),
+        let sealed = match l
+            .criminal_case_ref
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(r) => Some(key.seal(
+                &field_aad("case_legal", "criminal_case_ref", &cs, "case"),
+                r.as_bytes(),
+            )?),
             None => None,
         };
-        sqlx::query("DELETE FROM case_legal WHERE case_id = $1").bind(&cs).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM case_legal WHERE case_id = $1")
+            .bind(&cs)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO case_legal (case_id, criminal_case_ref, cooperation, witness, compensation_claim, non_punishment, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -342,15 +428,32 @@ impl Store {
         .bind(millis(ctx.now))
         .execute(&mut *tx)
         .await?;
-        Self::case_event(&mut tx, ctx, &cs, "legal.updated", &format!("cooperation={}", l.cooperation)).await?;
-        append(&mut tx, &entry(ctx, "case.legal", "success", &cs), millis(ctx.now)).await?;
+        Self::case_event(
+            &mut tx,
+            ctx,
+            &cs,
+            "legal.updated",
+            &format!("cooperation={}", l.cooperation),
+        )
+        .await?;
+        append(
+            &mut tx,
+            &entry(ctx, "case.legal", "success", &cs),
+            millis(ctx.now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The legal section (needs `Section::Legal`).
     pub async fn legal(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Option<LegalInput>> {
-        self.authorize_case(ctx, Action::ReadSection(dayaq_domain::policy::Section::Legal), case).await?;
+        self.authorize_case(
+            ctx,
+            Action::ReadSection(dayaq_domain::policy::Section::Legal),
+            case,
+        )
+        .await?;
         let cs = case.to_string();
         let Some(r) = sqlx::query("SELECT criminal_case_ref, cooperation, witness, compensation_claim, non_punishment FROM case_legal WHERE case_id = $1")
             .bind(&cs)
@@ -363,7 +466,10 @@ impl Store {
             Some(ct) => {
                 let mut conn = self.pool.acquire().await?;
                 let key = self.case_key_pub(&mut conn, &cs).await?;
-                let plain = key.open(&field_aad("case_legal", "criminal_case_ref", &cs, "case"), &ct)?;
+                let plain = key.open(
+                    &field_aad("case_legal", "criminal_case_ref", &cs, "case"),
+                    &ct,
+                )?;
                 Some(String::from_utf8_lossy(&plain).into_owned())
             }
             None => None,
@@ -384,32 +490,51 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let gender: Option<String> = r.try_get(0)?;
-        let legal = sqlx::query("SELECT cooperation, criminal_case_ref IS NOT NULL FROM case_legal WHERE case_id = $1")
-            .bind(&cs)
-            .fetch_optional(&self.pool)
-            .await?;
+        let legal = sqlx::query(
+            "SELECT cooperation, criminal_case_ref IS NOT NULL FROM case_legal WHERE case_id = $1",
+        )
+        .bind(&cs)
+        .fetch_optional(&self.pool)
+        .await?;
         let (coop, has_case) = match legal {
-            Some(l) => (l.try_get::<String, _>(0)? == "Yes", l.try_get::<bool, _>(1).or_else(|_| l.try_get::<i64, _>(1).map(|v| v != 0))?),
+            Some(l) => (
+                l.try_get::<String, _>(0)? == "Yes",
+                l.try_get::<bool, _>(1)
+                    .or_else(|_| l.try_get::<i64, _>(1).map(|v| v != 0))?,
+            ),
             None => (false, false),
         };
         Ok(EligibilityFacts {
             cooperates_with_police: coop,
             has_criminal_case: has_case,
-            identified_victim: r.try_get::<String, _>(2)? == TraffickingStatus::ActualVictimOfTrafficking.as_str(),
-            feminine: matches!(gender.as_deref().and_then(|g| Gender::parse(g).ok()), Some(Gender::Feminine | Gender::TransgenderFeminine)),
+            identified_victim: r.try_get::<String, _>(2)?
+                == TraffickingStatus::ActualVictimOfTrafficking.as_str(),
+            feminine: matches!(
+                gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+                Some(Gender::Feminine | Gender::TransgenderFeminine)
+            ),
             age: r.try_get(1)?,
         })
     }
 
     /// Checks the receiving organisation's eligibility rules for the services: the list of
     /// (service, unmet rule codes) for every service with an unmet rule.
-    pub async fn check_eligibility(&self, ctx: &Ctx<'_>, case: Uuid, to_org: Uuid, services: &[Service]) -> Result<Vec<(String, Vec<&'static str>)>> {
+    pub async fn check_eligibility(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        to_org: Uuid,
+        services: &[Service],
+    ) -> Result<Vec<(String, Vec<&'static str>)>> {
         self.authorize_case(ctx, Action::ReadCase, case).await?;
         let facts = self.eligibility_facts(case).await?;
         let offers = self.directory(None, None).await?;
         let mut out = Vec::new();
         for s in services {
-            if let Some(o) = offers.iter().find(|o| o.org_id == to_org && o.service == s.as_str()) {
+            if let Some(o) = offers
+                .iter()
+                .find(|o| o.org_id == to_org && o.service == s.as_str())
+            {
                 let u = unmet(&o.eligibility, &facts);
                 if !u.is_empty() {
                     out.push((s.as_str().to_string(), u));
@@ -421,17 +546,30 @@ impl Store {
 
     // ---------- referrals ----------
 
-    pub async fn create_referral(&self, ctx: &Ctx<'_>, case: Uuid, input: &ReferralInput) -> Result<Referral> {
+    pub async fn create_referral(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        input: &ReferralInput,
+    ) -> Result<Referral> {
         let facts = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
         let to = match self.org_by_slug(input.to_org.trim()).await {
             Ok(o) if o.id == facts.owner_org => {
-                errs.push(FieldError::new("to_org", "same_organisation", "the case already belongs to this organisation"));
+                errs.push(FieldError::new(
+                    "to_org",
+                    "same_organisation",
+                    "the case already belongs to this organisation",
+                ));
                 None
             }
             Ok(o) => Some(o),
             Err(StoreError::NotFound) => {
-                errs.push(FieldError::new("to_org", "unknown_organisation", "no organisation with this slug"));
+                errs.push(FieldError::new(
+                    "to_org",
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ));
                 None
             }
             Err(e) => return Err(e),
@@ -445,14 +583,30 @@ impl Store {
             }
         }
         if input.services.is_empty() {
-            errs.push(FieldError::new("services", "required", "name at least one service"));
+            errs.push(FieldError::new(
+                "services",
+                "required",
+                "name at least one service",
+            ));
         }
-        let reason = ReferralReason::parse(&input.reason).map_err(|e| errs.push(e)).ok();
-        if input.details.as_deref().is_some_and(|d| d.chars().count() > dayaq_domain::case::MAX_LONG_TEXT) {
-            errs.push(FieldError::new("cas_OutgoingReferralDetails", "too_long", "the details are too long"));
+        let reason = ReferralReason::parse(&input.reason)
+            .map_err(|e| errs.push(e))
+            .ok();
+        if input
+            .details
+            .as_deref()
+            .is_some_and(|d| d.chars().count() > dayaq_domain::case::MAX_LONG_TEXT)
+        {
+            errs.push(FieldError::new(
+                "cas_OutgoingReferralDetails",
+                "too_long",
+                "the details are too long",
+            ));
         }
         errs.into_result()?;
-        let (Some(to), Some(reason)) = (to, reason) else { return Err(StoreError::Data("unreachable".into())) };
+        let (Some(to), Some(reason)) = (to, reason) else {
+            return Err(StoreError::Data("unreachable".into()));
+        };
         services.sort();
         // Eligibility rules of the receiving service, explained before sending.
         let unmet_rules = self.check_eligibility(ctx, case, to.id, &services).await?;
@@ -460,21 +614,38 @@ impl Store {
             let mut errs = ValidationErrors::default();
             for (svc, codes) in unmet_rules {
                 for c in codes {
-                    errs.push(FieldError::new("services", c, format!("{svc}: eligibility rule not met ({c})")));
+                    errs.push(FieldError::new(
+                        "services",
+                        c,
+                        format!("{svc}: eligibility rule not met ({c})"),
+                    ));
                 }
             }
             return Err(errs.into());
         }
         // Consent: a record covering the recipient, or a supervisor's written override.
-        let consents: Vec<ConsentFact> = self.consents(ctx, case).await?.iter().filter_map(Consent::fact).collect();
+        let consents: Vec<ConsentFact> = self
+            .consents(ctx, case)
+            .await?
+            .iter()
+            .filter_map(Consent::fact)
+            .collect();
         let covered = sharing_covered(&consents, to.id, to.org_type);
-        let override_reason = input.consent_override_reason.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let override_reason = input
+            .consent_override_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         if !covered {
             let Some(_) = override_reason else {
                 let mut a = entry(ctx, "referral.create", "denied", &case.to_string());
                 a.detail = "no_consent".into();
                 self.audit(a, ctx.now).await?;
-                return Err(invalid("consent", "consent_required", "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason"));
+                return Err(invalid(
+                    "consent",
+                    "consent_required",
+                    "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
+                ));
             };
             let d = decide(ctx.actor, Action::OverrideConsent, Resource::Case(&facts));
             if !d.allowed {
@@ -487,12 +658,23 @@ impl Store {
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
         let key = self.case_key_pub(&mut tx, &cs).await?;
-        let details = match input.details.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(d) => Some(key.seal(&field_aad("referrals", "details", &ids, "case"), d.as_bytes())?),
+        let details = match input
+            .details
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(d) => Some(key.seal(
+                &field_aad("referrals", "details", &ids, "case"),
+                d.as_bytes(),
+            )?),
             None => None,
         };
         let ovr = match (covered, override_reason) {
-            (false, Some(r)) => Some(key.seal(&field_aad("referrals", "consent_override", &ids, "case"), r.as_bytes())?),
+            (false, Some(r)) => Some(key.seal(
+                &field_aad("referrals", "consent_override", &ids, "case"),
+                r.as_bytes(),
+            )?),
             _ => None,
         };
         let svc: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
@@ -513,24 +695,54 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let kind = if ovr.is_some() { "referral.override" } else { "referral.created" };
-        Self::case_event(&mut tx, ctx, &cs, kind, &format!("referral={ids} services={}", svc.join(","))).await?;
+        let kind = if ovr.is_some() {
+            "referral.override"
+        } else {
+            "referral.created"
+        };
+        Self::case_event(
+            &mut tx,
+            ctx,
+            &cs,
+            kind,
+            &format!("referral={ids} services={}", svc.join(",")),
+        )
+        .await?;
         Self::notify(&mut tx, to.id, None, "referral.received", &ids, now).await?;
-        let mut a = entry(ctx, if ovr.is_some() { "referral.consent_override" } else { "referral.create" }, "success", &cs);
+        let mut a = entry(
+            ctx,
+            if ovr.is_some() {
+                "referral.consent_override"
+            } else {
+                "referral.create"
+            },
+            "success",
+            &cs,
+        );
         a.detail = format!("referral={ids} to_org={}", to.id);
         append(&mut tx, &a, now).await?;
         tx.commit().await?;
         self.referral(ctx, id).await
     }
 
-    fn referral_from_row(&self, r: &sqlx::any::AnyRow, now: i64, decrypt: Option<&crate::crypto::SecretKey>) -> Result<Referral> {
+    fn referral_from_row(
+        &self,
+        r: &sqlx::any::AnyRow,
+        now: i64,
+        decrypt: Option<&crate::crypto::SecretKey>,
+    ) -> Result<Referral> {
         let id: String = r.try_get(0)?;
         let state: String = r.try_get(7)?;
         let created: i64 = r.try_get(10)?;
         let services: String = r.try_get(5)?;
         let open = |col: &str, v: Option<Vec<u8>>| -> Result<Option<String>> {
             match (decrypt, v) {
-                (Some(k), Some(ct)) => Ok(Some(String::from_utf8_lossy(&k.open(&field_aad("referrals", col, &id, "case"), &ct)?).into_owned())),
+                (Some(k), Some(ct)) => Ok(Some(
+                    String::from_utf8_lossy(
+                        &k.open(&field_aad("referrals", col, &id, "case"), &ct)?,
+                    )
+                    .into_owned(),
+                )),
                 _ => Ok(None),
             }
         };
@@ -540,7 +752,11 @@ impl Store {
             case_number: r.try_get(2)?,
             from_org: uuid_of(&r.try_get::<String, _>(3)?)?,
             to_org: uuid_of(&r.try_get::<String, _>(4)?)?,
-            services: services.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            services: services
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             reason: r.try_get(6)?,
             overdue: state == "Pending" && now - created > self.settings.referral_overdue_ms,
             state,
@@ -559,7 +775,10 @@ impl Store {
 
     /// One referral, for the sending or the receiving organisation (with its details).
     pub async fn referral(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Referral> {
-        let q = format!("SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.id = $1", Self::REFERRAL_COLS);
+        let q = format!(
+            "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
+            Self::REFERRAL_COLS
+        );
         let r = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -580,15 +799,27 @@ impl Store {
     /// Referrals of a case (for anyone who may read the case).
     pub async fn case_referrals(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Referral>> {
         self.authorize_case(ctx, Action::ReadCase, case).await?;
-        let q = format!("SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.case_id = $1 ORDER BY r.created_at, r.id", Self::REFERRAL_COLS);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(q)).bind(case.to_string()).fetch_all(&self.pool).await?;
+        let q = format!(
+            "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.case_id = $1 ORDER BY r.created_at, r.id",
+            Self::REFERRAL_COLS
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+            .bind(case.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         let now = millis(ctx.now);
-        rows.iter().map(|r| self.referral_from_row(r, now, None)).collect()
+        rows.iter()
+            .map(|r| self.referral_from_row(r, now, None))
+            .collect()
     }
 
     /// Incoming referrals of the actor's organisation (the inbox) or outgoing ones.
     pub async fn referral_box(&self, ctx: &Ctx<'_>, incoming: bool) -> Result<Vec<Referral>> {
-        let d = decide(ctx.actor, Action::RespondReferral, Resource::Organisation(ctx.actor.org_id));
+        let d = decide(
+            ctx.actor,
+            Action::RespondReferral,
+            Resource::Organisation(ctx.actor.org_id),
+        );
         if !d.allowed {
             return Err(StoreError::Forbidden(d.reason));
         }
@@ -597,39 +828,75 @@ impl Store {
             "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE {col} = $1 AND c.erased_at IS NULL ORDER BY r.created_at DESC LIMIT 500",
             Self::REFERRAL_COLS
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(q)).bind(ctx.actor.org_id.to_string()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+            .bind(ctx.actor.org_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         let now = millis(ctx.now);
-        rows.iter().map(|r| self.referral_from_row(r, now, None)).collect()
+        rows.iter()
+            .map(|r| self.referral_from_row(r, now, None))
+            .collect()
     }
 
     /// Moves a referral: the receiver accepts, declines (with a reason) or completes; the
     /// sender withdraws or completes.
-    pub async fn respond_referral(&self, ctx: &Ctx<'_>, id: Uuid, event: ReferralEvent, decline_reason: Option<&str>) -> Result<Referral> {
+    pub async fn respond_referral(
+        &self,
+        ctx: &Ctx<'_>,
+        id: Uuid,
+        event: ReferralEvent,
+        decline_reason: Option<&str>,
+    ) -> Result<Referral> {
         let current = self.referral(ctx, id).await?;
-        let side = if ctx.actor.org_id == current.to_org { Side::Receiver } else { Side::Sender };
+        let side = if ctx.actor.org_id == current.to_org {
+            Side::Receiver
+        } else {
+            Side::Sender
+        };
         let d = match side {
-            Side::Receiver => decide(ctx.actor, Action::RespondReferral, Resource::Organisation(current.to_org)),
+            Side::Receiver => decide(
+                ctx.actor,
+                Action::RespondReferral,
+                Resource::Organisation(current.to_org),
+            ),
             Side::Sender => {
-                let facts = self.case_facts(current.case_id, ctx.now).await?.ok_or(StoreError::NotFound)?;
+                let facts = self
+                    .case_facts(current.case_id, ctx.now)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 decide(ctx.actor, Action::ReferCase, Resource::Case(&facts))
             }
         };
         if !d.allowed {
             return Err(StoreError::Forbidden(d.reason));
         }
-        let state = ReferralState::parse(&current.state).ok_or_else(|| StoreError::Data("bad state".into()))?;
+        let state = ReferralState::parse(&current.state)
+            .ok_or_else(|| StoreError::Data("bad state".into()))?;
         let Some(next) = transition(state, event, side) else {
-            return Err(invalid("state", "invalid_transition", "this step is not possible in the referral's current state"));
+            return Err(invalid(
+                "state",
+                "invalid_transition",
+                "this step is not possible in the referral's current state",
+            ));
         };
         let reason = decline_reason.map(str::trim).filter(|s| !s.is_empty());
         if event == ReferralEvent::Decline && reason.is_none() {
-            return Err(invalid("decline_reason", "required", "a declined referral needs a reason"));
+            return Err(invalid(
+                "decline_reason",
+                "required",
+                "a declined referral needs a reason",
+            ));
         }
         if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(invalid("decline_reason", "too_long", "the reason is too long"));
+            return Err(invalid(
+                "decline_reason",
+                "too_long",
+                "the reason is too long",
+            ));
         }
         let now = millis(ctx.now);
-        let ended = matches!(next, ReferralState::Completed | ReferralState::Withdrawn).then_some(now);
+        let ended =
+            matches!(next, ReferralState::Completed | ReferralState::Withdrawn).then_some(now);
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE referrals SET state = $1, responded_by = $2, responded_at = $3, decline_reason = COALESCE($4, decline_reason), ended_at = COALESCE($5, ended_at) \
@@ -657,7 +924,11 @@ impl Store {
             ReferralState::Pending => "referral.pending",
         };
         Self::case_event(&mut tx, ctx, &cs, kind, &format!("referral={id}")).await?;
-        let other = if side == Side::Receiver { current.from_org } else { current.to_org };
+        let other = if side == Side::Receiver {
+            current.from_org
+        } else {
+            current.to_org
+        };
         Self::notify(&mut tx, other, None, kind, &id.to_string(), now).await?;
         let mut a = entry(ctx, "referral.respond", "success", &cs);
         a.detail = format!("referral={id} state={}", next.as_str());
@@ -670,19 +941,31 @@ impl Store {
 
     /// Emergency access for a supervisor to a case identified by its number: reason required,
     /// limited in time, the owning organisation's supervisors are notified, audited as such.
-    pub async fn break_glass(&self, ctx: &Ctx<'_>, case_number: &str, reason: &str) -> Result<(Uuid, String)> {
+    pub async fn break_glass(
+        &self,
+        ctx: &Ctx<'_>,
+        case_number: &str,
+        reason: &str,
+    ) -> Result<(Uuid, String)> {
         if ctx.actor.role != dayaq_domain::Role::Supervisor {
             return Err(StoreError::Forbidden("break_glass_needs_supervisor"));
         }
         let reason = reason.trim();
         if reason.chars().count() < 10 {
-            return Err(invalid("reason", "too_short", "explain the emergency (at least 10 characters)"));
+            return Err(invalid(
+                "reason",
+                "too_short",
+                "explain the emergency (at least 10 characters)",
+            ));
         }
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND erased_at IS NULL")
-            .bind(case_number.trim().to_uppercase())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(id) = id else { return Err(StoreError::NotFound) };
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND erased_at IS NULL")
+                .bind(case_number.trim().to_uppercase())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(id) = id else {
+            return Err(StoreError::NotFound);
+        };
         let case = uuid_of(&id)?;
         let facts = self.authorize_case(ctx, Action::BreakGlass, case).await?;
         let now = millis(ctx.now);
@@ -700,8 +983,23 @@ impl Store {
             .bind(expires)
             .execute(&mut *tx)
             .await?;
-        Self::case_event(&mut tx, ctx, &id, "breakglass.opened", &format!("until={}", ts(expires))).await?;
-        Self::notify(&mut tx, facts.owner_org, Some("supervisor"), "break_glass.opened", &id, now).await?;
+        Self::case_event(
+            &mut tx,
+            ctx,
+            &id,
+            "breakglass.opened",
+            &format!("until={}", ts(expires)),
+        )
+        .await?;
+        Self::notify(
+            &mut tx,
+            facts.owner_org,
+            Some("supervisor"),
+            "break_glass.opened",
+            &id,
+            now,
+        )
+        .await?;
         let mut a = entry(ctx, "break_glass", "success", &id);
         a.detail = format!("expires={expires}");
         append(&mut tx, &a, now).await?;

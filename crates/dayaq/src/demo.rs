@@ -8,10 +8,10 @@ use crate::cli::{GlobalOpts, ServeArgs};
 use crate::commands::open;
 use anyhow::{Context, bail};
 use dayaq_domain::Role;
-use dayaq_domain::referral::Eligibility;
-use dayaq_storage::referrals::ServiceOffer;
 use dayaq_domain::case::{CaseInput, Identity, VictimContext};
+use dayaq_domain::referral::Eligibility;
 use dayaq_storage::cases::Ctx;
+use dayaq_storage::referrals::ServiceOffer;
 use dayaq_storage::users::User;
 use dayaq_storage::{Store, StoreError};
 use std::process::ExitCode;
@@ -178,20 +178,90 @@ fn print_logins() {
 
 /// Loads organisations, users and cases. Returns the number of cases created.
 /// (organisation, service, region, free places, state-shelter rules, women only).
-type ServiceRow = (&'static str, &'static str, &'static str, Option<i64>, bool, bool);
+type ServiceRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<i64>,
+    bool,
+    bool,
+);
 const SERVICES: &[ServiceRow] = &[
     ("state-shelter", "Shelter", "Baku", Some(30), true, false),
     ("ngo-shelter-baku", "Shelter", "Baku", Some(12), false, true),
-    ("ngo-shelter-baku", "PsychologicalCounselling", "Baku", None, false, false),
-    ("ngo-shelter-baku", "LegalConsultation", "Baku", None, false, false),
-    ("assistance-center", "VocationalTraining", "Baku", None, false, false),
-    ("assistance-center", "JobPlacement", "Baku", None, false, false),
-    ("assistance-center", "JobCounselling", "Baku", None, false, false),
+    (
+        "ngo-shelter-baku",
+        "PsychologicalCounselling",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "ngo-shelter-baku",
+        "LegalConsultation",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "assistance-center",
+        "VocationalTraining",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "assistance-center",
+        "JobPlacement",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "assistance-center",
+        "JobCounselling",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
     ("assistance-center", "Medical", "Baku", None, false, false),
-    ("assistance-center", "PsychologicalCounselling", "Baku", None, false, false),
-    ("assistance-center", "FinancialAssistance", "Baku", None, false, false),
-    ("ngo-ganja", "PsychologicalCounselling", "Ganja-Gazakh", None, false, false),
-    ("ngo-ganja", "JobCounselling", "Ganja-Gazakh", None, false, false),
+    (
+        "assistance-center",
+        "PsychologicalCounselling",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "assistance-center",
+        "FinancialAssistance",
+        "Baku",
+        None,
+        false,
+        false,
+    ),
+    (
+        "ngo-ganja",
+        "PsychologicalCounselling",
+        "Ganja-Gazakh",
+        None,
+        false,
+        false,
+    ),
+    (
+        "ngo-ganja",
+        "JobCounselling",
+        "Ganja-Gazakh",
+        None,
+        false,
+        false,
+    ),
     ("iom", "ReturnHome", "Baku", None, false, false),
     ("iom", "AirportMeeting", "Baku", None, false, false),
     ("police-atd", "PersonalSafety", "Baku", None, false, false),
