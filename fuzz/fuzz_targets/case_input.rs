@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
     match input.validate(today) {
         Ok(valid) => {
             let again = back(&valid).validate(today);
-            assert_eq!(again.as_ref().ok(), Some(&valid), "validation is not idempotent");
+            assert_eq!(
+                again.as_ref().ok(),
+                Some(&valid),
+                "validation is not idempotent"
+            );
             // Attribute rows round-trip (what storage writes to case_values).
             let values: Vec<(String, String)> = valid
                 .context

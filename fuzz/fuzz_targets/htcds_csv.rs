@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     }
     bytes.extend_from_slice(rest);
     let today = time::macros::date!(2026 - 01 - 31);
-    let lines = bytes.iter().filter(|b| **b == b'\n' || **b == b'\r').count() as u64 + 2;
+    let lines = bytes
+        .iter()
+        .filter(|b| **b == b'\n' || **b == b'\r')
+        .count() as u64
+        + 2;
     match parse(&bytes, Format::Csv, today) {
         Ok(p) => assert!(p.cases.len() as u64 <= lines),
         Err(e) => {

@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(v) = s.validate() {
                     assert_eq!(
                         v.possible_victim,
-                        dayaq_domain::identification::is_possible_victim(act, means, purpose, child)
+                        dayaq_domain::identification::is_possible_victim(
+                            act, means, purpose, child
+                        )
                     );
                 }
             }

@@ -115,6 +115,10 @@ pub enum Command {
     /// Reports (counts per question and answer).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Measurement harness: synthetic population and benchmarks (synthetic data only; see
+    /// docs/PERFORMANCE.md).
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -338,6 +342,7 @@ impl Command {
             Command::Import(ImportCommand::Questionnaire { .. }) => "import.questionnaire",
             Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
+            Command::Bench(b) => b.name(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Logs are JSON lines on standard error and never carry personal data; results for the
 //! operator go to standard output.
 
+mod bench;
 mod cli;
 mod commands;
 mod demo;
@@ -59,6 +60,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(c) => commands::import(g, c).await,
         Command::Export(c) => commands::export(g, c).await,
         Command::Report(c) => commands::report(g, c).await,
+        Command::Bench(c) => bench::command(&g.open_options(), c).await,
     }
 }
 

@@ -134,7 +134,13 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
     let (slug, name, t, region) = COORDINATION;
     store.add_org(slug, name, t, region, now).await?;
     store
-        .add_user(slug, "national_coordinator", COORDINATOR, &generate_password()?, now)
+        .add_user(
+            slug,
+            "national_coordinator",
+            COORDINATOR,
+            &generate_password()?,
+            now,
+        )
         .await?;
     let police = store
         .add_user(
@@ -473,7 +479,10 @@ impl EventWriter {
                     event(b, at, user, "screening.recorded", result.to_string());
                 }
                 Event::Decision {
-                    status, by, reference, ..
+                    status,
+                    by,
+                    reference,
+                    ..
                 } => {
                     let decided_on = from_millis(at).date();
                     b.decisions.0.push(vec![
@@ -499,10 +508,10 @@ impl EventWriter {
                         "identification.decided",
                         status.as_str().to_string(),
                     );
-                    let entry = b
-                        .status
-                        .entry(case_id.to_string())
-                        .or_insert((status.as_str(), at, 0));
+                    let entry =
+                        b.status
+                            .entry(case_id.to_string())
+                            .or_insert((status.as_str(), at, 0));
                     if at >= entry.1 {
                         entry.0 = status.as_str();
                         entry.1 = at;
@@ -519,9 +528,7 @@ impl EventWriter {
                     withdrawn_after_ms,
                     ..
                 } => {
-                    let withdrawn = withdrawn_after_ms
-                        .map(|w| at + w)
-                        .filter(|w| *w < END_MS);
+                    let withdrawn = withdrawn_after_ms.map(|w| at + w).filter(|w| *w < END_MS);
                     b.consents.0.push(vec![
                         Val::S(Uuid::new_v4().to_string()),
                         Val::S(case_id.to_string()),

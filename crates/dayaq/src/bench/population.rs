@@ -189,8 +189,12 @@ const SYL: &[&str] = &[
     "lu", "ma", "me", "mi", "na", "ne", "nu", "o", "ra", "re", "ru", "sa", "se", "sə", "ta", "te",
     "tu", "ul", "va", "ya", "yə", "za", "zi", "şa", "çi", "nə", "rə", "ü", "ö", "xa", "qa", "ğa",
 ];
-const FEM_END: &[&str] = &["na", "la", "ra", "ya", "nə", "lə", "rə", "ira", "ana", "iyə", "e"];
-const MASC_END: &[&str] = &["an", "ad", "ur", "in", "ar", "əd", "il", "ər", "at", "im", "ux"];
+const FEM_END: &[&str] = &[
+    "na", "la", "ra", "ya", "nə", "lə", "rə", "ira", "ana", "iyə", "e",
+];
+const MASC_END: &[&str] = &[
+    "an", "ad", "ur", "in", "ar", "əd", "il", "ər", "at", "im", "ux",
+];
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
@@ -203,16 +207,16 @@ fn capitalise(s: &str) -> String {
 fn given_name(r: &mut Rng, feminine: bool) -> String {
     let mut s = String::new();
     for _ in 0..r.range(1, 2) {
-        s.push_str(*r.pick(SYL));
+        s.push_str(r.pick(SYL));
     }
-    s.push_str(*r.pick(if feminine { FEM_END } else { MASC_END }));
+    s.push_str(r.pick(if feminine { FEM_END } else { MASC_END }));
     capitalise(&s)
 }
 
 fn surname(r: &mut Rng, country: &str, feminine: bool) -> String {
     let mut root = String::new();
     for _ in 0..r.range(2, 3) {
-        root.push_str(*r.pick(SYL));
+        root.push_str(r.pick(SYL));
     }
     let suffix: &[&str] = match (country, feminine) {
         ("AZ", true) => &["ova", "yeva", "li", "zadə"],
@@ -292,7 +296,14 @@ fn language(country: &str) -> &'static str {
 fn city(r: &mut Rng, country: &str) -> &'static str {
     let cities: &[&str] = match country {
         "AZ" => &[
-            "Bakı", "Gəncə", "Sumqayıt", "Lənkəran", "Şəki", "Mingəçevir", "Quba", "Şirvan",
+            "Bakı",
+            "Gəncə",
+            "Sumqayıt",
+            "Lənkəran",
+            "Şəki",
+            "Mingəçevir",
+            "Quba",
+            "Şirvan",
         ],
         "UZ" => &["Tashkent", "Samarkand", "Fergana"],
         "TJ" => &["Dushanbe", "Khujand"],
@@ -300,7 +311,7 @@ fn city(r: &mut Rng, country: &str) -> &'static str {
         "GE" => &["Tbilisi", "Marneuli"],
         _ => &["Capital city"],
     };
-    *r.pick(cities)
+    r.pick(cities)
 }
 
 fn phone(r: &mut Rng, country: &str) -> String {
@@ -342,7 +353,7 @@ pub fn person(seed: u64, n: u64, p: u64) -> Person {
     if !r.chance(0.01) {
         citizenship.push(*r.weighted(CITIZENSHIP));
         if r.chance(0.02) {
-            let second = *r.pick(&["RU", "TR", "GE", "UA"]);
+            let second = r.pick(&["RU", "TR", "GE", "UA"]);
             if !citizenship.contains(&second) {
                 citizenship.push(second);
             }
@@ -645,9 +656,7 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
             recruitment.push(second);
         }
     }
-    let online = recruitment
-        .iter()
-        .any(|m| m.contains("Online"));
+    let online = recruitment.iter().any(|m| m.contains("Online"));
     let apps: Vec<String> = if online {
         let mut a = vec![r.weighted(APPS).to_string()];
         if r.chance(0.3) {
@@ -663,7 +672,10 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
     let industry = labour.then(|| {
         r.weighted(&[
             ("F_Construction", if feminine { 5 } else { 40 }),
-            ("T_ActivitiesOfHouseholdsAsEmployers", if feminine { 40 } else { 3 }),
+            (
+                "T_ActivitiesOfHouseholdsAsEmployers",
+                if feminine { 40 } else { 3 },
+            ),
             ("A_AgricultureForestryAndFishing", 15),
             ("I_AccommodationAndFoodServiceActivities", 12),
             ("C_Manufacturing", 8),
@@ -686,7 +698,11 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
     } else {
         Vec::new()
     };
-    let mut vulnerabilities: Vec<String> = r.each(VULNERABILITIES).iter().map(|v| v.to_string()).collect();
+    let mut vulnerabilities: Vec<String> = r
+        .each(VULNERABILITIES)
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
     if child {
         vulnerabilities.retain(|v| v != "WorkEnvironment");
     }
@@ -701,7 +717,8 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
             ])
             .to_string()
         }),
-        number_of_children: adult.then(|| *r.weighted(&[(0, 45), (1, 25), (2, 20), (3, 7), (4, 3)])),
+        number_of_children: adult
+            .then(|| *r.weighted(&[(0, 45), (1, 25), (2, 20), (3, 7), (4, 3)])),
         primary_language: Some(who.language.to_string()),
         secondary_language: (who.language != "ru" && r.chance(0.4)).then(|| "ru".to_string()),
         relationship_to_trafficker: relationship.map(str::to_string),
@@ -716,22 +733,28 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
     // Status: older cases are more often closed.
     let age_days = (END_MS - at_ms) / DAY_MS;
     let status = if age_days > 730 {
-        *r.weighted(&[("Closed", 55), ("ClosedReferred", 15), ("FollowUp", 20), ("Active", 10)])
+        *r.weighted(&[
+            ("Closed", 55),
+            ("ClosedReferred", 15),
+            ("FollowUp", 20),
+            ("Active", 10),
+        ])
     } else if age_days > 180 {
-        *r.weighted(&[("Active", 30), ("FollowUp", 40), ("Closed", 25), ("ClosedReferred", 5)])
+        *r.weighted(&[
+            ("Active", 30),
+            ("FollowUp", 40),
+            ("Closed", 25),
+            ("ClosedReferred", 5),
+        ])
     } else {
         *r.weighted(&[("Active", 80), ("FollowUp", 15), ("Closed", 5)])
     };
-    let closure = matches!(status, "Closed" | "ClosedReferred").then(|| r.pick(CLOSURE).to_string());
+    let closure =
+        matches!(status, "Closed" | "ClosedReferred").then(|| r.pick(CLOSURE).to_string());
     let mut identity = who.identity.clone();
     if r.chance(0.7) {
         let k = r.range(1, 5);
-        identity.notes = Some(
-            (0..k)
-                .map(|_| *r.pick(NOTES))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        identity.notes = Some((0..k).map(|_| r.pick(NOTES)).collect::<Vec<_>>().join(" "));
     }
     let input = CaseInput {
         identity,
@@ -777,7 +800,7 @@ fn events(
         channel: *r.weighted(channels),
         anonymous: false,
         linked: true,
-        summary: r.chance(0.8).then(|| *r.pick(CONTACT_SUMMARIES)),
+        summary: r.chance(0.8).then(|| r.pick(CONTACT_SUMMARIES)),
     });
     if r.chance(0.25) {
         out.push(Event::Contact {
@@ -785,7 +808,7 @@ fn events(
             channel: ContactChannel::Hotline,
             anonymous: false,
             linked: true,
-            summary: r.chance(0.6).then(|| *r.pick(CONTACT_SUMMARIES)),
+            summary: r.chance(0.6).then(|| r.pick(CONTACT_SUMMARIES)),
         });
     }
     if r.chance(0.35) {
@@ -794,7 +817,7 @@ fn events(
             channel: *r.weighted(channels),
             anonymous: r.chance(0.6),
             linked: false,
-            summary: r.chance(0.5).then(|| *r.pick(CONTACT_SUMMARIES)),
+            summary: r.chance(0.5).then(|| r.pick(CONTACT_SUMMARIES)),
         });
     }
     // Screening against the UN Protocol definition; sometimes repeated.
@@ -805,7 +828,8 @@ fn events(
             let act = r.chance(0.97);
             let purpose = r.chance(0.95);
             let means = r.chance(0.85);
-            possible |= dayaq_domain::identification::is_possible_victim(act, means, purpose, child);
+            possible |=
+                dayaq_domain::identification::is_possible_victim(act, means, purpose, child);
             let mut ilo: Vec<&'static str> = ILO_INDICATORS
                 .iter()
                 .copied()
@@ -851,31 +875,36 @@ fn events(
         }
     }
     // Consents, recorded at intake.
-    let given_by = if child { "ParentOrGuardian" } else { "Survivor" };
+    let given_by = if child {
+        "ParentOrGuardian"
+    } else {
+        "Survivor"
+    };
     let lang = if who.language.len() == 2 {
         who.language
     } else {
         "ru"
     };
-    let consent = |r: &mut Rng, purpose, p_given: f64, org_ix: Option<usize>, t: Option<OrgType>| {
-        let given = r.chance(p_given);
-        Event::Consent {
-            after_ms: minutes(r, 10, 60 * 24 * 7),
-            purpose,
-            given,
-            recipient_org: org_ix,
-            recipient_org_type: t,
-            given_by,
-            language: lang.to_string(),
-            withdrawn_after_ms: (given && r.chance(0.03)).then(|| r.range(30, 400) * DAY_MS),
-        }
-    };
+    let consent =
+        |r: &mut Rng, purpose, p_given: f64, org_ix: Option<usize>, t: Option<OrgType>| {
+            let given = r.chance(p_given);
+            Event::Consent {
+                after_ms: minutes(r, 10, 60 * 24 * 7),
+                purpose,
+                given,
+                recipient_org: org_ix,
+                recipient_org_type: t,
+                given_by,
+                language: lang.to_string(),
+                withdrawn_after_ms: (given && r.chance(0.03)).then(|| r.range(30, 400) * DAY_MS),
+            }
+        };
     out.push(consent(r, ConsentPurpose::Assistance, 0.96, None, None));
     if r.chance(0.7) {
         out.push(consent(r, ConsentPurpose::FollowUpContact, 0.8, None, None));
     }
     if r.chance(0.4) {
-        let t = *r.pick(&[OrgType::NGO, OrgType::CentralGovernmentOrganisation]);
+        let t = r.pick(&[OrgType::NGO, OrgType::CentralGovernmentOrganisation]);
         out.push(consent(
             r,
             ConsentPurpose::SharingWithOrganisationType,
@@ -922,9 +951,8 @@ mod tests {
     fn marginals_are_roughly_right() {
         let n = 4_000;
         let cases: Vec<CaseSpec> = (0..n).map(|i| case(7, n, i)).collect();
-        let share = |f: &dyn Fn(&CaseSpec) -> bool| {
-            cases.iter().filter(|c| f(c)).count() as f64 / n as f64
-        };
+        let share =
+            |f: &dyn Fn(&CaseSpec) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n as f64;
         let fem = share(&|c| c.input.gender.as_deref() == Some("Feminine"));
         assert!((0.64..0.76).contains(&fem), "{fem}");
         let az = share(&|c| c.input.citizenship.first().map(String::as_str) == Some("AZ"));

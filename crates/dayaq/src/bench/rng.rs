@@ -53,9 +53,9 @@ impl Rng {
         self.unit() < p
     }
 
-    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        // Callers pass constant, non-empty tables.
-        &xs[self.below(xs.len() as u64) as usize]
+    /// One of `xs` (callers pass non-empty tables).
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
     }
 
     /// One of `xs` with probability proportional to its weight.

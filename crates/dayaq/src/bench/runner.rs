@@ -285,7 +285,7 @@ pub async fn run(opts: &OpenOptions, o: &RunOptions) -> anyhow::Result<Report> {
     let mut rng = Rng::new(info.seed ^ 0xBE7C);
     let pick: Vec<Uuid> = (0..n + 50)
         .map(|_| {
-            let s = rng.pick(&ids);
+            let s = &ids[rng.below(ids.len() as u64) as usize];
             Uuid::parse_str(s).map_err(|e| anyhow::anyhow!("bad case id: {e}"))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -424,11 +424,11 @@ pub async fn run(opts: &OpenOptions, o: &RunOptions) -> anyhow::Result<Report> {
         bail!("no search probe could be derived from the population");
     }
     let mut digests: Vec<String> = Vec::new();
-    for k in 0..(n + 50).min(pick.len()) {
+    for id in pick.iter().take(n + 50) {
         let d: Option<String> = sqlx::query_scalar(
             "SELECT digest FROM blind_index WHERE case_id = $1 AND kind = 'name_dob'",
         )
-        .bind(pick[k].to_string())
+        .bind(id.to_string())
         .fetch_optional(&pool)
         .await?;
         digests.extend(d);
@@ -703,13 +703,13 @@ async fn store_size(opts: &OpenOptions, store: &Store) -> Option<u64> {
             }
             Some(total)
         }
-        Engine::Postgres => sqlx::query_scalar::<_, i64>(
-            "SELECT pg_database_size(current_database())",
-        )
-        .fetch_one(store.pool())
-        .await
-        .ok()
-        .map(|v| v as u64),
+        Engine::Postgres => {
+            sqlx::query_scalar::<_, i64>("SELECT pg_database_size(current_database())")
+                .fetch_one(store.pool())
+                .await
+                .ok()
+                .map(|v| v as u64)
+        }
     }
 }
 
@@ -793,7 +793,10 @@ pub fn markdown(r: &Report) -> String {
         p.rows.case_events
     ));
     if let Some(e) = &r.export {
-        let mib = |x: Option<f64>| x.map(|v| format!("{v:.0} MiB")).unwrap_or_else(|| "n/a".into());
+        let mib = |x: Option<f64>| {
+            x.map(|v| format!("{v:.0} MiB"))
+                .unwrap_or_else(|| "n/a".into())
+        };
         s.push_str(&format!(
             "- HTCDS CSV export of all {} cases: {:.1} s ({:.0} cases/s, {:.1} MiB of CSV), peak RSS {}; \
              raw primary-key walk over the same rows (500 a page): {:.1} s, peak RSS {} (×{:.1} time)\n",

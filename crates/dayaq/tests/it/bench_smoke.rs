@@ -47,7 +47,14 @@ async fn bench_generate_and_run_report_every_measure() {
     let results_arg = results.to_string_lossy().into_owned();
     let out = dayaq(
         &[
-            "bench", "run", "--cases", "200", "--samples", "50", "--out", &results_arg,
+            "bench",
+            "run",
+            "--cases",
+            "200",
+            "--samples",
+            "50",
+            "--out",
+            &results_arg,
         ],
         &db,
     );
@@ -76,7 +83,10 @@ async fn bench_generate_and_run_report_every_measure() {
     ] {
         let m = find(name);
         for side in ["dayaq", "raw"] {
-            assert!(m[side]["samples"].as_u64().unwrap_or(0) > 0, "{name} {side}");
+            assert!(
+                m[side]["samples"].as_u64().unwrap_or(0) > 0,
+                "{name} {side}"
+            );
             assert!(m[side]["p99_ms"].as_f64().is_some(), "{name} {side}");
         }
         assert!(m["ratio_p50"].as_f64().is_some(), "{name}");
@@ -88,7 +98,13 @@ async fn bench_generate_and_run_report_every_measure() {
     assert_eq!(v["export"]["raw_rows"], 200);
     assert!(v["export"]["bytes"].as_u64().unwrap_or(0) > 0);
     let rows = &v["population"]["rows"];
-    for kind in ["contacts", "screenings", "decisions", "consents", "case_events"] {
+    for kind in [
+        "contacts",
+        "screenings",
+        "decisions",
+        "consents",
+        "case_events",
+    ] {
         assert!(rows[kind].as_u64().unwrap_or(0) > 0, "no {kind} generated");
     }
 }

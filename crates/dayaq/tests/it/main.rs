@@ -6,6 +6,7 @@
 
 mod api;
 mod assistance;
+mod bench_smoke;
 mod e2e;
 mod followup;
 mod htcds;
