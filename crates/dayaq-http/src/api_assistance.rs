@@ -61,8 +61,8 @@ fn uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
     case_id(raw)
 }
 
-/// The allowance amount in qəpik: `DAYAQ_ALLOWANCE_MINOR` or AZN 400.
-fn allowance_amount() -> i64 {
+/// The allowance amount in qəpik: `DAYAQ_ALLOWANCE_MINOR` or AZN 400 (API and screens).
+pub(crate) fn allowance_amount() -> i64 {
     std::env::var("DAYAQ_ALLOWANCE_MINOR")
         .ok()
         .and_then(|v| v.trim().parse::<i64>().ok())

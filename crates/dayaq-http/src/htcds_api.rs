@@ -9,8 +9,8 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
-use crate::i18n::{LOCALES, Lang, Tr};
-use crate::pages::{Chrome, NavUser};
+use crate::i18n::{LOCALES, Tr};
+use crate::pages::Chrome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -20,8 +20,8 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use dayaq_domain::Actor;
 use dayaq_domain::policy::{Action, Resource, decide};
-use dayaq_domain::{Actor, Role};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::htcds::{
     self, Format, ImportErrors, ImportFailure, ImportReport, RowError, XlsxSink,
@@ -223,28 +223,7 @@ async fn export_htcds(
 // ---------- screen ----------
 
 fn chrome(state: &AppState, a: &Authed) -> Chrome {
-    let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
-    let t = Tr::new(lang);
-    Chrome {
-        t,
-        user: Some(NavUser {
-            username: a.user.username.clone(),
-            role_label: t.get(&format!("role-{}", a.user.role.as_str().replace('_', "-"))),
-            works_cases: a.user.role.works_cases(),
-            manages_users: matches!(a.user.role, Role::OrgAdmin | Role::SystemAdmin),
-        }),
-        csrf: a
-            .session
-            .as_ref()
-            .map(|s| s.csrf.clone())
-            .unwrap_or_default(),
-        idle_secs: state.cfg.session.idle_ms / 1000,
-        langs: Lang::ALL
-            .iter()
-            .map(|l| (l.code(), l.native_name(), *l == lang))
-            .collect(),
-        nav: "htcds",
-    }
+    Chrome::for_user(state, a, "htcds")
 }
 
 #[derive(Template, WebTemplate)]
@@ -501,6 +480,7 @@ fn multipart_file(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn multipart_file_part_is_found() {

@@ -58,6 +58,9 @@ pub struct NavUser {
     pub role_label: String,
     pub works_cases: bool,
     pub manages_users: bool,
+    /// Assistance screens in the navigation: shelter facilities, funding.
+    pub sees_shelters: bool,
+    pub sees_funding: bool,
 }
 
 pub struct Chrome {
@@ -80,11 +83,16 @@ impl Chrome {
         let t = Tr::new(lang);
         Chrome {
             t,
-            user: user.map(|a| NavUser {
-                username: a.user.username.clone(),
-                role_label: t.get(&format!("role-{}", a.user.role.as_str().replace('_', "-"))),
-                works_cases: a.user.role.works_cases(),
-                manages_users: matches!(a.user.role, Role::OrgAdmin | Role::SystemAdmin),
+            user: user.map(|a| {
+                let (sees_shelters, sees_funding) = crate::pages_assistance::nav_links(a);
+                NavUser {
+                    sees_shelters,
+                    sees_funding,
+                    username: a.user.username.clone(),
+                    role_label: t.get(&format!("role-{}", a.user.role.as_str().replace('_', "-"))),
+                    works_cases: a.user.role.works_cases(),
+                    manages_users: matches!(a.user.role, Role::OrgAdmin | Role::SystemAdmin),
+                }
             }),
             csrf,
             idle_secs: state.cfg.session.idle_ms / 1000,

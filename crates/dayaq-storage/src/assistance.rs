@@ -14,6 +14,7 @@ use dayaq_domain::assistance::{
 };
 use dayaq_domain::policy::{Action, Resource, Section, decide};
 use dayaq_domain::referral::Service;
+use dayaq_domain::stats::Cell;
 use dayaq_domain::vocab::TraffickingStatus;
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -1388,7 +1389,7 @@ impl Store {
             ));
         }
         if let Some(f) = a.funding_source_id
-            && !self.funding_source_exists(f).await?
+            && !self.funding_source_exists(ctx, f).await?
         {
             errs.push(FieldError::new(
                 "funding_source_id",
@@ -1881,11 +1882,16 @@ impl Store {
 
     // ---------- services delivered ----------
 
-    async fn funding_source_exists(&self, id: Uuid) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM funding_sources WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_one(&self.pool)
-            .await?;
+    /// Whether `id` is a funding source of the acting organisation: a cost can only be charged
+    /// to one's own source (another organisation's cost report must never list this case).
+    async fn funding_source_exists(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM funding_sources WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(ctx.actor.org_id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -1957,7 +1963,7 @@ impl Store {
             }
         }
         if let Some(f) = d.funding_source_id
-            && !self.funding_source_exists(f).await?
+            && !self.funding_source_exists(ctx, f).await?
         {
             errs.push(FieldError::new(
                 "funding_source_id",
@@ -2244,51 +2250,346 @@ impl Store {
     /// the exit day, times the daily cost); per source, per survivor (case) and per service type.
     pub async fn cost_report(&self, ctx: &Ctx<'_>) -> Result<CostReport> {
         Self::manage_funding(ctx)?;
-        let org = ctx.actor.org_id.to_string();
-        let mut lines: Vec<(Uuid, String, Uuid, String, i64)> = Vec::new();
-        let rows = sqlx::query(
-            "SELECT f.id, f.name, s.case_id, s.service, s.cost_minor FROM services_delivered s \
-             JOIN funding_sources f ON f.id = s.funding_source_id WHERE f.org_id = $1",
-        )
-        .bind(&org)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            lines.push((
-                uuid_of(&r.try_get::<String, _>(0)?)?,
-                r.try_get(1)?,
-                uuid_of(&r.try_get::<String, _>(2)?)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-            ));
+        let lines = self
+            .cost_lines(Some(ctx.actor.org_id), ctx.now.date())
+            .await?
+            .into_iter()
+            .map(|l| {
+                (
+                    l.source_id,
+                    l.source_name,
+                    l.case_id,
+                    l.service,
+                    l.amount_minor,
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok(cost_report_of(&lines))
+    }
+
+    /// Cost lines charged to funding sources (of `org`, or of every organisation): services
+    /// delivered (their cost) and shelter days (days stayed up to the exit or `today`,
+    /// excluding the exit day, times the daily cost). Uncharged costs are not included.
+    async fn cost_lines(&self, org: Option<Uuid>, today: Date) -> Result<Vec<CostLine>> {
+        let (services_sql, stays_sql) = if org.is_some() {
+            (
+                "SELECT f.id, f.name, f.kind, s.case_id, s.service, s.cost_minor FROM services_delivered s \
+                 JOIN funding_sources f ON f.id = s.funding_source_id WHERE f.org_id = $1",
+                "SELECT f.id, f.name, f.kind, s.case_id, s.admitted_on, s.exited_on, s.daily_cost_minor FROM shelter_stays s \
+                 JOIN funding_sources f ON f.id = s.funding_source_id WHERE f.org_id = $1",
+            )
+        } else {
+            (
+                "SELECT f.id, f.name, f.kind, s.case_id, s.service, s.cost_minor FROM services_delivered s \
+                 JOIN funding_sources f ON f.id = s.funding_source_id",
+                "SELECT f.id, f.name, f.kind, s.case_id, s.admitted_on, s.exited_on, s.daily_cost_minor FROM shelter_stays s \
+                 JOIN funding_sources f ON f.id = s.funding_source_id",
+            )
+        };
+        let org = org.map(|o| o.to_string());
+        let mut q = sqlx::query(services_sql);
+        if let Some(o) = &org {
+            q = q.bind(o);
         }
-        let today = ctx.now.date();
-        let rows = sqlx::query(
-            "SELECT f.id, f.name, s.case_id, s.admitted_on, s.exited_on, s.daily_cost_minor FROM shelter_stays s \
-             JOIN funding_sources f ON f.id = s.funding_source_id WHERE f.org_id = $1",
-        )
-        .bind(&org)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let from = parse_date("admitted_on", &r.try_get::<String, _>(3)?)
+        let mut lines = Vec::new();
+        for r in &q.fetch_all(&self.pool).await? {
+            lines.push(CostLine {
+                source_id: uuid_of(&r.try_get::<String, _>(0)?)?,
+                source_name: r.try_get(1)?,
+                source_kind: r.try_get(2)?,
+                case_id: uuid_of(&r.try_get::<String, _>(3)?)?,
+                service: r.try_get(4)?,
+                amount_minor: r.try_get(5)?,
+            });
+        }
+        let mut q = sqlx::query(stays_sql);
+        if let Some(o) = &org {
+            q = q.bind(o);
+        }
+        for r in &q.fetch_all(&self.pool).await? {
+            let from = parse_date("admitted_on", &r.try_get::<String, _>(4)?)
                 .map_err(|e| StoreError::Data(e.message))?;
-            let to = match r.try_get::<Option<String>, _>(4)? {
+            let to = match r.try_get::<Option<String>, _>(5)? {
                 Some(d) => parse_date("exited_on", &d)
                     .map_err(|e| StoreError::Data(e.message))?
                     .min(today),
                 None => today,
             };
             let days = (to - from).whole_days().max(0);
-            let daily: i64 = r.try_get(5)?;
-            lines.push((
-                uuid_of(&r.try_get::<String, _>(0)?)?,
-                r.try_get(1)?,
-                uuid_of(&r.try_get::<String, _>(2)?)?,
-                Service::Shelter.as_str().into(),
-                days * daily,
-            ));
+            let daily: i64 = r.try_get(6)?;
+            lines.push(CostLine {
+                source_id: uuid_of(&r.try_get::<String, _>(0)?)?,
+                source_name: r.try_get(1)?,
+                source_kind: r.try_get(2)?,
+                case_id: uuid_of(&r.try_get::<String, _>(3)?)?,
+                service: Service::Shelter.as_str().into(),
+                amount_minor: days * daily,
+            });
         }
-        Ok(cost_report_of(&lines))
+        Ok(lines)
+    }
+}
+
+// ---------- read models of the screens (funding options, national overview) ----------
+
+/// One cost charged to a funding source (internal to the cost reports).
+struct CostLine {
+    source_id: Uuid,
+    source_name: String,
+    source_kind: String,
+    case_id: Uuid,
+    service: String,
+    amount_minor: i64,
+}
+
+/// A funding source as a form choice (no amounts).
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingOption {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+/// Funding of one kind of source across all organisations. Money is `None` when the survivor
+/// count is suppressed (1–4 survivors): a small total would tell what one person received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KindFunding {
+    pub kind: String,
+    pub sources: i64,
+    /// (currency, total of grants in minor units)
+    pub grants: Vec<(String, i64)>,
+    pub survivors: Cell,
+    pub services_minor: Option<i64>,
+    pub shelter_minor: Option<i64>,
+    pub total_minor: Option<i64>,
+}
+
+/// Charged costs of one service type across all organisations (shelter days count as Shelter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceFunding {
+    pub service: String,
+    pub survivors: Cell,
+    pub total_minor: Option<i64>,
+}
+
+/// The national coordinator's funding overview: aggregates only, small cells suppressed
+/// (`dayaq_domain::stats::Cell`), no case ids, no organisation names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FundingOverview {
+    pub per_kind: Vec<KindFunding>,
+    pub per_service: Vec<ServiceFunding>,
+    pub survivors: Option<Cell>,
+    pub total_minor: Option<i64>,
+}
+
+/// Money is published only with a published survivor count.
+fn money_if(survivors: Cell, minor: i64) -> Option<i64> {
+    match survivors {
+        Cell::Count(_) => Some(minor),
+        Cell::Suppressed(_) => None,
+    }
+}
+
+/// Aggregates cost lines and source counts into the overview (pure; every funding kind is
+/// listed, in the vocabulary's order, so that an empty kind shows as zero).
+fn funding_overview_of(
+    lines: &[CostLine],
+    sources: &[(String, i64)],
+    grants: &[(String, String, i64)],
+) -> FundingOverview {
+    use std::collections::{BTreeMap, BTreeSet};
+    let survivors_of = |pred: &dyn Fn(&CostLine) -> bool| {
+        let set: BTreeSet<Uuid> = lines
+            .iter()
+            .filter(|l| pred(l))
+            .map(|l| l.case_id)
+            .collect();
+        Cell::of(set.len() as i64)
+    };
+    let per_kind = FUNDING_KINDS
+        .iter()
+        .map(|kind| {
+            let of_kind = |l: &CostLine| l.source_kind == *kind;
+            let survivors = survivors_of(&of_kind);
+            let (mut services, mut shelter) = (0i64, 0i64);
+            for l in lines.iter().filter(|l| of_kind(l)) {
+                if l.service == Service::Shelter.as_str() {
+                    shelter += l.amount_minor;
+                } else {
+                    services += l.amount_minor;
+                }
+            }
+            KindFunding {
+                kind: (*kind).to_string(),
+                sources: sources
+                    .iter()
+                    .filter(|(k, _)| k == kind)
+                    .map(|(_, n)| *n)
+                    .sum(),
+                grants: grants
+                    .iter()
+                    .filter(|(k, _, _)| k == kind)
+                    .map(|(_, c, n)| (c.clone(), *n))
+                    .collect(),
+                survivors,
+                services_minor: money_if(survivors, services),
+                shelter_minor: money_if(survivors, shelter),
+                total_minor: money_if(survivors, services + shelter),
+            }
+        })
+        .collect();
+    let mut by_service: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in lines {
+        *by_service.entry(l.service.as_str()).or_default() += l.amount_minor;
+    }
+    let per_service = by_service
+        .into_iter()
+        .map(|(service, total)| {
+            let survivors = survivors_of(&|l: &CostLine| l.service == service);
+            ServiceFunding {
+                service: service.to_string(),
+                survivors,
+                total_minor: money_if(survivors, total),
+            }
+        })
+        .collect();
+    let all = survivors_of(&|_| true);
+    FundingOverview {
+        per_kind,
+        per_service,
+        survivors: Some(all),
+        total_minor: money_if(all, lines.iter().map(|l| l.amount_minor).sum()),
+    }
+}
+
+impl Store {
+    /// Funding sources of the actor's organisation as choices in forms (charging a service or
+    /// shelter days): for those who work its cases and those who manage its funding.
+    pub async fn funding_source_options(&self, ctx: &Ctx<'_>) -> Result<Vec<FundingOption>> {
+        let org = Resource::Organisation(ctx.actor.org_id);
+        let d = decide(ctx.actor, Action::ListCases, org);
+        if !d.allowed && Self::manage_funding(ctx).is_err() {
+            return Err(StoreError::Forbidden(d.reason));
+        }
+        let rows = sqlx::query(
+            "SELECT id, name, kind FROM funding_sources WHERE org_id = $1 ORDER BY name, id",
+        )
+        .bind(ctx.actor.org_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FundingOption {
+                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
+                    name: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The national funding overview on `ctx.now` (`ReadStatistics`: national coordinator,
+    /// supervisors): per kind of source and per service type, survivors counted with small
+    /// cells suppressed and money hidden where the count is.
+    pub async fn funding_overview(&self, ctx: &Ctx<'_>) -> Result<FundingOverview> {
+        let d = decide(ctx.actor, Action::ReadStatistics, Resource::System);
+        if !d.allowed {
+            return Err(StoreError::Forbidden(d.reason));
+        }
+        let lines = self.cost_lines(None, ctx.now.date()).await?;
+        let rows = sqlx::query(
+            "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM funding_sources GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let sources = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<(String, i64)>>>()?;
+        let rows = sqlx::query(
+            "SELECT f.kind, g.currency, CAST(SUM(g.amount_minor) AS BIGINT) FROM grants g \
+             JOIN funding_sources f ON f.id = g.source_id GROUP BY f.kind, g.currency ORDER BY f.kind, g.currency",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let grants = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<(String, String, i64)>>>()?;
+        Ok(funding_overview_of(&lines, &sources, &grants))
+    }
+}
+
+#[cfg(test)]
+mod screen_tests {
+    use super::*;
+
+    fn line(kind: &str, case: u128, service: &str, amount: i64) -> CostLine {
+        CostLine {
+            source_id: Uuid::from_u128(1),
+            source_name: "s".into(),
+            source_kind: kind.into(),
+            case_id: Uuid::from_u128(case),
+            service: service.into(),
+            amount_minor: amount,
+        }
+    }
+
+    #[test]
+    fn overview_suppresses_small_cells_and_their_money() {
+        // Donor: 5 survivors (published); StateBudget: 2 survivors (suppressed).
+        let mut lines: Vec<CostLine> = (1..=5)
+            .map(|c| line("Donor", c, "VocationalTraining", 1_000))
+            .collect();
+        lines.push(line("Donor", 1, "Shelter", 700));
+        lines.push(line("StateBudget", 10, "Medical", 5_000));
+        lines.push(line("StateBudget", 11, "Medical", 2_500));
+        let o = funding_overview_of(
+            &lines,
+            &[("Donor".into(), 2), ("StateBudget".into(), 1)],
+            &[("Donor".into(), "USD".into(), 900_000)],
+        );
+        let donor = o.per_kind.iter().find(|k| k.kind == "Donor").unwrap();
+        assert_eq!(donor.survivors, Cell::Count(5));
+        assert_eq!(
+            (donor.services_minor, donor.shelter_minor, donor.total_minor),
+            (Some(5_000), Some(700), Some(5_700))
+        );
+        assert_eq!(
+            (donor.sources, donor.grants.clone()),
+            (2, vec![("USD".into(), 900_000)])
+        );
+        let state = o.per_kind.iter().find(|k| k.kind == "StateBudget").unwrap();
+        assert_eq!(state.survivors, Cell::Suppressed("<5"));
+        assert_eq!((state.total_minor, state.services_minor), (None, None));
+        let fund = o
+            .per_kind
+            .iter()
+            .find(|k| k.kind == "VictimAssistanceFund")
+            .unwrap();
+        assert_eq!(
+            (fund.survivors, fund.total_minor),
+            (Cell::Count(0), Some(0))
+        );
+        assert_eq!(o.per_kind.len(), FUNDING_KINDS.len());
+        let medical = o
+            .per_service
+            .iter()
+            .find(|s| s.service == "Medical")
+            .unwrap();
+        assert_eq!(
+            (medical.survivors, medical.total_minor),
+            (Cell::Suppressed("<5"), None)
+        );
+        let training = o
+            .per_service
+            .iter()
+            .find(|s| s.service == "VocationalTraining")
+            .unwrap();
+        assert_eq!(training.total_minor, Some(5_000));
+        assert_eq!(
+            (o.survivors, o.total_minor),
+            (Some(Cell::Count(7)), Some(13_200))
+        );
     }
 }

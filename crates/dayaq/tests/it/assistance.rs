@@ -736,6 +736,25 @@ async fn cost_report_matches_hand_computed_fixture() {
         .await
         .unwrap()
         .id;
+    // Another organisation's source cannot be charged: its cost report would list this case.
+    let (_, other_sup) = org_and_user(&db, "ngo-g", "supervisor").await;
+    let foreign = s
+        .add_funding_source(&ctx(&other_sup.actor()), "Foreign fund", "Donor")
+        .await
+        .unwrap();
+    let e = s
+        .add_service(
+            &ctx(&cw),
+            a,
+            &svc("Medical", None, 100, Some(foreign), None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field_of(&e),
+        vec![("funding_source_id".to_string(), "unknown_funding_source")]
+    );
+    assert!(s.services(&ctx(&cw), a).await.unwrap().is_empty());
     // Case A: Medical 120.00 (state), legal 50.00 (donor), 10 shelter days x 19.00 (state).
     s.add_service(
         &ctx(&cw),

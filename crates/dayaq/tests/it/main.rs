@@ -8,6 +8,7 @@ mod api;
 mod assistance;
 mod bench_smoke;
 mod e2e;
+mod e2e_assistance;
 mod followup;
 mod htcds;
 mod identification;
