@@ -215,6 +215,11 @@ for l in open(sys.argv[1]):
 print(json.dumps(t))
 PY
 )"
+if [ "$(echo "$stats" | jq '."5xx"')" != 0 ]; then
+  # 5xx answers are not lost writes (nothing was acknowledged), but say where they came from.
+  echo "the writer saw 5xx answers; server errors logged (last 10):" >&2
+  grep -E 'ERROR|panicked' "$WORK/server.err" "$WORK/server.out" 2>/dev/null | tail -n 10 >&2 || true
+fi
 ENGINE=sqlite; [ -z "$DATABASE_URL" ] || ENGINE=postgres
 result="$(jq -n --arg engine "$ENGINE" --argjson kills "$KILLS" --argjson secs "$elapsed" \
   --argjson acked "$(wc -l <"$WORK/acked")" --argjson missing "$missing" --argjson orphans "${orphans:-0}" \

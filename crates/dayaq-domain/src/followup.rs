@@ -253,21 +253,93 @@ pub const DEFAULT_MAX_FAILED: u32 = 3;
 /// Days after the due date during which a follow-up is "due" rather than "overdue".
 pub const DUE_GRACE_DAYS: i64 = 7;
 
-/// Validates a list of month offsets (1..=60, strictly increasing, at most 24 entries).
-pub fn validate_months(months: &[u32]) -> Result<(), ValidationErrors> {
-    let ok = !months.is_empty()
-        && months.len() <= 24
-        && months.iter().all(|m| (1..=60).contains(m))
-        && months.windows(2).all(|w| w[0] < w[1]);
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationErrors::single(FieldError::new(
+/// Most entries in a case's own schedule.
+pub const MAX_CASE_MONTHS: usize = 24;
+/// Most entries in an organisation's default schedule.
+pub const MAX_ORG_MONTHS: usize = 12;
+/// Latest follow-up, in months after the end of short-term assistance.
+pub const MAX_MONTH: u32 = 60;
+
+/// Validates a list of month offsets: not empty, at most `max_len` entries, each 1..=60,
+/// strictly ascending. Every problem is one error on the field `months` with its own code
+/// (`required`, `too_many`, `out_of_range`, `not_ascending`).
+pub fn validate_schedule(months: &[u32], max_len: usize) -> Result<(), ValidationErrors> {
+    let mut errs = ValidationErrors::default();
+    if months.is_empty() {
+        errs.push(FieldError::new(
             "months",
-            "invalid",
-            "months must be increasing numbers between 1 and 60",
-        )))
+            "required",
+            "give at least one month",
+        ));
     }
+    if months.len() > max_len {
+        errs.push(FieldError::new(
+            "months",
+            "too_many",
+            "too many follow-ups in the schedule",
+        ));
+    }
+    if months.iter().any(|m| !(1..=MAX_MONTH).contains(m)) {
+        errs.push(FieldError::new(
+            "months",
+            "out_of_range",
+            "months must be between 1 and 60",
+        ));
+    }
+    if months.windows(2).any(|w| w[0] >= w[1]) {
+        errs.push(FieldError::new(
+            "months",
+            "not_ascending",
+            "months must be in ascending order without repeats",
+        ));
+    }
+    errs.into_result()
+}
+
+/// Validates a case's own schedule (at most 24 entries).
+pub fn validate_months(months: &[u32]) -> Result<(), ValidationErrors> {
+    validate_schedule(months, MAX_CASE_MONTHS)
+}
+
+/// Validates an organisation's default schedule (at most 12 entries).
+pub fn validate_org_months(months: &[u32]) -> Result<(), ValidationErrors> {
+    validate_schedule(months, MAX_ORG_MONTHS)
+}
+
+/// Parses months written as text ("1, 3, 6" or "1 3 6"); errors name the field `months`.
+pub fn parse_months(s: &str) -> Result<Vec<u32>, ValidationErrors> {
+    s.split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            m.parse::<u32>().map_err(|_| {
+                ValidationErrors::single(FieldError::new(
+                    "months",
+                    "not_a_number",
+                    "months must be whole numbers separated by commas",
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Where a plan's months come from: the case's own list, else the organisation's default,
+/// else [`DEFAULT_MONTHS`].
+pub fn effective_months(case: Option<&[u32]>, org: Option<&[u32]>) -> (Vec<u32>, ScheduleSource) {
+    match (case, org) {
+        (Some(c), _) => (c.to_vec(), ScheduleSource::Case),
+        (None, Some(o)) => (o.to_vec(), ScheduleSource::Organisation),
+        (None, None) => (DEFAULT_MONTHS.to_vec(), ScheduleSource::Default),
+    }
+}
+
+/// Which schedule a plan follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleSource {
+    Case,
+    Organisation,
+    Default,
 }
 
 /// `d` plus `months` calendar months (the day is clamped to the month's length).
@@ -648,12 +720,17 @@ pub struct RiskFlag {
     pub reasons: Vec<(String, String)>,
     /// What the plan should get (a long-term goal or a referral).
     pub suggested_action: &'static str,
+    /// The needs-assessment domain (`NeedDomain` of the assistance plan) a long-term goal made
+    /// from this flag belongs to.
+    pub plan_domain: &'static str,
 }
 
 struct Rule {
     code: &'static str,
     level: &'static str,
     action: &'static str,
+    /// `NeedDomain` of a goal made from the flag.
+    domain: &'static str,
     /// All conditions must hold; each is (question, any of these codes).
     all: &'static [(&'static str, &'static [&'static str])],
 }
@@ -664,48 +741,56 @@ const RULES: &[Rule] = &[
         code: "plans_abroad_for_work",
         level: "high",
         action: "safe_migration_counselling",
+        domain: "Safety",
         all: &[("plans_migrate_abroad", &["planning_for_work"])],
     },
     Rule {
         code: "considering_migration",
         level: "medium",
         action: "safe_migration_counselling",
+        domain: "Safety",
         all: &[("plans_migrate_abroad", &["considering"])],
     },
     Rule {
         code: "no_income",
         level: "high",
         action: "job_counselling",
+        domain: "EmploymentIncome",
         all: &[("employment", &["none"]), ("income_covers", &["no"])],
     },
     Rule {
         code: "income_insufficient",
         level: "medium",
         action: "job_counselling",
+        domain: "EmploymentIncome",
         all: &[("income_covers", &["no", "sometimes"])],
     },
     Rule {
         code: "rejected_by_family",
         level: "high",
         action: "family_mediation_or_housing",
+        domain: "FamilySocial",
         all: &[("family_reconciliation", &["rejected"])],
     },
     Rule {
         code: "no_stable_housing",
         level: "high",
         action: "housing_referral",
+        domain: "Housing",
         all: &[("living_with", &["shelter", "no_stable_place"])],
     },
     Rule {
         code: "trafficker_circle_contact",
         level: "high",
         action: "safety_plan",
+        domain: "Safety",
         all: &[("trafficker_contact", &["direct", "indirect"])],
     },
     Rule {
         code: "unprotected",
         level: "medium",
         action: "safety_plan",
+        domain: "Safety",
         all: &[("feel_protected", &["no"]), ("knows_where_help", &["no"])],
     },
 ];
@@ -731,6 +816,7 @@ pub fn risk_flags(latest: &Answers) -> Vec<RiskFlag> {
                 level: r.level,
                 reasons,
                 suggested_action: r.action,
+                plan_domain: r.domain,
             });
         }
     }
@@ -739,6 +825,16 @@ pub fn risk_flags(latest: &Answers) -> Vec<RiskFlag> {
         flags.retain(|f| f.code != "income_insufficient");
     }
     flags
+}
+
+/// Is this a flag code of the rules?
+pub fn is_flag_code(code: &str) -> bool {
+    RULES.iter().any(|r| r.code == code)
+}
+
+/// The suggestion for the plan of a flag code.
+pub fn flag_action(code: &str) -> Option<&'static str> {
+    RULES.iter().find(|r| r.code == code).map(|r| r.action)
 }
 
 fn a_match(a: &Answers, key: &str, codes: &[&str]) -> Option<String> {
@@ -893,6 +989,116 @@ mod tests {
         assert!(validate_answers(&ans(&[("employment", "none")])).is_ok());
         let e = validate_answers(&ans(&[("employment", "lots"), ("bogus", "x")])).unwrap_err();
         assert_eq!(e.errors.len(), 2);
+    }
+
+    #[test]
+    fn schedule_errors_name_the_field_and_each_problem() {
+        assert!(validate_org_months(&[1, 3, 6, 12, 18, 24]).is_ok());
+        let codes = |m: &[u32]| -> Vec<&'static str> {
+            validate_org_months(m)
+                .err()
+                .map(|e| {
+                    assert!(e.errors.iter().all(|f| f.field == "months"));
+                    e.errors.iter().map(|f| f.code).collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(codes(&[]), ["required"]);
+        assert_eq!(codes(&[3, 1]), ["not_ascending"]);
+        assert_eq!(codes(&[1, 1]), ["not_ascending"]);
+        assert_eq!(codes(&[0, 61]), ["out_of_range"]);
+        assert_eq!(codes(&(1..=13).collect::<Vec<_>>()), ["too_many"]);
+        assert_eq!(parse_months("1, 3;6 12").unwrap(), [1, 3, 6, 12]);
+        let e = parse_months("1, three").unwrap_err();
+        assert_eq!(e.errors[0].field, "months");
+        assert_eq!(e.errors[0].code, "not_a_number");
+        // A case may have up to 24 follow-ups, an organisation default 12.
+        assert!(validate_months(&(1..=13).collect::<Vec<_>>()).is_ok());
+    }
+
+    #[test]
+    fn case_schedule_overrides_the_organisation_default() {
+        let org = [2u32, 4];
+        let case = [1u32];
+        assert_eq!(
+            effective_months(Some(&case), Some(&org)),
+            (vec![1], ScheduleSource::Case)
+        );
+        assert_eq!(
+            effective_months(None, Some(&org)),
+            (vec![2, 4], ScheduleSource::Organisation)
+        );
+        assert_eq!(
+            effective_months(None, None),
+            (DEFAULT_MONTHS.to_vec(), ScheduleSource::Default)
+        );
+    }
+
+    #[test]
+    fn every_flag_maps_to_a_plan_domain() {
+        for r in RULES {
+            assert!(
+                crate::assistance::NeedDomain::parse(r.domain).is_ok(),
+                "{}",
+                r.code
+            );
+            assert!(is_flag_code(r.code));
+            assert_eq!(flag_action(r.code), Some(r.action));
+        }
+        assert!(!is_flag_code("bogus"));
+    }
+
+    fn any_answers() -> impl Strategy<Value = Answers> {
+        let per_question: Vec<_> = QUESTIONS
+            .iter()
+            .map(|q| {
+                let codes: Vec<String> = q.codes.iter().map(|c| (*c).to_string()).collect();
+                let max = match q.kind {
+                    QuestionKind::Single { .. } => 1,
+                    QuestionKind::Multi => codes.len(),
+                };
+                proptest::option::of(proptest::sample::subsequence(codes, 1..=max))
+                    .prop_map(move |v| (q.key, v))
+            })
+            .collect();
+        per_question.prop_map(|v| {
+            v.into_iter()
+                .filter_map(|(k, a)| a.map(|a| (k.to_string(), a)))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Months are accepted exactly when they are 1..=60, strictly ascending, not empty
+        /// and at most 12 (organisation) / 24 (case).
+        #[test]
+        fn schedules_are_accepted_exactly_when_valid(
+            months in proptest::collection::vec(0u32..70, 0..16),
+        ) {
+            let valid = |max: usize| !months.is_empty()
+                && months.len() <= max
+                && months.iter().all(|m| (1..=60).contains(m))
+                && months.windows(2).all(|w| w[0] < w[1]);
+            prop_assert_eq!(validate_org_months(&months).is_ok(), valid(12));
+            prop_assert_eq!(validate_months(&months).is_ok(), valid(24));
+        }
+
+        /// Random answers pass validation; every flag's reasons are answers actually given;
+        /// removing one of a flag's reasons removes that flag (no hidden inputs).
+        #[test]
+        fn flags_are_explained_by_the_answers(a in any_answers()) {
+            prop_assert!(validate_answers(&a).is_ok());
+            for f in risk_flags(&a) {
+                prop_assert!(!f.reasons.is_empty());
+                for (k, c) in &f.reasons {
+                    prop_assert!(a.get(k).is_some_and(|v| v.contains(c)));
+                }
+                let (k, _) = &f.reasons[0];
+                let mut changed = a.clone();
+                changed.remove(k);
+                prop_assert!(risk_flags(&changed).iter().all(|g| g.code != f.code));
+            }
+        }
     }
 
     fn any_rules() -> impl Strategy<Value = ContactRules> {

@@ -93,6 +93,10 @@ pub enum Action {
     Approve,
     /// Record a formal identification decision (vic_TraffickingStatus).
     DecideIdentification,
+    /// Reopen a closed case (explicit act with a reason, kept in the status history).
+    ReopenCase,
+    /// Open a new episode (re-trafficking): a new case linked to the person's previous case.
+    OpenEpisode,
     /// Export or import HTCDS files of the actor's accessible cases.
     ExportCases,
     ImportCases,
@@ -229,6 +233,10 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
             A::EraseCase => deny("erase_needs_supervisor"),
             A::DecideIdentification if actor.role == PoliceOfficer => allow("competent_authority"),
             A::DecideIdentification => deny("decision_needs_police"),
+            A::ReopenCase | A::OpenEpisode if matches!(actor.role, Caseworker | Supervisor) => {
+                allow("case_management")
+            }
+            A::ReopenCase | A::OpenEpisode => deny("reopen_needs_caseworker"),
             _ => deny("no_rule"),
         };
     }
@@ -386,6 +394,34 @@ mod tests {
         assert!(!decide(&s, Action::UpdateCase, Resource::Case(&f)).allowed);
     }
 
+    #[test]
+    fn reopen_needs_caseworker_or_supervisor() {
+        let f = facts(A);
+        for (role, ok) in [
+            (Role::Caseworker, true),
+            (Role::Supervisor, true),
+            (Role::HotlineOperator, false),
+            (Role::PoliceOfficer, false),
+        ] {
+            assert_eq!(
+                decide(&actor(role, A), Action::ReopenCase, Resource::Case(&f)).allowed,
+                ok
+            );
+            assert_eq!(
+                decide(&actor(role, A), Action::OpenEpisode, Resource::Case(&f)).allowed,
+                ok
+            );
+        }
+        assert_eq!(
+            decide(
+                &actor(Role::Caseworker, B),
+                Action::ReopenCase,
+                Resource::Case(&f)
+            ),
+            deny("other_organisation")
+        );
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         proptest::sample::select(Role::ALL.to_vec())
     }
@@ -404,6 +440,8 @@ mod tests {
             Action::ManageDirectory,
             Action::Approve,
             Action::DecideIdentification,
+            Action::ReopenCase,
+            Action::OpenEpisode,
             Action::ExportCases,
             Action::ImportCases,
             Action::ManageUsers,
@@ -445,6 +483,22 @@ mod tests {
             let mut f = facts(A);
             f.erased = true;
             prop_assert!(!decide(&actor(role, A), action, Resource::Case(&f)).allowed);
+        }
+
+        /// Reopening and new episodes: caseworkers and supervisors of the owning
+        /// organisation only (never hotline operators, police, other organisations, or
+        /// referral receivers).
+        #[test]
+        fn reopen_and_episode_only_case_managers(role in any_role(), own in any::<bool>(), granted in any::<bool>()) {
+            let a = actor(role, A);
+            let mut f = facts(if own { A } else { B });
+            if granted {
+                f.grants.push(Grant { org_id: A, sections: Section::ALL.to_vec() });
+            }
+            for action in [Action::ReopenCase, Action::OpenEpisode] {
+                let allowed = decide(&a, action, Resource::Case(&f)).allowed;
+                prop_assert_eq!(allowed, own && matches!(role, Role::Caseworker | Role::Supervisor));
+            }
         }
 
         /// Organisation-level case actions only on the actor's own organisation.

@@ -71,8 +71,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::htcds_api::api_router())
         .merge(crate::api_identification::router())
         .merge(crate::api_referrals::router())
+        .merge(crate::api_packages::router())
         .merge(crate::api_assistance::router())
         .merge(crate::api_followup::router())
+        .merge(crate::api_record::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

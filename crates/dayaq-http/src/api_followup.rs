@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::api::{ApiJson, case_id};
 use crate::auth::Authed;
-use crate::error::{AppError, json_body_error};
+use crate::error::{AppError, body_as};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -33,6 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reintegration))
         .routes(routes!(due))
         .routes(routes!(summary))
+        .routes(routes!(get_org_schedule, put_org_schedule))
+        .routes(routes!(export_questionnaire))
+        .routes(routes!(flag_goal))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/followup/protocol", tag = "followup",
@@ -333,7 +336,141 @@ async fn summary(
     )))
 }
 
-/// Parses a JSON body already read as a value (errors name the field, never the value).
-fn body_as<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, AppError> {
-    serde_path_to_error::deserialize(v).map_err(json_body_error)
+#[utoipa::path(get, path = "/followups/org-schedule", tag = "followup",
+    responses((status = 200, description = "{org_id, months, source: organisation|default, updated_at}: the months new follow-up plans of the caller's organisation use unless the case sets its own", body = Value),
+              (status = 401, body = Value)))]
+async fn get_org_schedule(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<Value>, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    Ok(Json(json!(state.store.followup_org_schedule(&ctx).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgScheduleInput {
+    /// Months after the end of short-term assistance: ascending, 1–60, at most 12.
+    pub months: Vec<u32>,
+}
+
+#[utoipa::path(put, path = "/followups/org-schedule", tag = "followup",
+    request_body(content = Value, description = "{months: [1,3,6,12,18,24]} (ascending, 1-60, at most 12); org admin or supervisor of the organisation"),
+    responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value),
+              (status = 422, description = "Field `months`, codes required, too_many, out_of_range, not_ascending", body = Value)))]
+async fn put_org_schedule(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let input: OrgScheduleInput = body_as(body)?;
+    Ok(Json(json!(
+        state
+            .store
+            .set_followup_org_schedule(&ctx, &input.months)
+            .await?
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    pub round: Option<String>,
+    /// csv (default) or xlsx.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/followups/questionnaire/export", tag = "followup",
+    params(("round" = Option<String>, Query, description = "Survey round (all rounds when absent)"),
+           ("format" = Option<String>, Query, description = "csv (default) or xlsx")),
+    responses((status = 200, description = "Individual answers, one row per assessment, in the import's column mapping (case_number, round, assessed_on, question keys, assistance_needed_words); only cases whose follow-up section the caller may read; audited",
+               content_type = "text/csv"),
+              (status = 401, body = Value), (status = 403, body = Value), (status = 422, body = Value)))]
+async fn export_questionnaire(
+    State(state): State<AppState>,
+    a: Authed,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+    let xlsx = match q.format.as_deref().map(str::trim) {
+        None | Some("") | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(_) => {
+            return Err(AppError::Invalid(ValidationErrors::single(
+                FieldError::new("format", "unknown", "csv or xlsx"),
+            )));
+        }
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let round = q.round.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let table = state.store.export_questionnaire(&ctx, round).await?;
+    let (bytes, ct, name) = if xlsx {
+        (
+            dayaq_storage::followup::questionnaire_xlsx(&table)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "questionnaire.xlsx",
+        )
+    } else {
+        (
+            dayaq_storage::followup::questionnaire_csv(&table)?,
+            "text/csv; charset=utf-8",
+            "questionnaire.csv",
+        )
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, ct.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagGoalInput {
+    /// The goal's text (encrypted); default: the flag with its reasons and suggestion.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/followup/risk-flags/{code}/goal", tag = "followup",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("code" = String, Path, description = "Risk flag code raised by the latest assessment")),
+    request_body(content = Value, description = "{description?}: adds a long-term goal (domain from the flag) to the case's open assistance plan"),
+    responses((status = 201, description = "{goal_id}", body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
+              (status = 422, description = "risk_flag: unknown, not_raised; assistance_plan: no_open_plan", body = Value)))]
+async fn flag_goal(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, code)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = case_id(&id)?;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    // Access first: another organisation learns nothing from a body error.
+    state
+        .store
+        .authorize_case(&ctx, Action::UpdateCase, id)
+        .await?;
+    let input: FlagGoalInput = if body.is_null() {
+        FlagGoalInput::default()
+    } else {
+        body_as(body)?
+    };
+    let goal = state
+        .store
+        .goal_from_flag(&ctx, id, code.trim(), input.description.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "goal_id": goal }))).into_response())
 }

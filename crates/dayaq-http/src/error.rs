@@ -111,6 +111,12 @@ impl IntoResponse for AppError {
 }
 
 /// Turns a JSON body error into a field error without echoing the submitted value.
+/// Parses a JSON body already read as a value, after the access check (errors name the field,
+/// never the value).
+pub fn body_as<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(v).map_err(json_body_error)
+}
+
 pub fn json_body_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = e.path().to_string();
     let inner = e.inner();

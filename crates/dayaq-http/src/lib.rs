@@ -6,6 +6,8 @@ pub mod api;
 pub mod api_assistance;
 pub mod api_followup;
 pub mod api_identification;
+pub mod api_packages;
+pub mod api_record;
 pub mod api_referrals;
 pub mod auth;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod pages;
 pub mod pages_assistance;
 pub mod pages_followup;
 pub mod pages_identification;
+pub mod pages_record;
 pub mod pages_referrals;
 mod security;
 

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_referrals::router())
         .merge(crate::pages_assistance::router())
         .merge(crate::pages_followup::router())
+        .merge(crate::pages_record::router())
 }
 
 // ---------- chrome shared by every page ----------
@@ -931,6 +932,7 @@ pub(crate) async fn render_case_with(
     let ident = crate::pages_identification::section(state, a, &ctx, &t, id).await?;
     let refer = crate::pages_referrals::section(state, a, &ctx, &t, id).await?;
     let extra_sections = vec![
+        crate::pages_record::case_section(state, a, &ctx, &t, id).await?,
         crate::pages_assistance::case_section(state, a, &ctx, &t, id).await?,
         crate::pages_followup::case_section(state, a, &ctx, &t, id).await?,
     ];

@@ -12,14 +12,14 @@ use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use dayaq_domain::ValidationErrors;
-use dayaq_domain::followup::{QUESTIONS, Window};
+use dayaq_domain::followup::{QUESTIONS, QuestionKind, Window};
 use dayaq_domain::policy::{Action, Resource, Section, decide};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
-use dayaq_storage::followup::{LogInput, PlanInput, ProtocolInput};
+use dayaq_storage::followup::{AssessmentInput, LogInput, PlanInput, ProtocolInput};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -32,6 +32,12 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/followup/schedule", post(schedule_submit))
         .route("/cases/{id}/followup/contact", post(contact_submit))
         .route("/cases/{id}/followup/request", post(request_submit))
+        .route("/cases/{id}/followup/assessment", post(assessment_submit))
+        .route("/cases/{id}/followup/flag-goal", post(flag_goal_submit))
+        .route(
+            "/followup/schedule",
+            axum::routing::get(schedule_page).post(schedule_submit_org),
+        )
 }
 
 const CHANNELS: &[(&str, &str)] = &[
@@ -125,6 +131,102 @@ const QUESTION_KEYS: &[(&str, &str)] = &[
     ("assistance_needed", "fu-q-assistance-needed"),
 ];
 
+const DOMAINS: &[(&str, &str)] = &[
+    ("situation", "fu-dom-situation"),
+    ("integration", "fu-dom-integration"),
+    ("employment", "fu-dom-employment"),
+    ("housing", "fu-dom-housing"),
+    ("family", "fu-dom-family"),
+    ("health", "fu-dom-health"),
+    ("legal", "fu-dom-legal"),
+    ("future", "fu-dom-future"),
+    ("safety", "fu-dom-safety"),
+    ("needs", "fu-dom-needs"),
+];
+/// Labels of the questionnaire's answer codes (the codes themselves are the stable values
+/// the API, the import and the export use).
+const ANSWERS: &[(&str, &str)] = &[
+    ("very_good", "fu-ans-very-good"),
+    ("good", "fu-ans-good"),
+    ("average", "fu-ans-average"),
+    ("bad", "fu-ans-bad"),
+    ("very_bad", "fu-ans-very-bad"),
+    ("better", "fu-ans-better"),
+    ("same", "fu-ans-same"),
+    ("worse", "fu-ans-worse"),
+    ("very_well", "fu-ans-very-well"),
+    ("not_so_well", "fu-ans-not-so-well"),
+    ("not_at_all", "fu-ans-not-at-all"),
+    ("full_time", "fu-ans-full-time"),
+    ("part_time", "fu-ans-part-time"),
+    ("occasional", "fu-ans-occasional"),
+    ("none", "fu-ans-none"),
+    ("yes", "fu-ans-yes"),
+    ("sometimes", "fu-ans-sometimes"),
+    ("no", "fu-ans-no"),
+    ("family", "fu-ans-family"),
+    ("relatives", "fu-ans-relatives"),
+    ("alone", "fu-ans-alone"),
+    ("shelter", "fu-ans-shelter"),
+    ("friends", "fu-ans-friends"),
+    ("rented_room", "fu-ans-rented-room"),
+    ("partner", "fu-ans-partner"),
+    ("no_stable_place", "fu-ans-no-stable-place"),
+    ("reconciled", "fu-ans-reconciled"),
+    ("partly", "fu-ans-partly"),
+    ("rejected", "fu-ans-rejected"),
+    ("not_applicable", "fu-ans-not-applicable"),
+    ("all_in_school", "fu-ans-all-in-school"),
+    ("some_in_school", "fu-ans-some-in-school"),
+    ("none_in_school", "fu-ans-none-in-school"),
+    ("no_children", "fu-ans-no-children"),
+    ("not_needed", "fu-ans-not-needed"),
+    ("receiving", "fu-ans-receiving"),
+    ("needed_not_receiving", "fu-ans-needed-not-receiving"),
+    ("resolved", "fu-ans-resolved"),
+    ("ongoing", "fu-ans-ongoing"),
+    ("unresolved_needs_help", "fu-ans-unresolved-needs-help"),
+    ("work_locally", "fu-ans-work-locally"),
+    ("study", "fu-ans-study"),
+    ("own_business", "fu-ans-own-business"),
+    ("migrate", "fu-ans-migrate"),
+    ("undecided", "fu-ans-undecided"),
+    ("considering", "fu-ans-considering"),
+    ("planning_for_work", "fu-ans-planning-for-work"),
+    ("planning_other", "fu-ans-planning-other"),
+    ("indirect", "fu-ans-indirect"),
+    ("direct", "fu-ans-direct"),
+    ("job", "fu-ans-job"),
+    ("housing", "fu-ans-housing"),
+    ("psychological", "fu-ans-psychological"),
+    ("medical", "fu-ans-medical"),
+    ("legal", "fu-ans-legal"),
+    ("education", "fu-ans-education"),
+    ("childcare", "fu-ans-childcare"),
+    ("financial", "fu-ans-financial"),
+    ("family_mediation", "fu-ans-family-mediation"),
+];
+
+fn answer_labels(t: &Tr, codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| label(t, ANSWERS, c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A field error of the follow-up forms: question keys get the question's label.
+fn fu_error_text(t: &Tr, e: &dayaq_domain::FieldError) -> String {
+    match QUESTION_KEYS.iter().find(|(k, _)| *k == e.field) {
+        Some((_, q)) => format!(
+            "{}: {}",
+            t.get(q),
+            t.get(&format!("err-{}", e.code.replace('_', "-")))
+        ),
+        None => error_text(t, e),
+    }
+}
+
 fn label(t: &Tr, table: &[(&str, &str)], code: &str) -> String {
     table
         .iter()
@@ -183,8 +285,10 @@ pub struct ContactRow {
 }
 
 pub struct FlagRow {
+    pub code: String,
     pub label: String,
     pub level: String,
+    pub level_code: String,
     pub reasons: String,
     pub action: String,
 }
@@ -193,6 +297,29 @@ pub struct TrajRow {
     pub question: String,
     pub answers: String,
     pub trend: String,
+    pub trend_code: String,
+}
+
+/// The trajectory rows of one questionnaire domain.
+pub struct TrajGroup {
+    pub domain: String,
+    pub rows: Vec<TrajRow>,
+}
+
+/// One question of the assessment entry form.
+pub struct QField {
+    pub key: String,
+    pub label: String,
+    pub multi: bool,
+    pub options: Vec<Opt>,
+    /// The previous assessment's answer (labels), empty when none.
+    pub previous: String,
+}
+
+/// The questions of one domain in the entry form.
+pub struct QGroup {
+    pub domain: String,
+    pub questions: Vec<QField>,
 }
 
 #[derive(Template)]
@@ -220,7 +347,14 @@ struct CaseSection {
     contacts: Vec<ContactRow>,
     assessments: usize,
     flags: Vec<FlagRow>,
-    trajectories: Vec<TrajRow>,
+    trajectories: Vec<TrajGroup>,
+    form_groups: Vec<QGroup>,
+    today: String,
+    latest: String,
+    latest_words: String,
+    has_open_plan: bool,
+    org_months: String,
+    may_set_org_schedule: bool,
 }
 
 /// The followup part of the case page, rendered to HTML (empty when nothing to show).
@@ -250,8 +384,43 @@ pub(crate) async fn case_section(
     let plan = state.store.plan(ctx, case).await?;
     let tasks = state.store.followup_tasks(ctx, case).await?;
     let contacts = state.store.followup_contacts(ctx, case).await?;
-    let (traj, flags) = state.store.reintegration(ctx, case).await?;
-    let assessments = traj.first().map(|x| x.answers.len()).unwrap_or(0);
+    let all = state.store.reintegration_assessments(ctx, case).await?;
+    let assessments = all.len();
+    let latest = all
+        .last()
+        .map(|a| format!("{} · {}", a.assessed_on, a.round))
+        .unwrap_or_default();
+    let latest_words = all
+        .last()
+        .and_then(|a| a.assistance_needed_words.clone())
+        .unwrap_or_default();
+    let history: Vec<dayaq_domain::followup::Answers> =
+        all.into_iter().map(|a| a.answers).collect();
+    let traj = dayaq_domain::followup::trajectories(&history);
+    let flags = history
+        .last()
+        .map(dayaq_domain::followup::risk_flags)
+        .unwrap_or_default();
+    let has_open_plan = can_edit
+        && decide(
+            &actor,
+            Action::ReadSection(Section::Plan),
+            Resource::Case(&facts),
+        )
+        .allowed
+        && state
+            .store
+            .plans(ctx, case)
+            .await?
+            .iter()
+            .any(|p| p.actual_end.is_none());
+    let org_schedule = state.store.followup_org_schedule(ctx).await?;
+    let may_set_org_schedule = decide(
+        &actor,
+        Action::ManageDirectory,
+        Resource::Organisation(actor.org_id),
+    )
+    .allowed;
     let caller_name = match protocol.as_ref().and_then(|p| p.caller_user) {
         Some(u) => state
             .store
@@ -320,7 +489,7 @@ pub(crate) async fn case_section(
                     .collect::<Vec<_>>()
                     .join(", ")
             })
-            .unwrap_or_else(|| "1, 3, 6, 12, 18, 24".into()),
+            .unwrap_or_default(),
         plan_max_failed: plan
             .as_ref()
             .map(|p| p.max_failed.to_string())
@@ -388,33 +557,102 @@ pub(crate) async fn case_section(
         flags: flags
             .iter()
             .map(|f| FlagRow {
+                code: f.code.to_string(),
                 label: label(&t, FLAGS, f.code),
                 level: label(&t, LEVELS, f.level),
+                level_code: f.level.to_string(),
                 reasons: f
                     .reasons
                     .iter()
-                    .map(|(q, a)| format!("{} = {a}", label(&t, QUESTION_KEYS, q)))
+                    .map(|(q, a)| {
+                        format!(
+                            "{} = {}",
+                            label(&t, QUESTION_KEYS, q),
+                            label(&t, ANSWERS, a)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 action: label(&t, ACTIONS, f.suggested_action),
             })
             .collect(),
-        trajectories: traj
+        trajectories: DOMAINS
             .iter()
-            .filter(|x| x.answers.iter().any(Option::is_some))
-            .map(|x| TrajRow {
-                question: label(&t, QUESTION_KEYS, x.key),
-                answers: x
-                    .answers
+            .filter_map(|(d, dk)| {
+                let rows: Vec<TrajRow> = traj
                     .iter()
-                    .map(|a| a.clone().unwrap_or_else(|| "–".into()))
-                    .collect::<Vec<_>>()
-                    .join(" → "),
-                trend: label(&t, TRENDS, x.trend.as_str()),
+                    .filter(|x| x.domain == *d && x.answers.iter().any(Option::is_some))
+                    .map(|x| TrajRow {
+                        question: label(&t, QUESTION_KEYS, x.key),
+                        answers: x
+                            .answers
+                            .iter()
+                            .map(|a| match a {
+                                Some(a) => answer_labels(
+                                    &t,
+                                    &a.split('+').map(str::to_string).collect::<Vec<_>>(),
+                                ),
+                                None => "–".into(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" → "),
+                        trend: label(&t, TRENDS, x.trend.as_str()),
+                        trend_code: x.trend.as_str().into(),
+                    })
+                    .collect();
+                (!rows.is_empty()).then(|| TrajGroup {
+                    domain: t.get(dk),
+                    rows,
+                })
             })
             .collect(),
+        form_groups: DOMAINS
+            .iter()
+            .map(|(d, dk)| QGroup {
+                domain: t.get(dk),
+                questions: QUESTIONS
+                    .iter()
+                    .filter(|q| q.domain == *d)
+                    .map(|q| QField {
+                        key: q.key.into(),
+                        label: label(&t, QUESTION_KEYS, q.key),
+                        multi: matches!(q.kind, QuestionKind::Multi),
+                        options: q
+                            .codes
+                            .iter()
+                            .map(|c| Opt {
+                                value: (*c).into(),
+                                label: label(&t, ANSWERS, c),
+                                on: false,
+                            })
+                            .collect(),
+                        previous: history
+                            .last()
+                            .and_then(|a| a.get(q.key))
+                            .map(|v| answer_labels(&t, v))
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        today: dayaq_storage::followup::today(ctx.now).to_string(),
+        latest,
+        latest_words,
+        has_open_plan,
+        org_months: org_schedule
+            .months
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        may_set_org_schedule,
     };
     debug_assert_eq!(QUESTIONS.len(), QUESTION_KEYS.len());
+    debug_assert!(
+        QUESTIONS
+            .iter()
+            .all(|q| q.codes.iter().all(|c| ANSWERS.iter().any(|(a, _)| a == c)))
+    );
     s.render().map_err(|e| AppError::Internal(e.to_string()))
 }
 
@@ -433,6 +671,8 @@ pub struct DueRow {
 struct HomeSection {
     t: Tr,
     rows: Vec<DueRow>,
+    show_due: bool,
+    manage_schedule: bool,
 }
 
 /// The followup part of the home page: the caseworker's follow-ups due today (and overdue)
@@ -443,11 +683,17 @@ pub(crate) async fn home_section(
     ctx: &Ctx<'_>,
     t: &Tr,
 ) -> Result<String, AppError> {
-    if !a.user.role.works_cases() {
+    let show_due = a.user.role.works_cases();
+    let manage_schedule = may_manage_schedule(a);
+    if !show_due && !manage_schedule {
         return Ok(String::new());
     }
     let t = *t;
-    let due = state.store.followups_due(ctx).await?;
+    let due = if show_due {
+        state.store.followups_due(ctx).await?
+    } else {
+        Vec::new()
+    };
     let rows = due
         .into_iter()
         .map(|d| DueRow {
@@ -467,9 +713,14 @@ pub(crate) async fn home_section(
             do_not_contact: d.do_not_contact,
         })
         .collect();
-    HomeSection { t, rows }
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))
+    HomeSection {
+        t,
+        rows,
+        show_due,
+        manage_schedule,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,7 +759,7 @@ async fn outcome<T>(state: &AppState, a: &Authed, id: &str, r: Result<T, StoreEr
 
 async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
     let t = Tr::new(lang_of(a));
-    let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
+    let msgs = errs.errors.iter().map(|e| fu_error_text(&t, e)).collect();
     render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
         .await
         .unwrap_or_else(|e| error_page(state, None, t.lang, e))
@@ -571,20 +822,18 @@ async fn plan_submit(
     let Ok(uid) = Uuid::parse_str(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let months: Result<Vec<u32>, _> = value(&f, "months")
-        .split([',', ' '])
-        .filter(|m| !m.is_empty())
-        .map(str::parse)
-        .collect();
-    let Ok(months) = months else {
-        return with_errors(&state, &a, &id, invalid("months", "invalid")).await;
+    // Empty: the organisation's default schedule.
+    let months = match dayaq_domain::followup::parse_months(&value(&f, "months")) {
+        Ok(m) if m.is_empty() => None,
+        Ok(m) => Some(m),
+        Err(e) => return with_errors(&state, &a, &id, e).await,
     };
     let Ok(max_failed) = value(&f, "max_failed").trim().parse::<u32>() else {
         return with_errors(&state, &a, &id, invalid("max_failed", "invalid")).await;
     };
     let input = PlanInput {
         assistance_end: value(&f, "assistance_end"),
-        months: Some(months),
+        months,
         max_failed: Some(max_failed),
     };
     let actor = a.actor();
@@ -658,4 +907,221 @@ async fn request_submit(
         .request_followup(&ctx, uid, value(&f, "request").trim())
         .await;
     outcome(&state, &a, &id, r).await
+}
+
+async fn assessment_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let mut answers = dayaq_domain::followup::Answers::new();
+    for q in QUESTIONS {
+        let v: Vec<String> = values(&f, q.key)
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !v.is_empty() {
+            answers.insert(q.key.to_string(), v);
+        }
+    }
+    let words = value(&f, "assistance_needed_words");
+    let input = AssessmentInput {
+        round: value(&f, "round"),
+        assessed_on: value(&f, "assessed_on"),
+        answers,
+        assistance_needed_words: (!words.trim().is_empty()).then_some(words),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state
+        .store
+        .add_reintegration_assessment(&ctx, uid, &input)
+        .await
+    {
+        // Back to the flags and the trajectory of the case.
+        Ok(_) => see_other(&format!("/cases/{id}#fu-reintegration")),
+        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+async fn flag_goal_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let t = Tr::new(lang_of(&a));
+    let code = value(&f, "flag");
+    let code = code.trim();
+    // The goal's text in the caseworker's language: the flag and the suggestion.
+    let description = format!(
+        "{} — {}: {}",
+        label(&t, FLAGS, code),
+        t.get("fu-suggested"),
+        dayaq_domain::followup::flag_action(code)
+            .map(|act| label(&t, ACTIONS, act))
+            .unwrap_or_default()
+    );
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state
+        .store
+        .goal_from_flag(&ctx, uid, code, Some(&description))
+        .await
+    {
+        Ok(_) => see_other(&format!("/cases/{id}#assistance")),
+        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The organisation's default follow-up schedule
+
+#[derive(Template)]
+#[template(path = "followup_schedule.html")]
+struct SchedulePage {
+    c: Chrome,
+    months: String,
+    from_org: bool,
+    updated_at: String,
+    can_manage: bool,
+    form_months: String,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+fn may_manage_schedule(a: &Authed) -> bool {
+    let actor = a.actor();
+    decide(
+        &actor,
+        Action::ManageDirectory,
+        Resource::Organisation(actor.org_id),
+    )
+    .allowed
+}
+
+async fn schedule_with(
+    state: &AppState,
+    a: &Authed,
+    form_months: Option<String>,
+    errors: Vec<String>,
+    saved: bool,
+    status: StatusCode,
+) -> Response {
+    let c = Chrome::for_user(state, a, "");
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, state);
+    let sched = match state.store.followup_org_schedule(&ctx).await {
+        Ok(s) => s,
+        Err(e) => {
+            let lang = c.t.lang;
+            return error_page(state, Some(c), lang, e.into());
+        }
+    };
+    let months = sched
+        .months
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = c.t;
+    let page = SchedulePage {
+        form_months: form_months.unwrap_or_else(|| months.clone()),
+        months,
+        from_org: sched.source == dayaq_domain::followup::ScheduleSource::Organisation,
+        updated_at: sched
+            .updated_at
+            .as_deref()
+            .map(|u| t.datetime(u))
+            .unwrap_or_default(),
+        can_manage: may_manage_schedule(a),
+        errors,
+        saved,
+        c,
+    };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(e) => error_page(state, None, t.lang, AppError::Internal(e.to_string())),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn schedule_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> Response {
+    schedule_with(
+        &state,
+        &a,
+        None,
+        Vec::new(),
+        q.saved.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn schedule_submit_org(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let raw = value(&f, "months");
+    let t = Tr::new(lang_of(&a));
+    let fail = |errs: ValidationErrors| -> Vec<String> {
+        errs.errors.iter().map(|e| error_text(&t, e)).collect()
+    };
+    let months = match dayaq_domain::followup::parse_months(&raw) {
+        Ok(m) => m,
+        Err(e) => {
+            let msgs = fail(e);
+            return schedule_with(
+                &state,
+                &a,
+                Some(raw),
+                msgs,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.set_followup_org_schedule(&ctx, &months).await {
+        Ok(_) => see_other("/followup/schedule?saved=1"),
+        Err(StoreError::Invalid(v)) => {
+            let msgs = fail(v);
+            schedule_with(
+                &state,
+                &a,
+                Some(raw),
+                msgs,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => {
+            let c = Chrome::for_user(&state, &a, "");
+            let lang = c.t.lang;
+            error_page(&state, Some(c), lang, e.into())
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crate::schema::{Kind::*, Table};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::followup::{
     self as rules, Answers, Breach, Channel, ContactRules, DEFAULT_MAX_FAILED, DEFAULT_MONTHS,
-    DEFAULT_UTC_OFFSET_MIN, RiskFlag, Trajectory, Window,
+    DEFAULT_UTC_OFFSET_MIN, QUESTIONS, RiskFlag, ScheduleSource, Trajectory, Window,
 };
 use dayaq_domain::identification::follow_up_covered;
 use dayaq_domain::policy::{Action, Resource, Section, decide};
@@ -97,6 +97,15 @@ pub const TABLES: &[Table] = &[
             ("source", Text),
             ("created_by", Text),
             ("created_at", Int),
+        ],
+    ),
+    (
+        "followup_org_schedules",
+        &[
+            ("org_id", Text),
+            ("months", Text),
+            ("updated_by", Text),
+            ("updated_at", Int),
         ],
     ),
 ];
@@ -573,12 +582,10 @@ impl Store {
 
     /// Sets the follow-up plan and (re)creates its scheduled tasks; done tasks are kept.
     pub async fn set_plan(&self, ctx: &Ctx<'_>, case: Uuid, input: &PlanInput) -> Result<Plan> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let end = parse_date("assistance_end", &input.assistance_end)?;
-        let months = input
-            .months
-            .clone()
-            .unwrap_or_else(|| DEFAULT_MONTHS.to_vec());
+        let org_default = self.org_months(facts.owner_org).await?;
+        let (months, _) = rules::effective_months(input.months.as_deref(), org_default.as_deref());
         rules::validate_months(&months)?;
         let max_failed = input.max_failed.unwrap_or(DEFAULT_MAX_FAILED);
         if !(1..=20).contains(&max_failed) {
@@ -1467,6 +1474,418 @@ impl Store {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Organisation default schedule, questionnaire export, goals from risk flags
+// ---------------------------------------------------------------------------------------------
+
+/// The follow-up schedule new plans of an organisation's cases use.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgSchedule {
+    pub org_id: Uuid,
+    /// Months after the end of short-term assistance.
+    pub months: Vec<u32>,
+    /// `organisation` when the organisation set its own default, `default` otherwise.
+    pub source: ScheduleSource,
+    pub updated_at: Option<String>,
+}
+
+fn months_text(m: &[u32]) -> String {
+    m.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn months_of(s: &str) -> Vec<u32> {
+    s.split(',').filter_map(|m| m.trim().parse().ok()).collect()
+}
+
+/// The columns of a questionnaire file, for import and export alike: `case_number`, `round`,
+/// `assessed_on`, every question key in questionnaire order, `assistance_needed_words`.
+pub fn questionnaire_columns() -> Vec<&'static str> {
+    let mut c = vec!["case_number", "round", "assessed_on"];
+    c.extend(QUESTIONS.iter().map(|q| q.key));
+    c.push("assistance_needed_words");
+    c
+}
+
+/// Individual questionnaire answers, one row per assessment, in the import's column mapping.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QuestionnaireTable {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Spreadsheets run cells that start with `=`, `@`, `+`, `-`, tab or CR as formulas: in CSV
+/// such a cell is written with a leading `'`, which the import removes again.
+fn needs_formula_guard(s: &str) -> bool {
+    match s.chars().next() {
+        Some('=' | '@' | '\t' | '\r' | '\'') => true,
+        Some('+' | '-') => !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()./".contains(c)),
+        _ => false,
+    }
+}
+
+fn csv_unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if needs_formula_guard(rest) => rest,
+        _ => s,
+    }
+}
+
+/// The table as CSV (UTF-8, comma, header row), formula-guarded.
+pub fn questionnaire_csv(t: &QuestionnaireTable) -> Result<Vec<u8>> {
+    let err = |e: csv::Error| StoreError::Data(format!("csv: {e}"));
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(&t.header).map_err(err)?;
+    for r in &t.rows {
+        w.write_record(r.iter().map(|c| {
+            if needs_formula_guard(c) {
+                format!("'{c}")
+            } else {
+                c.clone()
+            }
+        }))
+        .map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| StoreError::Data(format!("csv: {e}")))
+}
+
+/// The table as an XLSX workbook (one sheet "questionnaire", every cell a string).
+pub fn questionnaire_xlsx(t: &QuestionnaireTable) -> Result<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| StoreError::Data(format!("xlsx: {e}"));
+    let mut sheet = rust_xlsxwriter::Worksheet::new();
+    sheet.set_name("questionnaire").map_err(err)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (i, h) in t.header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, i as u16, h, &bold)
+            .map_err(err)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet
+                    .write_string(r as u32 + 1, c as u16, cell)
+                    .map_err(err)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.push_worksheet(sheet);
+    wb.save_to_buffer().map_err(err)
+}
+
+impl Store {
+    /// The organisation's own default months, if it set them.
+    pub(crate) async fn org_months(&self, org: Uuid) -> Result<Option<Vec<u32>>> {
+        let m: Option<String> =
+            sqlx::query_scalar("SELECT months FROM followup_org_schedules WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(m.map(|m| months_of(&m)))
+    }
+
+    async fn org_schedule_of(&self, org: Uuid) -> Result<OrgSchedule> {
+        let r =
+            sqlx::query("SELECT months, updated_at FROM followup_org_schedules WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match r {
+            Some(r) => OrgSchedule {
+                org_id: org,
+                months: months_of(&r.try_get::<String, _>(0)?),
+                source: ScheduleSource::Organisation,
+                updated_at: Some(ts(r.try_get(1)?)),
+            },
+            None => OrgSchedule {
+                org_id: org,
+                months: DEFAULT_MONTHS.to_vec(),
+                source: ScheduleSource::Default,
+                updated_at: None,
+            },
+        })
+    }
+
+    /// The default follow-up schedule of the actor's organisation (any member may read it).
+    pub async fn followup_org_schedule(&self, ctx: &Ctx<'_>) -> Result<OrgSchedule> {
+        self.org_schedule_of(ctx.actor.org_id).await
+    }
+
+    /// Sets the default follow-up schedule of the actor's organisation: an org admin or a
+    /// supervisor of it (`Action::ManageDirectory`). Validated (ascending, 1–60, at most 12);
+    /// audited `followup.org_schedule`. Plans already set keep their months.
+    pub async fn set_followup_org_schedule(
+        &self,
+        ctx: &Ctx<'_>,
+        months: &[u32],
+    ) -> Result<OrgSchedule> {
+        let org = ctx.actor.org_id;
+        let d = decide(
+            ctx.actor,
+            Action::ManageDirectory,
+            Resource::Organisation(org),
+        );
+        if !d.allowed {
+            let mut e = ctx.entry("followup.org_schedule", "denied", "");
+            e.detail = d.reason.to_string();
+            self.audit(e, ctx.now).await?;
+            return Err(StoreError::Forbidden(d.reason));
+        }
+        rules::validate_org_months(months)?;
+        let mut e = ctx.entry("followup.org_schedule", "success", "");
+        e.detail = format!("months={}", months_text(months));
+        self.write_org_schedule(org, months, &ctx.actor.user_id.to_string(), e, ctx.now)
+            .await?;
+        self.org_schedule_of(org).await
+    }
+
+    /// `dayaq org set-followup-schedule SLUG --months …` (the operator, audited as `cli`).
+    pub async fn set_followup_org_schedule_by_slug(
+        &self,
+        slug: &str,
+        months: &[u32],
+        now: OffsetDateTime,
+    ) -> Result<OrgSchedule> {
+        rules::validate_org_months(months)?;
+        let org = match self.org_by_slug(slug).await {
+            Ok(o) => o,
+            Err(StoreError::NotFound) => {
+                return Err(invalid(
+                    "slug",
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut e = crate::audit::AuditEntry::new("followup.org_schedule", "success");
+        e.actor_org = org.id.to_string();
+        e.source = "cli".into();
+        e.detail = format!("months={}", months_text(months));
+        self.write_org_schedule(org.id, months, "cli", e, now)
+            .await?;
+        self.org_schedule_of(org.id).await
+    }
+
+    async fn write_org_schedule(
+        &self,
+        org: Uuid,
+        months: &[u32],
+        by: &str,
+        entry: crate::audit::AuditEntry,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let at = millis(now);
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM followup_org_schedules WHERE org_id = $1")
+            .bind(org.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO followup_org_schedules (org_id, months, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(org.to_string())
+        .bind(months_text(months))
+        .bind(by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, &entry, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Individual questionnaire answers of every case whose follow-up section the actor may
+    /// read (one round, or all), in the import's column mapping, her words decrypted. Needs
+    /// `Action::ExportCases`; audited once (`followup.export`, counts only) before it is
+    /// returned. Rows by case number, then date.
+    pub async fn export_questionnaire(
+        &self,
+        ctx: &Ctx<'_>,
+        round: Option<&str>,
+    ) -> Result<QuestionnaireTable> {
+        self.authorize_export(ctx)?;
+        let cases: Vec<String> = match round {
+            Some(r) => {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT case_id FROM followup_assessments WHERE round = $1",
+                )
+                .bind(r)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT DISTINCT case_id FROM followup_assessments")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        let mut allowed = Vec::new();
+        for c in cases {
+            let Some(f) = self.case_facts(uuid_of(&c)?, ctx.now).await? else {
+                continue;
+            };
+            if decide(
+                ctx.actor,
+                Action::ReadSection(Section::FollowUp),
+                Resource::Case(&f),
+            )
+            .allowed
+            {
+                allowed.push(c);
+            }
+        }
+        let header: Vec<String> = questionnaire_columns()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let mut keyed = Vec::new();
+        let mut conn = self.pool.acquire().await?;
+        for cs in &allowed {
+            let number: Option<String> = sqlx::query_scalar(
+                "SELECT case_number FROM cases WHERE id = $1 AND erased_at IS NULL",
+            )
+            .bind(cs)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+            let Some(number) = number else { continue };
+            let rows = sqlx::query(
+                "SELECT id, round, assessed_on, answers, words, created_at FROM followup_assessments \
+                 WHERE case_id = $1 AND ($2 = '' OR round = $2) ORDER BY assessed_on, created_at, id",
+            )
+            .bind(cs)
+            .bind(round.unwrap_or(""))
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut key = None;
+            for r in &rows {
+                let id: String = r.try_get(0)?;
+                let answers: Answers = serde_json::from_str(&r.try_get::<String, _>(3)?)
+                    .map_err(|e| StoreError::Data(e.to_string()))?;
+                let words = match r.try_get::<Option<Vec<u8>>, _>(4)? {
+                    Some(ct) => {
+                        if key.is_none() {
+                            key = Some(self.case_key_pub(&mut conn, cs).await?);
+                        }
+                        match &key {
+                            Some(k) => {
+                                let p = k.open(
+                                    &field_aad("followup_assessments", "words", &id, "case"),
+                                    &ct,
+                                )?;
+                                String::from_utf8_lossy(&p).into_owned()
+                            }
+                            None => String::new(),
+                        }
+                    }
+                    None => String::new(),
+                };
+                let mut row = vec![number.clone(), r.try_get(1)?, r.try_get(2)?];
+                for q in QUESTIONS {
+                    row.push(answers.get(q.key).map(|v| v.join(";")).unwrap_or_default());
+                }
+                row.push(words);
+                let order: (String, i64, String) =
+                    (number.clone(), r.try_get::<i64, _>(5)?, id.clone());
+                keyed.push((order, row));
+            }
+        }
+        drop(conn);
+        keyed.sort_by(|a, b| {
+            (&a.0.0, &a.1[2], a.0.1, &a.0.2).cmp(&(&b.0.0, &b.1[2], b.0.1, &b.0.2))
+        });
+        let rows: Vec<Vec<String>> = keyed.into_iter().map(|(_, r)| r).collect();
+        let mut e = ctx.entry("followup.export", "success", "");
+        e.detail = format!(
+            "round={} rows={} cases={}",
+            round.unwrap_or("*"),
+            rows.len(),
+            allowed.len()
+        );
+        self.audit(e, ctx.now).await?;
+        Ok(QuestionnaireTable { header, rows })
+    }
+
+    /// Turns a risk flag of the latest assessment into a long-term goal of the case's open
+    /// assistance plan (domain from the flag; description given, or the flag's codes).
+    pub async fn goal_from_flag(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        code: &str,
+        description: Option<&str>,
+    ) -> Result<Uuid> {
+        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        if !rules::is_flag_code(code) {
+            return Err(invalid("risk_flag", "unknown", "not a risk flag"));
+        }
+        let latest: Option<String> = sqlx::query_scalar(
+            "SELECT answers FROM followup_assessments WHERE case_id = $1 \
+             ORDER BY assessed_on DESC, created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(case.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let answers: Answers = match latest {
+            Some(a) => serde_json::from_str(&a).map_err(|e| StoreError::Data(e.to_string()))?,
+            None => Answers::new(),
+        };
+        let Some(flag) = rules::risk_flags(&answers)
+            .into_iter()
+            .find(|f| f.code == code)
+        else {
+            return Err(invalid(
+                "risk_flag",
+                "not_raised",
+                "the latest assessment does not raise this flag",
+            ));
+        };
+        let plan = self
+            .plans(ctx, case)
+            .await?
+            .into_iter()
+            .find(|p| p.actual_end.is_none())
+            .ok_or_else(|| {
+                invalid(
+                    "assistance_plan",
+                    "no_open_plan",
+                    "create an assistance plan for the case first",
+                )
+            })?;
+        let text = match description.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => d.to_string(),
+            None => format!(
+                "{}: {} → {}",
+                flag.code,
+                flag.reasons
+                    .iter()
+                    .map(|(q, a)| format!("{q}={a}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                flag.suggested_action
+            ),
+        };
+        self.add_goal(
+            ctx,
+            case,
+            plan.id,
+            &crate::assistance::GoalInput {
+                term: "LongTerm".into(),
+                domain: Some(flag.plan_domain.into()),
+                description: text,
+            },
+        )
+        .await
+    }
+}
+
 fn validate_assessment(input: &AssessmentInput) -> Result<(), ValidationErrors> {
     let mut errs = rules::validate_answers(&input.answers)
         .err()
@@ -1508,7 +1927,7 @@ fn read_csv(bytes: &[u8]) -> Result<RawTable> {
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        rows.push(rec.iter().map(str::to_string).collect());
+        rows.push(rec.iter().map(|c| csv_unguard(c).to_string()).collect());
     }
     Ok((header, rows))
 }

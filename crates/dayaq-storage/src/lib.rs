@@ -18,6 +18,8 @@ pub mod htcds;
 pub mod identification;
 pub mod keys;
 pub mod orgs;
+pub mod packages;
+pub mod record;
 pub mod referrals;
 pub mod schema;
 pub mod sessions;

@@ -163,7 +163,8 @@ impl Store {
         now_ms: i64,
     ) -> Result<(Vec<Grant>, Vec<Uuid>)> {
         let rows = sqlx::query(
-            "SELECT to_org, state, services, ended_at FROM referrals WHERE case_id = $1 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
+            // Off-platform referrals (packages, `packages.rs`) never grant access here.
+            "SELECT to_org, state, services, ended_at FROM referrals WHERE case_id = $1 AND off_platform = 0 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
         )
         .bind(case.to_string())
         .fetch_all(&self.pool)

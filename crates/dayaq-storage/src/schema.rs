@@ -253,6 +253,7 @@ pub const TABLES: &[Table] = &[
             ("responded_at", Int),
             ("decline_reason", Text),
             ("ended_at", Int),
+            ("off_platform", Int),
         ],
     ),
     (
@@ -342,6 +343,8 @@ pub fn all_tables() -> Vec<Table> {
         .iter()
         .chain(crate::assistance::TABLES)
         .chain(crate::followup::TABLES)
+        .chain(crate::packages::TABLES)
+        .chain(crate::record::TABLES)
         .copied()
         .collect()
 }

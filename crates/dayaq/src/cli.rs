@@ -115,6 +115,9 @@ pub enum Command {
     /// Reports (counts per question and answer).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Referral packages for organisations not on the platform (age-encrypted HTCDS JSON).
+    #[command(subcommand)]
+    Referral(ReferralCommand),
     /// Measurement harness: synthetic population and benchmarks (synthetic data only; see
     /// docs/PERFORMANCE.md).
     #[command(subcommand)]
@@ -166,6 +169,26 @@ pub enum OrgCommand {
     },
     /// List organisations.
     List,
+    /// Record the age X25519 public key (age1...) of an organisation that is not on the
+    /// platform, so that referral packages can be encrypted to it.
+    SetRecipient {
+        /// Organisation slug.
+        #[arg(long)]
+        slug: String,
+        /// The organisation's age public key (age1...).
+        #[arg(long, value_name = "AGE_RECIPIENT")]
+        age_recipient: String,
+    },
+    /// Set an organisation's default follow-up schedule (months after the end of short-term
+    /// assistance) used by new follow-up plans of its cases unless a case sets its own.
+    SetFollowupSchedule {
+        /// Organisation slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+        /// Ascending months from 1 to 60, comma-separated, at most 12 (e.g. 1,3,6,12,18,24).
+        #[arg(long, value_name = "M,M,...", value_delimiter = ',', required = true)]
+        months: Vec<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +261,66 @@ pub enum KeyCommand {
     /// Generate a new master key and re-wrap every key under it. The old key file is kept as
     /// `master.key.retired-<id>` so older backups stay restorable.
     Rotate,
+    /// Create this instance's age identity for incoming referral packages: writes the
+    /// identity file (readable by its owner only; must not exist), installs it in the
+    /// instance (sealed with the system key) so the web application can open uploaded
+    /// packages, and prints the public key to give to senders.
+    AgeIdentity {
+        /// The identity file to write (AGE-SECRET-KEY-1...).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// Export a referral package for an organisation not on the platform.
+    #[command(
+        long_about = "Export a referral package for an organisation not on the platform.\n\n\
+            The package holds the HTCDS keys of the case sections the named services need, only \
+            when a consent of the survivor covers sharing with that organisation (or, for a \
+            supervisor, with --consent-override-reason). It is encrypted to the organisation's \
+            age public key (see `dayaq org set-recipient`), recorded as a completed off-platform \
+            referral and audited. The plaintext is never written."
+    )]
+    ExportPackage {
+        /// Case id (UUID).
+        #[arg(long = "case", value_name = "ID")]
+        case_id: String,
+        /// Slug of the receiving organisation.
+        #[arg(long, value_name = "SLUG")]
+        recipient_org: String,
+        /// Services, comma-separated (e.g. ReturnHome,AirportMeeting).
+        #[arg(long, value_name = "A,B", value_delimiter = ',')]
+        services: Vec<String>,
+        /// HTCDS cas_ReasonForOutgoingReferral.
+        #[arg(long, value_name = "R")]
+        reason: String,
+        /// A supervisor's written reason to send without a covering consent.
+        #[arg(long, value_name = "TEXT")]
+        consent_override_reason: Option<String>,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Import a referral package into the user's organisation.
+    #[command(
+        long_about = "Import a referral package into the organisation of the user given with \
+            --as: it is decrypted with the age identity file, checked like an HTCDS import \
+            (every problem named by field; nothing written on error) and becomes a new case \
+            with a record of the sender."
+    )]
+    ImportPackage {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1...), e.g. from `dayaq key age-identity`.
+        #[arg(long, value_name = "AGE_KEY_FILE")]
+        identity: PathBuf,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -317,6 +400,29 @@ pub enum ExportCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Export individual reintegration questionnaire answers (.csv or .xlsx).
+    #[command(
+        long_about = "Export the individual reintegration questionnaire answers of every case \
+            whose follow-up section the user given with --as may read, one row per assessment, \
+            in the column mapping of `dayaq import questionnaire` (docs/FOLLOWUP.md): the file \
+            can be imported again. Her words (assistance_needed_words) are included, decrypted. \
+            The export is recorded in the audit log. The file is created readable by its owner \
+            only and must not exist yet."
+    )]
+    Questionnaire {
+        /// Act as this user: their access rights decide which cases are exported.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The survey round (all rounds when absent).
+        #[arg(long, value_name = "NAME")]
+        round: Option<String>,
+        /// csv or xlsx.
+        #[arg(long, value_name = "FORMAT", value_parser = ["csv", "xlsx"])]
+        format: String,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 impl Command {
@@ -332,6 +438,11 @@ impl Command {
             Command::Demo(_) => "demo",
             Command::Org(OrgCommand::Add { .. }) => "org.add",
             Command::Org(OrgCommand::List) => "org.list",
+            Command::Org(OrgCommand::SetRecipient { .. }) => "org.set_recipient",
+            Command::Org(OrgCommand::SetFollowupSchedule { .. }) => "org.set_followup_schedule",
+            Command::Key(KeyCommand::AgeIdentity { .. }) => "key.age_identity",
+            Command::Referral(ReferralCommand::ExportPackage { .. }) => "referral.export_package",
+            Command::Referral(ReferralCommand::ImportPackage { .. }) => "referral.import_package",
             Command::User(UserCommand::Add { .. }) => "user.add",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify) => "audit.verify",
@@ -342,6 +453,7 @@ impl Command {
             Command::Import(ImportCommand::Questionnaire { .. }) => "import.questionnaire",
             Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
+            Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
         }
     }
@@ -375,6 +487,103 @@ mod tests {
             Cli::try_parse_from(["dayaq", "export", "htcds", "--as", "ali", "--out", "x.xlsx"])?;
         assert_eq!(cli.command.name(), "export.htcds");
         assert!(Cli::try_parse_from(["dayaq", "export", "htcds", "--out", "x.csv"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn referral_package_commands_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "dayaq",
+            "referral",
+            "export-package",
+            "--case",
+            "x",
+            "--recipient-org",
+            "iom",
+            "--services",
+            "ReturnHome,AirportMeeting",
+            "--reason",
+            "Other",
+            "--as",
+            "ali",
+            "--out",
+            "p.age",
+        ])?;
+        assert!(matches!(
+            cli.command,
+            Command::Referral(ReferralCommand::ExportPackage { ref services, .. }) if services.len() == 2
+        ));
+        let cli = Cli::try_parse_from([
+            "dayaq",
+            "referral",
+            "import-package",
+            "p.age",
+            "--identity",
+            "k.txt",
+            "--as",
+            "b",
+        ])?;
+        assert_eq!(cli.command.name(), "referral.import_package");
+        assert!(
+            Cli::try_parse_from(["dayaq", "referral", "import-package", "p.age", "--as", "b"])
+                .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn followup_commands_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "dayaq",
+            "org",
+            "set-followup-schedule",
+            "ngo",
+            "--months",
+            "1,3,6,12",
+        ])?;
+        assert!(matches!(
+            cli.command,
+            Command::Org(OrgCommand::SetFollowupSchedule { ref months, .. }) if months == &[1, 3, 6, 12]
+        ));
+        assert!(
+            Cli::try_parse_from([
+                "dayaq",
+                "org",
+                "set-followup-schedule",
+                "ngo",
+                "--months",
+                "1,x"
+            ])
+            .is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "dayaq",
+            "export",
+            "questionnaire",
+            "--as",
+            "ali",
+            "--round",
+            "R1",
+            "--format",
+            "xlsx",
+            "--out",
+            "q.xlsx",
+        ])?;
+        assert_eq!(cli.command.name(), "export.questionnaire");
+        assert!(
+            Cli::try_parse_from([
+                "dayaq",
+                "export",
+                "questionnaire",
+                "--as",
+                "ali",
+                "--format",
+                "pdf",
+                "--out",
+                "q.pdf"
+            ])
+            .is_err()
+        );
         Ok(())
     }
 

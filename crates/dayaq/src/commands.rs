@@ -1,7 +1,7 @@
 //! One-shot administration commands. Each opens the store, does one thing, prints the result.
 
 use crate::cli::{AuditCommand, BackupArgs, GlobalOpts, KeyCommand, OrgCommand, RestoreArgs};
-use crate::cli::{ExportCommand, ImportCommand, TokenCommand, UserCommand};
+use crate::cli::{ExportCommand, ImportCommand, ReferralCommand, TokenCommand, UserCommand};
 use crate::secret_input::{read_secret_line, require_nonempty};
 use anyhow::{Context, bail};
 use dayaq_storage::backup::{BackupKey, RestoreKey};
@@ -43,6 +43,39 @@ pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
                 "organisation added: {} ({}, {})",
                 o.slug, o.org_type, o.region
             );
+        }
+        OrgCommand::SetRecipient {
+            slug,
+            age_recipient,
+        } => {
+            store
+                .set_org_age_recipient(&slug, &age_recipient, OffsetDateTime::now_utc())
+                .await?;
+            println!("age recipient recorded for {slug}: referral packages can be sent to it");
+        }
+        OrgCommand::SetFollowupSchedule { slug, months } => {
+            match store
+                .set_followup_org_schedule_by_slug(&slug, &months, OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(s) => println!(
+                    "default follow-up schedule of {slug}: months {}",
+                    s.months
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(StoreError::Invalid(v)) => {
+                    store.close().await;
+                    for e in &v.errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    eprintln!("error: nothing was changed");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         OrgCommand::List => {
             let orgs = store.list_orgs().await?;
@@ -271,7 +304,9 @@ pub async fn restore(g: &GlobalOpts, args: RestoreArgs) -> anyhow::Result<ExitCo
 }
 
 pub async fn key(g: &GlobalOpts, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
-    let KeyCommand::Rotate = cmd;
+    let KeyCommand::Rotate = cmd else {
+        return crate::commands::age_identity(g, cmd).await;
+    };
     let store = open(g).await?;
     let n = store
         .rotate_master_key()
@@ -410,7 +445,15 @@ fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 /// renamed when complete, so a failed export leaves no partial file.
 pub async fn export(g: &GlobalOpts, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    let ExportCommand::Htcds { as_user, out } = cmd;
+    let (as_user, out) = match cmd {
+        ExportCommand::Htcds { as_user, out } => (as_user, out),
+        ExportCommand::Questionnaire {
+            as_user,
+            round,
+            format,
+            out,
+        } => return export_questionnaire(g, as_user, round, &format, out).await,
+    };
     let format = htcds_format(&out)?;
     if out.exists() {
         bail!("{} exists already: choose a new file name", out.display());
@@ -507,6 +550,65 @@ async fn import_questionnaire(
     }
 }
 
+/// `dayaq export questionnaire --as USERNAME [--round NAME] --format csv|xlsx --out FILE`:
+/// written to a private temporary file beside FILE and renamed when complete.
+async fn export_questionnaire(
+    g: &GlobalOpts,
+    as_user: String,
+    round: Option<String>,
+    format: &str,
+    out: std::path::PathBuf,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    if out.exists() {
+        bail!("{} exists already: choose a new file name", out.display());
+    }
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow::anyhow!("--out must name a file"))?;
+    let partial = out.with_file_name(format!(".{name}.partial"));
+    let store = open(g).await?;
+    let user = acting_user(&store, &as_user).await?;
+    let actor = user.actor();
+    let ctx = Ctx {
+        actor: &actor,
+        source: "cli",
+        now: OffsetDateTime::now_utc(),
+    };
+    let round = round.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let table = store.export_questionnaire(&ctx, round).await;
+    store.close().await;
+    let table = table?;
+    let bytes = if format == "xlsx" {
+        dayaq_storage::followup::questionnaire_xlsx(&table)?
+    } else {
+        dayaq_storage::followup::questionnaire_csv(&table)?
+    };
+    let written: anyhow::Result<()> = (|| {
+        let mut file = create_private(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, &out)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.context("the export failed; no file was written"));
+    }
+    println!(
+        "exported {} questionnaire(s) to {}",
+        table.rows.len(),
+        out.display()
+    );
+    println!(
+        "the file holds personal data: keep it encrypted and delete it when it is no longer needed"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `dayaq report questionnaire --as USERNAME [--round NAME] --format json|csv`.
 pub async fn report(g: &GlobalOpts, cmd: crate::cli::ReportCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::ReportCommand::Questionnaire {
@@ -531,4 +633,127 @@ pub async fn report(g: &GlobalOpts, cmd: crate::cli::ReportCommand) -> anyhow::R
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `dayaq key age-identity --out FILE`: writes a new age identity (0600, must not exist),
+/// installs it in this instance and prints the public key.
+async fn age_identity(g: &GlobalOpts, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let KeyCommand::AgeIdentity { out } = cmd else {
+        bail!("unexpected key command");
+    };
+    if out.exists() {
+        bail!("{} exists already: choose a new file name", out.display());
+    }
+    let store = open(g).await?;
+    let now = OffsetDateTime::now_utc();
+    let (text, public) = dayaq_storage::packages::generate_age_identity(now);
+    let mut file =
+        create_private(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    let installed = store.install_instance_identity(&text, now).await;
+    store.close().await;
+    if let Err(e) = installed {
+        let _ = std::fs::remove_file(&out);
+        return Err(
+            anyhow::Error::from(e).context("the identity could not be installed; no file was kept")
+        );
+    }
+    println!(
+        "age identity written to {} (keep it secret; back it up apart from the data)",
+        out.display()
+    );
+    println!("public key (give it to organisations that send referral packages):");
+    println!("{public}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dayaq referral export-package …` and `dayaq referral import-package …`.
+pub async fn referral(g: &GlobalOpts, cmd: ReferralCommand) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    match cmd {
+        ReferralCommand::ExportPackage {
+            case_id,
+            recipient_org,
+            services,
+            reason,
+            consent_override_reason,
+            as_user,
+            out,
+        } => {
+            let case = uuid::Uuid::parse_str(case_id.trim())
+                .map_err(|_| anyhow::anyhow!("--case must be a case id (UUID)"))?;
+            if out.exists() {
+                bail!("{} exists already: choose a new file name", out.display());
+            }
+            let store = open(g).await?;
+            let user = acting_user(&store, &as_user).await?;
+            let actor = user.actor();
+            let ctx = Ctx {
+                actor: &actor,
+                source: "cli",
+                now: OffsetDateTime::now_utc(),
+            };
+            let input = dayaq_storage::packages::PackageInput {
+                recipient_org,
+                services,
+                reason,
+                consent_override_reason,
+            };
+            let exported = store.export_package(&ctx, case, &input).await;
+            store.close().await;
+            let p = exported?;
+            let mut file =
+                create_private(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            file.write_all(&p.ciphertext)?;
+            file.sync_all()?;
+            println!(
+                "referral package written to {} (age-encrypted; referral {})",
+                out.display(),
+                p.referral_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ReferralCommand::ImportPackage {
+            file,
+            identity,
+            as_user,
+        } => {
+            let ids = dayaq_storage::packages::load_age_identity_file(&identity)
+                .with_context(|| format!("cannot use the identity file {}", identity.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open(g).await?;
+            let user = acting_user(&store, &as_user).await?;
+            let actor = user.actor();
+            let ctx = Ctx {
+                actor: &actor,
+                source: "cli",
+                now: OffsetDateTime::now_utc(),
+            };
+            let imported = store.import_package(&ctx, &bytes, &ids).await;
+            store.close().await;
+            match imported {
+                Ok(p) => {
+                    println!(
+                        "imported referral package from {} as case {} ({}); sections: {}",
+                        p.from_org,
+                        p.case_number,
+                        p.case_id,
+                        p.sections.join(", ")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(StoreError::Invalid(v)) => {
+                    for e in &v.errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    eprintln!("error: nothing was imported");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
 }

@@ -60,6 +60,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(c) => commands::import(g, c).await,
         Command::Export(c) => commands::export(g, c).await,
         Command::Report(c) => commands::report(g, c).await,
+        Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
     }
 }

@@ -34,10 +34,13 @@ async fn bench_generate_and_run_report_every_measure() {
     let db = testkit::test_db().await;
     db.store.close().await;
 
-    let out = dayaq(&["bench", "generate", "--cases", "200", "--seed", "5"], &db);
+    let out = dayaq(
+        &["bench", "generate", "--cases", "1000", "--seed", "5"],
+        &db,
+    );
     ok(&out, "bench generate");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("generated 200 cases"), "{stdout}");
+    assert!(stdout.contains("generated 1000 cases"), "{stdout}");
 
     // A second generation into the same store is refused.
     let again = dayaq(&["bench", "generate", "--cases", "10"], &db);
@@ -50,7 +53,7 @@ async fn bench_generate_and_run_report_every_measure() {
             "bench",
             "run",
             "--cases",
-            "200",
+            "1000",
             "--samples",
             "50",
             "--out",
@@ -64,8 +67,8 @@ async fn bench_generate_and_run_report_every_measure() {
 
     let v: Value = serde_json::from_slice(&std::fs::read(&results).expect("results file"))
         .expect("results are JSON");
-    assert_eq!(v["population"]["cases"], 200);
-    assert_eq!(v["cases_in_store"], 200);
+    assert_eq!(v["population"]["cases"], 1000);
+    assert_eq!(v["cases_in_store"], 1000);
     assert_eq!(v["engine"], testkit::engine_name());
     let metrics = v["metrics"].as_array().expect("metrics");
     let find = |name: &str| {
@@ -94,8 +97,8 @@ async fn bench_generate_and_run_report_every_measure() {
     for name in ["national_overview", "durable_commit_floor"] {
         assert!(find(name)["dayaq"]["p50_ms"].as_f64().is_some(), "{name}");
     }
-    assert_eq!(v["export"]["cases"], 200);
-    assert_eq!(v["export"]["raw_rows"], 200);
+    assert_eq!(v["export"]["cases"], 1000);
+    assert_eq!(v["export"]["raw_rows"], 1000);
     assert!(v["export"]["bytes"].as_u64().unwrap_or(0) > 0);
     let rows = &v["population"]["rows"];
     for kind in [

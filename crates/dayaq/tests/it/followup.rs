@@ -636,3 +636,787 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     }
     app.db.cleanup().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Organisation default schedule, questionnaire export, goals from risk flags, entry form.
+
+fn months_due(tasks: &[dayaq_storage::followup::Task]) -> Vec<String> {
+    tasks
+        .iter()
+        .filter(|t| t.status != "cancelled")
+        .map(|t| t.due_on.clone())
+        .collect()
+}
+
+async fn audit_details(db: &crate::testkit::TestDb, action: &str) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT outcome, detail FROM audit_log WHERE action = $1 ORDER BY seq")
+        .bind(action)
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn org_default_schedule_applies_to_new_plans_unless_the_case_overrides() {
+    let db = test_db().await;
+    let (_, cw) = org_and_user(&db, "ngo-os", "caseworker").await;
+    let (_, sup) = org_and_user(&db, "ngo-os", "supervisor").await;
+    let (_, other) = org_and_user(&db, "ngo-os-other", "caseworker").await;
+    let me = cw.actor();
+    let boss = sup.actor();
+    let them = other.actor();
+    let s = &db.store;
+    let t0 = datetime!(2026-01-10 08:00 UTC);
+
+    // A caseworker may not set it; the refusal is audited.
+    let e = s
+        .set_followup_org_schedule(&at(&me, t0), &[2, 4])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    assert_eq!(
+        audit_details(&db, "followup.org_schedule").await[0].0,
+        "denied"
+    );
+
+    // Invalid lists: field-named errors with a code per problem, nothing written.
+    for (months, code) in [
+        (vec![], "required"),
+        (vec![3, 1], "not_ascending"),
+        (vec![0, 6], "out_of_range"),
+        (vec![6, 61], "out_of_range"),
+        ((1..=13).collect::<Vec<u32>>(), "too_many"),
+    ] {
+        let c = codes(
+            s.set_followup_org_schedule(&at(&boss, t0), &months)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(c, [("months".to_string(), code.to_string())], "{months:?}");
+    }
+    let d = s.followup_org_schedule(&at(&me, t0)).await.unwrap();
+    assert_eq!(d.months, dayaq_domain::followup::DEFAULT_MONTHS);
+    assert_eq!(d.source, dayaq_domain::followup::ScheduleSource::Default);
+
+    // The supervisor sets it; every member of the organisation reads it.
+    let set = s
+        .set_followup_org_schedule(&at(&boss, t0), &[2, 4])
+        .await
+        .unwrap();
+    assert_eq!(set.months, [2, 4]);
+    let d = s.followup_org_schedule(&at(&me, t0)).await.unwrap();
+    assert_eq!(d.months, [2, 4]);
+    assert_eq!(
+        d.source,
+        dayaq_domain::followup::ScheduleSource::Organisation
+    );
+    let a = audit_details(&db, "followup.org_schedule").await;
+    assert_eq!(a.last().unwrap(), &("success".into(), "months=2,4".into()));
+
+    // A new plan without months of its own uses the organisation default …
+    let case = s
+        .create_case(
+            &at(&me, t0),
+            &sample_case("Gunel", "S", "1994-04-04", "+994500000201"),
+        )
+        .await
+        .unwrap();
+    let plan = |months: Option<Vec<u32>>| PlanInput {
+        assistance_end: "2026-01-15".into(),
+        months,
+        max_failed: None,
+    };
+    let p = s
+        .set_plan(&at(&me, t0), case.id, &plan(None))
+        .await
+        .unwrap();
+    assert_eq!(p.months, [2, 4]);
+    let tasks = s.followup_tasks(&at(&me, t0), case.id).await.unwrap();
+    assert_eq!(months_due(&tasks), ["2026-03-15", "2026-05-15"]);
+    // … and the case's own months override it.
+    s.set_plan(&at(&me, t0), case.id, &plan(Some(vec![1])))
+        .await
+        .unwrap();
+    let tasks = s.followup_tasks(&at(&me, t0), case.id).await.unwrap();
+    assert_eq!(months_due(&tasks), ["2026-02-15"]);
+
+    // Another organisation keeps the built-in default …
+    let theirs = s
+        .create_case(
+            &at(&them, t0),
+            &sample_case("Sabina", "T", "1993-03-03", "+994500000202"),
+        )
+        .await
+        .unwrap();
+    let p = s
+        .set_plan(&at(&them, t0), theirs.id, &plan(None))
+        .await
+        .unwrap();
+    assert_eq!(p.months, dayaq_domain::followup::DEFAULT_MONTHS);
+    // … until the operator sets one for it (CLI path, audited as `cli`).
+    let c = codes(
+        s.set_followup_org_schedule_by_slug("no-such-org", &[1], t0)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        c,
+        [("slug".to_string(), "unknown_organisation".to_string())]
+    );
+    assert!(
+        s.set_followup_org_schedule_by_slug("ngo-os-other", &[5, 3], t0)
+            .await
+            .is_err()
+    );
+    s.set_followup_org_schedule_by_slug("ngo-os-other", &[3, 9], t0)
+        .await
+        .unwrap();
+    let p = s
+        .set_plan(&at(&them, t0), theirs.id, &plan(None))
+        .await
+        .unwrap();
+    assert_eq!(p.months, [3, 9]);
+    // The first organisation's default did not change.
+    assert_eq!(
+        s.followup_org_schedule(&at(&me, t0)).await.unwrap().months,
+        [2, 4]
+    );
+    db.cleanup().await;
+}
+
+/// Rows of an export, sorted, for comparison as a multiset.
+fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn questionnaire_export_reimports_the_same_answers() {
+    let db = test_db().await;
+    let (_, cw) = org_and_user(&db, "ngo-qx", "caseworker").await;
+    let (_, other) = org_and_user(&db, "ngo-qx-other", "caseworker").await;
+    let (_, researcher) = org_and_user(&db, "ngo-qx", "researcher").await;
+    let me = cw.actor();
+    let them = other.actor();
+    let s = &db.store;
+    let t0 = datetime!(2026-05-01 08:00 UTC);
+    let mut cases = Vec::new();
+    for i in 0..3 {
+        cases.push(
+            s.create_case(
+                &at(&me, t0),
+                &sample_case(
+                    "Aynur",
+                    &format!("X{i}"),
+                    "1990-05-05",
+                    &format!("+99450000030{i}"),
+                ),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let add =
+        |round: &str, on: &str, pairs: &[(&str, &str)], words: Option<&str>| AssessmentInput {
+            round: round.into(),
+            assessed_on: on.into(),
+            answers: answers(pairs),
+            assistance_needed_words: words.map(str::to_string),
+        };
+    let inputs = [
+        (
+            cases[0].id,
+            add(
+                "R1",
+                "2026-04-01",
+                &[
+                    ("employment", "none"),
+                    ("income_covers", "no"),
+                    ("future_plans", "study;migrate"),
+                    ("assistance_needed", "job;housing;childcare"),
+                ],
+                Some("=SUM(A1) a job, near \"home\""),
+            ),
+        ),
+        (
+            cases[0].id,
+            add(
+                "R2",
+                "2026-04-20",
+                &[("employment", "part_time"), ("living_with", "family")],
+                None,
+            ),
+        ),
+        (
+            cases[1].id,
+            add(
+                "R1",
+                "2026-04-02",
+                &[("plans_migrate_abroad", "planning_for_work")],
+                Some("-to go to Dubai"),
+            ),
+        ),
+        (
+            cases[2].id,
+            add("R1", "2026-04-03", &[], Some("nothing, thank you")),
+        ),
+    ];
+    for (case, input) in &inputs {
+        s.add_reintegration_assessment(&at(&me, t0), *case, input)
+            .await
+            .unwrap();
+    }
+    // Another organisation's questionnaire: never in our export.
+    let theirs = s
+        .create_case(
+            &at(&them, t0),
+            &sample_case("Lala", "Y", "1991-06-06", "+994500000399"),
+        )
+        .await
+        .unwrap();
+    s.add_reintegration_assessment(
+        &at(&them, t0),
+        theirs.id,
+        &add(
+            "R1",
+            "2026-04-04",
+            &[("employment", "full_time")],
+            Some("secret of theirs"),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let first = s.export_questionnaire(&at(&me, t0), None).await.unwrap();
+    assert_eq!(
+        first.header,
+        dayaq_storage::followup::questionnaire_columns()
+    );
+    assert_eq!(first.rows.len(), 4);
+    let col = |name: &str| first.header.iter().position(|h| h == name).unwrap();
+    assert!(first.rows.iter().all(|r| r[0] != theirs.case_number));
+    assert!(
+        first
+            .rows
+            .iter()
+            .all(|r| !r.join("|").contains("secret of theirs"))
+    );
+    let r0 = first
+        .rows
+        .iter()
+        .find(|r| r[0] == cases[0].case_number && r[1] == "R1")
+        .unwrap();
+    assert_eq!(r0[col("future_plans")], "study;migrate");
+    assert_eq!(r0[col("assistance_needed")], "job;housing;childcare");
+    assert_eq!(r0[col("employment")], "none");
+    assert_eq!(r0[col("living_with")], "");
+    assert_eq!(
+        r0[col("assistance_needed_words")],
+        "=SUM(A1) a job, near \"home\""
+    );
+    // The other organisation's caseworker exports only their own row.
+    let t = s.export_questionnaire(&at(&them, t0), None).await.unwrap();
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(t.rows[0][0], theirs.case_number);
+    // A role without case access exports nothing.
+    let ra = researcher.actor();
+    assert!(matches!(
+        s.export_questionnaire(&at(&ra, t0), None).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    // The export is audited with counts only.
+    let a = audit_details(&db, "followup.export").await;
+    assert_eq!(a[0], ("success".into(), "round=* rows=4 cases=3".into()));
+    assert!(
+        a.iter()
+            .all(|(_, d)| !d.contains("SUM") && !d.contains("Dubai"))
+    );
+
+    // CSV: formula-like text is guarded in the file, and export → import gives the same
+    // answers (each row now twice).
+    let csv = dayaq_storage::followup::questionnaire_csv(&first).unwrap();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.contains("'=SUM(A1)"));
+    assert!(text.contains("'-to go to Dubai"));
+    let n = s
+        .import_questionnaire(&at(&me, t0), &csv, false)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    let again = s.export_questionnaire(&at(&me, t0), None).await.unwrap();
+    let mut twice = first.rows.clone();
+    twice.extend(first.rows.clone());
+    assert_eq!(sorted(again.rows.clone()), sorted(twice));
+    // Imported answers feed trajectories and flags like the original ones.
+    let (_, flags) = s.reintegration(&at(&me, t0), cases[1].id).await.unwrap();
+    assert_eq!(flags[0].code, "plans_abroad_for_work");
+
+    // XLSX, one round: the same round trip.
+    let r1 = s
+        .export_questionnaire(&at(&me, t0), Some("R2"))
+        .await
+        .unwrap();
+    assert_eq!(r1.rows.len(), 2);
+    assert!(r1.rows.iter().all(|r| r[1] == "R2"));
+    let xlsx = dayaq_storage::followup::questionnaire_xlsx(&r1).unwrap();
+    let n = s
+        .import_questionnaire(&at(&me, t0), &xlsx, true)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let after = s
+        .export_questionnaire(&at(&me, t0), Some("R2"))
+        .await
+        .unwrap();
+    let mut twice = r1.rows.clone();
+    twice.extend(r1.rows.clone());
+    assert_eq!(sorted(after.rows), sorted(twice));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_risk_flag_becomes_a_long_term_goal_of_the_plan() {
+    let db = test_db().await;
+    let (_, cw) = org_and_user(&db, "ngo-fg", "caseworker").await;
+    let (_, other) = org_and_user(&db, "ngo-fg-other", "caseworker").await;
+    let me = cw.actor();
+    let s = &db.store;
+    let t0 = datetime!(2026-06-01 08:00 UTC);
+    let case = s
+        .create_case(
+            &at(&me, t0),
+            &sample_case("Ulviyya", "F", "1992-07-07", "+994500000401"),
+        )
+        .await
+        .unwrap();
+    s.add_reintegration_assessment(
+        &at(&me, t0),
+        case.id,
+        &AssessmentInput {
+            round: "month-6".into(),
+            assessed_on: "2026-05-30".into(),
+            answers: answers(&[("family_reconciliation", "rejected")]),
+            assistance_needed_words: None,
+        },
+    )
+    .await
+    .unwrap();
+    let c = codes(
+        s.goal_from_flag(&at(&me, t0), case.id, "rejected_by_family", None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        c,
+        [("assistance_plan".to_string(), "no_open_plan".to_string())]
+    );
+    let plan = s
+        .create_plan(
+            &at(&me, t0),
+            case.id,
+            &serde_json::from_value(json!({"spl_Type": "SocialCare"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let c = codes(
+        s.goal_from_flag(&at(&me, t0), case.id, "no_income", None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, [("risk_flag".to_string(), "not_raised".to_string())]);
+    let c = codes(
+        s.goal_from_flag(&at(&me, t0), case.id, "bogus", None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, [("risk_flag".to_string(), "unknown".to_string())]);
+    // Another organisation cannot.
+    let oa = other.actor();
+    assert!(
+        s.goal_from_flag(&at(&oa, t0), case.id, "rejected_by_family", None)
+            .await
+            .is_err()
+    );
+    let goal = s
+        .goal_from_flag(&at(&me, t0), case.id, "rejected_by_family", None)
+        .await
+        .unwrap();
+    let plans = s.plans(&at(&me, t0), case.id).await.unwrap();
+    let p = plans.iter().find(|p| p.id == plan).unwrap();
+    let g = p.goals.iter().find(|g| g.id == goal).unwrap();
+    assert_eq!(g.term, "LongTerm");
+    assert_eq!(g.domain.as_deref(), Some("FamilySocial"));
+    assert!(g.description.contains("rejected_by_family"));
+    assert!(g.description.contains("family_reconciliation=rejected"));
+    db.cleanup().await;
+}
+
+fn csrf_from(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn followup_forms_and_export_over_http() {
+    let app = spawn_app().await;
+    let (_, cw) = org_and_user(&app.db, "ngo-web", "caseworker").await;
+    let (_, sup) = org_and_user(&app.db, "ngo-web", "supervisor").await;
+    let (_, other) = org_and_user(&app.db, "ngo-web-other", "caseworker").await;
+    let now = crate::testkit::now();
+    let token = app.db.store.create_token(&cw, "t", 1, now).await.unwrap();
+    let sup_token = app.db.store.create_token(&sup, "t", 1, now).await.unwrap();
+    let other_token = app
+        .db
+        .store
+        .create_token(&other, "t", 1, now)
+        .await
+        .unwrap();
+    let actor = cw.actor();
+    let case = app
+        .db
+        .store
+        .create_case(
+            &crate::testkit::ctx(&actor),
+            &sample_case("Mehriban", "W", "1995-08-08", "+994500000501"),
+        )
+        .await
+        .unwrap();
+    let id = case.id;
+
+    // Organisation default schedule over the API.
+    let (s, _) = call(
+        &app,
+        &token,
+        "PUT",
+        "/followups/org-schedule",
+        json!({"months": [1, 2]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = call(
+        &app,
+        &sup_token,
+        "PUT",
+        "/followups/org-schedule",
+        json!({"months": [6, 3]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("not_ascending"), "{e}");
+    assert!(e.to_string().contains("months"), "{e}");
+    let (s, v) = call(
+        &app,
+        &sup_token,
+        "PUT",
+        "/followups/org-schedule",
+        json!({"months": [1, 3, 12]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = call(&app, &token, "GET", "/followups/org-schedule", Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["months"], json!([1, 3, 12]));
+    assert_eq!(v["source"], "organisation");
+
+    // The assessment entry form on the case page, as the caseworker.
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let base = &app.base_url;
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", cw.username.as_str()),
+            ("password", crate::testkit::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let case_page = || {
+        let c = c.clone();
+        let url = format!("{base}/cases/{id}");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = case_page().await;
+    assert!(html.contains("id=\"fu-assess-form\""));
+    // Every question of the questionnaire is on the form, with the API's answer codes.
+    for q in dayaq_domain::followup::QUESTIONS {
+        assert!(html.contains(&format!("name=\"{}\"", q.key)), "{}", q.key);
+        for code in q.codes {
+            assert!(html.contains(&format!("value=\"{code}\"")), "{code}");
+        }
+    }
+    assert!(html.contains("name=\"assistance_needed_words\""));
+    // The plan form offers the organisation default.
+    assert!(html.contains("placeholder=\"1, 3, 12\""));
+    let csrf = csrf_from(&html);
+    let post = |form: Vec<(&str, &str)>| {
+        let c = c.clone();
+        let url = format!("{base}/cases/{id}/followup/assessment");
+        let mut f: Vec<(String, String)> = form
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        f.push(("csrf".into(), csrf.clone()));
+        async move { c.post(url).form(&f).send().await.unwrap() }
+    };
+    // Missing round: 422, nothing saved.
+    let r = post(vec![
+        ("round", ""),
+        ("assessed_on", "2026-05-01"),
+        ("employment", "none"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        app.db
+            .store
+            .reintegration_assessments(&crate::testkit::ctx(&actor), id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = post(vec![
+        ("round", "month-1"),
+        ("assessed_on", "2026-05-01"),
+        ("employment", "none"),
+        ("income_covers", "no"),
+        ("plans_migrate_abroad", "planning_for_work"),
+        ("assistance_needed", "job"),
+        ("assistance_needed", "housing"),
+        ("assistance_needed_words", "work near my son"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("#fu-reintegration")
+    );
+    let html = case_page().await;
+    assert!(html.contains("data-flag=\"plans_abroad_for_work\""));
+    assert!(html.contains("data-flag=\"no_income\""));
+    assert!(html.contains("work near my son"));
+    let all = app
+        .db
+        .store
+        .reintegration_assessments(&crate::testkit::ctx(&actor), id)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].answers["assistance_needed"], ["job", "housing"]);
+    assert_eq!(all[0].source, "form");
+    // A second assessment with one answer changed: that flag goes, the trajectory shows it.
+    let r = post(vec![
+        ("round", "month-3"),
+        ("assessed_on", "2026-07-01"),
+        ("employment", "part_time"),
+        ("income_covers", "no"),
+        ("plans_migrate_abroad", "planning_for_work"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = case_page().await;
+    assert!(html.contains("data-flag=\"plans_abroad_for_work\""));
+    assert!(!html.contains("data-flag=\"no_income\""));
+    assert!(html.contains("data-flag=\"income_insufficient\""));
+    assert!(html.contains("class=\"fu-trend-better\""));
+    // An unknown answer code is refused, naming the question.
+    let r = post(vec![
+        ("round", "x"),
+        ("assessed_on", "2026-07-02"),
+        ("employment", "astronaut"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The default schedule page: read-only for a caseworker.
+    let html = c
+        .get(format!("{base}/followup/schedule"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"fu-sched-readonly\""));
+    assert!(html.contains("1, 3, 12"));
+    assert!(!html.contains("id=\"fu-sched-form\""));
+
+    // Flag → goal over the API.
+    let (s, e) = call(
+        &app,
+        &token,
+        "POST",
+        &format!("/cases/{id}/followup/risk-flags/plans_abroad_for_work/goal"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("no_open_plan"), "{e}");
+    app.db
+        .store
+        .create_plan(
+            &crate::testkit::ctx(&actor),
+            id,
+            &serde_json::from_value(json!({"spl_Type": "Livelihood"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (s, g) = call(
+        &app,
+        &token,
+        "POST",
+        &format!("/cases/{id}/followup/risk-flags/plans_abroad_for_work/goal"),
+        json!({"description": "safe-migration counselling before any job offer abroad"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    assert!(g["goal_id"].is_string());
+    let (s, _) = call(
+        &app,
+        &other_token,
+        "POST",
+        &format!("/cases/{id}/followup/risk-flags/plans_abroad_for_work/goal"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Export over the API: CSV and XLSX, access-scoped.
+    let get = |tok: String, q: &str| {
+        let url = format!("{}/api/v1/followups/questionnaire/export{q}", app.base_url);
+        async move { client().get(url).bearer_auth(tok).send().await.unwrap() }
+    };
+    let r = get(token.clone(), "").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body = r.text().await.unwrap();
+    assert!(body.starts_with("case_number,round,assessed_on,current_situation"));
+    assert_eq!(body.lines().count(), 3);
+    assert!(body.contains(&case.case_number));
+    assert!(body.contains("job;housing"));
+    let r = get(token.clone(), "?round=month-3&format=xlsx").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let r = get(token.clone(), "?format=pdf").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = get(other_token.clone(), "").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    assert_eq!(body.lines().count(), 1, "only the header: {body}");
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn supervisor_sets_the_default_schedule_on_its_screen() {
+    let app = spawn_app().await;
+    let (_, sup) = org_and_user(&app.db, "ngo-sched", "supervisor").await;
+    let secret = b"0123456789abcdefghij";
+    app.db.store.totp_set_secret(&sup, secret).await.unwrap();
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let base = &app.base_url;
+    let text = |u: String| {
+        let c = c.clone();
+        async move { c.get(u).send().await.unwrap().text().await.unwrap() }
+    };
+    let csrf = csrf_from(&text(format!("{base}/login")).await);
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", sup.username.as_str()),
+            ("password", crate::testkit::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/login/totp");
+    let csrf = csrf_from(&text(format!("{base}/login/totp")).await);
+    let code = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
+        .with_account_name(sup.username.clone())
+        .build()
+        .unwrap()
+        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
+        .to_string();
+    let r = c
+        .post(format!("{base}/login/totp"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The home page links to the screen; the screen shows Dayaq's default and the form.
+    assert!(
+        text(format!("{base}/"))
+            .await
+            .contains("id=\"fu-sched-link\"")
+    );
+    let html = text(format!("{base}/followup/schedule")).await;
+    assert!(html.contains("id=\"fu-sched-form\""));
+    assert!(html.contains("1, 3, 6, 12, 18, 24"));
+    let csrf = csrf_from(&html);
+    let post = |months: &str| {
+        let c = c.clone();
+        let f = vec![("csrf", csrf.clone()), ("months", months.to_string())];
+        let url = format!("{base}/followup/schedule");
+        async move { c.post(url).form(&f).send().await.unwrap() }
+    };
+    // Bad lists: 422, the field named, the typed text kept, nothing saved.
+    for bad in ["6, 3", "1, three", "0, 70"] {
+        let r = post(bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"form-errors\""), "{bad}");
+        assert!(html.contains(&format!("value=\"{bad}\"")), "{bad}");
+    }
+    let actor = sup.actor();
+    let d = app
+        .db
+        .store
+        .followup_org_schedule(&crate::testkit::ctx(&actor))
+        .await
+        .unwrap();
+    assert_eq!(d.source, dayaq_domain::followup::ScheduleSource::Default);
+    let r = post("1, 2, 6").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/followup/schedule?saved=1");
+    let html = text(format!("{base}/followup/schedule?saved=1")).await;
+    assert!(html.contains("id=\"fu-sched-saved\""));
+    assert!(html.contains("<strong>1, 2, 6</strong>"));
+    let d = app
+        .db
+        .store
+        .followup_org_schedule(&crate::testkit::ctx(&actor))
+        .await
+        .unwrap();
+    assert_eq!(d.months, [1, 2, 6]);
+    app.db.cleanup().await;
+}

@@ -12,6 +12,8 @@ mod e2e_assistance;
 mod followup;
 mod htcds;
 mod identification;
+mod record;
+mod referral_package;
 mod referrals;
 mod storage;
 mod testkit;

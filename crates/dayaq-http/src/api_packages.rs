@@ -1,0 +1,115 @@
+//! Off-platform referral packages over the API: export for an organisation not on the
+//! platform (age-encrypted, consent required), import of a package on this instance, and the
+//! record of packages on a case. Logic lives in `dayaq_storage::packages`.
+
+use crate::AppState;
+use crate::api::{ApiJson, case_id};
+use crate::auth::Authed;
+use crate::error::AppError;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use dayaq_storage::packages::PackageInput;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(package_recipients))
+        .routes(routes!(list_case_packages, export_package))
+        .routes(routes!(import_package))
+}
+
+#[utoipa::path(get, path = "/package-recipients", tag = "referral",
+    responses((status = 200, description = "Organisations not on the platform with a recorded age public key (set with `dayaq org set-recipient`)", body = Value), (status = 401, body = Value)))]
+async fn package_recipients(
+    State(state): State<AppState>,
+    _a: Authed,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "recipients": state.store.package_recipients().await? }),
+    ))
+}
+
+#[utoipa::path(get, path = "/cases/{id}/referral-packages", tag = "referral",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "Packages sent for this case and the package it came from", body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
+async fn list_case_packages(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let id = case_id(&id)?;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    Ok(Json(
+        json!({ "packages": state.store.case_packages(&ctx, id).await? }),
+    ))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/referral-packages", tag = "referral",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = Value, description = "{recipient_org (slug of an organisation with an age key), services [..], cas_ReasonForOutgoingReferral, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
+    responses((status = 201, description = "The age-encrypted package (application/octet-stream, a download named after the referral id; header `X-Dayaq-Referral` holds the referral id). Recorded as a completed off-platform referral and audited.", content_type = "application/octet-stream"),
+              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
+              (status = 422, description = "Invalid, no age key recorded for the recipient, or no covering consent", body = Value)))]
+async fn export_package(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = case_id(&id)?;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    // Access first: another organisation learns nothing from a body error.
+    state
+        .store
+        .authorize_case(&ctx, dayaq_domain::policy::Action::ReferCase, id)
+        .await?;
+    let input: PackageInput = crate::error::body_as(body)?;
+    let p = state.store.export_package(&ctx, id, &input).await?;
+    let rid = p.referral_id.to_string();
+    Ok((
+        StatusCode::CREATED,
+        [
+            (CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"referral-{rid}.age\""),
+            ),
+            (axum::http::HeaderName::from_static("x-dayaq-referral"), rid),
+        ],
+        p.ciphertext,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/referral-packages/import", tag = "referral",
+    request_body(description = "An age-encrypted referral package (binary), encrypted to this instance's public key (`dayaq key age-identity`).", content_type = "application/octet-stream"),
+    responses((status = 201, description = "`{case_id, case_number, from_org, services, sections}`: a new case of the caller's organisation with a record of the sender; audited", body = Value),
+              (status = 401, body = Value), (status = 403, body = Value),
+              (status = 422, description = "Nothing was imported: not a package, not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = Value)))]
+async fn import_package(
+    State(state): State<AppState>,
+    a: Authed,
+    req: Request,
+) -> Result<Response, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    state.store.authorize_import(&ctx)?;
+    let bytes = Bytes::from_request(req, &state).await.map_err(|_| {
+        AppError::field(
+            "body",
+            "too_large",
+            "the package could not be read or is too large",
+        )
+    })?;
+    let ids = state.store.instance_identities().await?;
+    let imported = state.store.import_package(&ctx, &bytes, &ids).await?;
+    Ok((StatusCode::CREATED, Json(imported)).into_response())
+}

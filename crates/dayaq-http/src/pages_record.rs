@@ -1,0 +1,598 @@
+//! Case record screens on the case page: status with its history, close / reopen / new
+//! episode, the person's episodes, trafficking events, perpetrator roles and dependants, each
+//! with a form to add one. Sections the reader may not see (need-to-know) are left out.
+
+use crate::AppState;
+use crate::auth::{Authed, PageUser};
+use crate::error::AppError;
+use crate::i18n::{Lang, Tr};
+use crate::pages::{Chrome, error_page, error_text, render_case_with, see_other};
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use dayaq_domain::policy::{Action, Resource, decide};
+use dayaq_domain::record::{
+    self as rules, DependantInput, EventInput, EventType, PerpetratorInput, PerpetratorRole,
+    Relation, StatusChange, is_closed,
+};
+use dayaq_domain::vocab::{CaseStatus, Gender};
+use dayaq_domain::{FieldError, ValidationErrors};
+use dayaq_storage::StoreError;
+use dayaq_storage::cases::Ctx;
+use dayaq_storage::record::{EpisodeInput, ReopenInput, StatusInput};
+use uuid::Uuid;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cases/{id}/record/event", post(event_submit))
+        .route("/cases/{id}/record/perpetrator", post(perpetrator_submit))
+        .route("/cases/{id}/record/dependant", post(dependant_submit))
+        .route("/cases/{id}/record/status", post(status_submit))
+        .route("/cases/{id}/record/reopen", post(reopen_submit))
+        .route("/cases/{id}/record/episode", post(episode_submit))
+}
+
+const EVENT_TYPES: &[(EventType, &str)] = &[
+    (EventType::Recruitment, "rec-hte-recruitment"),
+    (EventType::Transit, "rec-hte-transit"),
+    (EventType::Exploitation, "rec-hte-exploitation"),
+];
+const ROLES: &[(PerpetratorRole, &str)] = &[
+    (
+        PerpetratorRole::TravellingPartner,
+        "rec-per-travellingpartner",
+    ),
+    (PerpetratorRole::Transporter, "rec-per-transporter"),
+    (
+        PerpetratorRole::RecruiterOrIntermediary,
+        "rec-per-recruiterorintermediary",
+    ),
+    (
+        PerpetratorRole::BrokerTravelAgent,
+        "rec-per-brokertravelagent",
+    ),
+    (
+        PerpetratorRole::TransferredIndividual,
+        "rec-per-transferredindividual",
+    ),
+    (
+        PerpetratorRole::HarbouredIndividual,
+        "rec-per-harbouredindividual",
+    ),
+    (PerpetratorRole::SoldIndividual, "rec-per-soldindividual"),
+    (
+        PerpetratorRole::BoughtIndividual,
+        "rec-per-boughtindividual",
+    ),
+    (
+        PerpetratorRole::ReceivedIndividual,
+        "rec-per-receivedindividual",
+    ),
+    (
+        PerpetratorRole::ControlledIndividual,
+        "rec-per-controlledindividual",
+    ),
+    (PerpetratorRole::Smuggler, "rec-per-smuggler"),
+    (PerpetratorRole::Abuser, "rec-per-abuser"),
+    (PerpetratorRole::Kidnapper, "rec-per-kidnapper"),
+    (PerpetratorRole::Exploiter, "rec-per-exploiter"),
+    (PerpetratorRole::Other, "rec-per-other"),
+];
+const RELATIONS: &[(Relation, &str)] = &[
+    (Relation::Child, "rec-rel-child"),
+    (Relation::Stepchild, "rec-rel-stepchild"),
+    (Relation::Grandchild, "rec-rel-grandchild"),
+    (Relation::Sibling, "rec-rel-sibling"),
+    (Relation::OtherDependant, "rec-rel-otherdependant"),
+];
+const KINDS: &[(StatusChange, &str)] = &[
+    (StatusChange::Change, "rec-kind-change"),
+    (StatusChange::Close, "rec-kind-close"),
+    (StatusChange::Reopen, "rec-kind-reopen"),
+    (StatusChange::NewEpisode, "rec-kind-new-episode"),
+];
+
+fn label<T: PartialEq + Copy>(t: &Tr, table: &[(T, &str)], v: T) -> String {
+    table
+        .iter()
+        .find(|(x, _)| *x == v)
+        .map(|(_, k)| t.get(k))
+        .unwrap_or_default()
+}
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+pub struct EventRow {
+    pub kind: String,
+    pub date: String,
+    pub place: String,
+    pub street: String,
+    pub coordinates: String,
+    pub description: String,
+}
+
+pub struct PerpRow {
+    pub roles: String,
+    pub details: String,
+}
+
+pub struct DepRow {
+    pub relation: String,
+    pub gender: String,
+    pub born: String,
+    pub lives: String,
+    pub needs: String,
+}
+
+pub struct HistRow {
+    pub at: String,
+    pub kind: String,
+    pub change: String,
+    pub reason: String,
+    pub actor: String,
+}
+
+pub struct EpisodeRow {
+    pub episode: i64,
+    pub case_id: Option<Uuid>,
+    pub case_number: String,
+    pub status: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case_record.html")]
+struct RecordSection {
+    t: Tr,
+    csrf: String,
+    case_id: Uuid,
+    status: String,
+    history: Vec<HistRow>,
+    can_change: bool,
+    change_to: Vec<Opt>,
+    can_reopen: bool,
+    can_episode: bool,
+    episode: i64,
+    episodes: Vec<EpisodeRow>,
+    see_events: bool,
+    events: Vec<EventRow>,
+    event_types: Vec<Opt>,
+    see_perpetrators: bool,
+    perpetrators: Vec<PerpRow>,
+    roles: Vec<Opt>,
+    see_dependants: bool,
+    dependants: Vec<DepRow>,
+    relations: Vec<Opt>,
+    genders: Vec<Opt>,
+    children: String,
+    children_mismatch: bool,
+    can_edit: bool,
+}
+
+/// The case-record part of the case page, rendered to HTML.
+pub(crate) async fn case_section(
+    state: &AppState,
+    a: &Authed,
+    ctx: &Ctx<'_>,
+    t: &Tr,
+    case: Uuid,
+) -> Result<String, AppError> {
+    let Some(facts) = state.store.case_facts(case, ctx.now).await? else {
+        return Ok(String::new());
+    };
+    let actor = a.actor();
+    let may = |action| decide(&actor, action, Resource::Case(&facts)).allowed;
+    if !may(Action::ReadCase) {
+        return Ok(String::new());
+    }
+    let t = *t;
+    let can_edit = may(Action::UpdateCase);
+    let see_events = may(Action::ReadSection(rules::EVENTS_SECTION));
+    let see_perpetrators = may(Action::ReadSection(rules::PERPETRATORS_SECTION));
+    let see_dependants = may(Action::ReadSection(rules::DEPENDANTS_SECTION));
+    let status = state.store.status_view(ctx, case).await?;
+    let episodes = state.store.episodes(ctx, case).await?;
+    let closed = is_closed(status.status);
+    let events = if see_events {
+        state.store.trafficking_events(ctx, case).await?
+    } else {
+        vec![]
+    };
+    let perpetrators = if see_perpetrators {
+        state.store.perpetrators(ctx, case).await?
+    } else {
+        vec![]
+    };
+    let deps = if see_dependants {
+        Some(state.store.dependants(ctx, case).await?)
+    } else {
+        None
+    };
+    let st = |s: CaseStatus| t.vocab("cas_Status", s.as_str());
+    let s = RecordSection {
+        t,
+        csrf: Chrome::for_user(state, a, "cases").csrf,
+        case_id: case,
+        status: st(status.status),
+        history: status
+            .history
+            .iter()
+            .map(|h| HistRow {
+                at: t.datetime(&h.at),
+                kind: label(&t, KINDS, h.kind),
+                change: match h.from {
+                    Some(f) => format!("{} → {}", st(f), st(h.to)),
+                    None => st(h.to),
+                },
+                reason: h.reason.clone().unwrap_or_default(),
+                actor: h.actor.clone(),
+            })
+            .collect(),
+        can_change: can_edit && !closed,
+        change_to: CaseStatus::ALL
+            .iter()
+            .filter(|s| **s != status.status)
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: st(*s),
+            })
+            .collect(),
+        can_reopen: closed && may(Action::ReopenCase),
+        can_episode: status.status != CaseStatus::Active
+            && episodes.next_case.is_none()
+            && may(Action::OpenEpisode),
+        episode: episodes.episode,
+        episodes: episodes
+            .series
+            .iter()
+            .map(|e| EpisodeRow {
+                episode: e.episode,
+                case_id: e.case_id,
+                case_number: e.case_number.clone().unwrap_or_default(),
+                status: e.status.map(st).unwrap_or_default(),
+                current: e.current,
+            })
+            .collect(),
+        see_events,
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                kind: label(&t, EVENT_TYPES, e.kind),
+                date: e.date.unwrap_or_default(),
+                place: [e.city, e.state, e.country]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                street: [e.sealed.street, e.sealed.postal_code]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                coordinates: match (e.sealed.latitude, e.sealed.longitude) {
+                    (Some(la), Some(lo)) => format!("{la}, {lo}"),
+                    _ => String::new(),
+                },
+                description: e.sealed.description.unwrap_or_default(),
+            })
+            .collect(),
+        event_types: EVENT_TYPES
+            .iter()
+            .map(|(v, k)| Opt {
+                value: v.as_str().into(),
+                label: t.get(k),
+            })
+            .collect(),
+        see_perpetrators,
+        perpetrators: perpetrators
+            .into_iter()
+            .map(|p| PerpRow {
+                roles: p
+                    .roles
+                    .iter()
+                    .map(|r| label(&t, ROLES, *r))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                details: p.details.unwrap_or_default(),
+            })
+            .collect(),
+        roles: ROLES
+            .iter()
+            .map(|(v, k)| Opt {
+                value: v.as_str().into(),
+                label: t.get(k),
+            })
+            .collect(),
+        see_dependants,
+        children: deps
+            .as_ref()
+            .map(|d| match d.children.declared {
+                Some(n) => format!("{} / {n}", d.children.recorded),
+                None => d.children.recorded.to_string(),
+            })
+            .unwrap_or_default(),
+        children_mismatch: deps.as_ref().is_some_and(|d| !d.children.consistent),
+        dependants: deps
+            .map(|d| d.dependants)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| DepRow {
+                relation: label(&t, RELATIONS, d.relation),
+                gender: d
+                    .gender
+                    .map(|g| t.vocab("prs_Gender", g.as_str()))
+                    .unwrap_or_default(),
+                born: match (d.birth_year, d.age) {
+                    (Some(y), Some(a)) => format!("{y} ({a})"),
+                    _ => String::new(),
+                },
+                lives: if d.with_victim {
+                    t.get("rec-dep-with-her")
+                } else {
+                    match d.whereabouts {
+                        Some(w) => format!("{}: {w}", t.get("rec-dep-elsewhere")),
+                        None => t.get("rec-dep-elsewhere"),
+                    }
+                },
+                needs: [
+                    d.needs_schooling.then(|| t.get("rec-dep-schooling")),
+                    d.needs_childcare.then(|| t.get("rec-dep-childcare")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            })
+            .collect(),
+        relations: RELATIONS
+            .iter()
+            .map(|(v, k)| Opt {
+                value: v.as_str().into(),
+                label: t.get(k),
+            })
+            .collect(),
+        genders: Gender::ALL
+            .iter()
+            .map(|g| Opt {
+                value: g.as_str().into(),
+                label: t.vocab("prs_Gender", g.as_str()),
+            })
+            .collect(),
+        can_edit,
+    };
+    s.render().map_err(|e| AppError::Internal(e.to_string()))
+}
+
+// ------------------------------------------------------------------ form handlers
+
+type FormData = Vec<(String, String)>;
+
+fn lang_of(a: &Authed) -> Lang {
+    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
+}
+fn value(form: &[(String, String)], key: &str) -> String {
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+fn opt(form: &[(String, String)], key: &str) -> Option<String> {
+    let v = value(form, key);
+    (!v.trim().is_empty()).then_some(v)
+}
+fn checked(form: &[(String, String)], key: &str) -> bool {
+    form.iter().any(|(k, v)| k == key && v == "yes")
+}
+fn number<T: std::str::FromStr>(
+    form: &[(String, String)],
+    key: &str,
+    errs: &mut ValidationErrors,
+) -> Option<T> {
+    let v = value(form, key);
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.replace(',', ".").parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errs.push(FieldError::new(key, "invalid_number", "not a number"));
+            None
+        }
+    }
+}
+
+async fn outcome<T>(state: &AppState, a: &Authed, id: &str, r: Result<T, StoreError>) -> Response {
+    match r {
+        Ok(_) => see_other(&format!("/cases/{id}#record")),
+        Err(StoreError::Invalid(v)) => with_errors(state, a, id, v).await,
+        Err(e) => error_page(state, None, lang_of(a), e.into()),
+    }
+}
+
+async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
+    let t = Tr::new(lang_of(a));
+    let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
+    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
+        .await
+        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
+}
+
+/// Parses the case id and checks access before looking at the form, so another
+/// organisation learns nothing from a form error.
+async fn access(state: &AppState, a: &Authed, id: &str, action: Action) -> Result<Uuid, Response> {
+    let Ok(uid) = Uuid::parse_str(id) else {
+        return Err(error_page(state, None, lang_of(a), AppError::NotFound));
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, state);
+    match state.store.authorize_case(&ctx, action, uid).await {
+        Ok(_) => Ok(uid),
+        Err(e) => Err(error_page(state, None, lang_of(a), e.into())),
+    }
+}
+
+async fn event_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let mut errs = ValidationErrors::default();
+    let latitude = number(&f, "hte_Latitude", &mut errs);
+    let longitude = number(&f, "hte_Longitude", &mut errs);
+    if !errs.is_empty() {
+        return with_errors(&state, &a, &id, errs).await;
+    }
+    let input = EventInput {
+        kind: value(&f, "hte_Type"),
+        country: opt(&f, "hte_Country").map(|c| c.trim().to_uppercase()),
+        city: opt(&f, "hte_City"),
+        state: opt(&f, "hte_State"),
+        street: opt(&f, "hte_Street"),
+        postal_code: opt(&f, "hte_PostalCode"),
+        date: opt(&f, "hte_Date"),
+        description: opt(&f, "hte_Description"),
+        latitude,
+        longitude,
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.add_trafficking_event(&ctx, uid, input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+async fn perpetrator_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let input = PerpetratorInput {
+        roles: f
+            .iter()
+            .filter(|(k, _)| k == "per_RoleInProcess")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        details: opt(&f, "per_RoleDetails"),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.add_perpetrator(&ctx, uid, input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+async fn dependant_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let mut errs = ValidationErrors::default();
+    let birth_year = number(&f, "birth_year", &mut errs);
+    let age = number(&f, "age", &mut errs);
+    if !errs.is_empty() {
+        return with_errors(&state, &a, &id, errs).await;
+    }
+    let with_victim = value(&f, "lives") != "elsewhere";
+    let input = DependantInput {
+        relation: value(&f, "relation"),
+        gender: opt(&f, "prs_Gender"),
+        birth_year,
+        age,
+        with_victim,
+        // The place is asked for only when the dependant lives elsewhere.
+        whereabouts: if with_victim {
+            None
+        } else {
+            opt(&f, "whereabouts")
+        },
+        needs_schooling: checked(&f, "needs_schooling"),
+        needs_childcare: checked(&f, "needs_childcare"),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.add_dependant(&ctx, uid, input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+async fn status_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let input = StatusInput {
+        status: value(&f, "cas_Status"),
+        reason: opt(&f, "cas_ReasonForCaseClosure"),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.change_status(&ctx, uid, &input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+async fn reopen_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::ReopenCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let input = ReopenInput {
+        status: opt(&f, "cas_Status"),
+        reason: opt(&f, "reason"),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.reopen_case(&ctx, uid, &input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+async fn episode_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<FormData>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::OpenEpisode).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let input = EpisodeInput {
+        reason: opt(&f, "reason"),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.open_episode(&ctx, uid, &input).await {
+        Ok(new_case) => see_other(&format!("/cases/{new_case}#record")),
+        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}

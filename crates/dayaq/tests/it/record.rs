@@ -1,0 +1,966 @@
+//! The rest of the case record: trafficking events, perpetrator roles, dependants, status
+//! changes with closure, explicit reopening and history, new episodes linked both ways —
+//! through the API and the case page, on the configured engine (`testkit`).
+
+use crate::testkit::{PASSWORD, TestApp, ctx, org_and_user, sample_case, spawn_app, test_db};
+use dayaq_domain::case::CaseInput;
+use dayaq_domain::record::{DependantInput, EventInput};
+use dayaq_storage::StoreError;
+use dayaq_storage::record::{EpisodeInput, ReopenInput, StatusInput};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let url = format!("{}/api/v1{path}", app.base_url);
+    let r = match method {
+        "GET" => client().get(url),
+        "DELETE" => client().delete(url),
+        _ => client().post(url).json(&body),
+    }
+    .bearer_auth(token)
+    .send()
+    .await
+    .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn token_for(app: &TestApp, slug: &str, role: &str) -> (String, dayaq_storage::users::User) {
+    let (_, user) = org_and_user(&app.db, slug, role).await;
+    let token = app
+        .db
+        .store
+        .create_token(&user, "t", 1, crate::testkit::now())
+        .await
+        .unwrap();
+    (token, user)
+}
+
+fn error_fields(v: &Value) -> Vec<String> {
+    let e = &v["error"];
+    let mut out: Vec<String> = e["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["field"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(f) = e["field"].as_str()
+        && !out.iter().any(|x| x == f)
+    {
+        out.push(f.to_string());
+    }
+    out
+}
+
+#[tokio::test]
+async fn record_api_round_trip_validation_and_other_organisation() {
+    let app = spawn_app().await;
+    let (token, user) = token_for(&app, "ngo-rec", "caseworker").await;
+    let (other, _) = token_for(&app, "ngo-other", "caseworker").await;
+    let actor = user.actor();
+    let id = app
+        .db
+        .store
+        .create_case(
+            &ctx(&actor),
+            &sample_case("Nigar", "H", "1993-02-02", "+994500000123"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let ev = |p: &str| format!("/cases/{id}/{p}");
+
+    // Events, entered out of order, come back in chronological order with sealed parts.
+    for body in [
+        json!({"hte_Type": "Exploitation", "hte_Country": "TR", "hte_City": "Istanbul", "hte_Date": "2025-06-01",
+               "hte_Street": "Textile workshop street 7", "hte_Description": "Locked in a workshop", "hte_Latitude": 41.01, "hte_Longitude": 28.97}),
+        json!({"hte_Type": "Recruitment", "hte_Country": "AZ", "hte_City": "Ganja", "hte_Date": "2025-03-10"}),
+        json!({"hte_Type": "Transit", "hte_Country": "GE", "hte_Date": "2025-05-30"}),
+    ] {
+        let (s, v) = call(&app, &token, "POST", &ev("trafficking-events"), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, events) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    let types: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["hte_Type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, vec!["Recruitment", "Transit", "Exploitation"]);
+    assert_eq!(events[2]["hte_Street"], "Textile workshop street 7");
+    assert_eq!(events[2]["hte_Description"], "Locked in a workshop");
+    assert_eq!(events[2]["hte_Latitude"], 41.01);
+    assert_eq!(events[0]["hte_Country"], "AZ");
+
+    // Bad input: every field named, nothing written, the value never echoed.
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("trafficking-events"),
+        json!({"hte_Type": "Kidnapping", "hte_Country": "Narnia", "hte_Date": "2999-01-01", "hte_Latitude": 10.0}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let f = error_fields(&v);
+    for field in ["hte_Type", "hte_Country", "hte_Date", "hte_Longitude"] {
+        assert!(f.iter().any(|x| x == field), "{field} in {v}");
+    }
+    assert!(!v.to_string().contains("Narnia"));
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("trafficking-events"),
+        json!({"hte_Type": "Transit", "hte_Unknown": 1}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (_, after) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    assert_eq!(after.as_array().unwrap().len(), 3);
+
+    // Perpetrator roles.
+    let (s, p) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("perpetrators"),
+        json!({"per_RoleInProcess": ["Exploiter", "RecruiterOrIntermediary"], "per_RoleDetails": "Owner of the workshop"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("perpetrators"),
+        json!({"per_RoleInProcess": ["Boss"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&v), vec!["per_RoleInProcess[0]"]);
+    let (s, list) = call(&app, &token, "GET", &ev("perpetrators"), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        list[0]["per_RoleInProcess"],
+        json!(["RecruiterOrIntermediary", "Exploiter"])
+    );
+    assert_eq!(list[0]["per_RoleDetails"], "Owner of the workshop");
+
+    // Dependants.
+    let (s, d) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("dependants"),
+        json!({"relation": "Child", "prs_Gender": "Feminine", "age": 6, "with_victim": false, "whereabouts": "With her mother in Ganja", "needs_schooling": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &ev("dependants"),
+        json!({"relation": "Child", "age": 6, "birth_year": 2020}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&v), vec!["age"]);
+    let (s, deps) = call(&app, &token, "GET", &ev("dependants"), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(deps["dependants"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        deps["dependants"][0]["whereabouts"],
+        "With her mother in Ganja"
+    );
+    assert_eq!(deps["children"]["recorded"], 1);
+    assert_eq!(deps["children"]["consistent"], true);
+
+    // Delete an entry.
+    let eid = events[1]["id"].as_str().unwrap();
+    let (s, _) = call(
+        &app,
+        &token,
+        "DELETE",
+        &ev(&format!("trafficking-events/{eid}")),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, after) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    assert_eq!(after.as_array().unwrap().len(), 2);
+
+    // Another organisation: 404 everywhere, even with a bad body; nothing written.
+    for (m, p, body) in [
+        ("GET", "trafficking-events", Value::Null),
+        ("POST", "trafficking-events", json!({"hte_Type": "Bogus"})),
+        ("GET", "perpetrators", Value::Null),
+        (
+            "POST",
+            "perpetrators",
+            json!({"per_RoleInProcess": ["Exploiter"]}),
+        ),
+        ("GET", "dependants", Value::Null),
+        ("POST", "dependants", json!({"relation": "Child"})),
+        ("GET", "status", Value::Null),
+        (
+            "POST",
+            "status",
+            json!({"cas_Status": "Closed", "cas_ReasonForCaseClosure": "x"}),
+        ),
+        ("GET", "status/history", Value::Null),
+        ("POST", "status/reopen", json!({"reason": "x"})),
+        ("GET", "episodes", Value::Null),
+        ("POST", "episodes", json!({"reason": "x"})),
+    ] {
+        let (s, v) = call(&app, &other, m, &ev(p), body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{m} {p}: {v}");
+    }
+    let (s, v) = call(
+        &app,
+        &other,
+        "DELETE",
+        &ev(&format!("trafficking-events/{eid}")),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let (_, st) = call(&app, &token, "GET", &ev("status"), Value::Null).await;
+    assert_eq!(st["cas_Status"], "Active");
+    assert_eq!(st["history"], json!([]));
+
+    // OpenAPI lists the routes.
+    let (s, spec) = call(&app, &token, "GET", "/openapi.json", Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    for p in [
+        "trafficking-events",
+        "perpetrators",
+        "dependants",
+        "status",
+        "status/history",
+        "status/reopen",
+        "episodes",
+    ] {
+        let path = format!("/cases/{{id}}/{p}");
+        assert!(spec["paths"][&path].is_object(), "{path} in OpenAPI");
+    }
+}
+
+#[tokio::test]
+async fn close_reopen_new_episode_with_history_and_links() {
+    let app = spawn_app().await;
+    let (token, user) = token_for(&app, "ngo-ep", "caseworker").await;
+    let (hotline, _) = token_for(&app, "ngo-ep", "hotline_operator").await;
+    let actor = user.actor();
+    let id = app
+        .db
+        .store
+        .create_case(
+            &ctx(&actor),
+            &sample_case("Leyla", "Q", "1990-09-09", "+994500000456"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let p = |x: &str| format!("/cases/{id}/{x}");
+
+    // Closing needs a reason; the refusal changes nothing.
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status"),
+        json!({"cas_Status": "Closed"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&v), vec!["cas_ReasonForCaseClosure"]);
+    let (_, st) = call(&app, &token, "GET", &p("status"), Value::Null).await;
+    assert_eq!(st["cas_Status"], "Active");
+    // A new episode from an Active case is refused.
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &p("episodes"),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    let (s, st) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status"),
+        json!({"cas_Status": "FollowUp"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    let (s, st) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status"),
+        json!({"cas_Status": "Closed", "cas_ReasonForCaseClosure": "Reintegrated, moved to Baku"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(st["cas_Status"], "Closed");
+    // The case itself carries the reason for closure (HTCDS cas_ReasonForCaseClosure).
+    let (_, case) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/cases/{id}?include=identity"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(case["cas_Status"], "Closed");
+    assert_eq!(
+        case["cas_ReasonForCaseClosure"],
+        "Reintegrated, moved to Baku"
+    );
+
+    // A closed case is not changed by a status change, only by reopening.
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status"),
+        json!({"cas_Status": "Active"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v.to_string().contains("closed_needs_reopen"), "{v}");
+    // The hotline operator may not reopen.
+    let (s, _) = call(
+        &app,
+        &hotline,
+        "POST",
+        &p("status/reopen"),
+        json!({"reason": "called again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = call(&app, &token, "POST", &p("status/reopen"), json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&v), vec!["reason"]);
+    let (s, st) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status/reopen"),
+        json!({"cas_Status": "FollowUp", "reason": "She asked for legal help"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(st["cas_Status"], "FollowUp");
+    let (_, case) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/cases/{id}?include=identity"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(case["cas_Status"], "FollowUp");
+    assert!(case.get("cas_ReasonForCaseClosure").is_none(), "{case}");
+    let (s, st) = call(
+        &app,
+        &token,
+        "POST",
+        &p("status"),
+        json!({"cas_Status": "Closed", "reason": "Legal help given"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+
+    // The history keeps every step, with reasons.
+    let (s, h) = call(&app, &token, "GET", &p("status/history"), Value::Null).await;
+    assert_eq!(s, StatusCode::OK);
+    let kinds: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["change", "close", "reopen", "close"]);
+    assert_eq!(h[1]["reason"], "Reintegrated, moved to Baku");
+    assert_eq!(h[2]["reason"], "She asked for legal help");
+    assert_eq!(h[2]["from"], "Closed");
+    assert_eq!(h[2]["cas_Status"], "FollowUp");
+    assert_eq!(h[0]["seq"], 1);
+    assert_eq!(h[3]["seq"], 4);
+
+    // A new episode: a new case for the same person, linked both ways.
+    let (s, v) = call(
+        &app,
+        &hotline,
+        "POST",
+        &p("episodes"),
+        json!({"reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &p("episodes"),
+        json!({"reason": "Re-trafficked to Dubai"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let new_id = v["case_id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, id.to_string());
+    assert_eq!(v["episodes"]["episode"], 2);
+    assert_eq!(v["episodes"]["previous_case"], id.to_string());
+    let (_, old_eps) = call(&app, &token, "GET", &p("episodes"), Value::Null).await;
+    assert_eq!(old_eps["episode"], 1);
+    assert_eq!(old_eps["next_case"], new_id);
+    assert_eq!(old_eps["series"].as_array().unwrap().len(), 2);
+    // The new case: Active, same person (identity re-sealed under its own key), its own history.
+    let store = &app.db.store;
+    let new_uuid = uuid::Uuid::parse_str(&new_id).unwrap();
+    let nc = store.get_case(&ctx(&actor), new_uuid, true).await.unwrap();
+    assert_eq!(nc.status.as_str(), "Active");
+    let ident = nc.identity.unwrap();
+    assert_eq!(ident.first_name.as_deref(), Some("Leyla"));
+    assert_eq!(ident.mobile_phone.as_deref(), Some("+994500000456"));
+    assert_eq!(
+        ident.notes, None,
+        "case notes stay with the previous episode"
+    );
+    assert_eq!(nc.citizenship, vec!["AZ".to_string()]);
+    assert!(nc.types_of_exploitation.is_empty());
+    let (_, nh) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/cases/{new_id}/status"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(nh["history"][0]["kind"], "new_episode");
+    assert_eq!(nh["history"][0]["reason"], "Re-trafficked to Dubai");
+    // Only from the latest episode.
+    let (s, v) = call(
+        &app,
+        &token,
+        "POST",
+        &p("episodes"),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_fields(&v).contains(&"previous_case".to_string()),
+        "{v}"
+    );
+    // The previous case is unchanged by the new episode.
+    let (_, st) = call(&app, &token, "GET", &p("status"), Value::Null).await;
+    assert_eq!(st["cas_Status"], "Closed");
+    assert_eq!(st["history"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn dependants_respect_number_of_children() {
+    let db = test_db().await;
+    let (_, user) = org_and_user(&db, "ngo-dep", "caseworker").await;
+    let actor = user.actor();
+    let input: CaseInput = serde_json::from_value(json!({
+        "prs_FirstName": "Sabina", "prs_Gender": "Feminine", "prs_NumberOfChildren": 1
+    }))
+    .unwrap();
+    let valid = input.validate(crate::testkit::now().date()).unwrap();
+    let s = &db.store;
+    let id = s.create_case(&ctx(&actor), &valid).await.unwrap().id;
+    let child = || DependantInput {
+        relation: "Child".into(),
+        birth_year: Some(2018),
+        with_victim: true,
+        needs_childcare: true,
+        ..Default::default()
+    };
+    s.add_dependant(&ctx(&actor), id, child()).await.unwrap();
+    match s.add_dependant(&ctx(&actor), id, child()).await {
+        Err(StoreError::Invalid(v)) => {
+            assert_eq!(v.errors[0].field, "prs_NumberOfChildren");
+            assert_eq!(v.errors[0].code, "exceeds_number_of_children");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    // A sibling in her care is not one of her children.
+    s.add_dependant(
+        &ctx(&actor),
+        id,
+        DependantInput {
+            relation: "Sibling".into(),
+            age: Some(12),
+            with_victim: true,
+            needs_schooling: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let d = s.dependants(&ctx(&actor), id).await.unwrap();
+    assert_eq!(d.dependants.len(), 2);
+    assert_eq!(d.children.declared, Some(1));
+    assert_eq!(d.children.recorded, 1);
+    assert!(d.children.consistent && d.children.complete);
+    // Nothing of the refused child was written; the audit chain still verifies.
+    let report = s.audit_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+}
+
+#[tokio::test]
+async fn storage_checks_access_before_input_and_seals_free_text() {
+    let db = test_db().await;
+    let (_, user) = org_and_user(&db, "ngo-st", "caseworker").await;
+    let (_, stranger) = org_and_user(&db, "ngo-st2", "supervisor").await;
+    let me = user.actor();
+    let them = stranger.actor();
+    let s = &db.store;
+    let id = s
+        .create_case(
+            &ctx(&me),
+            &sample_case("Gunel", "R", "1992-03-03", "+994500000789"),
+        )
+        .await
+        .unwrap()
+        .id;
+    // Another organisation gets NotFound before its (invalid) input is looked at.
+    let bad = EventInput {
+        kind: "Bogus".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.add_trafficking_event(&ctx(&them), id, bad).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.reopen_case(&ctx(&them), id, &ReopenInput::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.open_episode(&ctx(&them), id, &EpisodeInput::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.change_status(&ctx(&them), id, &StatusInput::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    s.add_trafficking_event(
+        &ctx(&me),
+        id,
+        EventInput {
+            kind: "Recruitment".into(),
+            street: Some("Secret-street-31".into()),
+            description: Some("Met the recruiter at a cafe".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.add_perpetrator(
+        &ctx(&me),
+        id,
+        dayaq_domain::record::PerpetratorInput {
+            roles: vec!["Exploiter".into()],
+            details: Some("Canary-role-details-31".into()),
+        },
+    )
+    .await
+    .unwrap();
+    s.add_dependant(
+        &ctx(&me),
+        id,
+        DependantInput {
+            relation: "Child".into(),
+            whereabouts: Some("Canary-whereabouts-31".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.change_status(
+        &ctx(&me),
+        id,
+        &StatusInput {
+            status: "Closed".into(),
+            reason: Some("Canary-closure-31".into()),
+        },
+    )
+    .await
+    .unwrap();
+    // No plaintext at rest: not in any table (the rows are there), not in the SQLite files.
+    let canaries = [
+        "Secret-street-31",
+        "Met the recruiter",
+        "Canary-role-details-31",
+        "Canary-whereabouts-31",
+        "Canary-closure-31",
+    ];
+    let dump = serde_json::to_string(&s.logical_dump().await.unwrap()).unwrap();
+    for t in [
+        "trafficking_events",
+        "perpetrator_roles",
+        "dependants",
+        "case_status_history",
+    ] {
+        assert!(dump.contains(t), "{t} is in the dump");
+    }
+    let mut hay = vec![dump.into_bytes()];
+    if s.engine() == dayaq_storage::Engine::Sqlite {
+        for f in ["dayaq.db", "dayaq.db-wal"] {
+            if let Ok(b) = std::fs::read(db.opts.data_dir.join(f)) {
+                hay.push(b);
+            }
+        }
+    }
+    for h in &hay {
+        for c in canaries {
+            assert!(
+                !h.windows(c.len()).any(|w| w == c.as_bytes()),
+                "{c} found at rest"
+            );
+        }
+    }
+    // Erasing the case shreds the key: the sealed parts can no longer be read, and the
+    // record is gone for everyone.
+    let (_, sup) = org_and_user(&db, "ngo-st", "supervisor").await;
+    s.erase_case(&ctx(&sup.actor()), id).await.unwrap();
+    assert!(matches!(
+        s.trafficking_events(&ctx(&me), id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn csrf_from(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn case_page_shows_record_and_its_forms_work() {
+    let app = spawn_app().await;
+    let (_, user) = org_and_user(&app.db, "ngo-recui", "caseworker").await;
+    let actor = user.actor();
+    let case = app
+        .db
+        .store
+        .create_case(
+            &ctx(&actor),
+            &sample_case("Aynur", "M", "1996-06-06", "+994500000321"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let base = &app.base_url;
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user.username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let get = |u: String| {
+        let c = c.clone();
+        async move { c.get(u).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = get(format!("{base}/cases/{case}")).await;
+    assert!(
+        html.contains("id=\"record\""),
+        "record section on the case page"
+    );
+    assert!(
+        html.contains(
+            "action=\"/cases/{case}/record/event\""
+                .replace("{case}", &case.to_string())
+                .as_str()
+        )
+    );
+    let csrf = csrf_from(&html);
+    let post = |path: &str, form: Vec<(&str, &str)>| {
+        let c = c.clone();
+        let url = format!("{base}/cases/{case}/record/{path}");
+        let mut f: Vec<(String, String)> = form
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        f.push(("csrf".into(), csrf.clone()));
+        async move { c.post(url).form(&f).send().await.unwrap() }
+    };
+    let r = post(
+        "event",
+        vec![
+            ("hte_Type", "Exploitation"),
+            ("hte_Country", "ae"),
+            ("hte_City", "Dubai"),
+            ("hte_Date", "2025-02-01"),
+            ("hte_Description", "Domestic work without pay"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post(
+        "perpetrator",
+        vec![
+            ("per_RoleInProcess", "Exploiter"),
+            ("per_RoleInProcess", "Abuser"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = post(
+        "dependant",
+        vec![
+            ("relation", "Child"),
+            ("age", "4"),
+            ("lives", "elsewhere"),
+            ("whereabouts", "With grandmother"),
+            ("needs_childcare", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A bad event: 422 page naming the field, nothing added.
+    let r = post(
+        "event",
+        vec![("hte_Type", "Exploitation"), ("hte_Latitude", "north")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post("status", vec![("cas_Status", "Closed")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(
+        "status",
+        vec![
+            ("cas_Status", "Closed"),
+            ("cas_ReasonForCaseClosure", "Returned to her family"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(format!("{base}/cases/{case}")).await;
+    assert!(html.contains("Domestic work without pay"));
+    assert!(html.contains("With grandmother"));
+    assert!(html.contains("Returned to her family"));
+    assert!(
+        html.contains("id=\"rec-reopen-submit\""),
+        "reopen form on a closed case"
+    );
+    assert!(
+        html.contains("id=\"rec-episode-submit\""),
+        "new-episode form on a closed case"
+    );
+    let events = app
+        .db
+        .store
+        .trafficking_events(&ctx(&actor), case)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].country.as_deref(), Some("AE"));
+    // New episode from the page: redirected to the new case, which links back.
+    let r = post("episode", vec![("reason", "Re-trafficked")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with("/cases/") && !to.contains(&case.to_string()),
+        "{to}"
+    );
+    let html = get(format!("{base}{to}")).await;
+    assert!(
+        html.contains(&format!("href=\"/cases/{case}\"")),
+        "link to the previous episode"
+    );
+    assert!(html.contains("id=\"rec-episode\">2<"));
+}
+
+#[tokio::test]
+async fn referral_receiver_sees_only_granted_parts_of_the_record() {
+    use dayaq_storage::identification::ConsentInput;
+    use dayaq_storage::referrals::ReferralInput;
+    let db = test_db().await;
+    let (_, user) = org_and_user(&db, "ngo-nk", "caseworker").await;
+    let (_, vt_user) = org_and_user(&db, "vt-nk", "caseworker").await;
+    let cw = user.actor();
+    let vt = vt_user.actor();
+    let s = &db.store;
+    let case = s
+        .create_case(
+            &ctx(&cw),
+            &sample_case("Zarifa", "T", "1991-07-07", "+994500000654"),
+        )
+        .await
+        .unwrap()
+        .id;
+    s.add_trafficking_event(
+        &ctx(&cw),
+        case,
+        EventInput {
+            kind: "Recruitment".into(),
+            country: Some("AZ".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.add_perpetrator(
+        &ctx(&cw),
+        case,
+        dayaq_domain::record::PerpetratorInput {
+            roles: vec!["RecruiterOrIntermediary".into()],
+            details: None,
+        },
+    )
+    .await
+    .unwrap();
+    s.add_dependant(
+        &ctx(&cw),
+        case,
+        DependantInput {
+            relation: "Child".into(),
+            age: Some(9),
+            with_victim: true,
+            needs_schooling: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.change_status(
+        &ctx(&cw),
+        case,
+        &StatusInput {
+            status: "FollowUp".into(),
+            reason: Some("Moved to her sister".into()),
+        },
+    )
+    .await
+    .unwrap();
+    s.add_consent(
+        &ctx(&cw),
+        case,
+        &ConsentInput {
+            purpose: "SharingWithOrganisation".into(),
+            given: true,
+            recipient_org: Some("vt-nk".into()),
+            recipient_org_type: None,
+            given_by: "Survivor".into(),
+            language: "az".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let r = s
+        .create_referral(
+            &ctx(&cw),
+            case,
+            &ReferralInput {
+                to_org: "vt-nk".into(),
+                services: vec!["VocationalTraining".into()],
+                reason: "AdditionalServicesRequired".into(),
+                details: None,
+                consent_override_reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.respond_referral(
+        &ctx(&vt),
+        r.id,
+        dayaq_domain::referral::ReferralEvent::Accept,
+        None,
+    )
+    .await
+    .unwrap();
+    // Vocational training is granted identity, plan and services: dependants (plan) yes;
+    // events (victim context) and perpetrator roles (legal) no; status without reasons.
+    assert_eq!(
+        s.dependants(&ctx(&vt), case)
+            .await
+            .unwrap()
+            .dependants
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.trafficking_events(&ctx(&vt), case).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        s.perpetrators(&ctx(&vt), case).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let st = s.status_view(&ctx(&vt), case).await.unwrap();
+    assert_eq!(st.history.len(), 1);
+    assert_eq!(st.history[0].reason, None);
+    // Read-only: the receiver adds nothing and cannot close or reopen.
+    assert!(
+        s.add_dependant(
+            &ctx(&vt),
+            case,
+            DependantInput {
+                relation: "Sibling".into(),
+                ..Default::default()
+            }
+        )
+        .await
+        .is_err()
+    );
+    assert!(
+        s.change_status(
+            &ctx(&vt),
+            case,
+            &StatusInput {
+                status: "Active".into(),
+                reason: None
+            }
+        )
+        .await
+        .is_err()
+    );
+    // The owner still sees everything, reasons included.
+    let st = s.status_view(&ctx(&cw), case).await.unwrap();
+    assert_eq!(st.history[0].reason.as_deref(), Some("Moved to her sister"));
+    assert_eq!(
+        s.trafficking_events(&ctx(&cw), case).await.unwrap().len(),
+        1
+    );
+    assert_eq!(s.perpetrators(&ctx(&cw), case).await.unwrap().len(), 1);
+}
