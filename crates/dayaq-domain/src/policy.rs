@@ -93,6 +93,9 @@ pub enum Action {
     Approve,
     /// Record a formal identification decision (vic_TraffickingStatus).
     DecideIdentification,
+    /// Close a case (`cas_Status` Closed / ClosedReferred, with `cas_ReasonForCaseClosure`):
+    /// case management, not intake or investigation.
+    CloseCase,
     /// Reopen a closed case (explicit act with a reason, kept in the status history).
     ReopenCase,
     /// Open a new episode (re-trafficking): a new case linked to the person's previous case.
@@ -233,9 +236,12 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
             A::EraseCase => deny("erase_needs_supervisor"),
             A::DecideIdentification if actor.role == PoliceOfficer => allow("competent_authority"),
             A::DecideIdentification => deny("decision_needs_police"),
-            A::ReopenCase | A::OpenEpisode if matches!(actor.role, Caseworker | Supervisor) => {
+            A::CloseCase | A::ReopenCase | A::OpenEpisode
+                if matches!(actor.role, Caseworker | Supervisor) =>
+            {
                 allow("case_management")
             }
+            A::CloseCase => deny("close_needs_caseworker"),
             A::ReopenCase | A::OpenEpisode => deny("reopen_needs_caseworker"),
             _ => deny("no_rule"),
         };
@@ -395,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn closing_is_case_management() {
+        let f = facts(A);
+        for (role, ok) in [
+            (Role::Caseworker, true),
+            (Role::Supervisor, true),
+            (Role::HotlineOperator, false),
+            (Role::PoliceOfficer, false),
+        ] {
+            let d = decide(&actor(role, A), Action::CloseCase, Resource::Case(&f));
+            assert_eq!(d.allowed, ok, "{role:?}");
+            // Editing stays open to every case-working role of the owner.
+            assert!(decide(&actor(role, A), Action::UpdateCase, Resource::Case(&f)).allowed);
+        }
+    }
+
+    #[test]
     fn reopen_needs_caseworker_or_supervisor() {
         let f = facts(A);
         for (role, ok) in [
@@ -440,6 +462,7 @@ mod tests {
             Action::ManageDirectory,
             Action::Approve,
             Action::DecideIdentification,
+            Action::CloseCase,
             Action::ReopenCase,
             Action::OpenEpisode,
             Action::ExportCases,
@@ -485,7 +508,7 @@ mod tests {
             prop_assert!(!decide(&actor(role, A), action, Resource::Case(&f)).allowed);
         }
 
-        /// Reopening and new episodes: caseworkers and supervisors of the owning
+        /// Closing, reopening and new episodes: caseworkers and supervisors of the owning
         /// organisation only (never hotline operators, police, other organisations, or
         /// referral receivers).
         #[test]
@@ -495,7 +518,7 @@ mod tests {
             if granted {
                 f.grants.push(Grant { org_id: A, sections: Section::ALL.to_vec() });
             }
-            for action in [Action::ReopenCase, Action::OpenEpisode] {
+            for action in [Action::CloseCase, Action::ReopenCase, Action::OpenEpisode] {
                 let allowed = decide(&a, action, Resource::Case(&f)).allowed;
                 prop_assert_eq!(allowed, own && matches!(role, Role::Caseworker | Role::Supervisor));
             }

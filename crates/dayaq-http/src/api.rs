@@ -263,7 +263,7 @@ async fn get_case(
 #[utoipa::path(put, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id (UUID)"),
            ("If-Match" = String, Header, description = "The version being replaced, as returned in ETag, e.g. \"3\"")),
-    request_body(content = Value, description = "The whole case (same fields as create); missing fields are cleared"),
+    request_body(content = Value, description = "The whole case (same fields as create); missing fields are cleared, except cas_Status: when absent the status is kept, when present it changes under the rules of POST /cases/{id}/status (history kept; closing needs cas_ReasonForCaseClosure and a caseworker or supervisor; a closed case is reopened only through /status/reopen)"),
     responses((status = 200, body = Value), (status = 401, body = Value), (status = 404, body = Value),
               (status = 409, description = "The case changed since that version", body = Value), (status = 422, body = Value)))]
 async fn update_case(
@@ -286,12 +286,16 @@ async fn update_case(
                 "send the case version in If-Match (from ETag)",
             )
         })?;
+    let status_given = input.status.is_some();
     let valid = input
         .validate(state.now().date())
         .map_err(AppError::Invalid)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let case = state.store.update_case(&ctx, id, version, &valid).await?;
+    let case = state
+        .store
+        .update_case(&ctx, id, version, &valid, status_given)
+        .await?;
     let mut h = HeaderMap::new();
     h.insert(ETAG, etag(case.version));
     Ok((h, Json(case)).into_response())

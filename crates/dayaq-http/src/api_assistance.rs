@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dayaq_domain::assistance::DEFAULT_ALLOWANCE_MINOR;
+use dayaq_domain::policy::Action;
 use dayaq_storage::assistance::{
     ActionInput, AdmissionInput, AssessmentInput, FacilityInput, GoalInput, GrantInput, PlanInput,
     ServiceInput,
@@ -48,12 +49,22 @@ async fn body_for<T: serde::de::DeserializeOwned>(
     state: &AppState,
     ctx: &dayaq_storage::cases::Ctx<'_>,
     case: uuid::Uuid,
+    action: Action,
     raw: Value,
 ) -> Result<T, AppError> {
-    state
-        .store
-        .authorize_case(ctx, dayaq_domain::policy::Action::ReadCase, case)
-        .await?;
+    state.store.authorize_case(ctx, action, case).await?;
+    serde_path_to_error::deserialize(raw).map_err(crate::error::json_body_error)
+}
+
+/// The body of an organisation-level write, read only after the policy allows `action` on
+/// the actor's organisation (a refused caller learns nothing from its body's errors).
+fn org_body_for<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    ctx: &dayaq_storage::cases::Ctx<'_>,
+    action: Action,
+    raw: Value,
+) -> Result<T, AppError> {
+    state.store.authorize_org(ctx, action)?;
     serde_path_to_error::deserialize(raw).map_err(crate::error::json_body_error)
 }
 
@@ -99,7 +110,7 @@ async fn add_assessment(
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: AssessmentInput = body_for(&state, &ctx, id, raw).await?;
+    let input: AssessmentInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let r = state.store.add_assessment(&ctx, id, &input).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
@@ -131,7 +142,7 @@ async fn create_plan(
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: PlanInput = body_for(&state, &ctx, id, raw).await?;
+    let input: PlanInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let p = state.store.create_plan(&ctx, id, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": p }))).into_response())
 }
@@ -149,7 +160,7 @@ async fn add_goal(
     let (id, plan) = (case_id(&id)?, uuid(&plan)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: GoalInput = body_for(&state, &ctx, id, raw).await?;
+    let input: GoalInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let g = state.store.add_goal(&ctx, id, plan, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": g }))).into_response())
 }
@@ -167,7 +178,7 @@ async fn add_action(
     let (id, plan) = (case_id(&id)?, uuid(&plan)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: ActionInput = body_for(&state, &ctx, id, raw).await?;
+    let input: ActionInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let x = state.store.add_action(&ctx, id, plan, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": x }))).into_response())
 }
@@ -191,7 +202,7 @@ async fn set_action_status(
     let (id, action) = (case_id(&id)?, uuid(&action)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: StatusInput = body_for(&state, &ctx, id, raw).await?;
+    let input: StatusInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     state
         .store
         .set_action_status(&ctx, id, action, &input.status)
@@ -249,7 +260,7 @@ async fn end_plan(
     let (id, plan) = (case_id(&id)?, uuid(&plan)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: EndInput = body_for(&state, &ctx, id, raw).await?;
+    let input: EndInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     state
         .store
         .end_plan(&ctx, id, plan, &input.actual_end)
@@ -284,10 +295,11 @@ async fn list_facilities(
 async fn add_facility(
     State(state): State<AppState>,
     a: Authed,
-    ApiJson(input): ApiJson<FacilityInput>,
+    ApiJson(raw): ApiJson<Value>,
 ) -> Result<Response, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
+    let input: FacilityInput = org_body_for(&state, &ctx, Action::ManageDirectory, raw)?;
     let f = state.store.add_facility(&ctx, &input).await?;
     Ok((StatusCode::CREATED, Json(f)).into_response())
 }
@@ -319,7 +331,7 @@ async fn admit(
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: AdmissionInput = body_for(&state, &ctx, id, raw).await?;
+    let input: AdmissionInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let s = state.store.admit(&ctx, id, &input).await?;
     Ok((StatusCode::CREATED, Json(s)).into_response())
 }
@@ -345,7 +357,7 @@ async fn request_extension(
     let (id, stay) = (case_id(&id)?, uuid(&stay)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: ExtensionInput = body_for(&state, &ctx, id, raw).await?;
+    let input: ExtensionInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let e = state
         .store
         .request_extension(&ctx, id, stay, input.days, &input.reason)
@@ -389,7 +401,7 @@ async fn exit_stay(
     let (id, stay) = (case_id(&id)?, uuid(&stay)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: ExitInput = body_for(&state, &ctx, id, raw).await?;
+    let input: ExitInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     state
         .store
         .exit_stay(&ctx, id, stay, &input.exited_on, &input.exit_destination)
@@ -446,7 +458,7 @@ async fn set_payment_status(
     let (id, payment) = (case_id(&id)?, uuid(&payment)?);
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: StatusInput = body_for(&state, &ctx, id, raw).await?;
+    let input: StatusInput = body_for(&state, &ctx, id, Action::Approve, raw).await?;
     state
         .store
         .set_payment_status(&ctx, id, payment, &input.status)
@@ -483,7 +495,7 @@ async fn add_service(
     let id = case_id(&id)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
-    let input: ServiceInput = body_for(&state, &ctx, id, raw).await?;
+    let input: ServiceInput = body_for(&state, &ctx, id, Action::UpdateCase, raw).await?;
     let x = state.store.add_service(&ctx, id, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": x }))).into_response())
 }
@@ -512,10 +524,11 @@ async fn list_funding(State(state): State<AppState>, a: Authed) -> Result<Json<V
 async fn add_funding_source(
     State(state): State<AppState>,
     a: Authed,
-    ApiJson(input): ApiJson<SourceInput>,
+    ApiJson(raw): ApiJson<Value>,
 ) -> Result<Response, AppError> {
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
+    let input: SourceInput = org_body_for(&state, &ctx, Action::ManageDirectory, raw)?;
     let x = state
         .store
         .add_funding_source(&ctx, &input.name, &input.kind)
@@ -531,11 +544,12 @@ async fn add_grant(
     State(state): State<AppState>,
     a: Authed,
     Path(source): Path<String>,
-    ApiJson(input): ApiJson<GrantInput>,
+    ApiJson(raw): ApiJson<Value>,
 ) -> Result<Response, AppError> {
     let source = uuid(&source)?;
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
+    let input: GrantInput = org_body_for(&state, &ctx, Action::ManageDirectory, raw)?;
     let x = state.store.add_grant(&ctx, source, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": x }))).into_response())
 }

@@ -210,14 +210,20 @@ async fn add_decision(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<DecisionInput>,
+    ApiJson(raw): ApiJson<Value>,
 ) -> Result<Response, AppError> {
     let id = case_id(&id)?;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    // Access first: a caller who may not decide learns nothing from the body's errors.
+    state
+        .store
+        .authorize_case(&ctx, dayaq_domain::policy::Action::DecideIdentification, id)
+        .await?;
+    let input: DecisionInput = crate::error::body_as(raw)?;
     let valid = input
         .validate(state.now().date())
         .map_err(AppError::Invalid)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
     let d = state.store.decide_identification(&ctx, id, &valid).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }

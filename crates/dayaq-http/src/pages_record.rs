@@ -239,6 +239,10 @@ pub(crate) async fn case_section(
         change_to: CaseStatus::ALL
             .iter()
             .filter(|s| **s != status.status)
+            .filter(|s| {
+                !matches!(s, CaseStatus::Closed | CaseStatus::ClosedReferred)
+                    || may(Action::CloseCase)
+            })
             .map(|s| Opt {
                 value: s.as_str().into(),
                 label: st(*s),

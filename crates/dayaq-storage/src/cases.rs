@@ -159,7 +159,8 @@ impl Store {
         Ok(facts)
     }
 
-    pub(crate) fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
+    /// Asks the policy about `action` on the actor's own organisation.
+    pub fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
         let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
         if d.allowed {
             Ok(())
@@ -196,20 +197,32 @@ impl Store {
         owner: &str,
         key: &SecretKey,
         c: &ValidCase,
+        with_closure: bool,
     ) -> Result<()> {
         let identity_json =
             serde_json::to_vec(&c.identity).map_err(|e| StoreError::Data(e.to_string()))?;
         let identity = key.seal(&field_aad("cases", "identity", id, "case"), &identity_json)?;
-        let closure = match &c.reason_for_closure {
-            Some(t) => Some(key.seal(&field_aad("cases", "closure", id, "case"), t.as_bytes())?),
-            None => None,
-        };
-        sqlx::query("UPDATE cases SET identity = $1, closure = $2 WHERE id = $3")
-            .bind(identity)
-            .bind(closure)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        if with_closure {
+            let closure = match &c.reason_for_closure {
+                Some(t) => {
+                    Some(key.seal(&field_aad("cases", "closure", id, "case"), t.as_bytes())?)
+                }
+                None => None,
+            };
+            sqlx::query("UPDATE cases SET identity = $1, closure = $2 WHERE id = $3")
+                .bind(identity)
+                .bind(closure)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            // The status (and so its closure reason) is kept.
+            sqlx::query("UPDATE cases SET identity = $1 WHERE id = $2")
+                .bind(identity)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
         sqlx::query("DELETE FROM blind_index WHERE case_id = $1")
             .bind(id)
             .execute(&mut *conn)
@@ -457,22 +470,48 @@ impl Store {
             .collect())
     }
 
-    /// Replaces a case's fields when `version` is current; otherwise `Conflict`.
+    /// Replaces a case's fields when `version` is current; otherwise `Conflict`. When
+    /// `status_given` is false the case keeps its `cas_Status`; otherwise a different status
+    /// is a status change under the life-cycle rules (kept in the history).
     pub async fn update_case(
         &self,
         ctx: &Ctx<'_>,
         id: Uuid,
         version: i64,
         c: &ValidCase,
+        status_given: bool,
     ) -> Result<CaseView> {
         let facts = self.authorize_case(ctx, Action::UpdateCase, id).await?;
         let ids = id.to_string();
         let mut tx = self.begin_write().await?;
+        // `cas_Status` is never overwritten here: a change goes through the same rules and
+        // history as the status action (closing needs a reason and a case manager; a closed
+        // case is reopened explicitly).
+        let from = Self::current_status(&mut tx, &ids).await?;
+        let status_change = if !status_given || from == c.status {
+            None
+        } else {
+            let (to, kind, reason) = dayaq_domain::record::check_status_change(
+                from,
+                c.status.as_str(),
+                c.reason_for_closure.as_deref(),
+            )?;
+            if kind == dayaq_domain::record::StatusChange::Close {
+                let d = decide(ctx.actor, Action::CloseCase, Resource::Case(&facts));
+                if !d.allowed {
+                    drop(tx);
+                    let mut e = ctx.entry("access.denied", "denied", &ids);
+                    e.detail = d.reason.to_string();
+                    self.audit(e, ctx.now).await?;
+                    return Err(StoreError::Forbidden(d.reason));
+                }
+            }
+            Some((to, kind, reason))
+        };
         let n = sqlx::query(
-            "UPDATE cases SET version = version + 1, cas_status = $1, prs_gender = $2, age_when_trafficked = $3, \
-             age_band = $4, updated_at = $5 WHERE id = $6 AND version = $7 AND erased_at IS NULL",
+            "UPDATE cases SET version = version + 1, prs_gender = $1, age_when_trafficked = $2, \
+             age_band = $3, updated_at = $4 WHERE id = $5 AND version = $6 AND erased_at IS NULL",
         )
-        .bind(c.status.as_str())
         .bind(c.gender.map(|g| g.as_str()))
         .bind(c.age_when_trafficked)
         .bind(c.age_when_trafficked.map(age_band))
@@ -487,8 +526,29 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let key = self.case_key(&mut tx, &ids).await?;
-        self.write_case_parts(&mut tx, &ids, &facts.owner_org.to_string(), &key, c)
+        if let Some((to, kind, reason)) = status_change {
+            Self::write_status(
+                &mut tx,
+                ctx,
+                &key,
+                &ids,
+                Some(from),
+                to,
+                kind,
+                reason.as_deref(),
+                false,
+            )
             .await?;
+        }
+        self.write_case_parts(
+            &mut tx,
+            &ids,
+            &facts.owner_org.to_string(),
+            &key,
+            c,
+            status_given,
+        )
+        .await?;
         Self::case_event(
             &mut tx,
             ctx,

@@ -1284,99 +1284,31 @@ impl Store {
         bytes: &[u8],
         xlsx: bool,
     ) -> Result<usize> {
-        let table = if xlsx {
-            read_xlsx(bytes)?
-        } else {
-            read_csv(bytes)?
-        };
-        let (header, rows) = table;
+        let rows = parse_questionnaire(bytes, xlsx)?;
         let mut errs = ValidationErrors::default();
-        let col = |name: &str| header.iter().position(|h| h == name);
-        let (Some(c_case), Some(c_round), Some(c_on)) =
-            (col("case_number"), col("round"), col("assessed_on"))
-        else {
-            return Err(invalid(
-                "header",
-                "missing_column",
-                "case_number, round and assessed_on columns are required",
-            ));
-        };
-        for h in &header {
-            if !matches!(
-                h.as_str(),
-                "case_number" | "round" | "assessed_on" | "assistance_needed_words"
-            ) && rules::question(h).is_none()
-            {
-                errs.push(FieldError::new(
-                    format!("header.{h}"),
-                    "unknown_column",
-                    "not a question key",
-                ));
-            }
-        }
-        errs.clone().into_result()?;
         let org = ctx.actor.org_id.to_string();
         let mut prepared = Vec::new();
-        for (i, row) in rows.iter().enumerate() {
-            let n = i + 2;
-            let get = |c: usize| row.get(c).map(|s| s.trim()).unwrap_or("");
-            let number = get(c_case);
+        for r in rows {
             let case: Option<String> = sqlx::query_scalar(
                 "SELECT id FROM cases WHERE case_number = $1 AND owner_org_id = $2 AND erased_at IS NULL",
             )
-            .bind(number)
+            .bind(&r.case_number)
             .bind(&org)
             .fetch_optional(&self.pool)
             .await?;
             let Some(case) = case else {
                 errs.push(FieldError::new(
-                    format!("row {n}.case_number"),
+                    format!("row {}.case_number", r.row),
                     "unknown_case",
                     "no such case in your organisation",
                 ));
                 continue;
             };
-            let mut answers = Answers::new();
-            let mut words = None;
-            for (c, h) in header.iter().enumerate() {
-                let v = get(c);
-                if v.is_empty() || matches!(h.as_str(), "case_number" | "round" | "assessed_on") {
-                    continue;
-                }
-                if h == "assistance_needed_words" {
-                    words = Some(v.to_string());
-                    continue;
-                }
-                answers.insert(
-                    h.clone(),
-                    v.split(';')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect(),
-                );
+            for e in r.errors {
+                errs.push(e);
             }
-            let input = AssessmentInput {
-                round: get(c_round).to_string(),
-                assessed_on: get(c_on).to_string(),
-                answers,
-                assistance_needed_words: words,
-            };
-            if let Err(e) = validate_assessment(&input) {
-                for f in e.errors {
-                    errs.push(FieldError::new(
-                        format!("row {n}.{}", f.field),
-                        f.code,
-                        f.message,
-                    ));
-                }
-            }
-            match parse_date("assessed_on", &input.assessed_on) {
-                Ok(d) => prepared.push((uuid_of(&case)?, input, d)),
-                Err(_) => errs.push(FieldError::new(
-                    format!("row {n}.assessed_on"),
-                    "invalid_date",
-                    "expected a date YYYY-MM-DD",
-                )),
+            if let Some(on) = r.assessed_on {
+                prepared.push((uuid_of(&case)?, r.input, on));
             }
         }
         errs.into_result()?;
@@ -1902,6 +1834,114 @@ fn validate_assessment(input: &AssessmentInput) -> Result<(), ValidationErrors> 
         check_text(&mut errs, "assistance_needed_words", w);
     }
     errs.into_result()
+}
+
+/// One data row of a questionnaire file, read and checked without the database: its row
+/// number (the header is row 1), case number, the assessment, and what is wrong with it
+/// (fields prefixed `row N.`).
+#[derive(Debug, Clone)]
+pub struct QuestionnaireRow {
+    pub row: usize,
+    pub case_number: String,
+    pub input: AssessmentInput,
+    pub assessed_on: Option<Date>,
+    pub errors: Vec<FieldError>,
+}
+
+/// Reads a questionnaire file (CSV or XLSX; columns `case_number`, `round`, `assessed_on`,
+/// then question keys; multi-choice answers separated by `;`) and checks every row. Header
+/// problems are an error; row problems are returned with each row. Pure (no I/O), so that it
+/// can be fuzzed.
+pub fn parse_questionnaire(bytes: &[u8], xlsx: bool) -> Result<Vec<QuestionnaireRow>> {
+    let (header, rows) = if xlsx {
+        read_xlsx(bytes)?
+    } else {
+        read_csv(bytes)?
+    };
+    let mut errs = ValidationErrors::default();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(c_case), Some(c_round), Some(c_on)) =
+        (col("case_number"), col("round"), col("assessed_on"))
+    else {
+        return Err(invalid(
+            "header",
+            "missing_column",
+            "case_number, round and assessed_on columns are required",
+        ));
+    };
+    for h in &header {
+        if !matches!(
+            h.as_str(),
+            "case_number" | "round" | "assessed_on" | "assistance_needed_words"
+        ) && rules::question(h).is_none()
+        {
+            errs.push(FieldError::new(
+                format!("header.{h}"),
+                "unknown_column",
+                "not a question key",
+            ));
+        }
+    }
+    errs.into_result()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 2;
+        let get = |c: usize| row.get(c).map(|s| s.trim()).unwrap_or("");
+        let mut answers = Answers::new();
+        let mut words = None;
+        for (c, h) in header.iter().enumerate() {
+            let v = get(c);
+            if v.is_empty() || matches!(h.as_str(), "case_number" | "round" | "assessed_on") {
+                continue;
+            }
+            if h == "assistance_needed_words" {
+                words = Some(v.to_string());
+                continue;
+            }
+            answers.insert(
+                h.clone(),
+                v.split(';')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            );
+        }
+        let input = AssessmentInput {
+            round: get(c_round).to_string(),
+            assessed_on: get(c_on).to_string(),
+            answers,
+            assistance_needed_words: words,
+        };
+        let mut errors = Vec::new();
+        if let Err(e) = validate_assessment(&input) {
+            for f in e.errors {
+                errors.push(FieldError::new(
+                    format!("row {n}.{}", f.field),
+                    f.code,
+                    f.message,
+                ));
+            }
+        }
+        let assessed_on = match parse_date("assessed_on", &input.assessed_on) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    format!("row {n}.assessed_on"),
+                    "invalid_date",
+                    "expected a date YYYY-MM-DD",
+                ));
+                None
+            }
+        };
+        out.push(QuestionnaireRow {
+            row: n,
+            case_number: get(c_case).to_string(),
+            input,
+            assessed_on,
+            errors,
+        });
+    }
+    Ok(out)
 }
 
 type RawTable = (Vec<String>, Vec<Vec<String>>);

@@ -332,11 +332,13 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        // Methods of control found at screening become part of the victim context.
+        // Methods of control found at screening become part of the victim context. Two
+        // screenings of one case at the same moment may add the same value: the key decides
+        // (a NOT EXISTS check races under PostgreSQL's read committed; found by the crash test).
         for m in &moc {
             sqlx::query(
-                "INSERT INTO case_values (case_id, field, value) SELECT $1, $2, $3 WHERE NOT EXISTS \
-                 (SELECT 1 FROM case_values WHERE case_id = $1 AND field = $2 AND value = $3)",
+                "INSERT INTO case_values (case_id, field, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (case_id, field, value) DO NOTHING",
             )
             .bind(&cs)
             .bind("vic_MethodsOfControl")

@@ -659,7 +659,7 @@ impl Store {
 
     // ------------------------------------------------------------ status and history
 
-    async fn current_status(conn: &mut AnyConnection, cs: &str) -> Result<CaseStatus> {
+    pub(crate) async fn current_status(conn: &mut AnyConnection, cs: &str) -> Result<CaseStatus> {
         let r = sqlx::query("SELECT cas_status FROM cases WHERE id = $1 AND erased_at IS NULL")
             .bind(cs)
             .fetch_optional(&mut *conn)
@@ -671,7 +671,7 @@ impl Store {
     /// Sets `cases.cas_status` (compare-and-set on the previous status) and the sealed
     /// closure reason, and appends a history entry. In the caller's transaction.
     #[allow(clippy::too_many_arguments)]
-    async fn write_status(
+    pub(crate) async fn write_status(
         conn: &mut AnyConnection,
         ctx: &Ctx<'_>,
         key: &SecretKey,
@@ -680,6 +680,7 @@ impl Store {
         to: CaseStatus,
         kind: StatusChange,
         reason: Option<&str>,
+        bump_version: bool,
     ) -> Result<()> {
         let now = millis(ctx.now);
         if let Some(from) = from {
@@ -690,11 +691,12 @@ impl Store {
                 _ => None,
             };
             let n = sqlx::query(
-                "UPDATE cases SET cas_status = $1, closure = $2, version = version + 1, updated_at = $3 \
-                 WHERE id = $4 AND cas_status = $5 AND erased_at IS NULL",
+                "UPDATE cases SET cas_status = $1, closure = $2, version = version + $3, updated_at = $4 \
+                 WHERE id = $5 AND cas_status = $6 AND erased_at IS NULL",
             )
             .bind(to.as_str())
             .bind(closure)
+            .bind(i64::from(bump_version))
             .bind(now)
             .bind(cs)
             .bind(from.as_str())
@@ -756,6 +758,12 @@ impl Store {
         input: &StatusInput,
     ) -> Result<StatusView> {
         self.may(ctx, case, Action::UpdateCase).await?;
+        if matches!(
+            CaseStatus::parse(&input.status),
+            Ok(CaseStatus::Closed | CaseStatus::ClosedReferred)
+        ) {
+            self.may(ctx, case, Action::CloseCase).await?;
+        }
         let cs = case.to_string();
         let mut tx = self.begin_write().await?;
         let from = Self::current_status(&mut tx, &cs).await?;
@@ -771,6 +779,7 @@ impl Store {
             to,
             kind,
             reason.as_deref(),
+            true,
         )
         .await?;
         let action = if kind == StatusChange::Close {
@@ -806,6 +815,7 @@ impl Store {
             to,
             StatusChange::Reopen,
             Some(&reason),
+            true,
         )
         .await?;
         append(
@@ -1027,6 +1037,7 @@ impl Store {
             CaseStatus::Active,
             StatusChange::NewEpisode,
             Some(&reason),
+            true,
         )
         .await?;
         Store::case_event(&mut tx, ctx, &prev, "record.next-episode", &new_id).await?;

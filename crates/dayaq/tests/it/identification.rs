@@ -215,3 +215,42 @@ async fn hotline_to_police_identification_flow() {
     assert!(cs[0]["withdrawn_at"].is_string());
     assert_eq!(cs[1]["given"], false);
 }
+
+/// Screenings of one case sent at the same moment, with the same method of control, all
+/// succeed and leave the value once (on PostgreSQL a check-then-insert raced into a unique
+/// violation and a 500; found by the crash test of issue 8).
+#[tokio::test]
+async fn concurrent_screenings_with_the_same_method_of_control_all_succeed() {
+    let app = spawn_app().await;
+    let cw = token(&app, "ngo-conc", "caseworker", "NGO").await;
+    let (s, case) = post(
+        &app,
+        &cw,
+        "/cases",
+        json!({"prs_Gender": "Masculine", "vic_TypeOfExploitation": ["ForcedLabour"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}/screenings");
+    let body = json!({"act": true, "means": true, "purpose": true,
+                      "vic_MethodsOfControl": ["DebtBondage", "WithholdsDocuments"]});
+    let (r1, r2, r3, r4) = tokio::join!(
+        post(&app, &cw, &path, body.clone()),
+        post(&app, &cw, &path, body.clone()),
+        post(&app, &cw, &path, body.clone()),
+        post(&app, &cw, &path, body.clone()),
+    );
+    for (s, v) in [r1, r2, r3, r4] {
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM case_values WHERE case_id = $1 AND field = 'vic_MethodsOfControl'",
+    )
+    .bind(&id)
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    app.db.cleanup().await;
+}

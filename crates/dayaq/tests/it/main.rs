@@ -6,6 +6,7 @@
 
 mod api;
 mod assistance;
+mod authz_matrix;
 mod bench_smoke;
 mod e2e;
 mod e2e_assistance;

@@ -964,3 +964,115 @@ async fn referral_receiver_sees_only_granted_parts_of_the_record() {
     );
     assert_eq!(s.perpetrators(&ctx(&cw), case).await.unwrap().len(), 1);
 }
+
+/// `PUT /cases/{id}` cannot bypass the status life cycle: a status change through the case
+/// edit is kept in the history like one through the status action, closing needs a case
+/// manager (not the hotline) and a reason, and a closed case is only reopened explicitly.
+#[tokio::test]
+async fn case_edit_status_changes_follow_the_life_cycle() {
+    let app = spawn_app().await;
+    let (token, user) = token_for(&app, "ngo-put", "caseworker").await;
+    let (hotline, _) = token_for(&app, "ngo-put", "hotline_operator").await;
+    let actor = user.actor();
+    let id = app
+        .db
+        .store
+        .create_case(
+            &ctx(&actor),
+            &sample_case("Sevda", "R", "1994-03-03", "+994500000789"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let url = format!("{}/api/v1/cases/{id}", app.base_url);
+    let body = |status: &str, reason: Option<&str>| {
+        let mut b = json!({
+            "prs_FirstName": "Sevda",
+            "prs_SecondName": "R",
+            "prs_Birthdate": "1994-03-03",
+            "prs_Gender": "Feminine",
+            "cas_Status": status,
+        });
+        if let Some(r) = reason {
+            b["cas_ReasonForCaseClosure"] = json!(r);
+        }
+        b
+    };
+    let put = |tok: String, version: i64, b: Value| {
+        let url = url.clone();
+        async move {
+            let r = client()
+                .put(&url)
+                .bearer_auth(tok)
+                .header("if-match", format!("\"{version}\""))
+                .json(&b)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let history = || async {
+        let (_, st) = call(
+            &app,
+            &token,
+            "GET",
+            &format!("/cases/{id}/status"),
+            Value::Null,
+        )
+        .await;
+        st
+    };
+
+    // A change between open statuses through the edit is recorded in the history.
+    let (s, v) = put(token.clone(), 1, body("FollowUp", None)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let st = history().await;
+    assert_eq!(st["cas_Status"], "FollowUp");
+    let last = st["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "change");
+    assert_eq!(last["from"], "Active");
+    let version = v["version"].as_i64().unwrap();
+
+    // The hotline operator may edit the case but not close it; nothing changes.
+    let (s, _) = put(
+        hotline.clone(),
+        version,
+        body("Closed", Some("no longer reachable")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(
+        &app,
+        &hotline,
+        "POST",
+        &format!("/cases/{id}/status"),
+        json!({"cas_Status": "Closed", "cas_ReasonForCaseClosure": "no longer reachable"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let st = history().await;
+    assert_eq!(st["cas_Status"], "FollowUp");
+    assert_eq!(st["history"].as_array().unwrap().len(), 1);
+
+    // The caseworker closes through the edit (with the reason): a "close" history entry.
+    let (s, v) = put(token.clone(), version, body("Closed", Some("reintegrated"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let st = history().await;
+    assert_eq!(st["cas_Status"], "Closed");
+    assert_eq!(
+        st["history"].as_array().unwrap().last().unwrap()["kind"],
+        "close"
+    );
+    let version = v["version"].as_i64().unwrap();
+
+    // Setting a closed case back to Active through the edit is refused, naming the field.
+    let (s, v) = put(token.clone(), version, body("Active", None)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(error_fields(&v).contains(&"cas_Status".to_string()), "{v}");
+    let st = history().await;
+    assert_eq!(st["cas_Status"], "Closed");
+    assert_eq!(st["history"].as_array().unwrap().len(), 2);
+    app.db.cleanup().await;
+}

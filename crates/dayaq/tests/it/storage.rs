@@ -153,7 +153,8 @@ async fn another_organisation_cannot_reach_a_case() {
     }
     let changed = sample_case("Hacked", "Name", "2000-01-01", "+994 50 000 00 00");
     assert!(matches!(
-        s.update_case(&ctx(&b), id, created.version, &changed).await,
+        s.update_case(&ctx(&b), id, created.version, &changed, true)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
@@ -256,8 +257,8 @@ async fn concurrent_updates_one_wins_one_conflicts() {
     let c2 = sample_case("Nigar", "Aliyeva-Two", "2001-02-03", "+994 55 123 45 67");
     let (x1, x2) = (ctx(&a1), ctx(&a2));
     let (r1, r2) = tokio::join!(
-        s.update_case(&x1, created.id, v, &c1),
-        s.update_case(&x2, created.id, v, &c2)
+        s.update_case(&x1, created.id, v, &c1, true),
+        s.update_case(&x2, created.id, v, &c2, true)
     );
     let (winner, loser_err) = match (r1, r2) {
         (Ok(_), Err(e)) => (&c1, e),
@@ -276,7 +277,7 @@ async fn concurrent_updates_one_wins_one_conflicts() {
     assert_eq!(now_case.identity.as_ref().unwrap(), &winner.identity);
     // A stale version stays refused afterwards.
     assert!(matches!(
-        s.update_case(&ctx(&a1), created.id, v, &c1).await,
+        s.update_case(&ctx(&a1), created.id, v, &c1, true).await,
         Err(StoreError::Conflict)
     ));
     db.cleanup().await;
@@ -329,7 +330,8 @@ async fn erase_shreds_the_case() {
         ));
     }
     assert!(matches!(
-        s.update_case(&ctx(&a), id, created.version, &case).await,
+        s.update_case(&ctx(&a), id, created.version, &case, true)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -641,7 +643,9 @@ async fn populate(db: &TestDb) -> Populated {
     let (_, cw) = org_and_user(db, "org-a", "caseworker").await;
     let (_, sup) = org_and_user(db, "org-a", "supervisor").await;
     let (_, other) = org_and_user(db, "org-b", "police_officer").await;
+    let (_, other_sup) = org_and_user(db, "org-b", "supervisor").await;
     let (a, sp, o) = (cw.actor(), sup.actor(), other.actor());
+    let osp = other_sup.actor();
     let case = sample_case("Gunel", "Rzayeva", "1997-11-30", "+994 50 321 65 47");
     let c1 = s.create_case(&ctx(&a), &case).await.unwrap();
     let c2 = s
@@ -667,7 +671,8 @@ async fn populate(db: &TestDb) -> Populated {
     .unwrap();
     closed.identity.notes = Some("long note\nwith lines".into());
     let closed = closed.validate(now().date()).unwrap();
-    s.update_case(&ctx(&o), c3.id, c3.version, &closed)
+    // Closing is case management: the police organisation's supervisor closes it.
+    s.update_case(&ctx(&osp), c3.id, c3.version, &closed, true)
         .await
         .unwrap();
     s.erase_case(&ctx(&sp), c2.id).await.unwrap();
@@ -1109,7 +1114,7 @@ async fn identity_canaries_never_appear_at_rest() {
     closed.status = dayaq_domain::vocab::CaseStatus::Closed;
     closed.reason_for_closure = Some("CANARYCLOSURE7731".into());
     let updated = s
-        .update_case(&ctx(&a), created.id, created.version, &closed)
+        .update_case(&ctx(&a), created.id, created.version, &closed, true)
         .await
         .unwrap();
     // Reads, searches and denied accesses write audit rows and events: none may carry them.
