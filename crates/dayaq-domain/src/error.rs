@@ -36,6 +36,10 @@ impl ValidationErrors {
     pub fn single(e: FieldError) -> Self {
         Self { errors: vec![e] }
     }
+    /// Adds every problem of `other`.
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.errors.extend(other.errors);
+    }
     pub fn into_result(self) -> Result<(), ValidationErrors> {
         if self.errors.is_empty() {
             Ok(())

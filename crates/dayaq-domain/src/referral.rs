@@ -277,6 +277,171 @@ pub fn redact_identity(i: &Identity, allowed: &[Section]) -> Identity {
     }
 }
 
+// ---------------------------------------------------------------- travel (return home, airport)
+
+/// Travel details of a return-home or airport-meeting referral (transnational referral): what
+/// the receiving organisation (IOM, a consulate, an NGO at the airport) needs to meet or
+/// accompany the survivor. Stored encrypted with the case key; shown to the two organisations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Travel {
+    /// Day of travel or arrival (YYYY-MM-DD).
+    #[serde(default)]
+    pub travel_date: Option<String>,
+    /// Arrival time at the airport (HH:MM, local time): airport meeting.
+    #[serde(default)]
+    pub arrival_time: Option<String>,
+    /// Country of return (ISO 3166-1 alpha-2): return home.
+    #[serde(default)]
+    pub destination_country: Option<String>,
+    /// Airport (name or IATA code): airport meeting.
+    #[serde(default)]
+    pub airport: Option<String>,
+    #[serde(default)]
+    pub flight: Option<String>,
+    /// The survivor needs an accompanying person.
+    #[serde(default)]
+    pub escort_needed: bool,
+    /// Travel documents: Valid, Missing or Requested (a travel document has been asked for).
+    #[serde(default)]
+    pub travel_documents: Option<String>,
+    /// Free text (special needs, who meets her): encrypted like all of it.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+pub const TRAVEL_DOCUMENTS: &[&str] = &["Valid", "Missing", "Requested"];
+
+/// Checks travel details against the referred services: return home needs the date and the
+/// destination country, an airport meeting the date, the airport and the arrival time; the
+/// date is not in the past; travel details without either service are refused. Every
+/// problem names its field (`travel.…`). Returns the trimmed details.
+pub fn check_travel(
+    services: &[Service],
+    travel: Option<&Travel>,
+    today: time::Date,
+) -> Result<Option<Travel>, crate::error::ValidationErrors> {
+    let mut errs = crate::error::ValidationErrors::default();
+    let home = services.contains(&Service::ReturnHome);
+    let airport = services.contains(&Service::AirportMeeting);
+    let Some(t) = travel else {
+        if home || airport {
+            errs.push(FieldError::new(
+                "travel",
+                "required",
+                "a return-home or airport-meeting referral needs travel details",
+            ));
+        }
+        errs.into_result()?;
+        return Ok(None);
+    };
+    if !home && !airport {
+        errs.push(FieldError::new(
+            "travel",
+            "not_applicable",
+            "travel details belong to ReturnHome or AirportMeeting referrals",
+        ));
+        errs.into_result()?;
+        return Ok(None);
+    }
+    let text = |errs: &mut crate::error::ValidationErrors,
+                field: &str,
+                v: &Option<String>,
+                max: usize|
+     -> Option<String> {
+        let v = v.as_deref().map(str::trim).filter(|x| !x.is_empty())?;
+        if v.chars().count() > max || v.chars().any(char::is_control) {
+            errs.push(FieldError::new(
+                format!("travel.{field}"),
+                "invalid_text",
+                format!("travel.{field}: at most {max} characters, no control characters"),
+            ));
+            return None;
+        }
+        Some(v.to_string())
+    };
+    let mut out = Travel {
+        escort_needed: t.escort_needed,
+        ..Travel::default()
+    };
+    match text(&mut errs, "travel_date", &t.travel_date, 10) {
+        Some(d) => match time::Date::parse(
+            &d,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) {
+            Ok(day) if day < today => errs.push(FieldError::new(
+                "travel.travel_date",
+                "in_the_past",
+                "the travel date is in the past",
+            )),
+            Ok(_) => out.travel_date = Some(d),
+            Err(_) => errs.push(FieldError::new(
+                "travel.travel_date",
+                "invalid_date",
+                "expected a date YYYY-MM-DD",
+            )),
+        },
+        None => errs.push(FieldError::new(
+            "travel.travel_date",
+            "required",
+            "the day of travel or arrival is required",
+        )),
+    }
+    match text(&mut errs, "arrival_time", &t.arrival_time, 5) {
+        Some(x) => {
+            if time::Time::parse(&x, time::macros::format_description!("[hour]:[minute]")).is_ok() {
+                out.arrival_time = Some(x);
+            } else {
+                errs.push(FieldError::new(
+                    "travel.arrival_time",
+                    "invalid_time",
+                    "expected a time HH:MM",
+                ));
+            }
+        }
+        None if airport => errs.push(FieldError::new(
+            "travel.arrival_time",
+            "required",
+            "an airport meeting needs the arrival time",
+        )),
+        None => {}
+    }
+    match text(&mut errs, "destination_country", &t.destination_country, 2) {
+        Some(c) => match crate::vocab::parse_country("travel.destination_country", &c) {
+            Ok(c) => out.destination_country = Some(c),
+            Err(e) => errs.push(e),
+        },
+        None if home => errs.push(FieldError::new(
+            "travel.destination_country",
+            "required",
+            "a return home needs the destination country",
+        )),
+        None => {}
+    }
+    out.airport = text(&mut errs, "airport", &t.airport, 100);
+    if airport && out.airport.is_none() && t.airport.as_deref().is_none_or(|a| a.trim().is_empty())
+    {
+        errs.push(FieldError::new(
+            "travel.airport",
+            "required",
+            "an airport meeting needs the airport",
+        ));
+    }
+    out.flight = text(&mut errs, "flight", &t.flight, 20);
+    out.notes = text(&mut errs, "notes", &t.notes, 1000);
+    match text(&mut errs, "travel_documents", &t.travel_documents, 20) {
+        Some(d) if TRAVEL_DOCUMENTS.contains(&d.as_str()) => out.travel_documents = Some(d),
+        Some(_) => errs.push(FieldError::new(
+            "travel.travel_documents",
+            "invalid_value",
+            "travel_documents must be Valid, Missing or Requested",
+        )),
+        None => {}
+    }
+    errs.into_result()?;
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +522,97 @@ mod tests {
             let side = if sender { Side::Sender } else { Side::Receiver };
             if matches!(state, ReferralState::Declined | ReferralState::Completed | ReferralState::Withdrawn) {
                 prop_assert_eq!(transition(state, ev, side), None);
+            }
+        }
+    }
+
+    fn day(s: &str) -> time::Date {
+        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    }
+
+    fn fields(e: crate::error::ValidationErrors) -> Vec<String> {
+        e.errors.into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn travel_rules() {
+        let today = day("2026-05-01");
+        // Required for return home / airport meeting, refused otherwise.
+        assert_eq!(
+            fields(check_travel(&[Service::ReturnHome], None, today).unwrap_err()),
+            vec!["travel"]
+        );
+        assert!(
+            check_travel(&[Service::Medical], None, today)
+                .unwrap()
+                .is_none()
+        );
+        let t = Travel {
+            travel_date: Some("2026-05-03".into()),
+            destination_country: Some("UZ".into()),
+            ..Travel::default()
+        };
+        assert_eq!(
+            fields(check_travel(&[Service::Medical], Some(&t), today).unwrap_err()),
+            vec!["travel"]
+        );
+        assert!(check_travel(&[Service::ReturnHome], Some(&t), today).is_ok());
+        // An airport meeting also needs the airport and the arrival time.
+        let mut f = fields(check_travel(&[Service::AirportMeeting], Some(&t), today).unwrap_err());
+        f.sort();
+        assert_eq!(f, vec!["travel.airport", "travel.arrival_time"]);
+        // Past dates, bad countries, times and document states are named.
+        let bad = Travel {
+            travel_date: Some("2026-04-30".into()),
+            destination_country: Some("XX".into()),
+            arrival_time: Some("25:00".into()),
+            airport: Some("GYD".into()),
+            travel_documents: Some("Lost".into()),
+            ..Travel::default()
+        };
+        let mut f = fields(
+            check_travel(
+                &[Service::ReturnHome, Service::AirportMeeting],
+                Some(&bad),
+                today,
+            )
+            .unwrap_err(),
+        );
+        f.sort();
+        assert_eq!(
+            f,
+            vec![
+                "travel.arrival_time",
+                "travel.destination_country",
+                "travel.travel_date",
+                "travel.travel_documents"
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the input, accepted travel details carry a date not before today, and
+        /// the fields each service needs.
+        #[test]
+        fn accepted_travel_is_complete(
+            home in proptest::bool::ANY,
+            airport in proptest::bool::ANY,
+            date in proptest::option::of("2026-0[4-6]-[0-2][0-9]"),
+            time in proptest::option::of("[0-2][0-9]:[0-5][0-9]"),
+            country in proptest::option::of("[A-Z]{2}"),
+            ap in proptest::option::of("[A-Z ]{0,4}"),
+        ) {
+            let mut services = vec![Service::Medical];
+            if home { services.push(Service::ReturnHome); }
+            if airport { services.push(Service::AirportMeeting); }
+            let t = Travel { travel_date: date, arrival_time: time, destination_country: country, airport: ap, ..Travel::default() };
+            let today = day("2026-05-01");
+            if let Ok(Some(ok)) = check_travel(&services, Some(&t), today) {
+                let d = day(ok.travel_date.as_deref().unwrap_or("1900-01-01"));
+                proptest::prop_assert!(d >= today);
+                if home { proptest::prop_assert!(ok.destination_country.is_some()); }
+                if airport { proptest::prop_assert!(ok.airport.is_some() && ok.arrival_time.is_some()); }
+                proptest::prop_assert!(home || airport);
             }
         }
     }

@@ -409,9 +409,9 @@ impl Corpus {
         self.templates.iter().any(|(_, t)| t.contains(&quoted))
     }
 
-    /// A field name as the code builds `field-<name>`: lowercased, `_` → `-`.
+    /// A field name as the code builds `field-<name>`: lowercased, `_` and `.` → `-`.
     fn normalise(s: &str) -> String {
-        s.to_lowercase().replace('_', "-")
+        s.to_lowercase().replace(['_', '.'], "-")
     }
 
     fn has_field_literal(&self, name: &str) -> bool {

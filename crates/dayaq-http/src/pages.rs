@@ -119,7 +119,7 @@ impl Chrome {
 /// Translates a field error for display: "<field label>: <reason>".
 pub fn error_text(t: &Tr, e: &FieldError) -> String {
     let field = e.field.split('[').next().unwrap_or(&e.field);
-    let label = t.get(&format!("field-{}", field.replace('_', "-")).to_lowercase());
+    let label = t.get(&format!("field-{}", field.replace(['_', '.'], "-")).to_lowercase());
     let reason = t.get(&format!("err-{}", e.code.replace('_', "-")));
     format!("{label}: {reason}")
 }

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dayaq_domain::policy::Section;
-use dayaq_domain::referral::{ReferralEvent, Service};
+use dayaq_domain::referral::{ReferralEvent, Service, Travel};
 use dayaq_domain::vocab::ReferralReason;
 use dayaq_domain::{Role, ValidationErrors};
 use dayaq_storage::StoreError;
@@ -407,6 +407,7 @@ async fn refer_submit(
         reason: value(&f, "reason"),
         details: non_empty(&value(&f, "details")),
         consent_override_reason: non_empty(&value(&f, "override_reason")),
+        travel: travel_from_form(&f),
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -415,6 +416,21 @@ async fn refer_submit(
         Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
+}
+
+/// Travel details from the referral form: none when every travel field is empty.
+fn travel_from_form(f: &[(String, String)]) -> Option<Travel> {
+    let t = Travel {
+        travel_date: non_empty(&value(f, "travel_date")),
+        arrival_time: non_empty(&value(f, "arrival_time")),
+        destination_country: non_empty(&value(f, "destination_country").to_uppercase()),
+        airport: non_empty(&value(f, "airport")),
+        flight: non_empty(&value(f, "flight")),
+        escort_needed: value(f, "escort_needed") == "on",
+        travel_documents: non_empty(&value(f, "travel_documents")),
+        notes: non_empty(&value(f, "travel_notes")),
+    };
+    (t != Travel::default()).then_some(t)
 }
 
 async fn legal_submit(

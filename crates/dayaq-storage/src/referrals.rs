@@ -10,7 +10,7 @@ use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::policy::{Action, Grant, Resource, decide};
 use dayaq_domain::referral::{
     Eligibility, EligibilityFacts, ReferralEvent, ReferralFact, ReferralState, Service, Side,
-    grants, transition, unmet,
+    Travel, check_travel, grants, transition, unmet,
 };
 use dayaq_domain::vocab::{Gender, ReferralReason, TraffickingStatus};
 use dayaq_domain::{FieldError, ValidationErrors};
@@ -91,6 +91,9 @@ pub struct ReferralInput {
     /// A supervisor's written reason to send without a covering consent.
     #[serde(default)]
     pub consent_override_reason: Option<String>,
+    /// Travel details: required for ReturnHome and AirportMeeting (encrypted).
+    #[serde(default)]
+    pub travel: Option<Travel>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,6 +123,9 @@ pub struct Referral {
     pub details: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub override_reason: Option<String>,
+    /// Travel details (return home, airport meeting), decrypted for the two organisations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub travel: Option<Travel>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -604,6 +610,13 @@ impl Store {
                 "the details are too long",
             ));
         }
+        let travel = match check_travel(&services, input.travel.as_ref(), ctx.now.date()) {
+            Ok(t) => t,
+            Err(e) => {
+                errs.extend(e);
+                None
+            }
+        };
         errs.into_result()?;
         let (Some(to), Some(reason)) = (to, reason) else {
             return Err(StoreError::Data("unreachable".into()));
@@ -678,10 +691,17 @@ impl Store {
             )?),
             _ => None,
         };
+        let travel = match &travel {
+            Some(t) => {
+                let json = serde_json::to_vec(t).map_err(|e| StoreError::Data(e.to_string()))?;
+                Some(key.seal(&field_aad("referrals", "travel", &ids, "case"), &json)?)
+            }
+            None => None,
+        };
         let svc: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
         sqlx::query(
-            "INSERT INTO referrals (id, case_id, from_org, to_org, services, reason, details, state, consent_override, override_by, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $10, $11)",
+            "INSERT INTO referrals (id, case_id, from_org, to_org, services, reason, details, state, consent_override, override_by, created_by, created_at, travel) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $10, $11, $12)",
         )
         .bind(&ids)
         .bind(&cs)
@@ -694,6 +714,7 @@ impl Store {
         .bind(ovr.as_ref().map(|_| ctx.actor.user_id.to_string()))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
+        .bind(travel)
         .execute(&mut *tx)
         .await?;
         let kind = if ovr.is_some() {
@@ -764,6 +785,12 @@ impl Store {
             consent_override: override_ct.is_some(),
             details: open("details", r.try_get(8)?)?,
             override_reason: open("consent_override", override_ct)?,
+            travel: match open("travel", r.try_get(13)?)? {
+                Some(j) => {
+                    Some(serde_json::from_str(&j).map_err(|e| StoreError::Data(e.to_string()))?)
+                }
+                None => None,
+            },
             created_at: ts(created),
             responded_at: r.try_get::<Option<i64>, _>(11)?.map(ts),
             decline_reason: r.try_get(12)?,
@@ -772,7 +799,7 @@ impl Store {
     }
 
     const REFERRAL_COLS: &'static str = "r.id, r.case_id, c.case_number, r.from_org, r.to_org, r.services, r.reason, r.state, \
-         r.details, r.consent_override, r.created_at, r.responded_at, r.decline_reason";
+         r.details, r.consent_override, r.created_at, r.responded_at, r.decline_reason, r.travel";
 
     /// One referral, for the sending or the receiving organisation (with its details).
     pub async fn referral(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Referral> {

@@ -254,6 +254,7 @@ pub const TABLES: &[Table] = &[
             ("decline_reason", Text),
             ("ended_at", Int),
             ("off_platform", Int),
+            ("travel", Blob),
         ],
     ),
     (

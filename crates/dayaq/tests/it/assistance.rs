@@ -566,6 +566,7 @@ async fn plan_gaps_approval_and_need_to_know() {
                 reason: "AdditionalServicesRequired".into(),
                 details: None,
                 consent_override_reason: None,
+                travel: None,
             },
         )
         .await

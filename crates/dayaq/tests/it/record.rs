@@ -897,6 +897,7 @@ async fn referral_receiver_sees_only_granted_parts_of_the_record() {
                 reason: "AdditionalServicesRequired".into(),
                 details: None,
                 consent_override_reason: None,
+                travel: None,
             },
         )
         .await

@@ -485,3 +485,110 @@ async fn break_glass_is_time_limited_notified_and_audited() {
         .await;
     assert!(matches!(r, Err(dayaq_storage::StoreError::NotFound)));
 }
+
+/// Transnational referral of a foreign victim: the State Migration Service (org_Type
+/// ImmigrationService) registers an Uzbek national, and refers her to IOM for return home and
+/// an airport meeting. Travel details are required for those services, checked field by
+/// field (nothing is written on error), encrypted, and shown to the two organisations only.
+#[tokio::test]
+async fn migration_service_refers_a_foreign_victim_for_return_home_with_travel_details() {
+    let app = spawn_app().await;
+    let sms = token(
+        &app,
+        "state-migration",
+        "caseworker",
+        "ImmigrationService",
+        "Baku",
+    )
+    .await;
+    let iom = token(&app, "iom-baku", "caseworker", "NGO", "Baku").await;
+    let other = token(&app, "ngo-other", "caseworker", "NGO", "Ganja").await;
+    let sysadmin = token(&app, "platform", "system_admin", "NGO", "Baku").await;
+    for svc in ["ReturnHome", "AirportMeeting"] {
+        let (s, v) = call(
+            &app,
+            "PUT",
+            &sysadmin,
+            "/directory/iom-baku",
+            Some(json!({"service": svc, "region": "Baku", "languages": "uz,ru"})),
+        )
+        .await;
+        assert!(s.is_success(), "{s} {v}");
+    }
+    let (s, case) = call(&app, "POST", &sms, "/cases", Some(json!({"prs_FirstName": "Dilnoza", "prs_SecondName": "K", "prs_Birthdate": "1999-03-03", "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"], "vic_TypeOfExploitation": ["ForcedLabour"]}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap().to_string();
+    let (s, _) = call(&app, "POST", &sms, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "iom-baku", "given_by": "Survivor", "language": "uz"}))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let refer_path = format!("/cases/{id}/referrals");
+    let refer = |body: Value| call(&app, "POST", &sms, &refer_path, Some(body));
+    let base = json!({"to_org": "iom-baku", "services": ["ReturnHome", "AirportMeeting"], "cas_ReasonForOutgoingReferral": "MigrationOrChangeOfLocation"});
+    let fields = |v: &Value| -> Vec<String> {
+        let mut f: Vec<String> = v["error"]["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(x) = v["error"]["field"].as_str() {
+            f.push(x.to_string());
+        }
+        f.sort();
+        f.dedup();
+        f
+    };
+    // Without travel details: refused, naming the field.
+    let (s, v) = refer(base.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(fields(&v), vec!["travel"]);
+    // Incomplete and wrong details: every problem named.
+    let mut b = base.clone();
+    b["travel"] = json!({"travel_date": "2020-01-01", "destination_country": "Uzbekistan", "travel_documents": "Lost"});
+    let (s, v) = refer(b).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        fields(&v),
+        vec![
+            "travel.airport",
+            "travel.arrival_time",
+            "travel.destination_country",
+            "travel.travel_date",
+            "travel.travel_documents"
+        ]
+    );
+    let (_, list) = call(&app, "GET", &sms, &format!("/cases/{id}/referrals"), None).await;
+    assert_eq!(
+        list["referrals"].as_array().map(Vec::len),
+        Some(0),
+        "nothing written on error"
+    );
+    // Complete details: sent; both organisations read them, nobody else.
+    let day = (crate::testkit::now().date() + time::Duration::days(7)).to_string();
+    let mut b = base.clone();
+    b["travel"] = json!({"travel_date": day, "arrival_time": "06:40", "destination_country": "UZ", "airport": "TAS", "flight": "HY 054", "escort_needed": true, "travel_documents": "Requested", "notes": "meet at arrivals, speaks Uzbek and Russian"});
+    let (s, r) = refer(b).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let rid = r["id"].as_str().unwrap().to_string();
+    assert_eq!(r["travel"]["airport"], "TAS");
+    let (s, seen) = call(&app, "GET", &iom, &format!("/referrals/{rid}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(seen["travel"]["destination_country"], "UZ");
+    assert_eq!(seen["travel"]["escort_needed"], true);
+    let (s, _) = call(&app, "GET", &other, &format!("/referrals/{rid}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Stored encrypted: the flight number is not in the database in clear.
+    let raw: Option<Vec<u8>> = sqlx::query_scalar("SELECT travel FROM referrals WHERE id = $1")
+        .bind(&rid)
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    let raw = raw.unwrap();
+    assert!(!raw.windows(6).any(|w| w == b"HY 054"));
+    // Travel details on a referral for other services are refused.
+    let (s, v) = call(&app, "POST", &sms, &format!("/cases/{id}/referrals"), Some(json!({"to_org": "iom-baku", "services": ["Medical"], "cas_ReasonForOutgoingReferral": "Other", "travel": {"travel_date": day}}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(fields(&v), vec!["travel"]);
+    app.db.cleanup().await;
+}
