@@ -40,8 +40,12 @@ for t in "${TARGETS[@]}"; do
   echo "== fuzzing $t for ${SECONDS_PER_TARGET}s" >&2
   start=$(date +%s)
   log="$(mktemp -t "fuzz-$t.XXXXXX")"
+  # With -jobs libFuzzer writes each worker's output to fuzz-N.log in the working directory
+  # (ignored by git); with one job everything goes to $log.
+  parallel=()
+  [ "$JOBS" -gt 1 ] && parallel=(-jobs="$JOBS" -workers="$JOBS")
   if ! cargo fuzz run "$t" --sanitizer none --release "corpus/$t" "${seeds[@]}" -- \
-      -max_total_time="$SECONDS_PER_TARGET" -jobs="$JOBS" -workers="$JOBS" \
+      -max_total_time="$SECONDS_PER_TARGET" "${parallel[@]}" \
       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "FUZZ TARGET $t FAILED (input under fuzz/artifacts/$t/)" >&2

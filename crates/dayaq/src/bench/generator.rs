@@ -11,17 +11,20 @@
 
 use super::population::{
     self, BENCH_ORG, COORDINATION, COORDINATOR, CaseSpec, END_MS, Event, ORGS, POLICE_OFFICER,
-    POLICE_ORG,
+    POLICE_ORG, SHELTERS,
 };
 use anyhow::{Context, bail};
 use dayaq_domain::Actor;
+use dayaq_domain::assistance::GoalTerm;
 use dayaq_domain::case::ValidCase;
+use dayaq_domain::referral::ReferralState;
 use dayaq_storage::audit::{AuditEntry, append};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::crypto::{SecretKey, field_aad, load_master_key};
 use dayaq_storage::users::generate_password;
 use dayaq_storage::{Engine, OpenOptions, Store, StoreError, from_millis};
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -58,6 +61,32 @@ pub struct EventCounts {
     pub decisions: u64,
     pub consents: u64,
     pub case_events: u64,
+    #[serde(default)]
+    pub referrals: u64,
+    #[serde(default)]
+    pub needs_assessments: u64,
+    #[serde(default)]
+    pub plans: u64,
+    #[serde(default)]
+    pub plan_goals_and_actions: u64,
+    #[serde(default)]
+    pub services: u64,
+    #[serde(default)]
+    pub shelter_stays: u64,
+    #[serde(default)]
+    pub allowance_payments: u64,
+    #[serde(default)]
+    pub followup_tasks: u64,
+    #[serde(default)]
+    pub followup_contacts: u64,
+    #[serde(default)]
+    pub followup_assessments: u64,
+    /// Event rows of every kind (case rows, attributes and blind index not counted).
+    #[serde(default)]
+    pub all_rows: u64,
+    /// `all_rows` per case.
+    #[serde(default)]
+    pub rows_per_case: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,13 +180,57 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
             now,
         )
         .await?;
+    // One funding source per organisation and the shelters' facilities (written directly:
+    // the product's API asks for an administrator, which the synthetic world does not need).
+    let now_ms = dayaq_storage::millis(now);
+    let mut funding = Vec::new();
+    for (k, o) in ORGS.iter().enumerate() {
+        let id = Uuid::new_v4().to_string();
+        let kind = if o.org_type == "NGO" {
+            "Donor"
+        } else {
+            "StateBudget"
+        };
+        sqlx::query(
+            "INSERT INTO funding_sources (id, org_id, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(&org_ids[k])
+        .bind(format!("{} (synthetic)", kind))
+        .bind(kind)
+        .bind(now_ms)
+        .execute(store.pool())
+        .await?;
+        funding.push(id);
+    }
+    let mut facilities = HashMap::new();
+    for (k, beds, max_days, state) in SHELTERS {
+        let id = Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO shelter_facilities (id, org_id, name, beds, max_stay_days, state_shelter, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&org_ids[*k])
+        .bind("Shelter (synthetic)")
+        .bind(*beds)
+        .bind(*max_days)
+        .bind(i64::from(*state))
+        .bind(now_ms)
+        .execute(store.pool())
+        .await?;
+        facilities.insert(*k, id);
+    }
     let master = load_master_key(&opts.master_key_path())?;
-    let writer = EventWriter {
+    let mut writer = EventWriter {
         master,
         org_ids: org_ids.clone(),
         caseworkers: actors.iter().map(|a| a.user_id.to_string()).collect(),
         police_user: police.id.to_string(),
         police_org: org_ids[POLICE_ORG].clone(),
+        funding,
+        facilities,
+        paid_persons: HashSet::new(),
     };
 
     let mut import_time = Duration::ZERO;
@@ -228,8 +301,49 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
                     ids.len()
                 );
             }
+            // The case keys (to seal plan goals and extension reasons) and the person keys
+            // (the allowance's once-per-person rule) of the new cases.
+            let mut keys: HashMap<String, SecretKey> = HashMap::with_capacity(ids.len());
+            for row in sqlx::query(
+                "SELECT k.case_id, k.wrapped FROM case_keys k JOIN cases c ON c.id = k.case_id \
+                 WHERE c.owner_org_id = $1 AND c.updated_at = $2 AND c.created_at = $2",
+            )
+            .bind(org_id)
+            .bind(at)
+            .fetch_all(store.pool())
+            .await?
+            {
+                let id: String = row.try_get(0)?;
+                let wrapped: Vec<u8> = row.try_get(1)?;
+                keys.insert(id, writer.master.unwrap_key("case", &wrapped)?);
+            }
+            let mut persons: HashMap<String, String> = HashMap::new();
+            for row in sqlx::query(
+                "SELECT b.case_id, b.digest FROM blind_index b JOIN cases c ON c.id = b.case_id \
+                 WHERE c.owner_org_id = $1 AND c.updated_at = $2 AND c.created_at = $2 AND b.kind = 'name_dob'",
+            )
+            .bind(org_id)
+            .bind(at)
+            .fetch_all(store.pool())
+            .await?
+            {
+                let id: String = row.try_get(0)?;
+                let digest: String = row.try_get(1)?;
+                let e = persons.entry(id).or_insert_with(|| digest.clone());
+                // The product takes the smallest digest (ORDER BY digest LIMIT 1).
+                if digest < *e {
+                    *e = digest;
+                }
+            }
             for (c, id) in group.iter().zip(ids) {
-                writer.add_case(&mut batch, c, at, &id)?;
+                let key = keys
+                    .get(&id)
+                    .with_context(|| "a generated case has no key".to_string())?;
+                let person_key = match persons.get(&id) {
+                    Some(d) => format!("name_dob:{d}"),
+                    None => format!("case:{id}"),
+                };
+                writer.add_case(&mut batch, c, at, &id, key, &person_key)?;
                 if c.person != c.index {
                     re_registrations += 1;
                 }
@@ -252,6 +366,7 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
             }
         }
     }
+    counts.rows_per_case = counts.all_rows as f64 / n as f64;
     verify_sample(&store, &actors, seed, n).await?;
     let total = started.elapsed().as_secs_f64();
     let info = PopulationInfo {
@@ -370,6 +485,22 @@ pub struct EventBatch {
     decisions: Rows,
     consents: Rows,
     case_events: Rows,
+    referrals: Rows,
+    needs_assessments: Rows,
+    assessment_needs: Rows,
+    plans: Rows,
+    plan_goals: Rows,
+    plan_actions: Rows,
+    services: Rows,
+    stays: Rows,
+    extensions: Rows,
+    payments: Rows,
+    followup_plans: Rows,
+    followup_tasks: Rows,
+    followup_contacts: Rows,
+    followup_assessments: Rows,
+    /// Ids of the plan actions of the case being added (services link to them by index).
+    plan_actions_of_case: Vec<String>,
     /// case id → (latest status, decision time, number of decisions)
     status: HashMap<String, (&'static str, i64, i64)>,
 }
@@ -380,6 +511,19 @@ struct EventWriter {
     caseworkers: Vec<String>,
     police_user: String,
     police_org: String,
+    /// Funding source per organisation (services and stays are charged to it).
+    funding: Vec<String>,
+    /// Shelter facility per organisation index (see `population::SHELTERS`).
+    facilities: HashMap<usize, String>,
+    /// Person keys already paid the allowance.
+    paid_persons: HashSet<String>,
+}
+
+const DAY: i64 = 86_400_000;
+
+fn iso_day(ms: i64) -> String {
+    let d = from_millis(ms).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 fn bool_i(b: bool) -> Val {
@@ -389,11 +533,13 @@ fn bool_i(b: bool) -> Val {
 impl EventWriter {
     /// Turns the events of one case into rows (encrypting contact summaries).
     fn add_case(
-        &self,
+        &mut self,
         b: &mut EventBatch,
         c: &CaseSpec,
         registered: i64,
         case_id: &str,
+        key: &SecretKey,
+        person_key: &str,
     ) -> anyhow::Result<()> {
         let org = &self.org_ids[c.org];
         let user = &self.caseworkers[c.org];
@@ -407,6 +553,7 @@ impl EventWriter {
                 Val::S(detail),
             ]);
         };
+        b.plan_actions_of_case.clear();
         for e in &c.events {
             let at = registered + e.after_ms();
             match e {
@@ -553,6 +700,420 @@ impl EventWriter {
                         event(b, w, user, "consent.withdrawn", String::new());
                     }
                 }
+                Event::Referral {
+                    to_org,
+                    services,
+                    reason,
+                    state,
+                    answered_after_ms,
+                    ended_after_ms,
+                    ..
+                } => {
+                    let id = Uuid::new_v4().to_string();
+                    let answered = answered_after_ms.map(|a| at + a).filter(|a| *a < END_MS);
+                    let ended = ended_after_ms
+                        .map(|e| at + e)
+                        .filter(|e| *e < END_MS && answered.is_none_or(|a| a < *e));
+                    // A referral whose answer or end lies in the future is still open.
+                    let state = match (state, answered, ended) {
+                        (ReferralState::Completed | ReferralState::Withdrawn, _, Some(_)) => *state,
+                        (ReferralState::Completed, Some(_), None) => ReferralState::Accepted,
+                        (ReferralState::Accepted | ReferralState::Declined, Some(_), _) => *state,
+                        _ => ReferralState::Pending,
+                    };
+                    let answered = answered.filter(|_| {
+                        !matches!(state, ReferralState::Pending | ReferralState::Withdrawn)
+                    });
+                    let ended = ended.filter(|_| {
+                        matches!(state, ReferralState::Completed | ReferralState::Withdrawn)
+                    });
+                    let to = &self.caseworkers[*to_org];
+                    let svc: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
+                    b.referrals.0.push(vec![
+                        Val::S(id.clone()),
+                        Val::S(case_id.to_string()),
+                        Val::S(org.clone()),
+                        Val::S(self.org_ids[*to_org].clone()),
+                        Val::S(svc.join(",")),
+                        Val::S(reason.to_string()),
+                        Val::OB(None),
+                        Val::S(state.as_str().to_string()),
+                        Val::OB(None),
+                        Val::OS(None),
+                        Val::S(user.clone()),
+                        Val::I(at),
+                        Val::OS(answered.map(|_| to.clone())),
+                        Val::OI(answered),
+                        Val::OS(
+                            (state == ReferralState::Declined)
+                                .then(|| "no capacity in the requested period".to_string()),
+                        ),
+                        Val::OI(ended),
+                        Val::OB(None),
+                    ]);
+                    event(b, at, user, "referral.created", format!("referral={id}"));
+                    if let Some(a) = answered {
+                        let kind = if state == ReferralState::Declined {
+                            "referral.declined"
+                        } else {
+                            "referral.accepted"
+                        };
+                        event(b, a, to, kind, format!("referral={id}"));
+                    }
+                    if let Some(e) = ended {
+                        let kind = if state == ReferralState::Withdrawn {
+                            "referral.withdrawn"
+                        } else {
+                            "referral.completed"
+                        };
+                        event(b, e, user, kind, format!("referral={id}"));
+                    }
+                }
+                Event::Assessment { org: by, needs, .. } => {
+                    let id = Uuid::new_v4().to_string();
+                    let who = &self.caseworkers[*by];
+                    b.needs_assessments.0.push(vec![
+                        Val::S(id.clone()),
+                        Val::S(case_id.to_string()),
+                        Val::S(self.org_ids[*by].clone()),
+                        Val::S(who.clone()),
+                        Val::I(at),
+                        Val::OB(None),
+                    ]);
+                    for (d, sev) in needs {
+                        b.assessment_needs.0.push(vec![
+                            Val::S(Uuid::new_v4().to_string()),
+                            Val::S(id.clone()),
+                            Val::S(d.as_str().to_string()),
+                            Val::S(sev.as_str().to_string()),
+                            Val::OB(None),
+                        ]);
+                    }
+                    event(
+                        b,
+                        at,
+                        who,
+                        "assessment.recorded",
+                        format!("needs={}", needs.len()),
+                    );
+                }
+                Event::Plan {
+                    org: by,
+                    plan_type,
+                    approved_after_ms,
+                    goals,
+                    actions,
+                    ..
+                } => {
+                    let id = Uuid::new_v4().to_string();
+                    let who = &self.caseworkers[*by];
+                    let approved = approved_after_ms.map(|a| at + a).filter(|a| *a < END_MS);
+                    let last_due = actions.iter().map(|a| a.due_after_ms).max().unwrap_or(0);
+                    b.plans.0.push(vec![
+                        Val::S(id.clone()),
+                        Val::S(case_id.to_string()),
+                        Val::S(self.org_ids[*by].clone()),
+                        Val::S(plan_type.as_str().to_string()),
+                        Val::OB(None),
+                        Val::OS(Some(iso_day(at + last_due))),
+                        Val::OS(None),
+                        Val::OS(Some(iso_day(at + 90 * DAY))),
+                        bool_i(approved.is_some()),
+                        Val::OI(approved),
+                        Val::OS(approved.map(|_| who.clone())),
+                        Val::OI(approved),
+                        Val::S(who.clone()),
+                        Val::I(at),
+                        Val::I(approved.unwrap_or(at)),
+                    ]);
+                    event(b, at, who, "plan.created", plan_type.as_str().to_string());
+                    let mut goal_ids = Vec::new();
+                    for (term, d) in goals {
+                        let gid = Uuid::new_v4().to_string();
+                        let text = match term {
+                            GoalTerm::ShortTerm => "Stabilise within the first weeks",
+                            GoalTerm::LongTerm => "Sustainable situation within a year",
+                        };
+                        let sealed = key.seal(
+                            &field_aad("plan_goals", "description", &gid, "case"),
+                            text.as_bytes(),
+                        )?;
+                        b.plan_goals.0.push(vec![
+                            Val::S(gid.clone()),
+                            Val::S(id.clone()),
+                            Val::S(term.as_str().to_string()),
+                            Val::OS(Some(d.as_str().to_string())),
+                            Val::OB(Some(sealed)),
+                            Val::I(at),
+                        ]);
+                        goal_ids.push(gid);
+                    }
+                    let mut action_ids = Vec::new();
+                    for a in actions {
+                        let aid = Uuid::new_v4().to_string();
+                        b.plan_actions.0.push(vec![
+                            Val::S(aid.clone()),
+                            Val::S(id.clone()),
+                            Val::OS(goal_ids.get(a.goal).cloned()),
+                            Val::OS(Some(a.domain.as_str().to_string())),
+                            Val::S(a.service.as_str().to_string()),
+                            Val::S(self.org_ids[*by].clone()),
+                            Val::OS(Some(iso_day(at + a.due_after_ms))),
+                            Val::S(a.status.as_str().to_string()),
+                            Val::I(at),
+                            Val::I(at),
+                        ]);
+                        action_ids.push(aid);
+                    }
+                    if let Some(a) = approved {
+                        event(b, a, who, "plan.approved", String::new());
+                    }
+                    b.plan_actions_of_case = action_ids;
+                }
+                Event::Service {
+                    provider,
+                    service,
+                    action,
+                    days,
+                    outcome,
+                    cost_minor,
+                    ..
+                } => {
+                    let id = Uuid::new_v4().to_string();
+                    let who = &self.caseworkers[*provider];
+                    b.services.0.push(vec![
+                        Val::S(id),
+                        Val::S(case_id.to_string()),
+                        Val::OS(action.and_then(|k| b.plan_actions_of_case.get(k).cloned())),
+                        Val::S(service.as_str().to_string()),
+                        Val::S(self.org_ids[*provider].clone()),
+                        Val::S(iso_day(at)),
+                        Val::OS(days.map(|d| iso_day(at + d * DAY)).filter(|_| at < END_MS)),
+                        Val::S(outcome.to_string()),
+                        Val::OB(None),
+                        Val::I(*cost_minor),
+                        Val::OS(Some(self.funding[*provider].clone())),
+                        Val::S(who.clone()),
+                        Val::I(at),
+                    ]);
+                    event(
+                        b,
+                        at,
+                        who,
+                        "service.delivered",
+                        service.as_str().to_string(),
+                    );
+                }
+                Event::Stay {
+                    facility_org,
+                    days,
+                    dependants,
+                    exit,
+                    extension_days,
+                    ..
+                } => {
+                    let Some(facility) = self.facilities.get(facility_org) else {
+                        continue;
+                    };
+                    let id = Uuid::new_v4().to_string();
+                    let who = &self.caseworkers[*facility_org];
+                    let exited = Some(at + days * DAY).filter(|e| *e < END_MS);
+                    b.stays.0.push(vec![
+                        Val::S(id.clone()),
+                        Val::S(case_id.to_string()),
+                        Val::S(facility.clone()),
+                        Val::S(iso_day(at)),
+                        Val::I(*dependants),
+                        Val::OS(exited.map(iso_day)),
+                        Val::OS(exited.map(|_| exit.as_str().to_string())),
+                        Val::I(2_500),
+                        Val::OS(Some(self.funding[*facility_org].clone())),
+                        Val::S(who.clone()),
+                        Val::I(at),
+                    ]);
+                    event(
+                        b,
+                        at,
+                        who,
+                        "shelter.admitted",
+                        format!("facility={facility}"),
+                    );
+                    if let Some(x) = extension_days {
+                        let eid = Uuid::new_v4().to_string();
+                        let asked = at + 25 * DAY;
+                        let reason = key.seal(
+                            &field_aad("shelter_extensions", "reason", &eid, "case"),
+                            b"Criminal proceedings still open; no safe place yet",
+                        )?;
+                        if asked < END_MS {
+                            b.extensions.0.push(vec![
+                                Val::S(eid),
+                                Val::S(id.clone()),
+                                Val::I(*x),
+                                Val::OB(Some(reason)),
+                                Val::S(who.clone()),
+                                Val::I(asked),
+                                Val::OS(Some(who.clone())),
+                                Val::OI(Some(asked + DAY)),
+                            ]);
+                            event(b, asked, who, "shelter.extended", String::new());
+                        }
+                    }
+                    if let Some(e) = exited {
+                        event(b, e, who, "shelter.exited", exit.as_str().to_string());
+                    }
+                }
+                Event::Allowance { org: by, paid, .. } => {
+                    // Two generated people can share name and birth date: pay once.
+                    if !self.paid_persons.insert(person_key.to_string()) {
+                        continue;
+                    }
+                    let who = &self.caseworkers[*by];
+                    let status = if *paid { "Paid" } else { "Requested" };
+                    b.payments.0.push(vec![
+                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(person_key.to_string()),
+                        Val::S(case_id.to_string()),
+                        Val::S(self.org_ids[*by].clone()),
+                        Val::I(40_000),
+                        Val::S("AZN".to_string()),
+                        Val::S(status.to_string()),
+                        Val::S(who.clone()),
+                        Val::I(at),
+                        Val::I(at + if *paid { 7 * DAY } else { 0 }),
+                    ]);
+                    event(
+                        b,
+                        at,
+                        who,
+                        "allowance.requested",
+                        "amount_minor=40000".to_string(),
+                    );
+                    if *paid && at + 7 * DAY < END_MS {
+                        event(b, at + 7 * DAY, who, "allowance.status", "Paid".to_string());
+                    }
+                }
+                Event::FollowUp { months, rounds, .. } => {
+                    let end = from_millis(at).date();
+                    let dates = dayaq_domain::followup::plan_dates(end, months);
+                    let mut history: Vec<bool> = Vec::new();
+                    let mut lost: Option<i64> = None;
+                    for (round, due) in rounds.iter().zip(dates) {
+                        let due_ms = (due.midnight().assume_utc().unix_timestamp()) * 1000;
+                        let tid = Uuid::new_v4().to_string();
+                        if due_ms >= END_MS || lost.is_some() {
+                            // Not due yet (open), or given up after contact was lost.
+                            let state = if lost.is_some() { "cancelled" } else { "open" };
+                            b.followup_tasks.0.push(vec![
+                                Val::S(tid),
+                                Val::S(case_id.to_string()),
+                                Val::S("scheduled".to_string()),
+                                Val::OS(None),
+                                Val::S(iso_day(due_ms)),
+                                Val::S(user.clone()),
+                                Val::OS(None),
+                                Val::OI(None),
+                                Val::S(state.to_string()),
+                                Val::OI(None),
+                                Val::S(user.clone()),
+                                Val::I(at),
+                            ]);
+                            continue;
+                        }
+                        let reached = round.attempts.iter().any(|(_, ok)| *ok);
+                        let mut contact_at = due_ms + 10 * 3_600_000;
+                        let mut done_at = None;
+                        for (ch, ok) in &round.attempts {
+                            if contact_at >= END_MS {
+                                break;
+                            }
+                            b.followup_contacts.0.push(vec![
+                                Val::S(Uuid::new_v4().to_string()),
+                                Val::S(case_id.to_string()),
+                                Val::OS(Some(tid.clone())),
+                                Val::S(ch.as_str().to_string()),
+                                Val::I(contact_at),
+                                Val::S(user.clone()),
+                                bool_i(*ok),
+                                Val::I(0),
+                                Val::S(String::new()),
+                                Val::OB(None),
+                                Val::I(contact_at),
+                            ]);
+                            event(
+                                b,
+                                contact_at,
+                                user,
+                                "followup.contact",
+                                ch.as_str().to_string(),
+                            );
+                            history.push(*ok);
+                            if *ok {
+                                done_at = Some(contact_at);
+                            }
+                            contact_at += 2 * DAY;
+                        }
+                        b.followup_tasks.0.push(vec![
+                            Val::S(tid),
+                            Val::S(case_id.to_string()),
+                            Val::S("scheduled".to_string()),
+                            Val::OS(None),
+                            Val::S(iso_day(due_ms)),
+                            Val::S(user.clone()),
+                            Val::OS(None),
+                            Val::OI(None),
+                            Val::S(if done_at.is_some() { "done" } else { "open" }.to_string()),
+                            Val::OI(done_at),
+                            Val::S(user.clone()),
+                            Val::I(at),
+                        ]);
+                        if let (true, Some(d), Some(answers)) = (reached, done_at, &round.answers) {
+                            let text = serde_json::to_string(answers)?;
+                            b.followup_assessments.0.push(vec![
+                                Val::S(Uuid::new_v4().to_string()),
+                                Val::S(case_id.to_string()),
+                                Val::S(format!("month-{}", round.month)),
+                                Val::S(iso_day(d)),
+                                Val::S(text),
+                                Val::OB(None),
+                                Val::S("form".to_string()),
+                                Val::S(user.clone()),
+                                Val::I(d),
+                            ]);
+                            event(
+                                b,
+                                d,
+                                user,
+                                "followup.assessment",
+                                format!("round=month-{}", round.month),
+                            );
+                        }
+                        if dayaq_domain::followup::lost_contact(
+                            &history,
+                            dayaq_domain::followup::DEFAULT_MAX_FAILED,
+                        ) {
+                            lost = Some(contact_at);
+                            event(b, contact_at, user, "followup.unreachable", String::new());
+                        }
+                    }
+                    let months_text: Vec<String> = months.iter().map(u32::to_string).collect();
+                    b.followup_plans.0.push(vec![
+                        Val::S(case_id.to_string()),
+                        Val::S(iso_day(at)),
+                        Val::S(months_text.join(",")),
+                        Val::I(i64::from(dayaq_domain::followup::DEFAULT_MAX_FAILED)),
+                        Val::OI(lost),
+                        Val::S(user.clone()),
+                        Val::I(at),
+                    ]);
+                    event(
+                        b,
+                        at,
+                        user,
+                        "followup.plan",
+                        format!("months={}", months_text.join(",")),
+                    );
+                }
             }
         }
         Ok(())
@@ -573,11 +1134,16 @@ impl EventWriter {
         let mut e = AuditEntry::new("bench.generate", "success");
         e.source = "bench".into();
         e.detail = format!(
-            "contacts={} screenings={} decisions={} consents={}",
+            "contacts={} screenings={} decisions={} consents={} referrals={} plans={} services={} stays={} followup_contacts={}",
             b.contacts.0.len(),
             b.screenings.0.len(),
             b.decisions.0.len(),
-            b.consents.0.len()
+            b.consents.0.len(),
+            b.referrals.0.len(),
+            b.plans.0.len(),
+            b.services.0.len(),
+            b.stays.0.len(),
+            b.followup_contacts.0.len()
         );
         // The audit head is the first write of the transaction (see audit::append).
         append(
@@ -617,6 +1183,88 @@ impl EventWriter {
             &b.consents,
         )
         .await?;
+        let tables: [(&str, usize, &Rows); 14] = [
+            (
+                "referrals (id, case_id, from_org, to_org, services, reason, details, state, consent_override, \
+                 override_by, created_by, created_at, responded_by, responded_at, decline_reason, ended_at, travel)",
+                17,
+                &b.referrals,
+            ),
+            (
+                "needs_assessments (id, case_id, org_id, assessed_by, assessed_at, priorities)",
+                6,
+                &b.needs_assessments,
+            ),
+            (
+                "assessment_needs (id, assessment_id, domain, severity, notes)",
+                5,
+                &b.assessment_needs,
+            ),
+            (
+                "plans (id, case_id, org_id, spl_type, spl_objectives, spl_planned_end_date, spl_actual_end_date, \
+                 review_on, survivor_agreed, agreed_at, approved_by, approved_at, created_by, created_at, updated_at)",
+                15,
+                &b.plans,
+            ),
+            (
+                "plan_goals (id, plan_id, term, domain, description, created_at)",
+                6,
+                &b.plan_goals,
+            ),
+            (
+                "plan_actions (id, plan_id, goal_id, domain, service, responsible_org, due_on, status, created_at, updated_at)",
+                10,
+                &b.plan_actions,
+            ),
+            (
+                "services_delivered (id, case_id, plan_action_id, service, provider_org, started_on, ended_on, outcome, \
+                 details, cost_minor, funding_source_id, created_by, created_at)",
+                13,
+                &b.services,
+            ),
+            (
+                "shelter_stays (id, case_id, facility_id, admitted_on, dependants, exited_on, exit_destination, \
+                 daily_cost_minor, funding_source_id, created_by, created_at)",
+                11,
+                &b.stays,
+            ),
+            (
+                "shelter_extensions (id, stay_id, days, reason, requested_by, requested_at, approved_by, approved_at)",
+                8,
+                &b.extensions,
+            ),
+            (
+                "allowance_payments (id, person_key, case_id, org_id, amount_minor, currency, status, created_by, \
+                 created_at, updated_at)",
+                10,
+                &b.payments,
+            ),
+            (
+                "followup_plans (case_id, assistance_end, months, max_failed, lost_contact_at, updated_by, updated_at)",
+                7,
+                &b.followup_plans,
+            ),
+            (
+                "followup_tasks (id, case_id, kind, request, due_on, assignee, channel, planned_at, state, done_at, \
+                 created_by, created_at)",
+                12,
+                &b.followup_tasks,
+            ),
+            (
+                "followup_contacts (id, case_id, task_id, channel, at, by_user, reached, outside_protocol, breaches, \
+                 justification, created_at)",
+                11,
+                &b.followup_contacts,
+            ),
+            (
+                "followup_assessments (id, case_id, round, assessed_on, answers, words, source, created_by, created_at)",
+                9,
+                &b.followup_assessments,
+            ),
+        ];
+        for (table, cols, rows) in tables {
+            insert_rows(&mut tx, table, cols, rows).await?;
+        }
         insert_rows(
             &mut tx,
             "case_events (id, case_id, at, actor_user, kind, detail)",
@@ -646,6 +1294,40 @@ impl EventWriter {
         counts.decisions += b.decisions.0.len() as u64;
         counts.consents += b.consents.0.len() as u64;
         counts.case_events += b.case_events.0.len() as u64;
+        counts.referrals += b.referrals.0.len() as u64;
+        counts.needs_assessments += b.needs_assessments.0.len() as u64;
+        counts.plans += b.plans.0.len() as u64;
+        counts.plan_goals_and_actions += (b.plan_goals.0.len() + b.plan_actions.0.len()) as u64;
+        counts.services += b.services.0.len() as u64;
+        counts.shelter_stays += b.stays.0.len() as u64;
+        counts.allowance_payments += b.payments.0.len() as u64;
+        counts.followup_tasks += b.followup_tasks.0.len() as u64;
+        counts.followup_contacts += b.followup_contacts.0.len() as u64;
+        counts.followup_assessments += b.followup_assessments.0.len() as u64;
+        counts.all_rows += [
+            &b.contacts,
+            &b.screenings,
+            &b.decisions,
+            &b.consents,
+            &b.case_events,
+            &b.referrals,
+            &b.needs_assessments,
+            &b.assessment_needs,
+            &b.plans,
+            &b.plan_goals,
+            &b.plan_actions,
+            &b.services,
+            &b.stays,
+            &b.extensions,
+            &b.payments,
+            &b.followup_plans,
+            &b.followup_tasks,
+            &b.followup_contacts,
+            &b.followup_assessments,
+        ]
+        .iter()
+        .map(|r| r.0.len() as u64)
+        .sum::<u64>();
         *b = EventBatch::default();
         Ok(())
     }

@@ -91,6 +91,24 @@ pub async fn command(opts: &OpenOptions, cmd: BenchCommand) -> anyhow::Result<Ex
                 info.rows.case_events
             );
             println!(
+                "assistance: {} referrals, {} needs assessments, {} plans ({} goals and actions), {} services, \
+                 {} shelter stays, {} allowance payments; follow-up: {} tasks, {} contacts, {} questionnaires",
+                info.rows.referrals,
+                info.rows.needs_assessments,
+                info.rows.plans,
+                info.rows.plan_goals_and_actions,
+                info.rows.services,
+                info.rows.shelter_stays,
+                info.rows.allowance_payments,
+                info.rows.followup_tasks,
+                info.rows.followup_contacts,
+                info.rows.followup_assessments
+            );
+            println!(
+                "{} event rows in all, {:.1} per case",
+                info.rows.all_rows, info.rows.rows_per_case
+            );
+            println!(
                 "population description: {}",
                 generator::info_path(opts).display()
             );

@@ -12,8 +12,13 @@
 //! `generator::EventBatch` (one multi-row INSERT per kind and batch).
 
 use super::rng::Rng;
+use dayaq_domain::assistance::{
+    ActionStatus, ExitDestination, GoalTerm, NeedDomain, PlanType, Severity,
+};
 use dayaq_domain::case::{CaseInput, Identity, VictimContext};
+use dayaq_domain::followup::{Answers, Channel, DEFAULT_MONTHS, QUESTIONS, QuestionKind};
 use dayaq_domain::identification::{ConsentPurpose, ContactChannel, ILO_INDICATORS};
+use dayaq_domain::referral::{ReferralState, Service};
 use dayaq_domain::vocab::{DecisionMakingOrg, OrgType, TraffickingStatus, TypeOfExploitation};
 use time::{Date, OffsetDateTime};
 
@@ -34,6 +39,7 @@ const STREAM_PERSON: u64 = 1;
 const STREAM_CASE: u64 = 2;
 const STREAM_ORG: u64 = 3;
 const STREAM_EVENTS: u64 = 4;
+const STREAM_ASSISTANCE: u64 = 5;
 
 /// An organisation of the synthetic world. Every slug starts with `bench-`.
 pub struct BenchOrg {
@@ -549,6 +555,82 @@ pub enum Event {
         language: String,
         withdrawn_after_ms: Option<i64>,
     },
+    /// A referral to another organisation (index into `ORGS`) and how it went.
+    Referral {
+        after_ms: i64,
+        to_org: usize,
+        services: Vec<Service>,
+        reason: &'static str,
+        state: ReferralState,
+        /// Answer (accept / decline) and end (complete / withdraw), after `after_ms`.
+        answered_after_ms: Option<i64>,
+        ended_after_ms: Option<i64>,
+    },
+    /// A needs assessment by the assisting organisation: severity per domain.
+    Assessment {
+        after_ms: i64,
+        org: usize,
+        needs: Vec<(NeedDomain, Severity)>,
+    },
+    /// The individual rehabilitation plan with its goals and actions.
+    Plan {
+        after_ms: i64,
+        org: usize,
+        plan_type: PlanType,
+        approved_after_ms: Option<i64>,
+        goals: Vec<(GoalTerm, NeedDomain)>,
+        actions: Vec<PlanAction>,
+    },
+    /// A service delivered (linked to a plan action by index, or not).
+    Service {
+        after_ms: i64,
+        provider: usize,
+        service: Service,
+        action: Option<usize>,
+        days: Option<i64>,
+        outcome: &'static str,
+        cost_minor: i64,
+    },
+    /// A shelter stay in the facility of organisation `facility_org`.
+    Stay {
+        after_ms: i64,
+        facility_org: usize,
+        days: i64,
+        dependants: i64,
+        exit: ExitDestination,
+        extension_days: Option<i64>,
+    },
+    /// The one-time allowance (first registration of an identified victim only).
+    Allowance {
+        after_ms: i64,
+        org: usize,
+        paid: bool,
+    },
+    /// Follow-up after assistance ended (`after_ms`): the schedule, contact attempts per
+    /// scheduled month, and questionnaire answers where she was reached.
+    FollowUp {
+        after_ms: i64,
+        months: Vec<u32>,
+        rounds: Vec<FollowUpRound>,
+    },
+}
+
+/// One action of a generated plan (`goal` indexes the plan's goals).
+#[derive(Debug, Clone)]
+pub struct PlanAction {
+    pub goal: usize,
+    pub domain: NeedDomain,
+    pub service: Service,
+    pub status: ActionStatus,
+    pub due_after_ms: i64,
+}
+
+/// One scheduled follow-up month: attempts (channel, reached) and answers when reached.
+#[derive(Debug, Clone)]
+pub struct FollowUpRound {
+    pub month: u32,
+    pub attempts: Vec<(Channel, bool)>,
+    pub answers: Option<Answers>,
 }
 
 impl Event {
@@ -557,7 +639,14 @@ impl Event {
             Event::Contact { after_ms, .. }
             | Event::Screening { after_ms, .. }
             | Event::Decision { after_ms, .. }
-            | Event::Consent { after_ms, .. } => *after_ms,
+            | Event::Consent { after_ms, .. }
+            | Event::Referral { after_ms, .. }
+            | Event::Assessment { after_ms, .. }
+            | Event::Plan { after_ms, .. }
+            | Event::Service { after_ms, .. }
+            | Event::Stay { after_ms, .. }
+            | Event::Allowance { after_ms, .. }
+            | Event::FollowUp { after_ms, .. } => *after_ms,
         }
     }
 }
@@ -766,7 +855,17 @@ pub fn case(seed: u64, n: u64, i: u64) -> CaseSpec {
         status: Some(status.to_string()),
         reason_for_closure: closure,
     };
-    let events = events(seed, i, at_ms, org, &who, child, &types, &moc);
+    let mut events = events(seed, i, at_ms, org, &who, child, &types, &moc);
+    assistance_events(
+        seed,
+        i,
+        at_ms,
+        org,
+        person_index == i,
+        &who,
+        &types,
+        &mut events,
+    );
     CaseSpec {
         index: i,
         person: person_index,
@@ -928,6 +1027,425 @@ fn events(
     }
     out.retain(|e| at_ms + e.after_ms() < END_MS);
     out
+}
+
+/// Organisations that deliver assistance themselves (the police and the hotline refer).
+fn provides_assistance(org: usize) -> bool {
+    !matches!(ORGS[org].org_type, "LawEnforcement") && ORGS[org].slug != "bench-hotline"
+}
+
+/// Organisations that run a shelter: (index into `ORGS`, beds, longest stay in days, state
+/// shelter). The state shelter's legal limit is 30 days.
+pub const SHELTERS: &[(usize, i64, i64, bool)] =
+    &[(5, 50, 30, true), (2, 20, 90, false), (4, 10, 60, false)];
+
+/// The service a plan action for a need in `domain` usually names.
+fn service_for(r: &mut Rng, domain: NeedDomain) -> Service {
+    use NeedDomain as D;
+    match domain {
+        D::Safety => Service::PersonalSafety,
+        D::PhysicalHealth => Service::Medical,
+        D::MentalHealth => Service::PsychologicalCounselling,
+        D::Legal => Service::LegalConsultation,
+        D::Housing => Service::Housing,
+        D::EmploymentIncome => *r.weighted(&[
+            (Service::JobPlacement, 40),
+            (Service::JobCounselling, 30),
+            (Service::VocationalTraining, 30),
+        ]),
+        D::EducationSkills => Service::VocationalTraining,
+        D::FamilySocial => Service::FamilyMediation,
+        D::Dependants => Service::ChildrenSchooling,
+    }
+}
+
+fn is_long_term(domain: NeedDomain) -> bool {
+    use NeedDomain as D;
+    matches!(
+        domain,
+        D::Housing | D::EmploymentIncome | D::EducationSkills | D::FamilySocial | D::Dependants
+    )
+}
+
+/// Referrals, needs assessment, plan, services, shelter stay, allowance and follow-up of a
+/// case, drawn from its identification events. Proportions follow the seeds: short-term help
+/// (shelter, medical, psychological, legal) is mostly delivered, long-term actions (jobs,
+/// housing, family) are often still open or cancelled, and follow-up contact thins out over
+/// two years.
+#[allow(clippy::too_many_arguments)]
+fn assistance_events(
+    seed: u64,
+    i: u64,
+    at_ms: i64,
+    org: usize,
+    first_registration: bool,
+    who: &Person,
+    types: &[TypeOfExploitation],
+    out: &mut Vec<Event>,
+) {
+    let r = &mut Rng::for_item(seed, STREAM_ASSISTANCE, i);
+    let consented = |p: ConsentPurpose| {
+        out.iter().any(|e| {
+            matches!(e, Event::Consent { purpose, given: true, withdrawn_after_ms: None, .. } if *purpose == p)
+        })
+    };
+    let assistance = consented(ConsentPurpose::Assistance);
+    let followup = consented(ConsentPurpose::FollowUpContact);
+    let screened_possible = out.iter().any(|e| {
+        matches!(
+            e,
+            Event::Screening {
+                act: true,
+                purpose: true,
+                ..
+            }
+        )
+    });
+    let actual = out
+        .iter()
+        .filter_map(|e| match e {
+            Event::Decision {
+                after_ms, status, ..
+            } => Some((*after_ms, *status)),
+            _ => None,
+        })
+        .max_by_key(|(a, _)| *a)
+        .is_some_and(|(_, s)| s == TraffickingStatus::ActualVictimOfTrafficking);
+    if !assistance || !(screened_possible || r.chance(0.3)) {
+        return;
+    }
+    let mut new: Vec<Event> = Vec::new();
+    let days = |r: &mut Rng, lo: i64, hi: i64| r.range(lo, hi) * DAY_MS;
+    let feminine = matches!(who.gender, Some("Feminine" | "TransgenderFeminine"));
+    let adult = who.age.is_none_or(|a| a >= 18);
+
+    // Who assists: the registering organisation, or (police, hotline) the one it refers to.
+    let provider = if provides_assistance(org) {
+        org
+    } else {
+        *r.weighted(&[(0usize, 50), (5, 30), (2, 20)])
+    };
+    let mut t = days(r, 0, 5);
+    if provider != org {
+        new.push(Event::Referral {
+            after_ms: t,
+            to_org: provider,
+            services: if provider == 5 {
+                vec![Service::Shelter, Service::PsychologicalCounselling]
+            } else {
+                vec![
+                    Service::PsychologicalCounselling,
+                    Service::Medical,
+                    Service::LegalConsultation,
+                ]
+            },
+            reason: "AdditionalServicesRequired",
+            state: ReferralState::Completed,
+            answered_after_ms: Some(days(r, 0, 3) + 3_600_000),
+            ended_after_ms: Some(days(r, 60, 240)),
+        });
+        t += days(r, 1, 4);
+    }
+
+    // Needs assessment, sometimes repeated after a few months.
+    let mut needs: Vec<(NeedDomain, Severity)> = NeedDomain::ALL
+        .iter()
+        .filter(|d| **d != NeedDomain::Dependants || adult)
+        .map(|d| {
+            let sev = *r.weighted(&[
+                (Severity::None, 25),
+                (Severity::Low, 25),
+                (Severity::Medium, 30),
+                (Severity::High, 20),
+            ]);
+            (*d, sev)
+        })
+        .collect();
+    new.push(Event::Assessment {
+        after_ms: t,
+        org: provider,
+        needs: needs.clone(),
+    });
+    if r.chance(0.3) {
+        for n in needs.iter_mut() {
+            if n.1 == Severity::High && r.chance(0.5) {
+                n.1 = Severity::Medium;
+            }
+        }
+        new.push(Event::Assessment {
+            after_ms: t + days(r, 90, 200),
+            org: provider,
+            needs: needs.clone(),
+        });
+    }
+
+    // The plan: a short-term and a long-term goal per serious need (at most four goals).
+    t += days(r, 2, 14);
+    let plan_type = if types.contains(&TypeOfExploitation::SexualExploitation) {
+        PlanType::SexualExploitationRehabilitation
+    } else if types.contains(&TypeOfExploitation::ForcedLabour) {
+        PlanType::LabourExploitationRehabilitation
+    } else {
+        PlanType::SocialCare
+    };
+    let serious: Vec<NeedDomain> = needs
+        .iter()
+        .filter(|(_, s)| s.needs_action())
+        .map(|(d, _)| *d)
+        .collect();
+    let mut goals: Vec<(GoalTerm, NeedDomain)> = Vec::new();
+    let mut actions: Vec<PlanAction> = Vec::new();
+    for d in serious.iter().take(4) {
+        let term = if is_long_term(*d) {
+            GoalTerm::LongTerm
+        } else {
+            GoalTerm::ShortTerm
+        };
+        goals.push((term, *d));
+        let g = goals.len() - 1;
+        for _ in 0..r.range(1, 3) {
+            let status = if term == GoalTerm::ShortTerm {
+                *r.weighted(&[
+                    (ActionStatus::Done, 75),
+                    (ActionStatus::InProgress, 10),
+                    (ActionStatus::Planned, 5),
+                    (ActionStatus::Cancelled, 10),
+                ])
+            } else {
+                *r.weighted(&[
+                    (ActionStatus::Done, 30),
+                    (ActionStatus::InProgress, 20),
+                    (ActionStatus::Planned, 25),
+                    (ActionStatus::Cancelled, 25),
+                ])
+            };
+            actions.push(PlanAction {
+                goal: g,
+                domain: *d,
+                service: service_for(r, *d),
+                status,
+                due_after_ms: if term == GoalTerm::ShortTerm {
+                    days(r, 14, 60)
+                } else {
+                    days(r, 120, 540)
+                },
+            });
+        }
+    }
+    let plan_actions = actions.clone();
+    new.push(Event::Plan {
+        after_ms: t,
+        org: provider,
+        plan_type,
+        approved_after_ms: r.chance(0.9).then(|| days(r, 0, 7) + 3_600_000),
+        goals,
+        actions,
+    });
+
+    // Services: for every action started, one or more deliveries; counselling in sessions.
+    for (k, a) in plan_actions.iter().enumerate() {
+        if !matches!(a.status, ActionStatus::Done | ActionStatus::InProgress) {
+            continue;
+        }
+        let sessions = if a.service == Service::PsychologicalCounselling {
+            r.range(3, 12)
+        } else {
+            r.range(1, 3)
+        };
+        let mut s_at = t + days(r, 1, 20);
+        for n in 0..sessions {
+            let last = n + 1 == sessions;
+            let outcome = if !last {
+                "Completed"
+            } else if a.status == ActionStatus::InProgress {
+                "Ongoing"
+            } else {
+                *r.weighted(&[("Completed", 85), ("Discontinued", 10), ("Declined", 5)])
+            };
+            new.push(Event::Service {
+                after_ms: s_at,
+                provider,
+                service: a.service,
+                action: Some(k),
+                days: (outcome != "Ongoing").then(|| r.range(0, 30)),
+                outcome,
+                cost_minor: r.range(0, 400) * 100,
+            });
+            s_at += days(r, 5, 21);
+        }
+    }
+    // Financial and other help outside the plan.
+    for _ in 0..r.range(0, 4) {
+        new.push(Event::Service {
+            after_ms: t + days(r, 0, 120),
+            provider,
+            service: *r.weighted(&[
+                (Service::FinancialAssistance, 40),
+                (Service::Medical, 30),
+                (Service::Other, 30),
+            ]),
+            action: None,
+            days: Some(r.range(0, 5)),
+            outcome: "Completed",
+            cost_minor: r.range(10, 300) * 100,
+        });
+    }
+
+    // Further referrals for long-term help (jobs, training, housing) — often declined or
+    // still pending: the gap the seeds describe.
+    if r.chance(0.35) {
+        let to = *r.weighted(&[(0usize, 40), (2, 25), (3, 15), (4, 10), (6, 10)]);
+        if to != provider {
+            let state = *r.weighted(&[
+                (ReferralState::Completed, 45),
+                (ReferralState::Accepted, 15),
+                (ReferralState::Declined, 15),
+                (ReferralState::Withdrawn, 10),
+                (ReferralState::Pending, 15),
+            ]);
+            let answered = (state != ReferralState::Pending && state != ReferralState::Withdrawn)
+                .then(|| days(r, 1, 30));
+            let ended = matches!(state, ReferralState::Completed | ReferralState::Withdrawn)
+                .then(|| days(r, 40, 300));
+            let reason = *r.weighted(&[
+                ("AdditionalServicesRequired", 85),
+                ("MigrationOrChangeOfLocation", 10),
+                ("Other", 5),
+            ]);
+            new.push(Event::Referral {
+                after_ms: t + days(r, 20, 200),
+                to_org: to,
+                services: vec![*r.weighted(&[
+                    (Service::VocationalTraining, 35),
+                    (Service::JobPlacement, 30),
+                    (Service::Housing, 20),
+                    (Service::LegalConsultation, 15),
+                ])],
+                reason,
+                state,
+                answered_after_ms: answered,
+                ended_after_ms: ended,
+            });
+        }
+    }
+
+    // Shelter.
+    if r.chance(if feminine { 0.45 } else { 0.2 }) {
+        let facility_org = match provider {
+            0 | 5 => 5,
+            4 => 4,
+            _ => 2,
+        };
+        let (_, _, max_days, state) = SHELTERS
+            .iter()
+            .copied()
+            .find(|s| s.0 == facility_org)
+            .unwrap_or(SHELTERS[0]);
+        let extension = (state && r.chance(0.12)).then(|| r.range(7, 30));
+        let stay = r.range(5, max_days + 1) + extension.unwrap_or(0);
+        new.push(Event::Stay {
+            after_ms: days(r, 0, 3),
+            facility_org,
+            days: stay,
+            dependants: if adult && r.chance(0.15) {
+                r.range(1, 3)
+            } else {
+                0
+            },
+            exit: *r.weighted(&[
+                (ExitDestination::Family, 55),
+                (ExitDestination::IndependentHousing, 15),
+                (ExitDestination::OtherShelter, 10),
+                (ExitDestination::ReturnHome, 8),
+                (ExitDestination::Hospital, 2),
+                (ExitDestination::Unknown, 5),
+                (ExitDestination::Other, 5),
+            ]),
+            extension_days: extension,
+        });
+    }
+
+    // The one-time allowance, once per person, for identified victims.
+    if actual && first_registration && r.chance(0.9) {
+        new.push(Event::Allowance {
+            after_ms: t + days(r, 10, 90),
+            org: provider,
+            paid: r.chance(0.9),
+        });
+    }
+
+    // Follow-up: the default schedule from the end of assistance; reach thins out.
+    if followup {
+        let end = t + days(r, 60, 300);
+        let mut rounds = Vec::new();
+        let mut p_reach = 0.9;
+        let mut last: Option<Answers> = None;
+        for m in DEFAULT_MONTHS {
+            let mut attempts = Vec::new();
+            let mut reached = false;
+            for _ in 0..3 {
+                let ch = *r.weighted(&[
+                    (Channel::Phone, 60),
+                    (Channel::Messenger, 25),
+                    (Channel::Sms, 10),
+                    (Channel::Visit, 5),
+                ]);
+                reached = r.chance(p_reach);
+                attempts.push((ch, reached));
+                if reached {
+                    break;
+                }
+            }
+            let answers = (reached && matches!(m, 6 | 12 | 24)).then(|| {
+                let a = answers(r, last.as_ref());
+                last = Some(a.clone());
+                a
+            });
+            rounds.push(FollowUpRound {
+                month: *m,
+                attempts,
+                answers,
+            });
+            p_reach *= 0.93;
+        }
+        new.push(Event::FollowUp {
+            after_ms: end,
+            months: DEFAULT_MONTHS.to_vec(),
+            rounds,
+        });
+    }
+    new.retain(|e| at_ms + e.after_ms() < END_MS);
+    out.extend(new);
+}
+
+/// Questionnaire answers: one code per single-choice question (drifting from the previous
+/// round), one or two per multiple-choice question.
+fn answers(r: &mut Rng, previous: Option<&Answers>) -> Answers {
+    let mut a = Answers::new();
+    for q in QUESTIONS {
+        if r.chance(0.05) {
+            continue;
+        }
+        let pick = |r: &mut Rng| q.codes[r.below(q.codes.len() as u64) as usize].to_string();
+        let codes = match q.kind {
+            QuestionKind::Single { .. } => match previous.and_then(|p| p.get(q.key)) {
+                Some(prev) if r.chance(0.6) => prev.clone(),
+                _ => vec![pick(r)],
+            },
+            QuestionKind::Multi => {
+                let mut v = vec![pick(r)];
+                if r.chance(0.4) {
+                    let b = pick(r);
+                    if !v.contains(&b) {
+                        v.push(b);
+                    }
+                }
+                v
+            }
+        };
+        a.insert(q.key.to_string(), codes);
+    }
+    a
 }
 
 #[cfg(test)]

@@ -111,3 +111,102 @@ async fn bench_generate_and_run_report_every_measure() {
         assert!(rows[kind].as_u64().unwrap_or(0) > 0, "no {kind} generated");
     }
 }
+
+/// The generated assistance and follow-up rows are read back through the product's own
+/// storage API (access policy, decryption of sealed goals): a generator that wrote rows the
+/// product cannot read, or with the wrong key, fails here.
+#[tokio::test]
+async fn generated_assistance_and_follow_up_read_back_through_the_product() {
+    let db = testkit::test_db().await;
+    db.store.close().await;
+    let out = dayaq(
+        &["bench", "generate", "--cases", "600", "--seed", "11"],
+        &db,
+    );
+    ok(&out, "bench generate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("per case"), "{stdout}");
+
+    let info: Value = serde_json::from_slice(
+        &std::fs::read(db.opts.data_dir.join("bench-population.json")).expect("population file"),
+    )
+    .expect("population JSON");
+    let rows = &info["rows"];
+    for kind in [
+        "referrals",
+        "needs_assessments",
+        "plans",
+        "plan_goals_and_actions",
+        "services",
+        "shelter_stays",
+        "allowance_payments",
+        "followup_tasks",
+        "followup_contacts",
+        "followup_assessments",
+    ] {
+        assert!(rows[kind].as_u64().unwrap_or(0) > 0, "no {kind} generated");
+    }
+    let per_case = rows["rows_per_case"].as_f64().unwrap_or(0.0);
+    assert!(per_case >= 40.0, "only {per_case} event rows per case");
+
+    let store = dayaq_storage::Store::open(&db.opts)
+        .await
+        .expect("open store");
+    let user = store
+        .user_by_name("bench.assistance-center")
+        .await
+        .expect("bench caseworker");
+    let actor = user.actor();
+    let ctx = dayaq_storage::cases::Ctx {
+        actor: &actor,
+        source: "test",
+        now: time::OffsetDateTime::now_utc(),
+    };
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM cases WHERE owner_org_id = $1 ORDER BY id LIMIT 60")
+            .bind(actor.org_id.to_string())
+            .fetch_all(store.pool())
+            .await
+            .expect("case ids");
+    assert!(!ids.is_empty());
+    let (mut goals, mut services, mut assessments, mut contacts, mut answered) = (0, 0, 0, 0, 0);
+    for id in &ids {
+        let case: uuid::Uuid = id.parse().expect("uuid");
+        for p in store.plans(&ctx, case).await.expect("plans") {
+            for g in &p.goals {
+                assert!(!g.description.is_empty());
+                goals += 1;
+            }
+        }
+        services += store.services(&ctx, case).await.expect("services").len();
+        assessments += store
+            .assessments(&ctx, case)
+            .await
+            .expect("assessments")
+            .len();
+        store.stays(&ctx, case).await.expect("stays");
+        store.payments(&ctx, case).await.expect("payments");
+        store.case_referrals(&ctx, case).await.expect("referrals");
+        store.plan(&ctx, case).await.expect("follow-up plan");
+        store
+            .followup_tasks(&ctx, case)
+            .await
+            .expect("follow-up tasks");
+        contacts += store
+            .followup_contacts(&ctx, case)
+            .await
+            .expect("follow-up contacts")
+            .len();
+        answered += store
+            .reintegration_assessments(&ctx, case)
+            .await
+            .expect("questionnaires")
+            .len();
+    }
+    assert!(
+        goals > 0 && services > 0 && assessments > 0,
+        "{goals} {services} {assessments}"
+    );
+    assert!(contacts > 0 && answered > 0, "{contacts} {answered}");
+    store.close().await;
+}
