@@ -6,10 +6,12 @@
 #                         [--duration 30s] [--connections 16] [--threads 2] [--rate R]
 #                         [--breakdown 10s] [--out FILE.json]
 #
-# Mix (per request, at random): 35 % case page with identity (GET /api/v1/cases/{id}?include=
-# identity, audited), 35 % caseload list (GET /api/v1/cases?limit=50&offset=…), 10 % screening
-# (POST /api/v1/cases/{id}/screenings), 10 % consent (POST /api/v1/cases/{id}/consents),
-# 10 % blind-index search (POST /api/v1/cases/search, name + birth date). With --rate R the
+# Mix (per request, at random; issue 8's 70 % reads, 20 % writes, 10 % search): 35 % case page
+# with identity (GET /api/v1/cases/{id}?include=identity, audited), 35 % caseload list
+# (GET /api/v1/cases?limit=50&offset=…), 10 % service delivered (POST /api/v1/cases/{id}/
+# services), 10 % follow-up contact logged (POST /api/v1/cases/{id}/followup/contacts, with a
+# sealed justification), 10 % blind-index search (POST /api/v1/cases/search, name + birth
+# date). With --rate R the
 # load is paced to about R requests/s in total (wrk's delay()); without it wrk runs closed-loop
 # (as fast as the server answers). After the mix, each kind runs alone for --breakdown
 # (0 to skip) so that each gets its own percentiles. Server RSS (VmRSS) is read from
@@ -134,8 +136,8 @@ local pause = tonumber(os.getenv("DAYAQ_LOAD_DELAY_MS") or "0")
 local threads = {}
 local hdr = { ["Authorization"] = "Bearer " .. token }
 local jhdr = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
-local screening = '{"act":true,"means":true,"purpose":true,"vic_MethodsOfControl":["FalsePromises"],"vic_TypeOfExploitation":["ForcedLabour"],"ilo_indicators":["Deception"]}'
-local consent = '{"purpose":"FollowUpContact","given":true,"given_by":"Survivor","language":"az"}'
+local service = '{"service":"PsychologicalCounselling","started_on":"2026-01-15","ended_on":"2026-01-15","outcome":"Completed","cost_minor":2500}'
+local contact = '{"channel":"phone","at":"2026-01-20T10:00:00Z","reached":true,"justification":"She called back on the number she gave"}'
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -144,7 +146,7 @@ end
 
 function init(args)
   math.randomseed(os.time() + (id or 0) * 7919)
-  counts = { read = 0, list = 0, screening = 0, consent = 0, search = 0 }
+  counts = { read = 0, list = 0, service = 0, followup = 0, search = 0 }
   non2xx = 0
 end
 
@@ -152,7 +154,7 @@ local function kind()
   if mode ~= "mixed" then return mode end
   local x = math.random(100)
   if x <= 35 then return "read" elseif x <= 70 then return "list"
-  elseif x <= 80 then return "screening" elseif x <= 90 then return "consent" else return "search" end
+  elseif x <= 80 then return "service" elseif x <= 90 then return "followup" else return "search" end
 end
 
 function request()
@@ -163,10 +165,10 @@ function request()
     return wrk.format("GET", "/api/v1/cases/" .. id .. "?include=identity", hdr)
   elseif k == "list" then
     return wrk.format("GET", "/api/v1/cases?limit=50&offset=" .. (50 * math.random(0, 9)), hdr)
-  elseif k == "screening" then
-    return wrk.format("POST", "/api/v1/cases/" .. id .. "/screenings", jhdr, screening)
-  elseif k == "consent" then
-    return wrk.format("POST", "/api/v1/cases/" .. id .. "/consents", jhdr, consent)
+  elseif k == "service" then
+    return wrk.format("POST", "/api/v1/cases/" .. id .. "/services", jhdr, service)
+  elseif k == "followup" then
+    return wrk.format("POST", "/api/v1/cases/" .. id .. "/followup/contacts", jhdr, contact)
   else
     return wrk.format("POST", "/api/v1/cases/search", jhdr, probes[math.random(#probes)])
   end
@@ -182,7 +184,7 @@ end
 
 function done(summary, latency, requests)
   local errs = 0
-  local c = { read = 0, list = 0, screening = 0, consent = 0, search = 0 }
+  local c = { read = 0, list = 0, service = 0, followup = 0, search = 0 }
   for _, t in ipairs(threads) do
     errs = errs + (t:get("non2xx") or 0)
     local tc = t:get("counts")
@@ -191,12 +193,12 @@ function done(summary, latency, requests)
   local secs = summary.duration / 1e6
   io.write(string.format('{"mode":"%s","requests":%d,"seconds":%.2f,"rps":%.1f,"non_2xx":%d,"socket_errors":%d,' ..
     '"p50_ms":%.2f,"p90_ms":%.2f,"p99_ms":%.2f,"p999_ms":%.2f,"max_ms":%.2f,' ..
-    '"mix":{"read":%d,"list":%d,"screening":%d,"consent":%d,"search":%d}}\n',
+    '"mix":{"read":%d,"list":%d,"service":%d,"followup":%d,"search":%d}}\n',
     mode, summary.requests, secs, summary.requests / secs, errs,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency:percentile(99.9) / 1000, latency.max / 1000,
-    c.read, c.list, c.screening, c.consent, c.search))
+    c.read, c.list, c.service, c.followup, c.search))
 end
 LUA
 
@@ -228,7 +230,7 @@ echo "load: $NIDS case ids, $(wc -l <"$WORK/probes") search probes, idle RSS $((
 RESULTS=("$(run_wrk mixed "$DURATION")")
 RSS_MIXED_MAX="$(sort -n "$WORK/rss" | tail -n 1)"
 if [ "$BREAKDOWN" != "0" ]; then
-  for m in read list screening consent search; do
+  for m in read list service followup search; do
     RESULTS+=("$(run_wrk "$m" "$BREAKDOWN")")
   done
 fi
