@@ -80,9 +80,62 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Builds the OpenAPI document once (called when the app is assembled).
 pub fn openapi_document() -> &'static str {
     OPENAPI_JSON.get_or_init(|| {
-        let (_, doc) = router().split_for_parts();
+        let (_, mut doc) = router().split_for_parts();
+        document_common_errors(&mut doc);
         doc.to_pretty_json().unwrap_or_else(|_| "{}".into())
     })
+}
+
+/// Documents the error answers every operation can give, so that the document matches what the
+/// server does (checked by schemathesis): 401 without a valid session or token and 403 when
+/// the access policy refuses (every operation except the document itself), 404 for an unknown
+/// or invisible record (operations with a path parameter), 422 for a malformed query, path or
+/// body (operations that take any). All carry the one error shape.
+fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ResponseBuilder, content::ContentBuilder, schema::Object};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Object::new())).build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path == "/openapi.json" {
+            continue;
+        }
+        let has_path_param = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let takes_input = has_path_param
+                || op.request_body.is_some()
+                || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut add = |code: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(description).into());
+            };
+            add("401", "Not signed in (no valid session or token)");
+            add("403", "Refused by the access policy");
+            if has_path_param {
+                add("404", "No such record, or not visible to you");
+            }
+            if takes_input {
+                add("422", "Invalid input; the error names the field");
+            }
+        }
+    }
 }
 
 /// A JSON body whose errors name the offending field (and never echo its value).

@@ -11,11 +11,13 @@ use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::{LOCALES, Tr};
 use crate::pages::Chrome;
+use crate::upload::{UploadError, file_field};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,8 +46,14 @@ pub fn pages_router() -> Router<AppState> {
     Router::new()
         .route("/htcds", get(htcds_page))
         .route("/htcds/export", get(export_download))
-        .route("/htcds/import", post(import_upload))
+        .route(
+            "/htcds/import",
+            post(import_upload).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
 }
+
+/// Largest upload through the browser (the outer request limit is the same).
+pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
 // ---------- shared ----------
 
@@ -387,18 +395,12 @@ async fn export_download(
 async fn import_upload(
     State(state): State<AppState>,
     PageUser(a): PageUser,
-    req: Request,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let t = chrome(&state, &a).t;
-    let ct = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let body = match body_bytes(req, &state).await {
-        Ok(b) => b,
-        Err(_) => {
+    let file = match file_field(mp).await {
+        Ok(f) => f,
+        Err(UploadError::Unreadable) => {
             let e = RowError {
                 row: 0,
                 column: String::new(),
@@ -408,17 +410,16 @@ async fn import_upload(
             let v = failure_view(&t, &ImportErrors { errors: vec![e] });
             return render(&state, &a, Some(v));
         }
-    };
-    let file = multipart_file(&ct, &body).filter(|f| !f.is_empty());
-    let Some(file) = file else {
-        let v = ImportView {
-            ok: false,
-            summary: t.get("htcds-no-file"),
-            errors: vec![],
-            more: None,
-            ignored: vec![],
-        };
-        return render(&state, &a, Some(v));
+        Err(UploadError::NoFile) => {
+            let v = ImportView {
+                ok: false,
+                summary: t.get("htcds-no-file"),
+                errors: vec![],
+                more: None,
+                ignored: vec![],
+            };
+            return render(&state, &a, Some(v));
+        }
     };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
@@ -431,71 +432,11 @@ async fn import_upload(
     render(&state, &a, Some(view))
 }
 
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// The content of the part named `file` of a `multipart/form-data` body.
-fn multipart_file(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
-    let (kind, params) = content_type.split_once(';')?;
-    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    let boundary = params.split(';').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_string())
-    })?;
-    let delimiter = format!("--{boundary}").into_bytes();
-    let next_delimiter = format!("\r\n--{boundary}").into_bytes();
-    let mut pos = find(body, &delimiter, 0)? + delimiter.len();
-    loop {
-        if body.get(pos..pos + 2) == Some(b"--") {
-            return None;
-        }
-        pos += 2; // CRLF after the delimiter
-        let headers_end = find(body, b"\r\n\r\n", pos)?;
-        let headers = std::str::from_utf8(body.get(pos..headers_end)?).ok()?;
-        let start = headers_end + 4;
-        let end = find(body, &next_delimiter, start)?;
-        let is_file = headers.lines().any(|l| {
-            let l = l.to_ascii_lowercase();
-            l.starts_with("content-disposition:") && l.contains("name=\"file\"")
-        });
-        if is_file {
-            return body.get(start..end).map(<[u8]>::to_vec);
-        }
-        pos = end + next_delimiter.len();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::i18n::Lang;
-
-    #[test]
-    fn multipart_file_part_is_found() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n\
-            --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
-            Content-Type: text/csv\r\n\r\nprs_Gender\r\nFeminine\r\n\r\n--XyZ--\r\n";
-        let f = multipart_file("multipart/form-data; boundary=XyZ", body).unwrap();
-        assert_eq!(f, b"prs_Gender\r\nFeminine\r\n");
-        assert!(multipart_file("multipart/form-data; boundary=\"XyZ\"", body).is_some());
-        assert!(multipart_file("text/csv", body).is_none());
-        assert!(multipart_file("multipart/form-data; boundary=Q", body).is_none());
-        let no_file =
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XyZ--\r\n";
-        assert!(multipart_file("multipart/form-data; boundary=XyZ", no_file).is_none());
-    }
 
     #[test]
     fn every_import_error_code_has_a_translation() {

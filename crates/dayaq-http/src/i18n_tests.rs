@@ -528,6 +528,16 @@ fn dynamic_keys() -> BTreeSet<String> {
             r.as_str(),
         ));
     }
+    // Off-platform packages on the case page (pages_referrals.rs).
+    for d in ["outgoing", "incoming"] {
+        keys.insert(format!("package-{d}"));
+    }
+    for s in dayaq_domain::policy::Section::ALL {
+        keys.insert(format!(
+            "package-section-{}",
+            dayaq_domain::package::section_name(*s).replace('_', "-")
+        ));
+    }
     keys
 }
 
@@ -695,7 +705,11 @@ fn i18n_every_message_resolves() {
 #[test]
 fn i18n_translations_are_not_english_copies() {
     // Words that are legitimately spelled the same as in English.
-    const SAME_AS_EN: &[(Lang, &str)] = &[(Lang::Az, "role-auditor"), (Lang::Az, "col-status")];
+    const SAME_AS_EN: &[(Lang, &str)] = &[
+        (Lang::Az, "role-auditor"),
+        (Lang::Az, "col-status"),
+        (Lang::Az, "package-section-plan"),
+    ];
     let en = Tr::new(Lang::En);
     let en_catalogue = Catalogue::load(Lang::En);
     let mut copies = Vec::new();

@@ -21,6 +21,7 @@ pub mod pages_identification;
 pub mod pages_record;
 pub mod pages_referrals;
 mod security;
+pub mod upload;
 
 use axum::Router;
 use axum::routing::get;

@@ -7,12 +7,15 @@ use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
 use crate::pages_identification::Opt;
+use crate::upload::{UploadError, file_field};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dayaq_domain::policy::Section;
@@ -21,6 +24,7 @@ use dayaq_domain::vocab::ReferralReason;
 use dayaq_domain::{Role, ValidationErrors};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
+use dayaq_storage::packages::PackageInput;
 use dayaq_storage::referrals::{LegalInput, Referral, ReferralInput};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -31,6 +35,13 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/{action}", post(referral_action))
         .route("/directory", get(directory_page))
         .route("/cases/{id}/refer", post(refer_submit))
+        .route("/cases/{id}/referral-package", post(package_submit))
+        .route(
+            "/referrals/import-package",
+            post(package_import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::htcds_api::UPLOAD_LIMIT,
+            )),
+        )
         .route("/cases/{id}/legal", post(legal_submit))
         .route("/break-glass", post(break_glass_submit))
 }
@@ -63,6 +74,31 @@ pub struct ReferralRow {
     pub overdue: bool,
     pub override_used: bool,
     pub decline_reason: Option<String>,
+    /// Details and travel details, decrypted for the two organisations involved only.
+    pub details: Option<String>,
+    pub travel: Vec<(String, String)>,
+}
+
+/// Travel details as (label, value) lines, in the reader's language.
+fn travel_lines(t: &Tr, tr: &Travel) -> Vec<(String, String)> {
+    let docs = tr
+        .travel_documents
+        .as_ref()
+        .map(|d| t.get(&format!("travel-documents-{}", d.to_lowercase())));
+    let escort = tr.escort_needed.then(|| t.get("yes"));
+    [
+        ("travel-date", tr.travel_date.clone()),
+        ("travel-arrival-time", tr.arrival_time.clone()),
+        ("travel-country", tr.destination_country.clone()),
+        ("travel-airport", tr.airport.clone()),
+        ("travel-flight", tr.flight.clone()),
+        ("travel-documents", docs),
+        ("travel-escort", escort),
+        ("travel-notes", tr.notes.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (t.get(k), v)))
+    .collect()
 }
 
 fn rows(
@@ -95,6 +131,12 @@ fn rows(
                 overdue: r.overdue,
                 override_used: r.consent_override,
                 decline_reason: r.decline_reason,
+                details: r.details,
+                travel: r
+                    .travel
+                    .as_ref()
+                    .map(|tr| travel_lines(t, tr))
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -111,6 +153,21 @@ pub struct ReferSection {
     pub reasons: Vec<Opt>,
     pub legal_visible: bool,
     pub legal: Option<LegalInput>,
+    /// Off-platform packages sent for this case or received as it.
+    pub packages: Vec<PackageRow>,
+    /// Organisations off the platform with a recorded age key.
+    pub recipients: Vec<Opt>,
+}
+
+/// One off-platform referral package on the case page.
+pub struct PackageRow {
+    pub direction: String,
+    pub counterpart: String,
+    pub services: String,
+    pub sections: String,
+    pub created: String,
+    /// First 16 hex digits of the SHA-256 of the encrypted file (to compare with the recipient).
+    pub digest: String,
 }
 
 pub(crate) async fn section(
@@ -141,7 +198,51 @@ pub(crate) async fn section(
         None
     };
     let list = state.store.case_referrals(ctx, id).await?;
+    let packages = state
+        .store
+        .case_packages(ctx, id)
+        .await?
+        .into_iter()
+        .map(|p| PackageRow {
+            direction: t.get(&format!("package-{}", p.direction)),
+            counterpart: orgs
+                .iter()
+                .find(|o| o.id.to_string() == p.counterpart)
+                .map(|o| o.name.clone())
+                .unwrap_or(p.counterpart),
+            services: p
+                .services
+                .iter()
+                .map(|s| t.get(&format!("service-{}", s.to_lowercase())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            sections: p
+                .sections
+                .iter()
+                .map(|s| t.get(&format!("package-section-{}", s.replace('_', "-"))))
+                .collect::<Vec<_>>()
+                .join(", "),
+            created: t.datetime(&p.created_at),
+            digest: p.digest.chars().take(16).collect(),
+        })
+        .collect();
+    let recipients = if can_refer {
+        state
+            .store
+            .package_recipients()
+            .await?
+            .into_iter()
+            .map(|r| Opt {
+                value: r.org_slug,
+                label: r.org_name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ReferSection {
+        packages,
+        recipients,
         case_id: id,
         referrals: rows(t, list, &orgs, false),
         can_refer,
@@ -415,6 +516,92 @@ async fn refer_submit(
         Ok(_) => see_other(&format!("/cases/{id}#referrals")),
         Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+/// Exports an off-platform referral package from the case page: the age-encrypted file is
+/// the response (a download named after the referral, no personal data in the name); on a
+/// refusal the case page shows why.
+async fn package_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = Uuid::parse_str(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let input = PackageInput {
+        recipient_org: value(&f, "recipient_org"),
+        services: values(&f, "service"),
+        reason: value(&f, "reason"),
+        consent_override_reason: non_empty(&value(&f, "override_reason")),
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.export_package(&ctx, uid, &input).await {
+        Ok(p) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"referral-{}.age\"", p.referral_id),
+                ),
+                (CACHE_CONTROL, "no-store".to_string()),
+            ],
+            p.ciphertext,
+        )
+            .into_response(),
+        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+/// Imports a referral package received from another Dayaq instance (file upload through
+/// htmx, which carries the CSRF token in a header): a new case of the user's organisation,
+/// opened on success; on failure the referrals page says what was wrong.
+async fn package_import(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let t = Tr::new(lang_of(&a));
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    if let Err(e) = state.store.authorize_import(&ctx) {
+        return error_page(&state, None, t.lang, e.into());
+    }
+    let file = match file_field(mp).await {
+        Ok(f) => f,
+        Err(UploadError::NoFile) => {
+            let msgs = vec![t.get("package-no-file")];
+            return referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(UploadError::Unreadable) => {
+            let msgs = vec![t.get("package-unreadable")];
+            return referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let ids = match state.store.instance_identities().await {
+        Ok(ids) => ids,
+        Err(e) => return error_page(&state, None, t.lang, e.into()),
+    };
+    match state.store.import_package(&ctx, &file, &ids).await {
+        Ok(p) => {
+            let to = format!("/cases/{}", p.case_id);
+            // htmx follows a redirect inside the page; HX-Redirect makes it a full navigation.
+            let mut r = see_other(&to);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
+                r.headers_mut().insert("HX-Redirect", v);
+            }
+            r
+        }
+        Err(StoreError::Invalid(v)) => {
+            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
+            referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&state, None, t.lang, e.into()),
     }
 }
 

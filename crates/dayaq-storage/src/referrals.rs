@@ -836,8 +836,23 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let now = millis(ctx.now);
+        // Details and travel are decrypted only for the two organisations of each referral.
+        let me = ctx.actor.org_id.to_string();
+        let party = |r: &sqlx::any::AnyRow| -> Result<bool> {
+            let from: String = r.try_get(3)?;
+            let to: String = r.try_get(4)?;
+            Ok(ctx.actor.role.works_cases() && (me == from || me == to))
+        };
+        let mut key = None;
+        if rows.iter().any(|r| party(r).unwrap_or(false)) {
+            let mut conn = self.pool.acquire().await?;
+            key = Some(self.case_key_pub(&mut conn, &case.to_string()).await?);
+        }
         rows.iter()
-            .map(|r| self.referral_from_row(r, now, None))
+            .map(|r| {
+                let k = if party(r)? { key.as_ref() } else { None };
+                self.referral_from_row(r, now, k)
+            })
             .collect()
     }
 
@@ -861,9 +876,20 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let now = millis(ctx.now);
-        rows.iter()
-            .map(|r| self.referral_from_row(r, now, None))
-            .collect()
+        // The actor's organisation is a party to every referral here: details and travel are
+        // decrypted for people who work cases.
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let key = if ctx.actor.role.works_cases() {
+                let cs: String = r.try_get(1)?;
+                self.case_key_pub(&mut conn, &cs).await.ok()
+            } else {
+                None
+            };
+            out.push(self.referral_from_row(r, now, key.as_ref())?);
+        }
+        Ok(out)
     }
 
     /// Moves a referral: the receiver accepts, declines (with a reason) or completes; the

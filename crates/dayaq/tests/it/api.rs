@@ -753,3 +753,54 @@ async fn health_and_metrics_carry_no_personal_data() {
     assert!(m.contains("dayaq_http_requests_total{class=\"2xx\"}"));
     assert!(!m.contains("CanaryMetricsName") && !m.contains("/cases/"));
 }
+
+/// Every operation documents the errors it can give (schemathesis checks answers against the
+/// document): 401 and 403 everywhere but the document itself, 404 with a path parameter, 422
+/// with any input. And a malformed query really is a documented 422, not a 500.
+#[tokio::test]
+async fn every_operation_documents_its_error_answers() {
+    let app = spawn_app().await;
+    let doc: Value = client()
+        .get(format!("{}/api/v1/openapi.json", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, item) in paths {
+        if path == "/openapi.json" {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let codes = op["responses"].as_object().unwrap();
+            for code in ["401", "403"] {
+                assert!(codes.contains_key(code), "{method} {path} lacks {code}");
+            }
+            if path.contains('{') {
+                assert!(codes.contains_key("404"), "{method} {path} lacks 404");
+            }
+            let takes_input = path.contains('{')
+                || op.get("requestBody").is_some()
+                || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+            if takes_input {
+                assert!(codes.contains_key("422"), "{method} {path} lacks 422");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 90, "only {checked} operations");
+
+    let token = token_for(&app, "org-doc", "caseworker").await;
+    for q in ["offset=9223372036854775808", "limit=x"] {
+        let r = client()
+            .get(format!("{}/api/v1/cases?{q}", app.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+    }
+}

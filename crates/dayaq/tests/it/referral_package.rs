@@ -683,3 +683,252 @@ async fn api_export_on_one_instance_upload_on_another() {
     assert!(e.to_string().contains("\"identity\""), "{e}");
     assert_eq!(a.db.store.count_cases(&ctx(&a_sup)).await.unwrap(), a_cases);
 }
+
+// ---------- screens: two running instances ----------
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", crate::testkit::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+/// The case page shows a referral's details and travel details to the sender; it sends an
+/// off-platform package (refused without consent, with the reason on the page; a download
+/// with consent); the other instance's referrals page imports the file (multipart through
+/// htmx, CSRF token in the header) into a new case that records the package.
+#[tokio::test]
+async fn screens_send_a_package_and_import_it_on_another_instance() {
+    use reqwest::StatusCode;
+    use serde_json::json;
+    let a = crate::testkit::spawn_app().await;
+    let b = crate::testkit::spawn_app().await;
+    let api = reqwest::Client::new();
+    let a_tok = api_token(&a, "ngo-a", "caseworker").await;
+    let a_user = a.db.store.user_by_name("ngo-a-caseworker").await.unwrap();
+    a.db.store.set_locale(a_user.id, "en").await.unwrap();
+    let (_, b_user) = org_and_user(&b.db, "partner-b", "caseworker").await;
+    b.db.store.set_locale(b_user.id, "en").await.unwrap();
+    a.db.store
+        .add_org("partner-b", "Partner B", "NGO", "Baku", now())
+        .await
+        .unwrap();
+    org_and_user(&a.db, "iom-a", "caseworker").await;
+    let (text, _) = generate_age_identity(now());
+    let public =
+        b.db.store
+            .install_instance_identity(&text, now())
+            .await
+            .unwrap();
+    a.db.store
+        .set_org_age_recipient("partner-b", &public, now())
+        .await
+        .unwrap();
+    let case: serde_json::Value = api
+        .post(format!("{}/api/v1/cases", a.base_url))
+        .bearer_auth(&a_tok)
+        .json(&json!({"prs_FirstName": "Sevda", "prs_MobilePhone": "+994501110000", "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = case["id"].as_str().unwrap().to_string();
+    // An on-platform return-home referral with details and travel (consent to that org).
+    let r = api
+        .post(format!("{}/api/v1/cases/{id}/consents", a.base_url))
+        .bearer_auth(&a_tok)
+        .json(&json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "iom-a", "given_by": "Survivor", "language": "ru"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = api
+        .post(format!("{}/api/v1/cases/{id}/referrals", a.base_url))
+        .bearer_auth(&a_tok)
+        .json(&json!({"to_org": "iom-a", "services": ["ReturnHome"], "cas_ReasonForOutgoingReferral": "MigrationOrChangeOfLocation",
+            "cas_OutgoingReferralDetails": "Wants to travel before the school year", "travel": {"travel_date": "2099-08-20", "destination_country": "UZ", "airport": "TAS", "escort_needed": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+
+    let c = browser();
+    sign_in(&c, &a.base_url, &a_user.username).await;
+    let html = c
+        .get(format!("{}/cases/{id}", a.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Wants to travel before the school year"),
+        "details shown"
+    );
+    assert!(
+        html.contains("<dd>TAS</dd>") && html.contains("<dd>2099-08-20</dd>"),
+        "travel shown"
+    );
+    assert!(html.contains("id=\"packages\""));
+    assert!(html.contains("<option value=\"partner-b\">Partner B</option>"));
+    let csrf = csrf_in(&html);
+    let send = || {
+        c.post(format!("{}/cases/{id}/referral-package", a.base_url))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("recipient_org", "partner-b"),
+                ("service", "AirportMeeting"),
+                ("reason", "MigrationOrChangeOfLocation"),
+            ])
+            .send()
+    };
+    // No consent to share with Partner B: refused, the case page says why, nothing sent.
+    let r = send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(!page.contains("id=\"case-packages\""));
+    let r = api
+        .post(format!("{}/api/v1/cases/{id}/consents", a.base_url))
+        .bearer_auth(&a_tok)
+        .json(&json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "partner-b", "given_by": "Survivor", "language": "ru"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"referral-")
+            && !disposition.contains("Sevda")
+    );
+    let pkg = r.bytes().await.unwrap().to_vec();
+    let html = c
+        .get(format!("{}/cases/{id}", a.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"case-packages\""),
+        "the package is listed"
+    );
+    assert!(html.contains("<td>sent</td><td>Partner B</td>"), "{html}");
+
+    // Instance B: the referrals page imports the file.
+    let c = browser();
+    sign_in(&c, &b.base_url, &b_user.username).await;
+    let html = c
+        .get(format!("{}/referrals", b.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"package-import\""));
+    let csrf = csrf_in(&html);
+    let upload = |file: Vec<u8>, token: Option<&str>| {
+        let boundary = "dayaqPackageBoundary7";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.age\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut rq = c
+            .post(format!("{}/referrals/import-package", b.base_url))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("hx-request", "true")
+            .body(body);
+        if let Some(t) = token {
+            rq = rq.header("x-csrf-token", t);
+        }
+        rq.send()
+    };
+    let b_actor = b_user.actor();
+    // Without the token (no JavaScript): refused. Not a package: the page says so.
+    let r = upload(pkg.clone(), None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = upload(b"not a package".to_vec(), Some(&csrf))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let r = upload(Vec::new(), Some(&csrf)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Choose a package file first.")
+    );
+    assert_eq!(b.db.store.count_cases(&ctx(&b_actor)).await.unwrap(), 0);
+
+    let r = upload(pkg, Some(&csrf)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(r.headers()["hx-redirect"].to_str().unwrap(), to);
+    assert!(to.starts_with("/cases/"));
+    assert_eq!(b.db.store.count_cases(&ctx(&b_actor)).await.unwrap(), 1);
+    let html = c
+        .get(format!("{}{to}", b.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<td>received</td><td>Organisation ngo-a</td>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Sevda"),
+        "identity stays hidden until asked for"
+    );
+    a.db.cleanup().await;
+    b.db.cleanup().await;
+}
