@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/record/status", post(status_submit))
         .route("/cases/{id}/record/reopen", post(reopen_submit))
         .route("/cases/{id}/record/episode", post(episode_submit))
+        .route(
+            "/cases/{id}/record/{kind}/{entry}/remove",
+            post(remove_submit),
+        )
 }
 
 const EVENT_TYPES: &[(EventType, &str)] = &[
@@ -110,6 +114,7 @@ pub struct Opt {
 }
 
 pub struct EventRow {
+    pub id: Uuid,
     pub kind: String,
     pub date: String,
     pub place: String,
@@ -119,11 +124,13 @@ pub struct EventRow {
 }
 
 pub struct PerpRow {
+    pub id: Uuid,
     pub roles: String,
     pub details: String,
 }
 
 pub struct DepRow {
+    pub id: Uuid,
     pub relation: String,
     pub gender: String,
     pub born: String,
@@ -268,6 +275,7 @@ pub(crate) async fn case_section(
         events: events
             .into_iter()
             .map(|e| EventRow {
+                id: e.id,
                 kind: label(&t, EVENT_TYPES, e.kind),
                 date: e.date.unwrap_or_default(),
                 place: [e.city, e.state, e.country]
@@ -298,6 +306,7 @@ pub(crate) async fn case_section(
         perpetrators: perpetrators
             .into_iter()
             .map(|p| PerpRow {
+                id: p.id,
                 roles: p
                     .roles
                     .iter()
@@ -328,6 +337,7 @@ pub(crate) async fn case_section(
             .unwrap_or_default()
             .into_iter()
             .map(|d| DepRow {
+                id: d.id,
                 relation: label(&t, RELATIONS, d.relation),
                 gender: d
                     .gender
@@ -474,6 +484,31 @@ async fn event_submit(
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
     let r = state.store.add_trafficking_event(&ctx, uid, input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+/// Removes a trafficking event, perpetrator role or dependant entered by mistake (audited as a
+/// deletion; the case timeline keeps `record.removed`).
+async fn remove_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path((id, kind, entry)): Path<(String, String, String)>,
+) -> Response {
+    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(entry) = Uuid::parse_str(&entry) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = match kind.as_str() {
+        "event" => state.store.delete_trafficking_event(&ctx, uid, entry).await,
+        "perpetrator" => state.store.delete_perpetrator(&ctx, uid, entry).await,
+        "dependant" => state.store.delete_dependant(&ctx, uid, entry).await,
+        _ => return error_page(&state, None, lang_of(&a), AppError::NotFound),
+    };
     outcome(&state, &a, &id, r).await
 }
 

@@ -1177,3 +1177,6 @@ package-import-noscript = Yükləmə üçün JavaScript lazımdır (təhlükəsi
 package-import-submit = Paketi idxal et
 package-no-file = Əvvəlcə paket faylını seçin.
 package-unreadable = Fayl oxuna bilmədi və ya 8 MiB-dan böyükdür.
+
+rec-remove = Sil (səhvən daxil edilib)
+rec-actions = Əməliyyatlar

@@ -1177,3 +1177,6 @@ package-import-noscript = Uploading needs JavaScript (for the security token). W
 package-import-submit = Import the package
 package-no-file = Choose a package file first.
 package-unreadable = The file could not be read or is larger than 8 MiB.
+
+rec-remove = Remove (entered by mistake)
+rec-actions = Actions

@@ -1189,3 +1189,6 @@ package-import-noscript = Для загрузки нужен JavaScript (для 
 package-import-submit = Импортировать пакет
 package-no-file = Сначала выберите файл пакета.
 package-unreadable = Файл не удалось прочитать или он больше 8 МиБ.
+
+rec-remove = Удалить (внесено по ошибке)
+rec-actions = Действия

@@ -757,6 +757,49 @@ async fn case_page_shows_record_and_its_forms_work() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // An event entered by mistake is removed from the page (the remove form of its row).
+    let r = post(
+        "event",
+        vec![
+            ("hte_Type", "Transit"),
+            ("hte_Description", "Entered by mistake"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(format!("{base}/cases/{case}")).await;
+    assert!(html.contains("Entered by mistake"));
+    let wrong = app
+        .db
+        .store
+        .trafficking_events(&ctx(&actor), case)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.sealed.description.as_deref() == Some("Entered by mistake"))
+        .unwrap()
+        .id;
+    let action = format!("/cases/{case}/record/event/{wrong}/remove");
+    assert!(
+        html.contains(&format!("action=\"{action}\"")),
+        "remove form"
+    );
+    let r = c
+        .post(format!("{base}{action}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(format!("{base}/cases/{case}")).await;
+    assert!(!html.contains("Entered by mistake"));
+    assert!(html.contains("Domestic work without pay"));
+    // A dependant's and a perpetrator's rows have their remove forms too.
+    assert_eq!(
+        html.matches("/remove\"").count(),
+        3,
+        "event, perpetrator, dependant"
+    );
     // A bad event: 422 page naming the field, nothing added.
     let r = post(
         "event",
