@@ -107,6 +107,7 @@ impl Store {
             engine,
             keys: Arc::new(keys),
             settings: crate::Settings::default(),
+            write_turn: (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
         })
     }
 

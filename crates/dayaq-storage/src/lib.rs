@@ -67,6 +67,42 @@ pub struct Store {
     pub(crate) engine: Engine,
     pub(crate) keys: Arc<keys::Keys>,
     pub(crate) settings: Settings,
+    /// SQLite: writers of this process take turns here, first come first served, before
+    /// `BEGIN IMMEDIATE`. Without it concurrent writers wait in SQLite's busy handler, which
+    /// sleeps in growing steps (up to 100 ms) and turned a queue of a few milliseconds into
+    /// p99 latencies of half a second under load. Another process (the CLI) still meets
+    /// `busy_timeout`. `None` on PostgreSQL (row locks, no single writer).
+    pub(crate) write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// How long a writer waits for its turn before giving up (as `busy_timeout` would).
+const WRITE_TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A write transaction (see [`Store::begin_write`]): derefs to the connection for queries;
+/// `commit` ends it, dropping it rolls back. On SQLite it holds the process's write turn
+/// until then.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 /// Tunable rules (times in milliseconds).
@@ -110,13 +146,37 @@ impl Store {
         &self.pool
     }
 
+    /// Refreshes the query planner's statistics, as after any bulk load: without them
+    /// PostgreSQL may scan whole tables for the case list until autovacuum's next
+    /// auto-analyze, and SQLite never gathers them by itself. SQLite samples at most 1,000
+    /// rows per index (`analysis_limit`) so that this stays quick on a large database.
+    pub async fn refresh_planner_statistics(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        if self.engine == Engine::Sqlite {
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        Ok(())
+    }
+
     /// Begins a write transaction. On SQLite this takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on lock upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.engine {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        let turn = match &self.write_turn {
+            Some(m) => Some(
+                tokio::time::timeout(WRITE_TURN_TIMEOUT, m.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))?,
+            ),
+            None => None,
+        };
+        let tx = match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     pub async fn close(&self) {

@@ -7,7 +7,9 @@
 //! (contact summaries sealed under a per-contact key wrapped by the master key), one
 //! transaction and one audit entry per batch. Storage has no public bulk path for events; the
 //! row-by-row API (`add_screening` …) commits once per event, which is what the load test
-//! measures.
+//! measures. Event rows get time-ordered UUIDv7 ids (the product uses random v4 ids for them):
+//! a bulk load then appends to the primary-key indexes instead of writing all over them, which
+//! keeps a 1M-case generation within reach on 2 cores; ids carry no meaning either way.
 
 use super::population::{
     self, BENCH_ORG, COORDINATION, COORDINATOR, CaseSpec, END_MS, Event, ORGS, POLICE_OFFICER,
@@ -185,7 +187,7 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
     let now_ms = dayaq_storage::millis(now);
     let mut funding = Vec::new();
     for (k, o) in ORGS.iter().enumerate() {
-        let id = Uuid::new_v4().to_string();
+        let id = Uuid::now_v7().to_string();
         let kind = if o.org_type == "NGO" {
             "Donor"
         } else {
@@ -205,7 +207,7 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
     }
     let mut facilities = HashMap::new();
     for (k, beds, max_days, state) in SHELTERS {
-        let id = Uuid::new_v4().to_string();
+        let id = Uuid::now_v7().to_string();
         sqlx::query(
             "INSERT INTO shelter_facilities (id, org_id, name, beds, max_stay_days, state_shelter, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -367,6 +369,8 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
         }
     }
     counts.rows_per_case = counts.all_rows as f64 / n as f64;
+    // As after any bulk load: planner statistics for the new rows.
+    store.refresh_planner_statistics().await?;
     verify_sample(&store, &actors, seed, n).await?;
     let total = started.elapsed().as_secs_f64();
     let info = PopulationInfo {
@@ -545,7 +549,7 @@ impl EventWriter {
         let user = &self.caseworkers[c.org];
         let event = |b: &mut EventBatch, at: i64, actor: &str, kind: &str, detail: String| {
             b.case_events.0.push(vec![
-                Val::S(Uuid::new_v4().to_string()),
+                Val::S(Uuid::now_v7().to_string()),
                 Val::S(case_id.to_string()),
                 Val::I(at),
                 Val::S(actor.to_string()),
@@ -564,7 +568,7 @@ impl EventWriter {
                     summary,
                     ..
                 } => {
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let key = SecretKey::generate()?;
                     let wrapped = self.master.wrap("case", &key)?;
                     let sealed = match summary {
@@ -604,7 +608,7 @@ impl EventWriter {
                         *act, *means, *purpose, *is_child,
                     );
                     b.screenings.0.push(vec![
-                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(Uuid::now_v7().to_string()),
                         Val::S(case_id.to_string()),
                         bool_i(*act),
                         bool_i(*means),
@@ -633,7 +637,7 @@ impl EventWriter {
                 } => {
                     let decided_on = from_millis(at).date();
                     b.decisions.0.push(vec![
-                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(Uuid::now_v7().to_string()),
                         Val::S(case_id.to_string()),
                         Val::S(status.as_str().to_string()),
                         Val::S(by.as_str().to_string()),
@@ -677,7 +681,7 @@ impl EventWriter {
                 } => {
                     let withdrawn = withdrawn_after_ms.map(|w| at + w).filter(|w| *w < END_MS);
                     b.consents.0.push(vec![
-                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(Uuid::now_v7().to_string()),
                         Val::S(case_id.to_string()),
                         Val::S(purpose.as_str().to_string()),
                         bool_i(*given),
@@ -709,7 +713,7 @@ impl EventWriter {
                     ended_after_ms,
                     ..
                 } => {
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let answered = answered_after_ms.map(|a| at + a).filter(|a| *a < END_MS);
                     let ended = ended_after_ms
                         .map(|e| at + e)
@@ -770,7 +774,7 @@ impl EventWriter {
                     }
                 }
                 Event::Assessment { org: by, needs, .. } => {
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let who = &self.caseworkers[*by];
                     b.needs_assessments.0.push(vec![
                         Val::S(id.clone()),
@@ -782,7 +786,7 @@ impl EventWriter {
                     ]);
                     for (d, sev) in needs {
                         b.assessment_needs.0.push(vec![
-                            Val::S(Uuid::new_v4().to_string()),
+                            Val::S(Uuid::now_v7().to_string()),
                             Val::S(id.clone()),
                             Val::S(d.as_str().to_string()),
                             Val::S(sev.as_str().to_string()),
@@ -805,7 +809,7 @@ impl EventWriter {
                     actions,
                     ..
                 } => {
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let who = &self.caseworkers[*by];
                     let approved = approved_after_ms.map(|a| at + a).filter(|a| *a < END_MS);
                     let last_due = actions.iter().map(|a| a.due_after_ms).max().unwrap_or(0);
@@ -829,7 +833,7 @@ impl EventWriter {
                     event(b, at, who, "plan.created", plan_type.as_str().to_string());
                     let mut goal_ids = Vec::new();
                     for (term, d) in goals {
-                        let gid = Uuid::new_v4().to_string();
+                        let gid = Uuid::now_v7().to_string();
                         let text = match term {
                             GoalTerm::ShortTerm => "Stabilise within the first weeks",
                             GoalTerm::LongTerm => "Sustainable situation within a year",
@@ -850,7 +854,7 @@ impl EventWriter {
                     }
                     let mut action_ids = Vec::new();
                     for a in actions {
-                        let aid = Uuid::new_v4().to_string();
+                        let aid = Uuid::now_v7().to_string();
                         b.plan_actions.0.push(vec![
                             Val::S(aid.clone()),
                             Val::S(id.clone()),
@@ -879,7 +883,7 @@ impl EventWriter {
                     cost_minor,
                     ..
                 } => {
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let who = &self.caseworkers[*provider];
                     b.services.0.push(vec![
                         Val::S(id),
@@ -915,7 +919,7 @@ impl EventWriter {
                     let Some(facility) = self.facilities.get(facility_org) else {
                         continue;
                     };
-                    let id = Uuid::new_v4().to_string();
+                    let id = Uuid::now_v7().to_string();
                     let who = &self.caseworkers[*facility_org];
                     let exited = Some(at + days * DAY).filter(|e| *e < END_MS);
                     b.stays.0.push(vec![
@@ -939,7 +943,7 @@ impl EventWriter {
                         format!("facility={facility}"),
                     );
                     if let Some(x) = extension_days {
-                        let eid = Uuid::new_v4().to_string();
+                        let eid = Uuid::now_v7().to_string();
                         let asked = at + 25 * DAY;
                         let reason = key.seal(
                             &field_aad("shelter_extensions", "reason", &eid, "case"),
@@ -971,7 +975,7 @@ impl EventWriter {
                     let who = &self.caseworkers[*by];
                     let status = if *paid { "Paid" } else { "Requested" };
                     b.payments.0.push(vec![
-                        Val::S(Uuid::new_v4().to_string()),
+                        Val::S(Uuid::now_v7().to_string()),
                         Val::S(person_key.to_string()),
                         Val::S(case_id.to_string()),
                         Val::S(self.org_ids[*by].clone()),
@@ -1000,7 +1004,7 @@ impl EventWriter {
                     let mut lost: Option<i64> = None;
                     for (round, due) in rounds.iter().zip(dates) {
                         let due_ms = (due.midnight().assume_utc().unix_timestamp()) * 1000;
-                        let tid = Uuid::new_v4().to_string();
+                        let tid = Uuid::now_v7().to_string();
                         if due_ms >= END_MS || lost.is_some() {
                             // Not due yet (open), or given up after contact was lost.
                             let state = if lost.is_some() { "cancelled" } else { "open" };
@@ -1028,7 +1032,7 @@ impl EventWriter {
                                 break;
                             }
                             b.followup_contacts.0.push(vec![
-                                Val::S(Uuid::new_v4().to_string()),
+                                Val::S(Uuid::now_v7().to_string()),
                                 Val::S(case_id.to_string()),
                                 Val::OS(Some(tid.clone())),
                                 Val::S(ch.as_str().to_string()),
@@ -1070,7 +1074,7 @@ impl EventWriter {
                         if let (true, Some(d), Some(answers)) = (reached, done_at, &round.answers) {
                             let text = serde_json::to_string(answers)?;
                             b.followup_assessments.0.push(vec![
-                                Val::S(Uuid::new_v4().to_string()),
+                                Val::S(Uuid::now_v7().to_string()),
                                 Val::S(case_id.to_string()),
                                 Val::S(format!("month-{}", round.month)),
                                 Val::S(iso_day(d)),
