@@ -306,35 +306,46 @@ pub async fn generate(opts: &OpenOptions, n: u64, seed: u64) -> anyhow::Result<P
             // The case keys (to seal plan goals and extension reasons) and the person keys
             // (the allowance's once-per-person rule) of the new cases.
             let mut keys: HashMap<String, SecretKey> = HashMap::with_capacity(ids.len());
-            for row in sqlx::query(
-                "SELECT k.case_id, k.wrapped FROM case_keys k JOIN cases c ON c.id = k.case_id \
-                 WHERE c.owner_org_id = $1 AND c.updated_at = $2 AND c.created_at = $2",
-            )
-            .bind(org_id)
-            .bind(at)
-            .fetch_all(store.pool())
-            .await?
-            {
-                let id: String = row.try_get(0)?;
-                let wrapped: Vec<u8> = row.try_get(1)?;
-                keys.insert(id, writer.master.unwrap_key("case", &wrapped)?);
-            }
             let mut persons: HashMap<String, String> = HashMap::new();
-            for row in sqlx::query(
-                "SELECT b.case_id, b.digest FROM blind_index b JOIN cases c ON c.id = b.case_id \
-                 WHERE c.owner_org_id = $1 AND c.updated_at = $2 AND c.created_at = $2 AND b.kind = 'name_dob'",
-            )
-            .bind(org_id)
-            .bind(at)
-            .fetch_all(store.pool())
-            .await?
-            {
-                let id: String = row.try_get(0)?;
-                let digest: String = row.try_get(1)?;
-                let e = persons.entry(id).or_insert_with(|| digest.clone());
-                // The product takes the smallest digest (ORDER BY digest LIMIT 1).
-                if digest < *e {
-                    *e = digest;
+            // By primary key, in chunks (a join through the cases' index made the planner walk
+            // every name_dob digest of the table per batch: quadratic in the population).
+            for chunk in ids.chunks(MAX_PARAMS) {
+                let list = format!(
+                    "({})",
+                    (1..=chunk.len())
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let q = format!("SELECT case_id, wrapped FROM case_keys WHERE case_id IN {list}");
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(q));
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                for row in query.fetch_all(store.pool()).await? {
+                    let id: String = row.try_get(0)?;
+                    let wrapped: Vec<u8> = row.try_get(1)?;
+                    keys.insert(id, writer.master.unwrap_key("case", &wrapped)?);
+                }
+                let q = format!(
+                    "SELECT case_id, kind, digest FROM blind_index WHERE case_id IN {list}"
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(q));
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                for row in query.fetch_all(store.pool()).await? {
+                    let kind: String = row.try_get(1)?;
+                    if kind != "name_dob" {
+                        continue;
+                    }
+                    let id: String = row.try_get(0)?;
+                    let digest: String = row.try_get(2)?;
+                    let e = persons.entry(id).or_insert_with(|| digest.clone());
+                    // The product takes the smallest digest (ORDER BY digest LIMIT 1).
+                    if digest < *e {
+                        *e = digest;
+                    }
                 }
             }
             for (c, id) in group.iter().zip(ids) {
