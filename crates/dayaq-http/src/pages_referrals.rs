@@ -574,12 +574,12 @@ async fn package_import(
     }
     let file = match file_field(mp).await {
         Ok(f) => f,
-        Err(UploadError::NoFile) => {
-            let msgs = vec![t.get("package-no-file")];
-            return referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-        Err(UploadError::Unreadable) => {
-            let msgs = vec![t.get("package-unreadable")];
+        Err(e) => {
+            let key = match e {
+                UploadError::NoFile => "package-no-file",
+                UploadError::Unreadable => "package-unreadable",
+            };
+            let msgs = vec![t.get(key)];
             return referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };

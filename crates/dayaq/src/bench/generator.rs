@@ -1016,10 +1016,8 @@ impl EventWriter {
                     for (round, due) in rounds.iter().zip(dates) {
                         let due_ms = (due.midnight().assume_utc().unix_timestamp()) * 1000;
                         let tid = Uuid::now_v7().to_string();
-                        if due_ms >= END_MS || lost.is_some() {
-                            // Not due yet (open), or given up after contact was lost.
-                            let state = if lost.is_some() { "cancelled" } else { "open" };
-                            b.followup_tasks.0.push(vec![
+                        let task = |tid: String, state: &str, done_at: Option<i64>| {
+                            vec![
                                 Val::S(tid),
                                 Val::S(case_id.to_string()),
                                 Val::S("scheduled".to_string()),
@@ -1029,10 +1027,15 @@ impl EventWriter {
                                 Val::OS(None),
                                 Val::OI(None),
                                 Val::S(state.to_string()),
-                                Val::OI(None),
+                                Val::OI(done_at),
                                 Val::S(user.clone()),
                                 Val::I(at),
-                            ]);
+                            ]
+                        };
+                        if due_ms >= END_MS || lost.is_some() {
+                            // Not due yet (open), or given up after contact was lost.
+                            let state = if lost.is_some() { "cancelled" } else { "open" };
+                            b.followup_tasks.0.push(task(tid, state, None));
                             continue;
                         }
                         let reached = round.attempts.iter().any(|(_, ok)| *ok);
@@ -1068,20 +1071,8 @@ impl EventWriter {
                             }
                             contact_at += 2 * DAY;
                         }
-                        b.followup_tasks.0.push(vec![
-                            Val::S(tid),
-                            Val::S(case_id.to_string()),
-                            Val::S("scheduled".to_string()),
-                            Val::OS(None),
-                            Val::S(iso_day(due_ms)),
-                            Val::S(user.clone()),
-                            Val::OS(None),
-                            Val::OI(None),
-                            Val::S(if done_at.is_some() { "done" } else { "open" }.to_string()),
-                            Val::OI(done_at),
-                            Val::S(user.clone()),
-                            Val::I(at),
-                        ]);
+                        let state = if done_at.is_some() { "done" } else { "open" };
+                        b.followup_tasks.0.push(task(tid, state, done_at));
                         if let (true, Some(d), Some(answers)) = (reached, done_at, &round.answers) {
                             let text = serde_json::to_string(answers)?;
                             b.followup_assessments.0.push(vec![

@@ -686,36 +686,6 @@ async fn api_export_on_one_instance_upload_on_another() {
 
 // ---------- screens: two running instances ----------
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_in(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", crate::testkit::PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
-}
-
 /// The case page shows a referral's details and travel details to the sender; it sends an
 /// off-platform package (refused without consent, with the reason on the page; a download
 /// with consent); the other instance's referrals page imports the file (multipart through
@@ -782,8 +752,8 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
         r.text().await.unwrap()
     );
 
-    let c = browser();
-    sign_in(&c, &a.base_url, &a_user.username).await;
+    let c = crate::testkit::browser();
+    crate::testkit::sign_in(&c, &a.base_url, &a_user.username).await;
     let html = c
         .get(format!("{}/cases/{id}", a.base_url))
         .send()
@@ -802,7 +772,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     );
     assert!(html.contains("id=\"packages\""));
     assert!(html.contains("<option value=\"partner-b\">Partner B</option>"));
-    let csrf = csrf_in(&html);
+    let csrf = crate::testkit::csrf_field(&html);
     let send = || {
         c.post(format!("{}/cases/{id}/referral-package", a.base_url))
             .form(&[
@@ -854,8 +824,8 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     assert!(html.contains("<td>sent</td><td>Partner B</td>"), "{html}");
 
     // Instance B: the referrals page imports the file.
-    let c = browser();
-    sign_in(&c, &b.base_url, &b_user.username).await;
+    let c = crate::testkit::browser();
+    crate::testkit::sign_in(&c, &b.base_url, &b_user.username).await;
     let html = c
         .get(format!("{}/referrals", b.base_url))
         .send()
@@ -865,7 +835,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
         .await
         .unwrap();
     assert!(html.contains("id=\"package-import\""));
-    let csrf = csrf_in(&html);
+    let csrf = crate::testkit::csrf_field(&html);
     let upload = |file: Vec<u8>, token: Option<&str>| {
         let boundary = "dayaqPackageBoundary7";
         let mut body = format!(

@@ -268,3 +268,48 @@ pub async fn spawn_app() -> TestApp {
         db,
     }
 }
+
+/// An HTTP client that behaves like a browser for the screens: keeps cookies, does not follow
+/// redirects (so tests can check them).
+#[allow(dead_code)] // used by the screen tests
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+/// The CSRF token of the first form on a page.
+#[allow(dead_code)]
+pub fn csrf_field(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').expect("end of csrf value")].to_string()
+}
+
+/// Signs `username` (password [`PASSWORD`]) in through the sign-in form.
+#[allow(dead_code)]
+pub async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csrf = csrf_field(&page.text().await.expect("login page body"));
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "sign-in of {username}"
+    );
+}
