@@ -1101,7 +1101,7 @@ fn assistance_events(
             }
         )
     });
-    let actual = out
+    let last_decision = out
         .iter()
         .filter_map(|e| match e {
             Event::Decision {
@@ -1109,8 +1109,11 @@ fn assistance_events(
             } => Some((*after_ms, *status)),
             _ => None,
         })
-        .max_by_key(|(a, _)| *a)
-        .is_some_and(|(_, s)| s == TraffickingStatus::ActualVictimOfTrafficking);
+        .max_by_key(|(a, _)| *a);
+    // Identified as a victim by the latest decision (and since when).
+    let identified_at = last_decision
+        .filter(|(_, s)| *s == TraffickingStatus::ActualVictimOfTrafficking)
+        .map(|(a, _)| a);
     if !assistance || !(screened_possible || r.chance(0.3)) {
         return;
     }
@@ -1342,7 +1345,7 @@ fn assistance_events(
             .find(|s| s.0 == facility_org)
             .unwrap_or(SHELTERS[0]);
         let extension = (state && r.chance(0.12)).then(|| r.range(7, 30));
-        let stay = r.range(5, max_days + 1) + extension.unwrap_or(0);
+        let stay = r.range(5, max_days) + extension.unwrap_or(0);
         new.push(Event::Stay {
             after_ms: days(r, 0, 3),
             facility_org,
@@ -1365,10 +1368,10 @@ fn assistance_events(
         });
     }
 
-    // The one-time allowance, once per person, for identified victims.
-    if actual && first_registration && r.chance(0.9) {
+    // The one-time allowance, once per person, for identified victims, after the decision.
+    if let Some(decided) = identified_at.filter(|_| first_registration && r.chance(0.9)) {
         new.push(Event::Allowance {
-            after_ms: t + days(r, 10, 90),
+            after_ms: decided + days(r, 3, 60),
             org: provider,
             paid: r.chance(0.9),
         });
@@ -1463,6 +1466,67 @@ mod tests {
             let v = a.input.clone().validate(today());
             assert!(v.is_ok(), "case {i}: {:?}", v.err());
         }
+    }
+
+    #[test]
+    fn assistance_events_follow_the_rules() {
+        let n = 2_000;
+        let (mut allowances, mut followups, mut plans) = (0, 0, 0);
+        for i in 0..n {
+            let c = case(3, n, i);
+            let decided = c
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Decision {
+                        after_ms, status, ..
+                    } => Some((*after_ms, *status)),
+                    _ => None,
+                })
+                .max_by_key(|x| x.0);
+            let consented = |p: ConsentPurpose| {
+                c.events.iter().any(
+                    |x| matches!(x, Event::Consent { purpose, given: true, .. } if *purpose == p),
+                )
+            };
+            for e in &c.events {
+                match e {
+                    Event::Allowance { after_ms, .. } => {
+                        allowances += 1;
+                        let (d, s) = decided.expect("an allowance needs a decision");
+                        assert_eq!(s, TraffickingStatus::ActualVictimOfTrafficking);
+                        assert!(*after_ms > d, "paid before the decision");
+                        assert_eq!(c.person, c.index, "once per person");
+                    }
+                    Event::FollowUp { rounds, .. } => {
+                        followups += 1;
+                        assert!(consented(ConsentPurpose::FollowUpContact));
+                        assert!(rounds.iter().all(|r| !r.attempts.is_empty()));
+                    }
+                    Event::Plan { goals, actions, .. } => {
+                        plans += 1;
+                        assert!(consented(ConsentPurpose::Assistance));
+                        assert!(actions.iter().all(|a| a.goal < goals.len()));
+                    }
+                    Event::Stay {
+                        facility_org,
+                        days,
+                        extension_days,
+                        ..
+                    } => {
+                        let (_, _, max, state) = SHELTERS
+                            .iter()
+                            .copied()
+                            .find(|s| s.0 == *facility_org)
+                            .expect("a shelter");
+                        assert!(*days <= max + extension_days.unwrap_or(0));
+                        assert!(state || extension_days.is_none());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(allowances > 0 && followups > 0 && plans > 0);
     }
 
     #[test]
