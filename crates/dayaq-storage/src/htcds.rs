@@ -1383,7 +1383,7 @@ impl Store {
             "SELECT {CASE_COLS}, identity, (SELECT master_key_id FROM case_keys WHERE case_id = cases.id), \
              (SELECT wrapped FROM case_keys WHERE case_id = cases.id) \
              FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL AND created_at <= $2 \
-             AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+             AND (created_at, id) > ($3, $4) \
              ORDER BY created_at, id LIMIT $5"
         );
         let mut after: (i64, String) = (i64::MIN, String::new());
