@@ -868,7 +868,9 @@ impl Store {
         }
         let col = if incoming { "r.to_org" } else { "r.from_org" };
         let q = format!(
-            "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE {col} = $1 AND c.erased_at IS NULL ORDER BY r.created_at DESC LIMIT 500",
+            "SELECT {}, k.master_key_id, k.wrapped FROM referrals r JOIN cases c ON c.id = r.case_id \
+             LEFT JOIN case_keys k ON k.case_id = r.case_id \
+             WHERE {col} = $1 AND c.erased_at IS NULL ORDER BY r.created_at DESC LIMIT 500",
             Self::REFERRAL_COLS
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(q))
@@ -877,19 +879,19 @@ impl Store {
             .await?;
         let now = millis(ctx.now);
         // The actor's organisation is a party to every referral here: details and travel are
-        // decrypted for people who work cases.
-        let mut conn = self.pool.acquire().await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let key = if ctx.actor.role.works_cases() {
-                let cs: String = r.try_get(1)?;
-                self.case_key_pub(&mut conn, &cs).await.ok()
-            } else {
-                None
-            };
-            out.push(self.referral_from_row(r, now, key.as_ref())?);
-        }
-        Ok(out)
+        // decrypted for people who work cases (case keys come with the rows, one query).
+        let works_cases = ctx.actor.role.works_cases();
+        rows.iter()
+            .map(|r| {
+                let kid: Option<String> = r.try_get(14)?;
+                let wrapped: Option<Vec<u8>> = r.try_get(15)?;
+                let key = match (works_cases, kid, wrapped) {
+                    (true, Some(kid), Some(w)) => self.keys.unwrap_case_key(&kid, &w).ok(),
+                    _ => None,
+                };
+                self.referral_from_row(r, now, key.as_ref())
+            })
+            .collect()
     }
 
     /// Moves a referral: the receiver accepts, declines (with a reason) or completes; the
