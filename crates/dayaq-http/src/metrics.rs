@@ -85,5 +85,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "dayaq_http_request_duration_seconds_count {}\n",
         m.requests.load(Ordering::Relaxed)
     ));
+    // The audit head's sequence number: a scraper that stores it is another witness (a
+    // value that goes down means the log was cut back).
+    if let Ok(seq) = state.store.audit_head_seq().await {
+        out.push_str("# HELP dayaq_audit_head_seq Sequence number of the audit log's head.\n");
+        out.push_str("# TYPE dayaq_audit_head_seq gauge\n");
+        out.push_str(&format!("dayaq_audit_head_seq {seq}\n"));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

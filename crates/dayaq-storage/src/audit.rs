@@ -4,8 +4,16 @@
 //! the last sequence number and hash. Appends serialise on the head row (the first statement of
 //! the transaction updates it), so the chain has no forks on either engine. Rows record who,
 //! what, which case, when and from where — never personal data (callers pass codes, not text).
+//!
+//! The head is anchored outside the database: every write transaction that moved it seals
+//! it at commit with a keyed MAC over (seq, hash) under a subkey of the master key
+//! (`audit_head.mac*`, see [`seal_head`]), and a running server writes checkpoints
+//! (`seq hash mac time`) to a witness file, the log and `/metrics`. Someone with write access
+//! to the database but not the master key cannot cut the tail and re-point the head: the
+//! seal no longer matches, and `verify` names the row.
 
-use crate::{Result, Store, millis};
+use crate::keys::Keys;
+use crate::{Result, Store, StoreError, millis};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -126,6 +134,20 @@ pub enum Tamper {
     BrokenLink { seq: i64 },
     /// The log ends before (or after) the head says it does.
     Truncated { head_seq: i64, last_seq: i64 },
+    /// The head carries no seal (a database from before sealing; see `dayaq audit seal`).
+    Unsealed,
+    /// The head's seal is not a MAC of (seq, hash) under any master key: forged or moved.
+    SealInvalid { seq: i64 },
+    /// The head is not the one that was sealed: it was moved without the key.
+    HeadMoved { head_seq: i64, sealed_seq: i64 },
+    /// The sealed row is missing from the log or differs: the tail was cut and re-written.
+    SealedRowMissing { seq: i64 },
+    /// The witness recorded a row the log no longer has (truncation or rollback).
+    WitnessAhead { witness_seq: i64, last_seq: i64 },
+    /// The row differs from what the witness recorded (the tail was replaced).
+    WitnessMismatch { seq: i64 },
+    /// A witness line's MAC is not one this instance made.
+    WitnessForged { seq: i64 },
 }
 
 impl std::fmt::Display for Tamper {
@@ -157,6 +179,40 @@ impl std::fmt::Display for Tamper {
                     "log ends at row {last_seq} but the head records row {head_seq}"
                 )
             }
+            Tamper::Unsealed => write!(
+                f,
+                "the head carries no seal (run `dayaq audit seal` after a clean verify)"
+            ),
+            Tamper::SealInvalid { seq } => write!(
+                f,
+                "row {seq}: the head's seal is invalid (head forged or rolled back)"
+            ),
+            Tamper::HeadMoved {
+                head_seq,
+                sealed_seq,
+            } => write!(
+                f,
+                "the head records row {head_seq} but row {sealed_seq} was sealed (head moved without the key)"
+            ),
+            Tamper::SealedRowMissing { seq } => write!(
+                f,
+                "row {seq}: sealed as the head but missing or changed (log truncated or rolled back)"
+            ),
+            Tamper::WitnessAhead {
+                witness_seq,
+                last_seq,
+            } => write!(
+                f,
+                "row {witness_seq}: recorded by the witness but the log ends at row {last_seq} (truncated)"
+            ),
+            Tamper::WitnessMismatch { seq } => write!(
+                f,
+                "row {seq}: differs from the witness checkpoint (log rewritten or rolled back)"
+            ),
+            Tamper::WitnessForged { seq } => write!(
+                f,
+                "row {seq}: the witness line's MAC was not made with this instance's keys"
+            ),
         }
     }
 }
@@ -165,6 +221,119 @@ impl std::fmt::Display for Tamper {
 pub struct VerifyReport {
     pub rows: i64,
     pub problems: Vec<Tamper>,
+}
+
+/// A sealed audit head as written to the witness: `seq hash mac time` (one line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub mac: String,
+}
+
+impl Checkpoint {
+    /// The witness line (without newline); `at` is written as RFC 3339.
+    pub fn line(&self, at: time::OffsetDateTime) -> String {
+        let t = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        format!("{} {} {} {t}", self.seq, self.hash, self.mac)
+    }
+}
+
+/// Reads a witness file's text: one `seq hash mac time` per line; blank lines and `#`
+/// comments are skipped. A malformed line is an error naming its number.
+pub fn parse_witness(text: &str) -> Result<Vec<Checkpoint>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || StoreError::Data(format!("witness line {}: expected `seq hash mac time`", i + 1));
+        let mut parts = line.split_whitespace();
+        let seq: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let hash = parts.next().ok_or_else(bad)?;
+        let mac = parts.next().ok_or_else(bad)?;
+        let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if seq < 0 || !hex64(hash) || !hex64(mac) {
+            return Err(bad());
+        }
+        out.push(Checkpoint {
+            seq,
+            hash: hash.to_string(),
+            mac: mac.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Seals the audit head at the end of a write transaction (called by `WriteTx::commit`):
+/// when the head moved, its (seq, hash) get a new MAC under the database's current master
+/// key — but only when the previous seal still verifies and its row is still in the log with
+/// the sealed hash. A head found moved without the key is left as found (the evidence for
+/// `verify`) and reported in the log; writes go on.
+pub(crate) async fn seal_head(conn: &mut AnyConnection, keys: &Keys) -> Result<()> {
+    let Some(h) = sqlx::query(
+        "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(());
+    };
+    let seq: i64 = h.try_get("seq")?;
+    let hash: String = h.try_get("hash")?;
+    let mac_seq: i64 = h.try_get("mac_seq")?;
+    let mac_hash: String = h.try_get("mac_hash")?;
+    let mac: String = h.try_get("mac")?;
+    let mac_key_id: String = h.try_get("mac_key_id")?;
+    if mac.is_empty() || (seq == mac_seq && hash == mac_hash) {
+        // Unsealed (an old database: `dayaq audit seal`) or not moved by this transaction.
+        return Ok(());
+    }
+    let expected = keys.audit_mac(&mac_key_id, mac_seq, &mac_hash)?;
+    let sealed_row: Option<String> = if mac_seq == 0 {
+        Some(GENESIS.to_string())
+    } else {
+        sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(mac_seq)
+            .fetch_optional(&mut *conn)
+            .await?
+    };
+    let previous_holds = expected.is_some_and(|e| crate::keys::ct_eq(&e, &mac))
+        && sealed_row.as_deref() == Some(mac_hash.as_str())
+        && seq > mac_seq;
+    if !previous_holds {
+        tracing::error!(
+            sealed_seq = mac_seq,
+            head_seq = seq,
+            "the audit head's seal does not verify: it is left as found; run `dayaq audit verify`"
+        );
+        return Ok(());
+    }
+    let Some(kid) =
+        sqlx::query_scalar::<_, String>("SELECT master_key_id FROM keyring WHERE name = 'system'")
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(());
+    };
+    let Some(new_mac) = keys.audit_mac(&kid, seq, &hash)? else {
+        return Err(StoreError::Crypto(crate::crypto::CryptoError::KeyFile(format!(
+            "the database's master key is {kid}, but no key file holds it"
+        ))));
+    };
+    sqlx::query(
+        "UPDATE audit_head SET mac_seq = $1, mac_hash = $2, mac = $3, mac_key_id = $4 WHERE id = 1",
+    )
+    .bind(seq)
+    .bind(&hash)
+    .bind(&new_mac)
+    .bind(&kid)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -178,12 +347,29 @@ impl Store {
 
     /// Walks the whole chain and reports every problem with the row it concerns.
     pub async fn audit_verify(&self) -> Result<VerifyReport> {
+        self.audit_verify_with(&[]).await
+    }
+
+    /// [`Store::audit_verify`], also checking the head's seal and the checkpoints of a witness
+    /// (truncation: a witnessed row is gone or differs; rollback: the seal is invalid or
+    /// older than the witness).
+    pub async fn audit_verify_with(&self, witness: &[Checkpoint]) -> Result<VerifyReport> {
         use futures_util::TryStreamExt;
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        let head_seq: i64 = head.try_get(0)?;
-        let head_hash: String = head.try_get(1)?;
+        use std::collections::HashMap;
+        let head = sqlx::query(
+            "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        let mac_seq: i64 = head.try_get("mac_seq")?;
+        let mac_hash: String = head.try_get("mac_hash")?;
+        let mac: String = head.try_get("mac")?;
+        let mac_key_id: String = head.try_get("mac_key_id")?;
+        // Rows whose hash we must remember while walking: the sealed one and the witnessed.
+        let mut wanted: HashMap<i64, Option<String>> = witness.iter().map(|c| (c.seq, None)).collect();
+        wanted.insert(mac_seq, None);
         let mut problems = Vec::new();
         let mut prev_seq = 0i64;
         let mut prev_hash = GENESIS.to_string();
@@ -208,6 +394,9 @@ impl Store {
                 hash: r.try_get(10)?,
             };
             n += 1;
+            if let Some(slot) = wanted.get_mut(&row.seq) {
+                *slot = Some(row.hash.clone());
+            }
             if row_hash(&row) != row.hash {
                 problems.push(Tamper::Edited { seq: row.seq });
             }
@@ -228,7 +417,119 @@ impl Store {
                 last_seq: prev_seq,
             });
         }
+        let chain_hash = |seq: i64| -> Option<String> {
+            if seq == 0 {
+                Some(GENESIS.to_string())
+            } else {
+                wanted.get(&seq).cloned().flatten()
+            }
+        };
+        if mac.is_empty() {
+            problems.push(Tamper::Unsealed);
+        } else {
+            let valid = self
+                .keys
+                .audit_mac(&mac_key_id, mac_seq, &mac_hash)?
+                .is_some_and(|e| crate::keys::ct_eq(&e, &mac));
+            if !valid {
+                problems.push(Tamper::SealInvalid { seq: mac_seq });
+            } else if chain_hash(mac_seq).as_deref() != Some(mac_hash.as_str()) {
+                problems.push(Tamper::SealedRowMissing { seq: mac_seq });
+            }
+            if head_seq != mac_seq || head_hash != mac_hash {
+                problems.push(Tamper::HeadMoved {
+                    head_seq,
+                    sealed_seq: mac_seq,
+                });
+            }
+        }
+        for c in witness {
+            if !self.keys.audit_mac_known(c.seq, &c.hash, &c.mac)? {
+                problems.push(Tamper::WitnessForged { seq: c.seq });
+            } else if c.seq > prev_seq {
+                problems.push(Tamper::WitnessAhead {
+                    witness_seq: c.seq,
+                    last_seq: prev_seq,
+                });
+            } else if chain_hash(c.seq).as_deref() != Some(c.hash.as_str()) {
+                problems.push(Tamper::WitnessMismatch { seq: c.seq });
+            }
+        }
         Ok(VerifyReport { rows: n, problems })
+    }
+
+    /// The sealed audit head as a witness checkpoint, or None when the head is unsealed or
+    /// its seal does not verify (then nothing is witnessed; `verify` says why).
+    pub async fn audit_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let h = sqlx::query(
+            "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let mac_seq: i64 = h.try_get("mac_seq")?;
+        let mac_hash: String = h.try_get("mac_hash")?;
+        let mac: String = h.try_get("mac")?;
+        let mac_key_id: String = h.try_get("mac_key_id")?;
+        if mac.is_empty() {
+            return Ok(None);
+        }
+        let valid = self
+            .keys
+            .audit_mac(&mac_key_id, mac_seq, &mac_hash)?
+            .is_some_and(|e| crate::keys::ct_eq(&e, &mac));
+        Ok(valid.then_some(Checkpoint {
+            seq: mac_seq,
+            hash: mac_hash,
+            mac,
+        }))
+    }
+
+    /// The head's sequence number (for `/metrics`).
+    pub async fn audit_head_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Seals an unsealed head (a database created before sealing, or restored from such a
+    /// backup) after checking the chain: refused while `verify` finds anything else.
+    /// Returns the sealed checkpoint.
+    pub async fn audit_seal(&self) -> Result<Checkpoint> {
+        let report = self.audit_verify().await?;
+        if report.problems.iter().any(|p| *p != Tamper::Unsealed) {
+            return Err(StoreError::Data(
+                "the audit log does not verify; it is not sealed (run `dayaq audit verify`)".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let h = sqlx::query("SELECT seq, hash, mac FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let seq: i64 = h.try_get("seq")?;
+        let hash: String = h.try_get("hash")?;
+        let old: String = h.try_get("mac")?;
+        if !old.is_empty() {
+            return Err(StoreError::AlreadyExists("audit head seal"));
+        }
+        let kid = self.keys.current_key_id()?;
+        let mac = self
+            .keys
+            .audit_mac(&kid, seq, &hash)?
+            .ok_or_else(|| StoreError::Data("no current master key".into()))?;
+        sqlx::query(
+            "UPDATE audit_head SET mac_seq = $1, mac_hash = $2, mac = $3, mac_key_id = $4 WHERE id = 1",
+        )
+        .bind(seq)
+        .bind(&hash)
+        .bind(&mac)
+        .bind(&kid)
+        .execute(&mut *tx)
+        .await?;
+        let mut e = AuditEntry::new("audit.seal", "success");
+        e.detail = format!("seq={seq}");
+        append(&mut tx, &e, millis(time::OffsetDateTime::now_utc())).await?;
+        tx.commit().await?;
+        Ok(Checkpoint { seq, hash, mac })
     }
 
     /// The most recent audit rows (for auditors), newest first.

@@ -181,6 +181,19 @@ impl Store {
             let vals = v["r"]
                 .as_array()
                 .ok_or_else(|| backup_err("row without values"))?;
+            // Backups from before the audit head's seal (0014) have its first three columns:
+            // the head is restored unsealed (`dayaq audit seal`).
+            let padded;
+            let vals = if *tname == "audit_head" && vals.len() == 3 && cols.len() == 7 {
+                padded = vals
+                    .iter()
+                    .cloned()
+                    .chain([json!(0), json!(""), json!(""), json!("")])
+                    .collect::<Vec<Value>>();
+                &padded
+            } else {
+                vals
+            };
             if vals.len() != cols.len() {
                 return Err(backup_err(format!(
                     "row of {tname} has {} values, expected {}",

@@ -586,6 +586,13 @@ impl Store {
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
+        // The once-per-person allowance rule keys on the name + birth-date digest: replace it
+        // by the payment's own id, so that no identifier derived from the person survives (the
+        // payment row stays for the accounts; the rule no longer links her to it).
+        sqlx::query("UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
             .bind(millis(ctx.now))
             .bind(&ids)
@@ -599,7 +606,33 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.scrub_after_erasure().await;
         Ok(())
+    }
+
+    /// SQLite keeps the pre-erasure page images in the write-ahead log until a checkpoint:
+    /// copy the log into the database (where `secure_delete` has zeroed the freed bytes) and
+    /// truncate it to zero bytes. A checkpoint blocked by a long reader is retried a few times
+    /// and otherwise left to the next one (reported in the log, without ids). PostgreSQL: old
+    /// row versions stay in the table's pages until they are reused (see docs/ARCHITECTURE.md).
+    async fn scrub_after_erasure(&self) {
+        if self.engine != crate::Engine::Sqlite {
+            return;
+        }
+        for _ in 0..5 {
+            match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await
+            {
+                Ok(r) if r.try_get::<i64, _>("busy").unwrap_or(1) == 0 => return,
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL checkpoint after an erasure failed");
+                    return;
+                }
+            }
+        }
+        tracing::warn!("WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it");
     }
 
     /// The actor's organisation's cases, most recently updated first (no identity).

@@ -130,6 +130,16 @@ impl SecretKey {
         SecretKey::from_bytes(&plain)
     }
 
+    /// A subkey for one purpose, derived one-way (HMAC-SHA-256 under this key over a fixed
+    /// label), so that it is as secret as this key and never stored anywhere.
+    pub fn derive(&self, label: &str) -> Result<SecretKey, CryptoError> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.as_bytes()).map_err(|_| CryptoError::Encrypt)?;
+        mac.update(b"dayaq-derive\0");
+        mac.update(label.as_bytes());
+        SecretKey::from_bytes(&mac.finalize().into_bytes())
+    }
+
     /// HMAC-SHA-256 (blind index).
     pub fn hmac_hex(&self, kind: &str, value: &str) -> Result<String, CryptoError> {
         let mut mac =

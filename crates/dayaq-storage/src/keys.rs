@@ -25,6 +25,71 @@ fn next_path(p: &Path) -> PathBuf {
     p.with_extension("key.next")
 }
 
+/// Makes a rename (or file creation) in `dir` durable: on Unix the directory entry itself
+/// must be flushed, or a crash can bring back the old name after the database committed.
+pub(crate) fn sync_dir(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// `rename` followed by a flush of the directory.
+pub(crate) fn rename_durable(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to)?;
+    sync_dir(to)
+}
+
+/// Every master key file next to `master_path`: the key file itself, a pending
+/// `.key.next` and the retired `.key.retired-<id>` files (older key first is not implied).
+/// Files that cannot be read as keys are skipped.
+fn key_files(master_path: &Path) -> Vec<SecretKey> {
+    let mut out = Vec::new();
+    for p in [master_path.to_path_buf(), next_path(master_path)] {
+        if p.exists()
+            && let Ok(k) = load_master_key(&p)
+        {
+            out.push(k);
+        }
+    }
+    let prefix = master_path
+        .with_extension("key.retired-")
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let dir = match master_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if let (Some(prefix), Ok(entries)) = (prefix, std::fs::read_dir(&dir)) {
+        let mut retired: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().starts_with(&prefix))
+                    .unwrap_or(false)
+            })
+            .collect();
+        retired.sort();
+        for p in retired {
+            if let Ok(k) = load_master_key(&p) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// The label of the subkey that seals the audit head (see `audit::seal_head`).
+const AUDIT_HEAD_LABEL: &str = "audit-head-mac/v1";
+
 impl Keys {
     pub(crate) async fn load(pool: &AnyPool, _engine: Engine, master_path: &Path) -> Result<Keys> {
         let rows = sqlx::query("SELECT name, master_key_id, wrapped FROM keyring")
@@ -40,11 +105,12 @@ impl Keys {
             if uses_next {
                 if master_path.exists() {
                     let old = load_master_key(master_path)?;
-                    std::fs::rename(master_path, retired_path(master_path, &old))?;
+                    rename_durable(master_path, &retired_path(master_path, &old))?;
                 }
-                std::fs::rename(&next, master_path)?;
+                rename_durable(&next, master_path)?;
             } else {
                 std::fs::remove_file(&next)?;
+                sync_dir(&next)?;
             }
         }
         if rows.is_empty() {
@@ -61,6 +127,17 @@ impl Keys {
                 .execute(pool)
                 .await?;
             }
+            // A new installation: seal the empty audit log's head (see `audit::seal_head`).
+            let mac = audit_head_mac(&master, 0, crate::audit::GENESIS)?;
+            sqlx::query(
+                "UPDATE audit_head SET mac_seq = 0, mac_hash = $1, mac = $2, mac_key_id = $3 \
+                 WHERE id = 1 AND seq = 0 AND mac = ''",
+            )
+            .bind(crate::audit::GENESIS)
+            .bind(&mac)
+            .bind(master.key_id())
+            .execute(pool)
+            .await?;
             return Ok(Keys {
                 master_path: master_path.to_path_buf(),
                 masters: RwLock::new(vec![master]),
@@ -94,10 +171,18 @@ impl Keys {
                 _ => {}
             }
         }
+        // Retired keys stay readable: a server that had not yet noticed a rotation may have
+        // wrapped case keys under the previous key (they are re-wrapped by the next rotation).
+        let mut masters = vec![master];
+        for k in key_files(master_path) {
+            if !masters.iter().any(|m| m.key_id() == k.key_id()) {
+                masters.push(k);
+            }
+        }
         match (blind, system) {
             (Some(blind), Some(system)) => Ok(Keys {
                 master_path: master_path.to_path_buf(),
-                masters: RwLock::new(vec![master]),
+                masters: RwLock::new(masters),
                 derived: RwLock::new((blind, system)),
             }),
             _ => Err(StoreError::Data("keyring incomplete".into())),
@@ -176,24 +261,111 @@ impl Keys {
     }
 
     pub(crate) fn unwrap_case_key(&self, key_id: &str, wrapped: &[u8]) -> Result<SecretKey> {
+        match self.find_or_load(key_id)? {
+            Some(m) => Ok(m.unwrap_key("case", wrapped)?),
+            None => Err(StoreError::Crypto(CryptoError::Decrypt)),
+        }
+    }
+
+    /// The master key with this id: from memory, else from the key files (another process
+    /// may have rotated the key since this one started; the new key is in `master.key` or
+    /// still in `master.key.next`, the old one in `master.key.retired-<id>`).
+    pub(crate) fn find_or_load(&self, key_id: &str) -> Result<Option<SecretKey>> {
         if let Some(m) = self.find(key_id)? {
-            return Ok(m.unwrap_key("case", wrapped)?);
+            return Ok(Some(m));
         }
-        // Another process may have rotated the master key: re-read the key file once.
-        let m = load_master_key(&self.master_path)?;
-        if m.key_id() != key_id {
-            return Err(StoreError::Crypto(CryptoError::Decrypt));
+        let found = key_files(&self.master_path);
+        let mut ms = self
+            .masters
+            .write()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?;
+        for k in found {
+            if !ms.iter().any(|m| m.key_id() == k.key_id()) {
+                ms.push(k);
+            }
         }
-        let k = m.unwrap_key("case", wrapped)?;
-        if let Ok(mut ms) = self.masters.write() {
-            ms.insert(0, m);
+        Ok(ms.iter().find(|k| k.key_id() == key_id).cloned())
+    }
+
+    /// Makes the key the database names as current (`keyring.master_key_id`) this process's
+    /// current key, reading the key files when another process rotated it. Called at the
+    /// start of every write transaction, so new case keys are wrapped under the current key.
+    pub(crate) fn adopt_current(&self, key_id: &str) -> Result<()> {
+        if self.current()?.key_id() == key_id {
+            return Ok(());
         }
-        Ok(k)
+        let Some(k) = self.find_or_load(key_id)? else {
+            return Err(StoreError::Crypto(CryptoError::KeyFile(format!(
+                "the database's master key is {key_id}, but no key file holds it; \
+                 put the current master key file in place"
+            ))));
+        };
+        let mut ms = self
+            .masters
+            .write()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?;
+        ms.retain(|m| m.key_id() != key_id);
+        ms.insert(0, k);
+        tracing::info!(master_key_id = key_id, "master key rotated by another process: now using the new key");
+        Ok(())
+    }
+
+    /// The seal of an audit head (seq, hash) under the master key `key_id`, or None when no
+    /// key file holds that key.
+    pub(crate) fn audit_mac(&self, key_id: &str, seq: i64, hash: &str) -> Result<Option<String>> {
+        match self.find_or_load(key_id)? {
+            Some(m) => Ok(Some(audit_head_mac(&m, seq, hash)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// True when `mac` seals (seq, hash) under any master key this process knows.
+    pub(crate) fn audit_mac_known(&self, seq: i64, hash: &str, mac: &str) -> Result<bool> {
+        let ms = self
+            .masters
+            .read()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?
+            .clone();
+        for m in ms {
+            if ct_eq(&audit_head_mac(&m, seq, hash)?, mac) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Makes a newly generated key known (not current) before the rotation commits, so that
+    /// the rotating transaction can seal the audit head under it.
+    fn add_known(&self, k: SecretKey) -> Result<()> {
+        let mut ms = self
+            .masters
+            .write()
+            .map_err(|_| StoreError::Data("key lock poisoned".into()))?;
+        if !ms.iter().any(|m| m.key_id() == k.key_id()) {
+            ms.push(k);
+        }
+        Ok(())
     }
 
     pub fn current_key_id(&self) -> Result<String> {
         Ok(self.current()?.key_id())
     }
+}
+
+/// HMAC-SHA-256 of an audit head under a subkey of the master key (never stored).
+pub(crate) fn audit_head_mac(master: &SecretKey, seq: i64, hash: &str) -> Result<String> {
+    let k = master.derive(AUDIT_HEAD_LABEL)?;
+    Ok(k.hmac_hex("audit-head", &format!("{seq}:{hash}"))?)
+}
+
+/// Equality of two MACs in time independent of where they differ.
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a
+            .bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn retired_path(master_path: &Path, old: &SecretKey) -> PathBuf {
@@ -205,12 +377,22 @@ impl Store {
     /// one transaction. The old key file is kept as `master.key.retired-<id>` so that backups
     /// taken before the rotation stay restorable; delete it when those backups expire.
     /// Returns the number of keys re-wrapped.
+    ///
+    /// Safe while a server runs on the same database: every write transaction first reads the
+    /// current key id from `keyring` and switches to the new key file (`adopt_current`), and
+    /// keys wrapped under the previous key in the meantime stay readable through its retired
+    /// file (read at start) until the next rotation re-wraps them.
     pub async fn rotate_master_key(&self) -> Result<usize> {
-        let old = self.keys.current()?;
         let new = SecretKey::generate()?;
         let next = next_path(&self.keys.master_path);
         write_master_key(&next, &new)?;
+        sync_dir(&next)?;
         let mut tx = self.begin_write().await?;
+        // Take the audit head's row lock first: on PostgreSQL a concurrent writer that appends
+        // to the audit log waits for this rotation and then sees the new key id.
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
         let mut n = 0usize;
         let rows = sqlx::query("SELECT case_id, master_key_id, wrapped FROM case_keys")
             .fetch_all(&mut *tx)
@@ -259,13 +441,17 @@ impl Store {
         let mut e = crate::audit::AuditEntry::new("key.rotate", "success");
         e.detail = format!("keys={n} new_master={}", new.key_id());
         crate::audit::append(&mut tx, &e, crate::millis(time::OffsetDateTime::now_utc())).await?;
+        let new_id = new.key_id();
+        self.keys.add_known(new)?;
         tx.commit().await?;
         let path = &self.keys.master_path;
-        std::fs::rename(path, retired_path(path, &old))?;
-        std::fs::rename(&next, path)?;
-        if let Ok(mut ms) = self.keys.masters.write() {
-            ms.insert(0, new);
+        if path.exists() {
+            // Normally the previous key; whatever it holds, it is kept, never overwritten.
+            let was = load_master_key(path)?;
+            rename_durable(path, &retired_path(path, &was))?;
         }
+        rename_durable(&next, path)?;
+        self.keys.adopt_current(&new_id)?;
         Ok(n)
     }
 }

@@ -84,11 +84,16 @@ const WRITE_TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1
 pub(crate) struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    keys: Arc<keys::Keys>,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.commit().await
+    /// Seals the audit head this transaction moved (keyed MAC, `audit::seal_head`), then
+    /// commits.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        audit::seal_head(&mut self.tx, &self.keys).await?;
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -172,11 +177,24 @@ impl Store {
             ),
             None => None,
         };
-        let tx = match self.engine {
+        let mut tx = match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        // The master key may have been rotated by another process (`dayaq key rotate` while
+        // this server runs): wrap new keys under the key the database names as current.
+        let kid: Option<String> =
+            sqlx::query_scalar("SELECT master_key_id FROM keyring WHERE name = 'system'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(kid) = kid {
+            self.keys.adopt_current(&kid)?;
+        }
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            keys: self.keys.clone(),
+        })
     }
 
     pub async fn close(&self) {

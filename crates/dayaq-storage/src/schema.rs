@@ -150,7 +150,18 @@ pub const TABLES: &[Table] = &[
             ("hash", Text),
         ],
     ),
-    ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
+    (
+        "audit_head",
+        &[
+            ("id", Int),
+            ("seq", Int),
+            ("hash", Text),
+            ("mac_seq", Int),
+            ("mac_hash", Text),
+            ("mac", Text),
+            ("mac_key_id", Text),
+        ],
+    ),
     (
         "contacts",
         &[

@@ -148,6 +148,18 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(i64).range(1..=168))]
     pub absolute_timeout_hours: i64,
+
+    /// Append audit checkpoints (`seq hash mac time`, one line each, fsync'd) to this file.
+    /// Keep it on another volume or host than the database: `dayaq audit verify --witness`
+    /// then detects a cut-off or rolled-back audit log.
+    #[arg(long, value_name = "FILE", env = "DAYAQ_AUDIT_WITNESS")]
+    pub audit_witness: Option<PathBuf>,
+
+    /// How often the audit head is checkpointed (witness file, log, metrics), in seconds;
+    /// also at start and at shutdown.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub audit_checkpoint_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,8 +240,17 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the whole hash chain; exit 1 when any row was edited, deleted or inserted.
-    Verify,
+    /// Walk the whole hash chain and check the head's seal; exit 1 when any row was edited,
+    /// deleted or inserted, or the log was truncated or rolled back.
+    Verify {
+        /// A witness file written by `serve --audit-witness` (lines `seq hash mac time`):
+        /// also report rows it recorded that are gone or differ.
+        #[arg(long, value_name = "FILE")]
+        witness: Option<PathBuf>,
+    },
+    /// Seal an unsealed audit head (a database from before sealing, or restored from such a
+    /// backup). Refused unless `verify` finds nothing else.
+    Seal,
 }
 
 #[derive(Debug, Args)]
@@ -445,7 +466,8 @@ impl Command {
             Command::Referral(ReferralCommand::ImportPackage { .. }) => "referral.import_package",
             Command::User(UserCommand::Add { .. }) => "user.add",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
-            Command::Audit(AuditCommand::Verify) => "audit.verify",
+            Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
+            Command::Audit(AuditCommand::Seal) => "audit.seal",
             Command::Backup(_) => "backup",
             Command::Restore(_) => "restore",
             Command::Key(KeyCommand::Rotate) => "key.rotate",

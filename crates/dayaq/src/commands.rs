@@ -173,12 +173,38 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
 }
 
 pub async fn audit(g: &GlobalOpts, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify = cmd;
+    let witness = match cmd {
+        AuditCommand::Seal => {
+            let store = open(g).await?;
+            let c = store.audit_seal().await;
+            store.close().await;
+            let c = c?;
+            println!("audit head sealed at row {} ({})", c.seq, c.hash);
+            return Ok(ExitCode::SUCCESS);
+        }
+        AuditCommand::Verify { witness } => witness,
+    };
+    let checkpoints = match &witness {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the witness file {}", path.display()))?;
+            dayaq_storage::audit::parse_witness(&text)?
+        }
+        None => Vec::new(),
+    };
     let store = open(g).await?;
-    let report = store.audit_verify().await?;
+    let report = store.audit_verify_with(&checkpoints).await?;
     store.close().await;
     if report.problems.is_empty() {
-        println!("audit log OK: {} rows", report.rows);
+        match checkpoints.last() {
+            Some(c) => println!(
+                "audit log OK: {} rows; sealed head; {} witness checkpoint(s) up to row {} match",
+                report.rows,
+                checkpoints.len(),
+                c.seq
+            ),
+            None => println!("audit log OK: {} rows; sealed head", report.rows),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for p in &report.problems {

@@ -5,6 +5,9 @@ use anyhow::Context;
 use dayaq_http::AppConfig;
 use dayaq_storage::Store;
 use dayaq_storage::sessions::SessionPolicy;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub fn app_config(args: &ServeArgs) -> AppConfig {
     AppConfig {
@@ -28,6 +31,21 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
     println!("Dayaq listening on http://{addr}");
     tracing::info!(%addr, secure_cookies = args.secure_cookies, "listening");
     let cfg = app_config(args);
+    let witness = Witness::new(args.audit_witness.clone())?;
+    // Checkpoints of the audit head: at start, periodically, and at shutdown.
+    witness.checkpoint(&store).await;
+    let ticker = {
+        let (store, witness) = (store.clone(), witness.clone());
+        let every = std::time::Duration::from_secs(args.audit_checkpoint_seconds);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                witness.checkpoint(&store).await;
+            }
+        })
+    };
     // Graceful: on a signal, stop accepting and let in-flight requests (and their audit
     // writes) finish before the store closes.
     let shutdown = async {
@@ -37,9 +55,82 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
     let result = dayaq_http::serve_until(listener, store.clone(), cfg, shutdown)
         .await
         .context("the HTTP server failed");
+    ticker.abort();
+    witness.checkpoint(&store).await;
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Where the audit head's checkpoints go: the log (seq and hash only), and an append-only
+/// witness file when one is configured (`seq hash mac time` per line, fsync'd). The file is
+/// meant to live where whoever can write the database cannot (another volume or host).
+#[derive(Clone)]
+pub struct Witness {
+    path: Option<PathBuf>,
+    last: Arc<Mutex<Option<i64>>>,
+}
+
+impl Witness {
+    /// Checks at start that the witness file can be appended to.
+    pub fn new(path: Option<PathBuf>) -> anyhow::Result<Witness> {
+        if let Some(p) = &path {
+            open_append(p)
+                .with_context(|| format!("cannot open the audit witness file {}", p.display()))?;
+        }
+        Ok(Witness {
+            path,
+            last: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Records the sealed head unless it was the last one recorded.
+    pub async fn checkpoint(&self, store: &Store) {
+        let c = match store.audit_checkpoint().await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                tracing::warn!(
+                    "the audit head is unsealed or its seal does not verify: no checkpoint; \
+                     run `dayaq audit verify`"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "audit checkpoint failed");
+                return;
+            }
+        };
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if *last == Some(c.seq) {
+            return;
+        }
+        tracing::info!(seq = c.seq, hash = %c.hash, "audit checkpoint");
+        if let Some(p) = &self.path {
+            let line = c.line(time::OffsetDateTime::now_utc());
+            let written = open_append(p).and_then(|mut f| {
+                f.write_all(format!("{line}\n").as_bytes())?;
+                f.sync_all()
+            });
+            if let Err(e) = written {
+                tracing::error!(error = %e, "cannot write the audit witness file");
+                return;
+            }
+        }
+        *last = Some(c.seq);
+    }
+}
+
+fn open_append(p: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(p)
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix.
