@@ -250,7 +250,12 @@ pub fn parse_witness(text: &str) -> Result<Vec<Checkpoint>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || StoreError::Data(format!("witness line {}: expected `seq hash mac time`", i + 1));
+        let bad = || {
+            StoreError::Data(format!(
+                "witness line {}: expected `seq hash mac time`",
+                i + 1
+            ))
+        };
         let mut parts = line.split_whitespace();
         let seq: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let hash = parts.next().ok_or_else(bad)?;
@@ -320,9 +325,9 @@ pub(crate) async fn seal_head(conn: &mut AnyConnection, keys: &Keys) -> Result<(
         return Ok(());
     };
     let Some(new_mac) = keys.audit_mac(&kid, seq, &hash)? else {
-        return Err(StoreError::Crypto(crate::crypto::CryptoError::KeyFile(format!(
-            "the database's master key is {kid}, but no key file holds it"
-        ))));
+        return Err(StoreError::Crypto(crate::crypto::CryptoError::KeyFile(
+            format!("the database's master key is {kid}, but no key file holds it"),
+        )));
     };
     sqlx::query(
         "UPDATE audit_head SET mac_seq = $1, mac_hash = $2, mac = $3, mac_key_id = $4 WHERE id = 1",
@@ -368,7 +373,8 @@ impl Store {
         let mac: String = head.try_get("mac")?;
         let mac_key_id: String = head.try_get("mac_key_id")?;
         // Rows whose hash we must remember while walking: the sealed one and the witnessed.
-        let mut wanted: HashMap<i64, Option<String>> = witness.iter().map(|c| (c.seq, None)).collect();
+        let mut wanted: HashMap<i64, Option<String>> =
+            witness.iter().map(|c| (c.seq, None)).collect();
         wanted.insert(mac_seq, None);
         let mut problems = Vec::new();
         let mut prev_seq = 0i64;
@@ -486,9 +492,11 @@ impl Store {
 
     /// The head's sequence number (for `/metrics`).
     pub async fn audit_head_seq(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Seals an unsealed head (a database created before sealing, or restored from such a

@@ -589,10 +589,12 @@ impl Store {
         // The once-per-person allowance rule keys on the name + birth-date digest: replace it
         // by the payment's own id, so that no identifier derived from the person survives (the
         // payment row stays for the accounts; the rule no longer links her to it).
-        sqlx::query("UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
             .bind(millis(ctx.now))
             .bind(&ids)
@@ -632,7 +634,9 @@ impl Store {
                 }
             }
         }
-        tracing::warn!("WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it");
+        tracing::warn!(
+            "WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it"
+        );
     }
 
     /// The actor's organisation's cases, most recently updated first (no identity).

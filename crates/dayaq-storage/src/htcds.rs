@@ -1250,9 +1250,21 @@ impl Store {
                 "INSERT INTO case_keys (case_id, master_key_id, wrapped) VALUES {}",
                 placeholders(0, chunk.len(), 3)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            // Prepared before the transaction: if the master key was rotated in between (by
+            // another process; `begin_write` has adopted the new key), re-wrap under it.
+            let current = self.keys.current_key_id()?;
+            let mut keys = Vec::with_capacity(chunk.len());
             for c in chunk {
-                q = q.bind(&c.id).bind(&c.key_id).bind(&c.wrapped);
+                if c.key_id == current {
+                    keys.push((c.key_id.clone(), c.wrapped.clone()));
+                } else {
+                    let k = self.keys.unwrap_case_key(&c.key_id, &c.wrapped)?;
+                    keys.push(self.keys.wrap_case_key(&k)?);
+                }
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (c, (kid, wrapped)) in chunk.iter().zip(keys) {
+                q = q.bind(&c.id).bind(kid).bind(wrapped);
             }
             q.execute(&mut *conn).await?;
         }

@@ -156,7 +156,6 @@ impl Store {
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let key = SecretKey::generate()?;
-        let (kid, wrapped) = self.keys.wrap_case_key(&key)?;
         let sealed = match summary {
             Some(s) => Some(key.seal(
                 &field_aad("contacts", "summary", &ids, "contact"),
@@ -165,6 +164,8 @@ impl Store {
             None => None,
         };
         let mut tx = self.begin_write().await?;
+        // Wrapped after `begin_write`, which adopts a master key rotated by another process.
+        let (kid, wrapped) = self.keys.wrap_case_key(&key)?;
         sqlx::query(
             "INSERT INTO contacts (id, org_id, channel, anonymous, master_key_id, wrapped_key, summary, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -306,7 +306,10 @@ impl Keys {
             .map_err(|_| StoreError::Data("key lock poisoned".into()))?;
         ms.retain(|m| m.key_id() != key_id);
         ms.insert(0, k);
-        tracing::info!(master_key_id = key_id, "master key rotated by another process: now using the new key");
+        tracing::info!(
+            master_key_id = key_id,
+            "master key rotated by another process: now using the new key"
+        );
         Ok(())
     }
 
@@ -361,8 +364,7 @@ pub(crate) fn audit_head_mac(master: &SecretKey, seq: i64, hash: &str) -> Result
 /// Equality of two MACs in time independent of where they differ.
 pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -373,6 +375,11 @@ fn retired_path(master_path: &Path, old: &SecretKey) -> PathBuf {
 }
 
 impl Store {
+    /// The id of the master key this store wraps new keys under.
+    pub fn current_master_key_id(&self) -> Result<String> {
+        self.keys.current_key_id()
+    }
+
     /// Generates a new master key and re-wraps every case key and keyring entry under it, in
     /// one transaction. The old key file is kept as `master.key.retired-<id>` so that backups
     /// taken before the rotation stay restorable; delete it when those backups expire.

@@ -601,10 +601,14 @@ async fn audit_detects_a_truncated_log() {
     exec(&db, "DELETE FROM audit_log WHERE seq = 6").await;
     assert_eq!(
         problems(&db).await,
-        vec![Tamper::Truncated {
-            head_seq: AUDIT_ROWS,
-            last_seq: AUDIT_ROWS - 1
-        }]
+        vec![
+            Tamper::Truncated {
+                head_seq: AUDIT_ROWS,
+                last_seq: AUDIT_ROWS - 1
+            },
+            // The head's seal names the row that is gone.
+            Tamper::SealedRowMissing { seq: AUDIT_ROWS },
+        ]
     );
     db.cleanup().await;
 }
@@ -620,10 +624,14 @@ async fn audit_detects_a_rewritten_last_row() {
     insert_audit_row(&db, &forged).await;
     assert_eq!(
         problems(&db).await,
-        vec![Tamper::Truncated {
-            head_seq: AUDIT_ROWS,
-            last_seq: AUDIT_ROWS
-        }]
+        vec![
+            Tamper::Truncated {
+                head_seq: AUDIT_ROWS,
+                last_seq: AUDIT_ROWS
+            },
+            // The sealed row's hash is not the one the seal covers.
+            Tamper::SealedRowMissing { seq: AUDIT_ROWS },
+        ]
     );
     db.cleanup().await;
 }
