@@ -1295,6 +1295,8 @@ impl EventWriter {
                 .await?;
         }
         tx.commit().await?;
+        // This transaction moved the audit head outside `Store`: seal it (audit::seal_head).
+        store.audit_reseal().await?;
         counts.contacts += b.contacts.0.len() as u64;
         counts.screenings += b.screenings.0.len() as u64;
         counts.decisions += b.decisions.0.len() as u64;
