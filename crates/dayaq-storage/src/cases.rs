@@ -614,29 +614,25 @@ impl Store {
 
     /// SQLite keeps the pre-erasure page images in the write-ahead log until a checkpoint:
     /// copy the log into the database (where `secure_delete` has zeroed the freed bytes) and
-    /// truncate it to zero bytes. A checkpoint blocked by a long reader is retried a few times
-    /// and otherwise left to the next one (reported in the log, without ids). PostgreSQL: old
+    /// truncate it to zero bytes. A checkpoint still blocked by a long reader after the busy
+    /// timeout is left to the next one (reported in the log, without ids). PostgreSQL: old
     /// row versions stay in the table's pages until they are reused (see docs/ARCHITECTURE.md).
     async fn scrub_after_erasure(&self) {
         if self.engine != crate::Engine::Sqlite {
             return;
         }
-        for _ in 0..5 {
-            match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&self.pool)
-                .await
-            {
-                Ok(r) if r.try_get::<i64, _>("busy").unwrap_or(1) == 0 => return,
-                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "WAL checkpoint after an erasure failed");
-                    return;
-                }
-            }
+        // One attempt: it waits (busy_timeout) for readers and writers to move on, and
+        // holds new writers back meanwhile; erasures are rare.
+        match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+        {
+            Ok(r) if r.try_get::<i64, _>("busy").unwrap_or(1) == 0 => {}
+            Ok(_) => tracing::warn!(
+                "WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it"
+            ),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint after an erasure failed"),
         }
-        tracing::warn!(
-            "WAL checkpoint after an erasure was blocked by readers; the next checkpoint completes it"
-        );
     }
 
     /// The actor's organisation's cases, most recently updated first (no identity).
