@@ -508,9 +508,10 @@ impl Store {
 
     /// Seals an unsealed head (a database created before sealing, or restored from such a
     /// backup) after checking the chain: refused while `verify` finds anything else.
-    /// Returns the sealed checkpoint.
-    pub async fn audit_seal(&self) -> Result<Checkpoint> {
-        let report = self.audit_verify().await?;
+    /// Returns the sealed checkpoint. An attacker who cut the tail and blanked the seal
+    /// leaves an "unsealed" head too: pass the witness's checkpoints when there is one.
+    pub async fn audit_seal(&self, witness: &[Checkpoint]) -> Result<Checkpoint> {
+        let report = self.audit_verify_with(witness).await?;
         if report.problems.iter().any(|p| *p != Tamper::Unsealed) {
             return Err(StoreError::Data(
                 "the audit log does not verify; it is not sealed (run `dayaq audit verify`)".into(),

@@ -249,8 +249,13 @@ pub enum AuditCommand {
         witness: Option<PathBuf>,
     },
     /// Seal an unsealed audit head (a database from before sealing, or restored from such a
-    /// backup). Refused unless `verify` finds nothing else.
-    Seal,
+    /// backup). Refused unless `verify` finds nothing else. A head that was sealed before and
+    /// is now unsealed means someone blanked the seal: check with --witness first.
+    Seal {
+        /// Also check the witness file's checkpoints before sealing.
+        #[arg(long, value_name = "FILE")]
+        witness: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -467,7 +472,7 @@ impl Command {
             Command::User(UserCommand::Add { .. }) => "user.add",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
-            Command::Audit(AuditCommand::Seal) => "audit.seal",
+            Command::Audit(AuditCommand::Seal { .. }) => "audit.seal",
             Command::Backup(_) => "backup",
             Command::Restore(_) => "restore",
             Command::Key(KeyCommand::Rotate) => "key.rotate",

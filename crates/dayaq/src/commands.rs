@@ -173,16 +173,9 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
 }
 
 pub async fn audit(g: &GlobalOpts, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
-    let witness = match cmd {
-        AuditCommand::Seal => {
-            let store = open(g).await?;
-            let c = store.audit_seal().await;
-            store.close().await;
-            let c = c?;
-            println!("audit head sealed at row {} ({})", c.seq, c.hash);
-            return Ok(ExitCode::SUCCESS);
-        }
-        AuditCommand::Verify { witness } => witness,
+    let (seal, witness) = match cmd {
+        AuditCommand::Seal { witness } => (true, witness),
+        AuditCommand::Verify { witness } => (false, witness),
     };
     let checkpoints = match &witness {
         Some(path) => {
@@ -193,6 +186,13 @@ pub async fn audit(g: &GlobalOpts, cmd: AuditCommand) -> anyhow::Result<ExitCode
         None => Vec::new(),
     };
     let store = open(g).await?;
+    if seal {
+        let c = store.audit_seal(&checkpoints).await;
+        store.close().await;
+        let c = c?;
+        println!("audit head sealed at row {} ({})", c.seq, c.hash);
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = store.audit_verify_with(&checkpoints).await?;
     store.close().await;
     if report.problems.is_empty() {

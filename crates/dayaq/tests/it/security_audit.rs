@@ -191,6 +191,34 @@ async fn audit_rollback_is_detected_with_the_witness() {
 }
 
 #[tokio::test]
+async fn audit_seal_seals_a_legacy_head_but_not_over_a_witnessed_cut() {
+    let db = audited().await;
+    let witness = vec![db.store.audit_checkpoint().await.unwrap().unwrap()];
+    // A database from before migration 0014: the seal columns hold their defaults.
+    let legacy = "UPDATE audit_head SET mac_seq = 0, mac_hash = '', mac = '', mac_key_id = '' \
+                  WHERE id = 1";
+    sqlx::query(legacy).execute(db.store.pool()).await.unwrap();
+    assert_eq!(
+        db.store.audit_verify().await.unwrap().problems,
+        vec![Tamper::Unsealed]
+    );
+    let c = db.store.audit_seal(&witness).await.unwrap();
+    assert_eq!(c.seq, ROWS);
+    assert_eq!(
+        db.store.audit_verify_with(&witness).await.unwrap().problems,
+        vec![]
+    );
+    assert!(db.store.audit_seal(&[]).await.is_err(), "sealed once only");
+
+    // Cut the tail and blank the seal: looks like a legacy head, but the witness refuses it.
+    let witness = vec![db.store.audit_checkpoint().await.unwrap().unwrap()];
+    cut_tail(&db, 3).await;
+    sqlx::query(legacy).execute(db.store.pool()).await.unwrap();
+    assert!(db.store.audit_seal(&witness).await.is_err());
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn metrics_report_the_audit_head_seq() {
     let app = spawn_app().await;
     let seq = app.db.store.audit_head_seq().await.unwrap();
