@@ -8,7 +8,9 @@
 //! - `/account/tokens`: a user's own API tokens (last use) and revocation.
 
 use crate::AppState;
-use crate::auth::{Authed, PageUser, ReqInfo, prelogin_cookie_name, session_cookie_name, set_cookie};
+use crate::auth::{
+    Authed, PageUser, ReqInfo, prelogin_cookie_name, session_cookie_name, set_cookie,
+};
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::{Chrome, error_page, error_text, see_other};
@@ -35,7 +37,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_create))
         .route("/admin/users/{id}", get(user_page))
         .route("/admin/users/{id}/{action}", post(user_action))
-        .route("/admin/users/{id}/tokens/{tid}/revoke", post(user_token_revoke))
+        .route(
+            "/admin/users/{id}/tokens/{tid}/revoke",
+            post(user_token_revoke),
+        )
         .route("/enrol/{token}", get(enrol_page).post(enrol_submit))
         .route("/account/tokens", get(tokens_page))
         .route("/account/tokens/{tid}/revoke", post(own_token_revoke))
@@ -136,8 +141,12 @@ async fn users_with(
         .into_iter()
         .map(|r| UserLine {
             id: r.user.id,
-            manageable: decide(&actor, Action::AdministerUser, Resource::User(target(&r.user)))
-                .allowed,
+            manageable: decide(
+                &actor,
+                Action::AdministerUser,
+                Resource::User(target(&r.user)),
+            )
+            .allowed,
             username: r.user.username,
             role: role_label(&c.t, r.user.role),
             totp: r.user.totp_enabled,
@@ -259,7 +268,13 @@ async fn administered(state: &AppState, a: &Authed, id: &str) -> Result<User, Ap
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    if decide(&a.actor(), Action::AdministerUser, Resource::User(target(&u))).allowed {
+    if decide(
+        &a.actor(),
+        Action::AdministerUser,
+        Resource::User(target(&u)),
+    )
+    .allowed
+    {
         Ok(u)
     } else {
         Err(AppError::NotFound)
@@ -428,7 +443,9 @@ async fn user_action(
     }
     .await;
     match r {
-        Ok((link, msg)) => user_with(&state, &a, &id, link, Some(msg), vec![], StatusCode::OK).await,
+        Ok((link, msg)) => {
+            user_with(&state, &a, &id, link, Some(msg), vec![], StatusCode::OK).await
+        }
         Err(e) => error_page(&state, None, t.lang, e.into()),
     }
 }
@@ -486,7 +503,14 @@ struct EnrolPasswordPage {
     error: Vec<String>,
 }
 
-fn enrol_form(state: &AppState, lang: Lang, user: &User, token: &str, errors: Vec<String>, status: StatusCode) -> Response {
+fn enrol_form(
+    state: &AppState,
+    lang: Lang,
+    user: &User,
+    token: &str,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
     // The form carries a pre-login CSRF token like the sign-in form.
     let Ok(pre) = random_token() else {
         return error_page(state, None, lang, AppError::Internal("rng".into()));
@@ -652,7 +676,14 @@ async fn own_token_revoke(
         .await
     {
         Ok(0) => error_page(&state, None, t.lang, AppError::NotFound),
-        Ok(n) => tokens_with(&state, &a, Some(t.arg("admin-tokens-revoked", "count", n as i64))).await,
+        Ok(n) => {
+            tokens_with(
+                &state,
+                &a,
+                Some(t.arg("admin-tokens-revoked", "count", n as i64)),
+            )
+            .await
+        }
         Err(e) => error_page(&state, None, t.lang, e.into()),
     }
 }

@@ -101,14 +101,14 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
 
 /// Revokes every live API token of `user_id` inside `tx`; returns how many.
 pub(crate) async fn revoke_all_tokens_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<u64> {
-    Ok(
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(user_id.to_string())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )
+    .bind(now)
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }
 
 async fn revoke_all_sessions_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<()> {
@@ -401,7 +401,10 @@ impl Store {
             .rows_affected(),
             None => revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?,
         };
-        let mut e = by.entry("auth.token_revoke", if n > 0 { "success" } else { "failure" });
+        let mut e = by.entry(
+            "auth.token_revoke",
+            if n > 0 { "success" } else { "failure" },
+        );
         e.detail = match token {
             Some(id) => format!("user={user_id} token={id}"),
             None => format!("user={user_id} all={n}"),

@@ -247,12 +247,14 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<String> {
         if !(1..=MAX_TOKEN_DAYS).contains(&ttl_days) {
-            return Err(dayaq_domain::ValidationErrors::single(dayaq_domain::FieldError::new(
-                "days",
-                "out_of_range",
-                format!("a token lives from 1 to {MAX_TOKEN_DAYS} days"),
-            ))
-            .into());
+            return Err(
+                dayaq_domain::ValidationErrors::single(dayaq_domain::FieldError::new(
+                    "days",
+                    "out_of_range",
+                    format!("a token lives from 1 to {MAX_TOKEN_DAYS} days"),
+                ))
+                .into(),
+            );
         }
         let secret = format!("dq_{}", random_token()?);
         let now_ms = millis(now);

@@ -213,7 +213,11 @@ impl Store {
         let mut e = AuditEntry::new("user.create", "success");
         e.actor_user = by.user;
         e.source = by.source;
-        e.detail = format!("user={id} org={} role={} password_set", org.id, role.as_str());
+        e.detail = format!(
+            "user={id} org={} role={} password_set",
+            org.id,
+            role.as_str()
+        );
         append(&mut tx, &e, millis(now)).await?;
         tx.commit().await?;
         self.user_by_id(id).await

@@ -262,7 +262,12 @@ pub enum TokenCommand {
         #[arg(long, value_name = "NAME")]
         username: String,
         /// The token id (from `token list`).
-        #[arg(long, value_name = "UUID", required_unless_present = "all", conflicts_with = "all")]
+        #[arg(
+            long,
+            value_name = "UUID",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
         id: Option<uuid::Uuid>,
         /// Revoke every live token of the user.
         #[arg(long)]

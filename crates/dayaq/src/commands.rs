@@ -4,11 +4,11 @@ use crate::cli::{AuditCommand, BackupArgs, GlobalOpts, KeyCommand, OrgCommand, R
 use crate::cli::{ExportCommand, ImportCommand, ReferralCommand, TokenCommand, UserCommand};
 use crate::secret_input::{read_secret_line, require_nonempty};
 use anyhow::{Context, bail};
+use dayaq_storage::accounts::{Acting, Enrolment};
 use dayaq_storage::backup::{BackupKey, RestoreKey};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::htcds::{CsvSink, Format, ImportFailure, XlsxSink};
 use dayaq_storage::users::User;
-use dayaq_storage::accounts::{Acting, Enrolment};
 use dayaq_storage::{Store, StoreError};
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -154,7 +154,10 @@ pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> 
                     return Ok(ExitCode::FAILURE);
                 }
                 Err(e) => {
-                    return Err(already_exists(e, "a user with this username already exists"));
+                    return Err(already_exists(
+                        e,
+                        "a user with this username already exists",
+                    ));
                 }
             };
             println!(
@@ -174,7 +177,10 @@ pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> 
         UserCommand::Disable { username } => {
             let u = named_user(&store, &username).await?;
             store.admin_set_disabled(&by, u.id, true, now).await?;
-            println!("user {} disabled; every session and API token ended", u.username);
+            println!(
+                "user {} disabled; every session and API token ended",
+                u.username
+            );
         }
         UserCommand::Enable { username } => {
             let u = named_user(&store, &username).await?;
@@ -233,7 +239,9 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default()
             };
-            println!("ID                                    CREATED               EXPIRES               LAST USED             STATE    LABEL");
+            println!(
+                "ID                                    CREATED               EXPIRES               LAST USED             STATE    LABEL"
+            );
             for t in store.user_tokens(user.id).await? {
                 let state = if t.revoked_at.is_some() {
                     "revoked"

@@ -1182,9 +1182,10 @@ rec-actions = Əməliyyatlar
 
 ## security-accounts
 users-create-help = Yeni istifadəçi birdəfəlik qeydiyyat linki alır və şifrəsini özü seçir; onu heç kim başqası görmür.
-users-enrol-link-once = Bu qeydiyyat linkini istifadəçiyə şəxsən verin. O, yalnız bir dəfə işləyir və { $expires } tarixində vaxtı bitir:
+users-enrol-link-once = Bu qeydiyyat linkini istifadəçiyə şəxsən verin. O, yalnız bir dəfə işləyir və 72 saatdan sonra etibarsız olur.
+users-enrol-link-expires = Etibarlıdır:
 col-tokens = API tokenləri
-col-token = Token
+col-token = Açar
 col-created = Yaradılıb
 col-expires = Bitmə vaxtı
 col-last-used = Son istifadə

@@ -1182,7 +1182,8 @@ rec-actions = Actions
 
 ## security-accounts
 users-create-help = The new user receives a one-time enrolment link and chooses their own password; no one else ever sees it.
-users-enrol-link-once = Give this enrolment link to the user in person. It works once and expires on { $expires }:
+users-enrol-link-once = Give this enrolment link to the user in person. It works once and expires after 72 hours.
+users-enrol-link-expires = Valid until
 col-tokens = API tokens
 col-token = Token
 col-created = Created

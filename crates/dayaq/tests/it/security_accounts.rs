@@ -111,8 +111,13 @@ async fn admin_screen_creates_user_with_enrolment_link_never_a_password() {
     assert!(!words.is_empty());
     for (i, w) in words.iter().enumerate() {
         assert!(
-            !password_works(&app, "new.caseworker", w, &format!("10.1.{}.{}", i / 200, i % 200))
-                .await,
+            !password_works(
+                &app,
+                "new.caseworker",
+                w,
+                &format!("10.1.{}.{}", i / 200, i % 200)
+            )
+            .await,
             "the admin page showed a working password"
         );
     }
@@ -137,7 +142,10 @@ async fn admin_screen_creates_user_with_enrolment_link_never_a_password() {
         .expect("user.create audited");
     assert_eq!(row.actor_user, admin.id.to_string());
     assert_eq!(row.actor_org, admin.org_id.to_string());
-    assert!(!row.detail.contains("new.caseworker"), "no username in audit");
+    assert!(
+        !row.detail.contains("new.caseworker"),
+        "no username in audit"
+    );
 }
 
 #[tokio::test]
@@ -363,7 +371,10 @@ async fn org_admin_administers_own_organisation_only() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(s.user_by_id(mine.id).await.unwrap().disabled);
-    assert_eq!(bearer_status(&app, &my_token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bearer_status(&app, &my_token).await,
+        StatusCode::UNAUTHORIZED
+    );
     let r = c
         .post(format!("{base}/admin/users/{}/enable", mine.id))
         .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
@@ -373,7 +384,10 @@ async fn org_admin_administers_own_organisation_only() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!s.user_by_id(mine.id).await.unwrap().disabled);
     // The token revoked by the disable stays revoked.
-    assert_eq!(bearer_status(&app, &my_token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bearer_status(&app, &my_token).await,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Password reset: old password dead, a new link shown once.
     let r = c
@@ -553,7 +567,10 @@ async fn token_list_shows_last_use_and_revokes() {
     let s = &app.db.store;
     let (_, u) = org_and_user(&app.db, "org-a", "caseworker").await;
     s.set_locale(u.id, "en").await.unwrap();
-    let secret = s.create_token(&u, "nightly-script", 30, now()).await.unwrap();
+    let secret = s
+        .create_token(&u, "nightly-script", 30, now())
+        .await
+        .unwrap();
     let c = browser();
     sign_in(&c, base, &u.username).await;
     let page = c
