@@ -505,13 +505,28 @@ struct EnrolPasswordPage {
 
 fn enrol_form(
     state: &AppState,
-    lang: Lang,
+    info: &ReqInfo,
     user: &User,
     token: &str,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
-    // The form carries a pre-login CSRF token like the sign-in form.
+    let lang = info.lang;
+    // The form carries a pre-login CSRF token like the sign-in form (or, in a browser that is
+    // signed in already, that session's token, which the CSRF check then expects).
+    if let Some(session) = &info.slot.session {
+        let c = Chrome::anonymous(state, lang, session.csrf.clone(), "login");
+        return (
+            status,
+            EnrolPasswordPage {
+                c,
+                username: user.username.clone(),
+                token: token.to_string(),
+                error: errors,
+            },
+        )
+            .into_response();
+    }
     let Ok(pre) = random_token() else {
         return error_page(state, None, lang, AppError::Internal("rng".into()));
     };
@@ -539,7 +554,7 @@ async fn enrol_page(
     Path(token): Path<String>,
 ) -> Response {
     match state.store.enrolment_user(&token, state.now()).await {
-        Ok(Some(u)) => enrol_form(&state, info.lang, &u, &token, vec![], StatusCode::OK),
+        Ok(Some(u)) => enrol_form(&state, &info, &u, &token, vec![], StatusCode::OK),
         Ok(None) => error_page(&state, None, info.lang, AppError::NotFound),
         Err(e) => error_page(&state, None, info.lang, e.into()),
     }
@@ -569,7 +584,7 @@ async fn enrol_submit(
         let e = FieldError::new("confirm_password", "mismatch", "");
         return enrol_form(
             &state,
-            info.lang,
+            &info,
             &user,
             &token,
             vec![error_text(&t, &e)],
@@ -586,7 +601,7 @@ async fn enrol_submit(
             let errs = v.errors.iter().map(|e| error_text(&t, e)).collect();
             return enrol_form(
                 &state,
-                info.lang,
+                &info,
                 &user,
                 &token,
                 errs,

@@ -349,7 +349,10 @@ impl Store {
         };
         // Constant work: verify against a dummy hash when the user is unknown.
         let dummy = dummy_hash();
-        let ok = verify_password(password, hash.as_deref().unwrap_or(dummy));
+        // A user waiting for enrolment has no password hash: the same Argon2 work is spent on
+        // the dummy hash, and the answer is "invalid" whatever was typed.
+        let real = hash.as_deref().filter(|h| h.starts_with('$'));
+        let ok = verify_password(password, real.unwrap_or(dummy)) && real.is_some();
         let Some(user) = user else {
             self.record_failure(None, source, "unknown_user", now)
                 .await?;

@@ -641,3 +641,39 @@ async fn token_list_shows_last_use_and_revokes() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(bearer_status(&app, &theirs).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn enrolment_link_works_in_a_browser_signed_in_as_someone_else() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let (_, e) = app
+        .db
+        .store
+        .create_user_with_enrolment(&Acting::cli(), "org-a", "caseworker", "late.user", now())
+        .await
+        .unwrap();
+    let c = browser();
+    sign_in(&c, base, &cw.username).await;
+    let page = c
+        .get(format!("{base}/enrol/{}", e.token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_field(&page);
+    let r = c
+        .post(format!("{base}/enrol/{}", e.token))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(password_works(&app, "late.user", NEW_PASSWORD, "10.4.0.1").await);
+}
