@@ -240,7 +240,8 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
                     .unwrap_or_default()
             };
             println!(
-                "ID                                    CREATED               EXPIRES               LAST USED             STATE    LABEL"
+                "{:36}  {:24}  {:24}  {:24}  {:7}  LABEL",
+                "ID", "CREATED", "EXPIRES", "LAST USED", "STATE"
             );
             for t in store.user_tokens(user.id).await? {
                 let state = if t.revoked_at.is_some() {
@@ -251,7 +252,7 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
                     "live"
                 };
                 println!(
-                    "{}  {:20}  {:20}  {:20}  {:7}  {}",
+                    "{}  {:24}  {:24}  {:24}  {:7}  {}",
                     t.id,
                     fmt(t.created_at),
                     fmt(t.expires_at),
