@@ -268,15 +268,19 @@ async fn administered(state: &AppState, a: &Authed, id: &str) -> Result<User, Ap
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    if decide(
+    let d = decide(
         &a.actor(),
         Action::AdministerUser,
         Resource::User(target(&u)),
-    )
-    .allowed
-    {
+    );
+    if d.allowed {
         Ok(u)
     } else {
+        let by = Acting::user(&a.actor(), &a.source);
+        state
+            .store
+            .audit_admin_denied(&by, u.id, d.reason, state.now())
+            .await?;
         Err(AppError::NotFound)
     }
 }

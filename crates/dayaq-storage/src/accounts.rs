@@ -414,6 +414,24 @@ impl Store {
         Ok(n)
     }
 
+    /// Records a refused account administration (another organisation's user, a role above
+    /// the admin, oneself): `access.denied` with the policy's reason, never a name.
+    pub async fn audit_admin_denied(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        reason: &'static str,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let mut e = by.entry("access.denied", "denied");
+        e.detail = format!("administer_user user={user_id} reason={reason}");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A user's API tokens, newest first, with their last use.
     pub async fn user_tokens(&self, user_id: Uuid) -> Result<Vec<TokenRow>> {
         let rows = sqlx::query(

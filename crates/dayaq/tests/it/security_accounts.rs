@@ -340,6 +340,18 @@ async fn org_admin_administers_own_organisation_only() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(!s.user_by_id(theirs.id).await.unwrap().disabled);
     assert!(password_works(&app, &theirs.username, PASSWORD, "10.3.0.1").await);
+    // The refused attempts are audited with the admin and the reason.
+    let denied = s.audit_recent(100).await.unwrap();
+    let denied: Vec<_> = denied
+        .iter()
+        .filter(|r| r.action == "access.denied" && r.detail.contains(&theirs.id.to_string()))
+        .collect();
+    assert!(denied.len() >= 7, "{}", denied.len());
+    assert!(
+        denied.iter().all(
+            |r| r.actor_user == admin.id.to_string() && r.detail.contains("other_organisation")
+        )
+    );
     assert_eq!(bearer_status(&app, &their_token).await, StatusCode::OK);
     // Nor are they listed.
     let list = c
