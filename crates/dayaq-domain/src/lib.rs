@@ -15,5 +15,5 @@ pub mod stats;
 pub mod vocab;
 
 pub use error::{FieldError, ValidationErrors};
-pub use policy::{Action, Actor, CaseFacts, Decision, Resource, decide};
+pub use policy::{Action, Actor, CaseFacts, Decision, Resource, TargetUser, decide};
 pub use role::Role;

@@ -105,6 +105,9 @@ pub enum Action {
     ImportCases,
     /// Manage users of an organisation.
     ManageUsers,
+    /// Act on one user account (`Resource::User`): disable or enable it, reset its password
+    /// (a new enrolment link), reset its second factor, list or revoke its API tokens.
+    AdministerUser,
     /// Manage organisations and the directory.
     ManageOrganisations,
     ReadAudit,
@@ -123,6 +126,29 @@ pub enum Resource<'a> {
     Case(&'a CaseFacts),
     /// The actor's own account.
     OwnAccount,
+    /// Another user's account, for administration.
+    User(TargetUser),
+}
+
+/// What the policy needs to know about a user account an administrator acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetUser {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub role: Role,
+}
+
+/// Roles an organisation admin administers: the roles of an organisation's own staff. Deployment
+/// roles (national coordinator, researcher, auditor, system admin) belong to system admins.
+pub fn org_admin_administers(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Caseworker
+            | Role::Supervisor
+            | Role::PoliceOfficer
+            | Role::HotlineOperator
+            | Role::OrgAdmin
+    )
 }
 
 /// The answer, with a stable reason code (never personal data) for audit and errors.
@@ -193,6 +219,21 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             SystemAdmin => allow("system_admin"),
             _ => deny("role_cannot_manage_users"),
         },
+        (A::AdministerUser, R::User(t)) => {
+            if t.id == actor.user_id {
+                // One's own password, factor and tokens are managed on the account screen;
+                // an administrator cannot disable or reset themselves here.
+                deny("own_account")
+            } else {
+                match actor.role {
+                    SystemAdmin => allow("system_admin"),
+                    OrgAdmin if t.org_id != actor.org_id => deny("other_organisation"),
+                    OrgAdmin if !org_admin_administers(t.role) => deny("role_above_org_admin"),
+                    OrgAdmin => allow("org_admin_own_organisation"),
+                    _ => deny("role_cannot_manage_users"),
+                }
+            }
+        }
         (A::ManageOrganisations, R::System) => match actor.role {
             SystemAdmin => allow("system_admin"),
             _ => deny("role_cannot_manage_organisations"),
@@ -401,6 +442,35 @@ mod tests {
     }
 
     #[test]
+    fn org_admin_administers_own_organisation_staff_only() {
+        let admin = actor(Role::OrgAdmin, A);
+        let user = |org, role| TargetUser {
+            id: Uuid::from_u128(42),
+            org_id: org,
+            role,
+        };
+        let d = |t| decide(&admin, Action::AdministerUser, Resource::User(t));
+        assert!(d(user(A, Role::Caseworker)).allowed);
+        assert_eq!(d(user(B, Role::Caseworker)), deny("other_organisation"));
+        assert_eq!(d(user(A, Role::SystemAdmin)), deny("role_above_org_admin"));
+        let me = TargetUser {
+            id: admin.user_id,
+            org_id: A,
+            role: Role::OrgAdmin,
+        };
+        assert_eq!(d(me), deny("own_account"));
+        let cw = actor(Role::Caseworker, A);
+        assert!(
+            !decide(
+                &cw,
+                Action::AdministerUser,
+                Resource::User(user(A, Role::Caseworker))
+            )
+            .allowed
+        );
+    }
+
+    #[test]
     fn closing_is_case_management() {
         let f = facts(A);
         for (role, ok) in [
@@ -468,6 +538,7 @@ mod tests {
             Action::ExportCases,
             Action::ImportCases,
             Action::ManageUsers,
+            Action::AdministerUser,
             Action::ManageOrganisations,
             Action::ReadAudit,
             Action::ReadStatistics,
@@ -522,6 +593,26 @@ mod tests {
                 let allowed = decide(&a, action, Resource::Case(&f)).allowed;
                 prop_assert_eq!(allowed, own && matches!(role, Role::Caseworker | Role::Supervisor));
             }
+        }
+
+        /// A user account is administered only by a system admin, or by an org admin of the
+        /// same organisation for staff roles; never by anyone else, never on oneself.
+        #[test]
+        fn administer_user_only_own_org_admin(role in any_role(), target_role in any_role(),
+                                              action in any_action(), same_org in any::<bool>(),
+                                              same_user in any::<bool>()) {
+            let a = actor(role, A);
+            let t = TargetUser {
+                id: if same_user { a.user_id } else { Uuid::from_u128(99) },
+                org_id: if same_org { A } else { B },
+                role: target_role,
+            };
+            let d = decide(&a, action, Resource::User(t));
+            let expected = action == Action::AdministerUser
+                && !same_user
+                && (role == Role::SystemAdmin
+                    || (role == Role::OrgAdmin && same_org && org_admin_administers(target_role)));
+            prop_assert_eq!(d.allowed, expected);
         }
 
         /// Organisation-level case actions only on the actor's own organisation.

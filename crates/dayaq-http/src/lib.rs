@@ -15,6 +15,7 @@ pub mod htcds_api;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod pages_admin;
 pub mod pages_assistance;
 pub mod pages_followup;
 pub mod pages_identification;

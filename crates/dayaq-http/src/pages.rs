@@ -43,13 +43,13 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account_page))
         .route("/account/sessions/{pid}/revoke", post(revoke_session))
         .route("/account/password", post(change_password))
-        .route("/admin/users", get(users_page).post(users_create))
         .route("/static/{name}", get(static_file))
         .merge(crate::pages_identification::router())
         .merge(crate::pages_referrals::router())
         .merge(crate::pages_assistance::router())
         .merge(crate::pages_followup::router())
         .merge(crate::pages_record::router())
+        .merge(crate::pages_admin::router())
 }
 
 // ---------- chrome shared by every page ----------
@@ -103,6 +103,16 @@ impl Chrome {
                 .collect(),
             nav,
         }
+    }
+
+    /// The chrome of a page seen before sign-in (enrolment).
+    pub(crate) fn anonymous(
+        state: &AppState,
+        lang: Lang,
+        csrf: String,
+        nav: &'static str,
+    ) -> Chrome {
+        Chrome::new(state, lang, None, csrf, nav)
     }
 
     pub(crate) fn for_user(state: &AppState, a: &auth::Authed, nav: &'static str) -> Chrome {
@@ -1146,170 +1156,7 @@ async fn change_password(
 }
 
 // ---------- organisation admin: users ----------
-
-#[derive(Template, WebTemplate)]
-#[template(path = "users.html")]
-struct UsersPage {
-    c: Chrome,
-    users: Vec<(String, String, bool)>,
-    roles: Vec<(String, String)>,
-    created: Option<(String, String)>,
-    errors: Vec<String>,
-}
-
-async fn users_with(
-    state: &AppState,
-    a: &auth::Authed,
-    created: Option<(String, String)>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let c = Chrome::for_user(state, a, "users");
-    let lang = c.t.lang;
-    let d = dayaq_domain::decide(
-        &a.actor(),
-        dayaq_domain::Action::ManageUsers,
-        dayaq_domain::Resource::Organisation(a.user.org_id),
-    );
-    if !d.allowed {
-        return error_page(state, Some(c), lang, AppError::Forbidden(d.reason));
-    }
-    match state.store.users_of_org(a.user.org_id).await {
-        Ok(list) => {
-            let users = list
-                .iter()
-                .map(|u| {
-                    (
-                        u.username.clone(),
-                        c.t.get(&format!("role-{}", u.role.as_str().replace('_', "-"))),
-                        u.totp_enabled,
-                    )
-                })
-                .collect();
-            let roles = [
-                Role::Caseworker,
-                Role::Supervisor,
-                Role::PoliceOfficer,
-                Role::HotlineOperator,
-                Role::OrgAdmin,
-            ]
-            .iter()
-            .map(|r| {
-                (
-                    r.as_str().to_string(),
-                    c.t.get(&format!("role-{}", r.as_str().replace('_', "-"))),
-                )
-            })
-            .collect();
-            (
-                status,
-                UsersPage {
-                    c,
-                    users,
-                    roles,
-                    created,
-                    errors,
-                },
-            )
-                .into_response()
-        }
-        Err(e) => error_page(state, None, lang, e.into()),
-    }
-}
-
-async fn users_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    users_with(&state, &a, None, vec![], StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-struct NewUserForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    role: String,
-}
-
-async fn users_create(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Form(f): Form<NewUserForm>,
-) -> Response {
-    let t = Tr::new(Lang::parse(&a.user.locale).unwrap_or(Lang::Az));
-    let actor = a.actor();
-    let d = dayaq_domain::decide(
-        &actor,
-        dayaq_domain::Action::ManageUsers,
-        dayaq_domain::Resource::Organisation(a.user.org_id),
-    );
-    if !d.allowed {
-        return error_page(&state, None, t.lang, AppError::Forbidden(d.reason));
-    }
-    // An organisation admin creates case-working users of their own organisation only.
-    if !matches!(
-        Role::parse(&f.role),
-        Ok(Role::Caseworker
-            | Role::Supervisor
-            | Role::PoliceOfficer
-            | Role::HotlineOperator
-            | Role::OrgAdmin)
-    ) {
-        let e = FieldError::new("role", "invalid_value", "");
-        return users_with(
-            &state,
-            &a,
-            None,
-            vec![error_text(&t, &e)],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let org = match state.store.org_by_id(a.user.org_id).await {
-        Ok(o) => o,
-        Err(e) => return error_page(&state, None, t.lang, e.into()),
-    };
-    let password = match dayaq_storage::users::generate_password() {
-        Ok(p) => p,
-        Err(e) => return error_page(&state, None, t.lang, e.into()),
-    };
-    match state
-        .store
-        .add_user(
-            &org.slug,
-            &f.role,
-            f.username.trim(),
-            &password,
-            state.now(),
-        )
-        .await
-    {
-        Ok(u) => {
-            users_with(
-                &state,
-                &a,
-                Some((u.username, password)),
-                vec![],
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(dayaq_storage::StoreError::Invalid(v)) => {
-            let errs = v.errors.iter().map(|e| error_text(&t, e)).collect();
-            users_with(&state, &a, None, errs, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(dayaq_storage::StoreError::AlreadyExists(_)) => {
-            let e = FieldError::new("username", "taken", "");
-            users_with(
-                &state,
-                &a,
-                None,
-                vec![error_text(&t, &e)],
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => error_page(&state, None, t.lang, e.into()),
-    }
-}
+// In `pages_admin.rs` (user list, enrolment links, disable/enable, resets, API tokens).
 
 // ---------- static files (vendored, no CDN) ----------
 

@@ -7,6 +7,7 @@
 //! (`dayaq_domain::decide`) before it reads or writes; each read of identity data and every
 //! write appends to the hash-chained audit log in the same transaction.
 
+pub mod accounts;
 pub mod assistance;
 pub mod audit;
 pub mod backup;

@@ -76,6 +76,19 @@ pub const TABLES: &[Table] = &[
             ("created_at", Int),
             ("expires_at", Int),
             ("revoked_at", Int),
+            ("last_used_at", Int),
+        ],
+    ),
+    (
+        "user_enrolments",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("token_hash", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("used_at", Int),
         ],
     ),
     (

@@ -52,6 +52,15 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
+/// Default lifetime of an API token, in days.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest lifetime an API token may have, in days (half a year: a leaked token is
+/// bounded, and the owner renews it at least twice a year).
+pub const MAX_TOKEN_DAYS: i64 = 180;
+/// `last_used_at` of a token is written at most this often (a busy script would otherwise
+/// write on every request).
+pub const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
+
 impl Store {
     /// Creates a session; returns (secret token for the cookie, session).
     pub async fn create_session(
@@ -237,6 +246,16 @@ impl Store {
         ttl_days: i64,
         now: time::OffsetDateTime,
     ) -> Result<String> {
+        if !(1..=MAX_TOKEN_DAYS).contains(&ttl_days) {
+            return Err(
+                dayaq_domain::ValidationErrors::single(dayaq_domain::FieldError::new(
+                    "days",
+                    "out_of_range",
+                    format!("a token lives from 1 to {MAX_TOKEN_DAYS} days"),
+                ))
+                .into(),
+            );
+        }
         let secret = format!("dq_{}", random_token()?);
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
@@ -249,7 +268,7 @@ impl Store {
         .bind(sha256_hex(secret.as_bytes()))
         .bind(label.chars().take(100).collect::<String>())
         .bind(now_ms)
-        .bind(now_ms + ttl_days.clamp(1, 366) * 86_400_000)
+        .bind(now_ms + ttl_days * 86_400_000)
         .execute(&mut *tx)
         .await?;
         let mut e = AuditEntry::new("auth.token_create", "success");
@@ -261,31 +280,50 @@ impl Store {
         Ok(secret)
     }
 
-    /// Resolves a bearer token to its user when valid (not revoked, not expired).
+    /// Resolves a bearer token to its user when valid (not revoked, not expired, user not
+    /// disabled) and records its use (at most once a minute).
     pub async fn token_user(
         &self,
         secret: &str,
         now: time::OffsetDateTime,
     ) -> Result<Option<User>> {
+        let hash = sha256_hex(secret.as_bytes());
         let Some(r) = sqlx::query(
-            "SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+            "SELECT user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1",
         )
-        .bind(sha256_hex(secret.as_bytes()))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await?
         else {
             return Ok(None);
         };
-        let expires: i64 = r.try_get(1)?;
-        let revoked: Option<i64> = r.try_get(2)?;
-        if revoked.is_some() || expires <= millis(now) {
+        let now_ms = millis(now);
+        let expires: i64 = r.try_get("expires_at")?;
+        let revoked: Option<i64> = r.try_get("revoked_at")?;
+        if revoked.is_some() || expires <= now_ms {
             return Ok(None);
         }
-        let uid: String = r.try_get(0)?;
+        let uid: String = r.try_get("user_id")?;
         let user = self
             .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
             .await?;
-        Ok((!user.disabled).then_some(user))
+        if user.disabled {
+            return Ok(None);
+        }
+        let last_used: Option<i64> = r.try_get("last_used_at")?;
+        if last_used.is_none_or(|t| now_ms - t >= TOKEN_USE_RESOLUTION_MS) {
+            // Throttled by the condition too, so concurrent requests write once.
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
+                 AND (last_used_at IS NULL OR last_used_at <= $3)",
+            )
+            .bind(now_ms)
+            .bind(&hash)
+            .bind(now_ms - TOKEN_USE_RESOLUTION_MS)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(Some(user))
     }
 
     pub async fn list_tokens(&self, user: &User) -> Result<Vec<TokenInfo>> {

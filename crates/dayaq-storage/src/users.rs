@@ -152,6 +152,9 @@ pub struct TotpEnrolment {
 }
 
 impl Store {
+    /// Creates a user with a password chosen by the caller. For the demo world, benchmarks and
+    /// tests only: people get an enrolment link (`create_user_with_enrolment`) instead. The
+    /// audit row names the local operator (`cli:<os user>`).
     pub async fn add_user(
         &self,
         org_slug: &str,
@@ -206,9 +209,15 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as(e, "username"))?;
+        let by = crate::accounts::Acting::cli();
         let mut e = AuditEntry::new("user.create", "success");
-        e.actor_org = org.id.to_string();
-        e.detail = format!("user={id} role={}", role.as_str());
+        e.actor_user = by.user;
+        e.source = by.source;
+        e.detail = format!(
+            "user={id} org={} role={} password_set",
+            org.id,
+            role.as_str()
+        );
         append(&mut tx, &e, millis(now)).await?;
         tx.commit().await?;
         self.user_by_id(id).await
@@ -243,6 +252,8 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    /// Disables or enables a user (disabling ends every session and API token), audited with
+    /// the acting user. Callers ask the policy (`AdministerUser`) first.
     pub async fn set_user_disabled(
         &self,
         by: &Actor,
@@ -251,36 +262,8 @@ impl Store {
         source: &str,
         now: time::OffsetDateTime,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(i64::from(disabled))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if disabled {
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(millis(now))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let mut e = AuditEntry::new(
-            if disabled {
-                "user.disable"
-            } else {
-                "user.enable"
-            },
-            "success",
-        );
-        e.actor_user = by.user_id.to_string();
-        e.actor_org = by.org_id.to_string();
-        e.source = source.to_string();
-        e.detail = format!("user={user_id}");
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
-        Ok(())
+        let by = crate::accounts::Acting::user(by, source);
+        self.admin_set_disabled(&by, user_id, disabled, now).await
     }
 
     pub async fn set_locale(&self, user_id: Uuid, locale: &str) -> Result<()> {
@@ -366,7 +349,10 @@ impl Store {
         };
         // Constant work: verify against a dummy hash when the user is unknown.
         let dummy = dummy_hash();
-        let ok = verify_password(password, hash.as_deref().unwrap_or(dummy));
+        // A user waiting for enrolment has no password hash: the same Argon2 work is spent on
+        // the dummy hash, and the answer is "invalid" whatever was typed.
+        let real = hash.as_deref().filter(|h| h.starts_with('$'));
+        let ok = verify_password(password, real.unwrap_or(dummy)) && real.is_some();
         let Some(user) = user else {
             self.record_failure(None, source, "unknown_user", now)
                 .await?;
@@ -427,7 +413,8 @@ impl Store {
             .bind(user.id.to_string())
             .execute(&mut *tx)
             .await?;
-        // Every other session ends when the password changes.
+        // Every other session ends when the password changes, and so does every API token
+        // (a token taken with the old password must not outlive it).
         sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND public_id <> $3",
         )
@@ -436,6 +423,7 @@ impl Store {
         .bind(keep_session_public_id.unwrap_or(""))
         .execute(&mut *tx)
         .await?;
+        crate::accounts::revoke_all_tokens_tx(&mut tx, user.id, millis(now)).await?;
         let mut e = AuditEntry::new("auth.password_change", "success");
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
@@ -445,7 +433,8 @@ impl Store {
         Ok(())
     }
 
-    /// Sets a new password without the old one (administrator reset / CLI).
+    /// Sets a new password without the old one, for tests and the demo (administrators issue
+    /// an enrolment link instead: `reset_password_with_enrolment`). Ends sessions and tokens.
     pub async fn set_password(
         &self,
         user_id: Uuid,
@@ -468,8 +457,12 @@ impl Store {
         .bind(user_id.to_string())
         .execute(&mut *tx)
         .await?;
+        crate::accounts::revoke_all_tokens_tx(&mut tx, user_id, millis(now)).await?;
+        let by = crate::accounts::Acting::cli();
         let mut e = AuditEntry::new("auth.password_reset", "success");
-        e.actor_user = user_id.to_string();
+        e.actor_user = by.user;
+        e.source = by.source;
+        e.detail = format!("user={user_id}");
         append(&mut tx, &e, millis(now)).await?;
         tx.commit().await?;
         Ok(())

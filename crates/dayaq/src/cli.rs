@@ -205,7 +205,9 @@ pub enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user. A password is generated and printed once unless --password-stdin is given.
+    /// Add a user. No password is set: a one-time enrolment link (72 hours) is printed once;
+    /// the user opens it and chooses their own password (and second factor where the role
+    /// needs one). The audit row names the operator as cli:<os user>.
     Add {
         /// Organisation slug.
         #[arg(long, value_name = "SLUG")]
@@ -216,9 +218,35 @@ pub enum UserCommand {
         role: String,
         #[arg(long, value_name = "NAME")]
         username: String,
-        /// Read the password from standard input (one line) instead of generating one.
-        #[arg(long)]
-        password_stdin: bool,
+        /// The server's public address (e.g. https://dayaq.example.org), to print the whole
+        /// link; without it the path is printed.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
+    /// Disable a user: sign-in stops, every session and API token ends.
+    Disable {
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
+    /// Reset a user's second factor: the secret is deleted and sessions end; the user enrols
+    /// a new one at the next sign-in.
+    ResetTotp {
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
+    /// Reset a user's password: the old one stops working, sessions and API tokens end, and a
+    /// new one-time enrolment link is printed once.
+    ResetPassword {
+        #[arg(value_name = "USERNAME")]
+        username: String,
+        /// The server's public address, to print the whole link.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
     },
 }
 
@@ -231,10 +259,31 @@ pub enum TokenCommand {
         /// A label to recognise the token by.
         #[arg(long, value_name = "L", default_value = "")]
         label: String,
-        /// Days until the token expires.
+        /// Days until the token expires (at most 180).
         #[arg(long, value_name = "N", default_value_t = 90,
-              value_parser = clap::value_parser!(i64).range(1..=366))]
+              value_parser = clap::value_parser!(i64).range(1..=180))]
         days: i64,
+    },
+    /// List a user's API tokens (label, id, created, expires, last use, state; never secrets).
+    List {
+        #[arg(long, value_name = "NAME")]
+        username: String,
+    },
+    /// Revoke one API token of a user (--id) or all of them (--all).
+    Revoke {
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// The token id (from `token list`).
+        #[arg(
+            long,
+            value_name = "UUID",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        id: Option<uuid::Uuid>,
+        /// Revoke every live token of the user.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -470,9 +519,15 @@ impl Command {
             Command::Referral(ReferralCommand::ExportPackage { .. }) => "referral.export_package",
             Command::Referral(ReferralCommand::ImportPackage { .. }) => "referral.import_package",
             Command::User(UserCommand::Add { .. }) => "user.add",
+            Command::User(UserCommand::Disable { .. }) => "user.disable",
+            Command::User(UserCommand::Enable { .. }) => "user.enable",
+            Command::User(UserCommand::ResetTotp { .. }) => "user.reset_totp",
+            Command::User(UserCommand::ResetPassword { .. }) => "user.reset_password",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
             Command::Audit(AuditCommand::Seal { .. }) => "audit.seal",
+            Command::Token(TokenCommand::List { .. }) => "token.list",
+            Command::Token(TokenCommand::Revoke { .. }) => "token.revoke",
             Command::Backup(_) => "backup",
             Command::Restore(_) => "restore",
             Command::Key(KeyCommand::Rotate) => "key.rotate",

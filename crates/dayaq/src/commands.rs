@@ -4,11 +4,11 @@ use crate::cli::{AuditCommand, BackupArgs, GlobalOpts, KeyCommand, OrgCommand, R
 use crate::cli::{ExportCommand, ImportCommand, ReferralCommand, TokenCommand, UserCommand};
 use crate::secret_input::{read_secret_line, require_nonempty};
 use anyhow::{Context, bail};
+use dayaq_storage::accounts::{Acting, Enrolment};
 use dayaq_storage::backup::{BackupKey, RestoreKey};
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::htcds::{CsvSink, Format, ImportFailure, XlsxSink};
 use dayaq_storage::users::User;
-use dayaq_storage::users::generate_password;
 use dayaq_storage::{Store, StoreError};
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -108,67 +108,176 @@ pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The user named `username`, or a clear error.
+async fn named_user(store: &Store, username: &str) -> anyhow::Result<User> {
+    match store.user_by_name(username).await {
+        Ok(u) => Ok(u),
+        Err(StoreError::NotFound) => bail!("no user with this username"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_enrolment(base_url: Option<&str>, e: &Enrolment) {
+    let path = format!("/enrol/{}", e.token);
+    let expires = dayaq_storage::from_millis(e.expires_at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    println!("enrolment link (shown once; works once; expires {expires}):");
+    match base_url {
+        Some(b) => println!("{}{path}", b.trim_end_matches('/')),
+        None => println!("{path}   (append to the server's address)"),
+    }
+}
+
 pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add {
-        org,
-        role,
-        username,
-        password_stdin,
-    } = cmd;
-    let (password, generated) = if password_stdin {
-        let p = read_secret_line("Password: ")?;
-        (require_nonempty(p, "password")?, false)
-    } else {
-        (generate_password()?, true)
-    };
     let store = open(g).await?;
     let now = OffsetDateTime::now_utc();
-    let u = store
-        .add_user(&org, &role, &username, &password, now)
-        .await
-        .map_err(|e| already_exists(e, "a user with this username already exists"))?;
+    let by = Acting::cli();
+    match cmd {
+        UserCommand::Add {
+            org,
+            role,
+            username,
+            base_url,
+        } => {
+            let (u, e) = match store
+                .create_user_with_enrolment(&by, &org, &role, &username, now)
+                .await
+            {
+                Ok(r) => r,
+                Err(StoreError::Invalid(v)) => {
+                    store.close().await;
+                    for e in &v.errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    eprintln!("error: nothing was changed");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => {
+                    return Err(already_exists(
+                        e,
+                        "a user with this username already exists",
+                    ));
+                }
+            };
+            println!(
+                "user added: {} ({} at {}); no password is set until the user enrols",
+                u.username,
+                u.role.as_str(),
+                org
+            );
+            print_enrolment(base_url.as_deref(), &e);
+            if u.role.requires_totp() {
+                println!(
+                    "the role {} requires a second factor: the user enrols TOTP right after choosing a password",
+                    u.role.as_str()
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let u = named_user(&store, &username).await?;
+            store.admin_set_disabled(&by, u.id, true, now).await?;
+            println!(
+                "user {} disabled; every session and API token ended",
+                u.username
+            );
+        }
+        UserCommand::Enable { username } => {
+            let u = named_user(&store, &username).await?;
+            store.admin_set_disabled(&by, u.id, false, now).await?;
+            println!("user {} enabled", u.username);
+        }
+        UserCommand::ResetTotp { username } => {
+            let u = named_user(&store, &username).await?;
+            store.admin_reset_totp(&by, u.id, now).await?;
+            println!(
+                "second factor of {} reset; sessions ended; a new one is enrolled at the next sign-in",
+                u.username
+            );
+        }
+        UserCommand::ResetPassword { username, base_url } => {
+            let u = named_user(&store, &username).await?;
+            let e = store.reset_password_with_enrolment(&by, u.id, now).await?;
+            println!(
+                "password of {} reset; sessions and API tokens ended",
+                u.username
+            );
+            print_enrolment(base_url.as_deref(), &e);
+        }
+    }
     store.close().await;
-    println!(
-        "user added: {} ({} at {})",
-        u.username,
-        u.role.as_str(),
-        org
-    );
-    if generated {
-        println!("password (shown once; hand it over securely): {password}");
-    }
-    if u.role.requires_totp() {
-        println!(
-            "the role {} requires a second factor: the user enrols TOTP at first sign-in",
-            u.role.as_str()
-        );
-    }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
-    let TokenCommand::Create {
-        username,
-        label,
-        days,
-    } = cmd;
     let store = open(g).await?;
-    let user = match store.user_by_name(&username).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => bail!("no user with this username"),
-        Err(e) => return Err(e.into()),
-    };
-    if user.disabled {
-        bail!("the user is disabled");
-    }
     let now = OffsetDateTime::now_utc();
-    let secret = store.create_token(&user, &label, days, now).await?;
+    match cmd {
+        TokenCommand::Create {
+            username,
+            label,
+            days,
+        } => {
+            let user = named_user(&store, &username).await?;
+            if user.disabled {
+                bail!("the user is disabled");
+            }
+            let secret = store.create_token(&user, &label, days, now).await?;
+            store.close().await;
+            println!(
+                "token for {} (expires in {days} days; shown once):",
+                user.username
+            );
+            println!("{secret}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        TokenCommand::List { username } => {
+            let user = named_user(&store, &username).await?;
+            let now_ms = dayaq_storage::millis(now);
+            let fmt = |ms: i64| {
+                dayaq_storage::from_millis(ms)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            };
+            println!(
+                "{:36}  {:24}  {:24}  {:24}  {:7}  LABEL",
+                "ID", "CREATED", "EXPIRES", "LAST USED", "STATE"
+            );
+            for t in store.user_tokens(user.id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at <= now_ms {
+                    "expired"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}  {:24}  {:24}  {:24}  {:7}  {}",
+                    t.id,
+                    fmt(t.created_at),
+                    fmt(t.expires_at),
+                    t.last_used_at.map(fmt).unwrap_or_else(|| "never".into()),
+                    state,
+                    t.label
+                );
+            }
+        }
+        TokenCommand::Revoke { username, id, all } => {
+            let user = named_user(&store, &username).await?;
+            let target = if all { None } else { id };
+            let n = store
+                .revoke_user_tokens(&Acting::cli(), user.id, target, now)
+                .await?;
+            store.close().await;
+            if n == 0 {
+                eprintln!("no live token matched: nothing was revoked");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("{n} token(s) of {} revoked", user.username);
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     store.close().await;
-    println!(
-        "token for {} (expires in {days} days; shown once):",
-        user.username
-    );
-    println!("{secret}");
     Ok(ExitCode::SUCCESS)
 }
 

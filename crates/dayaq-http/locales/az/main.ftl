@@ -183,7 +183,6 @@ password-changed = Şifrəniz dəyişdirildi. Digər sessiyalarınız bağlandı
 users-title = Təşkilatınızın istifadəçiləri
 users-create = İstifadəçi əlavə et
 users-created = { $username } istifadəçisi yaradıldı.
-users-password-once = Bu şifrəni istifadəçiyə şəxsən təqdim edin; o yalnız bir dəfə göstərilir:
 col-username = İstifadəçi adı
 col-role = Rol
 col-totp = İkinci faktor
@@ -1180,3 +1179,47 @@ package-unreadable = Fayl oxuna bilmədi və ya 8 MiB-dan böyükdür.
 
 rec-remove = Sil (səhvən daxil edilib)
 rec-actions = Əməliyyatlar
+
+## security-accounts
+users-create-help = Yeni istifadəçi birdəfəlik qeydiyyat linki alır və şifrəsini özü seçir; onu heç kim başqası görmür.
+users-enrol-link-once = Bu qeydiyyat linkini istifadəçiyə şəxsən verin. O, yalnız bir dəfə işləyir və 72 saatdan sonra etibarsız olur.
+users-enrol-link-expires = Etibarlıdır:
+col-tokens = API tokenləri
+col-token = Açar
+col-created = Yaradılıb
+col-expires = Bitmə vaxtı
+col-last-used = Son istifadə
+user-status-active = Aktiv
+user-status-disabled = Bloklanıb
+user-status-enrolment-pending = Qeydiyyat gözlənilir
+admin-user-manage = İdarə et
+admin-user-title = İstifadəçi hesabı
+admin-actions = Əməliyyatlar
+admin-confirm = Bu əməliyyatı təsdiq edirəm
+admin-disable = Hesabı blokla
+admin-disable-help = Bloklama istifadəçinin bütün sessiyalarını və API tokenlərini dərhal bitirir.
+admin-enable = Hesabı aktivləşdir
+admin-reset-password = Şifrəni sıfırla
+admin-reset-password-help = Cari şifrə işləməyi dayandırır, bütün sessiyalar və API tokenləri bitir, yeni qeydiyyat linki bir dəfə göstərilir.
+admin-reset-totp = İkinci faktoru sıfırla
+admin-reset-totp-help = Autentifikator tətbiqi unudulur və bütün sessiyalar bitir; istifadəçi növbəti girişdə yenisini quraşdırır.
+admin-revoke-tokens = Bütün API tokenlərini ləğv et
+admin-user-disabled = Hesab bloklandı; onun sessiyaları və API tokenləri bitdi.
+admin-user-enabled = Hesab yenidən aktivdir.
+admin-password-reset-done = Şifrə sıfırlandı.
+admin-totp-reset-done = İkinci faktor sıfırlandı.
+admin-tokens-revoked = { $count ->
+    [one] Bir API tokeni ləğv edildi.
+   *[other] { $count } API tokeni ləğv edildi.
+}
+tokens-title = API tokenləri
+tokens-help = Tokenlər skriptlərə sizin adınızdan API-dən istifadə etməyə imkan verir. Şifrənizi dəyişdikdə və ya hesabınız bloklandıqda onlar bitir.
+tokens-none = API tokeni yoxdur.
+tokens-never-used = Heç vaxt
+token-revoke = Ləğv et
+token-dead = Ləğv edilib və ya vaxtı bitib
+account-tokens-link = API tokenlərinizə baxın və ləğv edin
+enrol-password-title = Şifrənizi seçin
+enrol-password-intro = Xoş gəlmisiniz, { $username }. Ən azı 12 simvoldan ibarət şifrə seçin. Bu link yalnız bir dəfə işləyir.
+enrol-password-submit = Şifrəni saxla və daxil ol
+field-confirm = Təsdiq

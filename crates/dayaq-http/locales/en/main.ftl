@@ -183,7 +183,6 @@ password-changed = Your password was changed. Your other sessions were signed ou
 users-title = Users of your organisation
 users-create = Add a user
 users-created = User { $username } was created.
-users-password-once = Give this password to the user in person; it is shown only once:
 col-username = Username
 col-role = Role
 col-totp = Second factor
@@ -1180,3 +1179,47 @@ package-unreadable = The file could not be read or is larger than 8 MiB.
 
 rec-remove = Remove (entered by mistake)
 rec-actions = Actions
+
+## security-accounts
+users-create-help = The new user receives a one-time enrolment link and chooses their own password; no one else ever sees it.
+users-enrol-link-once = Give this enrolment link to the user in person. It works once and expires after 72 hours.
+users-enrol-link-expires = Valid until
+col-tokens = API tokens
+col-token = Token
+col-created = Created
+col-expires = Expires
+col-last-used = Last used
+user-status-active = Active
+user-status-disabled = Disabled
+user-status-enrolment-pending = Waiting for enrolment
+admin-user-manage = Manage
+admin-user-title = User account
+admin-actions = Actions
+admin-confirm = I confirm this action
+admin-disable = Disable the account
+admin-disable-help = Disabling ends every session and API token of the user at once.
+admin-enable = Enable the account
+admin-reset-password = Reset the password
+admin-reset-password-help = The current password stops working, every session and API token ends, and a new enrolment link is shown once.
+admin-reset-totp = Reset the second factor
+admin-reset-totp-help = The authenticator app is forgotten and every session ends; the user sets up a new one at the next sign-in.
+admin-revoke-tokens = Revoke all API tokens
+admin-user-disabled = The account is disabled; its sessions and API tokens have ended.
+admin-user-enabled = The account is enabled again.
+admin-password-reset-done = The password was reset.
+admin-totp-reset-done = The second factor was reset.
+admin-tokens-revoked = { $count ->
+    [one] One API token was revoked.
+   *[other] { $count } API tokens were revoked.
+}
+tokens-title = API tokens
+tokens-help = Tokens let scripts use the API in your name. They end when you change your password or your account is disabled.
+tokens-none = No API tokens.
+tokens-never-used = Never
+token-revoke = Revoke
+token-dead = Revoked or expired
+account-tokens-link = See and revoke your API tokens
+enrol-password-title = Choose your password
+enrol-password-intro = Welcome, { $username }. Choose a password of at least 12 characters. This link works only once.
+enrol-password-submit = Save the password and sign in
+field-confirm = Confirmation

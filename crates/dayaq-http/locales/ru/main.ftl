@@ -189,7 +189,6 @@ password-changed = Ваш пароль изменён. Остальные сеа
 users-title = Пользователи вашей организации
 users-create = Добавить пользователя
 users-created = Пользователь { $username } создан.
-users-password-once = Передайте этот пароль пользователю лично; он показывается только один раз:
 col-username = Имя пользователя
 col-role = Роль
 col-totp = Второй фактор
@@ -1192,3 +1191,49 @@ package-unreadable = Файл не удалось прочитать или он
 
 rec-remove = Удалить (внесено по ошибке)
 rec-actions = Действия
+
+## security-accounts
+users-create-help = Новый пользователь получает одноразовую ссылку для регистрации и сам выбирает пароль; никто другой его не видит.
+users-enrol-link-once = Передайте эту ссылку для регистрации пользователю лично. Она действует один раз и истекает через 72 часа.
+users-enrol-link-expires = Действует до
+col-tokens = API-токены
+col-token = Токен
+col-created = Создан
+col-expires = Истекает
+col-last-used = Последнее использование
+user-status-active = Активен
+user-status-disabled = Заблокирован
+user-status-enrolment-pending = Ожидает регистрации
+admin-user-manage = Управлять
+admin-user-title = Учётная запись
+admin-actions = Действия
+admin-confirm = Я подтверждаю это действие
+admin-disable = Заблокировать учётную запись
+admin-disable-help = Блокировка сразу завершает все сеансы и API-токены пользователя.
+admin-enable = Разблокировать учётную запись
+admin-reset-password = Сбросить пароль
+admin-reset-password-help = Текущий пароль перестаёт действовать, все сеансы и API-токены завершаются, новая ссылка для регистрации показывается один раз.
+admin-reset-totp = Сбросить второй фактор
+admin-reset-totp-help = Приложение-аутентификатор забывается, все сеансы завершаются; при следующем входе пользователь настраивает новое.
+admin-revoke-tokens = Отозвать все API-токены
+admin-user-disabled = Учётная запись заблокирована; её сеансы и API-токены завершены.
+admin-user-enabled = Учётная запись снова активна.
+admin-password-reset-done = Пароль сброшен.
+admin-totp-reset-done = Второй фактор сброшен.
+admin-tokens-revoked = { $count ->
+    [one] Отозван { $count } API-токен.
+    [few] Отозвано { $count } API-токена.
+    [many] Отозвано { $count } API-токенов.
+   *[other] Отозвано { $count } API-токена.
+}
+tokens-title = API-токены
+tokens-help = Токены позволяют скриптам работать с API от вашего имени. Они завершаются, когда вы меняете пароль или учётная запись блокируется.
+tokens-none = API-токенов нет.
+tokens-never-used = Никогда
+token-revoke = Отозвать
+token-dead = Отозван или истёк
+account-tokens-link = Посмотреть и отозвать ваши API-токены
+enrol-password-title = Выберите пароль
+enrol-password-intro = Добро пожаловать, { $username }. Выберите пароль не короче 12 символов. Эта ссылка действует только один раз.
+enrol-password-submit = Сохранить пароль и войти
+field-confirm = Подтверждение

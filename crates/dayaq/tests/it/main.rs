@@ -17,5 +17,6 @@ mod record;
 mod referral_package;
 mod referrals;
 mod security_audit;
+mod security_accounts;
 mod storage;
 mod testkit;

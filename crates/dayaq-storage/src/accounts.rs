@@ -1,0 +1,505 @@
+//! Account administration (issue #14, items 9 and 10): enrolment links instead of generated
+//! passwords, disabling and enabling users, resetting a password or a second factor, and
+//! revoking a user's API tokens. Every action is audited with the acting user.
+//!
+//! The access policy (`dayaq_domain::decide(actor, AdministerUser, Resource::User(..))`) is
+//! asked by the callers that act for a signed-in administrator (screens); the CLI acts as the
+//! machine's operator and is recorded as `cli:<os user>`.
+
+use crate::audit::{AuditEntry, append};
+use crate::crypto::{random_token, sha256_hex};
+use crate::users::{User, hash_password, validate_password, validate_username};
+use crate::{Result, Store, StoreError, WriteTx, millis, unique_as};
+use dayaq_domain::{Actor, FieldError, Role, ValidationErrors};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// How long an enrolment link stays valid.
+pub const ENROLMENT_TTL_MS: i64 = 72 * 3600 * 1000;
+
+/// Stored in `users.password_hash` while a user has not chosen a password: it is not a PHC
+/// string, so no password ever verifies against it.
+pub const NO_PASSWORD: &str = "!enrolment-pending";
+
+/// Who performs an administrative action, as recorded in the audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    /// A user id, or `cli:<os user>` for the command line.
+    pub user: String,
+    /// The acting user's organisation id (empty for the CLI).
+    pub org: String,
+    /// Client address, or `cli`.
+    pub source: String,
+}
+
+impl Acting {
+    pub fn user(actor: &Actor, source: &str) -> Acting {
+        Acting {
+            user: actor.user_id.to_string(),
+            org: actor.org_id.to_string(),
+            source: source.to_string(),
+        }
+    }
+
+    /// The operator of the command line: `cli:<os user>` (from `USER` / `LOGNAME`).
+    pub fn cli() -> Acting {
+        let os_user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        let os_user: String = os_user
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+            .take(64)
+            .collect();
+        Acting {
+            user: format!("cli:{os_user}"),
+            org: String::new(),
+            source: "cli".into(),
+        }
+    }
+
+    fn entry(&self, action: &'static str, outcome: &'static str) -> AuditEntry {
+        let mut e = AuditEntry::new(action, outcome);
+        e.actor_user = self.user.clone();
+        e.actor_org = self.org.clone();
+        e.source = self.source.clone();
+        e
+    }
+}
+
+/// A one-time enrolment link's secret, shown once to the administrator who created it.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// An API token as listed to its owner or an administrator (never the secret).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    pub id: Uuid,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// A user as listed on the administration screen.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub user: User,
+    /// An unused, unexpired enrolment link exists and no password was chosen yet.
+    pub enrolment_pending: bool,
+    /// Live (unrevoked, unexpired) API tokens.
+    pub live_tokens: i64,
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
+}
+
+/// Revokes every live API token of `user_id` inside `tx`; returns how many.
+pub(crate) async fn revoke_all_tokens_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+async fn revoke_all_sessions_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a fresh enrolment for `user_id` (older unused links die) and returns its secret.
+async fn issue_enrolment_tx(
+    tx: &mut WriteTx,
+    user_id: Uuid,
+    by: &Acting,
+    now: i64,
+) -> Result<Enrolment> {
+    sqlx::query("UPDATE user_enrolments SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let token = format!("en_{}", random_token()?);
+    let expires_at = now + ENROLMENT_TTL_MS;
+    sqlx::query(
+        "INSERT INTO user_enrolments (id, user_id, token_hash, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(user_id.to_string())
+    .bind(sha256_hex(token.as_bytes()))
+    .bind(&by.user)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Enrolment { token, expires_at })
+}
+
+impl Store {
+    /// Creates a user without a password and returns a one-time enrolment link for them.
+    /// The audit row names the acting administrator.
+    pub async fn create_user_with_enrolment(
+        &self,
+        by: &Acting,
+        org_slug: &str,
+        role: &str,
+        username: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(User, Enrolment)> {
+        let mut errs = ValidationErrors::default();
+        if let Err(e) = validate_username(username) {
+            errs.push(e);
+        }
+        let role = match Role::parse(role) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errs.push(e);
+                None
+            }
+        };
+        let org = match self.org_by_slug(org_slug).await {
+            Ok(o) => Some(o),
+            Err(StoreError::NotFound) => {
+                errs.push(FieldError::new(
+                    "org",
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        errs.into_result()?;
+        let (Some(role), Some(org)) = (role, org) else {
+            return Err(StoreError::Data("unreachable validation state".into()));
+        };
+        let id = Uuid::new_v4();
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, org_id, username, role, password_hash, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(org.id.to_string())
+        .bind(username)
+        .bind(role.as_str())
+        .bind(NO_PASSWORD)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as(e, "username"))?;
+        let enrolment = issue_enrolment_tx(&mut tx, id, by, now_ms).await?;
+        let mut e = by.entry("user.create", "success");
+        e.detail = format!("user={id} org={} role={} enrolment", org.id, role.as_str());
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok((self.user_by_id(id).await?, enrolment))
+    }
+
+    /// Administrator's password reset: the old password stops working, every session and API
+    /// token of the user ends, and a new enrolment link (returned once) replaces older ones.
+    pub async fn reset_password_with_enrolment(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<Enrolment> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+        )
+        .bind(NO_PASSWORD)
+        .bind(now_ms)
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
+        let tokens = revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?;
+        let enrolment = issue_enrolment_tx(&mut tx, user_id, by, now_ms).await?;
+        let mut e = by.entry("user.reset_password", "success");
+        e.detail = format!("user={user_id} tokens_revoked={tokens} enrolment");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(enrolment)
+    }
+
+    /// The user an enrolment link belongs to, while it is unused and unexpired (and the user
+    /// is not disabled).
+    pub async fn enrolment_user(
+        &self,
+        token: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<User>> {
+        let Some(r) = sqlx::query(
+            "SELECT user_id FROM user_enrolments WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(millis(now))
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let uid: String = r.try_get("user_id")?;
+        let user = self.user_by_id(parse_uuid(&uid)?).await?;
+        Ok((!user.disabled).then_some(user))
+    }
+
+    /// Completes an enrolment: checks the link (unused, unexpired), sets the user's chosen
+    /// password (the usual rules), uses the link up, ends sessions and tokens, and audits.
+    /// A dead or unknown link is `NotFound`; a bad password is a field error and changes
+    /// nothing (the link stays usable).
+    pub async fn complete_enrolment(
+        &self,
+        token: &str,
+        password: &str,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<User> {
+        let Some(user) = self.enrolment_user(token, now).await? else {
+            return Err(StoreError::NotFound);
+        };
+        validate_password(password).map_err(ValidationErrors::single)?;
+        let hash = hash_password(password)?;
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        // Single use even under concurrent submissions: only one UPDATE finds the row unused.
+        let n = sqlx::query(
+            "UPDATE user_enrolments SET used_at = $1 \
+             WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now_ms)
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms)
+            .bind(user.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        revoke_all_sessions_tx(&mut tx, user.id, now_ms).await?;
+        revoke_all_tokens_tx(&mut tx, user.id, now_ms).await?;
+        let mut e = AuditEntry::new("user.enrol", "success");
+        e.actor_user = user.id.to_string();
+        e.actor_org = user.org_id.to_string();
+        e.source = source.to_string();
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        self.user_by_id(user.id).await
+    }
+
+    /// Disables or enables a user. Disabling ends every session and API token.
+    pub async fn admin_set_disabled(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        disabled: bool,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let mut tokens = 0;
+        if disabled {
+            revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
+            tokens = revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?;
+        }
+        let mut e = by.entry(
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            "success",
+        );
+        e.detail = format!("user={user_id} tokens_revoked={tokens}");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resets a user's second factor: the secret is deleted, sessions end; at the next
+    /// sign-in a role that needs a second factor enrols a new one.
+    pub async fn admin_reset_totp(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = $1")
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
+        let mut e = by.entry("user.reset_totp", "success");
+        e.detail = format!("user={user_id}");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes one API token (`Some(id)`) or all live tokens (`None`) of a user, as an
+    /// administrator or the owner. Returns how many were revoked.
+    pub async fn revoke_user_tokens(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        token: Option<Uuid>,
+        now: time::OffsetDateTime,
+    ) -> Result<u64> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let n = match token {
+            Some(id) => sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now_ms)
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            None => revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?,
+        };
+        let mut e = by.entry(
+            "auth.token_revoke",
+            if n > 0 { "success" } else { "failure" },
+        );
+        e.detail = match token {
+            Some(id) => format!("user={user_id} token={id}"),
+            None => format!("user={user_id} all={n}"),
+        };
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Records a refused account administration (another organisation's user, a role above
+    /// the admin, oneself): `access.denied` with the policy's reason, never a name.
+    pub async fn audit_admin_denied(
+        &self,
+        by: &Acting,
+        user_id: Uuid,
+        reason: &'static str,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
+        let now_ms = millis(now);
+        let mut tx = self.begin_write().await?;
+        let mut e = by.entry("access.denied", "denied");
+        e.detail = format!("administer_user user={user_id} reason={reason}");
+        append(&mut tx, &e, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user's API tokens, newest first, with their last use.
+    pub async fn user_tokens(&self, user_id: Uuid) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query(
+            "SELECT id, label, created_at, expires_at, revoked_at, last_used_at FROM api_tokens \
+             WHERE user_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(user_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                Ok(TokenRow {
+                    id: parse_uuid(&id)?,
+                    label: r.try_get("label")?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The users of an organisation with their enrolment and token state, for the admin screen.
+    pub async fn user_rows_of_org(
+        &self,
+        org_id: Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<UserRow>> {
+        let now_ms = millis(now);
+        let users = self.users_of_org(org_id).await?;
+        let pending: Vec<String> = sqlx::query(
+            "SELECT DISTINCT e.user_id AS user_id FROM user_enrolments e JOIN users u ON u.id = e.user_id \
+             WHERE u.org_id = $1 AND e.used_at IS NULL AND e.expires_at > $2",
+        )
+        .bind(org_id.to_string())
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("user_id"))
+        .collect::<Result<_, _>>()?;
+        let counts: Vec<(String, i64)> = sqlx::query(
+            "SELECT t.user_id AS user_id, COUNT(*) AS n FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE u.org_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 GROUP BY t.user_id",
+        )
+        .bind(org_id.to_string())
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("n")?)))
+        .collect::<Result<_>>()?;
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let id = u.id.to_string();
+                UserRow {
+                    enrolment_pending: pending.contains(&id),
+                    live_tokens: counts
+                        .iter()
+                        .find(|(uid, _)| *uid == id)
+                        .map(|(_, n)| *n)
+                        .unwrap_or(0),
+                    user: u,
+                }
+            })
+            .collect())
+    }
+}
