@@ -19,6 +19,9 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Failed attempts per account per hour before the account is locked.
 pub const MAX_FAILURES_PER_HOUR: i64 = 100;
+/// Codes one pending sign-in (password step done, second factor not yet) may try; after the
+/// last one the pending sign-in is dropped and the password step starts again.
+pub const MAX_SECOND_FACTOR_ATTEMPTS: i64 = 5;
 /// Failures from one source address in the window before backoff starts.
 const SOURCE_FREE_FAILURES: i64 = 5;
 const SOURCE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -133,6 +136,23 @@ pub enum LoginCheck {
     Invalid,
     Locked,
     Throttled { retry_after_secs: i64 },
+}
+
+/// The outcome of a second-factor step (sign-in code or first enrolment code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Ok,
+    /// A wrong (or replayed) code; `remaining` codes may still be tried on this sign-in.
+    Wrong {
+        remaining: i64,
+    },
+    /// The attempt budget is spent or the account is locked: the pending sign-in has ended
+    /// and the password step starts again (with the per-source backoff).
+    Dropped,
+    /// Too many failures from this source address: wait before the next attempt.
+    Throttled {
+        retry_after_secs: i64,
+    },
 }
 
 fn totp_for(secret: &[u8], username: &str) -> Result<Totp> {
@@ -319,6 +339,43 @@ impl Store {
         Ok(())
     }
 
+    /// Per-source exponential backoff: `Some(seconds to wait)` when `source` has failed too
+    /// often in the window (password and second-factor failures alike).
+    async fn source_backoff(&self, source: &str, now: i64) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM login_failures WHERE source = $1 AND at > $2",
+        )
+        .bind(source)
+        .bind(now - SOURCE_WINDOW_MS)
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = r.try_get("n")?;
+        let last: Option<i64> = r.try_get("last_at")?;
+        if n >= SOURCE_FREE_FAILURES
+            && let Some(last) = last
+        {
+            let wait_ms = 1000i64 << (n - SOURCE_FREE_FAILURES).min(10);
+            let wait_ms = wait_ms.min(SOURCE_WINDOW_MS);
+            if now - last < wait_ms {
+                return Ok(Some((wait_ms - (now - last)) / 1000 + 1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Failed attempts (password or second factor) on the account in the last hour.
+    async fn account_failures(&self, user_id: Uuid, now: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
+            )
+            .bind(user_id.to_string())
+            .bind(now - 3_600_000)
+            .fetch_one(&self.pool)
+            .await?,
+        )
+    }
+
     /// Checks a username and password with per-source backoff and per-account lockout.
     /// Unknown users cost the same Argon2 work as known ones.
     pub async fn check_password(
@@ -329,26 +386,8 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<LoginCheck> {
         let now = millis(now);
-        // Per-source exponential backoff.
-        let r = sqlx::query(
-            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE source = $1 AND at > $2",
-        )
-        .bind(source)
-        .bind(now - SOURCE_WINDOW_MS)
-        .fetch_one(&self.pool)
-        .await?;
-        let n: i64 = r.try_get(0)?;
-        let last: Option<i64> = r.try_get(1)?;
-        if n >= SOURCE_FREE_FAILURES
-            && let Some(last) = last
-        {
-            let wait_ms = 1000i64 << (n - SOURCE_FREE_FAILURES).min(10);
-            let wait_ms = wait_ms.min(SOURCE_WINDOW_MS);
-            if now - last < wait_ms {
-                return Ok(LoginCheck::Throttled {
-                    retry_after_secs: (wait_ms - (now - last)) / 1000 + 1,
-                });
-            }
+        if let Some(retry_after_secs) = self.source_backoff(source, now).await? {
+            return Ok(LoginCheck::Throttled { retry_after_secs });
         }
         let user = match self.user_by_name(username).await {
             Ok(u) => Some(u),
@@ -372,14 +411,7 @@ impl Store {
                 .await?;
             return Ok(LoginCheck::Invalid);
         };
-        let failures: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
-        )
-        .bind(user.id.to_string())
-        .bind(now - 3_600_000)
-        .fetch_one(&self.pool)
-        .await?;
-        if failures >= MAX_FAILURES_PER_HOUR {
+        if self.account_failures(user.id, now).await? >= MAX_FAILURES_PER_HOUR {
             self.record_failure(Some(&user), source, "locked", now)
                 .await?;
             return Ok(LoginCheck::Locked);
@@ -562,6 +594,105 @@ impl Store {
         append(&mut tx, &e, millis(now)).await?;
         tx.commit().await?;
         Ok(n == 1)
+    }
+
+    /// The second step of a sign-in (`enrol`: the first code of a new TOTP secret) on the
+    /// pending session `session_public_id`, with its own attempt budget: an attempt is reserved
+    /// before the code is checked (parallel guesses cannot exceed the budget), every failure
+    /// counts in the account's and the source's failure counters (the same throttle as the
+    /// password step), and after [`MAX_SECOND_FACTOR_ATTEMPTS`] codes or on a locked account
+    /// the pending session is revoked and the drop audited.
+    pub async fn second_factor(
+        &self,
+        session_public_id: &str,
+        user: &User,
+        code: &str,
+        enrol: bool,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<SecondFactor> {
+        let now_ms = millis(now);
+        if let Some(retry_after_secs) = self.source_backoff(source, now_ms).await? {
+            return Ok(SecondFactor::Throttled { retry_after_secs });
+        }
+        if self.account_failures(user.id, now_ms).await? >= MAX_FAILURES_PER_HOUR {
+            self.record_failure(Some(user), source, "locked", now_ms)
+                .await?;
+            self.drop_pending(session_public_id, user, source, "account_locked", now_ms)
+                .await?;
+            return Ok(SecondFactor::Dropped);
+        }
+        let mut tx = self.begin_write().await?;
+        let used: Option<i64> = sqlx::query_scalar(
+            "UPDATE sessions SET mfa_attempts = mfa_attempts + 1 \
+             WHERE public_id = $1 AND user_id = $2 AND mfa_ok = 0 AND revoked_at IS NULL \
+             AND mfa_attempts < $3 RETURNING mfa_attempts",
+        )
+        .bind(session_public_id)
+        .bind(user.id.to_string())
+        .bind(MAX_SECOND_FACTOR_ATTEMPTS)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(used) = used else {
+            self.drop_pending(
+                session_public_id,
+                user,
+                source,
+                "second_factor_attempts",
+                now_ms,
+            )
+            .await?;
+            return Ok(SecondFactor::Dropped);
+        };
+        if self.totp_verify(user, code, enrol, source, now).await? {
+            return Ok(SecondFactor::Ok);
+        }
+        if used >= MAX_SECOND_FACTOR_ATTEMPTS {
+            self.drop_pending(
+                session_public_id,
+                user,
+                source,
+                "second_factor_attempts",
+                now_ms,
+            )
+            .await?;
+            return Ok(SecondFactor::Dropped);
+        }
+        Ok(SecondFactor::Wrong {
+            remaining: MAX_SECOND_FACTOR_ATTEMPTS - used,
+        })
+    }
+
+    /// Ends a pending sign-in (revokes the session) and audits the drop once.
+    async fn drop_pending(
+        &self,
+        session_public_id: &str,
+        user: &User,
+        source: &str,
+        reason: &'static str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE public_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_public_id)
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            let mut e = AuditEntry::new("auth.pending_signin_dropped", "failure");
+            e.actor_user = user.id.to_string();
+            e.actor_org = user.org_id.to_string();
+            e.source = source.to_string();
+            e.detail = reason.to_string();
+            append(&mut tx, &e, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// For the demo and tests: enrol a known TOTP secret directly (activated).

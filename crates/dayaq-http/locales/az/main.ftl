@@ -1180,3 +1180,8 @@ package-unreadable = Fayl oxuna bilmədi və ya 8 MiB-dan böyükdür.
 
 rec-remove = Sil (səhvən daxil edilib)
 rec-actions = Əməliyyatlar
+
+## security-auth
+login-reload = Giriş formasının vaxtı bitib və ya o, başqa saytdan göndərilib. Giriş səhifəsini yeniləyin və yenidən daxil olun.
+totp-attempts-left = Qalan cəhdlər: { $count }.
+totp-attempts-spent = Kodu daxil etmək üçün cəhdlər bitdi və ya hesab müvəqqəti bloklanıb. İstifadəçi adı və şifrə ilə yenidən daxil olun.

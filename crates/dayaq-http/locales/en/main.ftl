@@ -1180,3 +1180,11 @@ package-unreadable = The file could not be read or is larger than 8 MiB.
 
 rec-remove = Remove (entered by mistake)
 rec-actions = Actions
+
+## security-auth
+login-reload = The sign-in form has expired or came from another site. Reload the sign-in page and sign in again.
+totp-attempts-left = { $count ->
+    [one] { $count } attempt left.
+   *[other] { $count } attempts left.
+}
+totp-attempts-spent = No code attempts are left, or the account is locked for a while. Sign in again with your username and password.

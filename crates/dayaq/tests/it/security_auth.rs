@@ -1,0 +1,352 @@
+//! Issue #14, items 1, 4 and 13a/b: the second-factor attempt budget, the sign-in CSRF
+//! requirement, the local-only `back` redirect, the trusted-proxy client address and the
+//! general rate limit.
+
+use crate::testkit::{PASSWORD, TestApp, browser, csrf_field, org_and_user, spawn_app};
+use dayaq_storage::users::User;
+use reqwest::StatusCode;
+
+const SECRET: &[u8; 20] = b"0123456789abcdefghij";
+
+fn totp(user: &User) -> totp_rs::Totp {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::new(SECRET.to_vec().into_boxed_slice()))
+        .with_account_name(user.username.clone())
+        .build()
+        .unwrap()
+}
+
+/// A six-digit code that is wrong now and in the neighbouring time steps.
+fn wrong_code(user: &User, n: u32) -> String {
+    let t = totp(user);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let valid: Vec<String> = [now - 30, now, now + 30, now + 60]
+        .iter()
+        .map(|s| t.generate(*s).to_string())
+        .collect();
+    (0u32..)
+        .map(|i| format!("{:06}", (123_457 + 7919 * (n + i)) % 1_000_000))
+        .find(|c| !valid.contains(c))
+        .unwrap()
+}
+
+fn session_cookie_of(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("dayaq_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// Password step for `user` on a fresh browser client; returns the client, the pending
+/// session's cookie value and the second-factor page's CSRF token.
+async fn password_step(
+    app: &TestApp,
+    user: &User,
+    next: &str,
+) -> (reqwest::Client, String, String) {
+    let base = &app.base_url;
+    let c = browser();
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = csrf_field(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user.username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], next);
+    let cookie = session_cookie_of(&r).expect("pending session cookie");
+    let page = c.get(format!("{base}{next}")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = csrf_field(&page.text().await.unwrap());
+    (c, cookie, csrf)
+}
+
+/// A client without a cookie store, presenting `cookie` as the session.
+async fn post_code_with_cookie(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    csrf: &str,
+    code: &str,
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}{path}"))
+        .header("cookie", format!("dayaq_session={cookie}"))
+        .form(&[("csrf", csrf), ("code", code)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A code posted on a dropped pending sign-in: the session is gone, so the request has no
+/// sign-in state at all (403, reload the form) or is sent back to the password step.
+fn assert_refused(r: &reqwest::Response) {
+    let back_to_login = r.status() == StatusCode::SEE_OTHER && r.headers()["location"] == "/login";
+    assert!(
+        r.status() == StatusCode::FORBIDDEN || back_to_login,
+        "{} {:?}",
+        r.status(),
+        r.headers().get("location")
+    );
+}
+
+async fn me_status(base: &str, cookie: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/me"))
+        .header("cookie", format!("dayaq_session={cookie}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn five_wrong_codes_drop_the_pending_sign_in() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
+    app.db.store.totp_set_secret(&user, SECRET).await.unwrap();
+    let (c, cookie, csrf) = password_step(&app, &user, "/login/totp").await;
+    for i in 0..5 {
+        let r = c
+            .post(format!("{base}/login/totp"))
+            .form(&[("csrf", csrf.as_str()), ("code", &wrong_code(&user, i))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "wrong code {i}");
+        if i == 4 {
+            // The last wrong code ends the pending sign-in: the session cookie is cleared
+            // and the sign-in form is shown again.
+            let set = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect::<Vec<_>>();
+            assert!(
+                set.iter()
+                    .any(|s| s.starts_with("dayaq_session=;") && s.contains("Max-Age=0")),
+                "{set:?}"
+            );
+            assert!(r.text().await.unwrap().contains("name=\"password\""));
+        }
+    }
+    // The right code on that pending sign-in (replaying its cookie) is refused.
+    let right = totp(&user)
+        .generate(time::OffsetDateTime::now_utc().unix_timestamp() as u64)
+        .to_string();
+    let r = post_code_with_cookie(base, "/login/totp", &cookie, &csrf, &right).await;
+    assert_refused(&r);
+    assert!(session_cookie_of(&r).is_none(), "no new session");
+    assert_eq!(me_status(base, &cookie).await, StatusCode::UNAUTHORIZED);
+    // Audited: five code failures in the account's failure counter, and the drop.
+    let rows = app.db.store.audit_recent(100).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.action == "auth.login"
+                && r.outcome == "failure"
+                && r.detail == "wrong_totp"
+                && r.actor_user == user.id.to_string())
+            .count(),
+        5
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.action == "auth.pending_signin_dropped"
+                && r.outcome == "failure"
+                && r.actor_user == user.id.to_string())
+            .count(),
+        1
+    );
+    // The failures are in the throttle the password step reads (per source, per account).
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND source = $2",
+    )
+    .bind(user.id.to_string())
+    .bind("127.0.0.1")
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 5);
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn parallel_wrong_codes_cannot_exceed_the_budget() {
+    let app = spawn_app().await;
+    let base = app.base_url.clone();
+    let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
+    app.db.store.totp_set_secret(&user, SECRET).await.unwrap();
+    let (_c, cookie, csrf) = password_step(&app, &user, "/login/totp").await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (base, cookie, csrf, code) = (
+            base.clone(),
+            cookie.clone(),
+            csrf.clone(),
+            wrong_code(&user, i),
+        );
+        tasks.push(tokio::spawn(async move {
+            post_code_with_cookie(&base, "/login/totp", &cookie, &csrf, &code)
+                .await
+                .status()
+        }));
+    }
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::SEE_OTHER,
+                StatusCode::TOO_MANY_REQUESTS
+            ]
+            .contains(&status),
+            "{status}"
+        );
+    }
+    // Only five codes were checked; the others met a dropped or throttled sign-in.
+    assert_eq!(me_status(&base, &cookie).await, StatusCode::UNAUTHORIZED);
+    let rows = app.db.store.audit_recent(200).await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.detail == "wrong_totp").count(), 5);
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn enrolment_codes_have_the_same_budget() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
+    let (c, cookie, csrf) = password_step(&app, &user, "/login/enrol").await;
+    for i in 0..5 {
+        let r = c
+            .post(format!("{base}/login/enrol"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("code", &format!("{:06}", 100_000 + i)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "enrolment code {i}");
+    }
+    let r = post_code_with_cookie(base, "/login/enrol", &cookie, &csrf, "123456").await;
+    assert_refused(&r);
+    assert!(session_cookie_of(&r).is_none(), "no new session");
+    assert_eq!(me_status(base, &cookie).await, StatusCode::UNAUTHORIZED);
+    let rows = app.db.store.audit_recent(100).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "auth.pending_signin_dropped"
+                && r.actor_user == user.id.to_string())
+    );
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_pre_login_cookie_and_its_token() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let form = [("username", user.username.as_str()), ("password", PASSWORD)];
+    // No cookie at all (a cross-site form): 403 with a page asking to reload, no session.
+    let r = browser()
+        .post(format!("{base}/login"))
+        .header("accept-language", "en")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie_of(&r).is_none());
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().await.unwrap().contains("Reload the sign-in page"));
+    // A token without the cookie is refused too.
+    let r = browser()
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", "forged-token"),
+            ("username", user.username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie_of(&r).is_none());
+    // The cookie with a wrong token: 403.
+    let c = browser();
+    c.get(format!("{base}/login")).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", "wrong"),
+            ("username", user.username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie_of(&r).is_none());
+    // The form as served still signs in.
+    crate::testkit::sign_in(&c, base, &user.username).await;
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn language_switch_never_redirects_off_site() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let c = browser();
+    for bad in [
+        "/\\evil.com",
+        "//evil.com",
+        "/\\/evil.com",
+        "https://evil.com",
+        "/\t/evil.com",
+        "\\\\evil.com",
+        "/%0a/evil.com",
+        "evil.com",
+    ] {
+        let r = c
+            .post(format!("{base}/lang"))
+            .form(&[("lang", "en"), ("back", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{bad:?}");
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            to == "/" || (to.starts_with('/') && !to.starts_with("//") && !to.contains('\\')),
+            "{bad:?} → {to}"
+        );
+        if bad != "/%0a/evil.com" {
+            assert_eq!(to, "/", "{bad:?}");
+        }
+    }
+    let r = c
+        .post(format!("{base}/lang"))
+        .form(&[("lang", "ru"), ("back", "/cases?page=2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/cases?page=2");
+    app.db.cleanup().await;
+}
