@@ -99,10 +99,14 @@ fn form_csrf(body: &[u8]) -> Option<String> {
 /// session's; before sign-in, the pre-login cookie's token must be echoed.
 pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
+    // The client address: the TCP peer, or behind a trusted proxy the address it forwards.
     let source = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| {
+            crate::proxy::client_addr(c.0.ip(), &parts.headers, &state.cfg.trusted_proxies)
+                .to_string()
+        })
         .unwrap_or_else(|| "unknown".into());
     parts.extensions.insert(Source(source));
     let secure = state.cfg.secure_cookies;

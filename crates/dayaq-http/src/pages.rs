@@ -30,9 +30,6 @@ use uuid::Uuid;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/login", get(login_page).post(login_submit))
-        .route("/login/totp", get(totp_page).post(totp_submit))
-        .route("/login/enrol", get(enrol_page).post(enrol_submit))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
         .route("/cases", get(cases_page))
@@ -50,6 +47,14 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_assistance::router())
         .merge(crate::pages_followup::router())
         .merge(crate::pages_record::router())
+}
+
+/// The sign-in steps (rate-limited separately, see `ratelimit`).
+pub fn signin_router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/login/totp", get(totp_page).post(totp_submit))
+        .route("/login/enrol", get(enrol_page).post(enrol_submit))
 }
 
 // ---------- chrome shared by every page ----------

@@ -43,6 +43,23 @@ fn verify_password(pw: &str, hash: &str) -> bool {
     argon2().is_ok_and(|a| a.verify_password(pw.as_bytes(), hash).is_ok())
 }
 
+/// [`hash_password`] on the blocking pool: Argon2 takes tens of milliseconds of CPU and
+/// 19 MiB, which must never stall an async worker (and every request queued behind it).
+pub async fn hash_password_off_worker(pw: &str) -> Result<String> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| StoreError::Data(format!("password hashing task: {e}")))?
+}
+
+/// [`verify_password`] on the blocking pool (see [`hash_password_off_worker`]).
+async fn verify_password_off_worker(pw: &str, hash: &str) -> Result<bool> {
+    let (pw, hash) = (pw.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(|e| StoreError::Data(format!("password check task: {e}")))
+}
+
 /// A password of 20 characters from an unambiguous alphabet (about 110 bits).
 pub fn generate_password() -> Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -210,7 +227,7 @@ impl Store {
         let (Some(role), Some(org)) = (role, org) else {
             return Err(StoreError::Data("unreachable validation state".into()));
         };
-        let hash = hash_password(password)?;
+        let hash = hash_password_off_worker(password).await?;
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -405,7 +422,7 @@ impl Store {
         };
         // Constant work: verify against a dummy hash when the user is unknown.
         let dummy = dummy_hash();
-        let ok = verify_password(password, hash.as_deref().unwrap_or(dummy));
+        let ok = verify_password_off_worker(password, hash.as_deref().unwrap_or(dummy)).await?;
         let Some(user) = user else {
             self.record_failure(None, source, "unknown_user", now)
                 .await?;
@@ -442,7 +459,7 @@ impl Store {
             .bind(user.id.to_string())
             .fetch_one(&self.pool)
             .await?;
-        if !verify_password(old, &hash) {
+        if !verify_password_off_worker(old, &hash).await? {
             return Err(ValidationErrors::single(FieldError::new(
                 "current_password",
                 "wrong_password",
@@ -451,7 +468,7 @@ impl Store {
             .into());
         }
         validate_password(new).map_err(ValidationErrors::single)?;
-        let new_hash = hash_password(new)?;
+        let new_hash = hash_password_off_worker(new).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(new_hash)
@@ -485,7 +502,7 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<()> {
         validate_password(new).map_err(ValidationErrors::single)?;
-        let h = hash_password(new)?;
+        let h = hash_password_off_worker(new).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(h)

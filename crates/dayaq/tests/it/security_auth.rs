@@ -350,3 +350,277 @@ async fn language_switch_never_redirects_off_site() {
     assert_eq!(r.headers()["location"], "/cases?page=2");
     app.db.cleanup().await;
 }
+
+// ---------- item 4: client address behind a trusted proxy, rate limits, Argon2 ----------
+
+fn proxied_client(forwarded_for: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("x-forwarded-for", forwarded_for.parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// One sign-in form round (GET the form, POST it); returns the POST's status.
+async fn try_sign_in(
+    c: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> StatusCode {
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = csrf_field(&page.text().await.unwrap());
+    c.post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Ten recent failures from `source`: its next attempt waits (per-source backoff).
+async fn fail_from(app: &TestApp, source: &str) {
+    for _ in 0..10 {
+        sqlx::query(
+            "INSERT INTO login_failures (id, user_id, source, at) VALUES ($1, NULL, $2, $3)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(source)
+        .bind(time::OffsetDateTime::now_utc().unix_timestamp() * 1000)
+        .execute(app.db.store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+fn with_proxy(mut cfg: dayaq_http::AppConfig, cidr: &str) -> dayaq_http::AppConfig {
+    cfg.trusted_proxies = vec![dayaq_http::proxy::parse_trusted(cidr).unwrap()];
+    cfg
+}
+
+#[tokio::test]
+async fn clients_behind_a_trusted_proxy_are_throttled_and_audited_apart() {
+    let app = crate::testkit::spawn_app_with(with_proxy(
+        crate::testkit::generous_config(),
+        "127.0.0.0/8",
+    ))
+    .await;
+    let base = &app.base_url;
+    let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let (_, b) = org_and_user(&app.db, "org-a", "hotline_operator").await;
+    // Client A (198.51.100.1) has failed often; client B (198.51.100.2) has not.
+    fail_from(&app, "198.51.100.1").await;
+    let ca = proxied_client("198.51.100.1");
+    let cb = proxied_client("203.0.113.9, 198.51.100.2");
+    assert_eq!(
+        try_sign_in(&ca, base, &a.username, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "A waits"
+    );
+    assert_eq!(
+        try_sign_in(&cb, base, &b.username, PASSWORD).await,
+        StatusCode::SEE_OTHER,
+        "B is not throttled by A's failures"
+    );
+    // The audit row's source is the forwarded client (the rightmost untrusted hop), not the
+    // proxy and not what the client prepended.
+    let rows = app.db.store.audit_recent(50).await.unwrap();
+    let login = rows
+        .iter()
+        .find(|r| {
+            r.action == "auth.login" && r.outcome == "success" && r.actor_user == b.id.to_string()
+        })
+        .expect("B's sign-in is audited");
+    assert_eq!(login.source, "198.51.100.2");
+    // A wrong password from B is recorded against B's address.
+    let cb2 = proxied_client("198.51.100.2");
+    assert_eq!(
+        try_sign_in(&cb2, base, &b.username, "not the password!").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE source = $1")
+        .bind("198.51.100.2")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_untrusted_peers_forwarded_headers_are_ignored() {
+    // 127.0.0.1 is not a trusted proxy here (the default: none).
+    let app =
+        crate::testkit::spawn_app_with(with_proxy(crate::testkit::generous_config(), "10.0.0.0/8"))
+            .await;
+    let base = &app.base_url;
+    let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
+    // Claiming a throttled address does not throttle; claiming a fresh one does not escape.
+    fail_from(&app, "198.51.100.7").await;
+    let c = proxied_client("198.51.100.7");
+    assert_eq!(
+        try_sign_in(&c, base, &a.username, PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
+    let rows = app.db.store.audit_recent(50).await.unwrap();
+    let login = rows
+        .iter()
+        .find(|r| r.action == "auth.login" && r.outcome == "success")
+        .unwrap();
+    assert_eq!(login.source, "127.0.0.1");
+    fail_from(&app, "127.0.0.1").await;
+    let c = proxied_client("198.51.100.8");
+    assert_eq!(
+        try_sign_in(&c, base, &a.username, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn requests_over_the_budget_get_429_per_client_address() {
+    use dayaq_http::ratelimit::{Limit, RateLimits};
+    let slow = std::time::Duration::from_secs(60);
+    let cfg = dayaq_http::AppConfig {
+        rate_limits: RateLimits {
+            signin: Limit {
+                burst: 3,
+                period: slow,
+            },
+            api: Limit {
+                burst: 5,
+                period: slow,
+            },
+        },
+        ..dayaq_http::AppConfig::default()
+    };
+    let app = crate::testkit::spawn_app_with(with_proxy(cfg, "127.0.0.1")).await;
+    let base = &app.base_url;
+    let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
+    // API: five answers, then 429 in the API's error shape with Retry-After.
+    let c = proxied_client("198.51.100.20");
+    for i in 0..5 {
+        let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "request {i}");
+    }
+    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    // Another client address behind the same proxy has its own budget.
+    let other = proxied_client("198.51.100.21");
+    assert_eq!(
+        other
+            .get(format!("{base}/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Sign-in: three attempts, then a 429 page (the form itself still loads).
+    let s = proxied_client("198.51.100.22");
+    for _ in 0..3 {
+        assert_eq!(
+            try_sign_in(&s, base, &a.username, "not the password!").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let page = s
+        .get(format!("{base}/login"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_field(&page.text().await.unwrap());
+    let r = s
+        .post(format!("{base}/login"))
+        .header("accept-language", "en")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", a.username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(session_cookie_of(&r).is_none());
+    assert!(r.text().await.unwrap().contains("Too many attempts"));
+    app.db.cleanup().await;
+}
+
+/// Argon2 runs on the blocking pool: on a one-thread runtime a ticker keeps running while a
+/// password is checked (on the old code it stalled for the whole hash).
+#[tokio::test(flavor = "current_thread")]
+async fn password_checks_do_not_stall_the_async_worker() {
+    let db = crate::testkit::test_db().await;
+    let (_, u) = org_and_user(&db, "org-a", "caseworker").await;
+    // How long one Argon2 verification takes on this machine now.
+    let hash = dayaq_storage::users::hash_password("some password 123").unwrap();
+    let mut argon = std::time::Duration::MAX;
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let _ = dayaq_storage::users::hash_password("some password 123").unwrap();
+        argon = argon.min(t.elapsed());
+    }
+    drop(hash);
+    let mut best_gap = std::time::Duration::MAX;
+    for _ in 0..3 {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = done.clone();
+        let ticker = tokio::spawn(async move {
+            let mut last = std::time::Instant::now();
+            let mut max_gap = std::time::Duration::ZERO;
+            while !d.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                max_gap = max_gap.max(last.elapsed());
+                last = std::time::Instant::now();
+            }
+            max_gap
+        });
+        tokio::task::yield_now().await;
+        let r = db
+            .store
+            .check_password(
+                &u.username,
+                "not the password!",
+                "192.0.2.50",
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, dayaq_storage::users::LoginCheck::Invalid),
+            "{r:?}"
+        );
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        best_gap = best_gap.min(ticker.await.unwrap());
+    }
+    assert!(
+        best_gap < argon / 2,
+        "the ticker stalled {best_gap:?} during a check (one Argon2 run: {argon:?})"
+    );
+    db.cleanup().await;
+}
