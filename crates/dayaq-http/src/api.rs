@@ -90,7 +90,8 @@ pub fn openapi_document() -> &'static str {
 /// server does (checked by schemathesis): 401 without a valid session or token and 403 when
 /// the access policy refuses (every operation except the document itself), 404 for an unknown
 /// or invisible record (operations with a path parameter), 422 for a malformed query, path or
-/// body (operations that take any). All carry the one error shape.
+/// body (operations that take any), 429 over the per-address rate limit. All carry the one
+/// error shape.
 fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ResponseBuilder, content::ContentBuilder, schema::Object};
     let error = |description: &str| {
@@ -128,6 +129,10 @@ fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             };
             add("401", "Not signed in (no valid session or token)");
             add("403", "Refused by the access policy");
+            add(
+                "429",
+                "Over the request budget of this client address; see Retry-After",
+            );
             if has_path_param {
                 add("404", "No such record, or not visible to you");
             }

@@ -99,10 +99,14 @@ fn form_csrf(body: &[u8]) -> Option<String> {
 /// session's; before sign-in, the pre-login cookie's token must be echoed.
 pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
+    // The client address: the TCP peer, or behind a trusted proxy the address it forwards.
     let source = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| {
+            crate::proxy::client_addr(c.0.ip(), &parts.headers, &state.cfg.trusted_proxies)
+                .to_string()
+        })
         .unwrap_or_else(|| "unknown".into());
     parts.extensions.insert(Source(source));
     let secure = state.cfg.secure_cookies;
@@ -145,14 +149,26 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             presented = form_csrf(&bytes);
             body = Body::from(bytes);
         }
-        // Requests with neither a session nor a pre-login token are unauthenticated; the
-        // handler answers 401. Any cookie-borne state needs a matching token.
-        if let Some(expected) = expected
-            && !presented
-                .as_deref()
-                .is_some_and(|p| constant_time_eq(p, &expected))
-        {
-            return AppError::Csrf.into_response();
+        // Sign-in itself needs the pre-login cookie and its token (no login CSRF: another
+        // site must not sign a victim's browser into the attacker's account).
+        let signing_in = parts.uri.path() == "/login" || parts.uri.path().starts_with("/login/");
+        match expected {
+            Some(expected)
+                if !presented
+                    .as_deref()
+                    .is_some_and(|p| constant_time_eq(p, &expected)) =>
+            {
+                if signing_in {
+                    return crate::pages::login_csrf_page(&state, &parts.headers);
+                }
+                return AppError::Csrf.into_response();
+            }
+            None if signing_in => {
+                return crate::pages::login_csrf_page(&state, &parts.headers);
+            }
+            // Other requests with neither a session nor a pre-login token are
+            // unauthenticated; the handler answers 401.
+            _ => {}
         }
     }
     parts.extensions.insert(slot);

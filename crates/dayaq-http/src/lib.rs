@@ -21,6 +21,8 @@ pub mod pages_followup;
 pub mod pages_identification;
 pub mod pages_record;
 pub mod pages_referrals;
+pub mod proxy;
+pub mod ratelimit;
 mod security;
 pub mod upload;
 
@@ -46,6 +48,10 @@ pub struct AppConfig {
     /// and the `__Host-` prefix, and HSTS is sent.
     pub secure_cookies: bool,
     pub clock: Clock,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed (see `proxy`).
+    pub trusted_proxies: Vec<proxy::IpNet>,
+    /// Request budgets per client address for the API and the sign-in steps.
+    pub rate_limits: ratelimit::RateLimits,
 }
 
 impl Default for AppConfig {
@@ -54,6 +60,8 @@ impl Default for AppConfig {
             session: SessionPolicy::default(),
             secure_cookies: false,
             clock: system_clock(),
+            trusted_proxies: Vec::new(),
+            rate_limits: ratelimit::RateLimits::default(),
         }
     }
 }
@@ -79,8 +87,22 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         metrics: Arc::new(metrics::Metrics::default()),
     };
     let (api_router, _) = api::router().split_for_parts();
+    let limiters = ratelimit::Limiters::new(&state.cfg.rate_limits);
+    let mut signin = pages::signin_router();
+    let mut api_router = api_router;
+    if let Some(l) = &limiters {
+        l.spawn_cleanup();
+        signin = signin
+            .layer(l.signin_layer())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                ratelimit::signin_page,
+            ));
+        api_router = api_router.layer(l.api_layer());
+    }
     Router::new()
         .merge(pages::router())
+        .merge(signin)
         .merge(htcds_api::pages_router())
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))

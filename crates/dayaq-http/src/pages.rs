@@ -23,16 +23,13 @@ use dayaq_domain::vocab::{Gender, TypeOfExploitation};
 use dayaq_domain::{FieldError, Role};
 use dayaq_storage::cases::{CaseEvent, SearchQuery};
 use dayaq_storage::crypto::random_token;
-use dayaq_storage::users::{LoginCheck, User};
+use dayaq_storage::users::{LoginCheck, SecondFactor, User};
 use serde::Deserialize;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/login", get(login_page).post(login_submit))
-        .route("/login/totp", get(totp_page).post(totp_submit))
-        .route("/login/enrol", get(enrol_page).post(enrol_submit))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
         .route("/cases", get(cases_page))
@@ -50,6 +47,14 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_followup::router())
         .merge(crate::pages_record::router())
         .merge(crate::pages_admin::router())
+}
+
+/// The sign-in steps (rate-limited separately, see `ratelimit`).
+pub fn signin_router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/login/totp", get(totp_page).post(totp_submit))
+        .route("/login/enrol", get(enrol_page).post(enrol_submit))
 }
 
 // ---------- chrome shared by every page ----------
@@ -173,6 +178,41 @@ pub(crate) fn error_page(
     };
     let title = c.t.get(key);
     (status, ErrorPage { c, title, message }).into_response()
+}
+
+/// The language of a visitor who is not signed in: the switcher's cookie, else the browser's.
+pub(crate) fn visitor_lang(headers: &HeaderMap) -> Lang {
+    auth::cookie_value(headers, LANG_COOKIE)
+        .and_then(|v| Lang::parse(&v))
+        .or_else(|| {
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(Lang::Az)
+}
+
+/// A human page for a visitor who is not signed in (no session, no chrome state).
+pub(crate) fn visitor_error_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    title_key: &str,
+    message: impl FnOnce(&Tr) -> String,
+) -> Response {
+    let lang = visitor_lang(headers);
+    let c = Chrome::new(state, lang, None, String::new(), "login");
+    let title = c.t.get(title_key);
+    let message = message(&c.t);
+    (status, ErrorPage { c, title, message }).into_response()
+}
+
+/// `POST /login` without the pre-login cookie and its token (login CSRF): 403 asking to reload.
+pub(crate) fn login_csrf_page(state: &AppState, headers: &HeaderMap) -> Response {
+    visitor_error_page(state, headers, StatusCode::FORBIDDEN, "error-csrf", |t| {
+        t.get("login-reload")
+    })
 }
 
 pub async fn not_found_page(req: Request) -> Response {
@@ -379,10 +419,17 @@ async fn finish_second_factor(
     let user = p.session.user.clone();
     match state
         .store
-        .totp_verify(&user, &f.code, enrol, &p.source, state.now())
+        .second_factor(
+            &p.session.public_id,
+            &user,
+            &f.code,
+            enrol,
+            &p.source,
+            state.now(),
+        )
         .await
     {
-        Ok(true) => {
+        Ok(SecondFactor::Ok) => {
             // A new session id after the privilege change (no session fixation).
             if let Err(e) = state
                 .store
@@ -396,21 +443,51 @@ async fn finish_second_factor(
             };
             start_session(&state, &user, true, &info, "/").await
         }
-        Ok(false) => {
+        Ok(SecondFactor::Dropped) => {
+            // The pending sign-in is over: back to the password step, session cookie cleared.
             let t = Tr::new(info.lang);
-            let c = Chrome::new(&state, info.lang, None, p.session.csrf.clone(), "login");
-            if enrol {
-                render_enrol(&state, c, &user, Some(t.get("totp-wrong"))).await
-            } else {
-                (
+            let secure = state.cfg.secure_cookies;
+            with_cookie(
+                render_login(
+                    &state,
+                    info.lang,
+                    Some(t.get("totp-attempts-spent")),
                     StatusCode::UNAUTHORIZED,
-                    TotpPage {
-                        c,
-                        error: Some(t.get("totp-wrong")),
-                    },
-                )
-                    .into_response()
-            }
+                ),
+                set_cookie(session_cookie_name(secure), "", secure, Some(0)),
+            )
+        }
+        Ok(outcome @ (SecondFactor::Wrong { .. } | SecondFactor::Throttled { .. })) => {
+            let t = Tr::new(info.lang);
+            let (status, error) = match outcome {
+                SecondFactor::Throttled { retry_after_secs } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    t.arg("login-throttled", "seconds", retry_after_secs),
+                ),
+                SecondFactor::Wrong { remaining } => (
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "{} {}",
+                        t.get("totp-wrong"),
+                        t.arg("totp-attempts-left", "count", remaining)
+                    ),
+                ),
+                SecondFactor::Ok | SecondFactor::Dropped => {
+                    (StatusCode::UNAUTHORIZED, t.get("totp-wrong"))
+                }
+            };
+            let c = Chrome::new(&state, info.lang, None, p.session.csrf.clone(), "login");
+            let mut resp = if enrol {
+                render_enrol(&state, c, &user, Some(error)).await
+            } else {
+                TotpPage {
+                    c,
+                    error: Some(error),
+                }
+                .into_response()
+            };
+            *resp.status_mut() = status;
+            resp
         }
         Err(e) => error_page(&state, None, info.lang, e.into()),
     }
@@ -491,6 +568,17 @@ async fn logout(State(state): State<AppState>, info: ReqInfo) -> Response {
     )
 }
 
+/// The redirect target for a `back` field: only a path on this site, never an open redirect.
+/// Accepted: a single `/` followed by a character that is neither `/` nor `\\` (browsers treat
+/// `//host` and `/\\host` as another site), and only printable ASCII without `\\` (browsers drop
+/// tabs and line breaks from URLs, so `/\t/host` would become `//host`). Anything else is `/`.
+pub(crate) fn local_path(back: &str) -> &str {
+    let b = back.as_bytes();
+    let shape = b.len() >= 2 && b[0] == b'/' && b[1] != b'/' && b[1] != b'\\';
+    let chars = b.iter().all(|&c| (0x21..=0x7e).contains(&c) && c != b'\\');
+    if shape && chars { back } else { "/" }
+}
+
 #[derive(Deserialize)]
 struct LangForm {
     lang: String,
@@ -509,12 +597,7 @@ async fn set_lang(
     {
         return error_page(&state, None, info.lang, e.into());
     }
-    // Only local paths, never an open redirect.
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains("://") {
-        f.back.as_str()
-    } else {
-        "/"
-    };
+    let back = local_path(&f.back);
     let secure = state.cfg.secure_cookies;
     let mut c = cookie::Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
@@ -1171,4 +1254,41 @@ async fn static_file(Path(name): Path<String>) -> Response {
         _ => return AppError::NotFound.into_response(),
     };
     ([(CONTENT_TYPE, ctype)], body).into_response()
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::local_path;
+
+    #[test]
+    fn back_is_a_local_path_or_home() {
+        for ok in [
+            "/cases",
+            "/cases/0b6f?x=1",
+            "/account#sessions",
+            "/%2F%2Fevil.com",
+        ] {
+            assert_eq!(local_path(ok), ok, "{ok}");
+        }
+        for bad in [
+            "",
+            "/",
+            "//evil.com",
+            "/\\evil.com",
+            "/\\/evil",
+            "\\\\evil.com",
+            "https://evil.com",
+            "http:/evil.com",
+            "evil.com",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/\r\n/evil.com",
+            "/ /evil.com",
+            "/cases\\..\\..\\evil",
+            "/caf\u{e9}",
+            "/\u{0}x",
+        ] {
+            assert_eq!(local_path(bad), "/", "{bad:?}");
+        }
+    }
 }

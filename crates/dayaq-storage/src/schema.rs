@@ -64,6 +64,7 @@ pub const TABLES: &[Table] = &[
             ("user_agent", Text),
             ("source", Text),
             ("revoked_at", Int),
+            ("mfa_attempts", Int),
         ],
     ),
     (

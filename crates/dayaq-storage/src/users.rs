@@ -19,6 +19,9 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Failed attempts per account per hour before the account is locked.
 pub const MAX_FAILURES_PER_HOUR: i64 = 100;
+/// Codes one pending sign-in (password step done, second factor not yet) may try; after the
+/// last one the pending sign-in is dropped and the password step starts again.
+pub const MAX_SECOND_FACTOR_ATTEMPTS: i64 = 5;
 /// Failures from one source address in the window before backoff starts.
 const SOURCE_FREE_FAILURES: i64 = 5;
 const SOURCE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -38,6 +41,23 @@ pub fn hash_password(pw: &str) -> Result<String> {
 
 fn verify_password(pw: &str, hash: &str) -> bool {
     argon2().is_ok_and(|a| a.verify_password(pw.as_bytes(), hash).is_ok())
+}
+
+/// [`hash_password`] on the blocking pool: Argon2 takes tens of milliseconds of CPU and
+/// 19 MiB, which must never stall an async worker (and every request queued behind it).
+pub async fn hash_password_off_worker(pw: &str) -> Result<String> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| StoreError::Data(format!("password hashing task: {e}")))?
+}
+
+/// [`verify_password`] on the blocking pool (see [`hash_password_off_worker`]).
+async fn verify_password_off_worker(pw: &str, hash: &str) -> Result<bool> {
+    let (pw, hash) = (pw.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(|e| StoreError::Data(format!("password check task: {e}")))
 }
 
 /// A password of 20 characters from an unambiguous alphabet (about 110 bits).
@@ -135,6 +155,23 @@ pub enum LoginCheck {
     Throttled { retry_after_secs: i64 },
 }
 
+/// The outcome of a second-factor step (sign-in code or first enrolment code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Ok,
+    /// A wrong (or replayed) code; `remaining` codes may still be tried on this sign-in.
+    Wrong {
+        remaining: i64,
+    },
+    /// The attempt budget is spent or the account is locked: the pending sign-in has ended
+    /// and the password step starts again (with the per-source backoff).
+    Dropped,
+    /// Too many failures from this source address: wait before the next attempt.
+    Throttled {
+        retry_after_secs: i64,
+    },
+}
+
 fn totp_for(secret: &[u8], username: &str) -> Result<Totp> {
     totp_rs::Builder::new()
         .with_secret(Secret::new(secret.to_vec().into_boxed_slice()))
@@ -193,7 +230,7 @@ impl Store {
         let (Some(role), Some(org)) = (role, org) else {
             return Err(StoreError::Data("unreachable validation state".into()));
         };
-        let hash = hash_password(password)?;
+        let hash = hash_password_off_worker(password).await?;
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -302,6 +339,43 @@ impl Store {
         Ok(())
     }
 
+    /// Per-source exponential backoff: `Some(seconds to wait)` when `source` has failed too
+    /// often in the window (password and second-factor failures alike).
+    async fn source_backoff(&self, source: &str, now: i64) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM login_failures WHERE source = $1 AND at > $2",
+        )
+        .bind(source)
+        .bind(now - SOURCE_WINDOW_MS)
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = r.try_get("n")?;
+        let last: Option<i64> = r.try_get("last_at")?;
+        if n >= SOURCE_FREE_FAILURES
+            && let Some(last) = last
+        {
+            let wait_ms = 1000i64 << (n - SOURCE_FREE_FAILURES).min(10);
+            let wait_ms = wait_ms.min(SOURCE_WINDOW_MS);
+            if now - last < wait_ms {
+                return Ok(Some((wait_ms - (now - last)) / 1000 + 1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Failed attempts (password or second factor) on the account in the last hour.
+    async fn account_failures(&self, user_id: Uuid, now: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
+            )
+            .bind(user_id.to_string())
+            .bind(now - 3_600_000)
+            .fetch_one(&self.pool)
+            .await?,
+        )
+    }
+
     /// Checks a username and password with per-source backoff and per-account lockout.
     /// Unknown users cost the same Argon2 work as known ones.
     pub async fn check_password(
@@ -312,26 +386,8 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<LoginCheck> {
         let now = millis(now);
-        // Per-source exponential backoff.
-        let r = sqlx::query(
-            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE source = $1 AND at > $2",
-        )
-        .bind(source)
-        .bind(now - SOURCE_WINDOW_MS)
-        .fetch_one(&self.pool)
-        .await?;
-        let n: i64 = r.try_get(0)?;
-        let last: Option<i64> = r.try_get(1)?;
-        if n >= SOURCE_FREE_FAILURES
-            && let Some(last) = last
-        {
-            let wait_ms = 1000i64 << (n - SOURCE_FREE_FAILURES).min(10);
-            let wait_ms = wait_ms.min(SOURCE_WINDOW_MS);
-            if now - last < wait_ms {
-                return Ok(LoginCheck::Throttled {
-                    retry_after_secs: (wait_ms - (now - last)) / 1000 + 1,
-                });
-            }
+        if let Some(retry_after_secs) = self.source_backoff(source, now).await? {
+            return Ok(LoginCheck::Throttled { retry_after_secs });
         }
         let user = match self.user_by_name(username).await {
             Ok(u) => Some(u),
@@ -352,20 +408,13 @@ impl Store {
         // A user waiting for enrolment has no password hash: the same Argon2 work is spent on
         // the dummy hash, and the answer is "invalid" whatever was typed.
         let real = hash.as_deref().filter(|h| h.starts_with('$'));
-        let ok = verify_password(password, real.unwrap_or(dummy)) && real.is_some();
+        let ok = verify_password_off_worker(password, real.unwrap_or(dummy)).await? && real.is_some();
         let Some(user) = user else {
             self.record_failure(None, source, "unknown_user", now)
                 .await?;
             return Ok(LoginCheck::Invalid);
         };
-        let failures: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2",
-        )
-        .bind(user.id.to_string())
-        .bind(now - 3_600_000)
-        .fetch_one(&self.pool)
-        .await?;
-        if failures >= MAX_FAILURES_PER_HOUR {
+        if self.account_failures(user.id, now).await? >= MAX_FAILURES_PER_HOUR {
             self.record_failure(Some(&user), source, "locked", now)
                 .await?;
             return Ok(LoginCheck::Locked);
@@ -396,7 +445,7 @@ impl Store {
             .bind(user.id.to_string())
             .fetch_one(&self.pool)
             .await?;
-        if !verify_password(old, &hash) {
+        if !verify_password_off_worker(old, &hash).await? {
             return Err(ValidationErrors::single(FieldError::new(
                 "current_password",
                 "wrong_password",
@@ -405,7 +454,7 @@ impl Store {
             .into());
         }
         validate_password(new).map_err(ValidationErrors::single)?;
-        let new_hash = hash_password(new)?;
+        let new_hash = hash_password_off_worker(new).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(new_hash)
@@ -442,7 +491,7 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<()> {
         validate_password(new).map_err(ValidationErrors::single)?;
-        let h = hash_password(new)?;
+        let h = hash_password_off_worker(new).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(h)
@@ -555,6 +604,105 @@ impl Store {
         append(&mut tx, &e, millis(now)).await?;
         tx.commit().await?;
         Ok(n == 1)
+    }
+
+    /// The second step of a sign-in (`enrol`: the first code of a new TOTP secret) on the
+    /// pending session `session_public_id`, with its own attempt budget: an attempt is reserved
+    /// before the code is checked (parallel guesses cannot exceed the budget), every failure
+    /// counts in the account's and the source's failure counters (the same throttle as the
+    /// password step), and after [`MAX_SECOND_FACTOR_ATTEMPTS`] codes or on a locked account
+    /// the pending session is revoked and the drop audited.
+    pub async fn second_factor(
+        &self,
+        session_public_id: &str,
+        user: &User,
+        code: &str,
+        enrol: bool,
+        source: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<SecondFactor> {
+        let now_ms = millis(now);
+        if let Some(retry_after_secs) = self.source_backoff(source, now_ms).await? {
+            return Ok(SecondFactor::Throttled { retry_after_secs });
+        }
+        if self.account_failures(user.id, now_ms).await? >= MAX_FAILURES_PER_HOUR {
+            self.record_failure(Some(user), source, "locked", now_ms)
+                .await?;
+            self.drop_pending(session_public_id, user, source, "account_locked", now_ms)
+                .await?;
+            return Ok(SecondFactor::Dropped);
+        }
+        let mut tx = self.begin_write().await?;
+        let used: Option<i64> = sqlx::query_scalar(
+            "UPDATE sessions SET mfa_attempts = mfa_attempts + 1 \
+             WHERE public_id = $1 AND user_id = $2 AND mfa_ok = 0 AND revoked_at IS NULL \
+             AND mfa_attempts < $3 RETURNING mfa_attempts",
+        )
+        .bind(session_public_id)
+        .bind(user.id.to_string())
+        .bind(MAX_SECOND_FACTOR_ATTEMPTS)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(used) = used else {
+            self.drop_pending(
+                session_public_id,
+                user,
+                source,
+                "second_factor_attempts",
+                now_ms,
+            )
+            .await?;
+            return Ok(SecondFactor::Dropped);
+        };
+        if self.totp_verify(user, code, enrol, source, now).await? {
+            return Ok(SecondFactor::Ok);
+        }
+        if used >= MAX_SECOND_FACTOR_ATTEMPTS {
+            self.drop_pending(
+                session_public_id,
+                user,
+                source,
+                "second_factor_attempts",
+                now_ms,
+            )
+            .await?;
+            return Ok(SecondFactor::Dropped);
+        }
+        Ok(SecondFactor::Wrong {
+            remaining: MAX_SECOND_FACTOR_ATTEMPTS - used,
+        })
+    }
+
+    /// Ends a pending sign-in (revokes the session) and audits the drop once.
+    async fn drop_pending(
+        &self,
+        session_public_id: &str,
+        user: &User,
+        source: &str,
+        reason: &'static str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE public_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_public_id)
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            let mut e = AuditEntry::new("auth.pending_signin_dropped", "failure");
+            e.actor_user = user.id.to_string();
+            e.actor_org = user.org_id.to_string();
+            e.source = source.to_string();
+            e.detail = reason.to_string();
+            append(&mut tx, &e, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// For the demo and tests: enrol a known TOTP secret directly (activated).

@@ -160,6 +160,35 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub audit_checkpoint_seconds: u64,
+
+    /// A reverse proxy (address or CIDR block) whose `Forwarded` / `X-Forwarded-For` header
+    /// names the client; repeat for several (environment: comma separated). Only requests
+    /// whose TCP peer is inside one of these are read for the client address; the rightmost
+    /// address that is not itself a trusted proxy is the client (audit source, throttling,
+    /// rate limits). Without it the TCP peer is the client.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", env = "DAYAQ_TRUSTED_PROXY",
+          value_delimiter = ',', value_parser = dayaq_http::proxy::parse_trusted)]
+    pub trusted_proxies: Vec<dayaq_http::proxy::IpNet>,
+
+    /// API requests per second per client address after the burst (429 with Retry-After).
+    #[arg(long, value_name = "N", default_value_t = 50, env = "DAYAQ_API_RATE",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_rate: u32,
+
+    /// API requests a client address may send at once before the rate applies.
+    #[arg(long, value_name = "N", default_value_t = 200, env = "DAYAQ_API_BURST",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_burst: u32,
+
+    /// Seconds between sign-in attempts (POST /login*) per client address after the burst.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2, env = "DAYAQ_SIGNIN_INTERVAL",
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub signin_interval: u32,
+
+    /// Sign-in attempts a client address may send at once before the interval applies.
+    #[arg(long, value_name = "N", default_value_t = 10, env = "DAYAQ_SIGNIN_BURST",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub signin_burst: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,11 +3,13 @@
 use crate::cli::ServeArgs;
 use anyhow::Context;
 use dayaq_http::AppConfig;
+use dayaq_http::ratelimit::{Limit, RateLimits};
 use dayaq_storage::Store;
 use dayaq_storage::sessions::SessionPolicy;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub fn app_config(args: &ServeArgs) -> AppConfig {
     AppConfig {
@@ -16,6 +18,17 @@ pub fn app_config(args: &ServeArgs) -> AppConfig {
             absolute_ms: args.absolute_timeout_hours * 3600 * 1000,
         },
         secure_cookies: args.secure_cookies,
+        trusted_proxies: args.trusted_proxies.clone(),
+        rate_limits: RateLimits {
+            signin: Limit {
+                burst: args.signin_burst,
+                period: Duration::from_secs(u64::from(args.signin_interval)),
+            },
+            api: Limit {
+                burst: args.api_burst,
+                period: Duration::from_nanos(1_000_000_000 / u64::from(args.api_rate.max(1))),
+            },
+        },
         ..AppConfig::default()
     }
 }

@@ -1223,3 +1223,7 @@ enrol-password-title = Şifrənizi seçin
 enrol-password-intro = Xoş gəlmisiniz, { $username }. Ən azı 12 simvoldan ibarət şifrə seçin. Bu link yalnız bir dəfə işləyir.
 enrol-password-submit = Şifrəni saxla və daxil ol
 field-confirm = Təsdiq
+## security-auth
+login-reload = Giriş formasının vaxtı bitib və ya o, başqa saytdan göndərilib. Giriş səhifəsini yeniləyin və yenidən daxil olun.
+totp-attempts-left = Qalan cəhdlər: { $count }.
+totp-attempts-spent = Kodu daxil etmək üçün cəhdlər bitdi və ya hesab müvəqqəti bloklanıb. İstifadəçi adı və şifrə ilə yenidən daxil olun.

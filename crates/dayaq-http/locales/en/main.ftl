@@ -1223,3 +1223,10 @@ enrol-password-title = Choose your password
 enrol-password-intro = Welcome, { $username }. Choose a password of at least 12 characters. This link works only once.
 enrol-password-submit = Save the password and sign in
 field-confirm = Confirmation
+## security-auth
+login-reload = The sign-in form has expired or came from another site. Reload the sign-in page and sign in again.
+totp-attempts-left = { $count ->
+    [one] { $count } attempt left.
+   *[other] { $count } attempts left.
+}
+totp-attempts-spent = No code attempts are left, or the account is locked for a while. Sign in again with your username and password.

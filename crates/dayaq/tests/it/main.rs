@@ -18,5 +18,6 @@ mod referral_package;
 mod referrals;
 mod security_audit;
 mod security_accounts;
+mod security_auth;
 mod storage;
 mod testkit;

@@ -252,6 +252,30 @@ pub struct TestApp {
 
 #[allow(dead_code)] // used by the HTTP tests
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(generous_config()).await
+}
+
+/// The test servers' configuration: the default, with rate limits no test reaches (the
+/// authorisation matrix alone makes ~18,500 calls from 127.0.0.1). `security_auth` proves
+/// the default limits with `spawn_app_with`.
+#[allow(dead_code)]
+pub fn generous_config() -> AppConfig {
+    let generous = dayaq_http::ratelimit::Limit {
+        burst: 1_000_000,
+        period: std::time::Duration::from_micros(1),
+    };
+    AppConfig {
+        rate_limits: dayaq_http::ratelimit::RateLimits {
+            signin: generous,
+            api: generous,
+        },
+        ..AppConfig::default()
+    }
+}
+
+/// Like [`spawn_app`] with the given configuration.
+#[allow(dead_code)]
+pub async fn spawn_app_with(cfg: AppConfig) -> TestApp {
     let db = test_db().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -259,7 +283,7 @@ pub async fn spawn_app() -> TestApp {
     let addr = listener.local_addr().expect("local_addr");
     let store = db.store.clone();
     tokio::spawn(async move {
-        if let Err(e) = dayaq_http::serve(listener, store, AppConfig::default()).await {
+        if let Err(e) = dayaq_http::serve(listener, store, cfg).await {
             eprintln!("test server stopped: {e}");
         }
     });
