@@ -739,22 +739,57 @@ impl Store {
         })
     }
 
+    /// The case timeline, filtered by the same section grants as the case page: an event is
+    /// shown only when the reader may read every section it reveals
+    /// (`policy::event_sections`); a receiving organisation sees the events of its own
+    /// referrals only, never those of the case's other referrals.
     pub async fn case_events(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<CaseEvent>> {
-        self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let allowed: Vec<Section> = Section::ALL
+            .iter()
+            .copied()
+            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
+            .collect();
+        let everything = allowed.len() == Section::ALL.len();
+        let own_referrals: Vec<String> = if everything {
+            vec![]
+        } else {
+            sqlx::query_scalar("SELECT id FROM referrals WHERE case_id = $1 AND to_org = $2")
+                .bind(id.to_string())
+                .bind(ctx.actor.org_id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+        };
         let rows = sqlx::query(
             "SELECT at, kind, detail FROM case_events WHERE case_id = $1 ORDER BY at, id",
         )
         .bind(id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseEvent {
-                    at: ts(r.try_get(0)?),
-                    kind: r.try_get(1)?,
-                    detail: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            let detail: String = r.try_get("detail")?;
+            if !everything {
+                if !dayaq_domain::policy::event_visible(&kind, &allowed) {
+                    continue;
+                }
+                if kind.starts_with("referral.") {
+                    let referral = detail
+                        .split_whitespace()
+                        .find_map(|w| w.strip_prefix("referral="))
+                        .unwrap_or("");
+                    if !own_referrals.iter().any(|x| x == referral) {
+                        continue;
+                    }
+                }
+            }
+            out.push(CaseEvent {
+                at: ts(r.try_get("at")?),
+                kind,
+                detail,
+            });
+        }
+        Ok(out)
     }
 }

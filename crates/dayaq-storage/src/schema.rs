@@ -255,6 +255,7 @@ pub const TABLES: &[Table] = &[
             ("ended_at", Int),
             ("off_platform", Int),
             ("travel", Blob),
+            ("ended_by", Text),
         ],
     ),
     (
