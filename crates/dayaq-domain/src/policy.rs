@@ -254,7 +254,7 @@ pub fn event_sections(kind: &str) -> &'static [Section] {
         ("followup", _) => &[FollowUp],
         (_, "referral.accepted" | "referral.declined" | "referral.completed")
         | (_, "referral.withdrawn" | "referral.created" | "referral.pending")
-        | (_, "referral.ended_by_consent") => &[],
+        | (_, "referral.ended-by-consent") => &[],
         _ => Section::ALL,
     }
 }

@@ -1180,3 +1180,6 @@ package-unreadable = Fayl oxuna bilmədi və ya 8 MiB-dan böyükdür.
 
 rec-remove = Sil (səhvən daxil edilib)
 rec-actions = Əməliyyatlar
+
+## security-needtoknow
+event-referral-ended-by-consent = Yönləndirmə bitdi: zərərçəkmiş razılığını geri götürdü

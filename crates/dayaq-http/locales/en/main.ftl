@@ -1180,3 +1180,6 @@ package-unreadable = The file could not be read or is larger than 8 MiB.
 
 rec-remove = Remove (entered by mistake)
 rec-actions = Actions
+
+## security-needtoknow
+event-referral-ended-by-consent = Referral ended: the survivor withdrew her consent

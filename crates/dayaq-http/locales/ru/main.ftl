@@ -1192,3 +1192,6 @@ package-unreadable = Файл не удалось прочитать или он
 
 rec-remove = Удалить (внесено по ошибке)
 rec-actions = Действия
+
+## security-needtoknow
+event-referral-ended-by-consent = Направление прекращено: пострадавшая отозвала согласие
