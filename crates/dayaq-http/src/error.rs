@@ -73,6 +73,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict => AppError::Conflict,
             StoreError::AlreadyExists(w) => AppError::AlreadyExists(w),
             StoreError::Invalid(v) => AppError::Invalid(v),
+            StoreError::RateLimited(secs) => AppError::TooManyRequests(secs),
             // Internal details are logged (they hold no personal data: SQL errors carry no
             // bound values) and never sent to the client.
             other => AppError::Internal(other.to_string()),

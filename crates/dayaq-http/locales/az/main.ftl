@@ -1183,3 +1183,4 @@ rec-actions = Əməliyyatlar
 
 ## security-needtoknow
 event-referral-ended-by-consent = Yönləndirmə bitdi: zərərçəkmiş razılığını geri götürdü
+cases-search-elsewhere-help = Telefon və ya sənəd nömrəsi yalnız sizin təşkilatınızda axtarılır. Başqa təşkilatda mümkün qeydiyyat yalnız ad, soyad, doğum tarixi və telefon və ya sənəd nömrəsi birlikdə uyğun gəldikdə göstərilir.

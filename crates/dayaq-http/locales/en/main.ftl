@@ -1183,3 +1183,4 @@ rec-actions = Actions
 
 ## security-needtoknow
 event-referral-ended-by-consent = Referral ended: the survivor withdrew her consent
+cases-search-elsewhere-help = A phone or document number searches your organisation only. A possible registration in another organisation is shown only when first name, last name, date of birth and a phone or document number all match.
