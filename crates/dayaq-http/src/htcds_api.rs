@@ -95,15 +95,36 @@ fn download_name(state: &AppState, format: Format) -> String {
     )
 }
 
-/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see.
+/// May `a` export identities? The policy (`ExportIdentities`: caseworkers and supervisors)
+/// and a browser session whose second factor was completed — a bearer token alone, or a
+/// session of a user without a second factor, is not enough. `Err` names the reason.
+fn identity_export_allowed(state: &AppState, a: &Authed) -> Result<(), &'static str> {
+    let actor = a.actor();
+    if !state.store.may_export_identities(&a.ctx(&actor, state)) {
+        return Err("identity_export_needs_case_manager");
+    }
+    match &a.session {
+        Some(s) if s.mfa_ok && a.user.totp_enabled => Ok(()),
+        _ => Err("identity_export_needs_second_factor"),
+    }
+}
+
+/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see; with `identities`
+/// only when `identity_export_allowed` (403 with the reason otherwise, before any byte).
 async fn export_response(
     state: &AppState,
     a: &Authed,
     format: Format,
+    identities: bool,
 ) -> Result<Response, AppError> {
     let actor = a.actor();
     // Ask the policy before any byte is sent, so that a refusal is a proper 403.
     state.store.authorize_export(&a.ctx(&actor, state))?;
+    if identities && let Err(reason) = identity_export_allowed(state, a) {
+        let ctx = a.ctx(&actor, state);
+        state.store.audit_export_refusal(&ctx, reason).await?;
+        return Err(AppError::Forbidden(reason));
+    }
     let body = match format {
         Format::Csv => {
             let (mut sink, stream) = htcds::csv_channel()?;
@@ -118,7 +139,7 @@ async fn export_response(
                     source: &source,
                     now,
                 };
-                let outcome = store.export_cases(&ctx, &mut sink).await;
+                let outcome = store.export_cases_with(&ctx, &mut sink, identities).await;
                 if let Err(e) = &outcome {
                     tracing::error!(error = %e, "HTCDS export failed");
                 }
@@ -130,7 +151,7 @@ async fn export_response(
             let mut sink = XlsxSink::new()?;
             state
                 .store
-                .export_cases(&a.ctx(&actor, state), &mut sink)
+                .export_cases_with(&a.ctx(&actor, state), &mut sink, identities)
                 .await?;
             let bytes = tokio::task::spawn_blocking(move || sink.finish())
                 .await
@@ -203,6 +224,23 @@ async fn import_htcds(
 struct ExportQuery {
     /// `csv` (default, streamed) or `xlsx`.
     format: Option<String>,
+    /// `include` (default): with names, birth dates and contact details — needs a caseworker
+    /// or supervisor signed in with a second factor (a browser session; a bearer token alone
+    /// is refused with 403 `identity_export_needs_second_factor`). `none`: without them
+    /// (every role that may export cases, tokens included).
+    identity: Option<String>,
+}
+
+fn export_identity(q: &ExportQuery) -> Result<bool, AppError> {
+    match q.identity.as_deref() {
+        None | Some("") | Some("include") => Ok(true),
+        Some("none") => Ok(false),
+        Some(_) => Err(AppError::field(
+            "identity",
+            "invalid_value",
+            "identity accepts only: include, none",
+        )),
+    }
 }
 
 fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
@@ -216,7 +254,7 @@ fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
 
 #[utoipa::path(get, path = "/export/htcds", tag = "htcds", params(ExportQuery),
     responses(
-        (status = 200, description = "Every case the caller may see, identity included, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited.",
+        (status = 200, description = "Every case the caller may see, identity included unless `identity=none`, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited with the case ids.",
             content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value), (status = 422, body = serde_json::Value)))]
 async fn export_htcds(
@@ -225,7 +263,8 @@ async fn export_htcds(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
     let format = export_format(&q)?;
-    export_response(&state, &a, format).await
+    let identities = export_identity(&q)?;
+    export_response(&state, &a, format, identities).await
 }
 
 // ---------- screen ----------
@@ -286,6 +325,8 @@ pub struct ErrorRow {
 struct HtcdsPage {
     c: Chrome,
     can_export: bool,
+    /// Identity exports: a case manager signed in with a second factor.
+    can_export_identities: bool,
     can_import: bool,
     result: Option<ImportView>,
 }
@@ -362,6 +403,7 @@ fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response 
     HtcdsPage {
         c,
         can_export,
+        can_export_identities: can_export && identity_export_allowed(state, a).is_ok(),
         can_import,
         result,
     }
@@ -377,9 +419,9 @@ async fn export_download(
     PageUser(a): PageUser,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Response {
-    let r = match export_format(&q) {
-        Ok(f) => export_response(&state, &a, f).await,
-        Err(e) => Err(e),
+    let r = match (export_format(&q), export_identity(&q)) {
+        (Ok(f), Ok(identities)) => export_response(&state, &a, f, identities).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match r {
         Ok(resp) => resp,

@@ -1184,3 +1184,5 @@ rec-actions = Əməliyyatlar
 ## security-needtoknow
 event-referral-ended-by-consent = Yönləndirmə bitdi: zərərçəkmiş razılığını geri götürdü
 cases-search-elsewhere-help = Telefon və ya sənəd nömrəsi yalnız sizin təşkilatınızda axtarılır. Başqa təşkilatda mümkün qeydiyyat yalnız ad, soyad, doğum tarixi və telefon və ya sənəd nömrəsi birlikdə uyğun gəldikdə göstərilir.
+htcds-export-identity-needs = Ad, doğum tarixi və əlaqə məlumatları olan ixraclar yalnız ikinci amillə (autentifikator tətbiqi) daxil olmuş sosial işçilər və nəzarətçilər üçündür. Onları yükləmək üçün hesabınızda ikinci amili qurun.
+htcds-export-anonymous-help = Şəxsiyyət məlumatları olmadan: eyni işlər, adlar, doğum tarixləri, şəxsiyyət nömrələri və əlaqə məlumatları boş qalır. Bu da audit jurnalında qeyd olunur.

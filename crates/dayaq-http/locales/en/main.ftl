@@ -1184,3 +1184,5 @@ rec-actions = Actions
 ## security-needtoknow
 event-referral-ended-by-consent = Referral ended: the survivor withdrew her consent
 cases-search-elsewhere-help = A phone or document number searches your organisation only. A possible registration in another organisation is shown only when first name, last name, date of birth and a phone or document number all match.
+htcds-export-identity-needs = Exports with names, birth dates and contact details are for caseworkers and supervisors signed in with a second factor (an authenticator app). Set one up under your account to download them.
+htcds-export-anonymous-help = Without identity details: the same cases with names, birth dates, identity numbers and contact details left empty. Also recorded in the audit log.
