@@ -241,8 +241,14 @@ pub fn event_sections(kind: &str) -> &'static [Section] {
     match (prefix, kind) {
         (
             _,
-            "case.created" | "case.updated" | "case.erased" | "record.status" | "record.closed"
-            | "record.reopened" | "record.episode" | "record.next-episode",
+            "case.created"
+            | "case.updated"
+            | "case.erased"
+            | "record.status"
+            | "record.closed"
+            | "record.reopened"
+            | "record.episode"
+            | "record.next-episode",
         ) => &[],
         ("consent", _) => &[],
         ("legal", _) | (_, "record.perpetrator") => &[Legal],

@@ -216,13 +216,9 @@ pub fn grants(referrals: &[ReferralFact], now_ms: i64, grace_ms: i64) -> Vec<Gra
         .iter()
         .filter(|r| match r.state {
             ReferralState::Accepted => true,
-            ReferralState::Completed | ReferralState::Withdrawn => details_readable(
-                r.state,
-                r.ended_at,
-                r.ended_by_consent,
-                now_ms,
-                grace_ms,
-            ),
+            ReferralState::Completed | ReferralState::Withdrawn => {
+                details_readable(r.state, r.ended_at, r.ended_by_consent, now_ms, grace_ms)
+            }
             _ => false,
         })
         .map(|r| Grant {

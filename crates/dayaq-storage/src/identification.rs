@@ -711,8 +711,11 @@ impl Store {
             let Ok(to_type) = OrgType::parse(&r.try_get::<String, _>("org_type")?) else {
                 continue;
             };
-            let covered_by_it =
-                dayaq_domain::identification::sharing_covered(std::slice::from_ref(&withdrawn), to, to_type);
+            let covered_by_it = dayaq_domain::identification::sharing_covered(
+                std::slice::from_ref(&withdrawn),
+                to,
+                to_type,
+            );
             if !covered_by_it
                 || dayaq_domain::identification::sharing_covered(&remaining, to, to_type)
             {
