@@ -187,6 +187,18 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             }
         }
 
+        // A supervisor's approval on an organisation's matter (an identity export request, the
+        // organisation's export-approval setting).
+        (A::Approve, R::Organisation(org)) => {
+            if org != actor.org_id {
+                deny("other_organisation")
+            } else if actor.role == Supervisor {
+                allow("supervisor_approval")
+            } else {
+                deny("approval_needs_supervisor")
+            }
+        }
+
         (_, R::Case(facts)) => decide_case(actor, action, facts),
 
         (A::RespondReferral, R::Organisation(org)) => {
@@ -533,6 +545,15 @@ mod tests {
             ),
             deny("identity_export_needs_case_manager")
         );
+    }
+
+    #[test]
+    fn organisation_approvals_are_for_its_supervisors() {
+        for role in Role::ALL {
+            let d = decide(&actor(*role, A), Action::Approve, Resource::Organisation(A));
+            assert_eq!(d.allowed, *role == Role::Supervisor, "{role:?}");
+            assert!(!decide(&actor(*role, A), Action::Approve, Resource::Organisation(B)).allowed);
+        }
     }
 
     #[test]

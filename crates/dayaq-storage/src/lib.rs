@@ -13,6 +13,7 @@ pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+pub mod exports;
 pub mod followup;
 pub mod htcds;
 pub mod identification;

@@ -294,6 +294,28 @@ pub const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
     ),
+    (
+        "org_export_settings",
+        &[
+            ("org_id", Text),
+            ("approval_required", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "export_requests",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("requested_by", Text),
+            ("requested_at", Int),
+            ("state", Text),
+            ("decided_by", Text),
+            ("decided_at", Int),
+            ("used_at", Int),
+        ],
+    ),
 ];
 
 use crate::{Engine, Result, Store};

@@ -82,6 +82,18 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     // export with identities also needs a second-factor session (security_needtoknow tests it).
     ("GET", "/export/htcds", Org(Action::ExportCases), false),
     ("POST", "/import/htcds", Org(Action::ImportCases), false),
+    ("GET", "/export-settings", SignedIn, false),
+    ("PUT", "/export-settings", Org(Action::Approve), false),
+    ("GET", "/export-requests", SignedIn, false),
+    (
+        "POST",
+        "/export-requests",
+        Org(Action::ExportIdentities),
+        false,
+    ),
+    // The request does not exist here (the id is the case's): 404 for everyone, the
+    // approval rule itself is tested in security_needtoknow.
+    ("POST", "/export-requests/{id}/approve", OwnObject, false),
     (
         "POST",
         "/referral-packages/import",

@@ -698,3 +698,145 @@ async fn search_is_rate_limited_per_user() {
     assert!(html.contains("id=\"phone\"") && html.contains("id=\"identity_number\""));
     app.db.cleanup().await;
 }
+
+/// With the organisation setting "identity exports need a supervisor's approval" on, a
+/// caseworker's identity export waits for a supervisor (not the requester) to approve the
+/// request, then works exactly once; supervisors are notified; the screens offer the steps.
+#[tokio::test]
+async fn identity_export_waits_for_a_supervisors_approval() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let (_, sup) = org_and_user(&app.db, "org-a", "supervisor").await;
+    let (tc, ts) = (token(&app, &cw).await, token(&app, &sup).await);
+    new_case(&app, &tc, "Approvalmarka", None).await;
+    let s = browser();
+    sign_in_with_second_factor(&s, base, &app.db.store, &cw).await;
+    let export = |q: &str| {
+        let url = format!("{base}/api/v1/export/htcds{q}");
+        let s = s.clone();
+        async move { s.get(url).send().await.unwrap() }
+    };
+    // Off by default: the caseworker exports directly.
+    let v = ok(&app, &tc, "GET", "/export-settings", Value::Null).await;
+    assert_eq!(v["approval_required"], false);
+    assert_eq!(export("").await.status(), StatusCode::OK);
+
+    // Only a supervisor turns it on.
+    let (st, _) = call(
+        &app,
+        &tc,
+        "PUT",
+        "/export-settings",
+        json!({"approval_required": true}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    ok(
+        &app,
+        &ts,
+        "PUT",
+        "/export-settings",
+        json!({"approval_required": true}),
+    )
+    .await;
+    let r = export("").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["reason"], "identity_export_needs_approval");
+    // Without identities nothing needs approving.
+    assert_eq!(export("?identity=none").await.status(), StatusCode::OK);
+
+    // The caseworker asks; the supervisors are notified; pending is not enough.
+    let req = id(&ok(&app, &tc, "POST", "/export-requests", json!({})).await);
+    let n = ok(&app, &ts, "GET", "/notifications", Value::Null).await;
+    assert!(n.to_string().contains("export.requested") && n.to_string().contains(&req));
+    assert_eq!(
+        export(&format!("?request={req}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The screen shows the request, waiting; the supervisor's screen offers to approve it.
+    let html = s
+        .get(format!("{base}/htcds"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"export-approval-note\"") && html.contains("id=\"export-requests\"")
+    );
+    assert!(!html.contains(&format!("request={req}")));
+    let sb = browser();
+    sign_in_with_second_factor(&sb, base, &app.db.store, &sup).await;
+    let html = sb
+        .get(format!("{base}/htcds"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/htcds/export-requests/{req}/approve")));
+    assert!(html.contains("id=\"export-settings\""));
+    // The requester cannot approve (not a supervisor); the supervisor does.
+    let (st, _) = call(
+        &app,
+        &tc,
+        "POST",
+        &format!("/export-requests/{req}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = call(
+        &app,
+        &ts,
+        "POST",
+        &format!("/export-requests/{req}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let html = s
+        .get(format!("{base}/htcds"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("request={req}")),
+        "the download link"
+    );
+    // A bearer token cannot use the approval; the session downloads once.
+    let r = client()
+        .get(format!("{base}/api/v1/export/htcds?request={req}"))
+        .bearer_auth(&tc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = export(&format!("?request={req}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Approvalmarka"));
+    assert_eq!(
+        export(&format!("?request={req}")).await.status(),
+        StatusCode::FORBIDDEN,
+        "an approval works once"
+    );
+    let rows = audit_rows(&app).await;
+    for action in [
+        "org.export_approval",
+        "case.export_request",
+        "case.export_approve",
+        "case.export_request_used",
+    ] {
+        assert!(rows.iter().any(|r| r.0 == action), "{action}");
+    }
+    let list = ok(&app, &tc, "GET", "/export-requests", Value::Null).await;
+    assert_eq!(list["requests"][0]["state"], "Used");
+    app.db.cleanup().await;
+}
