@@ -1320,6 +1320,39 @@ async fn planted_case(app: &TestApp, u: &Users) -> (Fixture, String, Markers) {
     m.push((None, other.clone()));
     m.push((None, "Otherrefmark details".into()));
     m.push((None, "Declinemark reason".into()));
+    // An off-platform referral package to another instance's organisation.
+    app.db
+        .store
+        .add_org("partner-p", "Partner P", "NGO", "Baku", now())
+        .await
+        .unwrap();
+    let (_, public) = dayaq_storage::packages::generate_age_identity(now());
+    app.db
+        .store
+        .set_org_age_recipient("partner-p", &public, now())
+        .await
+        .unwrap();
+    let (s, v) = send(
+        app,
+        Some(sup),
+        "POST",
+        &c("/referral-packages"),
+        &json!({"recipient_org": "partner-p", "services": ["PsychologicalCounselling"],
+                "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired",
+                "consent_override_reason": "survivor agreed orally, form to follow"}),
+    )
+    .await;
+    assert!(s.is_success(), "package: {s} {v}");
+    let packages = ok(app, cw, "GET", &c("/referral-packages"), Value::Null).await;
+    let digest = packages.to_string();
+    let digest = digest
+        .split("\"digest\":\"")
+        .nth(1)
+        .and_then(|d| d.get(..16))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(digest.len(), 16, "{packages}");
+    m.push((None, digest));
     let f = Fixture {
         case_number: case["case_number"].as_str().unwrap_or_default().to_string(),
         case: id,
