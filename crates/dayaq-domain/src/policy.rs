@@ -103,6 +103,10 @@ pub enum Action {
     /// Export or import HTCDS files of the actor's accessible cases.
     ExportCases,
     ImportCases,
+    /// Export cases *with their identities* (names, birth dates, contact details): case
+    /// management only (caseworkers and supervisors of the organisation). The HTTP layer also
+    /// requires a session with a completed second factor.
+    ExportIdentities,
     /// Manage users of an organisation.
     ManageUsers,
     /// Act on one user account (`Resource::User`): disable or enable it, reset its password
@@ -197,6 +201,30 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             }
         }
 
+        (A::ExportIdentities, R::Organisation(org)) => {
+            if !actor.role.works_cases() {
+                deny("role_without_case_access")
+            } else if org != actor.org_id {
+                deny("other_organisation")
+            } else if matches!(actor.role, Caseworker | Supervisor) {
+                allow("case_management_export")
+            } else {
+                deny("identity_export_needs_case_manager")
+            }
+        }
+
+        // A supervisor's approval on an organisation's matter (an identity export request, the
+        // organisation's export-approval setting).
+        (A::Approve, R::Organisation(org)) => {
+            if org != actor.org_id {
+                deny("other_organisation")
+            } else if actor.role == Supervisor {
+                allow("supervisor_approval")
+            } else {
+                deny("approval_needs_supervisor")
+            }
+        }
+
         (_, R::Case(facts)) => decide_case(actor, action, facts),
 
         (A::RespondReferral, R::Organisation(org)) => {
@@ -252,6 +280,48 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         },
         _ => deny("no_rule"),
     }
+}
+
+/// The sections a case-timeline event (`case_events.kind`) reveals: a reader sees an event
+/// only when every listed section is readable for them. An empty list is the case summary
+/// (status, creation, updates: what `ReadCase` already shows). Kinds not listed here —
+/// transfers, break-glass, package exchanges, removals, anything new — need every section,
+/// i.e. the owning organisation (or a break-glass holder). Referral events are shown to a
+/// receiving organisation only for its own referral (storage checks the referral id).
+pub fn event_sections(kind: &str) -> &'static [Section] {
+    use Section::*;
+    let prefix = kind.split('.').next().unwrap_or("");
+    match (prefix, kind) {
+        (
+            _,
+            "case.created"
+            | "case.updated"
+            | "case.erased"
+            | "record.status"
+            | "record.closed"
+            | "record.reopened"
+            | "record.episode"
+            | "record.next-episode",
+        ) => &[],
+        ("consent", _) => &[],
+        ("legal", _) | (_, "record.perpetrator") => &[Legal],
+        (_, "record.event") => &[VictimContext],
+        (_, "record.dependant") => &[Plan],
+        ("identification" | "screening" | "contact", _) => &[VictimContext],
+        ("plan" | "assessment", _) => &[Plan],
+        ("shelter" | "service" | "allowance", _) => &[Services],
+        ("followup", _) => &[FollowUp],
+        (_, "referral.accepted" | "referral.declined" | "referral.completed")
+        | (_, "referral.withdrawn" | "referral.created" | "referral.pending")
+        | (_, "referral.ended-by-consent") => &[],
+        _ => Section::ALL,
+    }
+}
+
+/// Whether an event of `kind` may be shown to a reader who may read `allowed` sections.
+/// Referral events need the storage check of the referral id as well.
+pub fn event_visible(kind: &str, allowed: &[Section]) -> bool {
+    event_sections(kind).iter().all(|s| allowed.contains(s))
 }
 
 fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
@@ -514,6 +584,64 @@ mod tests {
         );
     }
 
+    #[test]
+    fn identity_export_is_case_management() {
+        for role in Role::ALL {
+            let d = decide(
+                &actor(*role, A),
+                Action::ExportIdentities,
+                Resource::Organisation(A),
+            );
+            assert_eq!(
+                d.allowed,
+                matches!(role, Role::Caseworker | Role::Supervisor),
+                "{role:?}"
+            );
+        }
+        // A hotline operator may still export the organisation's cases (without identities).
+        assert!(
+            decide(
+                &actor(Role::HotlineOperator, A),
+                Action::ExportCases,
+                Resource::Organisation(A)
+            )
+            .allowed
+        );
+        assert_eq!(
+            decide(
+                &actor(Role::HotlineOperator, A),
+                Action::ExportIdentities,
+                Resource::Organisation(A)
+            ),
+            deny("identity_export_needs_case_manager")
+        );
+    }
+
+    #[test]
+    fn organisation_approvals_are_for_its_supervisors() {
+        for role in Role::ALL {
+            let d = decide(&actor(*role, A), Action::Approve, Resource::Organisation(A));
+            assert_eq!(d.allowed, *role == Role::Supervisor, "{role:?}");
+            assert!(!decide(&actor(*role, A), Action::Approve, Resource::Organisation(B)).allowed);
+        }
+    }
+
+    #[test]
+    fn timeline_events_follow_section_grants() {
+        let medical = crate::referral::sections_for(&[crate::referral::Service::Medical]);
+        assert!(event_visible("case.updated", &medical));
+        assert!(!event_visible("legal.updated", &medical));
+        assert!(!event_visible("shelter.admitted", &medical));
+        assert!(!event_visible("followup.assessment", &medical));
+        assert!(!event_visible("plan.created", &medical));
+        assert!(!event_visible("record.event", &medical));
+        // Unknown and owner-only kinds need every section.
+        assert!(!event_visible("case.transferred", &medical));
+        assert!(!event_visible("something.new", &medical));
+        assert!(event_visible("something.new", Section::ALL));
+        assert!(event_visible("legal.updated", &[Section::Legal]));
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         proptest::sample::select(Role::ALL.to_vec())
     }
@@ -537,6 +665,7 @@ mod tests {
             Action::OpenEpisode,
             Action::ExportCases,
             Action::ImportCases,
+            Action::ExportIdentities,
             Action::ManageUsers,
             Action::AdministerUser,
             Action::ManageOrganisations,
@@ -613,6 +742,19 @@ mod tests {
                 && (role == Role::SystemAdmin
                     || (role == Role::OrgAdmin && same_org && org_admin_administers(target_role)));
             prop_assert_eq!(d.allowed, expected);
+        }
+
+        /// Identity exports: caseworkers and supervisors of the organisation itself, and only
+        /// roles that may export cases at all.
+        #[test]
+        fn identity_export_only_case_managers_of_own_org(role in any_role(), own in any::<bool>()) {
+            let a = actor(role, A);
+            let org = if own { A } else { B };
+            let d = decide(&a, Action::ExportIdentities, Resource::Organisation(org));
+            prop_assert_eq!(d.allowed, own && matches!(role, Role::Caseworker | Role::Supervisor));
+            if d.allowed {
+                prop_assert!(decide(&a, Action::ExportCases, Resource::Organisation(org)).allowed);
+            }
         }
 
         /// Organisation-level case actions only on the actor's own organisation.

@@ -186,6 +186,27 @@ pub struct ReferralFact {
     pub services: Vec<Service>,
     /// When it completed or was withdrawn (ms).
     pub ended_at: Option<i64>,
+    /// Ended because the survivor withdrew the consent that covered it: no grace period.
+    pub ended_by_consent: bool,
+}
+
+/// Whether the receiving organisation may still read a referral's details and travel data:
+/// while it is pending or accepted, and for `grace_ms` after it completed or was withdrawn
+/// (the same window as its grant). Never after a decline or a consent withdrawal.
+pub fn details_readable(
+    state: ReferralState,
+    ended_at: Option<i64>,
+    ended_by_consent: bool,
+    now_ms: i64,
+    grace_ms: i64,
+) -> bool {
+    match state {
+        ReferralState::Pending | ReferralState::Accepted => true,
+        ReferralState::Completed | ReferralState::Withdrawn => {
+            !ended_by_consent && ended_at.is_some_and(|e| now_ms < e + grace_ms)
+        }
+        ReferralState::Declined => false,
+    }
 }
 
 /// The grants that referrals give at `now_ms`: while accepted, and for `grace_ms` after it
@@ -196,7 +217,7 @@ pub fn grants(referrals: &[ReferralFact], now_ms: i64, grace_ms: i64) -> Vec<Gra
         .filter(|r| match r.state {
             ReferralState::Accepted => true,
             ReferralState::Completed | ReferralState::Withdrawn => {
-                r.ended_at.is_some_and(|e| now_ms < e + grace_ms)
+                details_readable(r.state, r.ended_at, r.ended_by_consent, now_ms, grace_ms)
             }
             _ => false,
         })
@@ -505,15 +526,28 @@ mod tests {
     proptest! {
         /// Pending and declined referrals never grant access; ended ones only within the grace.
         #[test]
-        fn grants_only_while_accepted_or_in_grace(state in any_state(), ended in 0i64..1000, now in 0i64..3000, grace in 0i64..1000) {
-            let r = ReferralFact { to_org: Uuid::from_u128(2), state, services: vec![Service::Medical], ended_at: Some(ended) };
+        fn grants_only_while_accepted_or_in_grace(state in any_state(), ended in 0i64..1000, now in 0i64..3000, grace in 0i64..1000, by_consent: bool) {
+            let r = ReferralFact { to_org: Uuid::from_u128(2), state, services: vec![Service::Medical], ended_at: Some(ended), ended_by_consent: by_consent };
             let g = grants(&[r], now, grace);
             let expected = match state {
                 ReferralState::Accepted => true,
-                ReferralState::Completed | ReferralState::Withdrawn => now < ended + grace,
+                ReferralState::Completed | ReferralState::Withdrawn => !by_consent && now < ended + grace,
                 _ => false,
             };
             prop_assert_eq!(!g.is_empty(), expected);
+        }
+
+        /// Details and travel data: readable by the receiver only while pending or accepted, or
+        /// within the grace of an ordinary end; never after a decline or a consent withdrawal.
+        #[test]
+        fn details_readable_only_while_live(state in any_state(), ended in 0i64..1000, now in 0i64..3000, grace in 0i64..1000, by_consent: bool) {
+            let ok = details_readable(state, Some(ended), by_consent, now, grace);
+            match state {
+                ReferralState::Pending | ReferralState::Accepted => prop_assert!(ok),
+                ReferralState::Declined => prop_assert!(!ok),
+                _ => prop_assert_eq!(ok, !by_consent && now < ended + grace),
+            }
+            prop_assert!(!details_readable(state, None, false, now, grace) || matches!(state, ReferralState::Pending | ReferralState::Accepted));
         }
 
         /// No transition leaves a terminal state.

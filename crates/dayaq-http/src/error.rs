@@ -73,10 +73,27 @@ impl From<StoreError> for AppError {
             StoreError::Conflict => AppError::Conflict,
             StoreError::AlreadyExists(w) => AppError::AlreadyExists(w),
             StoreError::Invalid(v) => AppError::Invalid(v),
+            StoreError::RateLimited(secs) => AppError::TooManyRequests(secs),
             // Internal details are logged (they hold no personal data: SQL errors carry no
             // bound values) and never sent to the client.
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+/// A sentence for refusals whose reason code alone would not tell the caller what to do.
+fn forbidden_message(reason: &str) -> Option<&'static str> {
+    match reason {
+        "identity_export_needs_second_factor" => Some(
+            "exports with identities need a caseworker or supervisor signed in to the web \
+             application with a second factor; a bearer token is not enough. Add identity=none \
+             to export without identities",
+        ),
+        "identity_export_needs_case_manager" => Some(
+            "exports with identities are for caseworkers and supervisors; add identity=none to \
+             export without identities",
+        ),
+        _ => None,
     }
 }
 
@@ -92,7 +109,12 @@ impl IntoResponse for AppError {
                 }
                 body["errors"] = json!(v.errors);
             }
-            AppError::Forbidden(reason) => body["reason"] = json!(reason),
+            AppError::Forbidden(reason) => {
+                body["reason"] = json!(reason);
+                if let Some(m) = forbidden_message(reason) {
+                    body["message"] = json!(m);
+                }
+            }
             AppError::AlreadyExists(what) => body["field"] = json!(what),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");

@@ -29,7 +29,7 @@ use dayaq_storage::htcds::{
     self, Format, ImportErrors, ImportFailure, ImportReport, RowError, XlsxSink,
 };
 use fluent_templates::Loader;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,6 +39,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(import_htcds))
         .routes(routes!(export_htcds))
+        .routes(routes!(get_export_settings, put_export_settings))
+        .routes(routes!(list_export_requests, create_export_request))
+        .routes(routes!(approve_export_request))
 }
 
 /// HTML screens.
@@ -46,6 +49,9 @@ pub fn pages_router() -> Router<AppState> {
     Router::new()
         .route("/htcds", get(htcds_page))
         .route("/htcds/export", get(export_download))
+        .route("/htcds/export-request", post(request_submit))
+        .route("/htcds/export-requests/{id}/approve", post(approve_submit))
+        .route("/htcds/export-settings", post(settings_submit))
         .route(
             "/htcds/import",
             post(import_upload).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
@@ -95,15 +101,69 @@ fn download_name(state: &AppState, format: Format) -> String {
     )
 }
 
-/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see.
+/// May `a` export identities? The policy (`ExportIdentities`: caseworkers and supervisors)
+/// and a browser session whose second factor was completed — a bearer token alone, or a
+/// session of a user without a second factor, is not enough. `Err` names the reason. (The
+/// organisation's approval requirement is checked by `identity_export_approved`.)
+fn identity_export_allowed(state: &AppState, a: &Authed) -> Result<(), &'static str> {
+    let actor = a.actor();
+    if !state.store.may_export_identities(&a.ctx(&actor, state)) {
+        return Err("identity_export_needs_case_manager");
+    }
+    match &a.session {
+        Some(s) if s.mfa_ok && a.user.totp_enabled => Ok(()),
+        _ => Err("identity_export_needs_second_factor"),
+    }
+}
+
+/// When the organisation requires a supervisor's approval for identity exports, a
+/// caseworker's export must name an approved request of theirs, which is used up (one
+/// download). Supervisors export without one.
+async fn identity_export_approved(
+    state: &AppState,
+    a: &Authed,
+    request: Option<uuid::Uuid>,
+) -> Result<(), AppError> {
+    let actor = a.actor();
+    if actor.role == dayaq_domain::Role::Supervisor
+        || !state.store.export_approval_required(actor.org_id).await?
+    {
+        return Ok(());
+    }
+    let ctx = a.ctx(&actor, state);
+    match request {
+        None => {
+            state
+                .store
+                .audit_export_refusal(&ctx, "identity_export_needs_approval")
+                .await?;
+            Err(AppError::Forbidden("identity_export_needs_approval"))
+        }
+        Some(id) => Ok(state.store.use_export_approval(&ctx, id).await?),
+    }
+}
+
+/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see; with `identities`
+/// only when `identity_export_allowed` and `identity_export_approved` (403 with the reason
+/// otherwise, before any byte).
 async fn export_response(
     state: &AppState,
     a: &Authed,
     format: Format,
+    identities: bool,
+    request: Option<uuid::Uuid>,
 ) -> Result<Response, AppError> {
     let actor = a.actor();
     // Ask the policy before any byte is sent, so that a refusal is a proper 403.
     state.store.authorize_export(&a.ctx(&actor, state))?;
+    if identities {
+        if let Err(reason) = identity_export_allowed(state, a) {
+            let ctx = a.ctx(&actor, state);
+            state.store.audit_export_refusal(&ctx, reason).await?;
+            return Err(AppError::Forbidden(reason));
+        }
+        identity_export_approved(state, a, request).await?;
+    }
     let body = match format {
         Format::Csv => {
             let (mut sink, stream) = htcds::csv_channel()?;
@@ -118,7 +178,7 @@ async fn export_response(
                     source: &source,
                     now,
                 };
-                let outcome = store.export_cases(&ctx, &mut sink).await;
+                let outcome = store.export_cases_with(&ctx, &mut sink, identities).await;
                 if let Err(e) = &outcome {
                     tracing::error!(error = %e, "HTCDS export failed");
                 }
@@ -130,7 +190,7 @@ async fn export_response(
             let mut sink = XlsxSink::new()?;
             state
                 .store
-                .export_cases(&a.ctx(&actor, state), &mut sink)
+                .export_cases_with(&a.ctx(&actor, state), &mut sink, identities)
                 .await?;
             let bytes = tokio::task::spawn_blocking(move || sink.finish())
                 .await
@@ -203,6 +263,39 @@ async fn import_htcds(
 struct ExportQuery {
     /// `csv` (default, streamed) or `xlsx`.
     format: Option<String>,
+    /// `include` (default): with names, birth dates and contact details — needs a caseworker
+    /// or supervisor signed in with a second factor (a browser session; a bearer token alone
+    /// is refused with 403 `identity_export_needs_second_factor`). `none`: without them
+    /// (every role that may export cases, tokens included).
+    identity: Option<String>,
+    /// An approved export request (UUID) of the caller: needed for an export with identities
+    /// when the organisation requires a supervisor's approval; it works once.
+    request: Option<String>,
+}
+
+fn export_request_id(q: &ExportQuery) -> Result<Option<uuid::Uuid>, AppError> {
+    match q.request.as_deref() {
+        None | Some("") => Ok(None),
+        Some(r) => uuid::Uuid::parse_str(r).map(Some).map_err(|_| {
+            AppError::field(
+                "request",
+                "invalid_value",
+                "request must be a request id (UUID)",
+            )
+        }),
+    }
+}
+
+fn export_identity(q: &ExportQuery) -> Result<bool, AppError> {
+    match q.identity.as_deref() {
+        None | Some("") | Some("include") => Ok(true),
+        Some("none") => Ok(false),
+        Some(_) => Err(AppError::field(
+            "identity",
+            "invalid_value",
+            "identity accepts only: include, none",
+        )),
+    }
 }
 
 fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
@@ -216,7 +309,7 @@ fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
 
 #[utoipa::path(get, path = "/export/htcds", tag = "htcds", params(ExportQuery),
     responses(
-        (status = 200, description = "Every case the caller may see, identity included, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited.",
+        (status = 200, description = "Every case the caller may see, identity included unless `identity=none`, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited with the case ids.",
             content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value), (status = 422, body = serde_json::Value)))]
 async fn export_htcds(
@@ -225,7 +318,128 @@ async fn export_htcds(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
     let format = export_format(&q)?;
-    export_response(&state, &a, format).await
+    let identities = export_identity(&q)?;
+    let request = export_request_id(&q)?;
+    export_response(&state, &a, format, identities, request).await
+}
+
+// ---------- identity exports needing a supervisor's approval ----------
+
+/// The organisation's setting.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSettings {
+    /// Identity exports by caseworkers wait for a supervisor's approval (default false).
+    pub approval_required: bool,
+}
+
+/// One request for an export with identities.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportRequestView {
+    pub id: uuid::Uuid,
+    pub requested_by: uuid::Uuid,
+    pub requested_at: String,
+    /// Pending, Approved or Used.
+    pub state: String,
+    pub decided_by: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportRequestList {
+    pub requests: Vec<ExportRequestView>,
+}
+
+fn request_view(r: dayaq_storage::exports::ExportRequest) -> ExportRequestView {
+    ExportRequestView {
+        id: r.id,
+        requested_by: r.requested_by,
+        requested_at: r.requested_at,
+        state: r.state,
+        decided_by: r.decided_by,
+    }
+}
+
+#[utoipa::path(get, path = "/export-settings", tag = "htcds",
+    responses((status = 200, description = "The caller's organisation's setting", body = ExportSettings)))]
+async fn get_export_settings(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<axum::Json<ExportSettings>, AppError> {
+    Ok(axum::Json(ExportSettings {
+        approval_required: state.store.export_approval_required(a.user.org_id).await?,
+    }))
+}
+
+#[utoipa::path(put, path = "/export-settings", tag = "htcds", request_body = ExportSettings,
+    responses((status = 200, description = "Saved (supervisors of the organisation; audited)", body = ExportSettings)))]
+async fn put_export_settings(
+    State(state): State<AppState>,
+    a: Authed,
+    body: Bytes,
+) -> Result<axum::Json<ExportSettings>, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    // The policy first, then the body.
+    if !may_org(&actor, Action::Approve) {
+        return Err(AppError::Forbidden("approval_needs_supervisor"));
+    }
+    let input: ExportSettings = serde_json::from_slice(&body).map_err(|_| {
+        AppError::field(
+            "approval_required",
+            "invalid_value",
+            "send {\"approval_required\": true|false}",
+        )
+    })?;
+    state
+        .store
+        .set_export_approval(&ctx, input.approval_required)
+        .await?;
+    Ok(axum::Json(input))
+}
+
+#[utoipa::path(get, path = "/export-requests", tag = "htcds",
+    responses((status = 200, description = "The organisation's requests (supervisors) or the caller's own", body = ExportRequestList)))]
+async fn list_export_requests(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<axum::Json<ExportRequestList>, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let requests = state.store.export_requests(&ctx).await?;
+    Ok(axum::Json(ExportRequestList {
+        requests: requests.into_iter().map(request_view).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/export-requests", tag = "htcds",
+    responses((status = 201, description = "A pending request; the organisation's supervisors are notified. Once approved, download with `GET /export/htcds?request=ID` (once, in a second-factor session)", body = ExportRequestView)))]
+async fn create_export_request(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Response, AppError> {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    let r = state.store.request_export(&ctx).await?;
+    Ok((StatusCode::CREATED, axum::Json(request_view(r))).into_response())
+}
+
+#[utoipa::path(post, path = "/export-requests/{id}/approve", tag = "htcds",
+    params(("id" = String, Path, description = "Request id (UUID)")),
+    responses((status = 204, description = "Approved (a supervisor of the organisation other than the requester; audited)")))]
+async fn approve_export_request(
+    State(state): State<AppState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    state.store.approve_export(&ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn may_org(actor: &Actor, action: Action) -> bool {
+    decide(actor, action, Resource::Organisation(actor.org_id)).allowed
 }
 
 // ---------- screen ----------
@@ -286,6 +500,15 @@ pub struct ErrorRow {
 struct HtcdsPage {
     c: Chrome,
     can_export: bool,
+    /// Identity exports: a case manager signed in with a second factor.
+    can_export_identities: bool,
+    /// ... and no approval needed (setting off, or a supervisor).
+    direct_identity_export: bool,
+    /// A caseworker who must ask a supervisor first.
+    can_request: bool,
+    is_supervisor: bool,
+    approval_required: bool,
+    requests: Vec<RequestRow>,
     can_import: bool,
     result: Option<ImportView>,
 }
@@ -351,7 +574,7 @@ fn failure_view(t: &Tr, e: &ImportErrors) -> ImportView {
     }
 }
 
-fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response {
+async fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response {
     let c = chrome(state, a);
     let actor = a.actor();
     let can_export = may(&actor, Action::ExportCases);
@@ -359,17 +582,110 @@ fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response 
     if !can_export && !can_import {
         return error_page(c, AppError::Forbidden("role_without_case_access"));
     }
+    let is_supervisor = may_org(&actor, Action::Approve);
+    let approval_required = match state.store.export_approval_required(actor.org_id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let ctx = a.ctx(&actor, state);
+    let requests = match state.store.export_requests(&ctx).await {
+        Ok(v) => v,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let can_export_identities = can_export && identity_export_allowed(state, a).is_ok();
+    let requests = requests
+        .into_iter()
+        .map(|r| RequestRow {
+            when: c.t.datetime(&r.requested_at),
+            state: c.t.get(match r.state.as_str() {
+                "Pending" => "export-request-pending",
+                "Approved" => "export-request-approved",
+                _ => "export-request-used",
+            }),
+            mine: r.requested_by == actor.user_id,
+            can_download: can_export_identities
+                && r.requested_by == actor.user_id
+                && r.state == "Approved",
+            can_approve: is_supervisor && r.requested_by != actor.user_id && r.state == "Pending",
+            id: r.id.to_string(),
+        })
+        .collect();
     HtcdsPage {
         c,
         can_export,
+        // With the approval setting on, a caseworker downloads through an approved request.
+        direct_identity_export: can_export_identities && (!approval_required || is_supervisor),
+        can_request: can_export_identities && approval_required && !is_supervisor,
+        can_export_identities,
+        is_supervisor,
+        approval_required,
+        requests,
         can_import,
         result,
     }
     .into_response()
 }
 
+/// One export request on the screen.
+struct RequestRow {
+    id: String,
+    when: String,
+    state: String,
+    mine: bool,
+    can_download: bool,
+    can_approve: bool,
+}
+
+async fn request_submit(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.request_export(&ctx).await {
+        Ok(_) => axum::response::Redirect::to("/htcds#export-requests").into_response(),
+        Err(e) => error_page(chrome(&state, &a), e.into()),
+    }
+}
+
+async fn approve_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return error_page(chrome(&state, &a), AppError::NotFound);
+    };
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state.store.approve_export(&ctx, id).await {
+        Ok(()) => axum::response::Redirect::to("/htcds#export-requests").into_response(),
+        Err(e) => error_page(chrome(&state, &a), e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    approval_required: Option<String>,
+}
+
+async fn settings_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    axum::extract::Form(f): axum::extract::Form<SettingsForm>,
+) -> Response {
+    let actor = a.actor();
+    let ctx = a.ctx(&actor, &state);
+    match state
+        .store
+        .set_export_approval(&ctx, f.approval_required.is_some())
+        .await
+    {
+        Ok(()) => axum::response::Redirect::to("/htcds#export-settings").into_response(),
+        Err(e) => error_page(chrome(&state, &a), e.into()),
+    }
+}
+
 async fn htcds_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    render(&state, &a, None)
+    render(&state, &a, None).await
 }
 
 async fn export_download(
@@ -377,9 +693,15 @@ async fn export_download(
     PageUser(a): PageUser,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Response {
-    let r = match export_format(&q) {
-        Ok(f) => export_response(&state, &a, f).await,
-        Err(e) => Err(e),
+    let r = match (
+        export_format(&q),
+        export_identity(&q),
+        export_request_id(&q),
+    ) {
+        (Ok(f), Ok(identities), Ok(request)) => {
+            export_response(&state, &a, f, identities, request).await
+        }
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => Err(e),
     };
     match r {
         Ok(resp) => resp,
@@ -408,7 +730,7 @@ async fn import_upload(
                 message: "the file is larger than 8 MiB".into(),
             };
             let v = failure_view(&t, &ImportErrors { errors: vec![e] });
-            return render(&state, &a, Some(v));
+            return render(&state, &a, Some(v)).await;
         }
         Err(UploadError::NoFile) => {
             let v = ImportView {
@@ -418,7 +740,7 @@ async fn import_upload(
                 more: None,
                 ignored: vec![],
             };
-            return render(&state, &a, Some(v));
+            return render(&state, &a, Some(v)).await;
         }
     };
     let actor = a.actor();
@@ -429,7 +751,7 @@ async fn import_upload(
         Err(ImportFailure::Invalid(e)) => failure_view(&t, &e),
         Err(ImportFailure::Store(e)) => return error_page(chrome(&state, &a), e.into()),
     };
-    render(&state, &a, Some(view))
+    render(&state, &a, Some(view)).await
 }
 
 #[cfg(test)]

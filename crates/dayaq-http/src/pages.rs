@@ -745,6 +745,10 @@ struct SearchForm {
     second_name: String,
     #[serde(default)]
     birthdate: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    identity_number: String,
 }
 
 pub(crate) fn non_empty(s: &str) -> Option<String> {
@@ -763,11 +767,13 @@ async fn cases_search(
         first_name: non_empty(&f.first_name),
         second_name: non_empty(&f.second_name),
         birthdate: non_empty(&f.birthdate),
-        ..Default::default()
+        phone: non_empty(&f.phone),
+        identity_number: non_empty(&f.identity_number),
     };
     let name_part = q.first_name.is_some() || q.second_name.is_some() || q.birthdate.is_some();
     let name_complete = q.first_name.is_some() && q.second_name.is_some() && q.birthdate.is_some();
-    if (name_part && !name_complete) || (!name_part && q.case_number.is_none()) {
+    let other = q.phone.is_some() || q.identity_number.is_some();
+    if (name_part && !name_complete) || (!name_part && !other && q.case_number.is_none()) {
         let error = Some(c.t.get("search-needs"));
         return (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -694,25 +694,36 @@ impl Store {
         .await?)
     }
 
-    /// Exact search by case number or through the blind index. Matches in organisations the
-    /// actor cannot read are reported only as the organisation's name.
+    /// Spends one search of the actor's budget (`Settings::search_limit` per
+    /// `search_window_ms`, in memory, keyed by user id); `RateLimited` when it is used up.
+    fn spend_search(&self, ctx: &Ctx<'_>) -> Result<()> {
+        let now = millis(ctx.now);
+        let window = self.settings.search_window_ms;
+        let mut map = self
+            .searches
+            .lock()
+            .map_err(|_| StoreError::Data("search budget lock poisoned".into()))?;
+        // Forget users whose searches are all outside the window (bounded memory).
+        map.retain(|_, v| v.iter().any(|t| now - *t < window));
+        let recent = map.entry(ctx.actor.user_id).or_default();
+        recent.retain(|t| now - *t < window);
+        if recent.len() >= self.settings.search_limit {
+            let oldest = recent.iter().copied().min().unwrap_or(now);
+            let retry = ((oldest + window - now) / 1000).max(1);
+            return Err(StoreError::RateLimited(retry));
+        }
+        recent.push(now);
+        Ok(())
+    }
+
+    /// Exact search by case number or through the blind index, in the actor's organisation.
+    /// Other organisations' cases are reported (as the organisation's name only, for duplicate
+    /// detection) only when name + birth date *and* one more identifier (phone or identity
+    /// number) match the same case: a phone number or an identity number alone never reveals
+    /// whether or where a person is registered elsewhere. Searches are rate-limited per user;
+    /// the audit row records the kinds searched (`name+birth,phone`), never the values.
     pub async fn search_cases(&self, ctx: &Ctx<'_>, q: &SearchQuery) -> Result<SearchResult> {
         self.authorize_org(ctx, Action::ListCases)?;
-        let mut ids: Vec<String> = Vec::new();
-        let mut elsewhere_orgs: Vec<String> = Vec::new();
-        if let Some(n) = q
-            .case_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND owner_org_id = $2 AND erased_at IS NULL")
-                .bind(n.to_uppercase())
-                .bind(ctx.actor.org_id.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-            ids.extend(found);
-        }
         let probe = Identity {
             first_name: q.first_name.clone(),
             second_name: q.second_name.clone(),
@@ -721,22 +732,65 @@ impl Store {
             identity_number: q.identity_number.clone(),
             ..Default::default()
         };
-        for (kind, value) in blind_terms(&probe) {
-            let digest = self.keys.blind()?.hmac_hex(kind, &value)?;
+        let terms = blind_terms(&probe);
+        let case_number = q
+            .case_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let mut kinds: Vec<&str> = Vec::new();
+        if case_number.is_some() {
+            kinds.push("case_number");
+        }
+        for (kind, _) in &terms {
+            let k = match *kind {
+                "name_dob" => "name+birth",
+                "phone" => "phone",
+                _ => "id_number",
+            };
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let kinds = kinds.join(",");
+        if let Err(e) = self.spend_search(ctx) {
+            let mut d = ctx.entry("case.search", "denied", "");
+            d.detail = format!("rate_limited kinds={kinds}");
+            self.audit(d, ctx.now).await?;
+            return Err(e);
+        }
+        let me = ctx.actor.org_id.to_string();
+        let mut ids: Vec<String> = Vec::new();
+        if let Some(n) = case_number {
+            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM cases WHERE case_number = $1 AND owner_org_id = $2 AND erased_at IS NULL")
+                .bind(n.to_uppercase())
+                .bind(&me)
+                .fetch_all(&self.pool)
+                .await?;
+            ids.extend(found);
+        }
+        // Other organisations' cases matching name + birth date, and those matching another
+        // identifier: only a case in both sets is a possible duplicate worth naming.
+        let mut elsewhere_by_name: Vec<(String, String)> = Vec::new();
+        let mut elsewhere_by_other: Vec<String> = Vec::new();
+        for (kind, value) in &terms {
+            let digest = self.keys.blind()?.hmac_hex(kind, value)?;
             let rows = sqlx::query(
                 "SELECT case_id, org_id FROM blind_index WHERE kind = $1 AND digest = $2",
             )
-            .bind(kind)
+            .bind(*kind)
             .bind(digest)
             .fetch_all(&self.pool)
             .await?;
             for r in rows {
-                let cid: String = r.try_get(0)?;
-                let org: String = r.try_get(1)?;
-                if org == ctx.actor.org_id.to_string() {
+                let cid: String = r.try_get("case_id")?;
+                let org: String = r.try_get("org_id")?;
+                if org == me {
                     ids.push(cid);
+                } else if *kind == "name_dob" {
+                    elsewhere_by_name.push((cid, org));
                 } else {
-                    elsewhere_orgs.push(org);
+                    elsewhere_by_other.push(cid);
                 }
             }
         }
@@ -753,6 +807,11 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        let mut elsewhere_orgs: Vec<String> = elsewhere_by_name
+            .into_iter()
+            .filter(|(cid, _)| elsewhere_by_other.contains(cid))
+            .map(|(_, org)| org)
+            .collect();
         elsewhere_orgs.sort();
         elsewhere_orgs.dedup();
         let mut elsewhere = Vec::new();
@@ -764,7 +823,11 @@ impl Store {
             }
         }
         let mut e = ctx.entry("case.search", "success", "");
-        e.detail = format!("results={} elsewhere={}", cases.len(), elsewhere.len());
+        e.detail = format!(
+            "kinds={kinds} results={} elsewhere={}",
+            cases.len(),
+            elsewhere.len()
+        );
         self.audit(e, ctx.now).await?;
         Ok(SearchResult {
             cases,
@@ -772,22 +835,57 @@ impl Store {
         })
     }
 
+    /// The case timeline, filtered by the same section grants as the case page: an event is
+    /// shown only when the reader may read every section it reveals
+    /// (`policy::event_sections`); a receiving organisation sees the events of its own
+    /// referrals only, never those of the case's other referrals.
     pub async fn case_events(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<CaseEvent>> {
-        self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let allowed: Vec<Section> = Section::ALL
+            .iter()
+            .copied()
+            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
+            .collect();
+        let everything = allowed.len() == Section::ALL.len();
+        let own_referrals: Vec<String> = if everything {
+            vec![]
+        } else {
+            sqlx::query_scalar("SELECT id FROM referrals WHERE case_id = $1 AND to_org = $2")
+                .bind(id.to_string())
+                .bind(ctx.actor.org_id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+        };
         let rows = sqlx::query(
             "SELECT at, kind, detail FROM case_events WHERE case_id = $1 ORDER BY at, id",
         )
         .bind(id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseEvent {
-                    at: ts(r.try_get(0)?),
-                    kind: r.try_get(1)?,
-                    detail: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            let detail: String = r.try_get("detail")?;
+            if !everything {
+                if !dayaq_domain::policy::event_visible(&kind, &allowed) {
+                    continue;
+                }
+                if kind.starts_with("referral.") {
+                    let referral = detail
+                        .split_whitespace()
+                        .find_map(|w| w.strip_prefix("referral="))
+                        .unwrap_or("");
+                    if !own_referrals.iter().any(|x| x == referral) {
+                        continue;
+                    }
+                }
+            }
+            out.push(CaseEvent {
+                at: ts(r.try_get("at")?),
+                kind,
+                detail,
+            });
+        }
+        Ok(out)
     }
 }

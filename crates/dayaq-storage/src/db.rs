@@ -108,6 +108,7 @@ impl Store {
             keys: Arc::new(keys),
             settings: crate::Settings::default(),
             write_turn: (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            searches: Arc::default(),
         })
     }
 

@@ -1370,12 +1370,52 @@ impl Store {
         Ok(n)
     }
 
-    /// Exports every case the actor may read (their organisation's, not erased, created up to
-    /// `ctx.now`), oldest first, with identity decrypted where the policy allows it. The export
-    /// is audited once (`case.export`, with the count) before any case is handed out; cases
-    /// are read a page at a time, so nothing holds the whole export. Returns the count.
+    /// May the actor export identities (`Action::ExportIdentities`: caseworkers and
+    /// supervisors of the organisation)? The HTTP layer also asks for a session with a
+    /// completed second factor.
+    pub fn may_export_identities(&self, ctx: &Ctx<'_>) -> bool {
+        decide(
+            ctx.actor,
+            Action::ExportIdentities,
+            Resource::Organisation(ctx.actor.org_id),
+        )
+        .allowed
+    }
+
+    /// Audits a refused identity export (reason code only).
+    pub async fn audit_export_refusal(&self, ctx: &Ctx<'_>, reason: &'static str) -> Result<()> {
+        let mut e = ctx.entry("case.export", "denied", "");
+        e.detail = reason.to_string();
+        self.audit(e, ctx.now).await
+    }
+
+    /// Exports every case the actor may read, with identities when the policy allows the actor
+    /// to export them (`ExportIdentities`), without them otherwise. See `export_cases_with`.
     pub async fn export_cases<S: CaseSink>(&self, ctx: &Ctx<'_>, sink: &mut S) -> Result<usize> {
+        let identities = self.may_export_identities(ctx);
+        self.export_cases_with(ctx, sink, identities).await
+    }
+
+    /// Exports every case the actor may read (their organisation's, not erased, created up to
+    /// `ctx.now`), oldest first. With `identities`, the identity block and closure reason are
+    /// decrypted — that needs `Action::ExportIdentities` (refused otherwise); without, they are
+    /// left out. The export is audited once (`case.export`, with the count) before any case is
+    /// handed out, and each page of cases is audited with its case ids (`case.export_ids`)
+    /// before that page leaves; cases are read a page at a time, so nothing holds the whole
+    /// export. Returns the count.
+    pub async fn export_cases_with<S: CaseSink>(
+        &self,
+        ctx: &Ctx<'_>,
+        sink: &mut S,
+        identities: bool,
+    ) -> Result<usize> {
         self.authorize_export(ctx)?;
+        if identities && !self.may_export_identities(ctx) {
+            let mut e = ctx.entry("case.export", "denied", "");
+            e.detail = "identity_export_needs_case_manager".into();
+            self.audit(e, ctx.now).await?;
+            return Err(StoreError::Forbidden("identity_export_needs_case_manager"));
+        }
         let org = ctx.actor.org_id.to_string();
         let until = millis(ctx.now);
         let total: i64 = sqlx::query_scalar(
@@ -1387,7 +1427,11 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let mut e = ctx.entry("case.export", "success", "");
-        e.detail = format!("count={total}");
+        e.detail = if identities {
+            format!("count={total}")
+        } else {
+            format!("count={total} identity=none")
+        };
         self.audit(e, ctx.now).await?;
 
         const PAGE: i64 = 500;
@@ -1431,12 +1475,13 @@ impl Store {
                 if !decide(ctx.actor, Action::ReadCase, Resource::Case(&facts)).allowed {
                     continue;
                 }
-                if decide(
-                    ctx.actor,
-                    Action::ReadSection(Section::Identity),
-                    Resource::Case(&facts),
-                )
-                .allowed
+                if identities
+                    && decide(
+                        ctx.actor,
+                        Action::ReadSection(Section::Identity),
+                        Resource::Case(&facts),
+                    )
+                    .allowed
                 {
                     jobs.push(Sealed {
                         index: views.len(),
@@ -1461,6 +1506,20 @@ impl Store {
                     v.identity = identity;
                     v.reason_for_closure = closure;
                 }
+            }
+            // The page's case ids are audited before any of its cases leaves.
+            if !views.is_empty() {
+                let mut e = ctx.entry("case.export_ids", "success", "");
+                e.detail = format!(
+                    "identity={} ids={}",
+                    if identities { "yes" } else { "none" },
+                    views
+                        .iter()
+                        .map(|v| v.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                self.audit(e, ctx.now).await?;
             }
             for v in views {
                 sink.case(v).await?;

@@ -635,20 +635,140 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Self::case_event(&mut tx, ctx, &cs, "consent.withdrawn", "").await?;
+        let ended = self
+            .end_referrals_of_consent(&mut tx, ctx, &cs, consent)
+            .await?;
         let mut e = crate::audit::AuditEntry::new("case.consent_withdraw", "success");
         e.actor_user = ctx.actor.user_id.to_string();
         e.actor_org = ctx.actor.org_id.to_string();
         e.source = ctx.source.to_string();
         e.case_id = cs;
-        e.detail = format!("consent={consent}");
+        e.detail = format!("consent={consent} referrals_ended={ended}");
         append(&mut tx, &e, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
+    /// Ends the live (pending or accepted) on-platform referrals that the withdrawn consent
+    /// covered and that no remaining consent covers: state `Withdrawn`, `ended_by =
+    /// consent_withdrawn` (the grant ends at once, without the grace period), the receiving
+    /// organisation is notified (kind and referral id only), one case event and one audit row
+    /// each. Services already recorded stay. Referrals sent under a supervisor's consent
+    /// override were not covered by any consent and are left as they are. Returns the count.
+    async fn end_referrals_of_consent(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        cs: &str,
+        consent: Uuid,
+    ) -> Result<usize> {
+        let rows = sqlx::query(
+            "SELECT id, purpose, given, recipient_org, recipient_org_type, withdrawn_at FROM consents WHERE case_id = $1",
+        )
+        .bind(cs)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut withdrawn = None;
+        let mut remaining = Vec::new();
+        for r in &rows {
+            let org: Option<String> = r.try_get("recipient_org")?;
+            let org_type: Option<String> = r.try_get("recipient_org_type")?;
+            let Ok(purpose) = ConsentPurpose::parse(&r.try_get::<String, _>("purpose")?) else {
+                continue;
+            };
+            let id: String = r.try_get("id")?;
+            let fact = ConsentFact {
+                purpose,
+                given: r.try_get::<i64, _>("given")? != 0,
+                recipient_org: org.as_deref().map(uuid_of).transpose()?,
+                recipient_org_type: org_type.as_deref().and_then(|t| OrgType::parse(t).ok()),
+                withdrawn: r.try_get::<Option<i64>, _>("withdrawn_at")?.is_some(),
+            };
+            if id == consent.to_string() {
+                withdrawn = Some(ConsentFact {
+                    withdrawn: false,
+                    ..fact
+                });
+            } else {
+                remaining.push(fact);
+            }
+        }
+        let Some(withdrawn) = withdrawn else {
+            return Ok(0);
+        };
+        let live = sqlx::query(
+            "SELECT r.id AS id, r.to_org AS to_org, r.state AS state, o.org_type AS org_type \
+             FROM referrals r JOIN organisations o ON o.id = r.to_org \
+             WHERE r.case_id = $1 AND r.off_platform = 0 AND r.state IN ('Pending', 'Accepted')",
+        )
+        .bind(cs)
+        .fetch_all(&mut *conn)
+        .await?;
+        let now = millis(ctx.now);
+        let mut n = 0;
+        for r in &live {
+            let id: String = r.try_get("id")?;
+            let to = uuid_of(&r.try_get::<String, _>("to_org")?)?;
+            let Ok(to_type) = OrgType::parse(&r.try_get::<String, _>("org_type")?) else {
+                continue;
+            };
+            let covered_by_it = dayaq_domain::identification::sharing_covered(
+                std::slice::from_ref(&withdrawn),
+                to,
+                to_type,
+            );
+            if !covered_by_it
+                || dayaq_domain::identification::sharing_covered(&remaining, to, to_type)
+            {
+                continue;
+            }
+            let state: String = r.try_get("state")?;
+            let changed = sqlx::query(
+                "UPDATE referrals SET state = 'Withdrawn', ended_at = $1, ended_by = $2 WHERE id = $3 AND state = $4",
+            )
+            .bind(now)
+            .bind(crate::referrals::ENDED_BY_CONSENT)
+            .bind(&id)
+            .bind(&state)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                continue;
+            }
+            n += 1;
+            Self::case_event(
+                conn,
+                ctx,
+                cs,
+                "referral.ended-by-consent",
+                &format!("referral={id}"),
+            )
+            .await?;
+            sqlx::query("INSERT INTO notifications (id, org_id, role, kind, ref_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(Uuid::new_v4().to_string())
+                .bind(to.to_string())
+                .bind(None::<String>)
+                .bind("referral.consent_withdrawn")
+                .bind(&id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            let mut e = crate::audit::AuditEntry::new("referral.ended_by_consent", "success");
+            e.actor_user = ctx.actor.user_id.to_string();
+            e.actor_org = ctx.actor.org_id.to_string();
+            e.source = ctx.source.to_string();
+            e.case_id = cs.to_string();
+            e.detail = format!("referral={id} consent={consent}");
+            append(conn, &e, now).await?;
+        }
+        Ok(n)
+    }
+
     /// Hands a case over to another organisation (e.g. hotline → police). The survivor's
-    /// consent must cover sharing with that organisation (or its type). Ownership moves; the
-    /// previous organisation loses access. Returns the new owner.
+    /// consent must cover sharing with that organisation (or its type). Ownership moves with
+    /// everything attached (blind index, intake contacts and their summaries); the previous
+    /// organisation loses access to every section, its outbox and the referral details. Returns the new owner.
     pub async fn transfer_case(
         &self,
         ctx: &Ctx<'_>,
@@ -707,6 +827,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE blind_index SET org_id = $1 WHERE case_id = $2")
+            .bind(to.id.to_string())
+            .bind(&cs)
+            .execute(&mut *tx)
+            .await?;
+        // The intake contacts (and their encrypted summaries) move with the case: the
+        // previous owner keeps no read of any part of it.
+        sqlx::query("UPDATE contacts SET org_id = $1 WHERE case_id = $2")
             .bind(to.id.to_string())
             .bind(&cs)
             .execute(&mut *tx)

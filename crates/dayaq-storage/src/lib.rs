@@ -14,6 +14,7 @@ pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+pub mod exports;
 pub mod followup;
 pub mod htcds;
 pub mod identification;
@@ -57,6 +58,9 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("data error: {0}")]
     Data(String),
+    /// Too many requests of this kind by this user; retry after this many seconds.
+    #[error("too many requests; retry after {0} s")]
+    RateLimited(i64),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -74,6 +78,9 @@ pub struct Store {
     /// p99 latencies of half a second under load. Another process (the CLI) still meets
     /// `busy_timeout`. `None` on PostgreSQL (row locks, no single writer).
     pub(crate) write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Recent case searches per user (times in ms), for the search rate limit. In memory:
+    /// per process, forgotten on restart (see `Settings::search_limit`).
+    pub(crate) searches: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Vec<i64>>>>,
 }
 
 /// How long a writer waits for its turn before giving up (as `busy_timeout` would).
@@ -121,6 +128,9 @@ pub struct Settings {
     pub referral_overdue_ms: i64,
     /// How long break-glass access lasts.
     pub break_glass_ms: i64,
+    /// Case searches a user may run per `search_window_ms` (presence-oracle brake).
+    pub search_limit: usize,
+    pub search_window_ms: i64,
 }
 
 impl Default for Settings {
@@ -129,6 +139,8 @@ impl Default for Settings {
             referral_grace_ms: 0,
             referral_overdue_ms: 72 * 3_600_000,
             break_glass_ms: 3 * 3_600_000,
+            search_limit: 30,
+            search_window_ms: 10 * 60_000,
         }
     }
 }

@@ -662,7 +662,15 @@ impl Store {
 
     /// Packages sent and received for a case (for anyone who may read the case).
     pub async fn case_packages(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<PackageRecord>> {
-        self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let facts = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        // Packages are the owning organisation's off-platform referrals: a receiving
+        // organisation (need-to-know grant) does not learn the case's other referrals.
+        let sees_all = facts.owner_org == ctx.actor.org_id
+            || (ctx.actor.role == dayaq_domain::Role::Supervisor
+                && facts.break_glass.contains(&ctx.actor.user_id));
+        if !sees_all {
+            return Ok(vec![]);
+        }
         let rows = sqlx::query(
             "SELECT id, direction, referral_id, counterpart, services, reason, sections, digest, created_at \
              FROM referral_packages WHERE case_id = $1 ORDER BY created_at, id",

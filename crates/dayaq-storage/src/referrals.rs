@@ -10,7 +10,7 @@ use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::policy::{Action, Grant, Resource, decide};
 use dayaq_domain::referral::{
     Eligibility, EligibilityFacts, ReferralEvent, ReferralFact, ReferralState, Service, Side,
-    Travel, check_travel, grants, transition, unmet,
+    Travel, check_travel, details_readable, grants, transition, unmet,
 };
 use dayaq_domain::vocab::{Gender, ReferralReason, TraffickingStatus};
 use dayaq_domain::{FieldError, ValidationErrors};
@@ -157,6 +157,20 @@ pub struct LegalInput {
 
 const COOPERATION: &[&str] = &["Yes", "No", "Declined"];
 
+/// `referrals.ended_by` when the survivor's consent covering the referral was withdrawn.
+pub(crate) const ENDED_BY_CONSENT: &str = "consent_withdrawn";
+
+/// How the actor reads one referral row's encrypted parts (details, travel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DetailRead {
+    /// Not at all (another organisation, a past sender, a declined or ended referral).
+    No,
+    /// The case's owning organisation.
+    Owner,
+    /// The receiving organisation while the referral is live: decrypted and audited.
+    Receiver,
+}
+
 fn b(v: bool) -> i64 {
     i64::from(v)
 }
@@ -170,23 +184,25 @@ impl Store {
     ) -> Result<(Vec<Grant>, Vec<Uuid>)> {
         let rows = sqlx::query(
             // Off-platform referrals (packages, `packages.rs`) never grant access here.
-            "SELECT to_org, state, services, ended_at FROM referrals WHERE case_id = $1 AND off_platform = 0 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
+            "SELECT to_org, state, services, ended_at, ended_by FROM referrals WHERE case_id = $1 AND off_platform = 0 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
         )
         .bind(case.to_string())
         .fetch_all(&self.pool)
         .await?;
         let mut facts = Vec::with_capacity(rows.len());
         for r in rows {
-            let services: String = r.try_get(2)?;
+            let services: String = r.try_get("services")?;
+            let ended_by: Option<String> = r.try_get("ended_by")?;
             facts.push(ReferralFact {
-                to_org: uuid_of(&r.try_get::<String, _>(0)?)?,
-                state: ReferralState::parse(&r.try_get::<String, _>(1)?)
+                to_org: uuid_of(&r.try_get::<String, _>("to_org")?)?,
+                state: ReferralState::parse(&r.try_get::<String, _>("state")?)
                     .unwrap_or(ReferralState::Declined),
                 services: services
                     .split(',')
                     .filter_map(|s| Service::parse_for("services", s).ok())
                     .collect(),
-                ended_at: r.try_get(3)?,
+                ended_at: r.try_get("ended_at")?,
+                ended_by_consent: ended_by.as_deref() == Some(ENDED_BY_CONSENT),
             });
         }
         let holders: Vec<String> = sqlx::query_scalar(
@@ -799,10 +815,73 @@ impl Store {
     }
 
     const REFERRAL_COLS: &'static str = "r.id, r.case_id, c.case_number, r.from_org, r.to_org, r.services, r.reason, r.state, \
-         r.details, r.consent_override, r.created_at, r.responded_at, r.decline_reason, r.travel";
+         r.details, r.consent_override, r.created_at, r.responded_at, r.decline_reason, r.travel, \
+         c.owner_org_id AS case_owner, r.ended_at AS ended_at, r.ended_by AS ended_by";
 
-    /// One referral, for the sending or the receiving organisation (with its details).
+    /// May the actor decrypt this referral row's details and travel data? The case owner
+    /// always; the receiving organisation while the referral is pending or accepted (or within
+    /// the grace of an ordinary end); nobody else — not a sender the case was transferred away
+    /// from, not a receiver after a decline, completion, withdrawal or consent withdrawal.
+    fn detail_read(&self, ctx: &Ctx<'_>, r: &sqlx::any::AnyRow) -> Result<DetailRead> {
+        if !ctx.actor.role.works_cases() {
+            return Ok(DetailRead::No);
+        }
+        let me = ctx.actor.org_id.to_string();
+        let owner: String = r.try_get("case_owner")?;
+        if owner == me {
+            return Ok(DetailRead::Owner);
+        }
+        let to: String = r.try_get("to_org")?;
+        if to != me {
+            return Ok(DetailRead::No);
+        }
+        let state = ReferralState::parse(&r.try_get::<String, _>("state")?)
+            .unwrap_or(ReferralState::Declined);
+        let ended_by: Option<String> = r.try_get("ended_by")?;
+        let live = details_readable(
+            state,
+            r.try_get("ended_at")?,
+            ended_by.as_deref() == Some(ENDED_BY_CONSENT),
+            millis(ctx.now),
+            self.settings.referral_grace_ms,
+        );
+        Ok(if live {
+            DetailRead::Receiver
+        } else {
+            DetailRead::No
+        })
+    }
+
+    /// Does the row hold encrypted details or travel data?
+    fn has_sealed_details(r: &sqlx::any::AnyRow) -> Result<bool> {
+        Ok(r.try_get::<Option<Vec<u8>>, _>("details")?.is_some()
+            || r.try_get::<Option<Vec<u8>>, _>("travel")?.is_some())
+    }
+
+    /// Audits the receiving organisation's reads of referral details (one row per referral,
+    /// case id and referral id only), durably, before the details are handed out.
+    async fn audit_detail_reads(&self, ctx: &Ctx<'_>, reads: &[(String, String)]) -> Result<()> {
+        if reads.is_empty() {
+            return Ok(());
+        }
+        let now = millis(ctx.now);
+        let mut tx = self.begin_write().await?;
+        for (case, referral) in reads {
+            let mut a = entry(ctx, "referral.read_details", "success", case);
+            a.detail = format!("referral={referral}");
+            append(&mut tx, &a, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One referral, for the case's owning organisation or the receiving organisation (with
+    /// its details while the receiver may still read them; such reads are audited).
     pub async fn referral(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Referral> {
+        self.referral_read(ctx, id, true).await
+    }
+
+    async fn referral_read(&self, ctx: &Ctx<'_>, id: Uuid, with_details: bool) -> Result<Referral> {
         let q = format!(
             "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
             Self::REFERRAL_COLS
@@ -812,21 +891,39 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let from: String = r.try_get(3)?;
-        let to: String = r.try_get(4)?;
+        let to: String = r.try_get("to_org")?;
+        let owner: String = r.try_get("case_owner")?;
         let me = ctx.actor.org_id.to_string();
-        if (me != from && me != to) || !ctx.actor.role.works_cases() {
+        // The sender reads the referral as the case's owner: after a transfer, the previous
+        // owner no longer does.
+        if (me != owner && me != to) || !ctx.actor.role.works_cases() {
             return Err(StoreError::NotFound);
         }
-        let cs: String = r.try_get(1)?;
-        let mut conn = self.pool.acquire().await?;
-        let key = self.case_key_pub(&mut conn, &cs).await.ok();
+        let cs: String = r.try_get("case_id")?;
+        let read = if with_details {
+            self.detail_read(ctx, &r)?
+        } else {
+            DetailRead::No
+        };
+        let key = if read == DetailRead::No {
+            None
+        } else {
+            if read == DetailRead::Receiver && Self::has_sealed_details(&r)? {
+                self.audit_detail_reads(ctx, &[(cs.clone(), id.to_string())])
+                    .await?;
+            }
+            let mut conn = self.pool.acquire().await?;
+            self.case_key_pub(&mut conn, &cs).await.ok()
+        };
         self.referral_from_row(&r, millis(ctx.now), key.as_ref())
     }
 
-    /// Referrals of a case (for anyone who may read the case).
+    /// Referrals of a case. The owning organisation (and a break-glass holder) sees them all;
+    /// a receiving organisation sees only its own referrals, never the case's other referrals
+    /// (their services, reasons, decline reasons). Details and travel data are decrypted as
+    /// `detail_read` says; the receiver's reads are audited.
     pub async fn case_referrals(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Referral>> {
-        self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let facts = self.authorize_case(ctx, Action::ReadCase, case).await?;
         let q = format!(
             "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.case_id = $1 ORDER BY r.created_at, r.id",
             Self::REFERRAL_COLS
@@ -836,27 +933,45 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let now = millis(ctx.now);
-        // Details and travel are decrypted only for the two organisations of each referral.
         let me = ctx.actor.org_id.to_string();
-        let party = |r: &sqlx::any::AnyRow| -> Result<bool> {
-            let from: String = r.try_get(3)?;
-            let to: String = r.try_get(4)?;
-            Ok(ctx.actor.role.works_cases() && (me == from || me == to))
-        };
-        let mut key = None;
-        if rows.iter().any(|r| party(r).unwrap_or(false)) {
-            let mut conn = self.pool.acquire().await?;
-            key = Some(self.case_key_pub(&mut conn, &case.to_string()).await?);
+        let sees_all = facts.owner_org == ctx.actor.org_id
+            || (ctx.actor.role == dayaq_domain::Role::Supervisor
+                && facts.break_glass.contains(&ctx.actor.user_id));
+        let mut kept = Vec::with_capacity(rows.len());
+        for r in rows {
+            let to: String = r.try_get("to_org")?;
+            if sees_all || to == me {
+                let read = self.detail_read(ctx, &r)?;
+                kept.push((r, read));
+            }
         }
-        rows.iter()
-            .map(|r| {
-                let k = if party(r)? { key.as_ref() } else { None };
+        let cs = case.to_string();
+        let mut reads = Vec::new();
+        for (r, read) in &kept {
+            if *read == DetailRead::Receiver && Self::has_sealed_details(r)? {
+                reads.push((cs.clone(), r.try_get::<String, _>("id")?));
+            }
+        }
+        self.audit_detail_reads(ctx, &reads).await?;
+        let mut key = None;
+        if kept.iter().any(|(_, read)| *read != DetailRead::No) {
+            let mut conn = self.pool.acquire().await?;
+            key = Some(self.case_key_pub(&mut conn, &cs).await?);
+        }
+        kept.iter()
+            .map(|(r, read)| {
+                let k = if *read == DetailRead::No {
+                    None
+                } else {
+                    key.as_ref()
+                };
                 self.referral_from_row(r, now, k)
             })
             .collect()
     }
 
-    /// Incoming referrals of the actor's organisation (the inbox) or outgoing ones.
+    /// Incoming referrals of the actor's organisation (the inbox) or outgoing ones (of cases
+    /// the organisation still owns).
     pub async fn referral_box(&self, ctx: &Ctx<'_>, incoming: bool) -> Result<Vec<Referral>> {
         let d = decide(
             ctx.actor,
@@ -866,11 +981,15 @@ impl Store {
         if !d.allowed {
             return Err(StoreError::Forbidden(d.reason));
         }
-        let col = if incoming { "r.to_org" } else { "r.from_org" };
+        let cond = if incoming {
+            "r.to_org = $1"
+        } else {
+            "r.from_org = $1 AND c.owner_org_id = $1"
+        };
         let q = format!(
-            "SELECT {}, k.master_key_id, k.wrapped FROM referrals r JOIN cases c ON c.id = r.case_id \
+            "SELECT {}, k.master_key_id AS key_id, k.wrapped AS key_wrapped FROM referrals r JOIN cases c ON c.id = r.case_id \
              LEFT JOIN case_keys k ON k.case_id = r.case_id \
-             WHERE {col} = $1 AND c.erased_at IS NULL ORDER BY r.created_at DESC LIMIT 500",
+             WHERE {cond} AND c.erased_at IS NULL ORDER BY r.created_at DESC LIMIT 500",
             Self::REFERRAL_COLS
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(q))
@@ -878,15 +997,30 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let now = millis(ctx.now);
-        // The actor's organisation is a party to every referral here: details and travel are
-        // decrypted for people who work cases (case keys come with the rows, one query).
-        let works_cases = ctx.actor.role.works_cases();
+        // Details and travel are decrypted as `detail_read` says (case keys come with the
+        // rows, one query); the receiver's reads are audited first.
+        let mut reads = Vec::new();
+        let mut how = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let read = self.detail_read(ctx, r)?;
+            if read == DetailRead::Receiver && Self::has_sealed_details(r)? {
+                reads.push((
+                    r.try_get::<String, _>("case_id")?,
+                    r.try_get::<String, _>("id")?,
+                ));
+            }
+            how.push(read);
+        }
+        self.audit_detail_reads(ctx, &reads).await?;
         rows.iter()
-            .map(|r| {
-                let kid: Option<String> = r.try_get(14)?;
-                let wrapped: Option<Vec<u8>> = r.try_get(15)?;
-                let key = match (works_cases, kid, wrapped) {
-                    (true, Some(kid), Some(w)) => self.keys.unwrap_case_key(&kid, &w).ok(),
+            .zip(how)
+            .map(|(r, read)| {
+                let kid: Option<String> = r.try_get("key_id")?;
+                let wrapped: Option<Vec<u8>> = r.try_get("key_wrapped")?;
+                let key = match (read, kid, wrapped) {
+                    (DetailRead::Owner | DetailRead::Receiver, Some(kid), Some(w)) => {
+                        self.keys.unwrap_case_key(&kid, &w).ok()
+                    }
                     _ => None,
                 };
                 self.referral_from_row(r, now, key.as_ref())
@@ -903,7 +1037,7 @@ impl Store {
         event: ReferralEvent,
         decline_reason: Option<&str>,
     ) -> Result<Referral> {
-        let current = self.referral(ctx, id).await?;
+        let current = self.referral_read(ctx, id, false).await?;
         let side = if ctx.actor.org_id == current.to_org {
             Side::Receiver
         } else {

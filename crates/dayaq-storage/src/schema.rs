@@ -280,6 +280,7 @@ pub const TABLES: &[Table] = &[
             ("ended_at", Int),
             ("off_platform", Int),
             ("travel", Blob),
+            ("ended_by", Text),
         ],
     ),
     (
@@ -316,6 +317,28 @@ pub const TABLES: &[Table] = &[
             ("compensation_claim", Int),
             ("non_punishment", Int),
             ("updated_at", Int),
+        ],
+    ),
+    (
+        "org_export_settings",
+        &[
+            ("org_id", Text),
+            ("approval_required", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "export_requests",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("requested_by", Text),
+            ("requested_at", Int),
+            ("state", Text),
+            ("decided_by", Text),
+            ("decided_at", Int),
+            ("used_at", Int),
         ],
     ),
 ];

@@ -1230,3 +1230,21 @@ totp-attempts-left = { $count ->
    *[other] { $count } attempts left.
 }
 totp-attempts-spent = No code attempts are left, or the account is locked for a while. Sign in again with your username and password.
+## security-needtoknow
+event-referral-ended-by-consent = Referral ended: the survivor withdrew her consent
+cases-search-elsewhere-help = A phone or document number searches your organisation only. A possible registration in another organisation is shown only when first name, last name, date of birth and a phone or document number all match.
+htcds-export-identity-needs = Exports with names, birth dates and contact details are for caseworkers and supervisors signed in with a second factor (an authenticator app). Set one up under your account to download them.
+htcds-export-anonymous-help = Without identity details: the same cases with names, birth dates, identity numbers and contact details left empty. Also recorded in the audit log.
+export-approval-needed = Your organisation requires a supervisor's approval for exports with identity details. Ask for one; once a supervisor approves it, you can download the export once.
+export-request-submit = Ask for an export with identity details
+export-requests-title = Requests for exports with identity details
+export-requests-when = Requested
+export-requests-state = State
+export-requests-action = Action
+export-requests-mine = yours
+export-requests-approve = Approve
+export-request-pending = Waiting for approval
+export-request-approved = Approved, ready to download once
+export-request-used = Downloaded
+export-settings-approval = Exports with identity details need a supervisor's approval
+export-settings-save = Save

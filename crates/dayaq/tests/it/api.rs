@@ -193,7 +193,10 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
         let r: Value = client()
             .post(format!("{}/api/v1/cases/search", app.base_url))
             .bearer_auth(token)
-            .json(&json!({"prs_FirstName": "aysel", "prs_SecondName": "TESTOVA", "prs_Birthdate": "1998-04-12"}))
+            // Name + birth date and a phone: a cross-organisation match needs two
+            // identifiers (issue 14 item 11).
+            .json(&json!({"prs_FirstName": "aysel", "prs_SecondName": "TESTOVA", "prs_Birthdate": "1998-04-12",
+                          "prs_MobilePhone": "+994501234567"}))
             .send()
             .await
             .unwrap()

@@ -78,8 +78,22 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         OrgA(Action::CreateCase),
         false,
     ),
+    // Called with `identity=none` (see `fill`): the matrix's callers hold bearer tokens, and an
+    // export with identities also needs a second-factor session (security_needtoknow tests it).
     ("GET", "/export/htcds", Org(Action::ExportCases), false),
     ("POST", "/import/htcds", Org(Action::ImportCases), false),
+    ("GET", "/export-settings", SignedIn, false),
+    ("PUT", "/export-settings", Org(Action::Approve), false),
+    ("GET", "/export-requests", SignedIn, false),
+    (
+        "POST",
+        "/export-requests",
+        Org(Action::ExportIdentities),
+        false,
+    ),
+    // The request does not exist here (the id is the case's): 404 for everyone, the
+    // approval rule itself is tested in security_needtoknow.
+    ("POST", "/export-requests/{id}/approve", OwnObject, false),
     (
         "POST",
         "/referral-packages/import",
@@ -827,6 +841,11 @@ fn fill(path: &str, f: &Fixture) -> String {
         // first, then read the body (422 for `{}`).
         .replace("{payment_id}", &random)
         .replace("{task}", &random)
+        + if path == "/export/htcds" {
+            "?identity=none"
+        } else {
+            ""
+        }
 }
 
 /// A body the route accepts when access passes (or `{}`: the case routes check access before
@@ -1096,5 +1115,406 @@ async fn matrix_with_completed_referral() {
 async fn matrix_with_withdrawn_referral() {
     let app = spawn_app().await;
     run_matrix(&app, RefState::Withdrawn).await;
+    app.db.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Contents (issue 14 item 6): a receiving organisation with a grant of some sections never
+// gets a value of another section, nor anything of the case's other referrals, from any GET
+// route or screen.
+
+/// Distinctive values planted in every section of a case, by section; `None` is "another
+/// referral of the case" (never visible to a receiver, whatever its grant).
+struct Markers(Vec<(Option<Section>, String)>);
+
+impl Markers {
+    /// Markers of sections outside `granted` (and of other referrals) found in `body`.
+    fn leaks(&self, granted: &[Section], route: &str, body: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(s, _)| s.is_none_or(|s| !granted.contains(&s)))
+            .filter(|(_, m)| body.contains(m.as_str()))
+            .map(|(s, m)| format!("{route}: {m} ({s:?})"))
+            .collect()
+    }
+}
+
+/// Organisation A's case with a marker in every section, a Medical referral accepted by B,
+/// and a Shelter referral to C declined by C. Returns the fixture, B's referral and markers.
+async fn planted_case(app: &TestApp, u: &Users) -> (Fixture, String, Markers) {
+    use Section::*;
+    let cw = &u.tokens[&('A', Role::Caseworker)];
+    let sup = &u.tokens[&('A', Role::Supervisor)];
+    let cw_b = &u.tokens[&('B', Role::Caseworker)];
+    let (_, c_user) = org_and_user(&app.db, "org-c", "caseworker").await;
+    let cw_c = app
+        .db
+        .store
+        .create_token(&c_user, "matrix", 1, now())
+        .await
+        .unwrap();
+    let case = ok(
+        app,
+        cw,
+        "POST",
+        "/cases",
+        json!({"prs_FirstName": "Identmarka", "prs_SecondName": "Plantova",
+               "prs_Birthdate": "1994-04-04", "prs_Gender": "Feminine",
+               "prs_MailingStreet": "Contactmark street 7",
+               "cco_CaseComment": "Notesmark comment",
+               "prs_Citizenship": ["AZ"], "vic_TypeOfExploitation": ["ForcedLabour"]}),
+    )
+    .await;
+    let id = id_of(&case);
+    let c = |p: &str| format!("/cases/{id}{p}");
+    let mut m: Vec<(Option<Section>, String)> = vec![
+        (Some(Identity), "Identmarka".into()),
+        (Some(ContactDetails), "Contactmark street 7".into()),
+        (Some(Notes), "Notesmark comment".into()),
+    ];
+    let consent = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/consents"),
+            json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "org-b",
+                   "given_by": "Survivor", "language": "az"}),
+        )
+        .await,
+    );
+    ok(
+        app,
+        cw,
+        "PUT",
+        &c("/legal"),
+        json!({"cooperation": "Yes", "criminal_case_ref": "LEGALMARK-4471"}),
+    )
+    .await;
+    m.push((Some(Legal), "LEGALMARK-4471".into()));
+    m.push((Some(Legal), "legal.updated".into()));
+    let perpetrator = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/perpetrators"),
+            json!({"per_RoleInProcess": ["Exploiter"]}),
+        )
+        .await,
+    );
+    m.push((Some(Legal), perpetrator.clone()));
+    let event = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/trafficking-events"),
+            json!({"hte_Type": "Recruitment", "hte_Country": "AZ",
+                   "hte_Description": "Victimmark description"}),
+        )
+        .await,
+    );
+    m.push((Some(VictimContext), event.clone()));
+    m.push((Some(VictimContext), "Victimmark description".into()));
+    m.push((Some(VictimContext), "record.event".into()));
+    let plan = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/plans"),
+            json!({"spl_Type": "Livelihood", "spl_Objectives": "Planmark objectives"}),
+        )
+        .await,
+    );
+    m.push((Some(Plan), plan.clone()));
+    m.push((Some(Plan), "Planmark objectives".into()));
+    m.push((Some(Plan), "plan.created".into()));
+    let dependant = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/dependants"),
+            json!({"relation": "Child", "age": 6, "with_victim": true}),
+        )
+        .await,
+    );
+    m.push((Some(Plan), dependant.clone()));
+    let facility = id_of(
+        &ok(
+            app,
+            sup,
+            "POST",
+            "/shelters",
+            json!({"name": "Contents shelter", "beds": 4}),
+        )
+        .await,
+    );
+    let stay = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/shelter-stays"),
+            json!({"facility_id": facility, "admitted_on": now().date().to_string()}),
+        )
+        .await,
+    );
+    m.push((Some(Services), stay.clone()));
+    m.push((Some(Services), "shelter.admitted".into()));
+    ok(
+        app,
+        cw,
+        "POST",
+        &c("/followup/assessments"),
+        json!({"round": "Roundmark77", "assessed_on": "2026-02-01",
+               "answers": {"family_reconciliation": ["rejected"]}}),
+    )
+    .await;
+    m.push((Some(FollowUp), "Roundmark77".into()));
+    m.push((Some(FollowUp), "followup.assessment".into()));
+    // B's referral (Medical: identity and health), accepted.
+    let mine = id_of(
+        &ok(
+            app,
+            cw,
+            "POST",
+            &c("/referrals"),
+            json!({"to_org": "org-b", "services": ["Medical"],
+                   "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired"}),
+        )
+        .await,
+    );
+    ok(
+        app,
+        cw_b,
+        "POST",
+        &format!("/referrals/{mine}/accept"),
+        json!({}),
+    )
+    .await;
+    // Another organisation's referral (sent under a supervisor's override), declined.
+    let other = id_of(
+        &ok(
+            app,
+            sup,
+            "POST",
+            &c("/referrals"),
+            json!({"to_org": "org-c", "services": ["Shelter"],
+                   "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired",
+                   "cas_OutgoingReferralDetails": "Otherrefmark details",
+                   "consent_override_reason": "survivor agreed orally, form to follow"}),
+        )
+        .await,
+    );
+    ok(
+        app,
+        &cw_c,
+        "POST",
+        &format!("/referrals/{other}/decline"),
+        json!({"decline_reason": "Declinemark reason"}),
+    )
+    .await;
+    m.push((None, other.clone()));
+    m.push((None, "Otherrefmark details".into()));
+    m.push((None, "Declinemark reason".into()));
+    // An off-platform referral package to another instance's organisation.
+    app.db
+        .store
+        .add_org("partner-p", "Partner P", "NGO", "Baku", now())
+        .await
+        .unwrap();
+    let (_, public) = dayaq_storage::packages::generate_age_identity(now());
+    app.db
+        .store
+        .set_org_age_recipient("partner-p", &public, now())
+        .await
+        .unwrap();
+    let (s, v) = send(
+        app,
+        Some(sup),
+        "POST",
+        &c("/referral-packages"),
+        &json!({"recipient_org": "partner-p", "services": ["PsychologicalCounselling"],
+                "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired",
+                "consent_override_reason": "survivor agreed orally, form to follow"}),
+    )
+    .await;
+    assert!(s.is_success(), "package: {s} {v}");
+    let packages = ok(app, cw, "GET", &c("/referral-packages"), Value::Null).await;
+    let digest = packages.to_string();
+    let digest = digest
+        .split("\"digest\":\"")
+        .nth(1)
+        .and_then(|d| d.get(..16))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(digest.len(), 16, "{packages}");
+    m.push((None, digest));
+    let f = Fixture {
+        case_number: case["case_number"].as_str().unwrap_or_default().to_string(),
+        case: id,
+        referral: Some(mine.clone()),
+        consent,
+        plan,
+        event,
+        perpetrator,
+        dependant,
+        stay,
+        ..Fixture::default()
+    };
+    (f, mine, Markers(m))
+}
+
+/// Every GET route of the matrix (and the identity reveal) as `token`: (route, body).
+async fn api_bodies(app: &TestApp, token: &str, f: &Fixture) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut urls: Vec<(String, String)> = ROUTES
+        .iter()
+        .filter(|(m, ..)| *m == "GET")
+        .map(|(_, p, ..)| (format!("GET {p}"), fill(p, f)))
+        .collect();
+    urls.push((
+        "GET /cases/{id}?include=identity".into(),
+        format!("/cases/{}?include=identity", f.case),
+    ));
+    for (route, url) in urls {
+        let (_, v) = send(app, Some(token), "GET", &url, &Value::Null).await;
+        out.push((route, v.to_string()));
+    }
+    out
+}
+
+/// The screens a receiver may open for the case, as a signed-in browser: (route, html).
+async fn screen_bodies(app: &TestApp, username: &str, f: &Fixture) -> Vec<(String, String)> {
+    let b = crate::testkit::browser();
+    crate::testkit::sign_in(&b, &app.base_url, username).await;
+    let mut out = Vec::new();
+    for path in [
+        format!("/cases/{}", f.case),
+        format!("/cases/{}/shelter", f.case),
+        "/referrals".to_string(),
+        "/cases".to_string(),
+        "/".to_string(),
+    ] {
+        let r = b
+            .get(format!("{}{path}", app.base_url))
+            .send()
+            .await
+            .unwrap();
+        out.push((format!("screen {path}"), r.text().await.unwrap()));
+    }
+    // The identity reveal (no JavaScript: the whole page comes back with the block open).
+    let page = out[0].1.clone();
+    if page.contains("name=\"csrf\"") {
+        let csrf = crate::testkit::csrf_field(&page);
+        let r = b
+            .post(format!("{}/cases/{}/reveal", app.base_url, f.case))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        out.push(("screen reveal".into(), r.text().await.unwrap()));
+    }
+    out
+}
+
+fn all_leaks(markers: &Markers, granted: &[Section], bodies: &[(String, String)]) -> Vec<String> {
+    bodies
+        .iter()
+        .flat_map(|(route, body)| markers.leaks(granted, route, body))
+        .collect()
+}
+
+/// A receiver granted Identity and Health (a Medical referral) calls every GET route and opens
+/// the case's screens: no marker of another section or of the case's other referral appears.
+/// A widened grant (a LegalConsultation referral accepted as well) makes the same check,
+/// against the Medical grant, report the legal markers: the check would catch a widened rule.
+#[tokio::test]
+async fn matrix_contents_receiver_sees_only_granted_sections() {
+    let app = spawn_app().await;
+    let u = users(&app).await;
+    let (f, _mine, markers) = planted_case(&app, &u).await;
+    let case = Uuid::parse_str(&f.case).unwrap();
+    let medical = dayaq_domain::referral::sections_for(&[dayaq_domain::referral::Service::Medical]);
+    // Every case-working role of B gets the same grant.
+    let mut bodies = Vec::new();
+    for role in Role::ALL.iter().filter(|r| r.works_cases()) {
+        let actor = u.actors[&('B', *role)];
+        let facts = app.db.store.case_facts(case, now()).await.unwrap().unwrap();
+        let granted: Vec<Section> = Section::ALL
+            .iter()
+            .copied()
+            .filter(|s| decide(&actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
+            .collect();
+        assert_eq!(granted, medical, "{role:?}");
+        let b = api_bodies(&app, &u.tokens[&('B', *role)], &f).await;
+        let leaks = all_leaks(&markers, &granted, &b);
+        assert!(
+            leaks.is_empty(),
+            "{role:?} of the receiving organisation got values of sections it was not granted:\n{}",
+            leaks.join("\n")
+        );
+        bodies.extend(b);
+    }
+    // The receiver does see what it was granted (the check is not vacuous).
+    assert!(
+        bodies.iter().any(|(_, b)| b.contains("Identmarka")),
+        "the granted identity never appeared"
+    );
+    // Screens, as B's caseworker (a password-only session; no second factor needed).
+    // (`users` named B's caseworker `org-b-caseworker`, see `testkit::org_and_user`.)
+    let screens = screen_bodies(&app, "org-b-caseworker", &f).await;
+    assert!(
+        screens[0].1.contains(&f.case_number),
+        "the receiver opens the case page"
+    );
+    let leaks = all_leaks(&markers, &medical, &screens);
+    assert!(
+        leaks.is_empty(),
+        "screens show values of sections not granted:\n{}",
+        leaks.join("\n")
+    );
+
+    // A widened grant: B also gets LegalConsultation (identity, victim context, legal).
+    let cw = &u.tokens[&('A', Role::Caseworker)];
+    let legal = id_of(
+        &ok(
+            &app,
+            cw,
+            "POST",
+            &format!("/cases/{}/referrals", f.case),
+            json!({"to_org": "org-b", "services": ["LegalConsultation"],
+                   "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired"}),
+        )
+        .await,
+    );
+    ok(
+        &app,
+        &u.tokens[&('B', Role::Caseworker)],
+        "POST",
+        &format!("/referrals/{legal}/accept"),
+        json!({}),
+    )
+    .await;
+    let wider = api_bodies(&app, &u.tokens[&('B', Role::Caseworker)], &f).await;
+    let caught = all_leaks(&markers, &medical, &wider);
+    assert!(
+        caught.iter().any(|l| l.contains("LEGALMARK-4471")),
+        "a widened grant went unnoticed by the contents check: {caught:?}"
+    );
+    let granted_now = dayaq_domain::referral::sections_for(&[
+        dayaq_domain::referral::Service::Medical,
+        dayaq_domain::referral::Service::LegalConsultation,
+    ]);
+    let leaks = all_leaks(&markers, &granted_now, &wider);
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    eprintln!(
+        "contents matrix: {} answers checked, a widened grant gives {} reported values",
+        bodies.len() + screens.len(),
+        caught.len()
+    );
     app.db.cleanup().await;
 }

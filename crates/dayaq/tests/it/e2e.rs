@@ -1047,6 +1047,8 @@ async fn other_organisation_cannot_see_the_case() {
             b.fill("#first_name", FIRST).await;
             b.fill("#second_name", SECOND).await;
             b.set_value("#birthdate", BIRTH).await;
+            // A second identifier: name + birth date alone never names another organisation.
+            b.fill("#phone", PHONE).await;
             b.click_to("#search-submit", "search-elsewhere").await;
             assert_eq!(b.count("#case-list tbody tr").await, 0, "no result");
             let banner = b.text("#elsewhere").await;

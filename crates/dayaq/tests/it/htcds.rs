@@ -4,7 +4,9 @@
 //! Row numbers are spreadsheet rows: the header is row 1, so the n-th case of a file is row
 //! n + 1.
 
-use crate::testkit::{PASSWORD, TestApp, TestDb, ctx, org_and_user, spawn_app, test_db};
+use crate::testkit::{
+    PASSWORD, TestApp, TestDb, ctx, org_and_user, sign_in_with_second_factor, spawn_app, test_db,
+};
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
 use reqwest::StatusCode;
@@ -572,9 +574,13 @@ fn client() -> reqwest::Client {
 
 async fn token(app: &TestApp, slug: &str, role: &str) -> String {
     let (_, user) = org_and_user(&app.db, slug, role).await;
+    user_token(app, &user).await
+}
+
+async fn user_token(app: &TestApp, user: &dayaq_storage::users::User) -> String {
     app.db
         .store
-        .create_token(&user, "test", 1, time::OffsetDateTime::now_utc())
+        .create_token(user, "test", 1, time::OffsetDateTime::now_utc())
         .await
         .unwrap()
 }
@@ -583,8 +589,10 @@ async fn token(app: &TestApp, slug: &str, role: &str) -> String {
 async fn api_import_and_export() {
     let app = spawn_app().await;
     let base = &app.base_url;
-    let a = token(&app, "org-a", "caseworker").await;
-    let b = token(&app, "org-b", "caseworker").await;
+    let (_, user_a) = org_and_user(&app.db, "org-a", "caseworker").await;
+    let (_, user_b) = org_and_user(&app.db, "org-b", "caseworker").await;
+    let a = user_token(&app, &user_a).await;
+    let b = user_token(&app, &user_b).await;
     let c = client();
 
     let bad = synthetic_csv(50, Some((31, "prs_Citizenship", "AZ;Narnia")));
@@ -633,9 +641,21 @@ async fn api_import_and_export() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["imported"], 50);
 
+    // Exports with identities need a session with a second factor (issue 14 item 5): the
+    // bearer token is refused, the caseworkers sign in with their second factor instead.
     let r = c
         .get(format!("{base}/api/v1/export/htcds?format=csv"))
         .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (sa, sb) = (client(), client());
+    sign_in_with_second_factor(&sa, base, &app.db.store, &user_a).await;
+    sign_in_with_second_factor(&sb, base, &app.db.store, &user_b).await;
+
+    let r = sa
+        .get(format!("{base}/api/v1/export/htcds?format=csv"))
         .send()
         .await
         .unwrap();
@@ -660,9 +680,8 @@ async fn api_import_and_export() {
     assert_eq!(without_case_numbers(&exported), good);
 
     // Default format is CSV; XLSX is a workbook; an unknown format is refused.
-    let r = c
+    let r = sa
         .get(format!("{base}/api/v1/export/htcds?format=xlsx"))
-        .bearer_auth(&a)
         .send()
         .await
         .unwrap();
@@ -694,9 +713,8 @@ async fn api_import_and_export() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Each organisation exports only its own cases.
-    let export_b = c
+    let export_b = sb
         .get(format!("{base}/api/v1/export/htcds"))
-        .bearer_auth(&b)
         .send()
         .await
         .unwrap()
@@ -770,7 +788,9 @@ async fn screen_lists_problems_and_imports() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Импорт и экспорт HTCDS"));
-    assert!(html.contains("href=\"/htcds/export?format=csv\""));
+    // Without a second factor: only the export without identities is offered.
+    assert!(html.contains("href=\"/htcds/export?format=csv&amp;identity=none\""));
+    assert!(!html.contains("href=\"/htcds/export?format=csv\""));
     let csrf = csrf_from(&html);
 
     let upload = |file: String, token: Option<String>| {
@@ -819,7 +839,7 @@ async fn screen_lists_problems_and_imports() {
     assert!(html.contains("id=\"import-ignored\""));
 
     let r = c
-        .get(format!("{base}/htcds/export?format=xlsx"))
+        .get(format!("{base}/htcds/export?format=xlsx&identity=none"))
         .send()
         .await
         .unwrap();

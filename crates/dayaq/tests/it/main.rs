@@ -19,5 +19,6 @@ mod referrals;
 mod security_audit;
 mod security_accounts;
 mod security_auth;
+mod security_needtoknow;
 mod storage;
 mod testkit;

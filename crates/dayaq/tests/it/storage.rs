@@ -180,14 +180,24 @@ async fn another_organisation_cannot_reach_a_case() {
     assert_eq!(listed, vec![own_b.id]);
     assert_eq!(s.count_cases(&ctx(&b)).await.unwrap(), 1);
 
+    // Issue 14 item 11: one identifier alone (name + birth date, or a phone) never reveals a
+    // registration in another organisation; name + birth date with a phone does.
+    for q in [
+        name_dob("Leyla", "Hasanova", "1999-04-12"),
+        by_phone("+994501112233"),
+    ] {
+        let found = s.search_cases(&ctx(&b), &q).await.unwrap();
+        assert!(found.cases.is_empty());
+        assert!(found.possible_matches_elsewhere.is_empty());
+    }
     let found = s
-        .search_cases(&ctx(&b), &name_dob("Leyla", "Hasanova", "1999-04-12"))
-        .await
-        .unwrap();
-    assert!(found.cases.is_empty());
-    assert_eq!(found.possible_matches_elsewhere, vec![org_a.name.clone()]);
-    let found = s
-        .search_cases(&ctx(&b), &by_phone("+994501112233"))
+        .search_cases(
+            &ctx(&b),
+            &SearchQuery {
+                phone: Some("+994501112233".into()),
+                ..name_dob("Leyla", "Hasanova", "1999-04-12")
+            },
+        )
         .await
         .unwrap();
     assert!(found.cases.is_empty());
@@ -1139,15 +1149,29 @@ async fn identity_canaries_never_appear_at_rest() {
         },
     ] {
         assert_eq!(s.search_cases(&ctx(&a), &q).await.unwrap().cases.len(), 1);
+        // One identifier alone is never a cross-organisation match (issue 14 item 11).
         assert_eq!(
             s.search_cases(&ctx(&other.actor()), &q)
                 .await
                 .unwrap()
                 .possible_matches_elsewhere
                 .len(),
-            1
+            0
         );
     }
+    let all = SearchQuery {
+        phone: Some("+99450 777 31 31".into()),
+        identity_number: Some("CANARYIDNUM7731".into()),
+        ..name_dob("CANARYFIRST7731", "CANARYSECOND7731", "1937-03-13")
+    };
+    assert_eq!(
+        s.search_cases(&ctx(&other.actor()), &all)
+            .await
+            .unwrap()
+            .possible_matches_elsewhere
+            .len(),
+        1
+    );
     let _ = s.get_case(&ctx(&other.actor()), created.id, true).await;
     let backup = db.dir.path().join("canary.backup.age");
     s.backup(&backup, BackupKey::Passphrase(BACKUP_PASSPHRASE.into()))

@@ -337,3 +337,46 @@ pub async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
         "sign-in of {username}"
     );
 }
+
+/// Gives `user` a second factor (a fixed TOTP secret) and signs the cookie-keeping client `c`
+/// in with password and code: a session whose second factor is complete (what identity
+/// exports need; a bearer token is not enough).
+pub async fn sign_in_with_second_factor(
+    c: &reqwest::Client,
+    base: &str,
+    store: &Store,
+    user: &User,
+) {
+    let secret = b"0123456789abcdefghij";
+    store
+        .totp_set_secret(user, secret)
+        .await
+        .expect("TOTP secret");
+    sign_in(c, base, &user.username).await;
+    let page = c
+        .get(format!("{base}/login/totp"))
+        .send()
+        .await
+        .expect("TOTP page");
+    let csrf = csrf_field(&page.text().await.expect("TOTP page body"));
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
+        .with_account_name(user.username.clone())
+        .build()
+        .expect("TOTP");
+    let code = totp
+        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
+        .to_string();
+    let r = c
+        .post(format!("{base}/login/totp"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("TOTP step");
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "second factor of {}",
+        user.username
+    );
+}
