@@ -1973,32 +1973,23 @@ fn read_csv(bytes: &[u8]) -> Result<RawTable> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<RawTable> {
-    use calamine::{Data, Reader, Xlsx};
-    let unreadable = || {
-        invalid(
-            "file",
-            "unreadable_file",
-            "the file is not a readable XLSX workbook",
-        )
+    use calamine::Data;
+    // The same bounded reader as the HTCDS import (see `crate::sheet`).
+    let sheet = crate::sheet::read_first_sheet(bytes, &crate::sheet::LIMITS)
+        .map_err(|e| invalid("file", e.code, &e.message))?;
+    let text = |d: &Data| match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        other => other.to_string(),
     };
-    let mut wb: Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        _ => return Err(unreadable()),
-    };
-    let mut it = range.rows().map(|r| {
-        r.iter()
-            .map(|d| match d {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) => f.to_string(),
-                Data::Bool(b) => b.to_string(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<String>>()
-    });
+    // Columns count from the first used column, as the header does.
+    let mut it = sheet
+        .rows
+        .iter()
+        .map(|r| r.dense(sheet.first_column, String::new, text));
     let header: Vec<String> = it
         .next()
         .unwrap_or_default()

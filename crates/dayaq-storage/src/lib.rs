@@ -23,6 +23,7 @@ pub mod record;
 pub mod referrals;
 pub mod schema;
 pub mod sessions;
+pub mod sheet;
 pub mod stats;
 pub mod users;
 

@@ -16,5 +16,6 @@ mod identification;
 mod record;
 mod referral_package;
 mod referrals;
+mod security_files;
 mod storage;
 mod testkit;
