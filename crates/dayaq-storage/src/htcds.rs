@@ -852,32 +852,14 @@ pub fn case_cells(v: &CaseView) -> Vec<String> {
         .collect()
 }
 
-/// Spreadsheets run cells that start with `=`, `@`, `+` or `-` as formulas. In CSV such a cell
-/// (other than a phone or number) is written with a leading `'`, which the import removes
-/// again, so the round trip stays exact.
-fn needs_formula_guard(s: &str) -> bool {
-    match s.chars().next() {
-        Some('=' | '@' | '\t' | '\r' | '\'') => true,
-        Some('+' | '-') => !s
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()./".contains(c)),
-        _ => false,
-    }
-}
-
+/// CSV cells are formula-guarded on the way out and unguarded on the way in by the one
+/// implementation in [`crate::csv_guard`], so the round trip stays exact.
 fn csv_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if needs_formula_guard(s) {
-        std::borrow::Cow::Owned(format!("'{s}"))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
+    crate::csv_guard::guard(s)
 }
 
-fn csv_unescape(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest) if needs_formula_guard(rest) => rest,
-        _ => s,
-    }
+fn csv_unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::csv_guard::unguard(s)
 }
 
 /// Receives the exported cases one by one.

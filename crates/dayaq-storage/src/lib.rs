@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod crypto;
+pub mod csv_guard;
 mod db;
 pub mod followup;
 pub mod htcds;

