@@ -19,6 +19,7 @@ pub mod htcds;
 pub mod identification;
 pub mod keys;
 pub mod orgs;
+pub mod package_signing;
 pub mod packages;
 pub mod record;
 pub mod referrals;

@@ -1180,3 +1180,16 @@ package-unreadable = Fayl oxuna bilmədi və ya 8 MiB-dan böyükdür.
 
 rec-remove = Sil (səhvən daxil edilib)
 rec-actions = Əməliyyatlar
+
+## security-files
+err-file-too-large = fayl açıldıqdan sonra çox böyükdür və ya vərəqdə həddən artıq xana var; faylı bölün və ya cədvəldən uzaqdakı artıq xanaları silin
+err-unsigned-package = paket imzalanmayıb; göndərəndən onu Dayaq-ın yeni versiyası ilə yenidən ixrac etməsini xahiş edin
+err-not-a-package = fayl imzalanmış göndəriş paketi deyil
+err-unknown-signer = paket bu nüsxənin heç bir administratorunun qəbul etmədiyi açarla imzalanıb
+err-bad-signature = imza paketə uyğun gəlmir: paket dəyişdirilib və ya bu göndərəndən deyil
+err-wrong-recipient = paket bu nüsxə üçün deyil, başqa alıcı üçün hazırlanıb
+err-sender-mismatch = paketin məzmunu imzadakından fərqli göndərən və ya alıcı göstərir
+field-package = Paket
+field-signature = İmza
+field-file = Fayl
+package-verified-sender = təsdiqlənmiş göndərən

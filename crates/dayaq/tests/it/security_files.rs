@@ -260,3 +260,201 @@ async fn csv_export_guards_every_cell_a_spreadsheet_would_run() {
     assert_eq!(back, want);
     db.cleanup().await;
 }
+
+// ---------- item 12: signed referral packages ----------
+
+use dayaq_storage::package_signing::{parse_envelope, seal_envelope, verify_envelope};
+use dayaq_storage::packages::{PackageInput, generate_age_identity};
+
+fn codes(e: &StoreError) -> Vec<(String, &'static str)> {
+    match e {
+        StoreError::Invalid(v) => v.errors.iter().map(|f| (f.field.clone(), f.code)).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// A package exported by `slug` (a supervisor, with a written override) from instance `a`
+/// to the off-platform organisation `partner-b` of `a`'s directory.
+async fn export_from(a: &TestDb, slug: &str) -> Vec<u8> {
+    let (_, sup) = org_and_user(a, slug, "supervisor").await;
+    let actor = sup.actor();
+    let case = a
+        .store
+        .create_case(
+            &ctx(&actor),
+            &crate::testkit::sample_case("Aysel", "Mammadova", "1990-04-01", "+994501234567"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let input = PackageInput {
+        recipient_org: "partner-b".into(),
+        services: vec!["Medical".into()],
+        reason: "Other".into(),
+        consent_override_reason: Some("survivor agreed by phone".into()),
+    };
+    a.store
+        .export_package(&ctx(&actor), case, &input)
+        .await
+        .unwrap()
+        .ciphertext
+}
+
+#[tokio::test]
+async fn referral_packages_are_signed_bound_to_the_recipient_and_verified() {
+    let now = crate::testkit::now;
+    // Instance A: IOM and (a malicious) Mallory, and partner B in its directory.
+    let a = test_db().await;
+    // Instances B and C, each with its own age identity.
+    let b = test_db().await;
+    let c = test_db().await;
+    let mut publics = Vec::new();
+    for inst in [&b, &c] {
+        let (text, _) = generate_age_identity(now());
+        publics.push(
+            inst.store
+                .install_instance_identity(&text, now())
+                .await
+                .unwrap(),
+        );
+    }
+    a.store
+        .add_org("partner-b", "Partner B", "NGO", "Baku", now())
+        .await
+        .unwrap();
+    a.store
+        .set_org_age_recipient("partner-b", &publics[0], now())
+        .await
+        .unwrap();
+    let iom_file = export_from(&a, "iom").await;
+    let mallory_file = export_from(&a, "mallory").await;
+    let iom = a.store.org_by_slug("iom").await.unwrap();
+    let iom_key = a.store.package_signing_public("iom", now()).await.unwrap();
+    let mallory = a.store.org_by_slug("mallory").await.unwrap();
+    let mallory_key = a.store.org_signing_key(mallory.id, now()).await.unwrap();
+
+    let (_, b_cw) = org_and_user(&b, "partner-b", "caseworker").await;
+    let b_actor = b_cw.actor();
+    let b_ids = b.store.instance_identities().await.unwrap();
+    let import_b = |file: Vec<u8>| {
+        let b = &b;
+        let b_ids = &b_ids;
+        let b_actor = &b_actor;
+        async move { b.store.import_package(&ctx(b_actor), &file, b_ids).await }
+    };
+
+    // Before an administrator of B accepts IOM's key: refused, unknown signer.
+    let e = import_b(iom_file.clone()).await.unwrap_err();
+    assert_eq!(codes(&e), vec![("signature".into(), "unknown_signer")]);
+    b.store
+        .trust_package_key("IOM Azerbaijan", &iom_key, now())
+        .await
+        .unwrap();
+
+    // Unsigned (the bare age file of a real package): refused.
+    let env = parse_envelope(&iom_file).unwrap();
+    let iom_vk = {
+        // IOM's verifying key, from its signing key on instance A.
+        a.store
+            .org_signing_key(iom.id, now())
+            .await
+            .unwrap()
+            .verifying_key()
+    };
+    let iom_ciphertext = verify_envelope(&env, &iom_vk).unwrap();
+    let e = import_b(iom_ciphertext.clone()).await.unwrap_err();
+    assert_eq!(codes(&e), vec![("package".into(), "unsigned_package")]);
+
+    // Forged sender: Mallory signs her own package claiming to be IOM.
+    let m_env = parse_envelope(&mallory_file).unwrap();
+    let m_ciphertext = verify_envelope(&m_env, &mallory_key.verifying_key()).unwrap();
+    let forged = seal_envelope(
+        &mallory_key,
+        &iom.id.to_string(),
+        &m_env.recipient,
+        &m_ciphertext,
+    )
+    .unwrap();
+    let e = import_b(forged).await.unwrap_err();
+    assert_eq!(codes(&e), vec![("signature".into(), "unknown_signer")]);
+
+    // Tampered: one character of the ciphertext changed.
+    let mut t = env.clone();
+    let mut chars: Vec<char> = t.package.chars().collect();
+    chars[40] = if chars[40] == 'A' { 'B' } else { 'A' };
+    t.package = chars.into_iter().collect();
+    let e = import_b(serde_json::to_vec(&t).unwrap()).await.unwrap_err();
+    assert_eq!(codes(&e), vec![("signature".into(), "bad_signature")]);
+
+    // Re-signed: Mallory (whose key B also accepted) signs IOM's intercepted ciphertext as
+    // her own. The signature is hers and valid, but the content names IOM.
+    let m_key = a
+        .store
+        .package_signing_public("mallory", now())
+        .await
+        .unwrap();
+    b.store
+        .trust_package_key("Mallory NGO", &m_key, now())
+        .await
+        .unwrap();
+    let resigned = seal_envelope(
+        &mallory_key,
+        &mallory.id.to_string(),
+        &env.recipient,
+        &iom_ciphertext,
+    )
+    .unwrap();
+    let e = import_b(resigned).await.unwrap_err();
+    assert_eq!(codes(&e), vec![("signature".into(), "sender_mismatch")]);
+    assert_eq!(b.store.count_cases(&ctx(&b_actor)).await.unwrap(), 0);
+
+    // Replay to another instance: C accepted IOM's key too, but the package is for B.
+    let (_, c_cw) = org_and_user(&c, "partner-c", "caseworker").await;
+    let c_actor = c_cw.actor();
+    c.store
+        .trust_package_key("IOM Azerbaijan", &iom_key, now())
+        .await
+        .unwrap();
+    let c_ids = c.store.instance_identities().await.unwrap();
+    let e = c
+        .store
+        .import_package(&ctx(&c_actor), &iom_file, &c_ids)
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("package".into(), "wrong_recipient")]);
+    // … and re-addressing the envelope to C breaks the signature.
+    let mut to_c = env.clone();
+    to_c.recipient = publics[1].clone();
+    let e = c
+        .store
+        .import_package(&ctx(&c_actor), &serde_json::to_vec(&to_c).unwrap(), &c_ids)
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), vec![("signature".into(), "bad_signature")]);
+    assert_eq!(c.store.count_cases(&ctx(&c_actor)).await.unwrap(), 0);
+
+    // The genuine package from an accepted signer: imported, shown as verified.
+    let p = import_b(iom_file).await.unwrap();
+    assert_eq!(p.from_org, "IOM Azerbaijan");
+    assert!(p.verified_sender);
+    assert_eq!(p.sender_org_id, iom.id.to_string());
+    let records = b
+        .store
+        .case_packages(&ctx(&b_actor), p.case_id)
+        .await
+        .unwrap();
+    assert_eq!(records[0].counterpart, "IOM Azerbaijan");
+    assert!(records[0].verified_sender);
+    // Accepting a key is audited, and so is the import with its signer.
+    let audit = b.store.audit_recent(50).await.unwrap();
+    assert!(audit.iter().any(|r| r.action == "org.package_key_trusted"));
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "referral.package_import" && r.outcome == "success")
+    );
+
+    a.cleanup().await;
+    b.cleanup().await;
+    c.cleanup().await;
+}
