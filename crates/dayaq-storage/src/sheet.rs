@@ -23,8 +23,11 @@ use std::io::{Cursor, Read};
 pub struct Limits {
     /// ZIP members in the file.
     pub max_members: usize,
-    /// Decompressed bytes of one member.
+    /// Decompressed bytes of one worksheet member (read streaming).
     pub max_member_bytes: u64,
+    /// Decompressed bytes of any other member (shared strings, styles … are read whole into
+    /// memory by calamine, so they get a smaller bound).
+    pub max_other_member_bytes: u64,
     /// Decompressed bytes of all members together.
     pub max_total_bytes: u64,
     /// Cells (`<c>` elements) in the sheet.
@@ -39,6 +42,7 @@ pub struct Limits {
 pub const LIMITS: Limits = Limits {
     max_members: 1_000,
     max_member_bytes: 256 * 1024 * 1024,
+    max_other_member_bytes: 64 * 1024 * 1024,
     max_total_bytes: 512 * 1024 * 1024,
     max_cells: 5_000_000,
     max_grid: 8_000_000,
@@ -119,14 +123,22 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
             limits.max_members
         )));
     }
-    let member_mib = limits.max_member_bytes / (1024 * 1024);
     let total_mib = limits.max_total_bytes / (1024 * 1024);
     let mut total: u64 = 0;
+    let bound = |name: &str| {
+        if name.starts_with("xl/worksheets/") {
+            limits.max_member_bytes
+        } else {
+            limits.max_other_member_bytes.min(limits.max_member_bytes)
+        }
+    };
     for i in 0..zip.len() {
         let member = zip.by_index(i).map_err(|_| SheetError::unreadable())?;
-        if member.size() > limits.max_member_bytes {
+        let max = bound(&member.name().map(|n| n.into_owned()).unwrap_or_default());
+        if member.size() > max {
             return Err(SheetError::too_large(format!(
-                "a part of the workbook unpacks to more than {member_mib} MiB"
+                "a part of the workbook unpacks to more than {} MiB",
+                max / (1024 * 1024)
             )));
         }
         total = total.saturating_add(member.size());
@@ -140,12 +152,14 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let mut actual_total: u64 = 0;
     for i in 0..zip.len() {
         let member = zip.by_index(i).map_err(|_| SheetError::unreadable())?;
-        let mut bounded = member.take(limits.max_member_bytes + 1);
+        let max = bound(&member.name().map(|n| n.into_owned()).unwrap_or_default());
+        let mut bounded = member.take(max + 1);
         let n = std::io::copy(&mut bounded, &mut std::io::sink())
             .map_err(|_| SheetError::unreadable())?;
-        if n > limits.max_member_bytes {
+        if n > max {
             return Err(SheetError::too_large(format!(
-                "a part of the workbook unpacks to more than {member_mib} MiB"
+                "a part of the workbook unpacks to more than {} MiB",
+                max / (1024 * 1024)
             )));
         }
         actual_total = actual_total.saturating_add(n);
