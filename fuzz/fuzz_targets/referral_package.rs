@@ -1,8 +1,11 @@
 //! The referral-package importer (`dayaq referral import-package`): the age decryption of an
 //! arbitrary file with this instance's identity, and the validation of an arbitrary decrypted
 //! document. Never panics; every refusal says why.
-//! The first byte picks the stage: even → validate the rest as a decrypted package; odd →
-//! decrypt the rest (a random age file or the rest sealed to the identity, by the second bit).
+//! The first byte picks the stage: bit 2 set → read the rest as a signed package file
+//! (envelope parsing and the signature check against a fixed key; see
+//! `dayaq_storage::package_signing`); otherwise even → validate the rest as a decrypted
+//! package; odd → decrypt the rest (a random age file or the rest sealed to the identity, by
+//! the second bit).
 #![no_main]
 
 use dayaq_domain::package::validate;
@@ -23,10 +26,30 @@ fn check(plain: &[u8]) {
     }
 }
 
+/// Envelope parsing and signature checking of an arbitrary file: never panics, and a file
+/// signed by someone else never verifies.
+fn envelope(file: &[u8]) {
+    use dayaq_storage::package_signing::{parse_envelope, seal_envelope, verify_envelope};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    if let Ok(env) = parse_envelope(file) {
+        let _ = verify_envelope(&env, &key.verifying_key());
+    }
+    // A file signed with the fixed key over the input verifies, and names the input.
+    if let Ok(signed) = seal_envelope(&key, "org", "age1recipient", file)
+        && let Ok(env) = parse_envelope(&signed)
+    {
+        assert_eq!(verify_envelope(&env, &key.verifying_key()).ok().as_deref(), Some(file));
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
+    if which & 4 == 4 {
+        envelope(rest);
+        return;
+    }
     if which & 1 == 0 {
         check(rest);
         return;

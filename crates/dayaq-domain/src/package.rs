@@ -126,12 +126,22 @@ pub struct Package {
     pub reason: String,
     pub sections: Vec<String>,
     pub case: Map<String, Value>,
+    /// The sending organisation's id on its instance; the signed envelope names the same id
+    /// (a package re-signed by someone else is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_org_id: Option<String>,
+    /// The recipient's age public key; the signed envelope names the same key (a package
+    /// re-encrypted to another recipient is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_recipient: Option<String>,
 }
 
 /// A package that passed every check.
 #[derive(Debug, Clone)]
 pub struct ValidPackage {
     pub from_org: String,
+    pub from_org_id: Option<String>,
+    pub to_recipient: Option<String>,
     pub services: Vec<Service>,
     pub reason: ReferralReason,
     pub sections: Vec<Section>,
@@ -187,6 +197,8 @@ pub fn validate(plain: &[u8], today: Date) -> Result<ValidPackage, ValidationErr
                     | "cas_ReasonForOutgoingReferral"
                     | "sections"
                     | "case"
+                    | "from_org_id"
+                    | "to_recipient"
             ) {
                 errs.push(FieldError::new(
                     "package",
@@ -272,6 +284,8 @@ pub fn validate(plain: &[u8], today: Date) -> Result<ValidPackage, ValidationErr
     };
     Ok(ValidPackage {
         from_org: p.from_org.trim().to_string(),
+        from_org_id: p.from_org_id,
+        to_recipient: p.to_recipient,
         services,
         reason,
         sections,

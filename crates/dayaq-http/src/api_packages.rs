@@ -54,7 +54,7 @@ async fn list_case_packages(
 #[utoipa::path(post, path = "/cases/{id}/referral-packages", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = Value, description = "{recipient_org (slug of an organisation with an age key), services [..], cas_ReasonForOutgoingReferral, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
-    responses((status = 201, description = "The age-encrypted package (application/octet-stream, a download named after the referral id; header `X-Dayaq-Referral` holds the referral id). Recorded as a completed off-platform referral and audited.", content_type = "application/octet-stream"),
+    responses((status = 201, description = "The signed package file (application/octet-stream, a `dayaq-signed-referral-package` JSON envelope: the age ciphertext, signed with the sending organisation's Ed25519 key over its id, the recipient's age key and the ciphertext; a download named after the referral id; header `X-Dayaq-Referral` holds the referral id). Recorded as a completed off-platform referral and audited.", content_type = "application/octet-stream"),
               (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
               (status = 422, description = "Invalid, no age key recorded for the recipient, or no covering consent", body = Value)))]
 async fn export_package(
@@ -89,11 +89,29 @@ async fn export_package(
         .into_response())
 }
 
+/// A referral package imported as a new case, with its verified sender.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct ImportedPackageBody {
+    case_id: String,
+    case_number: String,
+    /// The verified sender: the name an administrator of this instance gave the signing key
+    /// when accepting it (`dayaq org trust-package-key`).
+    from_org: String,
+    /// Always true: unsigned packages and unknown signers are refused.
+    verified_sender: bool,
+    /// The sender's name as written inside the package.
+    claimed_from_org: String,
+    /// The sender's organisation id on its own instance.
+    sender_org_id: String,
+    services: Vec<String>,
+    sections: Vec<String>,
+}
+
 #[utoipa::path(post, path = "/referral-packages/import", tag = "referral",
-    request_body(description = "An age-encrypted referral package (binary), encrypted to this instance's public key (`dayaq key age-identity`).", content_type = "application/octet-stream"),
-    responses((status = 201, description = "`{case_id, case_number, from_org, services, sections}`: a new case of the caller's organisation with a record of the sender; audited", body = Value),
+    request_body(description = "A signed referral package file (`dayaq-signed-referral-package` envelope around the age ciphertext), made for this instance's public key (`dayaq key age-identity`) and signed by a sender whose key an administrator accepted (`dayaq org trust-package-key`).", content_type = "application/octet-stream"),
+    responses((status = 201, description = "A new case of the caller's organisation with a record of the verified sender; audited", body = ImportedPackageBody),
               (status = 401, body = Value), (status = 403, body = Value),
-              (status = 422, description = "Nothing was imported: not a package, not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = Value)))]
+              (status = 422, description = "Nothing was imported: not a package or unsigned (field `package`), made for another recipient (`package`, code `wrong_recipient`), signer not accepted or signature not matching (field `signature`), not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = Value)))]
 async fn import_package(
     State(state): State<AppState>,
     a: Authed,
@@ -110,6 +128,16 @@ async fn import_package(
         )
     })?;
     let ids = state.store.instance_identities().await?;
-    let imported = state.store.import_package(&ctx, &bytes, &ids).await?;
-    Ok((StatusCode::CREATED, Json(imported)).into_response())
+    let p = state.store.import_package(&ctx, &bytes, &ids).await?;
+    let body = ImportedPackageBody {
+        case_id: p.case_id.to_string(),
+        case_number: p.case_number,
+        from_org: p.from_org,
+        verified_sender: p.verified_sender,
+        claimed_from_org: p.claimed_from_org,
+        sender_org_id: p.sender_org_id,
+        services: p.services,
+        sections: p.sections,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -168,6 +168,8 @@ pub struct PackageRow {
     pub created: String,
     /// First 16 hex digits of the SHA-256 of the encrypted file (to compare with the recipient).
     pub digest: String,
+    /// An incoming package whose signature matched a sender key accepted on this instance.
+    pub verified: bool,
 }
 
 pub(crate) async fn section(
@@ -204,6 +206,7 @@ pub(crate) async fn section(
         .await?
         .into_iter()
         .map(|p| PackageRow {
+            verified: p.verified_sender,
             direction: t.get(&format!("package-{}", p.direction)),
             counterpart: orgs
                 .iter()

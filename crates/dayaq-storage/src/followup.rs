@@ -1445,23 +1445,8 @@ pub struct QuestionnaireTable {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Spreadsheets run cells that start with `=`, `@`, `+`, `-`, tab or CR as formulas: in CSV
-/// such a cell is written with a leading `'`, which the import removes again.
-fn needs_formula_guard(s: &str) -> bool {
-    match s.chars().next() {
-        Some('=' | '@' | '\t' | '\r' | '\'') => true,
-        Some('+' | '-') => !s
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()./".contains(c)),
-        _ => false,
-    }
-}
-
-fn csv_unguard(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest) if needs_formula_guard(rest) => rest,
-        _ => s,
-    }
+fn csv_unguard(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::csv_guard::unguard(s)
 }
 
 /// The table as CSV (UTF-8, comma, header row), formula-guarded.
@@ -1470,16 +1455,15 @@ pub fn questionnaire_csv(t: &QuestionnaireTable) -> Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    w.write_record(&t.header).map_err(err)?;
+    w.write_record(
+        t.header
+            .iter()
+            .map(|h| crate::csv_guard::guard(h).into_owned()),
+    )
+    .map_err(err)?;
     for r in &t.rows {
-        w.write_record(r.iter().map(|c| {
-            if needs_formula_guard(c) {
-                format!("'{c}")
-            } else {
-                c.clone()
-            }
-        }))
-        .map_err(err)?;
+        w.write_record(r.iter().map(|c| crate::csv_guard::guard(c).into_owned()))
+            .map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| StoreError::Data(format!("csv: {e}")))
@@ -1973,32 +1957,23 @@ fn read_csv(bytes: &[u8]) -> Result<RawTable> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<RawTable> {
-    use calamine::{Data, Reader, Xlsx};
-    let unreadable = || {
-        invalid(
-            "file",
-            "unreadable_file",
-            "the file is not a readable XLSX workbook",
-        )
+    use calamine::Data;
+    // The same bounded reader as the HTCDS import (see `crate::sheet`).
+    let sheet = crate::sheet::read_first_sheet(bytes, &crate::sheet::LIMITS)
+        .map_err(|e| invalid("file", e.code, &e.message))?;
+    let text = |d: &Data| match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        other => other.to_string(),
     };
-    let mut wb: Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        _ => return Err(unreadable()),
-    };
-    let mut it = range.rows().map(|r| {
-        r.iter()
-            .map(|d| match d {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) => f.to_string(),
-                Data::Bool(b) => b.to_string(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<String>>()
-    });
+    // Columns count from the first used column, as the header does.
+    let mut it = sheet
+        .rows
+        .iter()
+        .map(|r| r.dense(sheet.first_column, String::new, text));
     let header: Vec<String> = it
         .next()
         .unwrap_or_default()
@@ -2017,8 +1992,12 @@ pub fn summary_csv(s: &Summary) -> Result<String> {
     w.write_record(["question", "answer", "count"])
         .map_err(|e| StoreError::Data(e.to_string()))?;
     for r in &s.rows {
-        w.write_record([r.question.as_str(), r.answer.as_str(), &r.count.to_string()])
-            .map_err(|e| StoreError::Data(e.to_string()))?;
+        w.write_record([
+            crate::csv_guard::guard(&r.question).as_ref(),
+            crate::csv_guard::guard(&r.answer).as_ref(),
+            &r.count.to_string(),
+        ])
+        .map_err(|e| StoreError::Data(e.to_string()))?;
     }
     let bytes = w
         .into_inner()

@@ -350,7 +350,7 @@ impl RowError {
 impl std::fmt::Display for RowError {
     /// `row N, column C: message` (one line).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.row, self.column.is_empty()) {
+        match (self.row, self.column.is_empty() || self.column == "file") {
             (0, true) => write!(f, "file: {}", self.message),
             (0, false) => write!(f, "column {}: {}", self.column, self.message),
             (r, true) => write!(f, "row {r}: {}", self.message),
@@ -487,63 +487,37 @@ fn read_csv(bytes: &[u8]) -> Result<Table, RowError> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, RowError> {
-    use calamine::{Data, Reader, Xlsx};
-    let unreadable = || {
-        RowError::new(
-            0,
-            "",
-            "unreadable_file",
-            "the file is not a readable XLSX workbook".into(),
-        )
-    };
-    let mut wb: Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(_)) => return Err(unreadable()),
-        None => {
-            return Ok(Table {
-                header_row: 1,
-                header: vec![],
-                rows: vec![],
-            });
+    use calamine::Data;
+    // The bounded reader: ZIP sizes and the sheet's extent are checked before anything
+    // proportional to them is allocated (see `crate::sheet`).
+    let sheet = crate::sheet::read_first_sheet(bytes, &crate::sheet::LIMITS)
+        .map_err(|e| RowError::new(0, "file", e.code, e.message))?;
+    let cell = |d: &Data| match d {
+        Data::Empty => Cell::Text(String::new()),
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(n) => Cell::Text(n.to_string()),
+        Data::Float(f) => Cell::Text(float_text(*f)),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, m, d, hh, mm, ss, ms) = dt.to_ymd_hms_milli();
+            if (hh, mm, ss, ms) == (0, 0, 0, 0) {
+                Cell::Text(format!("{y:04}-{m:02}-{d:02}"))
+            } else {
+                Cell::Text(format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}"))
+            }
         }
+        Data::DateTime(dt) => Cell::Text(float_text(dt.as_f64())),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(_) => Cell::Bad("cell_error", "the cell holds a spreadsheet error"),
     };
-    let Some((row0, col0)) = range.start() else {
-        return Ok(Table {
-            header_row: 1,
-            header: vec![],
-            rows: vec![],
-        });
-    };
-    let lead = col0 as usize;
     let mut header_row = 1;
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
-    for (i, r) in range.rows().enumerate() {
-        let row = u64::from(row0) + i as u64 + 1;
-        // Cells before the used range's first column are empty.
-        let cells: Vec<Cell> = std::iter::repeat_with(|| Cell::Text(String::new()))
-            .take(lead)
-            .chain(r.iter().map(|d| match d {
-                Data::Empty => Cell::Text(String::new()),
-                Data::String(s) => Cell::Text(s.clone()),
-                Data::Int(n) => Cell::Text(n.to_string()),
-                Data::Float(f) => Cell::Text(float_text(*f)),
-                Data::Bool(b) => Cell::Text(b.to_string()),
-                Data::DateTime(dt) if dt.is_datetime() => {
-                    let (y, m, d, hh, mm, ss, ms) = dt.to_ymd_hms_milli();
-                    if (hh, mm, ss, ms) == (0, 0, 0, 0) {
-                        Cell::Text(format!("{y:04}-{m:02}-{d:02}"))
-                    } else {
-                        Cell::Text(format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}"))
-                    }
-                }
-                Data::DateTime(dt) => Cell::Text(float_text(dt.as_f64())),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                Data::Error(_) => Cell::Bad("cell_error", "the cell holds a spreadsheet error"),
-            }))
-            .collect();
+    // Rows without cells are not listed; they would be blank rows, which the import skips.
+    for r in &sheet.rows {
+        let row = u64::from(r.index) + 1;
+        // Cells keep their absolute column (column letters in messages).
+        let cells = r.dense(0, || Cell::Text(String::new()), cell);
         match header {
             None => {
                 header_row = row;
@@ -878,32 +852,14 @@ pub fn case_cells(v: &CaseView) -> Vec<String> {
         .collect()
 }
 
-/// Spreadsheets run cells that start with `=`, `@`, `+` or `-` as formulas. In CSV such a cell
-/// (other than a phone or number) is written with a leading `'`, which the import removes
-/// again, so the round trip stays exact.
-fn needs_formula_guard(s: &str) -> bool {
-    match s.chars().next() {
-        Some('=' | '@' | '\t' | '\r' | '\'') => true,
-        Some('+' | '-') => !s
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()./".contains(c)),
-        _ => false,
-    }
-}
-
+/// CSV cells are formula-guarded on the way out and unguarded on the way in by the one
+/// implementation in [`crate::csv_guard`], so the round trip stays exact.
 fn csv_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if needs_formula_guard(s) {
-        std::borrow::Cow::Owned(format!("'{s}"))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
+    crate::csv_guard::guard(s)
 }
 
-fn csv_unescape(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest) if needs_formula_guard(rest) => rest,
-        _ => s,
-    }
+fn csv_unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::csv_guard::unguard(s)
 }
 
 /// Receives the exported cases one by one.

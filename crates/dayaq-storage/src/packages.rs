@@ -63,6 +63,25 @@ pub const TABLES: &[Table] = &[
             ("digest", Text),
             ("created_by", Text),
             ("created_at", Int),
+            ("signed_by", Text),
+        ],
+    ),
+    (
+        "org_signing_keys",
+        &[
+            ("org_id", Text),
+            ("public_key", Text),
+            ("secret", Blob),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "trusted_package_keys",
+        &[
+            ("public_key", Text),
+            ("sender_org_id", Text),
+            ("name", Text),
+            ("accepted_at", Int),
         ],
     ),
 ];
@@ -156,6 +175,8 @@ pub struct PackageInput {
 pub struct ExportedPackage {
     pub referral_id: Uuid,
     pub sections: Vec<Section>,
+    /// The package file: the signed envelope around the age ciphertext
+    /// (see `package_signing`).
     pub ciphertext: Vec<u8>,
 }
 
@@ -164,7 +185,14 @@ pub struct ExportedPackage {
 pub struct ImportedPackage {
     pub case_id: Uuid,
     pub case_number: String,
+    /// The verified sender: the name an administrator gave the signing key when accepting it.
     pub from_org: String,
+    /// Always true: unsigned or unverified packages are refused.
+    pub verified_sender: bool,
+    /// The sender's name as written inside the package (informational).
+    pub claimed_from_org: String,
+    /// The sender's organisation id on its own instance.
+    pub sender_org_id: String,
     pub services: Vec<String>,
     pub sections: Vec<String>,
 }
@@ -176,7 +204,8 @@ pub struct PackageRecord {
     /// outgoing or incoming.
     pub direction: String,
     pub referral_id: Option<Uuid>,
-    /// Outgoing: the recipient organisation's id; incoming: the sender's name.
+    /// Outgoing: the recipient organisation's id; incoming: the verified sender's name (given
+    /// when its signing key was accepted).
     pub counterpart: String,
     pub services: Vec<String>,
     #[serde(rename = "cas_ReasonForOutgoingReferral")]
@@ -185,6 +214,9 @@ pub struct PackageRecord {
     /// SHA-256 of the encrypted package.
     pub digest: String,
     pub created_at: String,
+    /// Incoming: the package's signature was verified against a key accepted on this
+    /// instance (`counterpart` is then the name given to that key).
+    pub verified_sender: bool,
 }
 
 fn split(s: &str) -> Vec<String> {
@@ -448,6 +480,9 @@ impl Store {
         }
         // The document, in memory only.
         let from = self.org_by_id(facts.owner_org).await?;
+        // The sender's signing key (created on first use, before the write transaction).
+        let signing = self.org_signing_key(from.id, ctx.now).await?;
+        let recipient_text = recipient.to_string();
         let view = self.get_case(ctx, case, true).await?;
         let mut flat = match serde_json::to_value(&view) {
             Ok(Value::Object(m)) => m,
@@ -470,6 +505,8 @@ impl Store {
             reason: reason.as_str().into(),
             sections: sec.clone(),
             case: case_for_sections(&flat, &sections),
+            from_org_id: Some(from.id.to_string()),
+            to_recipient: Some(recipient_text.clone()),
         };
         drop(flat);
         let plain =
@@ -479,6 +516,12 @@ impl Store {
             age::encrypt(&recipient, &plain).map_err(|e| StoreError::Data(e.to_string()))?;
         drop(plain);
         let digest = sha256_hex(&ciphertext);
+        let file = crate::package_signing::seal_envelope(
+            &signing,
+            &from.id.to_string(),
+            &recipient_text,
+            &ciphertext,
+        )?;
 
         let referral_id = Uuid::new_v4();
         let rid = referral_id.to_string();
@@ -551,7 +594,7 @@ impl Store {
         Ok(ExportedPackage {
             referral_id,
             sections,
-            ciphertext,
+            ciphertext: file,
         })
     }
 
@@ -560,10 +603,18 @@ impl Store {
     pub async fn import_package(
         &self,
         ctx: &Ctx<'_>,
-        ciphertext: &[u8],
+        file: &[u8],
         identities: &[age::x25519::Identity],
     ) -> Result<ImportedPackage> {
         self.authorize_import(ctx)?;
+        // The signed envelope first: addressed to us, signed by an accepted key, unaltered.
+        let envelope = crate::package_signing::parse_envelope(file)?;
+        let ours: Vec<String> = identities
+            .iter()
+            .map(|i| i.to_public().to_string())
+            .collect();
+        let verified = self.verify_package(&envelope, &ours).await?;
+        let ciphertext = verified.ciphertext.as_slice();
         let decryptor = age::Decryptor::new_buffered(ciphertext).map_err(|_| {
             invalid(
                 "package",
@@ -591,6 +642,18 @@ impl Store {
             .map_err(|_| invalid("package", "corrupt", "the package could not be decrypted"))?;
         let p = dayaq_domain::package::validate(&plain, ctx.now.date())?;
         drop(plain);
+        // The encrypted document names the same sender and recipient as the signature: it was
+        // not taken from another package and re-signed or re-addressed.
+        if p.from_org_id.as_deref() != Some(envelope.sender_org_id.as_str())
+            || p.to_recipient.as_deref() != Some(envelope.recipient.as_str())
+        {
+            return Err(invalid(
+                "signature",
+                "sender_mismatch",
+                "the package's content names another sender or recipient than its signature",
+            ));
+        }
+        let sender = verified.sender;
         let digest = sha256_hex(ciphertext);
         let svc: Vec<String> = p.services.iter().map(|s| s.as_str().to_string()).collect();
         let sec: Vec<String> = p
@@ -621,18 +684,19 @@ impl Store {
         self.insert_prepared(&mut tx, ctx, &prepared, "referral_package")
             .await?;
         sqlx::query(
-            "INSERT INTO referral_packages (id, direction, case_id, referral_id, counterpart, services, reason, sections, digest, created_by, created_at) \
-             VALUES ($1, 'incoming', $2, NULL, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO referral_packages (id, direction, case_id, referral_id, counterpart, services, reason, sections, digest, created_by, created_at, signed_by) \
+             VALUES ($1, 'incoming', $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(&ids)
-        .bind(&p.from_org)
+        .bind(&sender.name)
         .bind(svc.join(","))
         .bind(p.reason.as_str())
         .bind(sec.join(","))
         .bind(&digest)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
+        .bind(&sender.public_key)
         .execute(&mut *tx)
         .await?;
         Self::case_event(
@@ -644,7 +708,12 @@ impl Store {
         )
         .await?;
         let mut a = ctx.entry("referral.package_import", "success", &ids);
-        a.detail = format!("digest={}", &digest[..16.min(digest.len())]);
+        a.detail = format!(
+            "digest={} sender_org={} key={}",
+            &digest[..16.min(digest.len())],
+            sender.sender_org_id,
+            &sha256_hex(sender.public_key.as_bytes())[..16]
+        );
         append(&mut tx, &a, now).await?;
         tx.commit().await?;
         let case_number: String = sqlx::query_scalar("SELECT case_number FROM cases WHERE id = $1")
@@ -654,7 +723,10 @@ impl Store {
         Ok(ImportedPackage {
             case_id: Uuid::parse_str(&ids).map_err(|e| StoreError::Data(e.to_string()))?,
             case_number,
-            from_org: p.from_org,
+            from_org: sender.name,
+            verified_sender: true,
+            claimed_from_org: p.from_org,
+            sender_org_id: sender.sender_org_id,
             services: svc,
             sections: sec,
         })
@@ -672,7 +744,7 @@ impl Store {
             return Ok(vec![]);
         }
         let rows = sqlx::query(
-            "SELECT id, direction, referral_id, counterpart, services, reason, sections, digest, created_at \
+            "SELECT id, direction, referral_id, counterpart, services, reason, sections, digest, created_at, signed_by \
              FROM referral_packages WHERE case_id = $1 ORDER BY created_at, id",
         )
         .bind(case.to_string())
@@ -694,6 +766,7 @@ impl Store {
                     created_at: from_millis(r.try_get(8)?)
                         .format(&Rfc3339)
                         .unwrap_or_default(),
+                    verified_sender: r.try_get::<Option<String>, _>("signed_by")?.is_some(),
                 })
             })
             .collect()

@@ -230,6 +230,18 @@ pub enum OrgCommand {
         #[arg(long, value_name = "M,M,...", value_delimiter = ',', required = true)]
         months: Vec<u32>,
     },
+    /// Accept a sender's referral-package signing key on this instance. Packages signed with
+    /// it are imported with NAME shown as the verified sender; packages that are unsigned or
+    /// signed with a key not accepted here are refused. Audited.
+    TrustPackageKey {
+        /// The name shown as the verified sender (e.g. "IOM Azerbaijan").
+        #[arg(long, value_name = "NAME")]
+        sender: String,
+        /// The sender's key as printed by `dayaq key package-signing-public` on its instance
+        /// (dayaq-package-key-1:...). Compare it with the sender over a second channel.
+        #[arg(long, value_name = "KEY")]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +385,13 @@ pub enum KeyCommand {
         /// The identity file to write (AGE-SECRET-KEY-1...).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Print an organisation's referral-package signing public key (created on first use),
+    /// to give to the instances that import its packages (`dayaq org trust-package-key`).
+    PackageSigningPublic {
+        /// Organisation slug.
+        #[arg(long, value_name = "SLUG")]
+        org: String,
     },
 }
 
@@ -545,6 +564,8 @@ impl Command {
             Command::Org(OrgCommand::SetRecipient { .. }) => "org.set_recipient",
             Command::Org(OrgCommand::SetFollowupSchedule { .. }) => "org.set_followup_schedule",
             Command::Key(KeyCommand::AgeIdentity { .. }) => "key.age_identity",
+            Command::Key(KeyCommand::PackageSigningPublic { .. }) => "key.package_signing_public",
+            Command::Org(OrgCommand::TrustPackageKey { .. }) => "org.trust_package_key",
             Command::Referral(ReferralCommand::ExportPackage { .. }) => "referral.export_package",
             Command::Referral(ReferralCommand::ImportPackage { .. }) => "referral.import_package",
             Command::User(UserCommand::Add { .. }) => "user.add",

@@ -53,6 +53,27 @@ pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
                 .await?;
             println!("age recipient recorded for {slug}: referral packages can be sent to it");
         }
+        OrgCommand::TrustPackageKey { sender, key } => {
+            match store
+                .trust_package_key(&sender, &key, OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(t) => println!(
+                    "packages signed with this key are now accepted, shown as sent by {} \
+                     (sender organisation {})",
+                    t.name, t.sender_org_id
+                ),
+                Err(StoreError::Invalid(v)) => {
+                    store.close().await;
+                    for e in &v.errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    eprintln!("error: nothing was changed");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         OrgCommand::SetFollowupSchedule { slug, months } => {
             match store
                 .set_followup_org_schedule_by_slug(&slug, &months, OffsetDateTime::now_utc())
@@ -439,6 +460,15 @@ pub async fn restore(g: &GlobalOpts, args: RestoreArgs) -> anyhow::Result<ExitCo
 }
 
 pub async fn key(g: &GlobalOpts, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
+    if let KeyCommand::PackageSigningPublic { org } = &cmd {
+        let store = open(g).await?;
+        let key = store
+            .package_signing_public(org, OffsetDateTime::now_utc())
+            .await;
+        store.close().await;
+        println!("{}", key?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let KeyCommand::Rotate = cmd else {
         return crate::commands::age_identity(g, cmd).await;
     };
@@ -872,7 +902,7 @@ pub async fn referral(g: &GlobalOpts, cmd: ReferralCommand) -> anyhow::Result<Ex
             match imported {
                 Ok(p) => {
                     println!(
-                        "imported referral package from {} as case {} ({}); sections: {}",
+                        "imported referral package from {} (verified sender) as case {} ({}); sections: {}",
                         p.from_org,
                         p.case_number,
                         p.case_id,

@@ -1245,3 +1245,15 @@ export-request-approved = Təsdiqlənib, bir dəfə yükləmək olar
 export-request-used = Yüklənib
 export-settings-approval = Şəxsiyyət məlumatları olan ixraclar nəzarətçinin təsdiqini tələb edir
 export-settings-save = Yadda saxla
+## security-files
+err-file-too-large = fayl açıldıqdan sonra çox böyükdür və ya vərəqdə həddən artıq xana var; faylı bölün və ya cədvəldən uzaqdakı artıq xanaları silin
+err-unsigned-package = paket imzalanmayıb; göndərəndən onu Dayaq-ın yeni versiyası ilə yenidən ixrac etməsini xahiş edin
+err-not-a-package = fayl imzalanmış göndəriş paketi deyil
+err-unknown-signer = paket bu nüsxənin heç bir administratorunun qəbul etmədiyi açarla imzalanıb
+err-bad-signature = imza paketə uyğun gəlmir: paket dəyişdirilib və ya bu göndərəndən deyil
+err-wrong-recipient = paket bu nüsxə üçün deyil, başqa alıcı üçün hazırlanıb
+err-sender-mismatch = paketin məzmunu imzadakından fərqli göndərən və ya alıcı göstərir
+field-package = Paket
+field-signature = İmza
+field-file = Fayl
+package-verified-sender = təsdiqlənmiş göndərən

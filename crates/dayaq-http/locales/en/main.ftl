@@ -1248,3 +1248,15 @@ export-request-approved = Approved, ready to download once
 export-request-used = Downloaded
 export-settings-approval = Exports with identity details need a supervisor's approval
 export-settings-save = Save
+## security-files
+err-file-too-large = the file is too large once unpacked, or its sheet spans too many cells; split it or remove stray cells far from the table
+err-unsigned-package = the package is not signed; ask the sender to export it again with an up-to-date Dayaq
+err-not-a-package = the file is not a signed referral package
+err-unknown-signer = the package is signed with a key that no administrator of this instance has accepted
+err-bad-signature = the signature does not match the package: it was altered or is not from this sender
+err-wrong-recipient = the package was made for another recipient, not for this instance
+err-sender-mismatch = the package's content names a different sender or recipient than its signature
+field-package = Package
+field-signature = Signature
+field-file = File
+package-verified-sender = verified sender

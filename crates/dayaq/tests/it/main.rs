@@ -20,5 +20,6 @@ mod security_audit;
 mod security_accounts;
 mod security_auth;
 mod security_needtoknow;
+mod security_files;
 mod storage;
 mod testkit;

@@ -124,7 +124,11 @@ async fn package_moves_only_consented_sections_between_instances() {
         .await
         .unwrap();
     assert!(!p.ciphertext.windows(5).any(|w| w == b"Aysel"));
-    assert!(p.ciphertext.starts_with(b"age-encryption.org/v1"));
+    // A signed envelope around the age ciphertext.
+    assert!(
+        p.ciphertext
+            .starts_with(b"{\"format\":\"dayaq-signed-referral-package\"")
+    );
     let refs = a.store.case_referrals(&ctx(&cw_actor), case).await.unwrap();
     assert_eq!(refs.len(), 1);
     assert_eq!(refs[0].state, "Completed");
@@ -144,10 +148,20 @@ async fn package_moves_only_consented_sections_between_instances() {
                 && r.case_id == case.to_string())
     );
 
-    // Instance B.
+    // Instance B, whose administrator accepted A's package-signing key.
     let (_, b_cw) = org_and_user(&b, "partner-b", "caseworker").await;
     let b_actor = b_cw.actor();
-    // A wrong identity fails clearly and writes nothing.
+    let a_key = a
+        .store
+        .package_signing_public("ngo-a", now())
+        .await
+        .unwrap();
+    b.store
+        .trust_package_key("Organisation ngo-a", &a_key, now())
+        .await
+        .unwrap();
+    // A wrong identity fails clearly and writes nothing (the package was made for another
+    // recipient than this identity's).
     let (other, _) = generate_age_identity(now());
     let wrong = parse_age_identities(&other).unwrap();
     let e = b
@@ -155,7 +169,7 @@ async fn package_moves_only_consented_sections_between_instances() {
         .import_package(&ctx(&b_actor), &p.ciphertext, &wrong)
         .await
         .unwrap_err();
-    assert_eq!(fields(&e), vec!["identity"]);
+    assert_eq!(fields(&e), vec!["package"]);
     // Garbage is refused as such.
     let e = b
         .store
@@ -473,10 +487,37 @@ async fn cli_export_on_one_instance_import_on_another() {
     assert!(
         std::fs::read(&pkg)
             .unwrap()
-            .starts_with(b"age-encryption.org/v1")
+            .starts_with(b"{\"format\":\"dayaq-signed-referral-package\"")
     );
 
-    // B, wrong identity: exit 1, names the identity, nothing imported.
+    // A prints its package-signing key; B's administrator accepts it (audited).
+    let out = dayaq(&a, &["key", "package-signing-public", "--org", "ngo-a"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a_key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(a_key.starts_with("dayaq-package-key-1:"), "{a_key}");
+    let out = dayaq(
+        &b,
+        &[
+            "org",
+            "trust-package-key",
+            "--sender",
+            "NGO A (Baku)",
+            "--key",
+            &a_key,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // B, wrong identity: exit 1, names the package (made for another recipient), nothing
+    // imported.
     let wrong = b.dir.path().join("wrong.key");
     std::fs::write(&wrong, generate_age_identity(now()).0.as_bytes()).unwrap();
     let import = |key: &std::path::Path| {
@@ -497,7 +538,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("identity:") && stderr.contains("nothing was imported"),
+        stderr.contains("package:") && stderr.contains("nothing was imported"),
         "{stderr}"
     );
     let b_actor = b_cw.actor();
@@ -512,6 +553,10 @@ async fn cli_export_on_one_instance_import_on_another() {
     );
     assert!(
         stdout.contains("sections: identity, contact_details, health"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("from NGO A (Baku) (verified sender)"),
         "{stdout}"
     );
     assert!(!stdout.contains("Nigar"));
@@ -554,6 +599,16 @@ async fn api_export_on_one_instance_upload_on_another() {
             .unwrap();
     a.db.store
         .set_org_age_recipient("partner-b", &public, now())
+        .await
+        .unwrap();
+    // B's administrator accepted A's package-signing key.
+    let a_key =
+        a.db.store
+            .package_signing_public("ngo-a", now())
+            .await
+            .unwrap();
+    b.db.store
+        .trust_package_key("Organisation ngo-a", &a_key, now())
         .await
         .unwrap();
     let r: Value = http
@@ -665,7 +720,7 @@ async fn api_export_on_one_instance_upload_on_another() {
     assert_eq!(r["packages"][0]["direction"], "incoming");
     assert_eq!(r["packages"][0]["counterpart"], "Organisation ngo-a");
 
-    // Instance A cannot open its own package (wrong identity): 422, nothing written.
+    // Instance A cannot open its own package (made for B's key): 422, nothing written.
     let (_, a_sup) = org_and_user(&a.db, "ngo-a", "supervisor").await;
     let a_sup = a_sup.actor();
     let a_cases = a.db.store.count_cases(&ctx(&a_sup)).await.unwrap();
@@ -680,7 +735,7 @@ async fn api_export_on_one_instance_upload_on_another() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let e: Value = r.json().await.unwrap();
-    assert!(e.to_string().contains("\"identity\""), "{e}");
+    assert!(e.to_string().contains("wrong_recipient"), "{e}");
     assert_eq!(a.db.store.count_cases(&ctx(&a_sup)).await.unwrap(), a_cases);
 }
 
@@ -715,6 +770,16 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
             .unwrap();
     a.db.store
         .set_org_age_recipient("partner-b", &public, now())
+        .await
+        .unwrap();
+    // B's administrator accepted A's package-signing key.
+    let a_key =
+        a.db.store
+            .package_signing_public("ngo-a", now())
+            .await
+            .unwrap();
+    b.db.store
+        .trust_package_key("Organisation ngo-a", &a_key, now())
         .await
         .unwrap();
     let case: serde_json::Value = api
@@ -892,7 +957,9 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
         .await
         .unwrap();
     assert!(
-        html.contains("<td>received</td><td>Organisation ngo-a</td>"),
+        html.contains(
+            "<td>received</td><td>Organisation ngo-a <strong class=\"verified\">(verified sender)</strong></td>"
+        ),
         "{html}"
     );
     assert!(
