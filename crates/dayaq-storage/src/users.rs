@@ -408,7 +408,8 @@ impl Store {
         // A user waiting for enrolment has no password hash: the same Argon2 work is spent on
         // the dummy hash, and the answer is "invalid" whatever was typed.
         let real = hash.as_deref().filter(|h| h.starts_with('$'));
-        let ok = verify_password_off_worker(password, real.unwrap_or(dummy)).await? && real.is_some();
+        let ok =
+            verify_password_off_worker(password, real.unwrap_or(dummy)).await? && real.is_some();
         let Some(user) = user else {
             self.record_failure(None, source, "unknown_user", now)
                 .await?;
