@@ -1,6 +1,6 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
-use crate::testkit::{TestApp, org_and_user, spawn_app};
+use crate::testkit::{TestApp, csrf_field, org_and_user, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -444,12 +444,6 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
     }
 }
 
-fn csrf_from(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn browser_sign_in_sessions_csrf_and_headers() {
     let app = spawn_app().await;
@@ -467,7 +461,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     // Without the pre-login token the form is refused.
     let r = c
         .post(format!("{base}/login"))
@@ -490,7 +484,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     let s1 = r1.status();
     let t1 = r1.text().await.unwrap();
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r2 = c
         .post(format!("{base}/login"))
         .form(&[
@@ -513,7 +507,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     assert_eq!(msg(&t1), msg(&t2));
     // Correct password: session cookie, HttpOnly + SameSite=Strict.
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -633,7 +627,7 @@ async fn supervisor_must_use_a_second_factor() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = csrf_field(&page);
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -662,7 +656,7 @@ async fn supervisor_must_use_a_second_factor() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = csrf_field(&page);
     let r = c
         .post(format!("{base}/login/totp"))
         .form(&[("csrf", csrf.as_str()), ("code", "000000")])
@@ -705,7 +699,7 @@ async fn supervisor_must_use_a_second_factor() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = csrf_field(&page);
     c2.post(format!("{base}/login"))
         .form(&[
             ("csrf", csrf.as_str()),
@@ -723,7 +717,7 @@ async fn supervisor_must_use_a_second_factor() {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = csrf_field(&page);
     let r = c2
         .post(format!("{base}/login/totp"))
         .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])

@@ -1000,14 +1000,8 @@ mod api {
 }
 
 mod screens {
-    use crate::testkit::{PASSWORD, ctx, org_and_user, sample_case, spawn_app};
+    use crate::testkit::{PASSWORD, csrf_field, ctx, org_and_user, sample_case, spawn_app};
     use reqwest::StatusCode;
-
-    fn csrf_from(html: &str) -> String {
-        let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-        let rest = &html[i + 19..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
 
     #[tokio::test]
     async fn case_page_shows_assessment_and_plan_forms() {
@@ -1031,7 +1025,7 @@ mod screens {
             .unwrap();
         let base = &app.base_url;
         let page = c.get(format!("{base}/login")).send().await.unwrap();
-        let csrf = csrf_from(&page.text().await.unwrap());
+        let csrf = csrf_field(&page.text().await.unwrap());
         let r = c
             .post(format!("{base}/login"))
             .form(&[
@@ -1056,7 +1050,7 @@ mod screens {
             "the assistance section is on the case page"
         );
         assert!(html.contains("id=\"asst-no-plan\""));
-        let csrf = csrf_from(&html);
+        let csrf = csrf_field(&html);
         let r = c
             .post(format!("{base}/cases/{case}/assistance/assessment"))
             .form(&[

@@ -15,7 +15,7 @@
 //! The browser harness below is a trimmed copy of the one in `e2e.rs`, whose helpers are
 //! private to that module.
 
-use crate::testkit::{PASSWORD, TestApp, ctx, org_and_user, sample_case, spawn_app};
+use crate::testkit::{PASSWORD, TestApp, csrf_field, ctx, org_and_user, sample_case, spawn_app};
 use dayaq_domain::assistance::fmt_date;
 use dayaq_domain::identification::DecisionInput;
 use fantoccini::elements::Element;
@@ -759,12 +759,6 @@ fn web_client() -> reqwest::Client {
         .expect("HTTP client")
 }
 
-fn csrf_in(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
-
 /// A signed-in browser-like session: the client (with cookies) and the session's CSRF token.
 async fn web_session(
     app: &TestApp,
@@ -774,7 +768,7 @@ async fn web_session(
     let c = web_client();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_in(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -788,7 +782,7 @@ async fn web_session(
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
     if let Some(secret) = totp {
         let page = c.get(format!("{base}/login/totp")).send().await.unwrap();
-        let csrf = csrf_in(&page.text().await.unwrap());
+        let csrf = csrf_field(&page.text().await.unwrap());
         let r = c
             .post(format!("{base}/login/totp"))
             .form(&[
@@ -806,7 +800,7 @@ async fn web_session(
     }
     let home = c.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), StatusCode::OK, "home of {username}");
-    let csrf = csrf_in(&home.text().await.unwrap());
+    let csrf = csrf_field(&home.text().await.unwrap());
     (c, csrf)
 }
 
@@ -1297,7 +1291,11 @@ async fn funding_screens_payment_status_and_roles() {
         &app,
         &k,
         "/funding/sources",
-        &[("csrf", &csrf_in(&html)), ("name", "X"), ("kind", "Donor")],
+        &[
+            ("csrf", &csrf_field(&html)),
+            ("name", "X"),
+            ("kind", "Donor"),
+        ],
     )
     .await;
     assert_eq!(

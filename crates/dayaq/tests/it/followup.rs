@@ -2,7 +2,7 @@
 //! controllable clock, reintegration assessments and risk flags, questionnaire import and the
 //! per-question summary (both engines via `testkit`).
 
-use crate::testkit::{TestApp, org_and_user, sample_case, spawn_app, test_db};
+use crate::testkit::{TestApp, csrf_field, org_and_user, sample_case, spawn_app, test_db};
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
 use dayaq_storage::StoreError;
@@ -1051,12 +1051,6 @@ async fn a_risk_flag_becomes_a_long_term_goal_of_the_plan() {
     db.cleanup().await;
 }
 
-fn csrf_from(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn followup_forms_and_export_over_http() {
     let app = spawn_app().await;
@@ -1127,7 +1121,7 @@ async fn followup_forms_and_export_over_http() {
         .unwrap();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -1156,7 +1150,7 @@ async fn followup_forms_and_export_over_http() {
     assert!(html.contains("name=\"assistance_needed_words\""));
     // The plan form offers the organisation default.
     assert!(html.contains("placeholder=\"1, 3, 12\""));
-    let csrf = csrf_from(&html);
+    let csrf = csrf_field(&html);
     let post = |form: Vec<(&str, &str)>| {
         let c = c.clone();
         let url = format!("{base}/cases/{id}/followup/assessment");
@@ -1345,7 +1339,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
         let c = c.clone();
         async move { c.get(u).send().await.unwrap().text().await.unwrap() }
     };
-    let csrf = csrf_from(&text(format!("{base}/login")).await);
+    let csrf = csrf_field(&text(format!("{base}/login")).await);
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -1357,7 +1351,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/login/totp");
-    let csrf = csrf_from(&text(format!("{base}/login/totp")).await);
+    let csrf = csrf_field(&text(format!("{base}/login/totp")).await);
     let code = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
         .with_account_name(sup.username.clone())
@@ -1382,7 +1376,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let html = text(format!("{base}/followup/schedule")).await;
     assert!(html.contains("id=\"fu-sched-form\""));
     assert!(html.contains("1, 3, 6, 12, 18, 24"));
-    let csrf = csrf_from(&html);
+    let csrf = csrf_field(&html);
     let post = |months: &str| {
         let c = c.clone();
         let f = vec![("csrf", csrf.clone()), ("months", months.to_string())];

@@ -5,7 +5,8 @@
 //! n + 1.
 
 use crate::testkit::{
-    PASSWORD, TestApp, TestDb, ctx, org_and_user, sign_in_with_second_factor, spawn_app, test_db,
+    PASSWORD, TestApp, TestDb, csrf_field, ctx, org_and_user, sign_in_with_second_factor,
+    spawn_app, test_db,
 };
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
@@ -756,12 +757,6 @@ async fn api_import_and_export() {
     assert!(doc["paths"]["/export/htcds"]["get"].is_object());
 }
 
-fn csrf_from(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 /// The screen: export links, and an upload (multipart, CSRF token in the header as htmx sends
 /// it) whose problems are listed as a table in the user's language.
 #[tokio::test]
@@ -772,7 +767,7 @@ async fn screen_lists_problems_and_imports() {
     app.db.store.set_locale(user.id, "ru").await.unwrap();
     let c = client();
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -791,7 +786,7 @@ async fn screen_lists_problems_and_imports() {
     // Without a second factor: only the export without identities is offered.
     assert!(html.contains("href=\"/htcds/export?format=csv&amp;identity=none\""));
     assert!(!html.contains("href=\"/htcds/export?format=csv\""));
-    let csrf = csrf_from(&html);
+    let csrf = csrf_field(&html);
 
     let upload = |file: String, token: Option<String>| {
         let boundary = "dayaqTestBoundary42";

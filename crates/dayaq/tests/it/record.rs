@@ -2,7 +2,9 @@
 //! changes with closure, explicit reopening and history, new episodes linked both ways —
 //! through the API and the case page, on the configured engine (`testkit`).
 
-use crate::testkit::{PASSWORD, TestApp, ctx, org_and_user, sample_case, spawn_app, test_db};
+use crate::testkit::{
+    PASSWORD, TestApp, csrf_field, ctx, org_and_user, sample_case, spawn_app, test_db,
+};
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
 use dayaq_storage::StoreError;
@@ -657,12 +659,6 @@ async fn storage_checks_access_before_input_and_seals_free_text() {
     ));
 }
 
-fn csrf_from(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn case_page_shows_record_and_its_forms_work() {
     let app = spawn_app().await;
@@ -685,7 +681,7 @@ async fn case_page_shows_record_and_its_forms_work() {
         .unwrap();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    let csrf = csrf_field(&page.text().await.unwrap());
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -713,7 +709,7 @@ async fn case_page_shows_record_and_its_forms_work() {
                 .as_str()
         )
     );
-    let csrf = csrf_from(&html);
+    let csrf = csrf_field(&html);
     let post = |path: &str, form: Vec<(&str, &str)>| {
         let c = c.clone();
         let url = format!("{base}/cases/{case}/record/{path}");
