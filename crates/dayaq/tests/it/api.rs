@@ -1,18 +1,10 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
-use crate::testkit::{TestApp, csrf_field, org_and_user, spawn_app};
+use crate::testkit::{TestApp, browser, csrf_field, org_and_user, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PW: &str = "correct horse battery staple";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
 
 /// A user in a fresh organisation with an API token.
 async fn token_for(app: &TestApp, slug: &str, role: &str) -> String {
@@ -60,7 +52,7 @@ fn valid_body_for(path: &str) -> Value {
 }
 
 async fn create(app: &TestApp, token: &str, first: &str) -> Value {
-    let r = client()
+    let r = browser()
         .post(format!("{}/api/v1/cases", app.base_url))
         .bearer_auth(token)
         .json(&case_body(first))
@@ -73,7 +65,7 @@ async fn create(app: &TestApp, token: &str, first: &str) -> Value {
 
 /// Every (method, path) of the OpenAPI document, with path parameters filled in.
 async fn api_routes(app: &TestApp, id: &str) -> Vec<(reqwest::Method, String)> {
-    let doc: Value = client()
+    let doc: Value = browser()
         .get(format!("{}/api/v1/openapi.json", app.base_url))
         .send()
         .await
@@ -105,7 +97,7 @@ async fn openapi_covers_the_router_and_unauthenticated_gets_401() {
     let app = spawn_app().await;
     let id = uuid::Uuid::new_v4().to_string();
     for (method, path) in api_routes(&app, &id).await {
-        let r = client()
+        let r = browser()
             .request(method.clone(), format!("{}{path}", app.base_url))
             .header("content-type", "application/json")
             .body("{}")
@@ -125,7 +117,7 @@ async fn openapi_covers_the_router_and_unauthenticated_gets_401() {
 #[tokio::test]
 async fn unknown_routes_are_404_never_500() {
     let app = spawn_app().await;
-    let c = client();
+    let c = browser();
     for path in [
         "/api/v1/nope",
         "/nope",
@@ -169,7 +161,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
                 continue;
             }
             // A request that would be valid for the owner, so only access decides the answer.
-            let r = client()
+            let r = browser()
                 .request(method.clone(), format!("{}{path}", app.base_url))
                 .bearer_auth(token)
                 .header("if-match", "\"1\"")
@@ -180,7 +172,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
         // Listing does not show it; search reveals only that a match exists elsewhere.
-        let list: Value = client()
+        let list: Value = browser()
             .get(format!("{}/api/v1/cases", app.base_url))
             .bearer_auth(token)
             .send()
@@ -190,7 +182,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
             .await
             .unwrap();
         assert!(!list.to_string().contains(&id));
-        let r: Value = client()
+        let r: Value = browser()
             .post(format!("{}/api/v1/cases/search", app.base_url))
             .bearer_auth(token)
             // Name + birth date and a phone: a cross-organisation match needs two
@@ -208,7 +200,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
         assert!(!r.to_string().contains("Aysel") && !r.to_string().contains(&id));
     }
     // The owner still has the case, untouched (version 1) and readable with identity.
-    let r = client()
+    let r = browser()
         .get(format!(
             "{}/api/v1/cases/{id}?include=identity",
             app.base_url
@@ -239,7 +231,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
     let id = case["id"].as_str().unwrap();
     let url = format!("{}/api/v1/cases/{id}", app.base_url);
     // Missing If-Match is a clear error naming the header.
-    let r = client()
+    let r = browser()
         .put(&url)
         .bearer_auth(&a)
         .json(&case_body("Leyla"))
@@ -253,7 +245,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
     let mut b1 = case_body("Leyla");
     b1["cas_Status"] = json!("FollowUp");
     let b2 = case_body("Leyla2");
-    let c = client();
+    let c = browser();
     let (r1, r2) = tokio::join!(
         c.put(&url)
             .bearer_auth(&a)
@@ -311,7 +303,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
 async fn bad_input_names_the_field_and_changes_nothing() {
     let app = spawn_app().await;
     let a = token_for(&app, "org-a", "caseworker").await;
-    let c = client();
+    let c = browser();
     let url = format!("{}/api/v1/cases", app.base_url);
     let cases = [
         (json!({"prs_Gender": "female"}), "prs_Gender"),
@@ -386,7 +378,7 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     let now = time::OffsetDateTime::now_utc();
     let token = app.db.store.create_token(&user, "t", 1, now).await.unwrap();
-    let c = client();
+    let c = browser();
     let url = format!("{}/api/v1/cases", app.base_url);
     assert_eq!(
         c.get(&url)
@@ -449,7 +441,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     let username = user.username.clone();
-    let c = client();
+    let c = browser();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let h = page.headers().clone();
@@ -617,7 +609,7 @@ async fn supervisor_must_use_a_second_factor() {
     let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
     let secret = b"0123456789abcdefghij";
     app.db.store.totp_set_secret(&user, secret).await.unwrap();
-    let c = client();
+    let c = browser();
     let base = &app.base_url;
     let page = c
         .get(format!("{base}/login"))
@@ -690,7 +682,7 @@ async fn supervisor_must_use_a_second_factor() {
         .unwrap();
     assert_eq!(me["role"], "supervisor");
     // The same code cannot be used twice (replay).
-    let c2 = client();
+    let c2 = browser();
     let page = c2
         .get(format!("{base}/login"))
         .send()
@@ -732,7 +724,7 @@ async fn health_and_metrics_carry_no_personal_data() {
     let app = spawn_app().await;
     let a = token_for(&app, "org-a", "caseworker").await;
     create(&app, &a, "CanaryMetricsName").await;
-    let c = client();
+    let c = browser();
     let h = c
         .get(format!("{}/healthz", app.base_url))
         .send()
@@ -757,7 +749,7 @@ async fn health_and_metrics_carry_no_personal_data() {
 #[tokio::test]
 async fn every_operation_documents_its_error_answers() {
     let app = spawn_app().await;
-    let doc: Value = client()
+    let doc: Value = browser()
         .get(format!("{}/api/v1/openapi.json", app.base_url))
         .send()
         .await
@@ -792,7 +784,7 @@ async fn every_operation_documents_its_error_answers() {
 
     let token = token_for(&app, "org-doc", "caseworker").await;
     for q in ["offset=9223372036854775808", "limit=x"] {
-        let r = client()
+        let r = browser()
             .get(format!("{}/api/v1/cases?{q}", app.base_url))
             .bearer_auth(&token)
             .send()

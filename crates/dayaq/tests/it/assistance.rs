@@ -1000,7 +1000,9 @@ mod api {
 }
 
 mod screens {
-    use crate::testkit::{PASSWORD, csrf_field, ctx, org_and_user, sample_case, spawn_app};
+    use crate::testkit::{
+        PASSWORD, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app,
+    };
     use reqwest::StatusCode;
 
     #[tokio::test]
@@ -1018,11 +1020,7 @@ mod screens {
             .await
             .unwrap()
             .id;
-        let c = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let c = browser();
         let base = &app.base_url;
         let page = c.get(format!("{base}/login")).send().await.unwrap();
         let csrf = csrf_field(&page.text().await.unwrap());

@@ -15,7 +15,9 @@
 //! The browser harness below is a trimmed copy of the one in `e2e.rs`, whose helpers are
 //! private to that module.
 
-use crate::testkit::{PASSWORD, TestApp, csrf_field, ctx, org_and_user, sample_case, spawn_app};
+use crate::testkit::{
+    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app,
+};
 use dayaq_domain::assistance::fmt_date;
 use dayaq_domain::identification::DecisionInput;
 use fantoccini::elements::Element;
@@ -751,21 +753,13 @@ async fn assessment_plan_approval_services_gaps() {
 
 // ---------- the screens over HTTP (no browser) ----------
 
-fn web_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("HTTP client")
-}
-
 /// A signed-in browser-like session: the client (with cookies) and the session's CSRF token.
 async fn web_session(
     app: &TestApp,
     username: &str,
     totp: Option<&[u8]>,
 ) -> (reqwest::Client, String) {
-    let c = web_client();
+    let c = browser();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let csrf = csrf_field(&page.text().await.unwrap());

@@ -2,7 +2,7 @@
 //! controllable clock, reintegration assessments and risk flags, questionnaire import and the
 //! per-question summary (both engines via `testkit`).
 
-use crate::testkit::{TestApp, csrf_field, org_and_user, sample_case, spawn_app, test_db};
+use crate::testkit::{TestApp, browser, csrf_field, org_and_user, sample_case, spawn_app, test_db};
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
 use dayaq_storage::StoreError;
@@ -1114,11 +1114,7 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(v["source"], "organisation");
 
     // The assessment entry form on the case page, as the caseworker.
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let c = browser();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let csrf = csrf_field(&page.text().await.unwrap());
@@ -1329,11 +1325,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let (_, sup) = org_and_user(&app.db, "ngo-sched", "supervisor").await;
     let secret = b"0123456789abcdefghij";
     app.db.store.totp_set_secret(&sup, secret).await.unwrap();
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let c = browser();
     let base = &app.base_url;
     let text = |u: String| {
         let c = c.clone();

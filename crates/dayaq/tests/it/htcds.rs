@@ -5,7 +5,7 @@
 //! n + 1.
 
 use crate::testkit::{
-    PASSWORD, TestApp, TestDb, csrf_field, ctx, org_and_user, sign_in_with_second_factor,
+    PASSWORD, TestApp, TestDb, browser, csrf_field, ctx, org_and_user, sign_in_with_second_factor,
     spawn_app, test_db,
 };
 use dayaq_domain::Actor;
@@ -565,14 +565,6 @@ async fn roles_are_checked_before_the_file_is_read() {
 
 // ---------- HTTP ----------
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
 async fn token(app: &TestApp, slug: &str, role: &str) -> String {
     let (_, user) = org_and_user(&app.db, slug, role).await;
     user_token(app, &user).await
@@ -594,7 +586,7 @@ async fn api_import_and_export() {
     let (_, user_b) = org_and_user(&app.db, "org-b", "caseworker").await;
     let a = user_token(&app, &user_a).await;
     let b = user_token(&app, &user_b).await;
-    let c = client();
+    let c = browser();
 
     let bad = synthetic_csv(50, Some((31, "prs_Citizenship", "AZ;Narnia")));
     let r = c
@@ -651,7 +643,7 @@ async fn api_import_and_export() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let (sa, sb) = (client(), client());
+    let (sa, sb) = (browser(), browser());
     sign_in_with_second_factor(&sa, base, &app.db.store, &user_a).await;
     sign_in_with_second_factor(&sb, base, &app.db.store, &user_b).await;
 
@@ -765,7 +757,7 @@ async fn screen_lists_problems_and_imports() {
     let base = &app.base_url;
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     app.db.store.set_locale(user.id, "ru").await.unwrap();
-    let c = client();
+    let c = browser();
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let csrf = csrf_field(&page.text().await.unwrap());
     let r = c

@@ -3,7 +3,7 @@
 //! through the API and the case page, on the configured engine (`testkit`).
 
 use crate::testkit::{
-    PASSWORD, TestApp, csrf_field, ctx, org_and_user, sample_case, spawn_app, test_db,
+    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app, test_db,
 };
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
@@ -674,11 +674,7 @@ async fn case_page_shows_record_and_its_forms_work() {
         .await
         .unwrap()
         .id;
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let c = browser();
     let base = &app.base_url;
     let page = c.get(format!("{base}/login")).send().await.unwrap();
     let csrf = csrf_field(&page.text().await.unwrap());
