@@ -1000,9 +1000,7 @@ mod api {
 }
 
 mod screens {
-    use crate::testkit::{
-        PASSWORD, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app,
-    };
+    use crate::testkit::{browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app};
     use reqwest::StatusCode;
 
     #[tokio::test]
@@ -1022,19 +1020,7 @@ mod screens {
             .id;
         let c = browser();
         let base = &app.base_url;
-        let page = c.get(format!("{base}/login")).send().await.unwrap();
-        let csrf = csrf_field(&page.text().await.unwrap());
-        let r = c
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", user.username.as_str()),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        sign_in(&c, base, &user.username).await;
         let html = c
             .get(format!("{base}/cases/{case}"))
             .send()

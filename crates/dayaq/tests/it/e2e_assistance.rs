@@ -761,19 +761,7 @@ async fn web_session(
 ) -> (reqwest::Client, String) {
     let c = browser();
     let base = &app.base_url;
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+    crate::testkit::sign_in(&c, base, username).await;
     if let Some(secret) = totp {
         let page = c.get(format!("{base}/login/totp")).send().await.unwrap();
         let csrf = csrf_field(&page.text().await.unwrap());

@@ -2,7 +2,9 @@
 //! controllable clock, reintegration assessments and risk flags, questionnaire import and the
 //! per-question summary (both engines via `testkit`).
 
-use crate::testkit::{TestApp, browser, csrf_field, org_and_user, sample_case, spawn_app, test_db};
+use crate::testkit::{
+    TestApp, browser, csrf_field, org_and_user, sample_case, sign_in, spawn_app, test_db,
+};
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
 use dayaq_storage::StoreError;
@@ -1116,19 +1118,7 @@ async fn followup_forms_and_export_over_http() {
     // The assessment entry form on the case page, as the caseworker.
     let c = browser();
     let base = &app.base_url;
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", cw.username.as_str()),
-            ("password", crate::testkit::PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    sign_in(&c, base, &cw.username).await;
     let case_page = || {
         let c = c.clone();
         let url = format!("{base}/cases/{id}");

@@ -5,7 +5,7 @@
 //! n + 1.
 
 use crate::testkit::{
-    PASSWORD, TestApp, TestDb, browser, csrf_field, ctx, org_and_user, sign_in_with_second_factor,
+    TestApp, TestDb, browser, csrf_field, ctx, org_and_user, sign_in, sign_in_with_second_factor,
     spawn_app, test_db,
 };
 use dayaq_domain::Actor;
@@ -758,19 +758,7 @@ async fn screen_lists_problems_and_imports() {
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     app.db.store.set_locale(user.id, "ru").await.unwrap();
     let c = browser();
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user.username.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    sign_in(&c, base, &user.username).await;
     let page = c.get(format!("{base}/htcds")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();

@@ -3,7 +3,7 @@
 //! through the API and the case page, on the configured engine (`testkit`).
 
 use crate::testkit::{
-    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app, test_db,
+    TestApp, browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app, test_db,
 };
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
@@ -676,19 +676,7 @@ async fn case_page_shows_record_and_its_forms_work() {
         .id;
     let c = browser();
     let base = &app.base_url;
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user.username.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    sign_in(&c, base, &user.username).await;
     let get = |u: String| {
         let c = c.clone();
         async move { c.get(u).send().await.unwrap().text().await.unwrap() }
