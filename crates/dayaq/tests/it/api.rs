@@ -1,20 +1,10 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
-use crate::testkit::{TestApp, browser, csrf_field, org_and_user, spawn_app};
+use crate::testkit::{TestApp, api_token, browser, csrf_field, org_and_user, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PW: &str = "correct horse battery staple";
-
-/// A user in a fresh organisation with an API token.
-async fn token_for(app: &TestApp, slug: &str, role: &str) -> String {
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    app.db
-        .store
-        .create_token(&user, "test", 1, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap()
-}
 
 fn case_body(first: &str) -> Value {
     json!({
@@ -135,7 +125,7 @@ async fn unknown_routes_are_404_never_500() {
             r.status()
         );
     }
-    let token = token_for(&app, "org-a", "caseworker").await;
+    let token = api_token(&app.db, "org-a", "caseworker").await;
     let r = c
         .get(format!("{}/api/v1/cases/not-a-uuid", app.base_url))
         .bearer_auth(&token)
@@ -150,9 +140,9 @@ async fn unknown_routes_are_404_never_500() {
 #[tokio::test]
 async fn another_organisation_cannot_reach_a_case_through_any_route() {
     let app = spawn_app().await;
-    let a = token_for(&app, "org-a", "caseworker").await;
-    let b = token_for(&app, "org-b", "caseworker").await;
-    let b_sup = token_for(&app, "org-b2", "supervisor").await;
+    let a = api_token(&app.db, "org-a", "caseworker").await;
+    let b = api_token(&app.db, "org-b", "caseworker").await;
+    let b_sup = api_token(&app.db, "org-b2", "supervisor").await;
     let case = create(&app, &a, "Aysel").await;
     let id = case["id"].as_str().unwrap().to_string();
     for token in [&b, &b_sup] {
@@ -218,7 +208,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
 #[tokio::test]
 async fn crud_with_htcds_names_and_optimistic_concurrency() {
     let app = spawn_app().await;
-    let a = token_for(&app, "org-a", "caseworker").await;
+    let a = api_token(&app.db, "org-a", "caseworker").await;
     let case = create(&app, &a, "Leyla").await;
     assert_eq!(case["prs_Gender"], "Feminine");
     assert_eq!(case["vic_TraffickingStatus"], "PossibleVictimOfTrafficking");
@@ -302,7 +292,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
 #[tokio::test]
 async fn bad_input_names_the_field_and_changes_nothing() {
     let app = spawn_app().await;
-    let a = token_for(&app, "org-a", "caseworker").await;
+    let a = api_token(&app.db, "org-a", "caseworker").await;
     let c = browser();
     let url = format!("{}/api/v1/cases", app.base_url);
     let cases = [
@@ -422,7 +412,7 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
         "system_admin",
         "org_admin",
     ] {
-        let t = token_for(&app, &format!("org-{}", role.replace('_', "-")), role).await;
+        let t = api_token(&app.db, &format!("org-{}", role.replace('_', "-")), role).await;
         let r = c.get(&url).bearer_auth(&t).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role}");
         let r = c
@@ -722,7 +712,7 @@ async fn supervisor_must_use_a_second_factor() {
 #[tokio::test]
 async fn health_and_metrics_carry_no_personal_data() {
     let app = spawn_app().await;
-    let a = token_for(&app, "org-a", "caseworker").await;
+    let a = api_token(&app.db, "org-a", "caseworker").await;
     create(&app, &a, "CanaryMetricsName").await;
     let c = browser();
     let h = c
@@ -782,7 +772,7 @@ async fn every_operation_documents_its_error_answers() {
     }
     assert!(checked > 90, "only {checked} operations");
 
-    let token = token_for(&app, "org-doc", "caseworker").await;
+    let token = api_token(&app.db, "org-doc", "caseworker").await;
     for q in ["offset=9223372036854775808", "limit=x"] {
         let r = browser()
             .get(format!("{}/api/v1/cases?{q}", app.base_url))

@@ -859,18 +859,9 @@ async fn cost_report_matches_hand_computed_fixture() {
 }
 
 mod api {
-    use crate::testkit::{TestApp, org_and_user, spawn_app};
+    use crate::testkit::{TestApp, api_token, spawn_app};
     use reqwest::StatusCode;
     use serde_json::{Value, json};
-
-    async fn token(app: &TestApp, slug: &str, role: &str) -> String {
-        let (_, user) = org_and_user(&app.db, slug, role).await;
-        app.db
-            .store
-            .create_token(&user, "t", 1, crate::testkit::now())
-            .await
-            .unwrap()
-    }
 
     async fn call(
         app: &TestApp,
@@ -894,8 +885,8 @@ mod api {
     #[tokio::test]
     async fn assessment_plan_approval_services_and_gaps_over_the_api() {
         let app = spawn_app().await;
-        let cw = token(&app, "ngo-api", "caseworker").await;
-        let sup = token(&app, "ngo-api", "supervisor").await;
+        let cw = api_token(&app.db, "ngo-api", "caseworker").await;
+        let sup = api_token(&app.db, "ngo-api", "supervisor").await;
         let (s, case) = call(
             &app,
             &cw,

@@ -5,8 +5,8 @@
 //! n + 1.
 
 use crate::testkit::{
-    TestApp, TestDb, browser, csrf_field, ctx, org_and_user, sign_in, sign_in_with_second_factor,
-    spawn_app, test_db,
+    TestDb, api_token, browser, csrf_field, ctx, org_and_user, sign_in, sign_in_with_second_factor,
+    spawn_app, test_db, user_token,
 };
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
@@ -565,27 +565,14 @@ async fn roles_are_checked_before_the_file_is_read() {
 
 // ---------- HTTP ----------
 
-async fn token(app: &TestApp, slug: &str, role: &str) -> String {
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    user_token(app, &user).await
-}
-
-async fn user_token(app: &TestApp, user: &dayaq_storage::users::User) -> String {
-    app.db
-        .store
-        .create_token(user, "test", 1, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn api_import_and_export() {
     let app = spawn_app().await;
     let base = &app.base_url;
     let (_, user_a) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, user_b) = org_and_user(&app.db, "org-b", "caseworker").await;
-    let a = user_token(&app, &user_a).await;
-    let b = user_token(&app, &user_b).await;
+    let a = user_token(&app.db, &user_a).await;
+    let b = user_token(&app.db, &user_b).await;
     let c = browser();
 
     let bad = synthetic_csv(50, Some((31, "prs_Citizenship", "AZ;Narnia")));
@@ -727,7 +714,7 @@ async fn api_import_and_export() {
     assert!(na.iter().all(|n| !nb.contains(n)));
 
     // A hotline operator may not import; OpenAPI lists both routes.
-    let h = token(&app, "org-a", "hotline_operator").await;
+    let h = api_token(&app.db, "org-a", "hotline_operator").await;
     let r = c
         .post(format!("{base}/api/v1/import/htcds"))
         .bearer_auth(&h)

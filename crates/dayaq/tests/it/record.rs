@@ -4,6 +4,7 @@
 
 use crate::testkit::{
     TestApp, browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app, test_db,
+    token_and_user,
 };
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
@@ -37,17 +38,6 @@ async fn call(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn token_for(app: &TestApp, slug: &str, role: &str) -> (String, dayaq_storage::users::User) {
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    let token = app
-        .db
-        .store
-        .create_token(&user, "t", 1, crate::testkit::now())
-        .await
-        .unwrap();
-    (token, user)
-}
-
 fn error_fields(v: &Value) -> Vec<String> {
     let e = &v["error"];
     let mut out: Vec<String> = e["errors"]
@@ -69,8 +59,8 @@ fn error_fields(v: &Value) -> Vec<String> {
 #[tokio::test]
 async fn record_api_round_trip_validation_and_other_organisation() {
     let app = spawn_app().await;
-    let (token, user) = token_for(&app, "ngo-rec", "caseworker").await;
-    let (other, _) = token_for(&app, "ngo-other", "caseworker").await;
+    let (token, user) = token_and_user(&app.db, "ngo-rec", "caseworker").await;
+    let (other, _) = token_and_user(&app.db, "ngo-other", "caseworker").await;
     let actor = user.actor();
     let id = app
         .db
@@ -267,8 +257,8 @@ async fn record_api_round_trip_validation_and_other_organisation() {
 #[tokio::test]
 async fn close_reopen_new_episode_with_history_and_links() {
     let app = spawn_app().await;
-    let (token, user) = token_for(&app, "ngo-ep", "caseworker").await;
-    let (hotline, _) = token_for(&app, "ngo-ep", "hotline_operator").await;
+    let (token, user) = token_and_user(&app.db, "ngo-ep", "caseworker").await;
+    let (hotline, _) = token_and_user(&app.db, "ngo-ep", "hotline_operator").await;
     let actor = user.actor();
     let id = app
         .db
@@ -995,8 +985,8 @@ async fn referral_receiver_sees_only_granted_parts_of_the_record() {
 #[tokio::test]
 async fn case_edit_status_changes_follow_the_life_cycle() {
     let app = spawn_app().await;
-    let (token, user) = token_for(&app, "ngo-put", "caseworker").await;
-    let (hotline, _) = token_for(&app, "ngo-put", "hotline_operator").await;
+    let (token, user) = token_and_user(&app.db, "ngo-put", "caseworker").await;
+    let (hotline, _) = token_and_user(&app.db, "ngo-put", "hotline_operator").await;
     let actor = user.actor();
     let id = app
         .db

@@ -2,7 +2,7 @@
 //! stores on the configured engine): export needs consent, the package carries only the
 //! consented sections, a wrong identity fails clearly and writes nothing.
 
-use crate::testkit::{TestDb, ctx, now, org_and_user, sample_case, test_db};
+use crate::testkit::{TestDb, api_token, ctx, now, org_and_user, sample_case, test_db};
 use dayaq_storage::StoreError;
 use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::packages::{PackageInput, generate_age_identity, parse_age_identities};
@@ -568,15 +568,6 @@ async fn cli_export_on_one_instance_import_on_another() {
 
 // ---------- API: two running instances ----------
 
-async fn api_token(app: &crate::testkit::TestApp, slug: &str, role: &str) -> String {
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    app.db
-        .store
-        .create_token(&user, "t", 1, now())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn api_export_on_one_instance_upload_on_another() {
     use reqwest::StatusCode;
@@ -584,8 +575,8 @@ async fn api_export_on_one_instance_upload_on_another() {
     let a = crate::testkit::spawn_app().await;
     let b = crate::testkit::spawn_app().await;
     let http = reqwest::Client::new();
-    let a_tok = api_token(&a, "ngo-a", "caseworker").await;
-    let b_tok = api_token(&b, "partner-b", "caseworker").await;
+    let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
+    let b_tok = api_token(&b.db, "partner-b", "caseworker").await;
 
     a.db.store
         .add_org("partner-b", "Partner B", "NGO", "Baku", now())
@@ -752,7 +743,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     let a = crate::testkit::spawn_app().await;
     let b = crate::testkit::spawn_app().await;
     let api = reqwest::Client::new();
-    let a_tok = api_token(&a, "ngo-a", "caseworker").await;
+    let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
     let a_user = a.db.store.user_by_name("ngo-a-caseworker").await.unwrap();
     a.db.store.set_locale(a_user.id, "en").await.unwrap();
     let (_, b_user) = org_and_user(&b.db, "partner-b", "caseworker").await;

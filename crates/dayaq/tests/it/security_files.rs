@@ -1,7 +1,7 @@
 //! Issue 14, items 2, 12 and 13c: hostile spreadsheets (XLSX bombs), the CSV/XLSX formula
 //! guard, and signed referral packages. On the configured engine (see `testkit`).
 
-use crate::testkit::{TestDb, ctx, org_and_user, spawn_app, test_db};
+use crate::testkit::{TestDb, api_token, ctx, org_and_user, spawn_app, test_db};
 use dayaq_storage::StoreError;
 use dayaq_storage::htcds::Format;
 use reqwest::StatusCode;
@@ -35,19 +35,11 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-async fn token(db: &TestDb, slug: &str, role: &str) -> String {
-    let (_, user) = org_and_user(db, slug, role).await;
-    db.store
-        .create_token(&user, "test", 1, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn xlsx_bombs_get_422_and_the_server_keeps_answering() {
     let app = spawn_app().await;
     let base = &app.base_url;
-    let t = token(&app.db, "org-a", "caseworker").await;
+    let t = api_token(&app.db, "org-a", "caseworker").await;
     let c = client();
 
     let bomb = corner_bomb();

@@ -4,11 +4,10 @@
 
 use crate::testkit::{
     TestApp, browser, ctx, now, org_and_user, sign_in, sign_in_with_second_factor, spawn_app,
-    test_db,
+    test_db, user_token,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::SearchQuery;
-use dayaq_storage::users::User;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,14 +15,6 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-}
-
-async fn token(app: &TestApp, user: &User) -> String {
-    app.db
-        .store
-        .create_token(user, "test", 1, now())
-        .await
         .unwrap()
 }
 
@@ -101,7 +92,7 @@ async fn identity_export_needs_case_manager_with_second_factor() {
     let base = &app.base_url;
     let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, hotline) = org_and_user(&app.db, "org-a", "hotline_operator").await;
-    let t = token(&app, &cw).await;
+    let t = user_token(&app.db, &cw).await;
     let case = new_case(&app, &t, "Exportmarka", None).await;
 
     // A bearer token alone: refused with a reason and a sentence, nothing exported.
@@ -202,7 +193,7 @@ async fn referral_details_readable_only_while_live_and_audited() {
     let app = spawn_app().await;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, b) = org_and_user(&app.db, "org-b", "caseworker").await;
-    let (ta, tb) = (token(&app, &a).await, token(&app, &b).await);
+    let (ta, tb) = (user_token(&app.db, &a).await, user_token(&app.db, &b).await);
     let case = new_case(&app, &ta, "Travelmarka", Some("org-b")).await;
     let day = (now().date() + time::Duration::days(30)).to_string();
     let send = |services: &'static str| {
@@ -319,7 +310,7 @@ async fn consent_withdrawal_ends_the_referrals_it_covered() {
     let app = spawn_app().await;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, b) = org_and_user(&app.db, "org-b", "caseworker").await;
-    let (ta, tb) = (token(&app, &a).await, token(&app, &b).await);
+    let (ta, tb) = (user_token(&app.db, &a).await, user_token(&app.db, &b).await);
     let case = new_case(&app, &ta, "Consentmarka", None).await;
     let consent = id(&ok(
         &app,
@@ -426,7 +417,7 @@ async fn transfer_leaves_the_previous_owner_nothing() {
     let (_, b) = org_and_user(&app.db, "org-b", "caseworker").await;
     // Organisation C receives a referral of the case before the transfer.
     org_and_user(&app.db, "org-c", "caseworker").await;
-    let (ta, tb) = (token(&app, &a).await, token(&app, &b).await);
+    let (ta, tb) = (user_token(&app.db, &a).await, user_token(&app.db, &b).await);
     let contact = id(&ok(
         &app,
         &ta,
@@ -639,7 +630,10 @@ async fn search_is_rate_limited_per_user() {
     let app = spawn_app().await;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, a2) = org_and_user(&app.db, "org-a", "hotline_operator").await;
-    let (t, t2) = (token(&app, &a).await, token(&app, &a2).await);
+    let (t, t2) = (
+        user_token(&app.db, &a).await,
+        user_token(&app.db, &a2).await,
+    );
     let body = json!({"prs_MobilePhone": "+994 55 000 00 00"});
     for i in 0..30 {
         let (s, _) = call(&app, &t, "POST", "/cases/search", body.clone()).await;
@@ -708,7 +702,10 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     let base = &app.base_url;
     let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, sup) = org_and_user(&app.db, "org-a", "supervisor").await;
-    let (tc, ts) = (token(&app, &cw).await, token(&app, &sup).await);
+    let (tc, ts) = (
+        user_token(&app.db, &cw).await,
+        user_token(&app.db, &sup).await,
+    );
     new_case(&app, &tc, "Approvalmarka", None).await;
     let s = browser();
     sign_in_with_second_factor(&s, base, &app.db.store, &cw).await;

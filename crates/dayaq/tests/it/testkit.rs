@@ -380,3 +380,25 @@ pub async fn sign_in_with_second_factor(
         user.username
     );
 }
+
+/// An API token (label "test", one day) for `user`.
+#[allow(dead_code)]
+pub async fn user_token(db: &TestDb, user: &User) -> String {
+    db.store
+        .create_token(user, "test", 1, now())
+        .await
+        .expect("API token")
+}
+
+/// A fresh user with `role` in organisation `slug` (created if new) and an API token of theirs.
+#[allow(dead_code)]
+pub async fn token_and_user(db: &TestDb, slug: &str, role: &str) -> (String, User) {
+    let (_, user) = org_and_user(db, slug, role).await;
+    (user_token(db, &user).await, user)
+}
+
+/// An API token of a fresh user with `role` in organisation `slug` (see [`token_and_user`]).
+#[allow(dead_code)]
+pub async fn api_token(db: &TestDb, slug: &str, role: &str) -> String {
+    token_and_user(db, slug, role).await.0
+}
