@@ -1,6 +1,6 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
-use crate::testkit::{TestApp, api_token, browser, csrf_field, org_and_user, spawn_app};
+use crate::testkit::{TestApp, api_token, browser, csrf_field, org_and_user, spawn_app, totp_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -646,14 +646,7 @@ async fn supervisor_must_use_a_second_factor() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(user.username.clone())
-        .build()
-        .unwrap();
-    let code = totp
-        .generate(time::OffsetDateTime::now_utc().unix_timestamp() as u64)
-        .to_string();
+    let code = totp_code(secret, &user.username);
     let r = c
         .post(format!("{base}/login/totp"))
         .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])

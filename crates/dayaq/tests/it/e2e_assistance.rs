@@ -16,7 +16,7 @@
 //! private to that module.
 
 use crate::testkit::{
-    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app,
+    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app, totp_code,
 };
 use dayaq_domain::assistance::fmt_date;
 use dayaq_domain::identification::DecisionInput;
@@ -460,20 +460,6 @@ impl Catalogue {
     }
 }
 
-fn totp_code(secret: &[u8], account: &str) -> String {
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(account)
-        .build()
-        .expect("TOTP parameters")
-        .generate(unix)
-        .to_string()
-}
-
 async fn sign_in(b: &Browser, username: &str, totp: Option<&[u8]>) {
     b.open("/login", "login").await;
     b.fill("#username", username).await;
@@ -763,22 +749,7 @@ async fn web_session(
     let base = &app.base_url;
     crate::testkit::sign_in(&c, base, username).await;
     if let Some(secret) = totp {
-        let page = c.get(format!("{base}/login/totp")).send().await.unwrap();
-        let csrf = csrf_field(&page.text().await.unwrap());
-        let r = c
-            .post(format!("{base}/login/totp"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("code", totp_code(secret, username).as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::SEE_OTHER,
-            "second factor of {username}"
-        );
+        crate::testkit::second_factor(&c, base, secret, username).await;
     }
     let home = c.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), StatusCode::OK, "home of {username}");

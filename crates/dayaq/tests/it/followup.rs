@@ -3,7 +3,8 @@
 //! per-question summary (both engines via `testkit`).
 
 use crate::testkit::{
-    TestApp, browser, csrf_field, org_and_user, sample_case, sign_in, spawn_app, test_db,
+    TestApp, browser, csrf_field, org_and_user, sample_case, second_factor, sign_in, spawn_app,
+    test_db,
 };
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
@@ -1333,21 +1334,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/login/totp");
-    let csrf = csrf_field(&text(format!("{base}/login/totp")).await);
-    let code = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(sup.username.clone())
-        .build()
-        .unwrap()
-        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
-        .to_string();
-    let r = c
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    second_factor(&c, base, secret, &sup.username).await;
 
     // The home page links to the screen; the screen shows Dayaq's default and the form.
     assert!(

@@ -4,7 +4,8 @@
 //! account, live at most 180 days and record their last use.
 
 use crate::testkit::{
-    PASSWORD, SOURCE, TestApp, browser, csrf_field, now, org_and_user, sign_in, spawn_app,
+    PASSWORD, SOURCE, TestApp, browser, csrf_field, now, org_and_user, sign_in,
+    sign_in_with_second_factor, spawn_app,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::accounts::Acting;
@@ -17,35 +18,10 @@ const NEW_PASSWORD: &str = "a brand new passphrase 42";
 /// the session's CSRF token.
 async fn admin_session(app: &TestApp, slug: &str) -> (reqwest::Client, User, String) {
     let (_, admin) = org_and_user(&app.db, slug, "org_admin").await;
-    let secret = b"0123456789abcdefghij";
-    app.db.store.totp_set_secret(&admin, secret).await.unwrap();
     app.db.store.set_locale(admin.id, "en").await.unwrap();
     let c = browser();
     let base = &app.base_url;
-    sign_in(&c, base, &admin.username).await;
-    let page = c
-        .get(format!("{base}/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let code = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(admin.username.clone())
-        .build()
-        .unwrap()
-        .generate(now().unix_timestamp() as u64)
-        .to_string();
-    let r = c
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "admin second factor");
+    sign_in_with_second_factor(&c, base, &app.db.store, &admin).await;
     let page = c
         .get(format!("{base}/admin/users"))
         .send()

@@ -338,35 +338,33 @@ pub async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
     );
 }
 
-/// Gives `user` a second factor (a fixed TOTP secret) and signs the cookie-keeping client `c`
-/// in with password and code: a session whose second factor is complete (what identity
-/// exports need; a bearer token is not enough).
-pub async fn sign_in_with_second_factor(
-    c: &reqwest::Client,
-    base: &str,
-    store: &Store,
-    user: &User,
-) {
-    let secret = b"0123456789abcdefghij";
-    store
-        .totp_set_secret(user, secret)
-        .await
-        .expect("TOTP secret");
-    sign_in(c, base, &user.username).await;
+/// The fixed TOTP secret the HTTP tests give users who need a second factor.
+#[allow(dead_code)]
+pub const TOTP_SECRET: &[u8; 20] = b"0123456789abcdefghij";
+
+/// The current TOTP code of `secret` for `account`, as an authenticator app would show it.
+#[allow(dead_code)]
+pub fn totp_code(secret: &[u8], account: &str) -> String {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
+        .with_account_name(account.to_string())
+        .build()
+        .expect("TOTP")
+        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
+        .to_string()
+}
+
+/// The second step of the sign-in form for the cookie-keeping client `c`, after the password
+/// step: the current code of `secret` for `account`; asserts it is accepted.
+#[allow(dead_code)]
+pub async fn second_factor(c: &reqwest::Client, base: &str, secret: &[u8], account: &str) {
     let page = c
         .get(format!("{base}/login/totp"))
         .send()
         .await
         .expect("TOTP page");
     let csrf = csrf_field(&page.text().await.expect("TOTP page body"));
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(user.username.clone())
-        .build()
-        .expect("TOTP");
-    let code = totp
-        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
-        .to_string();
+    let code = totp_code(secret, account);
     let r = c
         .post(format!("{base}/login/totp"))
         .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
@@ -376,9 +374,26 @@ pub async fn sign_in_with_second_factor(
     assert_eq!(
         r.status(),
         reqwest::StatusCode::SEE_OTHER,
-        "second factor of {}",
-        user.username
+        "second factor of {account}"
     );
+}
+
+/// Gives `user` a second factor ([`TOTP_SECRET`]) and signs the cookie-keeping client `c`
+/// in with password and code: a session whose second factor is complete (what identity
+/// exports need; a bearer token is not enough).
+#[allow(dead_code)]
+pub async fn sign_in_with_second_factor(
+    c: &reqwest::Client,
+    base: &str,
+    store: &Store,
+    user: &User,
+) {
+    store
+        .totp_set_secret(user, TOTP_SECRET)
+        .await
+        .expect("TOTP secret");
+    sign_in(c, base, &user.username).await;
+    second_factor(c, base, TOTP_SECRET, &user.username).await;
 }
 
 /// An API token (label "test", one day) for `user`.
