@@ -3,7 +3,7 @@
 //! per-question summary (both engines via `testkit`).
 
 use crate::testkit::{
-    TestApp, browser, csrf_field, org_and_user, sample_case, second_factor, sign_in, spawn_app,
+    api_call, browser, csrf_field, org_and_user, sample_case, second_factor, sign_in, spawn_app,
     test_db,
 };
 use dayaq_domain::policy::Actor;
@@ -482,27 +482,6 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let url = format!("{}/api/v1{path}", app.base_url);
-    let r = match method {
-        "GET" => client().get(url),
-        "PUT" => client().put(url).json(&body),
-        _ => client().post(url).json(&body),
-    }
-    .bearer_auth(token)
-    .send()
-    .await
-    .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn followup_api_refuses_contacts_outside_the_protocol() {
     let app = spawn_app().await;
@@ -529,9 +508,9 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
         .add_consent(&crate::testkit::ctx(&actor), id, &consent())
         .await
         .unwrap();
-    let (s, p) = call(&app, &token, "PUT", &format!("/cases/{id}/followup/protocol"), json!({"channels": ["phone"], "windows": ["1@00:00-24:00"], "language": "az", "code_word": "lilac"})).await;
+    let (s, p) = api_call(&app, &token, "PUT", &format!("/cases/{id}/followup/protocol"), json!({"channels": ["phone"], "windows": ["1@00:00-24:00"], "language": "az", "code_word": "lilac"})).await;
     assert_eq!(s, StatusCode::OK, "{p}");
-    let (s, p) = call(
+    let (s, p) = api_call(
         &app,
         &token,
         "GET",
@@ -541,7 +520,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(p["code_word"], "lilac");
-    let (s, plan) = call(
+    let (s, plan) = api_call(
         &app,
         &token,
         "PUT",
@@ -550,7 +529,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{plan}");
-    let (s, tasks) = call(
+    let (s, tasks) = api_call(
         &app,
         &token,
         "GET",
@@ -561,7 +540,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     assert_eq!(s, StatusCode::OK);
     let task = tasks[0]["id"].as_str().unwrap().to_string();
     // A Wednesday: outside the Monday window.
-    let (s, e) = call(
+    let (s, e) = api_call(
         &app,
         &token,
         "POST",
@@ -572,7 +551,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!e.to_string().contains("lilac"));
     assert!(e.to_string().contains("outside_safe_window"), "{e}");
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &token,
         "POST",
@@ -581,9 +560,9 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, a) = call(&app, &token, "POST", &format!("/cases/{id}/followup/assessments"), json!({"round": "R1", "assessed_on": "2026-02-01", "answers": {"family_reconciliation": ["rejected"]}})).await;
+    let (s, a) = api_call(&app, &token, "POST", &format!("/cases/{id}/followup/assessments"), json!({"round": "R1", "assessed_on": "2026-02-01", "answers": {"family_reconciliation": ["rejected"]}})).await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
-    let (s, r) = call(
+    let (s, r) = api_call(
         &app,
         &token,
         "GET",
@@ -593,9 +572,9 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(r["risk_flags"][0]["code"], "rejected_by_family");
-    let (s, _) = call(&app, &token, "GET", "/followups/due", Value::Null).await;
+    let (s, _) = api_call(&app, &token, "GET", "/followups/due", Value::Null).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, spec) = call(&app, &token, "GET", "/openapi.json", Value::Null).await;
+    let (s, spec) = api_call(&app, &token, "GET", "/openapi.json", Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         spec["paths"]["/api/v1/cases/{id}/followup/protocol"].is_object()
@@ -626,7 +605,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
         ("POST", format!("/cases/{id}/followup/assessments")),
         ("GET", format!("/cases/{id}/followup/reintegration")),
     ] {
-        let (s, body) = call(
+        let (s, body) = api_call(
             &app,
             &other,
             method,
@@ -1082,7 +1061,7 @@ async fn followup_forms_and_export_over_http() {
     let id = case.id;
 
     // Organisation default schedule over the API.
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &token,
         "PUT",
@@ -1091,7 +1070,7 @@ async fn followup_forms_and_export_over_http() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, e) = call(
+    let (s, e) = api_call(
         &app,
         &sup_token,
         "PUT",
@@ -1102,7 +1081,7 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e.to_string().contains("not_ascending"), "{e}");
     assert!(e.to_string().contains("months"), "{e}");
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &sup_token,
         "PUT",
@@ -1111,7 +1090,7 @@ async fn followup_forms_and_export_over_http() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = call(&app, &token, "GET", "/followups/org-schedule", Value::Null).await;
+    let (s, v) = api_call(&app, &token, "GET", "/followups/org-schedule", Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["months"], json!([1, 3, 12]));
     assert_eq!(v["source"], "organisation");
@@ -1233,7 +1212,7 @@ async fn followup_forms_and_export_over_http() {
     assert!(!html.contains("id=\"fu-sched-form\""));
 
     // Flag → goal over the API.
-    let (s, e) = call(
+    let (s, e) = api_call(
         &app,
         &token,
         "POST",
@@ -1252,7 +1231,7 @@ async fn followup_forms_and_export_over_http() {
         )
         .await
         .unwrap();
-    let (s, g) = call(
+    let (s, g) = api_call(
         &app,
         &token,
         "POST",
@@ -1262,7 +1241,7 @@ async fn followup_forms_and_export_over_http() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{g}");
     assert!(g["goal_id"].is_string());
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &other_token,
         "POST",

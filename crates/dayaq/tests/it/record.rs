@@ -3,7 +3,7 @@
 //! through the API and the case page, on the configured engine (`testkit`).
 
 use crate::testkit::{
-    TestApp, browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app, test_db,
+    api_call, browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app, test_db,
     token_and_user,
 };
 use dayaq_domain::case::CaseInput;
@@ -15,27 +15,6 @@ use serde_json::{Value, json};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
-}
-
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let url = format!("{}/api/v1{path}", app.base_url);
-    let r = match method {
-        "GET" => client().get(url),
-        "DELETE" => client().delete(url),
-        _ => client().post(url).json(&body),
-    }
-    .bearer_auth(token)
-    .send()
-    .await
-    .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 fn error_fields(v: &Value) -> Vec<String> {
@@ -81,10 +60,10 @@ async fn record_api_round_trip_validation_and_other_organisation() {
         json!({"hte_Type": "Recruitment", "hte_Country": "AZ", "hte_City": "Ganja", "hte_Date": "2025-03-10"}),
         json!({"hte_Type": "Transit", "hte_Country": "GE", "hte_Date": "2025-05-30"}),
     ] {
-        let (s, v) = call(&app, &token, "POST", &ev("trafficking-events"), body).await;
+        let (s, v) = api_call(&app, &token, "POST", &ev("trafficking-events"), body).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
-    let (s, events) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    let (s, events) = api_call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     let types: Vec<&str> = events
         .as_array()
@@ -99,7 +78,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     assert_eq!(events[0]["hte_Country"], "AZ");
 
     // Bad input: every field named, nothing written, the value never echoed.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -113,7 +92,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
         assert!(f.iter().any(|x| x == field), "{field} in {v}");
     }
     assert!(!v.to_string().contains("Narnia"));
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -122,11 +101,11 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (_, after) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    let (_, after) = api_call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
     assert_eq!(after.as_array().unwrap().len(), 3);
 
     // Perpetrator roles.
-    let (s, p) = call(
+    let (s, p) = api_call(
         &app,
         &token,
         "POST",
@@ -135,7 +114,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -145,7 +124,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&v), vec!["per_RoleInProcess[0]"]);
-    let (s, list) = call(&app, &token, "GET", &ev("perpetrators"), Value::Null).await;
+    let (s, list) = api_call(&app, &token, "GET", &ev("perpetrators"), Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(
@@ -155,7 +134,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     assert_eq!(list[0]["per_RoleDetails"], "Owner of the workshop");
 
     // Dependants.
-    let (s, d) = call(
+    let (s, d) = api_call(
         &app,
         &token,
         "POST",
@@ -164,7 +143,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -174,7 +153,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&v), vec!["age"]);
-    let (s, deps) = call(&app, &token, "GET", &ev("dependants"), Value::Null).await;
+    let (s, deps) = api_call(&app, &token, "GET", &ev("dependants"), Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(deps["dependants"].as_array().unwrap().len(), 1);
     assert_eq!(
@@ -186,7 +165,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
 
     // Delete an entry.
     let eid = events[1]["id"].as_str().unwrap();
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &token,
         "DELETE",
@@ -195,7 +174,7 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, after) = call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
+    let (_, after) = api_call(&app, &token, "GET", &ev("trafficking-events"), Value::Null).await;
     assert_eq!(after.as_array().unwrap().len(), 2);
 
     // Another organisation: 404 everywhere, even with a bad body; nothing written.
@@ -221,10 +200,10 @@ async fn record_api_round_trip_validation_and_other_organisation() {
         ("GET", "episodes", Value::Null),
         ("POST", "episodes", json!({"reason": "x"})),
     ] {
-        let (s, v) = call(&app, &other, m, &ev(p), body).await;
+        let (s, v) = api_call(&app, &other, m, &ev(p), body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{m} {p}: {v}");
     }
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &other,
         "DELETE",
@@ -233,12 +212,12 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (_, st) = call(&app, &token, "GET", &ev("status"), Value::Null).await;
+    let (_, st) = api_call(&app, &token, "GET", &ev("status"), Value::Null).await;
     assert_eq!(st["cas_Status"], "Active");
     assert_eq!(st["history"], json!([]));
 
     // OpenAPI lists the routes.
-    let (s, spec) = call(&app, &token, "GET", "/openapi.json", Value::Null).await;
+    let (s, spec) = api_call(&app, &token, "GET", "/openapi.json", Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     for p in [
         "trafficking-events",
@@ -273,7 +252,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     let p = |x: &str| format!("/cases/{id}/{x}");
 
     // Closing needs a reason; the refusal changes nothing.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -283,10 +262,10 @@ async fn close_reopen_new_episode_with_history_and_links() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&v), vec!["cas_ReasonForCaseClosure"]);
-    let (_, st) = call(&app, &token, "GET", &p("status"), Value::Null).await;
+    let (_, st) = api_call(&app, &token, "GET", &p("status"), Value::Null).await;
     assert_eq!(st["cas_Status"], "Active");
     // A new episode from an Active case is refused.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -296,7 +275,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 
-    let (s, st) = call(
+    let (s, st) = api_call(
         &app,
         &token,
         "POST",
@@ -305,7 +284,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{st}");
-    let (s, st) = call(
+    let (s, st) = api_call(
         &app,
         &token,
         "POST",
@@ -316,7 +295,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_eq!(s, StatusCode::OK, "{st}");
     assert_eq!(st["cas_Status"], "Closed");
     // The case itself carries the reason for closure (HTCDS cas_ReasonForCaseClosure).
-    let (_, case) = call(
+    let (_, case) = api_call(
         &app,
         &token,
         "GET",
@@ -331,7 +310,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     );
 
     // A closed case is not changed by a status change, only by reopening.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -342,7 +321,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v.to_string().contains("closed_needs_reopen"), "{v}");
     // The hotline operator may not reopen.
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &hotline,
         "POST",
@@ -351,10 +330,10 @@ async fn close_reopen_new_episode_with_history_and_links() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = call(&app, &token, "POST", &p("status/reopen"), json!({})).await;
+    let (s, v) = api_call(&app, &token, "POST", &p("status/reopen"), json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&v), vec!["reason"]);
-    let (s, st) = call(
+    let (s, st) = api_call(
         &app,
         &token,
         "POST",
@@ -364,7 +343,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     .await;
     assert_eq!(s, StatusCode::OK, "{st}");
     assert_eq!(st["cas_Status"], "FollowUp");
-    let (_, case) = call(
+    let (_, case) = api_call(
         &app,
         &token,
         "GET",
@@ -374,7 +353,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     .await;
     assert_eq!(case["cas_Status"], "FollowUp");
     assert!(case.get("cas_ReasonForCaseClosure").is_none(), "{case}");
-    let (s, st) = call(
+    let (s, st) = api_call(
         &app,
         &token,
         "POST",
@@ -385,7 +364,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_eq!(s, StatusCode::OK, "{st}");
 
     // The history keeps every step, with reasons.
-    let (s, h) = call(&app, &token, "GET", &p("status/history"), Value::Null).await;
+    let (s, h) = api_call(&app, &token, "GET", &p("status/history"), Value::Null).await;
     assert_eq!(s, StatusCode::OK);
     let kinds: Vec<&str> = h
         .as_array()
@@ -402,7 +381,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_eq!(h[3]["seq"], 4);
 
     // A new episode: a new case for the same person, linked both ways.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &hotline,
         "POST",
@@ -411,7 +390,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -424,7 +403,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_ne!(new_id, id.to_string());
     assert_eq!(v["episodes"]["episode"], 2);
     assert_eq!(v["episodes"]["previous_case"], id.to_string());
-    let (_, old_eps) = call(&app, &token, "GET", &p("episodes"), Value::Null).await;
+    let (_, old_eps) = api_call(&app, &token, "GET", &p("episodes"), Value::Null).await;
     assert_eq!(old_eps["episode"], 1);
     assert_eq!(old_eps["next_case"], new_id);
     assert_eq!(old_eps["series"].as_array().unwrap().len(), 2);
@@ -442,7 +421,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     );
     assert_eq!(nc.citizenship, vec!["AZ".to_string()]);
     assert!(nc.types_of_exploitation.is_empty());
-    let (_, nh) = call(
+    let (_, nh) = api_call(
         &app,
         &token,
         "GET",
@@ -453,7 +432,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
     assert_eq!(nh["history"][0]["kind"], "new_episode");
     assert_eq!(nh["history"][0]["reason"], "Re-trafficked to Dubai");
     // Only from the latest episode.
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &token,
         "POST",
@@ -467,7 +446,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
         "{v}"
     );
     // The previous case is unchanged by the new episode.
-    let (_, st) = call(&app, &token, "GET", &p("status"), Value::Null).await;
+    let (_, st) = api_call(&app, &token, "GET", &p("status"), Value::Null).await;
     assert_eq!(st["cas_Status"], "Closed");
     assert_eq!(st["history"].as_array().unwrap().len(), 4);
 }
@@ -1028,7 +1007,7 @@ async fn case_edit_status_changes_follow_the_life_cycle() {
         }
     };
     let history = || async {
-        let (_, st) = call(
+        let (_, st) = api_call(
             &app,
             &token,
             "GET",
@@ -1057,7 +1036,7 @@ async fn case_edit_status_changes_follow_the_life_cycle() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &hotline,
         "POST",

@@ -3,8 +3,8 @@
 //! and the search presence oracle. Each test fails on the code before the fix.
 
 use crate::testkit::{
-    TestApp, browser, ctx, now, org_and_user, sign_in, sign_in_with_second_factor, spawn_app,
-    test_db, user_token,
+    TestApp, api_call, browser, ctx, now, org_and_user, sign_in, sign_in_with_second_factor,
+    spawn_app, test_db, user_token,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::SearchQuery;
@@ -18,27 +18,8 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let m: reqwest::Method = method.parse().unwrap();
-    let mut r = client()
-        .request(m.clone(), format!("{}/api/v1{path}", app.base_url))
-        .bearer_auth(token);
-    if m != reqwest::Method::GET {
-        r = r.json(&body);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn ok(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -> Value {
-    let (s, v) = call(app, token, method, path, body).await;
+    let (s, v) = api_call(app, token, method, path, body).await;
     assert!(s.is_success(), "{method} {path}: {s} {v}");
     v
 }
@@ -338,7 +319,7 @@ async fn consent_withdrawal_ends_the_referrals_it_covered() {
         json!({}),
     )
     .await;
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &tb,
         "GET",
@@ -357,7 +338,7 @@ async fn consent_withdrawal_ends_the_referrals_it_covered() {
     )
     .await;
     for path in [format!("/cases/{case}"), format!("/cases/{case}/events")] {
-        let (s, _) = call(&app, &tb, "GET", &path, Value::Null).await;
+        let (s, _) = api_call(&app, &tb, "GET", &path, Value::Null).await;
         assert_eq!(
             s,
             StatusCode::NOT_FOUND,
@@ -473,7 +454,7 @@ async fn transfer_leaves_the_previous_owner_nothing() {
         json!({"to_org": "org-b"}),
     )
     .await;
-    let (s, v) = call(
+    let (s, v) = api_call(
         &app,
         &ta,
         "GET",
@@ -488,7 +469,7 @@ async fn transfer_leaves_the_previous_owner_nothing() {
     );
     let list = ok(&app, &ta, "GET", "/contacts", Value::Null).await;
     assert!(!list.to_string().contains(&contact));
-    let (s, _) = call(
+    let (s, _) = api_call(
         &app,
         &ta,
         "GET",
@@ -636,7 +617,7 @@ async fn search_is_rate_limited_per_user() {
     );
     let body = json!({"prs_MobilePhone": "+994 55 000 00 00"});
     for i in 0..30 {
-        let (s, _) = call(&app, &t, "POST", "/cases/search", body.clone()).await;
+        let (s, _) = api_call(&app, &t, "POST", "/cases/search", body.clone()).await;
         assert_eq!(s, StatusCode::OK, "search {i}");
     }
     let r = client()
@@ -648,7 +629,7 @@ async fn search_is_rate_limited_per_user() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
-    let (s, _) = call(&app, &t2, "POST", "/cases/search", body.clone()).await;
+    let (s, _) = api_call(&app, &t2, "POST", "/cases/search", body.clone()).await;
     assert_eq!(s, StatusCode::OK, "another user has their own budget");
     assert!(
         audit_rows(&app)
@@ -720,7 +701,7 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     assert_eq!(export("").await.status(), StatusCode::OK);
 
     // Only a supervisor turns it on.
-    let (st, _) = call(
+    let (st, _) = api_call(
         &app,
         &tc,
         "PUT",
@@ -778,7 +759,7 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     assert!(html.contains(&format!("/htcds/export-requests/{req}/approve")));
     assert!(html.contains("id=\"export-settings\""));
     // The requester cannot approve (not a supervisor); the supervisor does.
-    let (st, _) = call(
+    let (st, _) = api_call(
         &app,
         &tc,
         "POST",
@@ -787,7 +768,7 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _) = call(
+    let (st, _) = api_call(
         &app,
         &ts,
         "POST",

@@ -417,3 +417,29 @@ pub async fn token_and_user(db: &TestDb, slug: &str, role: &str) -> (String, Use
 pub async fn api_token(db: &TestDb, slug: &str, role: &str) -> String {
     token_and_user(db, slug, role).await.0
 }
+
+/// One JSON API call (`/api/v1{path}`) with bearer `token`, redirects not followed: the
+/// status and the JSON body (`Null` when the body is not JSON). `body` is sent with every
+/// method except GET and DELETE.
+#[allow(dead_code)]
+pub async fn api_call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let m: reqwest::Method = method.parse().expect("HTTP method");
+    let mut r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+        .request(m.clone(), format!("{}/api/v1{path}", app.base_url))
+        .bearer_auth(token);
+    if m != reqwest::Method::GET && m != reqwest::Method::DELETE {
+        r = r.json(&body);
+    }
+    let r = r.send().await.expect("API call");
+    let s = r.status();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
