@@ -3,22 +3,9 @@
 //! codes and that the JSON report holds every measure; never timings.
 
 use crate::testkit;
+use crate::testkit::dayaq_cli_default_key;
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn dayaq(args: &[&str], db: &testkit::TestDb) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dayaq"));
-    c.args(args)
-        .arg("--data-dir")
-        .arg(&db.opts.data_dir)
-        .env_remove("DAYAQ_DATABASE_URL")
-        .env_remove("DAYAQ_MASTER_KEY_FILE")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = &db.opts.database_url {
-        c.arg("--database-url").arg(url);
-    }
-    c.output().expect("run the dayaq binary")
-}
+use std::process::Output;
 
 fn ok(out: &Output, what: &str) {
     assert!(
@@ -34,21 +21,22 @@ async fn bench_generate_and_run_report_every_measure() {
     let db = testkit::test_db().await;
     db.store.close().await;
 
-    let out = dayaq(
-        &["bench", "generate", "--cases", "1000", "--seed", "5"],
+    let out = dayaq_cli_default_key(
         &db,
+        &["bench", "generate", "--cases", "1000", "--seed", "5"],
     );
     ok(&out, "bench generate");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("generated 1000 cases"), "{stdout}");
 
     // A second generation into the same store is refused.
-    let again = dayaq(&["bench", "generate", "--cases", "10"], &db);
+    let again = dayaq_cli_default_key(&db, &["bench", "generate", "--cases", "10"]);
     assert!(!again.status.success());
 
     let results = db.dir.path().join("results.json");
     let results_arg = results.to_string_lossy().into_owned();
-    let out = dayaq(
+    let out = dayaq_cli_default_key(
+        &db,
         &[
             "bench",
             "run",
@@ -59,7 +47,6 @@ async fn bench_generate_and_run_report_every_measure() {
             "--out",
             &results_arg,
         ],
-        &db,
     );
     ok(&out, "bench run");
     let table = String::from_utf8_lossy(&out.stdout);
@@ -119,9 +106,9 @@ async fn bench_generate_and_run_report_every_measure() {
 async fn generated_assistance_and_follow_up_read_back_through_the_product() {
     let db = testkit::test_db().await;
     db.store.close().await;
-    let out = dayaq(
-        &["bench", "generate", "--cases", "600", "--seed", "11"],
+    let out = dayaq_cli_default_key(
         &db,
+        &["bench", "generate", "--cases", "600", "--seed", "11"],
     );
     ok(&out, "bench generate");
     let stdout = String::from_utf8_lossy(&out.stdout);

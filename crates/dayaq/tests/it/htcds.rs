@@ -5,8 +5,8 @@
 //! n + 1.
 
 use crate::testkit::{
-    TestDb, api_token, browser, csrf_field, ctx, org_and_user, sign_in, sign_in_with_second_factor,
-    spawn_app, test_db, user_token,
+    TestDb, api_token, browser, csrf_field, ctx, dayaq_cli, org_and_user, sign_in,
+    sign_in_with_second_factor, spawn_app, test_db, user_token,
 };
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
@@ -811,21 +811,6 @@ async fn screen_lists_problems_and_imports() {
 
 // ---------- command line ----------
 
-fn dayaq(db: &TestDb, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
-    cmd.args(args)
-        .arg("--data-dir")
-        .arg(&db.opts.data_dir)
-        .arg("--master-key-file")
-        .arg(db.opts.master_key_path())
-        .env_remove("DAYAQ_DATABASE_URL")
-        .env_remove("RUST_LOG");
-    if let Some(url) = &db.opts.database_url {
-        cmd.arg("--database-url").arg(url);
-    }
-    cmd.output().unwrap()
-}
-
 #[tokio::test]
 async fn cli_import_and_export() {
     let db = test_db().await;
@@ -838,7 +823,7 @@ async fn cli_import_and_export() {
         synthetic_csv(20, Some((12, "prs_Birthdate", "2999-01-01"))),
     )
     .unwrap();
-    let out = dayaq(
+    let out = dayaq_cli(
         &db,
         &[
             "import",
@@ -862,7 +847,7 @@ async fn cli_import_and_export() {
     let good = dir.join("good.csv");
     let csv = synthetic_csv(20, None);
     std::fs::write(&good, &csv).unwrap();
-    let out = dayaq(
+    let out = dayaq_cli(
         &db,
         &[
             "import",
@@ -881,7 +866,7 @@ async fn cli_import_and_export() {
 
     for ext in ["csv", "xlsx"] {
         let file = dir.join(format!("export.{ext}"));
-        let out = dayaq(
+        let out = dayaq_cli(
             &db,
             &[
                 "export",
@@ -921,7 +906,7 @@ async fn cli_import_and_export() {
             );
         }
         // An existing file is never overwritten.
-        let again = dayaq(
+        let again = dayaq_cli(
             &db,
             &[
                 "export",
@@ -938,7 +923,7 @@ async fn cli_import_and_export() {
     // Another user's rights apply: a researcher may not export.
     let (_, researcher) = org_and_user(&db, "org-a", "researcher").await;
     let file = dir.join("r.csv");
-    let out = dayaq(
+    let out = dayaq_cli(
         &db,
         &[
             "export",

@@ -2,7 +2,7 @@
 //! stores on the configured engine): export needs consent, the package carries only the
 //! consented sections, a wrong identity fails clearly and writes nothing.
 
-use crate::testkit::{TestDb, api_token, ctx, now, org_and_user, sample_case, test_db};
+use crate::testkit::{TestDb, api_token, ctx, dayaq_cli, now, org_and_user, sample_case, test_db};
 use dayaq_storage::StoreError;
 use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::packages::{PackageInput, generate_age_identity, parse_age_identities};
@@ -333,21 +333,6 @@ async fn recipient_without_key_or_unknown_is_refused_by_field() {
 
 // ---------- command line, two data directories ----------
 
-fn dayaq(db: &TestDb, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
-    cmd.args(args)
-        .arg("--data-dir")
-        .arg(&db.opts.data_dir)
-        .arg("--master-key-file")
-        .arg(db.opts.master_key_path())
-        .env_remove("DAYAQ_DATABASE_URL")
-        .env_remove("RUST_LOG");
-    if let Some(url) = &db.opts.database_url {
-        cmd.arg("--database-url").arg(url);
-    }
-    cmd.output().unwrap()
-}
-
 #[tokio::test]
 async fn cli_export_on_one_instance_import_on_another() {
     let a = test_db().await;
@@ -358,7 +343,7 @@ async fn cli_export_on_one_instance_import_on_another() {
 
     // B creates its identity; the public key is printed.
     let key_file = b.dir.path().join("package.key");
-    let out = dayaq(
+    let out = dayaq_cli(
         &b,
         &["key", "age-identity", "--out", key_file.to_str().unwrap()],
     );
@@ -381,7 +366,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     }
 
     // A records B's key; a bad key is refused naming the field.
-    let out = dayaq(
+    let out = dayaq_cli(
         &a,
         &[
             "org",
@@ -395,7 +380,7 @@ async fn cli_export_on_one_instance_import_on_another() {
         ],
     );
     assert!(out.status.success());
-    let out = dayaq(
+    let out = dayaq_cli(
         &a,
         &[
             "org",
@@ -408,7 +393,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("age_recipient:"));
-    let out = dayaq(
+    let out = dayaq_cli(
         &a,
         &[
             "org",
@@ -438,7 +423,7 @@ async fn cli_export_on_one_instance_import_on_another() {
         .to_string();
     let pkg = dir.join("referral.age");
     let export = |a: &TestDb| {
-        dayaq(
+        dayaq_cli(
             a,
             &[
                 "referral",
@@ -491,7 +476,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     );
 
     // A prints its package-signing key; B's administrator accepts it (audited).
-    let out = dayaq(&a, &["key", "package-signing-public", "--org", "ngo-a"]);
+    let out = dayaq_cli(&a, &["key", "package-signing-public", "--org", "ngo-a"]);
     assert!(
         out.status.success(),
         "{}",
@@ -499,7 +484,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     );
     let a_key = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(a_key.starts_with("dayaq-package-key-1:"), "{a_key}");
-    let out = dayaq(
+    let out = dayaq_cli(
         &b,
         &[
             "org",
@@ -521,7 +506,7 @@ async fn cli_export_on_one_instance_import_on_another() {
     let wrong = b.dir.path().join("wrong.key");
     std::fs::write(&wrong, generate_age_identity(now()).0.as_bytes()).unwrap();
     let import = |key: &std::path::Path| {
-        dayaq(
+        dayaq_cli(
             &b,
             &[
                 "referral",

@@ -1,12 +1,13 @@
 //! Issue 14, items 2, 12 and 13c: hostile spreadsheets (XLSX bombs), the CSV/XLSX formula
 //! guard, and signed referral packages. On the configured engine (see `testkit`).
 
-use crate::testkit::{TestDb, api_token, ctx, org_and_user, spawn_app, test_db};
+use crate::testkit::{
+    TestDb, api_token, ctx, dayaq_cli_default_key, org_and_user, spawn_app, test_db,
+};
 use dayaq_storage::StoreError;
 use dayaq_storage::htcds::Format;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::process::{Command, Output};
 
 // ---------- item 2: XLSX bombs ----------
 
@@ -126,20 +127,6 @@ async fn the_questionnaire_import_uses_the_bounded_reader() {
     db.cleanup().await;
 }
 
-fn dayaq(args: &[&str], db: &TestDb) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dayaq"));
-    c.args(args)
-        .arg("--data-dir")
-        .arg(&db.opts.data_dir)
-        .env_remove("DAYAQ_DATABASE_URL")
-        .env_remove("DAYAQ_MASTER_KEY_FILE")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = &db.opts.database_url {
-        c.arg("--database-url").arg(url);
-    }
-    c.output().expect("run the dayaq binary")
-}
-
 #[tokio::test]
 async fn cli_import_of_an_xlsx_bomb_fails_cleanly() {
     let db = test_db().await;
@@ -149,7 +136,8 @@ async fn cli_import_of_an_xlsx_bomb_fails_cleanly() {
     for (name, bytes) in [("corner.xlsx", corner_bomb()), ("wide.xlsx", wide_bomb())] {
         let file = dir.path().join(name);
         std::fs::write(&file, bytes).unwrap();
-        let out = dayaq(
+        let out = dayaq_cli_default_key(
+            &db,
             &[
                 "import",
                 "htcds",
@@ -157,7 +145,6 @@ async fn cli_import_of_an_xlsx_bomb_fails_cleanly() {
                 "--as",
                 &user.username,
             ],
-            &db,
         );
         // Exit code 1 (a refusal), not a signal (abort) nor a panic (101).
         assert_eq!(

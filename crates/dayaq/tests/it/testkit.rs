@@ -443,3 +443,38 @@ pub async fn api_call(
     let s = r.status();
     (s, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// Runs the `dayaq` binary on `db`'s data directory (and database URL, if PostgreSQL) with its
+/// master-key file given on the command line; `DAYAQ_DATABASE_URL` and `RUST_LOG` are cleared.
+#[allow(dead_code)]
+pub fn dayaq_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(&db.opts.data_dir)
+        .arg("--master-key-file")
+        .arg(db.opts.master_key_path())
+        .env_remove("DAYAQ_DATABASE_URL")
+        .env_remove("RUST_LOG");
+    if let Some(url) = &db.opts.database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd.output().expect("run the dayaq binary")
+}
+
+/// Like [`dayaq_cli`] but with no master-key file named (the data directory's default is
+/// used) and `RUST_LOG=warn`.
+#[allow(dead_code)]
+pub fn dayaq_cli_default_key(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
+    c.args(args)
+        .arg("--data-dir")
+        .arg(&db.opts.data_dir)
+        .env_remove("DAYAQ_DATABASE_URL")
+        .env_remove("DAYAQ_MASTER_KEY_FILE")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = &db.opts.database_url {
+        c.arg("--database-url").arg(url);
+    }
+    c.output().expect("run the dayaq binary")
+}
