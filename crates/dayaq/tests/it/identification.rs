@@ -1,6 +1,6 @@
 //! Hotline contact → case → screening → consent → hand-over → police decision, via the API.
 
-use crate::testkit::{TestApp, org_and_user, spawn_app};
+use crate::testkit::{TestApp, api_call, org_token, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -8,62 +8,33 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
 
-async fn token(app: &TestApp, slug: &str, role: &str, org_type: &str) -> String {
-    if app.db.store.org_by_slug(slug).await.is_err() {
-        app.db
-            .store
-            .add_org(
-                slug,
-                &format!("Org {slug}"),
-                org_type,
-                "Baku",
-                crate::testkit::now(),
-            )
-            .await
-            .unwrap();
-    }
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    app.db
-        .store
-        .create_token(&user, "t", 1, crate::testkit::now())
-        .await
-        .unwrap()
-}
-
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(format!("{}/api/v1{path}", app.base_url))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    api_call(app, token, "POST", path, body).await
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = client()
-        .get(format!("{}/api/v1{path}", app.base_url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    api_call(app, token, "GET", path, Value::Null).await
 }
 
 #[tokio::test]
 async fn hotline_to_police_identification_flow() {
     let app = spawn_app().await;
-    let hotline = token(
-        &app,
+    let hotline = org_token(
+        &app.db,
         "hotline",
         "hotline_operator",
         "CentralGovernmentOrganisation",
+        "Baku",
     )
     .await;
-    let police = token(&app, "police-atd", "police_officer", "LawEnforcement").await;
+    let police = org_token(
+        &app.db,
+        "police-atd",
+        "police_officer",
+        "LawEnforcement",
+        "Baku",
+    )
+    .await;
 
     // 1. An anonymous call is logged.
     let (s, contact) = post(&app, &hotline, "/contacts", json!({"channel": "Hotline", "anonymous": true, "summary": "caller describes withheld passport"})).await;
@@ -222,7 +193,7 @@ async fn hotline_to_police_identification_flow() {
 #[tokio::test]
 async fn concurrent_screenings_with_the_same_method_of_control_all_succeed() {
     let app = spawn_app().await;
-    let cw = token(&app, "ngo-conc", "caseworker", "NGO").await;
+    let cw = org_token(&app.db, "ngo-conc", "caseworker", "NGO", "Baku").await;
     let (s, case) = post(
         &app,
         &cw,

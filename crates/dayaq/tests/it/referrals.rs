@@ -1,34 +1,12 @@
 //! Referral mechanism over the API: consent, override, need-to-know, lifecycle, eligibility,
 //! break-glass.
 
-use crate::testkit::{TestApp, org_and_user, spawn_app};
+use crate::testkit::{TestApp, org_token, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
-}
-
-async fn token(app: &TestApp, slug: &str, role: &str, org_type: &str, region: &str) -> String {
-    if app.db.store.org_by_slug(slug).await.is_err() {
-        app.db
-            .store
-            .add_org(
-                slug,
-                &format!("Org {slug}"),
-                org_type,
-                region,
-                crate::testkit::now(),
-            )
-            .await
-            .unwrap();
-    }
-    let (_, user) = org_and_user(&app.db, slug, role).await;
-    app.db
-        .store
-        .create_token(&user, "t", 1, crate::testkit::now())
-        .await
-        .unwrap()
 }
 
 async fn call(
@@ -55,18 +33,18 @@ async fn call(
 #[tokio::test]
 async fn ngo_refers_to_assistance_center_for_vocational_training() {
     let app = spawn_app().await;
-    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
-    let ngo_sup = token(&app, "ngo-baku", "supervisor", "NGO", "Baku").await;
-    let center = token(
-        &app,
+    let ngo = org_token(&app.db, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let ngo_sup = org_token(&app.db, "ngo-baku", "supervisor", "NGO", "Baku").await;
+    let center = org_token(
+        &app.db,
         "assistance-center",
         "caseworker",
         "CentralGovernmentOrganisation",
         "Baku",
     )
     .await;
-    let sysadmin = token(
-        &app,
+    let sysadmin = org_token(
+        &app.db,
         "system",
         "system_admin",
         "CentralGovernmentOrganisation",
@@ -302,17 +280,17 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
 #[tokio::test]
 async fn state_shelter_eligibility_is_checked_and_explained() {
     let app = spawn_app().await;
-    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
-    let sysadmin = token(
-        &app,
+    let ngo = org_token(&app.db, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let sysadmin = org_token(
+        &app.db,
         "system",
         "system_admin",
         "CentralGovernmentOrganisation",
         "Baku",
     )
     .await;
-    token(
-        &app,
+    org_token(
+        &app.db,
         "state-shelter",
         "caseworker",
         "CentralGovernmentOrganisation",
@@ -375,10 +353,10 @@ async fn state_shelter_eligibility_is_checked_and_explained() {
 #[tokio::test]
 async fn break_glass_is_time_limited_notified_and_audited() {
     let app = spawn_app().await;
-    let ngo = token(&app, "ngo-baku", "caseworker", "NGO", "Baku").await;
-    let other_sup = token(&app, "ngo-ganja", "supervisor", "NGO", "Ganja-Gazakh").await;
-    let other_cw = token(&app, "ngo-ganja", "caseworker", "NGO", "Ganja-Gazakh").await;
-    let owner_sup = token(&app, "ngo-baku", "supervisor", "NGO", "Baku").await;
+    let ngo = org_token(&app.db, "ngo-baku", "caseworker", "NGO", "Baku").await;
+    let other_sup = org_token(&app.db, "ngo-ganja", "supervisor", "NGO", "Ganja-Gazakh").await;
+    let other_cw = org_token(&app.db, "ngo-ganja", "caseworker", "NGO", "Ganja-Gazakh").await;
+    let owner_sup = org_token(&app.db, "ngo-baku", "supervisor", "NGO", "Baku").await;
     let (_, case) = call(
         &app,
         "POST",
@@ -493,17 +471,17 @@ async fn break_glass_is_time_limited_notified_and_audited() {
 #[tokio::test]
 async fn migration_service_refers_a_foreign_victim_for_return_home_with_travel_details() {
     let app = spawn_app().await;
-    let sms = token(
-        &app,
+    let sms = org_token(
+        &app.db,
         "state-migration",
         "caseworker",
         "ImmigrationService",
         "Baku",
     )
     .await;
-    let iom = token(&app, "iom-baku", "caseworker", "NGO", "Baku").await;
-    let other = token(&app, "ngo-other", "caseworker", "NGO", "Ganja").await;
-    let sysadmin = token(&app, "platform", "system_admin", "NGO", "Baku").await;
+    let iom = org_token(&app.db, "iom-baku", "caseworker", "NGO", "Baku").await;
+    let other = org_token(&app.db, "ngo-other", "caseworker", "NGO", "Ganja").await;
+    let sysadmin = org_token(&app.db, "platform", "system_admin", "NGO", "Baku").await;
     for svc in ["ReturnHome", "AirportMeeting"] {
         let (s, v) = call(
             &app,

@@ -478,3 +478,22 @@ pub fn dayaq_cli_default_key(db: &TestDb, args: &[&str]) -> std::process::Output
     }
     c.output().expect("run the dayaq binary")
 }
+
+/// An API token of a fresh user with `role` in organisation `slug`, which is created first (as
+/// "Org <slug>", of `org_type` in `region`) when it does not exist yet.
+#[allow(dead_code)]
+pub async fn org_token(
+    db: &TestDb,
+    slug: &str,
+    role: &str,
+    org_type: &str,
+    region: &str,
+) -> String {
+    if db.store.org_by_slug(slug).await.is_err() {
+        db.store
+            .add_org(slug, &format!("Org {slug}"), org_type, region, now())
+            .await
+            .expect("add_org");
+    }
+    api_token(db, slug, role).await
+}
