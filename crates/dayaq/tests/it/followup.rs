@@ -796,6 +796,7 @@ async fn questionnaire_export_reimports_the_same_answers() {
     let (_, cw) = org_and_user(&db, "ngo-qx", "caseworker").await;
     let (_, other) = org_and_user(&db, "ngo-qx-other", "caseworker").await;
     let (_, researcher) = org_and_user(&db, "ngo-qx", "researcher").await;
+    let (_, hotline) = org_and_user(&db, "ngo-qx", "hotline_operator").await;
     let me = cw.actor();
     let them = other.actor();
     let s = &db.store;
@@ -938,6 +939,21 @@ async fn questionnaire_export_reimports_the_same_answers() {
             .starts_with("round=* rows=4 cases=3 free_text=include case_ids="),
         "{}",
         a[0].1
+    );
+    // A hotline operator may export the cases, never her words.
+    let ha = hotline.actor();
+    assert!(matches!(
+        s.export_questionnaire(&at(&ha, t0), None, true).await,
+        Err(StoreError::Forbidden("free_text_export_needs_case_manager"))
+    ));
+    let h = s
+        .export_questionnaire(&at(&ha, t0), None, false)
+        .await
+        .unwrap();
+    assert!(
+        h.rows
+            .iter()
+            .all(|r| r[col("assistance_needed_words")].is_empty())
     );
     // Without free text her words stay out of the file.
     let plain = s
