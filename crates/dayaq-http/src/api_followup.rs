@@ -382,12 +382,16 @@ pub struct ExportQuery {
     /// csv (default) or xlsx.
     #[serde(default)]
     pub format: Option<String>,
+    /// include (default) or none: the free-text column (her own words).
+    #[serde(default)]
+    pub free_text: Option<String>,
 }
 
 #[utoipa::path(get, path = "/followups/questionnaire/export", tag = "followup",
     params(("round" = Option<String>, Query, description = "Survey round (all rounds when absent)"),
-           ("format" = Option<String>, Query, description = "csv (default) or xlsx")),
-    responses((status = 200, description = "Individual answers, one row per assessment, in the import's column mapping (case_number, round, assessed_on, question keys, assistance_needed_words); only cases whose follow-up section the caller may read; audited",
+           ("format" = Option<String>, Query, description = "csv (default) or xlsx"),
+           ("free_text" = Option<String>, Query, description = "include (default) or none: assistance_needed_words is filled only for callers who may export identities (caseworkers, supervisors) in a session whose second factor is complete; empty for everybody else (bearer tokens, hotline operators)")),
+    responses((status = 200, description = "Individual answers, one row per assessment, in the import's column mapping (case_number, round, assessed_on, question keys, assistance_needed_words); only cases whose follow-up section the caller may read; audited (with the case ids when free text is included)",
                content_type = "text/csv"),
               (status = 401, body = Value), (status = 403, body = Value), (status = 422, body = Value)))]
 async fn export_questionnaire(
@@ -405,10 +409,26 @@ async fn export_questionnaire(
             )));
         }
     };
+    let wanted = match q.free_text.as_deref().map(str::trim) {
+        None | Some("") | Some("include") => true,
+        Some("none") => false,
+        Some(_) => {
+            return Err(AppError::Invalid(ValidationErrors::single(
+                FieldError::new("free_text", "unknown", "include or none"),
+            )));
+        }
+    };
     let actor = a.actor();
     let ctx = a.ctx(&actor, &state);
+    // Her own words: the identity-export rule (ExportIdentities and a completed second factor
+    // in a browser session); everybody else gets the column empty.
+    let second_factor = matches!(&a.session, Some(s) if s.mfa_ok && a.user.totp_enabled);
+    let free_text = wanted && second_factor && state.store.may_export_identities(&ctx);
     let round = q.round.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let table = state.store.export_questionnaire(&ctx, round).await?;
+    let table = state
+        .store
+        .export_questionnaire(&ctx, round, free_text)
+        .await?;
     let (bytes, ct, name) = if xlsx {
         (
             dayaq_storage::followup::questionnaire_xlsx(&table)?,

@@ -1618,15 +1618,21 @@ impl Store {
     }
 
     /// Individual questionnaire answers of every case whose follow-up section the actor may
-    /// read (one round, or all), in the import's column mapping, her words decrypted. Needs
-    /// `Action::ExportCases`; audited once (`followup.export`, counts only) before it is
-    /// returned. Rows by case number, then date.
+    /// read (one round, or all), in the import's column mapping. Needs `Action::ExportCases`.
+    /// Her own words (the free-text column) are decrypted only with `free_text`, which needs
+    /// `Action::ExportIdentities` too (the caller also checks the second factor, as for an
+    /// identity export); otherwise that column is empty. Audited once (`followup.export`: counts,
+    /// and with free text the case ids) before it is returned. Rows by case number, then date.
     pub async fn export_questionnaire(
         &self,
         ctx: &Ctx<'_>,
         round: Option<&str>,
+        free_text: bool,
     ) -> Result<QuestionnaireTable> {
         self.authorize_export(ctx)?;
+        if free_text && !self.may_export_identities(ctx) {
+            return Err(StoreError::Forbidden("free_text_export_needs_case_manager"));
+        }
         let cases: Vec<String> = match round {
             Some(r) => {
                 sqlx::query_scalar(
@@ -1686,7 +1692,7 @@ impl Store {
                 let answers: Answers = serde_json::from_str(&r.try_get::<String, _>(3)?)
                     .map_err(|e| StoreError::Data(e.to_string()))?;
                 let words = match r.try_get::<Option<Vec<u8>>, _>(4)? {
-                    Some(ct) => {
+                    Some(ct) if free_text => {
                         if key.is_none() {
                             key = Some(self.case_key_pub(&mut conn, cs).await?);
                         }
@@ -1701,7 +1707,7 @@ impl Store {
                             None => String::new(),
                         }
                     }
-                    None => String::new(),
+                    _ => String::new(),
                 };
                 let mut row = vec![number.clone(), r.try_get(1)?, r.try_get(2)?];
                 for q in QUESTIONS {
@@ -1720,11 +1726,16 @@ impl Store {
         let rows: Vec<Vec<String>> = keyed.into_iter().map(|(_, r)| r).collect();
         let mut e = ctx.entry("followup.export", "success", "");
         e.detail = format!(
-            "round={} rows={} cases={}",
+            "round={} rows={} cases={} free_text={}",
             round.unwrap_or("*"),
             rows.len(),
-            allowed.len()
+            allowed.len(),
+            if free_text { "include" } else { "none" }
         );
+        if free_text {
+            e.detail
+                .push_str(&format!(" case_ids={}", allowed.join(",")));
+        }
         self.audit(e, ctx.now).await?;
         Ok(QuestionnaireTable { header, rows })
     }

@@ -181,11 +181,19 @@ fn totp_for(secret: &[u8], username: &str) -> Result<Totp> {
         .map_err(|e| StoreError::Data(e.to_string()))
 }
 
-/// TOTP enrolment data shown once to the user.
+/// TOTP enrolment data shown to the user until the secret is activated.
 #[derive(Debug, Clone)]
 pub struct TotpEnrolment {
     pub secret_base32: String,
     pub otpauth_url: String,
+}
+
+fn totp_enrolment(secret: &[u8], account: &str) -> Result<TotpEnrolment> {
+    let t = totp_for(secret, account)?;
+    Ok(TotpEnrolment {
+        secret_base32: Secret::new(secret.to_vec().into_boxed_slice()).to_base32(),
+        otpauth_url: t.to_url().map_err(|e| StoreError::Data(e.to_string()))?,
+    })
 }
 
 impl Store {
@@ -527,21 +535,63 @@ impl Store {
         )
     }
 
-    /// Starts (or restarts) TOTP enrolment: a new secret, stored encrypted, not yet active.
+    /// Starts TOTP enrolment, or resumes the one already under way: while a secret is pending
+    /// (stored, not yet activated) the same secret is shown again, so a wrong code or a page
+    /// reload never re-keys an authenticator app that has already scanned it. A new secret,
+    /// stored encrypted and not yet active, is made only when none is pending (or the pending
+    /// one no longer opens, e.g. after a system-key change). An administrator's TOTP reset
+    /// clears the pending secret, which starts a fresh enrolment.
     pub async fn totp_begin(&self, user: &User) -> Result<TotpEnrolment> {
-        let secret = random_bytes::<20>()?;
-        let t = totp_for(&secret, &user.username)?;
         let system = self.keys.system()?;
-        let sealed = system.seal(&self.totp_aad(user.id, &system), &secret)?;
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE id = $2 AND totp_enabled = 0")
+        let aad = self.totp_aad(user.id, &system);
+        if let Some(secret) = self.pending_totp_secret(user, &system, &aad).await? {
+            return totp_enrolment(&secret, &user.username);
+        }
+        let secret = random_bytes::<20>()?;
+        let sealed = system.seal(&aad, &secret)?;
+        // Two renders racing: only one secret is stored; both show the stored one.
+        let stored = sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_enabled = 0 \
+             WHERE id = $2 AND totp_enabled = 0 AND totp_secret IS NULL",
+        )
+        .bind(sealed.clone())
+        .bind(user.id.to_string())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if stored == 0 {
+            if let Some(pending) = self.pending_totp_secret(user, &system, &aad).await? {
+                return totp_enrolment(&pending, &user.username);
+            }
+            // A pending secret that no longer opens: replace it.
+            sqlx::query(
+                "UPDATE users SET totp_secret = $1, totp_enabled = 0 WHERE id = $2 AND totp_enabled = 0",
+            )
             .bind(sealed)
             .bind(user.id.to_string())
             .execute(&self.pool)
             .await?;
-        Ok(TotpEnrolment {
-            secret_base32: Secret::new(secret.to_vec().into_boxed_slice()).to_base32(),
-            otpauth_url: t.to_url().map_err(|e| StoreError::Data(e.to_string()))?,
-        })
+        }
+        totp_enrolment(&secret, &user.username)
+    }
+
+    /// The pending (stored, not yet active) TOTP secret of `user`, if there is one and it opens.
+    async fn pending_totp_secret(
+        &self,
+        user: &User,
+        system: &crate::crypto::SecretKey,
+        aad: &[u8],
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        let r = sqlx::query("SELECT totp_secret, totp_enabled FROM users WHERE id = $1")
+            .bind(user.id.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        let sealed: Option<Vec<u8>> = r.try_get("totp_secret")?;
+        let enabled = r.try_get::<i64, _>("totp_enabled")? != 0;
+        match sealed {
+            Some(sealed) if !enabled => Ok(system.open(aad, &sealed).ok()),
+            _ => Ok(None),
+        }
     }
 
     /// Checks a TOTP code. Each time step is accepted once (replay protection).

@@ -742,7 +742,10 @@ async fn export_questionnaire(
         now: OffsetDateTime::now_utc(),
     };
     let round = round.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let table = store.export_questionnaire(&ctx, round).await;
+    // The command line has no second factor to check: her words go to users whose role may
+    // export identities (as `export htcds`), the column stays empty for the others.
+    let free_text = store.may_export_identities(&ctx);
+    let table = store.export_questionnaire(&ctx, round, free_text).await;
     store.close().await;
     let table = table?;
     let bytes = if format == "xlsx" {

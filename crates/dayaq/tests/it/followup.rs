@@ -778,6 +778,7 @@ async fn questionnaire_export_reimports_the_same_answers() {
     let (_, cw) = org_and_user(&db, "ngo-qx", "caseworker").await;
     let (_, other) = org_and_user(&db, "ngo-qx-other", "caseworker").await;
     let (_, researcher) = org_and_user(&db, "ngo-qx", "researcher").await;
+    let (_, hotline) = org_and_user(&db, "ngo-qx", "hotline_operator").await;
     let me = cw.actor();
     let them = other.actor();
     let s = &db.store;
@@ -869,7 +870,10 @@ async fn questionnaire_export_reimports_the_same_answers() {
     .await
     .unwrap();
 
-    let first = s.export_questionnaire(&at(&me, t0), None).await.unwrap();
+    let first = s
+        .export_questionnaire(&at(&me, t0), None, true)
+        .await
+        .unwrap();
     assert_eq!(
         first.header,
         dayaq_storage::followup::questionnaire_columns()
@@ -897,18 +901,60 @@ async fn questionnaire_export_reimports_the_same_answers() {
         "=SUM(A1) a job, near \"home\""
     );
     // The other organisation's caseworker exports only their own row.
-    let t = s.export_questionnaire(&at(&them, t0), None).await.unwrap();
+    let t = s
+        .export_questionnaire(&at(&them, t0), None, true)
+        .await
+        .unwrap();
     assert_eq!(t.rows.len(), 1);
     assert_eq!(t.rows[0][0], theirs.case_number);
     // A role without case access exports nothing.
     let ra = researcher.actor();
     assert!(matches!(
-        s.export_questionnaire(&at(&ra, t0), None).await,
+        s.export_questionnaire(&at(&ra, t0), None, false).await,
         Err(StoreError::Forbidden(_))
     ));
-    // The export is audited with counts only.
+    // The export is audited with counts (and, with her words, the case ids) only.
     let a = audit_details(&db, "followup.export").await;
-    assert_eq!(a[0], ("success".into(), "round=* rows=4 cases=3".into()));
+    assert_eq!(a[0].0, "success");
+    assert!(
+        a[0].1
+            .starts_with("round=* rows=4 cases=3 free_text=include case_ids="),
+        "{}",
+        a[0].1
+    );
+    // A hotline operator may export the cases, never her words.
+    let ha = hotline.actor();
+    assert!(matches!(
+        s.export_questionnaire(&at(&ha, t0), None, true).await,
+        Err(StoreError::Forbidden("free_text_export_needs_case_manager"))
+    ));
+    let h = s
+        .export_questionnaire(&at(&ha, t0), None, false)
+        .await
+        .unwrap();
+    assert!(
+        h.rows
+            .iter()
+            .all(|r| r[col("assistance_needed_words")].is_empty())
+    );
+    // Without free text her words stay out of the file.
+    let plain = s
+        .export_questionnaire(&at(&me, t0), None, false)
+        .await
+        .unwrap();
+    assert_eq!(plain.rows.len(), 4);
+    assert!(
+        plain
+            .rows
+            .iter()
+            .all(|r| r[col("assistance_needed_words")].is_empty())
+    );
+    let a = audit_details(&db, "followup.export").await;
+    assert!(
+        a.iter()
+            .any(|(_, d)| d == "round=* rows=4 cases=3 free_text=none"),
+        "{a:?}"
+    );
     assert!(
         a.iter()
             .all(|(_, d)| !d.contains("SUM") && !d.contains("Dubai"))
@@ -925,7 +971,10 @@ async fn questionnaire_export_reimports_the_same_answers() {
         .await
         .unwrap();
     assert_eq!(n, 4);
-    let again = s.export_questionnaire(&at(&me, t0), None).await.unwrap();
+    let again = s
+        .export_questionnaire(&at(&me, t0), None, true)
+        .await
+        .unwrap();
     let mut twice = first.rows.clone();
     twice.extend(first.rows.clone());
     assert_eq!(sorted(again.rows.clone()), sorted(twice));
@@ -935,7 +984,7 @@ async fn questionnaire_export_reimports_the_same_answers() {
 
     // XLSX, one round: the same round trip.
     let r1 = s
-        .export_questionnaire(&at(&me, t0), Some("R2"))
+        .export_questionnaire(&at(&me, t0), Some("R2"), true)
         .await
         .unwrap();
     assert_eq!(r1.rows.len(), 2);
@@ -947,7 +996,7 @@ async fn questionnaire_export_reimports_the_same_answers() {
         .unwrap();
     assert_eq!(n, 2);
     let after = s
-        .export_questionnaire(&at(&me, t0), Some("R2"))
+        .export_questionnaire(&at(&me, t0), Some("R2"), true)
         .await
         .unwrap();
     let mut twice = r1.rows.clone();
@@ -1270,6 +1319,29 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(body.lines().count(), 3);
     assert!(body.contains(&case.case_number));
     assert!(body.contains("job;housing"));
+    // Her own words: not for a bearer token, nor for a session without a second factor; a
+    // caseworker's session with a completed second factor gets them.
+    assert!(!body.contains("work near my son"), "{body}");
+    let r = get(token.clone(), "?free_text=bogus").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let url = format!("{base}/api/v1/followups/questionnaire/export");
+    let body = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("job;housing"), "{body}");
+    assert!(!body.contains("work near my son"), "{body}");
+    let strong = crate::testkit::browser();
+    crate::testkit::sign_in_with_second_factor(&strong, base, &app.db.store, &cw).await;
+    let body = strong.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("work near my son"), "{body}");
+    let body = strong
+        .get(format!("{url}?free_text=none"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("job;housing"), "{body}");
+    assert!(!body.contains("work near my son"), "{body}");
     let r = get(token.clone(), "?round=month-3&format=xlsx").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(

@@ -254,6 +254,67 @@ async fn enrolment_codes_have_the_same_budget() {
     app.db.cleanup().await;
 }
 
+/// The TOTP secret shown on an enrolment page.
+fn shown_secret(page: &str) -> String {
+    let marker = "id=\"totp-secret\">";
+    let start = page.find(marker).expect("secret on the page") + marker.len();
+    let end = start + page[start..].find('<').unwrap();
+    page[start..end].replace(' ', "")
+}
+
+#[tokio::test]
+async fn a_wrong_enrolment_code_keeps_the_secret_already_shown() {
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
+    let (c, _cookie, _) = password_step(&app, &user, "/login/enrol").await;
+    // A reload shows the same secret.
+    let page = c.get(format!("{base}/login/enrol")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let first = shown_secret(&page);
+    let csrf = csrf_field(&page);
+    let t = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(&first).unwrap())
+        .with_account_name(user.username.clone())
+        .build()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let valid: Vec<String> = [now - 30, now, now + 30, now + 60]
+        .iter()
+        .map(|s| t.generate(*s).to_string())
+        .collect();
+    let wrong = (0u32..)
+        .map(|i| format!("{:06}", (123_457 + 7919 * i) % 1_000_000))
+        .find(|c| !valid.contains(c))
+        .unwrap();
+    let r = c
+        .post(format!("{base}/login/enrol"))
+        .form(&[("csrf", csrf.as_str()), ("code", wrong.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let again = r.text().await.unwrap();
+    assert_eq!(shown_secret(&again), first, "the secret was re-keyed");
+    // The authenticator app that scanned the first page still works.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let right = t.generate(now).to_string();
+    let r = c
+        .post(format!("{base}/login/enrol"))
+        .form(&[
+            ("csrf", csrf_field(&again).as_str()),
+            ("code", right.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+    assert!(app.db.store.user_by_id(user.id).await.unwrap().totp_enabled);
+    app.db.cleanup().await;
+}
+
 #[tokio::test]
 async fn sign_in_needs_the_pre_login_cookie_and_its_token() {
     let app = spawn_app().await;
