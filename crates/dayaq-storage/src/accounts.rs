@@ -8,9 +8,9 @@
 
 use crate::audit::{AuditEntry, append};
 use crate::crypto::{random_token, sha256_hex};
-use crate::users::{User, hash_password, validate_password, validate_username};
-use crate::{Result, Store, StoreError, WriteTx, millis, unique_as};
-use dayaq_domain::{Actor, FieldError, Role, ValidationErrors};
+use crate::users::{User, hash_password, insert_user_tx, validate_password};
+use crate::{Result, Store, StoreError, WriteTx, millis};
+use dayaq_domain::{Actor, ValidationErrors};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -160,49 +160,13 @@ impl Store {
         username: &str,
         now: time::OffsetDateTime,
     ) -> Result<(User, Enrolment)> {
-        let mut errs = ValidationErrors::default();
-        if let Err(e) = validate_username(username) {
-            errs.push(e);
-        }
-        let role = match Role::parse(role) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                errs.push(e);
-                None
-            }
-        };
-        let org = match self.org_by_slug(org_slug).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        errs.into_result()?;
-        let (Some(role), Some(org)) = (role, org) else {
-            return Err(StoreError::Data("unreachable validation state".into()));
-        };
+        let (org, role) = self
+            .validate_new_user(org_slug, role, username, None)
+            .await?;
         let id = Uuid::new_v4();
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO users (id, org_id, username, role, password_hash, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(id.to_string())
-        .bind(org.id.to_string())
-        .bind(username)
-        .bind(role.as_str())
-        .bind(NO_PASSWORD)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, "username"))?;
+        insert_user_tx(&mut tx, id, &org, username, role, NO_PASSWORD, now_ms).await?;
         let enrolment = issue_enrolment_tx(&mut tx, id, by, now_ms).await?;
         let mut e = by.entry("user.create", "success");
         e.detail = format!("user={id} org={} role={} enrolment", org.id, role.as_str());

@@ -196,18 +196,43 @@ fn totp_enrolment(secret: &[u8], account: &str) -> Result<TotpEnrolment> {
     })
 }
 
+/// Inserts a new account's row (`password_hash` is an Argon2 hash or the enrolment marker); a
+/// taken username is a field error on `username`.
+pub(crate) async fn insert_user_tx(
+    tx: &mut crate::WriteTx,
+    id: Uuid,
+    org: &crate::orgs::Organisation,
+    username: &str,
+    role: Role,
+    password_hash: &str,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, org_id, username, role, password_hash, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id.to_string())
+    .bind(org.id.to_string())
+    .bind(username)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_as(e, "username"))?;
+    Ok(())
+}
+
 impl Store {
-    /// Creates a user with a password chosen by the caller. For the demo world, benchmarks and
-    /// tests only: people get an enrolment link (`create_user_with_enrolment`) instead. The
-    /// audit row names the local operator (`cli:<os user>`).
-    pub async fn add_user(
+    /// Checks a new account's username, role, password (when one is set here) and
+    /// organisation together, naming every problem; gives back the organisation and role.
+    pub(crate) async fn validate_new_user(
         &self,
         org_slug: &str,
         role: &str,
         username: &str,
-        password: &str,
-        now: time::OffsetDateTime,
-    ) -> Result<User> {
+        password: Option<&str>,
+    ) -> Result<(crate::orgs::Organisation, Role)> {
         let mut errs = ValidationErrors::default();
         if let Err(e) = validate_username(username) {
             errs.push(e);
@@ -219,7 +244,7 @@ impl Store {
                 None
             }
         };
-        if let Err(e) = validate_password(password) {
+        if let Some(Err(e)) = password.map(validate_password) {
             errs.push(e);
         }
         let org = match self.org_by_slug(org_slug).await {
@@ -235,25 +260,30 @@ impl Store {
             Err(e) => return Err(e),
         };
         errs.into_result()?;
-        let (Some(role), Some(org)) = (role, org) else {
-            return Err(StoreError::Data("unreachable validation state".into()));
-        };
+        match (org, role) {
+            (Some(org), Some(role)) => Ok((org, role)),
+            _ => Err(StoreError::Data("unreachable validation state".into())),
+        }
+    }
+
+    /// Creates a user with a password chosen by the caller. For the demo world, benchmarks and
+    /// tests only: people get an enrolment link (`create_user_with_enrolment`) instead. The
+    /// audit row names the local operator (`cli:<os user>`).
+    pub async fn add_user(
+        &self,
+        org_slug: &str,
+        role: &str,
+        username: &str,
+        password: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<User> {
+        let (org, role) = self
+            .validate_new_user(org_slug, role, username, Some(password))
+            .await?;
         let hash = hash_password_off_worker(password).await?;
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO users (id, org_id, username, role, password_hash, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(id.to_string())
-        .bind(org.id.to_string())
-        .bind(username)
-        .bind(role.as_str())
-        .bind(hash)
-        .bind(millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, "username"))?;
+        insert_user_tx(&mut tx, id, &org, username, role, &hash, millis(now)).await?;
         let by = crate::accounts::Acting::cli();
         let mut e = AuditEntry::new("user.create", "success");
         e.actor_user = by.user;
