@@ -181,9 +181,38 @@ pub struct Authed {
     pub user: User,
     pub session: Option<Session>,
     pub source: String,
+    /// The policy's view of `user`, derived once per request.
+    pub actor: Actor,
+    /// The request's "now" (from the application clock), taken once per request.
+    pub now: time::OffsetDateTime,
 }
 
 impl Authed {
+    fn new(
+        user: User,
+        session: Option<Session>,
+        source: String,
+        now: time::OffsetDateTime,
+    ) -> Self {
+        let actor = user.actor();
+        Self {
+            user,
+            session,
+            source,
+            actor,
+            now,
+        }
+    }
+
+    /// The request context every storage call takes: who acts, from where, when.
+    pub fn cx(&self) -> Ctx<'_> {
+        Ctx {
+            actor: &self.actor,
+            source: &self.source,
+            now: self.now,
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         self.user.actor()
     }
@@ -214,11 +243,7 @@ impl FromRequestParts<AppState> for Authed {
         let source = source_of(parts);
         if let Some(token) = bearer(&parts.headers) {
             return match state.store.token_user(token, state.now()).await? {
-                Some(user) => Ok(Authed {
-                    user,
-                    session: None,
-                    source,
-                }),
+                Some(user) => Ok(Authed::new(user, None, source, state.now())),
                 None => Err(AppError::Unauthorized),
             };
         }
@@ -228,11 +253,7 @@ impl FromRequestParts<AppState> for Authed {
             .cloned()
             .unwrap_or_default();
         match slot.session {
-            Some(s) if s.mfa_ok => Ok(Authed {
-                user: s.user.clone(),
-                session: Some(s),
-                source,
-            }),
+            Some(s) if s.mfa_ok => Ok(Authed::new(s.user.clone(), Some(s), source, state.now())),
             _ => Err(AppError::Unauthorized),
         }
     }
@@ -256,7 +277,7 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &AppState,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let source = source_of(parts);
         let slot = parts
@@ -265,11 +286,12 @@ impl FromRequestParts<AppState> for PageUser {
             .cloned()
             .unwrap_or_default();
         match slot.session {
-            Some(s) if s.mfa_ok => Ok(PageUser(Authed {
-                user: s.user.clone(),
-                session: Some(s),
+            Some(s) if s.mfa_ok => Ok(PageUser(Authed::new(
+                s.user.clone(),
+                Some(s),
                 source,
-            })),
+                state.now(),
+            ))),
             Some(s) if s.user.totp_enabled => Err(ToLogin("/login/totp")),
             Some(_) => Err(ToLogin("/login/enrol")),
             None => Err(ToLogin("/login")),
