@@ -11,7 +11,7 @@ use dayaq_domain::case::{
 use dayaq_domain::policy::{Action, Actor, CaseFacts, Resource, Section, decide};
 use dayaq_domain::vocab::{CaseStatus, Gender, TraffickingStatus, TypeOfExploitation};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -112,6 +112,23 @@ fn deny_error(reason: &'static str) -> StoreError {
 
 pub(crate) const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
      prs_gender, age_when_trafficked, age_band, created_at, updated_at, closure";
+
+/// One row of `CASE_COLS`, read by column name (`closure` is sealed: it is read on its own,
+/// only where a case key is at hand).
+#[derive(sqlx::FromRow)]
+pub(crate) struct CaseRow {
+    pub id: String,
+    pub case_number: String,
+    pub owner_org_id: String,
+    pub version: i64,
+    pub cas_status: String,
+    pub vic_trafficking_status: String,
+    pub prs_gender: Option<String>,
+    pub age_when_trafficked: Option<i64>,
+    pub age_band: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 impl Store {
     /// The facts the policy needs about one case.
@@ -322,10 +339,10 @@ impl Store {
             query = query.bind(id);
         }
         for r in query.fetch_all(&self.pool).await? {
-            let id: String = r.try_get(0)?;
+            let id: String = r.try_get("case_id")?;
             out.entry(id)
                 .or_default()
-                .push((r.try_get(1)?, r.try_get(2)?));
+                .push((r.try_get("field")?, r.try_get("value")?));
         }
         Ok(out)
     }
@@ -337,11 +354,12 @@ impl Store {
         identity: Option<Identity>,
     ) -> Result<CaseView> {
         let data = |e: String| StoreError::Data(e);
-        let id: String = r.try_get(0)?;
-        let owner: String = r.try_get(2)?;
-        let status: String = r.try_get(4)?;
-        let tstatus: String = r.try_get(5)?;
-        let gender: Option<String> = r.try_get(6)?;
+        let row = CaseRow::from_row(r)?;
+        let id = row.id;
+        let owner = row.owner_org_id;
+        let status = row.cas_status;
+        let tstatus = row.vic_trafficking_status;
+        let gender = row.prs_gender;
         let mut types = Vec::new();
         let mut citizenship = Vec::new();
         for (f, v) in values {
@@ -355,8 +373,8 @@ impl Store {
         }
         Ok(CaseView {
             id: Uuid::parse_str(&id).map_err(|e| data(e.to_string()))?,
-            case_number: r.try_get(1)?,
-            version: r.try_get(3)?,
+            case_number: row.case_number,
+            version: row.version,
             owner_org: Uuid::parse_str(&owner).map_err(|e| data(e.to_string()))?,
             status: CaseStatus::parse(&status).map_err(|e| data(e.message))?,
             reason_for_closure: None,
@@ -366,12 +384,12 @@ impl Store {
                 .transpose()
                 .map_err(|e| data(e.message))?,
             citizenship,
-            age_when_trafficked: r.try_get(7)?,
-            age_band: r.try_get(8)?,
+            age_when_trafficked: row.age_when_trafficked,
+            age_band: row.age_band,
             types_of_exploitation: types,
             context: dayaq_domain::case::VictimContext::from_values(values),
-            created_at: ts(r.try_get(9)?),
-            updated_at: ts(r.try_get(10)?),
+            created_at: ts(row.created_at),
+            updated_at: ts(row.updated_at),
             identity,
         })
     }
@@ -389,13 +407,13 @@ impl Store {
         let mut identity = None;
         let mut closure = None;
         if let Some(key) = key {
-            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(12)? {
+            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>("identity")? {
                 let plain = key.open(&field_aad("cases", "identity", id, "case"), &ct)?;
                 identity = Some(
                     serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?,
                 );
             }
-            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>(11)? {
+            if let Some(ct) = r.try_get::<Option<Vec<u8>>, _>("closure")? {
                 let plain = key.open(&field_aad("cases", "closure", id, "case"), &ct)?;
                 closure = Some(String::from_utf8_lossy(&plain).into_owned());
             }
@@ -660,12 +678,12 @@ impl Store {
     async fn views(&self, ctx: &Ctx<'_>, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CaseView>> {
         let ids: Vec<String> = rows
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
         let values = self.values_for(&ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let id: String = r.try_get(0)?;
+            let id: String = r.try_get("id")?;
             let v = self.view_from_row(
                 r,
                 values.get(&id).map(|v| v.as_slice()).unwrap_or(&[]),

@@ -1392,8 +1392,8 @@ impl Store {
 
         const PAGE: i64 = 500;
         let q = format!(
-            "SELECT {CASE_COLS}, identity, (SELECT master_key_id FROM case_keys WHERE case_id = cases.id), \
-             (SELECT wrapped FROM case_keys WHERE case_id = cases.id) \
+            "SELECT {CASE_COLS}, identity, (SELECT master_key_id FROM case_keys WHERE case_id = cases.id) AS key_id, \
+             (SELECT wrapped FROM case_keys WHERE case_id = cases.id) AS wrapped \
              FROM cases WHERE owner_org_id = $1 AND erased_at IS NULL AND created_at <= $2 \
              AND (created_at, id) > ($3, $4) \
              ORDER BY created_at, id LIMIT $5"
@@ -1410,16 +1410,16 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
             let Some(last) = rows.last() else { break };
-            after = (last.try_get(9)?, last.try_get(0)?);
+            after = (last.try_get("created_at")?, last.try_get("id")?);
             let ids: Vec<String> = rows
                 .iter()
-                .map(|r| r.try_get(0))
+                .map(|r| r.try_get("id"))
                 .collect::<Result<_, _>>()?;
             let values = self.values_for(&ids).await?;
             let mut views = Vec::with_capacity(rows.len());
             let mut jobs = Vec::new();
             for r in &rows {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id")?;
                 let v =
                     self.view_from_row(r, values.get(&id).map(Vec::as_slice).unwrap_or(&[]), None)?;
                 let facts = CaseFacts {
@@ -1442,10 +1442,10 @@ impl Store {
                     jobs.push(Sealed {
                         index: views.len(),
                         id,
-                        closure: r.try_get(11)?,
-                        identity: r.try_get(12)?,
-                        key_id: r.try_get(13)?,
-                        wrapped: r.try_get(14)?,
+                        closure: r.try_get("closure")?,
+                        identity: r.try_get("identity")?,
+                        key_id: r.try_get("key_id")?,
+                        wrapped: r.try_get("wrapped")?,
                     });
                 }
                 views.push(v);
