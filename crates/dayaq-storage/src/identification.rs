@@ -210,13 +210,13 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let case: Option<String> = r.try_get(3)?;
+                let case: Option<String> = r.try_get("case_id")?;
                 Ok(Contact {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    channel: r.try_get(1)?,
-                    anonymous: r.try_get::<i64, _>(2)? != 0,
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    channel: r.try_get("channel")?,
+                    anonymous: r.try_get::<i64, _>("anonymous")? != 0,
                     case_id: case.as_deref().map(uuid_of).transpose()?,
-                    created_at: ts(r.try_get(4)?),
+                    created_at: ts(r.try_get("created_at")?),
                     summary: None,
                 })
             })
@@ -236,9 +236,9 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let ids = id.to_string();
         let summary = match (
-            r.try_get::<Option<String>, _>(5)?,
-            r.try_get::<Option<Vec<u8>>, _>(6)?,
-            r.try_get::<Option<Vec<u8>>, _>(7)?,
+            r.try_get::<Option<String>, _>("master_key_id")?,
+            r.try_get::<Option<Vec<u8>>, _>("wrapped_key")?,
+            r.try_get::<Option<Vec<u8>>, _>("summary")?,
         ) {
             (Some(kid), Some(wrapped), Some(ct)) => {
                 let key = self.keys.unwrap_case_key(&kid, &wrapped)?;
@@ -253,13 +253,13 @@ impl Store {
         e.source = ctx.source.to_string();
         e.detail = format!("contact={ids}");
         self.audit(e, ctx.now).await?;
-        let case: Option<String> = r.try_get(3)?;
+        let case: Option<String> = r.try_get("case_id")?;
         Ok(Contact {
             id,
-            channel: r.try_get(1)?,
-            anonymous: r.try_get::<i64, _>(2)? != 0,
+            channel: r.try_get("channel")?,
+            anonymous: r.try_get::<i64, _>("anonymous")? != 0,
             case_id: case.as_deref().map(uuid_of).transpose()?,
-            created_at: ts(r.try_get(4)?),
+            created_at: ts(r.try_get("created_at")?),
             summary,
         })
     }
@@ -394,17 +394,17 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Screening {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    act: r.try_get::<i64, _>(1)? != 0,
-                    means: r.try_get::<i64, _>(2)? != 0,
-                    purpose: r.try_get::<i64, _>(3)? != 0,
-                    is_child: r.try_get::<i64, _>(4)? != 0,
-                    methods_of_control: split(&r.try_get::<String, _>(5)?),
-                    types_of_exploitation: split(&r.try_get::<String, _>(6)?),
-                    ilo_indicators: split(&r.try_get::<String, _>(7)?),
-                    possible_victim: r.try_get::<i64, _>(8)? != 0,
-                    screened_by_org: uuid_of(&r.try_get::<String, _>(9)?)?,
-                    created_at: ts(r.try_get(10)?),
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    act: r.try_get::<i64, _>("act")? != 0,
+                    means: r.try_get::<i64, _>("means")? != 0,
+                    purpose: r.try_get::<i64, _>("purpose")? != 0,
+                    is_child: r.try_get::<i64, _>("is_child")? != 0,
+                    methods_of_control: split(&r.try_get::<String, _>("methods_of_control")?),
+                    types_of_exploitation: split(&r.try_get::<String, _>("types_of_exploitation")?),
+                    ilo_indicators: split(&r.try_get::<String, _>("ilo_indicators")?),
+                    possible_victim: r.try_get::<i64, _>("possible_victim")? != 0,
+                    screened_by_org: uuid_of(&r.try_get::<String, _>("screened_by_org")?)?,
+                    created_at: ts(r.try_get("created_at")?),
                 })
             })
             .collect()
@@ -485,13 +485,13 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Decision {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    status: r.try_get(1)?,
-                    decision_making_org: r.try_get(2)?,
-                    decided_by_org: uuid_of(&r.try_get::<String, _>(3)?)?,
-                    decided_on: r.try_get(4)?,
-                    reference: r.try_get(5)?,
-                    created_at: ts(r.try_get(6)?),
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    status: r.try_get("status")?,
+                    decision_making_org: r.try_get("decision_making_org")?,
+                    decided_by_org: uuid_of(&r.try_get::<String, _>("decided_by_org")?)?,
+                    decided_on: r.try_get("decided_on")?,
+                    reference: r.try_get("reference")?,
+                    created_at: ts(r.try_get("created_at")?),
                 })
             })
             .collect()
@@ -868,17 +868,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let org: Option<String> = r.try_get(3)?;
+                let org: Option<String> = r.try_get("recipient_org")?;
                 Ok(Consent {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    purpose: r.try_get(1)?,
-                    given: r.try_get::<i64, _>(2)? != 0,
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    purpose: r.try_get("purpose")?,
+                    given: r.try_get::<i64, _>("given")? != 0,
                     recipient_org: org.as_deref().map(uuid_of).transpose()?,
-                    recipient_org_type: r.try_get(4)?,
-                    given_by: r.try_get(5)?,
-                    language: r.try_get(6)?,
-                    recorded_at: ts(r.try_get(7)?),
-                    withdrawn_at: r.try_get::<Option<i64>, _>(8)?.map(ts),
+                    recipient_org_type: r.try_get("recipient_org_type")?,
+                    given_by: r.try_get("given_by")?,
+                    language: r.try_get("language")?,
+                    recorded_at: ts(r.try_get("recorded_at")?),
+                    withdrawn_at: r.try_get::<Option<i64>, _>("withdrawn_at")?.map(ts),
                 })
             })
             .collect()

@@ -311,9 +311,9 @@ impl Store {
         drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let kind: String = r.try_get(1)?;
-            let sealed: EventSealed = match r.try_get::<Option<Vec<u8>>, _>(6)? {
+            let id: String = r.try_get("id")?;
+            let kind: String = r.try_get("hte_type")?;
+            let sealed: EventSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
                 Some(ct) => open_json(
                     &key,
                     &field_aad("trafficking_events", "sealed", &id, "case"),
@@ -321,14 +321,14 @@ impl Store {
                 )?,
                 None => EventSealed::default(),
             };
-            let at: i64 = r.try_get(7)?;
+            let at: i64 = r.try_get("created_at")?;
             out.push(EventView {
                 id: uuid_of(&id)?,
                 kind: EventType::parse(&kind).map_err(|e| data(e.message))?,
-                country: r.try_get(2)?,
-                city: r.try_get(3)?,
-                state: r.try_get(4)?,
-                date: r.try_get(5)?,
+                country: r.try_get("hte_country")?,
+                city: r.try_get("hte_city")?,
+                state: r.try_get("hte_state")?,
+                date: r.try_get("hte_date")?,
                 sealed,
                 created_at: ts(at),
                 entered_ms: at,
@@ -454,9 +454,9 @@ impl Store {
         drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let roles: String = r.try_get(1)?;
-            let sealed: PerpetratorSealed = match r.try_get::<Option<Vec<u8>>, _>(2)? {
+            let id: String = r.try_get("id")?;
+            let roles: String = r.try_get("per_role_in_process")?;
+            let sealed: PerpetratorSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
                 Some(ct) => open_json(
                     &key,
                     &field_aad("perpetrator_roles", "sealed", &id, "case"),
@@ -468,7 +468,7 @@ impl Store {
                 id: uuid_of(&id)?,
                 roles: rules::decode_roles(&roles).map_err(|e| data(e.message))?,
                 details: sealed.details,
-                created_at: ts(r.try_get(3)?),
+                created_at: ts(r.try_get("created_at")?),
             });
         }
         self.audit(
@@ -501,7 +501,7 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         Ok(match r {
-            Some(r) => r.try_get::<String, _>(0)?.parse().ok(),
+            Some(r) => r.try_get::<String, _>("value")?.parse().ok(),
             None => None,
         })
     }
@@ -514,13 +514,14 @@ impl Store {
             .collect();
         let mut n = 0;
         for rel in counted {
-            let r =
-                sqlx::query("SELECT COUNT(*) FROM dependants WHERE case_id = $1 AND relation = $2")
-                    .bind(cs)
-                    .bind(rel)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            n += r.try_get::<i64, _>(0)?;
+            let r = sqlx::query(
+                "SELECT COUNT(*) AS n FROM dependants WHERE case_id = $1 AND relation = $2",
+            )
+            .bind(cs)
+            .bind(rel)
+            .fetch_one(&mut *conn)
+            .await?;
+            n += r.try_get::<i64, _>("n")?;
         }
         Ok(n)
     }
@@ -613,13 +614,13 @@ impl Store {
         if !rows.is_empty() {
             let key = self.case_key_pub(&mut conn, &cs).await?;
             for r in rows {
-                let id: String = r.try_get(0)?;
-                let rel: String = r.try_get(1)?;
-                let gender: Option<String> = r.try_get(2)?;
+                let id: String = r.try_get("id")?;
+                let rel: String = r.try_get("relation")?;
+                let gender: Option<String> = r.try_get("prs_gender")?;
                 let birth_year = r
-                    .try_get::<Option<i64>, _>(3)?
+                    .try_get::<Option<i64>, _>("birth_year")?
                     .and_then(|y| i32::try_from(y).ok());
-                let sealed: DependantSealed = match r.try_get::<Option<Vec<u8>>, _>(7)? {
+                let sealed: DependantSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
                     Some(ct) => {
                         open_json(&key, &field_aad("dependants", "sealed", &id, "case"), &ct)?
                     }
@@ -634,11 +635,11 @@ impl Store {
                     },
                     birth_year,
                     age: birth_year.map(|y| year - y),
-                    with_victim: r.try_get::<i64, _>(4)? != 0,
-                    needs_schooling: r.try_get::<i64, _>(5)? != 0,
-                    needs_childcare: r.try_get::<i64, _>(6)? != 0,
+                    with_victim: r.try_get::<i64, _>("with_victim")? != 0,
+                    needs_schooling: r.try_get::<i64, _>("needs_schooling")? != 0,
+                    needs_childcare: r.try_get::<i64, _>("needs_childcare")? != 0,
                     whereabouts: sealed.whereabouts,
-                    created_at: ts(r.try_get(8)?),
+                    created_at: ts(r.try_get("created_at")?),
                 });
             }
             drop(conn);
@@ -665,7 +666,7 @@ impl Store {
             .fetch_optional(&mut *conn)
             .await?
             .ok_or(StoreError::NotFound)?;
-        CaseStatus::parse(&r.try_get::<String, _>(0)?).map_err(|e| data(e.message))
+        CaseStatus::parse(&r.try_get::<String, _>("cas_status")?).map_err(|e| data(e.message))
     }
 
     /// Sets `cases.cas_status` (compare-and-set on the previous status) and the sealed
@@ -708,12 +709,12 @@ impl Store {
             }
         }
         let seq: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_status_history WHERE case_id = $1",
+            "SELECT COALESCE(MAX(seq), 0) + 1 AS next_seq FROM case_status_history WHERE case_id = $1",
         )
         .bind(cs)
         .fetch_one(&mut *conn)
         .await?
-        .try_get(0)?;
+        .try_get("next_seq")?;
         let id = Uuid::new_v4().to_string();
         let sealed = match reason {
             Some(r) => Some(key.seal(
@@ -858,11 +859,11 @@ impl Store {
         let mut history = Vec::with_capacity(rows.len());
         let mut opened = false;
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let kind: String = r.try_get(2)?;
-            let from: Option<String> = r.try_get(3)?;
-            let to: String = r.try_get(4)?;
-            let reason = match (&key, r.try_get::<Option<Vec<u8>>, _>(5)?) {
+            let id: String = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            let from: Option<String> = r.try_get("from_status")?;
+            let to: String = r.try_get("to_status")?;
+            let reason = match (&key, r.try_get::<Option<Vec<u8>>, _>("reason")?) {
                 (Some(k), Some(ct)) => {
                     opened = true;
                     let p = k.open(
@@ -874,8 +875,8 @@ impl Store {
                 _ => None,
             };
             history.push(StatusEntry {
-                seq: r.try_get(1)?,
-                at: ts(r.try_get(6)?),
+                seq: r.try_get("seq")?,
+                at: ts(r.try_get("at")?),
                 kind: StatusChange::parse(&kind).ok_or_else(|| data("unknown status change"))?,
                 from: match from {
                     Some(f) => Some(CaseStatus::parse(&f).map_err(|e| data(e.message))?),
@@ -883,7 +884,9 @@ impl Store {
                 },
                 to: CaseStatus::parse(&to).map_err(|e| data(e.message))?,
                 reason,
-                actor: r.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
+                actor: r
+                    .try_get::<Option<String>, _>("username")?
+                    .unwrap_or_default(),
             });
         }
         if opened {
@@ -908,7 +911,11 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         Ok(match r {
-            Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
+            Some(r) => (
+                r.try_get("series_id")?,
+                r.try_get("episode")?,
+                r.try_get("previous_case_id")?,
+            ),
             None => (cs.to_string(), 1, None),
         })
     }
@@ -919,7 +926,7 @@ impl Store {
                 .bind(cs)
                 .fetch_optional(&mut *conn)
                 .await?
-                .map(|r| r.try_get::<String, _>(0))
+                .map(|r| r.try_get::<String, _>("case_id"))
                 .transpose()?,
         )
     }
@@ -951,11 +958,11 @@ impl Store {
                 .bind(&prev)
                 .fetch_one(&mut *conn)
                 .await?;
-            let identity: Identity = match r.try_get::<Option<Vec<u8>>, _>(0)? {
+            let identity: Identity = match r.try_get::<Option<Vec<u8>>, _>("identity")? {
                 Some(ct) => open_json(&key, &field_aad("cases", "identity", &prev, "case"), &ct)?,
                 None => Identity::default(),
             };
-            let gender = match r.try_get::<Option<String>, _>(1)? {
+            let gender = match r.try_get::<Option<String>, _>("prs_gender")? {
                 Some(g) => Some(Gender::parse(&g).map_err(|e| data(e.message))?),
                 None => None,
             };
@@ -1070,17 +1077,21 @@ impl Store {
         drop(conn);
         let mut out = Vec::new();
         for r in rows {
-            let id = uuid_of(&r.try_get::<String, _>(0)?)?;
-            let n: i64 = r.try_get(1)?;
+            let id = uuid_of(&r.try_get::<String, _>("case_id")?)?;
+            let n: i64 = r.try_get("episode")?;
             let visible = match self.case_facts(id, ctx.now).await? {
                 Some(f) => decide(ctx.actor, Action::ReadCase, Resource::Case(&f)).allowed,
                 None => false,
             };
-            let status: String = r.try_get(3)?;
+            let status: String = r.try_get("cas_status")?;
             out.push(EpisodeRef {
                 episode: n,
                 case_id: visible.then_some(id),
-                case_number: if visible { Some(r.try_get(2)?) } else { None },
+                case_number: if visible {
+                    Some(r.try_get("case_number")?)
+                } else {
+                    None
+                },
                 status: if visible {
                     Some(CaseStatus::parse(&status).map_err(|e| data(e.message))?)
                 } else {

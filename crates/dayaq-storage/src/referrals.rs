@@ -349,23 +349,27 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(DirectoryEntry {
-                    org_id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    org_slug: r.try_get(1)?,
-                    org_name: r.try_get(2)?,
-                    org_type: r.try_get(3)?,
-                    service: r.try_get(4)?,
-                    region: r.try_get(5)?,
-                    city: r.try_get(6)?,
-                    languages: r.try_get(7)?,
-                    opening_hours: r.try_get(8)?,
-                    capacity: r.try_get(9)?,
+                    org_id: uuid_of(&r.try_get::<String, _>("org_id")?)?,
+                    org_slug: r.try_get("slug")?,
+                    org_name: r.try_get("name")?,
+                    org_type: r.try_get("org_type")?,
+                    service: r.try_get("service")?,
+                    region: r.try_get("region")?,
+                    city: r.try_get("city")?,
+                    languages: r.try_get("languages")?,
+                    opening_hours: r.try_get("opening_hours")?,
+                    capacity: r.try_get("capacity")?,
                     eligibility: Eligibility {
-                        requires_police_cooperation: r.try_get::<i64, _>(10)? != 0,
-                        requires_criminal_case: r.try_get::<i64, _>(11)? != 0,
-                        requires_identified_victim: r.try_get::<i64, _>(12)? != 0,
-                        women_only: r.try_get::<i64, _>(13)? != 0,
-                        children_only: r.try_get::<i64, _>(14)? != 0,
-                        adults_only: r.try_get::<i64, _>(15)? != 0,
+                        requires_police_cooperation: r
+                            .try_get::<i64, _>("requires_police_cooperation")?
+                            != 0,
+                        requires_criminal_case: r.try_get::<i64, _>("requires_criminal_case")? != 0,
+                        requires_identified_victim: r
+                            .try_get::<i64, _>("requires_identified_victim")?
+                            != 0,
+                        women_only: r.try_get::<i64, _>("women_only")? != 0,
+                        children_only: r.try_get::<i64, _>("children_only")? != 0,
+                        adults_only: r.try_get::<i64, _>("adults_only")? != 0,
                     },
                 })
             })
@@ -485,7 +489,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let reference = match r.try_get::<Option<Vec<u8>>, _>(0)? {
+        let reference = match r.try_get::<Option<Vec<u8>>, _>("criminal_case_ref")? {
             Some(ct) => {
                 let mut conn = self.pool.acquire().await?;
                 let key = self.case_key_pub(&mut conn, &cs).await?;
@@ -499,10 +503,10 @@ impl Store {
         };
         Ok(Some(LegalInput {
             criminal_case_ref: reference,
-            cooperation: r.try_get(1)?,
-            witness: r.try_get::<i64, _>(2)? != 0,
-            compensation_claim: r.try_get::<i64, _>(3)? != 0,
-            non_punishment: r.try_get::<i64, _>(4)? != 0,
+            cooperation: r.try_get("cooperation")?,
+            witness: r.try_get::<i64, _>("witness")? != 0,
+            compensation_claim: r.try_get::<i64, _>("compensation_claim")? != 0,
+            non_punishment: r.try_get::<i64, _>("non_punishment")? != 0,
         }))
     }
 
@@ -512,31 +516,31 @@ impl Store {
             .bind(&cs)
             .fetch_one(&self.pool)
             .await?;
-        let gender: Option<String> = r.try_get(0)?;
+        let gender: Option<String> = r.try_get("prs_gender")?;
         let legal = sqlx::query(
-            "SELECT cooperation, criminal_case_ref IS NOT NULL FROM case_legal WHERE case_id = $1",
+            "SELECT cooperation, criminal_case_ref IS NOT NULL AS has_case FROM case_legal WHERE case_id = $1",
         )
         .bind(&cs)
         .fetch_optional(&self.pool)
         .await?;
         let (coop, has_case) = match legal {
             Some(l) => (
-                l.try_get::<String, _>(0)? == "Yes",
-                l.try_get::<bool, _>(1)
-                    .or_else(|_| l.try_get::<i64, _>(1).map(|v| v != 0))?,
+                l.try_get::<String, _>("cooperation")? == "Yes",
+                l.try_get::<bool, _>("has_case")
+                    .or_else(|_| l.try_get::<i64, _>("has_case").map(|v| v != 0))?,
             ),
             None => (false, false),
         };
         Ok(EligibilityFacts {
             cooperates_with_police: coop,
             has_criminal_case: has_case,
-            identified_victim: r.try_get::<String, _>(2)?
+            identified_victim: r.try_get::<String, _>("vic_trafficking_status")?
                 == TraffickingStatus::ActualVictimOfTrafficking.as_str(),
             feminine: matches!(
                 gender.as_deref().and_then(|g| Gender::parse(g).ok()),
                 Some(Gender::Feminine | Gender::TransgenderFeminine)
             ),
-            age: r.try_get(1)?,
+            age: r.try_get("age_when_trafficked")?,
         })
     }
 
@@ -769,10 +773,10 @@ impl Store {
         now: i64,
         decrypt: Option<&crate::crypto::SecretKey>,
     ) -> Result<Referral> {
-        let id: String = r.try_get(0)?;
-        let state: String = r.try_get(7)?;
-        let created: i64 = r.try_get(10)?;
-        let services: String = r.try_get(5)?;
+        let id: String = r.try_get("id")?;
+        let state: String = r.try_get("state")?;
+        let created: i64 = r.try_get("created_at")?;
+        let services: String = r.try_get("services")?;
         let open = |col: &str, v: Option<Vec<u8>>| -> Result<Option<String>> {
             match (decrypt, v) {
                 (Some(k), Some(ct)) => Ok(Some(
@@ -784,32 +788,32 @@ impl Store {
                 _ => Ok(None),
             }
         };
-        let override_ct: Option<Vec<u8>> = r.try_get(9)?;
+        let override_ct: Option<Vec<u8>> = r.try_get("consent_override")?;
         Ok(Referral {
-            case_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-            case_number: r.try_get(2)?,
-            from_org: uuid_of(&r.try_get::<String, _>(3)?)?,
-            to_org: uuid_of(&r.try_get::<String, _>(4)?)?,
+            case_id: uuid_of(&r.try_get::<String, _>("case_id")?)?,
+            case_number: r.try_get("case_number")?,
+            from_org: uuid_of(&r.try_get::<String, _>("from_org")?)?,
+            to_org: uuid_of(&r.try_get::<String, _>("to_org")?)?,
             services: services
                 .split(',')
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-            reason: r.try_get(6)?,
+            reason: r.try_get("reason")?,
             overdue: state == "Pending" && now - created > self.settings.referral_overdue_ms,
             state,
             consent_override: override_ct.is_some(),
-            details: open("details", r.try_get(8)?)?,
+            details: open("details", r.try_get("details")?)?,
             override_reason: open("consent_override", override_ct)?,
-            travel: match open("travel", r.try_get(13)?)? {
+            travel: match open("travel", r.try_get("travel")?)? {
                 Some(j) => {
                     Some(serde_json::from_str(&j).map_err(|e| StoreError::Data(e.to_string()))?)
                 }
                 None => None,
             },
             created_at: ts(created),
-            responded_at: r.try_get::<Option<i64>, _>(11)?.map(ts),
-            decline_reason: r.try_get(12)?,
+            responded_at: r.try_get::<Option<i64>, _>("responded_at")?.map(ts),
+            decline_reason: r.try_get("decline_reason")?,
             id: uuid_of(&id)?,
         })
     }
@@ -1212,11 +1216,11 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Notification {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    kind: r.try_get(1)?,
-                    ref_id: r.try_get(2)?,
-                    created_at: ts(r.try_get(3)?),
-                    read: r.try_get::<Option<i64>, _>(4)?.is_some(),
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    kind: r.try_get("kind")?,
+                    ref_id: r.try_get("ref_id")?,
+                    created_at: ts(r.try_get("created_at")?),
+                    read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
                 })
             })
             .collect()
