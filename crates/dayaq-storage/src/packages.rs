@@ -280,10 +280,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(PackageRecipient {
-                    org_slug: r.try_get(0)?,
-                    org_name: r.try_get(1)?,
-                    org_type: r.try_get(2)?,
-                    age_recipient: r.try_get(3)?,
+                    org_slug: r.try_get("slug")?,
+                    org_name: r.try_get("name")?,
+                    org_type: r.try_get("org_type")?,
+                    age_recipient: r.try_get("recipient")?,
                 })
             })
             .collect()
@@ -333,8 +333,8 @@ impl Store {
         let system = self.keys.system()?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let ct: Vec<u8> = r.try_get(1)?;
+            let id: String = r.try_get("id")?;
+            let ct: Vec<u8> = r.try_get("identity")?;
             let plain = system.open(
                 &field_aad("instance_age_identities", "identity", &id, &system.key_id()),
                 &ct,
@@ -752,18 +752,18 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
-                let rid: Option<String> = r.try_get(2)?;
+                let id: String = r.try_get("id")?;
+                let rid: Option<String> = r.try_get("referral_id")?;
                 Ok(PackageRecord {
                     id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
-                    direction: r.try_get(1)?,
+                    direction: r.try_get("direction")?,
                     referral_id: rid.and_then(|s| Uuid::parse_str(&s).ok()),
-                    counterpart: r.try_get(3)?,
-                    services: split(&r.try_get::<String, _>(4)?),
-                    reason: r.try_get(5)?,
-                    sections: split(&r.try_get::<String, _>(6)?),
-                    digest: r.try_get(7)?,
-                    created_at: from_millis(r.try_get(8)?)
+                    counterpart: r.try_get("counterpart")?,
+                    services: split(&r.try_get::<String, _>("services")?),
+                    reason: r.try_get("reason")?,
+                    sections: split(&r.try_get::<String, _>("sections")?),
+                    digest: r.try_get("digest")?,
+                    created_at: from_millis(r.try_get("created_at")?)
                         .format(&Rfc3339)
                         .unwrap_or_default(),
                     verified_sender: r.try_get::<Option<String>, _>("signed_by")?.is_some(),

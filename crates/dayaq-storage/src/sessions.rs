@@ -134,16 +134,16 @@ impl Store {
         else {
             return Ok(None);
         };
-        let revoked: Option<i64> = r.try_get(6)?;
-        let created_at: i64 = r.try_get(4)?;
-        let last_seen: i64 = r.try_get(5)?;
+        let revoked: Option<i64> = r.try_get("revoked_at")?;
+        let created_at: i64 = r.try_get("created_at")?;
+        let last_seen: i64 = r.try_get("last_seen")?;
         if revoked.is_some()
             || now - last_seen > policy.idle_ms
             || now - created_at > policy.absolute_ms
         {
             return Ok(None);
         }
-        let uid: String = r.try_get(0)?;
+        let uid: String = r.try_get("user_id")?;
         let user = self
             .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
             .await?;
@@ -160,9 +160,9 @@ impl Store {
         }
         Ok(Some(Session {
             user,
-            public_id: r.try_get(1)?,
-            csrf: r.try_get(2)?,
-            mfa_ok: r.try_get::<i64, _>(3)? != 0,
+            public_id: r.try_get("public_id")?,
+            csrf: r.try_get("csrf")?,
+            mfa_ok: r.try_get::<i64, _>("mfa_ok")? != 0,
             last_seen: now,
             created_at,
         }))
@@ -228,11 +228,11 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(SessionInfo {
-                    public_id: r.try_get(0)?,
-                    created_at: r.try_get(1)?,
-                    last_seen: r.try_get(2)?,
-                    user_agent: r.try_get(3)?,
-                    source: r.try_get(4)?,
+                    public_id: r.try_get("public_id")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen: r.try_get("last_seen")?,
+                    user_agent: r.try_get("user_agent")?,
+                    source: r.try_get("source")?,
                 })
             })
             .collect()
@@ -335,13 +335,13 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id")?;
                 Ok(TokenInfo {
                     id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
-                    label: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                    expires_at: r.try_get(3)?,
-                    revoked: r.try_get::<Option<i64>, _>(4)?.is_some(),
+                    label: r.try_get("label")?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
                 })
             })
             .collect()

@@ -6,7 +6,7 @@ use crate::{Result, Store, StoreError, millis, unique_as};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use dayaq_domain::{Actor, FieldError, Role, ValidationErrors};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use totp_rs::{Secret, Totp};
 use uuid::Uuid;
 
@@ -131,18 +131,28 @@ impl User {
 
 const USER_COLS: &str = "id, org_id, username, role, totp_enabled, locale, disabled";
 
+/// One row of `USER_COLS`, read by column name.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    org_id: String,
+    username: String,
+    role: String,
+    totp_enabled: i64,
+    locale: String,
+    disabled: i64,
+}
+
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
-    let id: String = r.try_get(0)?;
-    let org: String = r.try_get(1)?;
-    let role: String = r.try_get(3)?;
+    let row = UserRow::from_row(r)?;
     Ok(User {
-        id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
-        org_id: Uuid::parse_str(&org).map_err(|e| StoreError::Data(e.to_string()))?,
-        username: r.try_get(2)?,
-        role: Role::parse(&role).map_err(|e| StoreError::Data(e.message))?,
-        totp_enabled: r.try_get::<i64, _>(4)? != 0,
-        locale: r.try_get(5)?,
-        disabled: r.try_get::<i64, _>(6)? != 0,
+        id: Uuid::parse_str(&row.id).map_err(|e| StoreError::Data(e.to_string()))?,
+        org_id: Uuid::parse_str(&row.org_id).map_err(|e| StoreError::Data(e.to_string()))?,
+        username: row.username,
+        role: Role::parse(&row.role).map_err(|e| StoreError::Data(e.message))?,
+        totp_enabled: row.totp_enabled != 0,
+        locale: row.locale,
+        disabled: row.disabled != 0,
     })
 }
 
@@ -640,8 +650,8 @@ impl Store {
         .bind(user.id.to_string())
         .fetch_one(&self.pool)
         .await?;
-        let sealed: Option<Vec<u8>> = r.try_get(0)?;
-        let enabled = r.try_get::<i64, _>(1)? != 0;
+        let sealed: Option<Vec<u8>> = r.try_get("totp_secret")?;
+        let enabled = r.try_get::<i64, _>("totp_enabled")? != 0;
         let Some(sealed) = sealed else {
             return Ok(false);
         };
