@@ -83,8 +83,8 @@ pub async fn append(conn: &mut AnyConnection, e: &AuditEntry, now_ms: i64) -> Re
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await?;
-    let seq: i64 = head.try_get(0)?;
-    let prev: String = head.try_get(1)?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
     let mut row = AuditRow {
         seq,
         at: now_ms,
@@ -387,17 +387,17 @@ impl Store {
         .fetch(&self.pool);
         while let Some(r) = rows.try_next().await? {
             let row = AuditRow {
-                seq: r.try_get(0)?,
-                at: r.try_get(1)?,
-                actor_user: r.try_get(2)?,
-                actor_org: r.try_get(3)?,
-                action: r.try_get(4)?,
-                outcome: r.try_get(5)?,
-                case_id: r.try_get(6)?,
-                source: r.try_get(7)?,
-                detail: r.try_get(8)?,
-                prev_hash: r.try_get(9)?,
-                hash: r.try_get(10)?,
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                actor_user: r.try_get("actor_user")?,
+                actor_org: r.try_get("actor_org")?,
+                action: r.try_get("action")?,
+                outcome: r.try_get("outcome")?,
+                case_id: r.try_get("case_id")?,
+                source: r.try_get("source")?,
+                detail: r.try_get("detail")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
             };
             n += 1;
             if let Some(slot) = wanted.get_mut(&row.seq) {
@@ -560,17 +560,17 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(AuditRow {
-                    seq: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    actor_user: r.try_get(2)?,
-                    actor_org: r.try_get(3)?,
-                    action: r.try_get(4)?,
-                    outcome: r.try_get(5)?,
-                    case_id: r.try_get(6)?,
-                    source: r.try_get(7)?,
-                    detail: r.try_get(8)?,
-                    prev_hash: r.try_get(9)?,
-                    hash: r.try_get(10)?,
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    actor_user: r.try_get("actor_user")?,
+                    actor_org: r.try_get("actor_org")?,
+                    action: r.try_get("action")?,
+                    outcome: r.try_get("outcome")?,
+                    case_id: r.try_get("case_id")?,
+                    source: r.try_get("source")?,
+                    detail: r.try_get("detail")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
                 })
             })
             .collect()

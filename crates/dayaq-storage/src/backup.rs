@@ -36,18 +36,19 @@ fn backup_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backup(e.to_string())
 }
 
-fn cell(r: &sqlx::any::AnyRow, i: usize, k: Kind) -> Result<Value> {
+/// One column of a dumped row, read by its name.
+fn cell(r: &sqlx::any::AnyRow, col: &str, k: Kind) -> Result<Value> {
     Ok(match k {
         Kind::Int => r
-            .try_get::<Option<i64>, _>(i)?
+            .try_get::<Option<i64>, _>(col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
         Kind::Text => r
-            .try_get::<Option<String>, _>(i)?
+            .try_get::<Option<String>, _>(col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
         Kind::Blob => r
-            .try_get::<Option<Vec<u8>>, _>(i)?
+            .try_get::<Option<Vec<u8>>, _>(col)?
             .map(|b| Value::from(base64::engine::general_purpose::STANDARD.encode(b)))
             .unwrap_or(Value::Null),
     })
@@ -101,8 +102,7 @@ impl Store {
             while let Some(r) = rows.try_next().await? {
                 let vals = cols
                     .iter()
-                    .enumerate()
-                    .map(|(i, (_, k))| cell(&r, i, *k))
+                    .map(|(name, k)| cell(&r, name, *k))
                     .collect::<Result<Vec<_>>>()?;
                 writeln!(w, "{}", json!({"t": table, "r": vals}))?;
                 n += 1;
@@ -252,8 +252,7 @@ impl Store {
             {
                 let vals = cols
                     .iter()
-                    .enumerate()
-                    .map(|(i, (_, k))| cell(&r, i, *k))
+                    .map(|(name, k)| cell(&r, name, *k))
                     .collect::<Result<Vec<_>>>()?;
                 out.push(json!({"t": table, "r": vals}));
             }

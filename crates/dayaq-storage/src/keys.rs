@@ -99,9 +99,10 @@ impl Keys {
         // A rotation that committed but did not rename its key file: finish it now.
         if next.exists() {
             let nk = load_master_key(&next)?;
-            let uses_next = rows
-                .iter()
-                .any(|r| r.try_get::<String, _>(1).ok().as_deref() == Some(nk.key_id().as_str()));
+            let uses_next = rows.iter().any(|r| {
+                r.try_get::<String, _>("master_key_id").ok().as_deref()
+                    == Some(nk.key_id().as_str())
+            });
             if uses_next {
                 if master_path.exists() {
                     let old = load_master_key(master_path)?;
@@ -155,9 +156,9 @@ impl Keys {
         let mut blind = None;
         let mut system = None;
         for r in rows {
-            let name: String = r.try_get(0)?;
-            let kid: String = r.try_get(1)?;
-            let wrapped: Vec<u8> = r.try_get(2)?;
+            let name: String = r.try_get("name")?;
+            let kid: String = r.try_get("master_key_id")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
             if kid != master.key_id() {
                 return Err(StoreError::Crypto(CryptoError::KeyFile(format!(
                     "the keyring is wrapped by master key {kid}, but the key file holds {}",
@@ -216,8 +217,8 @@ impl Keys {
             .fetch_all(pool)
             .await?
         {
-            let name: String = r.try_get(0)?;
-            let wrapped: Vec<u8> = r.try_get(1)?;
+            let name: String = r.try_get("name")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
             let k = master.unwrap_key(&name, &wrapped)?;
             match name.as_str() {
                 BLIND => blind = Some(k),
@@ -405,9 +406,9 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let kid: String = r.try_get(1)?;
-            let wrapped: Vec<u8> = r.try_get(2)?;
+            let id: String = r.try_get("case_id")?;
+            let kid: String = r.try_get("master_key_id")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
             let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
             sqlx::query("UPDATE case_keys SET master_key_id = $1, wrapped = $2 WHERE case_id = $3")
                 .bind(new.key_id())
@@ -423,9 +424,9 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let kid: String = r.try_get(1)?;
-            let wrapped: Vec<u8> = r.try_get(2)?;
+            let id: String = r.try_get("id")?;
+            let kid: String = r.try_get("master_key_id")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped_key")?;
             let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
             sqlx::query("UPDATE contacts SET master_key_id = $1, wrapped_key = $2 WHERE id = $3")
                 .bind(new.key_id())
