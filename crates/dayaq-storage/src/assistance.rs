@@ -747,26 +747,32 @@ impl Store {
         let key = self.case_key_pub(&mut conn, &cs).await?;
         let mut out = Vec::new();
         for r in &rows {
-            let ids: String = r.try_get(0)?;
+            let ids: String = r.try_get("id")?;
             let nrows = sqlx::query("SELECT id, domain, severity, notes FROM assessment_needs WHERE assessment_id = $1 ORDER BY domain")
                 .bind(&ids)
                 .fetch_all(&mut *conn)
                 .await?;
             let mut needs = Vec::new();
             for n in &nrows {
-                let nid: String = n.try_get(0)?;
+                let nid: String = n.try_get("id")?;
                 needs.push(Need {
-                    domain: n.try_get(1)?,
-                    severity: n.try_get(2)?,
-                    notes: open(&key, "assessment_needs", "notes", &nid, n.try_get(3)?)?,
+                    domain: n.try_get("domain")?,
+                    severity: n.try_get("severity")?,
+                    notes: open(&key, "assessment_needs", "notes", &nid, n.try_get("notes")?)?,
                     health_restricted: false,
                 });
             }
             out.push(Assessment {
                 id: uuid_of(&ids)?,
-                org_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-                assessed_at: ts(r.try_get(2)?),
-                priorities: open(&key, "needs_assessments", "priorities", &ids, r.try_get(3)?)?,
+                org_id: uuid_of(&r.try_get::<String, _>("org_id")?)?,
+                assessed_at: ts(r.try_get("assessed_at")?),
+                priorities: open(
+                    &key,
+                    "needs_assessments",
+                    "priorities",
+                    &ids,
+                    r.try_get("priorities")?,
+                )?,
                 needs,
             });
         }
@@ -1171,20 +1177,26 @@ impl Store {
         let today = ctx.now.date();
         let mut out = Vec::new();
         for r in &rows {
-            let ids: String = r.try_get(0)?;
+            let ids: String = r.try_get("id")?;
             let grows = sqlx::query("SELECT id, term, domain, description FROM plan_goals WHERE plan_id = $1 ORDER BY created_at, id")
                 .bind(&ids)
                 .fetch_all(&mut *conn)
                 .await?;
             let mut goals = Vec::new();
             for g in &grows {
-                let gid: String = g.try_get(0)?;
+                let gid: String = g.try_get("id")?;
                 goals.push(Goal {
                     id: uuid_of(&gid)?,
-                    term: g.try_get(1)?,
-                    domain: g.try_get(2)?,
-                    description: open(&key, "plan_goals", "description", &gid, g.try_get(3)?)?
-                        .unwrap_or_default(),
+                    term: g.try_get("term")?,
+                    domain: g.try_get("domain")?,
+                    description: open(
+                        &key,
+                        "plan_goals",
+                        "description",
+                        &gid,
+                        g.try_get("description")?,
+                    )?
+                    .unwrap_or_default(),
                 });
             }
             let arows = sqlx::query("SELECT id, goal_id, domain, service, responsible_org, due_on, status FROM plan_actions WHERE plan_id = $1 ORDER BY created_at, id")
@@ -1193,15 +1205,15 @@ impl Store {
                 .await?;
             let mut actions = Vec::new();
             for a in &arows {
-                let goal: Option<String> = a.try_get(1)?;
+                let goal: Option<String> = a.try_get("goal_id")?;
                 actions.push(PlanAction {
-                    id: uuid_of(&a.try_get::<String, _>(0)?)?,
+                    id: uuid_of(&a.try_get::<String, _>("id")?)?,
                     goal_id: goal.as_deref().map(uuid_of).transpose()?,
-                    domain: a.try_get(2)?,
-                    service: a.try_get(3)?,
-                    responsible_org: uuid_of(&a.try_get::<String, _>(4)?)?,
-                    due_on: a.try_get(5)?,
-                    status: a.try_get(6)?,
+                    domain: a.try_get("domain")?,
+                    service: a.try_get("service")?,
+                    responsible_org: uuid_of(&a.try_get::<String, _>("responsible_org")?)?,
+                    due_on: a.try_get("due_on")?,
+                    status: a.try_get("status")?,
                 });
             }
             let gfacts: Vec<GoalFact> = goals
@@ -1228,19 +1240,25 @@ impl Store {
                     })
                 })
                 .collect();
-            let approved_at: Option<i64> = r.try_get(7)?;
+            let approved_at: Option<i64> = r.try_get("approved_at")?;
             out.push(Plan {
                 id: uuid_of(&ids)?,
                 case_id: case,
-                spl_type: r.try_get(1)?,
-                objectives: open(&key, "plans", "spl_objectives", &ids, r.try_get(2)?)?,
-                planned_end: r.try_get(3)?,
-                actual_end: r.try_get(4)?,
-                review_on: r.try_get(5)?,
-                survivor_agreed: r.try_get::<i64, _>(6)? != 0,
+                spl_type: r.try_get("spl_type")?,
+                objectives: open(
+                    &key,
+                    "plans",
+                    "spl_objectives",
+                    &ids,
+                    r.try_get("spl_objectives")?,
+                )?,
+                planned_end: r.try_get("spl_planned_end_date")?,
+                actual_end: r.try_get("spl_actual_end_date")?,
+                review_on: r.try_get("review_on")?,
+                survivor_agreed: r.try_get::<i64, _>("survivor_agreed")? != 0,
                 approved: approved_at.is_some(),
                 approved_at: approved_at.map(ts),
-                created_at: ts(r.try_get(8)?),
+                created_at: ts(r.try_get("created_at")?),
                 gaps: plan_gaps(&latest_needs, &gfacts, &afacts, today),
                 goals,
                 actions,
@@ -1265,10 +1283,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(PendingPlan {
-                    plan_id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    case_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-                    spl_type: r.try_get(2)?,
-                    created_at: ts(r.try_get(3)?),
+                    plan_id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    case_id: uuid_of(&r.try_get::<String, _>("case_id")?)?,
+                    spl_type: r.try_get("spl_type")?,
+                    created_at: ts(r.try_get("created_at")?),
                 })
             })
             .collect()
@@ -1349,22 +1367,22 @@ impl Store {
     pub async fn facilities(&self) -> Result<Vec<Facility>> {
         let rows = sqlx::query(
             "SELECT f.id, f.org_id, f.name, f.beds, f.max_stay_days, f.state_shelter, \
-             CAST(COALESCE((SELECT SUM(1 + s.dependants) FROM shelter_stays s WHERE s.facility_id = f.id AND s.exited_on IS NULL), 0) AS BIGINT) \
+             CAST(COALESCE((SELECT SUM(1 + s.dependants) FROM shelter_stays s WHERE s.facility_id = f.id AND s.exited_on IS NULL), 0) AS BIGINT) AS occupied \
              FROM shelter_facilities f ORDER BY f.name, f.id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                let beds: i64 = r.try_get(3)?;
-                let occupied: i64 = r.try_get(6)?;
+                let beds: i64 = r.try_get("beds")?;
+                let occupied: i64 = r.try_get("occupied")?;
                 Ok(Facility {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    org_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-                    name: r.try_get(2)?,
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    org_id: uuid_of(&r.try_get::<String, _>("org_id")?)?,
+                    name: r.try_get("name")?,
                     beds,
-                    max_stay_days: r.try_get(4)?,
-                    state_shelter: r.try_get::<i64, _>(5)? != 0,
+                    max_stay_days: r.try_get("max_stay_days")?,
+                    state_shelter: r.try_get::<i64, _>("state_shelter")? != 0,
                     occupied,
                     available: (beds - occupied).max(0),
                 })
@@ -1515,7 +1533,7 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let ids: String = r.try_get(0)?;
+            let ids: String = r.try_get("id")?;
             let erows = sqlx::query("SELECT id, days, approved_at FROM shelter_extensions WHERE stay_id = $1 ORDER BY requested_at, id")
                 .bind(&ids)
                 .fetch_all(&self.pool)
@@ -1523,30 +1541,35 @@ impl Store {
             let mut extensions = Vec::new();
             for e in &erows {
                 extensions.push(Extension {
-                    id: uuid_of(&e.try_get::<String, _>(0)?)?,
-                    days: e.try_get(1)?,
-                    approved: e.try_get::<Option<i64>, _>(2)?.is_some(),
+                    id: uuid_of(&e.try_get::<String, _>("id")?)?,
+                    days: e.try_get("days")?,
+                    approved: e.try_get::<Option<i64>, _>("approved_at")?.is_some(),
                 });
             }
-            let admitted_on: String = r.try_get(2)?;
-            let exited_on: Option<String> = r.try_get(4)?;
+            let admitted_on: String = r.try_get("admitted_on")?;
+            let exited_on: Option<String> = r.try_get("exited_on")?;
             let approved: Vec<i64> = extensions
                 .iter()
                 .filter(|e| e.approved)
                 .map(|e| e.days)
                 .collect();
             let rule = match (&exited_on, parse_date("admitted_on", &admitted_on)) {
-                (None, Ok(d)) => Some(stay_state(d, ctx.now.date(), r.try_get(6)?, &approved)),
+                (None, Ok(d)) => Some(stay_state(
+                    d,
+                    ctx.now.date(),
+                    r.try_get("max_stay_days")?,
+                    &approved,
+                )),
                 _ => None,
             };
             out.push(Stay {
                 id: uuid_of(&ids)?,
                 case_id: case,
-                facility_id: uuid_of(&r.try_get::<String, _>(1)?)?,
+                facility_id: uuid_of(&r.try_get::<String, _>("facility_id")?)?,
                 admitted_on,
-                dependants: r.try_get(3)?,
+                dependants: r.try_get("dependants")?,
                 exited_on,
-                exit_destination: r.try_get(5)?,
+                exit_destination: r.try_get("exit_destination")?,
                 extensions,
                 length_of_stay: rule,
             });
@@ -1868,13 +1891,13 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Payment {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
                     case_id: case,
-                    org_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-                    amount_minor: r.try_get(2)?,
-                    currency: r.try_get(3)?,
-                    status: r.try_get(4)?,
-                    created_at: ts(r.try_get(5)?),
+                    org_id: uuid_of(&r.try_get::<String, _>("org_id")?)?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    currency: r.try_get("currency")?,
+                    status: r.try_get("status")?,
+                    created_at: ts(r.try_get("created_at")?),
                 })
             })
             .collect()
@@ -2045,29 +2068,35 @@ impl Store {
         let key = self.case_key_pub(&mut conn, &cs).await?;
         let mut out = Vec::new();
         for r in &rows {
-            let ids: String = r.try_get(0)?;
-            let service: String = r.try_get(2)?;
+            let ids: String = r.try_get("id")?;
+            let service: String = r.try_get("service")?;
             let is_health = service == Service::Medical.as_str()
                 || service == Service::PsychologicalCounselling.as_str();
             let restricted = is_health && !health;
             let details = if restricted {
                 None
             } else {
-                open(&key, "services_delivered", "details", &ids, r.try_get(7)?)?
+                open(
+                    &key,
+                    "services_delivered",
+                    "details",
+                    &ids,
+                    r.try_get("details")?,
+                )?
             };
-            let act: Option<String> = r.try_get(1)?;
-            let src: Option<String> = r.try_get(9)?;
+            let act: Option<String> = r.try_get("plan_action_id")?;
+            let src: Option<String> = r.try_get("funding_source_id")?;
             out.push(ServiceRecord {
                 id: uuid_of(&ids)?,
                 plan_action_id: act.as_deref().map(uuid_of).transpose()?,
                 service,
-                provider_org: uuid_of(&r.try_get::<String, _>(3)?)?,
-                started_on: r.try_get(4)?,
-                ended_on: r.try_get(5)?,
-                outcome: r.try_get(6)?,
+                provider_org: uuid_of(&r.try_get::<String, _>("provider_org")?)?,
+                started_on: r.try_get("started_on")?,
+                ended_on: r.try_get("ended_on")?,
+                outcome: r.try_get("outcome")?,
                 details,
                 health_restricted: restricted,
-                cost_minor: r.try_get(8)?,
+                cost_minor: r.try_get("cost_minor")?,
                 funding_source_id: src.as_deref().map(uuid_of).transpose()?,
             });
         }
@@ -2219,7 +2248,7 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let ids: String = r.try_get(0)?;
+            let ids: String = r.try_get("id")?;
             let grows = sqlx::query("SELECT id, amount_minor, currency, period_start, period_end, purpose FROM grants WHERE source_id = $1 ORDER BY period_start, id")
                 .bind(&ids)
                 .fetch_all(&self.pool)
@@ -2227,18 +2256,18 @@ impl Store {
             let mut grants = Vec::new();
             for g in &grows {
                 grants.push(Grant {
-                    id: uuid_of(&g.try_get::<String, _>(0)?)?,
-                    amount_minor: g.try_get(1)?,
-                    currency: g.try_get(2)?,
-                    period_start: g.try_get(3)?,
-                    period_end: g.try_get(4)?,
-                    purpose: g.try_get(5)?,
+                    id: uuid_of(&g.try_get::<String, _>("id")?)?,
+                    amount_minor: g.try_get("amount_minor")?,
+                    currency: g.try_get("currency")?,
+                    period_start: g.try_get("period_start")?,
+                    period_end: g.try_get("period_end")?,
+                    purpose: g.try_get("purpose")?,
                 });
             }
             out.push(FundingSource {
                 id: uuid_of(&ids)?,
-                name: r.try_get(1)?,
-                kind: r.try_get(2)?,
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
                 grants,
             });
         }
@@ -2294,12 +2323,12 @@ impl Store {
         let mut lines = Vec::new();
         for r in &q.fetch_all(&self.pool).await? {
             lines.push(CostLine {
-                source_id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                source_name: r.try_get(1)?,
-                source_kind: r.try_get(2)?,
-                case_id: uuid_of(&r.try_get::<String, _>(3)?)?,
-                service: r.try_get(4)?,
-                amount_minor: r.try_get(5)?,
+                source_id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                source_name: r.try_get("name")?,
+                source_kind: r.try_get("kind")?,
+                case_id: uuid_of(&r.try_get::<String, _>("case_id")?)?,
+                service: r.try_get("service")?,
+                amount_minor: r.try_get("cost_minor")?,
             });
         }
         let mut q = sqlx::query(stays_sql);
@@ -2307,21 +2336,21 @@ impl Store {
             q = q.bind(o);
         }
         for r in &q.fetch_all(&self.pool).await? {
-            let from = parse_date("admitted_on", &r.try_get::<String, _>(4)?)
+            let from = parse_date("admitted_on", &r.try_get::<String, _>("admitted_on")?)
                 .map_err(|e| StoreError::Data(e.message))?;
-            let to = match r.try_get::<Option<String>, _>(5)? {
+            let to = match r.try_get::<Option<String>, _>("exited_on")? {
                 Some(d) => parse_date("exited_on", &d)
                     .map_err(|e| StoreError::Data(e.message))?
                     .min(today),
                 None => today,
             };
             let days = (to - from).whole_days().max(0);
-            let daily: i64 = r.try_get(6)?;
+            let daily: i64 = r.try_get("daily_cost_minor")?;
             lines.push(CostLine {
-                source_id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                source_name: r.try_get(1)?,
-                source_kind: r.try_get(2)?,
-                case_id: uuid_of(&r.try_get::<String, _>(3)?)?,
+                source_id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                source_name: r.try_get("name")?,
+                source_kind: r.try_get("kind")?,
+                case_id: uuid_of(&r.try_get::<String, _>("case_id")?)?,
                 service: Service::Shelter.as_str().into(),
                 amount_minor: days * daily,
             });
@@ -2480,9 +2509,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(FundingOption {
-                    id: uuid_of(&r.try_get::<String, _>(0)?)?,
-                    name: r.try_get(1)?,
-                    kind: r.try_get(2)?,
+                    id: uuid_of(&r.try_get::<String, _>("id")?)?,
+                    name: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
                 })
             })
             .collect()
@@ -2498,23 +2527,29 @@ impl Store {
         }
         let lines = self.cost_lines(None, ctx.now.date()).await?;
         let rows = sqlx::query(
-            "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM funding_sources GROUP BY kind ORDER BY kind",
+            "SELECT kind, CAST(COUNT(*) AS BIGINT) AS n FROM funding_sources GROUP BY kind ORDER BY kind",
         )
         .fetch_all(&self.pool)
         .await?;
         let sources = rows
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
             .collect::<Result<Vec<(String, i64)>>>()?;
         let rows = sqlx::query(
-            "SELECT f.kind, g.currency, CAST(SUM(g.amount_minor) AS BIGINT) FROM grants g \
+            "SELECT f.kind, g.currency, CAST(SUM(g.amount_minor) AS BIGINT) AS total FROM grants g \
              JOIN funding_sources f ON f.id = g.source_id GROUP BY f.kind, g.currency ORDER BY f.kind, g.currency",
         )
         .fetch_all(&self.pool)
         .await?;
         let grants = rows
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("kind")?,
+                    r.try_get("currency")?,
+                    r.try_get("total")?,
+                ))
+            })
             .collect::<Result<Vec<(String, String, i64)>>>()?;
         Ok(funding_overview_of(&lines, &sources, &grants))
     }

@@ -17,7 +17,7 @@ use dayaq_domain::policy::{Action, Resource, Section, decide};
 use dayaq_domain::stats::Cell;
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -256,6 +256,21 @@ pub struct Task {
     pub status: String,
 }
 
+/// One `followup_tasks` row (`SELECT id, case_id, kind, request, due_on, assignee, channel,
+/// planned_at, state`), read by column name.
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: String,
+    case_id: String,
+    kind: String,
+    request: Option<String>,
+    due_on: String,
+    assignee: String,
+    channel: Option<String>,
+    planned_at: Option<i64>,
+    state: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogInput {
@@ -370,14 +385,14 @@ impl Store {
                 .await?;
         let mut facts = Vec::new();
         for r in &rows {
-            let purpose: String = r.try_get(0)?;
+            let purpose: String = r.try_get("purpose")?;
             if let Ok(p) = dayaq_domain::identification::ConsentPurpose::parse(&purpose) {
                 facts.push(dayaq_domain::identification::ConsentFact {
                     purpose: p,
-                    given: r.try_get::<i64, _>(1)? != 0,
+                    given: r.try_get::<i64, _>("given")? != 0,
                     recipient_org: None,
                     recipient_org_type: None,
-                    withdrawn: r.try_get::<Option<i64>, _>(2)?.is_some(),
+                    withdrawn: r.try_get::<Option<i64>, _>("withdrawn_at")?.is_some(),
                 });
             }
         }
@@ -430,7 +445,7 @@ impl Store {
                     .fetch_optional(&self.pool)
                     .await?;
                 match row {
-                    Some(r) => Some(uuid_of(&r.try_get::<String, _>(0)?)?),
+                    Some(r) => Some(uuid_of(&r.try_get::<String, _>("id")?)?),
                     None => {
                         errs.push(FieldError::new(
                             "caller",
@@ -532,7 +547,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let sealed = match (decrypt, r.try_get::<Option<Vec<u8>>, _>(6)?) {
+        let sealed = match (decrypt, r.try_get::<Option<Vec<u8>>, _>("sealed")?) {
             (true, Some(ct)) => {
                 let key = self.case_key_pub(conn, cs).await?;
                 let plain =
@@ -547,21 +562,21 @@ impl Store {
                 .map(str::to_string)
                 .collect()
         };
-        let caller: Option<String> = r.try_get(4)?;
+        let caller: Option<String> = r.try_get("caller_user")?;
         Ok(Some(Protocol {
             case_id: uuid_of(cs)?,
-            channels: split(r.try_get(0)?),
-            windows: split(r.try_get(1)?),
-            utc_offset_min: r.try_get::<i64, _>(2)? as i32,
-            do_not_contact: r.try_get::<i64, _>(3)? != 0,
+            channels: split(r.try_get("channels")?),
+            windows: split(r.try_get("windows")?),
+            utc_offset_min: r.try_get::<i64, _>("utc_offset_min")? as i32,
+            do_not_contact: r.try_get::<i64, _>("do_not_contact")? != 0,
             caller_user: caller.as_deref().map(uuid_of).transpose()?,
-            language: r.try_get(5)?,
+            language: r.try_get("language")?,
             safe_numbers: sealed.safe_numbers,
             never_contact: sealed.never_contact,
             never_places: sealed.never_places,
             cover_reason: sealed.cover_reason,
             code_word: sealed.code_word,
-            updated_at: ts(r.try_get(7)?),
+            updated_at: ts(r.try_get("updated_at")?),
         }))
     }
 
@@ -667,32 +682,33 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = r else { return Ok(None) };
-        let months: String = r.try_get(1)?;
-        let lost: Option<i64> = r.try_get(3)?;
+        let months: String = r.try_get("months")?;
+        let lost: Option<i64> = r.try_get("lost_contact_at")?;
         Ok(Some(Plan {
             case_id: case,
-            assistance_end: r.try_get(0)?,
+            assistance_end: r.try_get("assistance_end")?,
             months: months.split(',').filter_map(|m| m.parse().ok()).collect(),
-            max_failed: r.try_get::<i64, _>(2)? as u32,
+            max_failed: r.try_get::<i64, _>("max_failed")? as u32,
             lost_contact: lost.is_some(),
             lost_contact_at: lost.map(ts),
         }))
     }
 
     fn task_of(r: &sqlx::any::AnyRow, today: Date) -> Result<Task> {
-        let due: String = r.try_get(4)?;
-        let state: String = r.try_get(8)?;
+        let row = TaskRow::from_row(r)?;
+        let due = row.due_on;
+        let state = row.state;
         let d = parse_date("due_on", &due)?;
         let status = rules::task_status(d, today, state == "done", state == "cancelled");
-        let planned: Option<i64> = r.try_get(7)?;
+        let planned = row.planned_at;
         Ok(Task {
-            id: uuid_of(&r.try_get::<String, _>(0)?)?,
-            case_id: uuid_of(&r.try_get::<String, _>(1)?)?,
-            kind: r.try_get(2)?,
-            request: r.try_get(3)?,
+            id: uuid_of(&row.id)?,
+            case_id: uuid_of(&row.case_id)?,
+            kind: row.kind,
+            request: row.request,
             due_on: due,
-            assignee: uuid_of(&r.try_get::<String, _>(5)?)?,
-            channel: r.try_get(6)?,
+            assignee: uuid_of(&row.assignee)?,
+            channel: row.channel,
             planned_at: planned.map(ts),
             status: status.as_str().into(),
         })
@@ -1018,10 +1034,10 @@ impl Store {
         let mut out = Vec::new();
         let mut key = None;
         for r in &rows {
-            let id: String = r.try_get(0)?;
-            let task: Option<String> = r.try_get(1)?;
-            let breaches: String = r.try_get(7)?;
-            let justification = match r.try_get::<Option<Vec<u8>>, _>(8)? {
+            let id: String = r.try_get("id")?;
+            let task: Option<String> = r.try_get("task_id")?;
+            let breaches: String = r.try_get("breaches")?;
+            let justification = match r.try_get::<Option<Vec<u8>>, _>("justification")? {
                 Some(ct) => {
                     if key.is_none() {
                         key = Some(self.case_key_pub(&mut conn, &cs).await?);
@@ -1042,11 +1058,11 @@ impl Store {
             out.push(LoggedContact {
                 id: uuid_of(&id)?,
                 task_id: task.as_deref().map(uuid_of).transpose()?,
-                channel: r.try_get(2)?,
-                at: ts(r.try_get(3)?),
-                by_user: uuid_of(&r.try_get::<String, _>(4)?)?,
-                reached: r.try_get::<i64, _>(5)? != 0,
-                outside_protocol: r.try_get::<i64, _>(6)? != 0,
+                channel: r.try_get("channel")?,
+                at: ts(r.try_get("at")?),
+                by_user: uuid_of(&r.try_get::<String, _>("by_user")?)?,
+                reached: r.try_get::<i64, _>("reached")? != 0,
+                outside_protocol: r.try_get::<i64, _>("outside_protocol")? != 0,
                 breaches: breaches
                     .split(',')
                     .filter(|b| Breach::parse(b).is_some())
@@ -1229,9 +1245,9 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let id: String = r.try_get(0)?;
-            let answers: String = r.try_get(3)?;
-            let words = match r.try_get::<Option<Vec<u8>>, _>(4)? {
+            let id: String = r.try_get("id")?;
+            let answers: String = r.try_get("answers")?;
+            let words = match r.try_get::<Option<Vec<u8>>, _>("words")? {
                 Some(ct) => {
                     let key = self.case_key_pub(&mut conn, &cs).await?;
                     let p = key.open(
@@ -1244,12 +1260,12 @@ impl Store {
             };
             out.push(Assessment {
                 id: uuid_of(&id)?,
-                round: r.try_get(1)?,
-                assessed_on: r.try_get(2)?,
+                round: r.try_get("round")?,
+                assessed_on: r.try_get("assessed_on")?,
                 answers: serde_json::from_str(&answers)
                     .map_err(|e| StoreError::Data(e.to_string()))?,
-                source: r.try_get(5)?,
-                created_at: ts(r.try_get(6)?),
+                source: r.try_get("source")?,
+                created_at: ts(r.try_get("created_at")?),
                 assistance_needed_words: words,
             });
         }
@@ -1357,7 +1373,7 @@ impl Store {
         let mut exact = true;
         let mut checked = std::collections::BTreeMap::new();
         for r in &rows {
-            let case: String = r.try_get(0)?;
+            let case: String = r.try_get("case_id")?;
             let ok = match checked.get(&case) {
                 Some(ok) => *ok,
                 None => {
@@ -1375,7 +1391,7 @@ impl Store {
                 }
             };
             exact &= ok;
-            let a: String = r.try_get(1)?;
+            let a: String = r.try_get("answers")?;
             all.push(
                 serde_json::from_str::<Answers>(&a).map_err(|e| StoreError::Data(e.to_string()))?,
             );
@@ -1515,9 +1531,9 @@ impl Store {
         Ok(match r {
             Some(r) => OrgSchedule {
                 org_id: org,
-                months: months_of(&r.try_get::<String, _>(0)?),
+                months: months_of(&r.try_get::<String, _>("months")?),
                 source: ScheduleSource::Organisation,
-                updated_at: Some(ts(r.try_get(1)?)),
+                updated_at: Some(ts(r.try_get("updated_at")?)),
             },
             None => OrgSchedule {
                 org_id: org,
@@ -1688,10 +1704,10 @@ impl Store {
             .await?;
             let mut key = None;
             for r in &rows {
-                let id: String = r.try_get(0)?;
-                let answers: Answers = serde_json::from_str(&r.try_get::<String, _>(3)?)
+                let id: String = r.try_get("id")?;
+                let answers: Answers = serde_json::from_str(&r.try_get::<String, _>("answers")?)
                     .map_err(|e| StoreError::Data(e.to_string()))?;
-                let words = match r.try_get::<Option<Vec<u8>>, _>(4)? {
+                let words = match r.try_get::<Option<Vec<u8>>, _>("words")? {
                     Some(ct) if free_text => {
                         if key.is_none() {
                             key = Some(self.case_key_pub(&mut conn, cs).await?);
@@ -1709,13 +1725,20 @@ impl Store {
                     }
                     _ => String::new(),
                 };
-                let mut row = vec![number.clone(), r.try_get(1)?, r.try_get(2)?];
+                let mut row = vec![
+                    number.clone(),
+                    r.try_get("round")?,
+                    r.try_get("assessed_on")?,
+                ];
                 for q in QUESTIONS {
                     row.push(answers.get(q.key).map(|v| v.join(";")).unwrap_or_default());
                 }
                 row.push(words);
-                let order: (String, i64, String) =
-                    (number.clone(), r.try_get::<i64, _>(5)?, id.clone());
+                let order: (String, i64, String) = (
+                    number.clone(),
+                    r.try_get::<i64, _>("created_at")?,
+                    id.clone(),
+                );
                 keyed.push((order, row));
             }
         }
