@@ -363,19 +363,19 @@ impl Store {
     pub async fn live_schema(&self) -> Result<Vec<ColumnInfo>> {
         let q = match self.engine {
             Engine::Sqlite => {
-                "SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p \
+                "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type FROM sqlite_master m, pragma_table_info(m.name) p \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'"
             }
             Engine::Postgres => {
-                "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+                "SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
             }
         };
         let mut out = Vec::new();
         for r in sqlx::query(q).fetch_all(&self.pool).await? {
-            let t: String = r.try_get(0)?;
-            let c: String = r.try_get(1)?;
-            let ty: String = r.try_get(2)?;
+            let t: String = r.try_get("table_name")?;
+            let c: String = r.try_get("column_name")?;
+            let ty: String = r.try_get("data_type")?;
             let k = kind_of(&ty).ok_or_else(|| {
                 crate::StoreError::Data(format!("unexpected column type in {t}.{c}"))
             })?;

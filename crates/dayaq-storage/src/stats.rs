@@ -15,12 +15,13 @@ pub struct Overview {
 }
 
 impl Store {
+    /// Runs a `SELECT <column> AS k, COUNT(*) AS n … GROUP BY` query.
     async fn grouped(&self, column_query: &'static str) -> Result<Vec<(String, Cell)>> {
         let rows = sqlx::query(column_query).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let k: Option<String> = r.try_get(0)?;
-                let n: i64 = r.try_get(1)?;
+                let k: Option<String> = r.try_get("k")?;
+                let n: i64 = r.try_get("n")?;
                 Ok((
                     k.unwrap_or_else(|| "NonSpecifiedUnknown".into()),
                     Cell::of(n),
@@ -41,14 +42,14 @@ impl Store {
         Ok(Overview {
             total: Cell::of(total),
             by_status: self
-                .grouped("SELECT cas_status, COUNT(*) FROM cases WHERE erased_at IS NULL GROUP BY cas_status ORDER BY cas_status")
+                .grouped("SELECT cas_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY cas_status ORDER BY cas_status")
                 .await?,
             by_gender: self
-                .grouped("SELECT prs_gender, COUNT(*) FROM cases WHERE erased_at IS NULL GROUP BY prs_gender ORDER BY prs_gender")
+                .grouped("SELECT prs_gender AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY prs_gender ORDER BY prs_gender")
                 .await?,
             by_trafficking_status: self
                 .grouped(
-                    "SELECT vic_trafficking_status, COUNT(*) FROM cases WHERE erased_at IS NULL \
+                    "SELECT vic_trafficking_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL \
                      GROUP BY vic_trafficking_status ORDER BY vic_trafficking_status",
                 )
                 .await?,
