@@ -25,6 +25,8 @@ pub mod package_signing;
 pub mod packages;
 pub mod record;
 pub mod referrals;
+#[cfg(test)]
+mod rows_guard;
 pub mod schema;
 pub mod sessions;
 pub mod sheet;
