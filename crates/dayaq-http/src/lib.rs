@@ -103,7 +103,7 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
-        .fallback(security::not_found)
+        .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,

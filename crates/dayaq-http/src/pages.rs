@@ -7,13 +7,13 @@ use crate::auth::{
     self, LANG_COOKIE, PageUser, Pending, ReqInfo, prelogin_cookie_name, session_cookie_name,
     set_cookie,
 };
-use crate::error::AppError;
+use crate::error::{AppError, PageError, PageMessage};
 use crate::i18n::{Lang, Tr};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -124,6 +124,21 @@ impl Chrome {
         Chrome::new(state, lang, None, csrf, nav)
     }
 
+    /// The frame of a page shown without looking at the session (the 404 fallback).
+    pub(crate) fn bare(lang: Lang) -> Chrome {
+        Chrome {
+            t: Tr::new(lang),
+            user: None,
+            csrf: String::new(),
+            idle_secs: 0,
+            langs: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), l.native_name(), *l == lang))
+                .collect(),
+            nav: "",
+        }
+    }
+
     pub(crate) fn for_user(state: &AppState, a: &auth::Authed, nav: &'static str) -> Chrome {
         let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
         let csrf = a
@@ -135,53 +150,17 @@ impl Chrome {
     }
 }
 
-/// Translates a field error for display: "<field label>: <reason>".
-pub fn error_text(t: &Tr, e: &FieldError) -> String {
-    let field = e.field.split('[').next().unwrap_or(&e.field);
-    let label = t.get(&format!("field-{}", field.replace(['_', '.'], "-")).to_lowercase());
-    let reason = t.get(&format!("err-{}", e.code.replace('_', "-")));
-    format!("{label}: {reason}")
-}
+pub use crate::error::error_text;
 
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    c: Chrome,
-    title: String,
-    message: String,
-}
-
+/// The human error page for `err`, in the frame `c` (or the bare frame in `lang`).
 pub(crate) fn error_page(
     state: &AppState,
     c: Option<Chrome>,
     lang: Lang,
     err: AppError,
 ) -> Response {
-    let status = err.status();
-    if let AppError::Internal(detail) = &err {
-        tracing::error!(error = %detail, "internal error");
-    }
-    let c = c.unwrap_or_else(|| Chrome::new(state, lang, None, String::new(), ""));
-    let key = match &err {
-        AppError::NotFound => "error-not-found",
-        AppError::Forbidden(_) => "error-forbidden",
-        AppError::Conflict => "error-conflict",
-        AppError::Csrf => "error-csrf",
-        AppError::TooManyRequests(_) => "error-too-many",
-        AppError::Unauthorized => "error-unauthorized",
-        _ => "error-internal",
-    };
-    let message = match &err {
-        AppError::Invalid(v) => v
-            .errors
-            .iter()
-            .map(|e| error_text(&c.t, e))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => c.t.get(&format!("{key}-text")),
-    };
-    let title = c.t.get(key);
-    (status, ErrorPage { c, title, message }).into_response()
+    let frame = c.unwrap_or_else(|| Chrome::new(state, lang, None, String::new(), ""));
+    PageError { err, frame }.into_response()
 }
 
 /// The language of a visitor who is not signed in: the switcher's cookie, else the browser's.
@@ -202,14 +181,19 @@ pub(crate) fn visitor_error_page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
-    title_key: &str,
+    title_key: &'static str,
     message: impl FnOnce(&Tr) -> String,
 ) -> Response {
     let lang = visitor_lang(headers);
-    let c = Chrome::new(state, lang, None, String::new(), "login");
-    let title = c.t.get(title_key);
-    let message = message(&c.t);
-    (status, ErrorPage { c, title, message }).into_response()
+    let frame = Chrome::new(state, lang, None, String::new(), "login");
+    let message = message(&frame.t);
+    PageMessage {
+        frame,
+        status,
+        title_key,
+        message,
+    }
+    .into_response()
 }
 
 /// `POST /login` without the pre-login cookie and its token (login CSRF): 403 asking to reload.
@@ -217,30 +201,6 @@ pub(crate) fn login_csrf_page(state: &AppState, headers: &HeaderMap) -> Response
     visitor_error_page(state, headers, StatusCode::FORBIDDEN, "error-csrf", |t| {
         t.get("login-reload")
     })
-}
-
-pub async fn not_found_page(req: Request) -> Response {
-    let lang = req
-        .headers()
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or(Lang::Az);
-    let t = Tr::new(lang);
-    let c = Chrome {
-        t,
-        user: None,
-        csrf: String::new(),
-        idle_secs: 0,
-        langs: Lang::ALL
-            .iter()
-            .map(|l| (l.code(), l.native_name(), *l == lang))
-            .collect(),
-        nav: "",
-    };
-    let title = t.get("error-not-found");
-    let message = t.get("error-not-found-text");
-    (StatusCode::NOT_FOUND, ErrorPage { c, title, message }).into_response()
 }
 
 pub(crate) fn see_other(to: &str) -> Response {
