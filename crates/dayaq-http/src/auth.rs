@@ -143,8 +143,7 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if presented.is_none() && is_form {
             let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-                return AppError::field("body", "too_large", "the form is too large")
-                    .into_response();
+                return AppError::unreadable_body("the form is too large").into_response();
             };
             presented = form_csrf(&bytes);
             body = Body::from(bytes);

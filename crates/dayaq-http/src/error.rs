@@ -1,8 +1,16 @@
 //! The one place where errors become HTTP responses.
-//! JSON API: `{"error": {"code", "message", "field"?, "errors"?}}` with a stable code.
+//! JSON API: `AppError` answers `{"error": {"code", "message", "field"?, "errors"?}}` with a
+//! stable code. Screens: `PageError` (an `AppError` in the frame of the page it happened on)
+//! answers the human HTML page with the same status; `PageMessage` is that page with a message
+//! of the caller's (sign-in refusals). The 404 fallback picks one of the two by path.
 //! Messages never contain submitted values (they may be personal data).
 
+use crate::i18n::{Lang, Tr};
+use crate::pages::Chrome;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dayaq_domain::{FieldError, ValidationErrors};
@@ -62,6 +70,24 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::Internal(_) => "internal",
         }
+    }
+
+    /// The i18n key of the human error page's title; its text is `<key>-text`.
+    pub fn page_key(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "error-not-found",
+            AppError::Forbidden(_) => "error-forbidden",
+            AppError::Conflict => "error-conflict",
+            AppError::Csrf => "error-csrf",
+            AppError::TooManyRequests(_) => "error-too-many",
+            AppError::Unauthorized => "error-unauthorized",
+            _ => "error-internal",
+        }
+    }
+
+    /// A request body that could not be read (cut off, or over the body limit).
+    pub fn unreadable_body(message: &'static str) -> Self {
+        AppError::field("body", "too_large", message)
     }
 }
 
@@ -175,4 +201,94 @@ pub fn json_body_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppE
         code,
         message,
     )
+}
+
+// ---------- the human error page (screens) ----------
+
+/// Translates a field error for display: "<field label>: <reason>".
+pub fn error_text(t: &Tr, e: &FieldError) -> String {
+    let field = e.field.split('[').next().unwrap_or(&e.field);
+    let label = t.get(&format!("field-{}", field.replace(['_', '.'], "-")).to_lowercase());
+    let reason = t.get(&format!("err-{}", e.code.replace('_', "-")));
+    format!("{label}: {reason}")
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    message: String,
+}
+
+/// An error on a screen: answered with the human page (not JSON), in `frame` (the signed-in
+/// user's navigation, or the bare frame), with the status the API would give.
+pub struct PageError {
+    pub err: AppError,
+    pub frame: Chrome,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.err.status();
+        if let AppError::Internal(detail) = &self.err {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let c = self.frame;
+        let key = self.err.page_key();
+        let message = match &self.err {
+            AppError::Invalid(v) => v
+                .errors
+                .iter()
+                .map(|e| error_text(&c.t, e))
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => c.t.get(&format!("{key}-text")),
+        };
+        let title = c.t.get(key);
+        (status, ErrorPage { c, title, message }).into_response()
+    }
+}
+
+/// The human error page with a title key and a message of the caller's.
+pub struct PageMessage {
+    pub frame: Chrome,
+    pub status: StatusCode,
+    pub title_key: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for PageMessage {
+    fn into_response(self) -> Response {
+        let title = self.frame.t.get(self.title_key);
+        let page = ErrorPage {
+            c: self.frame,
+            title,
+            message: self.message,
+        };
+        (self.status, page).into_response()
+    }
+}
+
+/// The fallback for a path no route serves: JSON under `/api/`, the human page elsewhere (in
+/// the browser's language; no session is looked at).
+pub async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return AppError::NotFound.into_response();
+    }
+    let lang = req
+        .headers()
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(Lang::Az);
+    let frame = Chrome::bare(lang);
+    let message = frame.t.get("error-not-found-text");
+    PageMessage {
+        frame,
+        status: StatusCode::NOT_FOUND,
+        title_key: "error-not-found",
+        message,
+    }
+    .into_response()
 }

@@ -502,7 +502,7 @@ fn dynamic_keys() -> BTreeSet<String> {
     for x in OrgType::ALL {
         keys.insert(vocab_key(OrgType::FIELD, x.as_str()));
     }
-    // Identification screens (pages_identification.rs builds these from the enums).
+    // Identification screens (pages/identification.rs builds these from the enums).
     for p in ConsentPurpose::ALL {
         keys.insert(format!("consent-purpose-{}", p.as_str().to_lowercase()));
     }
@@ -515,7 +515,7 @@ fn dynamic_keys() -> BTreeSet<String> {
     for i in ILO_INDICATORS {
         keys.insert(format!("ilo-{}", i.to_lowercase()));
     }
-    // Referral screens (pages_referrals.rs and case_referrals.html).
+    // Referral screens (pages/referrals.rs and case_referrals.html).
     for s in dayaq_domain::referral::Service::ALL {
         keys.insert(format!("service-{}", s.as_str().to_lowercase()));
     }
@@ -528,7 +528,7 @@ fn dynamic_keys() -> BTreeSet<String> {
             r.as_str(),
         ));
     }
-    // Off-platform packages on the case page (pages_referrals.rs).
+    // Off-platform packages on the case page (pages/referrals.rs).
     for d in ["outgoing", "incoming"] {
         keys.insert(format!("package-{d}"));
     }

@@ -15,15 +15,11 @@ pub mod htcds_api;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
-pub mod pages_admin;
-pub mod pages_assistance;
-pub mod pages_followup;
-pub mod pages_identification;
-pub mod pages_record;
-pub mod pages_referrals;
+pub mod paths;
 pub mod proxy;
 pub mod ratelimit;
 mod security;
+pub mod settings;
 pub mod upload;
 
 use axum::Router;
@@ -107,7 +103,7 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
-        .fallback(security::not_found)
+        .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,

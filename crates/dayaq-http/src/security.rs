@@ -1,4 +1,4 @@
-//! Security headers on every response, the 404 fallback and the panic handler.
+//! Security headers on every response and the panic handler (the 404 fallback is in `error`).
 
 use crate::AppState;
 use crate::error::AppError;
@@ -51,14 +51,6 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         );
     }
     resp
-}
-
-pub async fn not_found(req: Request) -> Response {
-    if req.uri().path().starts_with("/api/") {
-        AppError::NotFound.into_response()
-    } else {
-        crate::pages::not_found_page(req).await
-    }
 }
 
 pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -1,12 +1,13 @@
 //! Screens for the referral mechanism: inbox/outbox, the directory with coverage, the
 //! referral and legal parts of the case page, and break-glass.
 
+use super::form::Opt;
+use super::form::{lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
-use crate::pages_identification::Opt;
 use crate::upload::{UploadError, file_field};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -29,7 +30,7 @@ use dayaq_storage::referrals::{LegalInput, Referral, ReferralInput};
 use serde::Deserialize;
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/referrals", get(referrals_page))
         .route("/referrals/{id}/{action}", post(referral_action))
@@ -39,27 +40,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/referrals/import-package",
             post(package_import).layer(axum::extract::DefaultBodyLimit::max(
-                crate::htcds_api::UPLOAD_LIMIT,
+                crate::settings::UPLOAD_LIMIT,
             )),
         )
         .route("/cases/{id}/legal", post(legal_submit))
         .route("/break-glass", post(break_glass_submit))
-}
-
-fn lang_of(a: &Authed) -> Lang {
-    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
-}
-fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-fn values(form: &[(String, String)], key: &str) -> Vec<String> {
-    form.iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 pub struct ReferralRow {
@@ -185,9 +170,9 @@ pub(crate) async fn section(
         .case_facts(id, state.now())
         .await?
         .ok_or(AppError::NotFound)?;
-    let actor = a.actor();
+    let actor = &a.actor;
     let can_refer = dayaq_domain::decide(
-        &actor,
+        actor,
         dayaq_domain::Action::ReferCase,
         dayaq_domain::Resource::Case(&facts),
     )
@@ -294,8 +279,7 @@ async fn referrals_with(
 ) -> Response {
     let c = Chrome::for_user(state, a, "referrals");
     let lang = c.t.lang;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, state);
+    let ctx = a.cx();
     let r: Result<Response, AppError> = async {
         let orgs = state.store.list_orgs().await?;
         let incoming = rows(
@@ -336,7 +320,7 @@ async fn referral_action(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let t = Tr::new(lang_of(&a));
-    let Ok(rid) = Uuid::parse_str(&id) else {
+    let Ok(rid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, t.lang, AppError::NotFound);
     };
     let event = match action.as_str() {
@@ -346,8 +330,7 @@ async fn referral_action(
         "withdraw" => ReferralEvent::Withdraw,
         _ => return error_page(&state, None, t.lang, AppError::NotFound),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let reason = value(&f, "decline_reason");
     match state
         .store
@@ -502,7 +485,7 @@ async fn refer_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(uid) = Uuid::parse_str(&id) else {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = ReferralInput {
@@ -513,8 +496,7 @@ async fn refer_submit(
         consent_override_reason: non_empty(&value(&f, "override_reason")),
         travel: travel_from_form(&f),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.create_referral(&ctx, uid, &input).await {
         Ok(_) => see_other(&format!("/cases/{id}#referrals")),
         Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
@@ -531,7 +513,7 @@ async fn package_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(uid) = Uuid::parse_str(&id) else {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = PackageInput {
@@ -540,8 +522,7 @@ async fn package_submit(
         reason: value(&f, "reason"),
         consent_override_reason: non_empty(&value(&f, "override_reason")),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.export_package(&ctx, uid, &input).await {
         Ok(p) => (
             StatusCode::OK,
@@ -570,8 +551,7 @@ async fn package_import(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let t = Tr::new(lang_of(&a));
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     if let Err(e) = state.store.authorize_import(&ctx) {
         return error_page(&state, None, t.lang, e.into());
     }
@@ -629,7 +609,7 @@ async fn legal_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(uid) = Uuid::parse_str(&id) else {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = LegalInput {
@@ -639,8 +619,7 @@ async fn legal_submit(
         compensation_claim: value(&f, "compensation_claim") == "on",
         non_punishment: value(&f, "non_punishment") == "on",
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.set_legal(&ctx, uid, &input).await {
         Ok(()) => see_other(&format!("/cases/{id}#legal")),
         Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
@@ -654,8 +633,7 @@ async fn break_glass_submit(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let t = Tr::new(lang_of(&a));
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state
         .store
         .break_glass(&ctx, &value(&f, "case_number"), &value(&f, "reason"))

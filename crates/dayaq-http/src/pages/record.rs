@@ -2,10 +2,11 @@
 //! episode, the person's episodes, trafficking events, perpetrator roles and dependants, each
 //! with a form to add one. Sections the reader may not see (need-to-know) are left out.
 
+use super::form::{Opt, lang_of, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::pages::{Chrome, error_page, error_text, render_case_with, see_other};
 use askama::Template;
 use axum::Form;
@@ -26,7 +27,7 @@ use dayaq_storage::cases::Ctx;
 use dayaq_storage::record::{EpisodeInput, ReopenInput, StatusInput};
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}/record/event", post(event_submit))
         .route("/cases/{id}/record/perpetrator", post(perpetrator_submit))
@@ -106,11 +107,6 @@ fn label<T: PartialEq + Copy>(t: &Tr, table: &[(T, &str)], v: T) -> String {
         .find(|(x, _)| *x == v)
         .map(|(_, k)| t.get(k))
         .unwrap_or_default()
-}
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
 }
 
 pub struct EventRow {
@@ -194,8 +190,8 @@ pub(crate) async fn case_section(
     let Some(facts) = state.store.case_facts(case, ctx.now).await? else {
         return Ok(String::new());
     };
-    let actor = a.actor();
-    let may = |action| decide(&actor, action, Resource::Case(&facts)).allowed;
+    let actor = &a.actor;
+    let may = |action| decide(actor, action, Resource::Case(&facts)).allowed;
     if !may(Action::ReadCase) {
         return Ok(String::new());
     }
@@ -388,15 +384,6 @@ pub(crate) async fn case_section(
 
 type FormData = Vec<(String, String)>;
 
-fn lang_of(a: &Authed) -> Lang {
-    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
-}
-fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 fn opt(form: &[(String, String)], key: &str) -> Option<String> {
     let v = value(form, key);
     (!v.trim().is_empty()).then_some(v)
@@ -442,11 +429,10 @@ async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErr
 /// Parses the case id and checks access before looking at the form, so another
 /// organisation learns nothing from a form error.
 async fn access(state: &AppState, a: &Authed, id: &str, action: Action) -> Result<Uuid, Response> {
-    let Ok(uid) = Uuid::parse_str(id) else {
+    let Ok(uid) = crate::paths::parse_id(id) else {
         return Err(error_page(state, None, lang_of(a), AppError::NotFound));
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, state);
+    let ctx = a.cx();
     match state.store.authorize_case(&ctx, action, uid).await {
         Ok(_) => Ok(uid),
         Err(e) => Err(error_page(state, None, lang_of(a), e.into())),
@@ -481,8 +467,7 @@ async fn event_submit(
         latitude,
         longitude,
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.add_trafficking_event(&ctx, uid, input).await;
     outcome(&state, &a, &id, r).await
 }
@@ -498,11 +483,10 @@ async fn remove_submit(
         Ok(u) => u,
         Err(r) => return r,
     };
-    let Ok(entry) = Uuid::parse_str(&entry) else {
+    let Ok(entry) = crate::paths::parse_id(&entry) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = match kind.as_str() {
         "event" => state.store.delete_trafficking_event(&ctx, uid, entry).await,
         "perpetrator" => state.store.delete_perpetrator(&ctx, uid, entry).await,
@@ -530,8 +514,7 @@ async fn perpetrator_submit(
             .collect(),
         details: opt(&f, "per_RoleDetails"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.add_perpetrator(&ctx, uid, input).await;
     outcome(&state, &a, &id, r).await
 }
@@ -568,8 +551,7 @@ async fn dependant_submit(
         needs_schooling: checked(&f, "needs_schooling"),
         needs_childcare: checked(&f, "needs_childcare"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.add_dependant(&ctx, uid, input).await;
     outcome(&state, &a, &id, r).await
 }
@@ -588,8 +570,7 @@ async fn status_submit(
         status: value(&f, "cas_Status"),
         reason: opt(&f, "cas_ReasonForCaseClosure"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.change_status(&ctx, uid, &input).await;
     outcome(&state, &a, &id, r).await
 }
@@ -608,8 +589,7 @@ async fn reopen_submit(
         status: opt(&f, "cas_Status"),
         reason: opt(&f, "reason"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.reopen_case(&ctx, uid, &input).await;
     outcome(&state, &a, &id, r).await
 }
@@ -627,8 +607,7 @@ async fn episode_submit(
     let input = EpisodeInput {
         reason: opt(&f, "reason"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.open_episode(&ctx, uid, &input).await {
         Ok(new_case) => see_other(&format!("/cases/{new_case}#record")),
         Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,

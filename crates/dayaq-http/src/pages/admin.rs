@@ -7,12 +7,13 @@
 //! - `/enrol/{token}`: the new user chooses a password (then enrols TOTP where the role needs it);
 //! - `/account/tokens`: a user's own API tokens (last use) and revocation.
 
+use super::form::lang_of;
 use crate::AppState;
 use crate::auth::{
     Authed, PageUser, ReqInfo, prelogin_cookie_name, session_cookie_name, set_cookie,
 };
 use crate::error::AppError;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::pages::{Chrome, error_page, error_text, see_other};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -32,7 +33,7 @@ use dayaq_storage::users::User;
 use serde::Deserialize;
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(users_page).post(users_create))
         .route("/admin/users/{id}", get(user_page))
@@ -44,10 +45,6 @@ pub fn router() -> Router<AppState> {
         .route("/enrol/{token}", get(enrol_page).post(enrol_submit))
         .route("/account/tokens", get(tokens_page))
         .route("/account/tokens/{tid}/revoke", post(own_token_revoke))
-}
-
-fn lang_of(a: &Authed) -> Lang {
-    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
 }
 
 fn role_label(t: &Tr, r: Role) -> String {
@@ -105,7 +102,7 @@ struct UsersPage {
 
 fn may_manage_users(a: &Authed) -> Result<(), AppError> {
     let d = decide(
-        &a.actor(),
+        &a.actor,
         Action::ManageUsers,
         Resource::Organisation(a.user.org_id),
     );
@@ -136,13 +133,13 @@ async fn users_with(
         Ok(r) => r,
         Err(e) => return error_page(state, None, lang, e.into()),
     };
-    let actor = a.actor();
+    let actor = &a.actor;
     let users = rows
         .into_iter()
         .map(|r| UserLine {
             id: r.user.id,
             manageable: decide(
-                &actor,
+                actor,
                 Action::AdministerUser,
                 Resource::User(target(&r.user)),
             )
@@ -211,7 +208,7 @@ async fn users_create(
         Ok(o) => o,
         Err(e) => return error_page(&state, None, t.lang, e.into()),
     };
-    let by = Acting::user(&a.actor(), &a.source);
+    let by = Acting::user(&a.actor, &a.source);
     match state
         .store
         .create_user_with_enrolment(&by, &org.slug, &f.role, f.username.trim(), state.now())
@@ -262,21 +259,17 @@ fn target(u: &User) -> TargetUser {
 /// above the admin, unknown id) is 404 so that other organisations' users are not revealed.
 async fn administered(state: &AppState, a: &Authed, id: &str) -> Result<User, AppError> {
     may_manage_users(a)?;
-    let uid = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let uid = crate::paths::parse_id(id)?;
     let u = match state.store.user_by_id(uid).await {
         Ok(u) => u,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let d = decide(
-        &a.actor(),
-        Action::AdministerUser,
-        Resource::User(target(&u)),
-    );
+    let d = decide(&a.actor, Action::AdministerUser, Resource::User(target(&u)));
     if d.allowed {
         Ok(u)
     } else {
-        let by = Acting::user(&a.actor(), &a.source);
+        let by = Acting::user(&a.actor, &a.source);
         state
             .store
             .audit_admin_denied(&by, u.id, d.reason, state.now())
@@ -414,7 +407,7 @@ async fn user_action(
         )
         .await;
     }
-    let by = Acting::user(&a.actor(), &a.source);
+    let by = Acting::user(&a.actor, &a.source);
     let now = state.now();
     let s = &state.store;
     let r: Result<(Option<(String, String)>, String), StoreError> = async {
@@ -465,7 +458,7 @@ async fn user_token_revoke(
         Ok(u) => u,
         Err(e) => return error_page(&state, None, t.lang, e),
     };
-    let Ok(tid) = Uuid::parse_str(&tid) else {
+    let Ok(tid) = crate::paths::parse_id(&tid) else {
         return error_page(&state, None, t.lang, AppError::NotFound);
     };
     if f.confirm != "yes" {
@@ -481,7 +474,7 @@ async fn user_token_revoke(
         )
         .await;
     }
-    let by = Acting::user(&a.actor(), &a.source);
+    let by = Acting::user(&a.actor, &a.source);
     match state
         .store
         .revoke_user_tokens(&by, u.id, Some(tid), state.now())
@@ -685,10 +678,10 @@ async fn own_token_revoke(
     Path(tid): Path<String>,
 ) -> Response {
     let t = Tr::new(lang_of(&a));
-    let Ok(tid) = Uuid::parse_str(&tid) else {
+    let Ok(tid) = crate::paths::parse_id(&tid) else {
         return error_page(&state, None, t.lang, AppError::NotFound);
     };
-    let by = Acting::user(&a.actor(), &a.source);
+    let by = Acting::user(&a.actor, &a.source);
     match state
         .store
         .revoke_user_tokens(&by, a.user.id, Some(tid), state.now())

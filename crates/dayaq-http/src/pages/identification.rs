@@ -1,11 +1,13 @@
 //! Screens for identification: screening, the formal decision, consent, hand-over, and the
 //! intake contacts list (hotline desk).
 
+use super::form::{Opt, lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
+use crate::paths::parse_id;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -14,6 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use dayaq_domain::ValidationErrors;
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::identification::{
     ConsentPurpose, ContactChannel, DecisionInput, ILO_INDICATORS, ScreeningInput, rights,
@@ -22,13 +25,12 @@ use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::vocab::{
     DecisionMakingOrg, MethodOfControl, OrgType, TraffickingStatus, TypeOfExploitation,
 };
-use dayaq_domain::{Role, ValidationErrors};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::identification::ConsentInput;
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}/screening", post(screening_submit))
         .route("/cases/{id}/decision", post(decision_submit))
@@ -38,12 +40,6 @@ pub fn router() -> Router<AppState> {
         .route("/contacts", get(contacts_page).post(contact_submit))
         .route("/contacts/{id}", get(contact_page))
         .route("/contacts/{id}/case", post(contact_to_case))
-}
-
-/// A value and its label for a select or checkbox list.
-pub struct Opt {
-    pub value: String,
-    pub label: String,
 }
 
 pub struct DecisionRow {
@@ -112,9 +108,9 @@ pub(crate) async fn section(
         .case_facts(id, state.now())
         .await?
         .ok_or(AppError::NotFound)?;
-    let actor = a.actor();
-    let can_decide = decide(&actor, Action::DecideIdentification, Resource::Case(&facts)).allowed;
-    let can_update = decide(&actor, Action::UpdateCase, Resource::Case(&facts)).allowed;
+    let actor = &a.actor;
+    let can_decide = decide(actor, Action::DecideIdentification, Resource::Case(&facts)).allowed;
+    let can_update = decide(actor, Action::UpdateCase, Resource::Case(&facts)).allowed;
     let orgs = state.store.list_orgs().await?;
     let org_name = |oid: Uuid| {
         orgs.iter()
@@ -248,10 +244,6 @@ pub(crate) async fn section(
     })
 }
 
-fn lang_of(a: &Authed) -> Lang {
-    Lang::parse(&a.user.locale).unwrap_or(Lang::Az)
-}
-
 /// Re-renders the case page with translated errors, or an error page.
 async fn case_with_errors(
     state: &AppState,
@@ -280,30 +272,13 @@ async fn outcome(
     }
 }
 
-fn parse_id(id: &str) -> Option<Uuid> {
-    Uuid::parse_str(id).ok()
-}
-
-fn values<'a>(form: &'a [(String, String)], key: &str) -> Vec<String> {
-    form.iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v): &'a (String, String)| v.clone())
-        .collect()
-}
-fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
 async fn screening_submit(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = ScreeningInput {
@@ -319,8 +294,7 @@ async fn screening_submit(
         Ok(v) => v,
         Err(e) => return case_with_errors(&state, &a, &id, e).await,
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state
         .store
         .add_screening(&ctx, uid, &valid)
@@ -335,7 +309,7 @@ async fn decision_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = DecisionInput {
@@ -348,8 +322,7 @@ async fn decision_submit(
         Ok(v) => v,
         Err(e) => return case_with_errors(&state, &a, &id, e).await,
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state
         .store
         .decide_identification(&ctx, uid, &valid)
@@ -364,7 +337,7 @@ async fn consent_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let input = ConsentInput {
@@ -375,8 +348,7 @@ async fn consent_submit(
         given_by: value(&f, "given_by"),
         language: value(&f, "language"),
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.add_consent(&ctx, uid, &input).await.map(|_| ());
     outcome(&state, &a, &id, r, "consent").await
 }
@@ -386,11 +358,10 @@ async fn consent_withdraw(
     PageUser(a): PageUser,
     Path((id, cid)): Path<(String, String)>,
 ) -> Response {
-    let (Some(uid), Some(c)) = (parse_id(&id), parse_id(&cid)) else {
+    let (Ok(uid), Ok(c)) = (parse_id(&id), parse_id(&cid)) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = state.store.withdraw_consent(&ctx, uid, c).await;
     outcome(&state, &a, &id, r, "consent").await
 }
@@ -401,11 +372,10 @@ async fn transfer_submit(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state
         .store
         .transfer_case(&ctx, uid, value(&f, "to_org").trim())
@@ -445,8 +415,7 @@ async fn contacts_with(
 ) -> Response {
     let c = Chrome::for_user(state, a, "contacts");
     let lang = c.t.lang;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, state);
+    let ctx = a.cx();
     match state.store.list_contacts(&ctx, 200).await {
         Ok(list) => {
             let rows = list
@@ -503,8 +472,7 @@ async fn contact_submit(
             .await;
         }
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let summary = value(&f, "summary");
     let summary = summary.trim();
     match state
@@ -543,11 +511,10 @@ async fn contact_page(
 ) -> Response {
     let c = Chrome::for_user(&state, &a, "contacts");
     let lang = c.t.lang;
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, lang, AppError::NotFound);
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.get_contact(&ctx, uid).await {
         Ok(x) => {
             let row = ContactRow {
@@ -588,7 +555,7 @@ async fn contact_to_case(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let t = Tr::new(lang_of(&a));
-    let Some(uid) = parse_id(&id) else {
+    let Ok(uid) = parse_id(&id) else {
         return error_page(&state, None, t.lang, AppError::NotFound);
     };
     let input = CaseInput {
@@ -606,8 +573,7 @@ async fn contact_to_case(
             return contacts_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let r = async {
         let contact = state.store.get_contact(&ctx, uid).await?;
         if contact.case_id.is_some() {
@@ -622,9 +588,4 @@ async fn contact_to_case(
         Ok(cid) => see_other(&format!("/cases/{cid}")),
         Err(e) => error_page(&state, None, t.lang, e),
     }
-}
-
-/// Whether the nav shows the contacts desk (hotline operators and other case workers).
-pub fn shows_contacts(role: Role) -> bool {
-    role.works_cases()
 }

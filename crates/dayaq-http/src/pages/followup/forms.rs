@@ -1,0 +1,195 @@
+//! The follow-up forms of the case page.
+
+use super::*;
+
+pub(super) async fn protocol_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let input = ProtocolInput {
+        channels: values(&f, "channels"),
+        windows: lines(&value(&f, "windows")),
+        utc_offset_min: None,
+        do_not_contact: value(&f, "do_not_contact") == "yes",
+        caller: Some(value(&f, "caller")),
+        language: value(&f, "language"),
+        safe_numbers: lines(&value(&f, "safe_numbers")),
+        never_contact: lines(&value(&f, "never_contact")),
+        never_places: lines(&value(&f, "never_places")),
+        cover_reason: value(&f, "cover_reason"),
+        code_word: value(&f, "code_word"),
+    };
+    let ctx = a.cx();
+    let r = state.store.set_protocol(&ctx, uid, &input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+pub(super) async fn plan_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    // Empty: the organisation's default schedule.
+    let months = match dayaq_domain::followup::parse_months(&value(&f, "months")) {
+        Ok(m) if m.is_empty() => None,
+        Ok(m) => Some(m),
+        Err(e) => return with_errors(&state, &a, &id, e).await,
+    };
+    let Ok(max_failed) = value(&f, "max_failed").trim().parse::<u32>() else {
+        return with_errors(&state, &a, &id, invalid("max_failed", "invalid")).await;
+    };
+    let input = PlanInput {
+        assistance_end: value(&f, "assistance_end"),
+        months,
+        max_failed: Some(max_failed),
+    };
+    let ctx = a.cx();
+    let r = state.store.set_plan(&ctx, uid, &input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+pub(super) async fn schedule_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let (Ok(uid), Ok(task)) = (
+        crate::paths::parse_id(&id),
+        Uuid::parse_str(value(&f, "task").trim()),
+    ) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let Some(when) = local_time(&value(&f, "planned_at")) else {
+        return with_errors(&state, &a, &id, invalid("planned_at", "invalid_time")).await;
+    };
+    let ctx = a.cx();
+    let r = state
+        .store
+        .schedule_contact(&ctx, uid, task, value(&f, "channel").trim(), when)
+        .await;
+    outcome(&state, &a, &id, r).await
+}
+
+pub(super) async fn contact_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let Some(when) = local_time(&value(&f, "at")) else {
+        return with_errors(&state, &a, &id, invalid("at", "invalid_time")).await;
+    };
+    let input = LogInput {
+        task_id: Uuid::parse_str(value(&f, "task").trim()).ok(),
+        channel: value(&f, "channel"),
+        at: when.format(&Rfc3339).unwrap_or_default(),
+        reached: value(&f, "reached") == "yes",
+        justification: Some(value(&f, "justification")),
+    };
+    let ctx = a.cx();
+    let r = state.store.log_contact(&ctx, uid, &input).await;
+    outcome(&state, &a, &id, r).await
+}
+
+pub(super) async fn request_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let ctx = a.cx();
+    let r = state
+        .store
+        .request_followup(&ctx, uid, value(&f, "request").trim())
+        .await;
+    outcome(&state, &a, &id, r).await
+}
+
+pub(super) async fn assessment_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let mut answers = dayaq_domain::followup::Answers::new();
+    for q in QUESTIONS {
+        let v: Vec<String> = values(&f, q.key)
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !v.is_empty() {
+            answers.insert(q.key.to_string(), v);
+        }
+    }
+    let words = value(&f, "assistance_needed_words");
+    let input = AssessmentInput {
+        round: value(&f, "round"),
+        assessed_on: value(&f, "assessed_on"),
+        answers,
+        assistance_needed_words: (!words.trim().is_empty()).then_some(words),
+    };
+    let ctx = a.cx();
+    match state
+        .store
+        .add_reintegration_assessment(&ctx, uid, &input)
+        .await
+    {
+        // Back to the flags and the trajectory of the case.
+        Ok(_) => see_other(&format!("/cases/{id}#fu-reintegration")),
+        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
+
+pub(super) async fn flag_goal_submit(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let t = Tr::new(lang_of(&a));
+    let code = value(&f, "flag");
+    let code = code.trim();
+    // The goal's text in the caseworker's language: the flag and the suggestion.
+    let description = format!(
+        "{} — {}: {}",
+        label(&t, FLAGS, code),
+        t.get("fu-suggested"),
+        dayaq_domain::followup::flag_action(code)
+            .map(|act| label(&t, ACTIONS, act))
+            .unwrap_or_default()
+    );
+    let ctx = a.cx();
+    match state
+        .store
+        .goal_from_flag(&ctx, uid, code, Some(&description))
+        .await
+    {
+        Ok(_) => see_other(&format!("/cases/{id}#assistance")),
+        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+    }
+}
