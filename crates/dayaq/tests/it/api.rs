@@ -1,6 +1,9 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
-use crate::testkit::{TestApp, api_token, browser, csrf_field, org_and_user, spawn_app, totp_code};
+use crate::kit::{
+    TestApp, api_token, bearer_get, csrf_field, fetch, json_answer, json_body, org_and_user,
+    page_csrf, spawn_app, submit, submit_login, totp_code, user_token, web_client,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -42,7 +45,7 @@ fn valid_body_for(path: &str) -> Value {
 }
 
 async fn create(app: &TestApp, token: &str, first: &str) -> Value {
-    let r = browser()
+    let r = web_client()
         .post(format!("{}/api/v1/cases", app.base_url))
         .bearer_auth(token)
         .json(&case_body(first))
@@ -55,14 +58,14 @@ async fn create(app: &TestApp, token: &str, first: &str) -> Value {
 
 /// Every (method, path) of the OpenAPI document, with path parameters filled in.
 async fn api_routes(app: &TestApp, id: &str) -> Vec<(reqwest::Method, String)> {
-    let doc: Value = browser()
-        .get(format!("{}/api/v1/openapi.json", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = fetch(
+        &web_client(),
+        format!("{}/api/v1/openapi.json", app.base_url),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -87,7 +90,7 @@ async fn openapi_covers_the_router_and_unauthenticated_gets_401() {
     let app = spawn_app().await;
     let id = uuid::Uuid::new_v4().to_string();
     for (method, path) in api_routes(&app, &id).await {
-        let r = browser()
+        let r = web_client()
             .request(method.clone(), format!("{}{path}", app.base_url))
             .header("content-type", "application/json")
             .body("{}")
@@ -107,18 +110,14 @@ async fn openapi_covers_the_router_and_unauthenticated_gets_401() {
 #[tokio::test]
 async fn unknown_routes_are_404_never_500() {
     let app = spawn_app().await;
-    let c = browser();
+    let c = web_client();
     for path in [
         "/api/v1/nope",
         "/nope",
         "/static/../../etc/passwd",
         "/cases/zzz",
     ] {
-        let r = c
-            .get(format!("{}{path}", app.base_url))
-            .send()
-            .await
-            .unwrap();
+        let r = fetch(&c, format!("{}{path}", app.base_url)).await;
         assert!(
             r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::SEE_OTHER,
             "{path}: {}",
@@ -126,12 +125,12 @@ async fn unknown_routes_are_404_never_500() {
         );
     }
     let token = api_token(&app.db, "org-a", "caseworker").await;
-    let r = c
-        .get(format!("{}/api/v1/cases/not-a-uuid", app.base_url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{}/api/v1/cases/not-a-uuid", app.base_url),
+        &token,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -151,7 +150,7 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
                 continue;
             }
             // A request that would be valid for the owner, so only access decides the answer.
-            let r = browser()
+            let r = web_client()
                 .request(method.clone(), format!("{}{path}", app.base_url))
                 .bearer_auth(token)
                 .header("if-match", "\"1\"")
@@ -162,43 +161,33 @@ async fn another_organisation_cannot_reach_a_case_through_any_route() {
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
         // Listing does not show it; search reveals only that a match exists elsewhere.
-        let list: Value = browser()
-            .get(format!("{}/api/v1/cases", app.base_url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = bearer_get(
+            &web_client(),
+            format!("{}/api/v1/cases", app.base_url),
+            token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         assert!(!list.to_string().contains(&id));
-        let r: Value = browser()
-            .post(format!("{}/api/v1/cases/search", app.base_url))
-            .bearer_auth(token)
-            // Name + birth date and a phone: a cross-organisation match needs two
-            // identifiers (issue 14 item 11).
-            .json(&json!({"prs_FirstName": "aysel", "prs_SecondName": "TESTOVA", "prs_Birthdate": "1998-04-12",
-                          "prs_MobilePhone": "+994501234567"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        // Name + birth date and a phone: a cross-organisation match needs two identifiers
+        // (issue 14 item 11).
+        let query = json!({"prs_FirstName": "aysel", "prs_SecondName": "TESTOVA",
+                           "prs_Birthdate": "1998-04-12", "prs_MobilePhone": "+994501234567"});
+        let search = format!("{}/api/v1/cases/search", app.base_url);
+        let r = json_body(web_client().post(search).bearer_auth(token).json(&query)).await;
         assert_eq!(r["cases"].as_array().unwrap().len(), 0);
         assert_eq!(r["possible_matches_elsewhere"].as_array().unwrap().len(), 1);
         assert!(!r.to_string().contains("Aysel") && !r.to_string().contains(&id));
     }
     // The owner still has the case, untouched (version 1) and readable with identity.
-    let r = browser()
-        .get(format!(
-            "{}/api/v1/cases/{id}?include=identity",
-            app.base_url
-        ))
-        .bearer_auth(&a)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &web_client(),
+        format!("{}/api/v1/cases/{id}?include=identity", app.base_url),
+        &a,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], 1);
@@ -221,21 +210,20 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
     let id = case["id"].as_str().unwrap();
     let url = format!("{}/api/v1/cases/{id}", app.base_url);
     // Missing If-Match is a clear error naming the header.
-    let r = browser()
-        .put(&url)
-        .bearer_auth(&a)
-        .json(&case_body("Leyla"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let e: Value = r.json().await.unwrap();
+    let (status, e) = json_answer(
+        web_client()
+            .put(&url)
+            .bearer_auth(&a)
+            .json(&case_body("Leyla")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["field"], "If-Match");
     // Two concurrent updates from the same version: exactly one wins.
     let mut b1 = case_body("Leyla");
     b1["cas_Status"] = json!("FollowUp");
     let b2 = case_body("Leyla2");
-    let c = browser();
+    let c = web_client();
     let (r1, r2) = tokio::join!(
         c.put(&url)
             .bearer_auth(&a)
@@ -251,15 +239,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
     let mut statuses = vec![r1.unwrap().status(), r2.unwrap().status()];
     statuses.sort();
     assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
-    let now: Value = c
-        .get(&url)
-        .bearer_auth(&a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = bearer_get(&c, &url, &a).await.json().await.unwrap();
     assert_eq!(now["version"], 2);
     // Erase: needs a supervisor; then the case is gone for everyone.
     let r = c.delete(&url).bearer_auth(&a).send().await.unwrap();
@@ -277,15 +257,10 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
         )
         .await
         .unwrap();
-    let sup_token = app
-        .db
-        .store
-        .create_token(&sup, "t", 1, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let sup_token = user_token(&app.db, &sup).await;
     let r = c.delete(&url).bearer_auth(&sup_token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = c.get(&url).bearer_auth(&a).send().await.unwrap();
+    let r = bearer_get(&c, &url, &a).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -293,7 +268,7 @@ async fn crud_with_htcds_names_and_optimistic_concurrency() {
 async fn bad_input_names_the_field_and_changes_nothing() {
     let app = spawn_app().await;
     let a = api_token(&app.db, "org-a", "caseworker").await;
-    let c = browser();
+    let c = web_client();
     let url = format!("{}/api/v1/cases", app.base_url);
     let cases = [
         (json!({"prs_Gender": "female"}), "prs_Gender"),
@@ -314,15 +289,8 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         ),
     ];
     for (body, field) in cases {
-        let r = c
-            .post(&url)
-            .bearer_auth(&a)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        let e: Value = r.json().await.unwrap();
+        let (status, e) = json_answer(c.post(&url).bearer_auth(&a).json(&body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(e["error"]["field"], field, "{body}");
         assert_eq!(e["error"]["code"], "invalid_input");
         assert!(!e.to_string().contains("nineteen") && !e.to_string().contains("Azerbaijan"));
@@ -346,15 +314,7 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list: Value = c
-        .get(&url)
-        .bearer_auth(&a)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = bearer_get(&c, &url, &a).await.json().await.unwrap();
     assert_eq!(
         list["cases"].as_array().unwrap().len(),
         0,
@@ -367,18 +327,10 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     let now = time::OffsetDateTime::now_utc();
-    let token = app.db.store.create_token(&user, "t", 1, now).await.unwrap();
-    let c = browser();
+    let token = user_token(&app.db, &user).await;
+    let c = web_client();
     let url = format!("{}/api/v1/cases", app.base_url);
-    assert_eq!(
-        c.get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(bearer_get(&c, &url, &token).await.status(), StatusCode::OK);
     let tokens = app.db.store.list_tokens(&user).await.unwrap();
     assert!(
         app.db
@@ -388,21 +340,11 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
             .unwrap()
     );
     assert_eq!(
-        c.get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        bearer_get(&c, &url, &token).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        c.get(&url)
-            .bearer_auth("dq_forged")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        bearer_get(&c, &url, "dq_forged").await.status(),
         StatusCode::UNAUTHORIZED
     );
     for role in [
@@ -413,7 +355,7 @@ async fn tokens_can_be_revoked_and_roles_without_case_access_are_refused() {
         "org_admin",
     ] {
         let t = api_token(&app.db, &format!("org-{}", role.replace('_', "-")), role).await;
-        let r = c.get(&url).bearer_auth(&t).send().await.unwrap();
+        let r = bearer_get(&c, &url, &t).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role}");
         let r = c
             .post(&url)
@@ -431,9 +373,9 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     let username = user.username.clone();
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let page = fetch(&c, format!("{base}/login")).await;
     let h = page.headers().clone();
     assert!(
         h["content-security-policy"]
@@ -445,38 +387,26 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     assert_eq!(h["referrer-policy"], "no-referrer");
     let csrf = csrf_field(&page.text().await.unwrap());
     // Without the pre-login token the form is refused.
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[("username", username.as_str()), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/login"),
+        &[("username", username.as_str()), ("password", PW)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Wrong password and unknown user get the same answer.
-    let r1 = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username.as_str()),
-            ("password", "wrong password!!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r1 = submit_login(
+        &c,
+        base,
+        csrf.as_str(),
+        username.as_str(),
+        "wrong password!!",
+    )
+    .await;
     let s1 = r1.status();
     let t1 = r1.text().await.unwrap();
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r2 = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "nobody.here"),
-            ("password", "wrong password!!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let csrf = page_csrf(&c, format!("{base}/login")).await;
+    let r2 = submit_login(&c, base, csrf.as_str(), "nobody.here", "wrong password!!").await;
     assert_eq!(s1, r2.status());
     let t2 = r2.text().await.unwrap();
     let msg = |t: &str| {
@@ -488,18 +418,9 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     };
     assert_eq!(msg(&t1), msg(&t2));
     // Correct password: session cookie, HttpOnly + SameSite=Strict.
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let page = fetch(&c, format!("{base}/login")).await;
     let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username.as_str()),
-            ("password", PW),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(&c, base, csrf.as_str(), username.as_str(), PW).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let set = r
         .headers()
@@ -513,11 +434,8 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
         .expect("session cookie");
     assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict"));
     // The API works with the cookie; writes need the CSRF header.
-    let me: Value = c
-        .get(format!("{base}/api/v1/me"))
-        .send()
+    let me: Value = fetch(&c, format!("{base}/api/v1/me"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -538,58 +456,40 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     // Pages render; no personal data in the page title.
-    let home = c
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = fetch(&c, format!("{base}/")).await.text().await.unwrap();
     assert!(home.contains("<title>"));
     let id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let page = c
-        .get(format!("{base}/cases/{id}"))
-        .send()
+    let page = fetch(&c, format!("{base}/cases/{id}"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(!page.contains("Nigar"), "identity hidden until revealed");
     let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
     assert!(!title.contains("Nigar"));
-    let revealed = c
-        .post(format!("{base}/cases/{id}/reveal"))
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let revealed = submit(
+        &c,
+        format!("{base}/cases/{id}/reveal"),
+        &[("csrf", token.as_str())],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(revealed.contains("Nigar"));
     // Sessions: list, then sign out revokes.
-    let s: Value = c
-        .get(format!("{base}/api/v1/sessions"))
-        .send()
+    let s: Value = fetch(&c, format!("{base}/api/v1/sessions"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(s["sessions"].as_array().unwrap().len(), 1);
-    let r = c
-        .post(format!("{base}/logout"))
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(&c, format!("{base}/logout"), &[("csrf", token.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    let r = fetch(&c, format!("{base}/api/v1/me")).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -599,106 +499,50 @@ async fn supervisor_must_use_a_second_factor() {
     let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
     let secret = b"0123456789abcdefghij";
     app.db.store.totp_set_secret(&user, secret).await.unwrap();
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user.username.as_str()),
-            ("password", PW),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let csrf = page_csrf(&c, format!("{base}/login")).await;
+    let r = submit_login(&c, base, csrf.as_str(), user.username.as_str(), PW).await;
     assert_eq!(r.headers()["location"], "/login/totp");
     // Password alone gives no access.
     assert_eq!(
-        c.get(format!("{base}/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        fetch(&c, format!("{base}/api/v1/me")).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let page = c
-        .get(format!("{base}/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let r = c
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", "000000")])
-        .send()
-        .await
-        .unwrap();
+    let csrf = page_csrf(&c, format!("{base}/login/totp")).await;
+    let r = submit(
+        &c,
+        format!("{base}/login/totp"),
+        &[("csrf", csrf.as_str()), ("code", "000000")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let code = totp_code(secret, &user.username);
-    let r = c
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/login/totp"),
+        &[("csrf", csrf.as_str()), ("code", code.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
-    let me: Value = c
-        .get(format!("{base}/api/v1/me"))
-        .send()
+    let me: Value = fetch(&c, format!("{base}/api/v1/me"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(me["role"], "supervisor");
     // The same code cannot be used twice (replay).
-    let c2 = browser();
-    let page = c2
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    c2.post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user.username.as_str()),
-            ("password", PW),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let page = c2
-        .get(format!("{base}/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let r = c2
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let c2 = web_client();
+    let csrf = page_csrf(&c2, format!("{base}/login")).await;
+    submit_login(&c2, base, csrf.as_str(), user.username.as_str(), PW).await;
+    let csrf = page_csrf(&c2, format!("{base}/login/totp")).await;
+    let r = submit(
+        &c2,
+        format!("{base}/login/totp"),
+        &[("csrf", csrf.as_str()), ("code", code.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -707,18 +551,11 @@ async fn health_and_metrics_carry_no_personal_data() {
     let app = spawn_app().await;
     let a = api_token(&app.db, "org-a", "caseworker").await;
     create(&app, &a, "CanaryMetricsName").await;
-    let c = browser();
-    let h = c
-        .get(format!("{}/healthz", app.base_url))
-        .send()
-        .await
-        .unwrap();
+    let c = web_client();
+    let h = fetch(&c, format!("{}/healthz", app.base_url)).await;
     assert_eq!(h.status(), StatusCode::OK);
-    let m = c
-        .get(format!("{}/metrics", app.base_url))
-        .send()
+    let m = fetch(&c, format!("{}/metrics", app.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -732,14 +569,14 @@ async fn health_and_metrics_carry_no_personal_data() {
 #[tokio::test]
 async fn every_operation_documents_its_error_answers() {
     let app = spawn_app().await;
-    let doc: Value = browser()
-        .get(format!("{}/api/v1/openapi.json", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = fetch(
+        &web_client(),
+        format!("{}/api/v1/openapi.json", app.base_url),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let paths = doc["paths"].as_object().unwrap();
     let mut checked = 0;
     for (path, item) in paths {
@@ -767,12 +604,12 @@ async fn every_operation_documents_its_error_answers() {
 
     let token = api_token(&app.db, "org-doc", "caseworker").await;
     for q in ["offset=9223372036854775808", "limit=x"] {
-        let r = browser()
-            .get(format!("{}/api/v1/cases?{q}", app.base_url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r = bearer_get(
+            &web_client(),
+            format!("{}/api/v1/cases?{q}", app.base_url),
+            &token,
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
     }
 }

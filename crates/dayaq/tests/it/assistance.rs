@@ -2,18 +2,18 @@
 //! allowance under 50 concurrent requests, plan gaps and approval, need-to-know.
 //! Runs on SQLite, and on PostgreSQL when `DAYAQ_TEST_DATABASE_URL` is set.
 
-use crate::testkit::{SOURCE, ctx, org_and_user, sample_case, test_db};
+use crate::kit::{
+    SOURCE, accepted_vt_referral, ctx, decide_identification, new_case, org_and_user, test_db,
+};
 use dayaq_domain::assistance::StayState;
 use dayaq_domain::assistance::fmt_date;
-use dayaq_domain::identification::DecisionInput;
 use dayaq_storage::StoreError;
 use dayaq_storage::assistance::{
     ActionInput, AdmissionInput, AssessmentInput, FacilityInput, GoalInput, GrantInput, NeedInput,
     PlanInput, ServiceInput,
 };
 use dayaq_storage::cases::Ctx;
-use dayaq_storage::identification::ConsentInput;
-use dayaq_storage::referrals::{LegalInput, ReferralInput};
+use dayaq_storage::referrals::LegalInput;
 use time::{Duration, OffsetDateTime};
 
 fn at(actor: &dayaq_domain::Actor, now: OffsetDateTime) -> Ctx<'_> {
@@ -69,14 +69,13 @@ async fn shelter_thirty_day_rule_with_controllable_clock() {
         .unwrap_err();
     assert!(matches!(e, StoreError::Forbidden(_)));
 
-    let case = s
-        .create_case(
-            &ctx(&cw),
-            &sample_case("Leyla", "Mammadova", "1990-02-03", "+994501112233"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case = new_case(
+        s,
+        &cw,
+        ["Leyla", "Mammadova", "1990-02-03", "+994501112233"],
+    )
+    .await
+    .id;
     let adm = AdmissionInput {
         facility_id: fac.id,
         admitted_on: dayaq_domain::assistance::fmt_date(day0.date()),
@@ -186,42 +185,22 @@ async fn shelter_thirty_day_rule_with_controllable_clock() {
     db.cleanup().await;
 }
 
-async fn decide(
-    s: &dayaq_storage::Store,
-    police: &dayaq_domain::Actor,
-    case: uuid::Uuid,
-    status: &str,
-) {
-    let d: DecisionInput = serde_json::from_value(serde_json::json!({
-        "vic_TraffickingStatus": status,
-        "vic_TraffickingStatusDecisionMakingOrg": "Police",
-        "decided_on": dayaq_domain::assistance::fmt_date(OffsetDateTime::now_utc().date()),
-        "reference": "ATD-1",
-    }))
-    .unwrap();
-    let v = d.validate(OffsetDateTime::now_utc().date()).unwrap();
-    s.decide_identification(&ctx(police), case, &v)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn allowance_once_per_person_under_50_concurrent_requests() {
     let db = test_db().await;
     let (_, police) = org_and_user(&db, "police-atd", "police_officer").await;
     let police = police.actor();
     let s = &db.store;
-    let case = s
-        .create_case(
-            &ctx(&police),
-            &sample_case("Aysel", "Quliyeva", "1995-05-06", "+994502223344"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case = new_case(
+        s,
+        &police,
+        ["Aysel", "Quliyeva", "1995-05-06", "+994502223344"],
+    )
+    .await
+    .id;
 
     // A possible victim is refused with a clear reason naming the field.
-    decide(s, &police, case, "PossibleVictimOfTrafficking").await;
+    decide_identification(s, &police, case, "PossibleVictimOfTrafficking").await;
     let e = s
         .pay_allowance(&ctx(&police), case, 40_000)
         .await
@@ -234,7 +213,7 @@ async fn allowance_once_per_person_under_50_concurrent_requests() {
         assert!(v.errors[0].message.contains("ActualVictimOfTrafficking"));
     }
 
-    decide(s, &police, case, "ActualVictimOfTrafficking").await;
+    decide_identification(s, &police, case, "ActualVictimOfTrafficking").await;
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let store = s.clone();
@@ -261,15 +240,14 @@ async fn allowance_once_per_person_under_50_concurrent_requests() {
     // The same person registered by another organisation is not paid again.
     let (_, other) = org_and_user(&db, "other-police", "police_officer").await;
     let other = other.actor();
-    let case2 = s
-        .create_case(
-            &ctx(&other),
-            &sample_case("Aysel", "Quliyeva", "1995-05-06", "+994509999999"),
-        )
-        .await
-        .unwrap()
-        .id;
-    decide(s, &other, case2, "ActualVictimOfTrafficking").await;
+    let case2 = new_case(
+        s,
+        &other,
+        ["Aysel", "Quliyeva", "1995-05-06", "+994509999999"],
+    )
+    .await
+    .id;
+    decide_identification(s, &other, case2, "ActualVictimOfTrafficking").await;
     let e = s
         .pay_allowance(&ctx(&other), case2, 40_000)
         .await
@@ -310,13 +288,8 @@ async fn plan_gaps_approval_and_need_to_know() {
     let (vt_org, vt) = org_and_user(&db, "vt-centre", "caseworker").await;
     let (cw, sup, vt) = (cw.actor(), sup.actor(), vt.actor());
     let s = &db.store;
-    let case = s
-        .create_case(
-            &ctx(&cw),
-            &sample_case("Gunel", "Aliyeva", "1992-07-08", "+994503334455"),
-        )
+    let case = new_case(s, &cw, ["Gunel", "Aliyeva", "1992-07-08", "+994503334455"])
         .await
-        .unwrap()
         .id;
     let e = s
         .add_assessment(
@@ -542,43 +515,7 @@ async fn plan_gaps_approval_and_need_to_know() {
 
     // Need-to-know: a referred vocational-training centre sees the plan but not health notes.
     assert!(s.plans(&ctx(&vt), case).await.is_err());
-    s.add_consent(
-        &ctx(&cw),
-        case,
-        &ConsentInput {
-            purpose: "SharingWithOrganisation".into(),
-            given: true,
-            recipient_org: Some("vt-centre".into()),
-            recipient_org_type: None,
-            given_by: "Survivor".into(),
-            language: "az".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let r = s
-        .create_referral(
-            &ctx(&cw),
-            case,
-            &ReferralInput {
-                to_org: "vt-centre".into(),
-                services: vec!["VocationalTraining".into()],
-                reason: "AdditionalServicesRequired".into(),
-                details: None,
-                consent_override_reason: None,
-                travel: None,
-            },
-        )
-        .await
-        .unwrap();
-    s.respond_referral(
-        &ctx(&vt),
-        r.id,
-        dayaq_domain::referral::ReferralEvent::Accept,
-        None,
-    )
-    .await
-    .unwrap();
+    accepted_vt_referral(s, &cw, &vt, case, "vt-centre").await;
     let p = s.plans(&ctx(&vt), case).await.unwrap();
     assert_eq!(p[0].goals.len(), 3);
     s.stays(&ctx(&vt), case).await.unwrap();
@@ -721,22 +658,16 @@ async fn cost_report_matches_hand_computed_fixture() {
         )
         .await
         .unwrap();
-    let a = s
-        .create_case(
-            &ctx(&cw),
-            &sample_case("Nigar", "Hasanova", "1991-01-01", "+994505556677"),
-        )
+    let a = new_case(s, &cw, ["Nigar", "Hasanova", "1991-01-01", "+994505556677"])
         .await
-        .unwrap()
         .id;
-    let b = s
-        .create_case(
-            &ctx(&cw),
-            &sample_case("Sevda", "Ismayilova", "1993-03-03", "+994506667788"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let b = new_case(
+        s,
+        &cw,
+        ["Sevda", "Ismayilova", "1993-03-03", "+994506667788"],
+    )
+    .await
+    .id;
     // Another organisation's source cannot be charged: its cost report would list this case.
     let (_, other_sup) = org_and_user(&db, "ngo-g", "supervisor").await;
     let foreign = s
@@ -859,129 +790,134 @@ async fn cost_report_matches_hand_computed_fixture() {
 }
 
 mod api {
-    use crate::testkit::{TestApp, api_token, spawn_app};
+    use crate::kit::{api_call, api_token, spawn_app};
     use reqwest::StatusCode;
     use serde_json::{Value, json};
-
-    async fn call(
-        app: &TestApp,
-        token: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let c = reqwest::Client::new();
-        let url = format!("{}/api/v1{path}", app.base_url);
-        let r = match body {
-            Some(b) => c.post(url).bearer_auth(token).json(&b),
-            None => c.get(url).bearer_auth(token),
-        }
-        .send()
-        .await
-        .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
 
     #[tokio::test]
     async fn assessment_plan_approval_services_and_gaps_over_the_api() {
         let app = spawn_app().await;
         let cw = api_token(&app.db, "ngo-api", "caseworker").await;
         let sup = api_token(&app.db, "ngo-api", "supervisor").await;
-        let (s, case) = call(
+        let (s, case) = api_call(
             &app,
             &cw,
+            "POST",
             "/cases",
-            Some(json!({"prs_Gender": "Feminine", "prs_Citizenship": ["AZ"]})),
+            json!({"prs_Gender": "Feminine", "prs_Citizenship": ["AZ"]}),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{case}");
         let id = case["id"].as_str().unwrap().to_string();
-        let (s, a) = call(
+        let (s, a) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/assessments"),
-            Some(json!({
+            json!({
             "needs": [{"domain": "Housing", "severity": "High", "notes": "sleeps at a friend's"},
                       {"domain": "EmploymentIncome", "severity": "Medium"}],
-            "priorities": "a job first"})),
+            "priorities": "a job first"}),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{a}");
-        let (s, e) = call(
+        let (s, e) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/assessments"),
-            Some(json!({"needs": [{"domain": "Luck", "severity": "High"}]})),
+            json!({"needs": [{"domain": "Luck", "severity": "High"}]}),
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e["error"]["field"], "needs[0].domain", "{e}");
-        let (s, p) = call(
+        let (s, p) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/plans"),
-            Some(json!({"spl_Type": "Livelihood", "spl_Objectives": "independent life"})),
+            json!({"spl_Type": "Livelihood", "spl_Objectives": "independent life"}),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         let plan = p["id"].as_str().unwrap().to_string();
-        let (_, g) = call(&app, &cw, &format!("/cases/{id}/plans/{plan}/goals"), Some(json!({"term": "LongTerm", "domain": "EmploymentIncome", "description": "stable job"}))).await;
+        let (_, g) = api_call(
+            &app,
+            &cw,
+            "POST",
+            &format!("/cases/{id}/plans/{plan}/goals"),
+            json!({"term": "LongTerm", "domain": "EmploymentIncome", "description": "stable job"}),
+        )
+        .await;
         let goal = g["id"].as_str().unwrap().to_string();
-        let (s, x) = call(&app, &cw, &format!("/cases/{id}/plans/{plan}/actions"), Some(json!({"goal_id": goal, "domain": "EmploymentIncome", "service": "VocationalTraining"}))).await;
+        let (s, x) = api_call(
+            &app,
+            &cw,
+            "POST",
+            &format!("/cases/{id}/plans/{plan}/actions"),
+            json!({"goal_id": goal, "domain": "EmploymentIncome", "service": "VocationalTraining"}),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{x}");
         let action = x["id"].as_str().unwrap().to_string();
-        let (s, _) = call(
+        let (s, _) = api_call(
             &app,
             &sup,
+            "POST",
             &format!("/cases/{id}/plans/{plan}/approval"),
-            Some(json!({})),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "agreement first");
-        let (s, _) = call(
+        let (s, _) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/plans/{plan}/agreement"),
-            Some(json!({})),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (_, w) = call(&app, &sup, "/approvals/plans", None).await;
+        let (_, w) = api_call(&app, &sup, "GET", "/approvals/plans", Value::Null).await;
         assert_eq!(w["plans"].as_array().unwrap().len(), 1);
-        let (s, _) = call(
+        let (s, _) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/plans/{plan}/approval"),
-            Some(json!({})),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = call(
+        let (s, _) = api_call(
             &app,
             &sup,
+            "POST",
             &format!("/cases/{id}/plans/{plan}/approval"),
-            Some(json!({})),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, r) = call(&app, &cw, &format!("/cases/{id}/services"), Some(json!({"service": "VocationalTraining", "started_on": "2026-01-10", "outcome": "Completed", "cost_minor": 30000, "plan_action_id": action}))).await;
+        let (s, r) = api_call(&app, &cw, "POST", &format!("/cases/{id}/services"), json!({"service": "VocationalTraining", "started_on": "2026-01-10", "outcome": "Completed", "cost_minor": 30000, "plan_action_id": action})).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
-        let (_, plans) = call(&app, &cw, &format!("/cases/{id}/plans"), None).await;
+        let (_, plans) =
+            api_call(&app, &cw, "GET", &format!("/cases/{id}/plans"), Value::Null).await;
         let p = &plans["plans"][0];
         assert_eq!(p["approved"], true);
         assert_eq!(p["spl_ActionPlan"][0]["status"], "Done");
         assert_eq!(p["gaps"]["needs_without_action"], json!(["Housing"]));
         // Allowance: the status is Possible by default → a clear refusal.
-        let (s, e) = call(
+        let (s, e) = api_call(
             &app,
             &cw,
+            "POST",
             &format!("/cases/{id}/allowance"),
-            Some(json!({})),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e["error"]["field"], "vic_TraffickingStatus", "{e}");
-        let (s, spec) = call(&app, &cw, "/openapi.json", None).await;
+        let (s, spec) = api_call(&app, &cw, "GET", "/openapi.json", Value::Null).await;
         assert_eq!(s, StatusCode::OK);
         assert!(
             spec["paths"]["/api/v1/cases/{id}/allowance"].is_object()
@@ -991,7 +927,9 @@ mod api {
 }
 
 mod screens {
-    use crate::testkit::{browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app};
+    use crate::kit::{
+        csrf_field, fetch, new_case, org_and_user, sign_in, spawn_app, submit, web_client,
+    };
     use reqwest::StatusCode;
 
     #[tokio::test]
@@ -999,24 +937,18 @@ mod screens {
         let app = spawn_app().await;
         let (_, user) = org_and_user(&app.db, "ngo-ui", "caseworker").await;
         let actor = user.actor();
-        let case = app
-            .db
-            .store
-            .create_case(
-                &ctx(&actor),
-                &sample_case("Ulviyya", "Karimova", "1994-04-04", "+994507778899"),
-            )
-            .await
-            .unwrap()
-            .id;
-        let c = browser();
+        let case = new_case(
+            &app.db.store,
+            &actor,
+            ["Ulviyya", "Karimova", "1994-04-04", "+994507778899"],
+        )
+        .await
+        .id;
+        let c = web_client();
         let base = &app.base_url;
         sign_in(&c, base, &user.username).await;
-        let html = c
-            .get(format!("{base}/cases/{case}"))
-            .send()
+        let html = fetch(&c, format!("{base}/cases/{case}"))
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -1026,35 +958,32 @@ mod screens {
         );
         assert!(html.contains("id=\"asst-no-plan\""));
         let csrf = csrf_field(&html);
-        let r = c
-            .post(format!("{base}/cases/{case}/assistance/assessment"))
-            .form(&[
+        let r = submit(
+            &c,
+            format!("{base}/cases/{case}/assistance/assessment"),
+            &[
                 ("csrf", csrf.as_str()),
                 ("sev-Housing", "High"),
                 ("notes-Housing", "no place to stay"),
                 ("sev-Safety", ""),
                 ("priorities", "my daughter's school"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let r = c
-            .post(format!("{base}/cases/{case}/assistance/plan"))
-            .form(&[
+        let r = submit(
+            &c,
+            format!("{base}/cases/{case}/assistance/plan"),
+            &[
                 ("csrf", csrf.as_str()),
                 ("spl_type", "SocialCare"),
                 ("objectives", "a safe home"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let html = c
-            .get(format!("{base}/cases/{case}"))
-            .send()
+        let html = fetch(&c, format!("{base}/cases/{case}"))
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -1069,12 +998,12 @@ mod screens {
             "the housing need has no action yet"
         );
         // A bad severity comes back as a field error on the page.
-        let r = c
-            .post(format!("{base}/cases/{case}/assistance/assessment"))
-            .form(&[("csrf", csrf.as_str()), ("sev-Housing", "Urgent")])
-            .send()
-            .await
-            .unwrap();
+        let r = submit(
+            &c,
+            format!("{base}/cases/{case}/assistance/assessment"),
+            &[("csrf", csrf.as_str()), ("sev-Housing", "Urgent")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert!(

@@ -16,10 +16,13 @@
 //! - A deliberately widened policy (a referral receiver may also edit the case) is evaluated
 //!   against the same observations and must disagree: the matrix would catch it.
 
-use crate::testkit::{TestApp, now, org_and_user, spawn_app};
+use crate::kit::{
+    TestApp, api_request, csrf_field, form_post, json_answer, now, org_and_user, page_get, sign_in,
+    spawn_app, user_token, web_client,
+};
 use dayaq_domain::Role;
 use dayaq_domain::policy::{Action, Actor, CaseFacts, Decision, Resource, Section, decide};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -549,13 +552,8 @@ struct Fixture {
     extension: String,
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
+/// One API call as the matrix makes it: every request carries `If-Match: "1"`, so that
+/// writes reach the policy check rather than stopping at a missing precondition.
 async fn send(
     app: &TestApp,
     token: Option<&str>,
@@ -563,19 +561,11 @@ async fn send(
     path: &str,
     body: &Value,
 ) -> (StatusCode, Value) {
-    let m: Method = method.parse().unwrap();
-    let mut r = client()
-        .request(m.clone(), format!("{}/api/v1{path}", app.base_url))
-        .header("if-match", "\"1\"");
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
+    let r = api_request(app, token, method, path).header("if-match", "\"1\"");
+    match method {
+        "GET" | "DELETE" => json_answer(r).await,
+        _ => json_answer(r.json(body)).await,
     }
-    if m != Method::GET && m != Method::DELETE {
-        r = r.json(body);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 /// A successful call (2xx), returning the body.
@@ -599,12 +589,7 @@ async fn users(app: &TestApp) -> Users {
             if tag == 'A' {
                 org_a = org.id;
             }
-            let token = app
-                .db
-                .store
-                .create_token(&user, "matrix", 1, now())
-                .await
-                .unwrap();
+            let token = user_token(&app.db, &user).await;
             tokens.insert((tag, *role), token);
             actors.insert((tag, *role), user.actor());
         }
@@ -1147,12 +1132,7 @@ async fn planted_case(app: &TestApp, u: &Users) -> (Fixture, String, Markers) {
     let sup = &u.tokens[&('A', Role::Supervisor)];
     let cw_b = &u.tokens[&('B', Role::Caseworker)];
     let (_, c_user) = org_and_user(&app.db, "org-c", "caseworker").await;
-    let cw_c = app
-        .db
-        .store
-        .create_token(&c_user, "matrix", 1, now())
-        .await
-        .unwrap();
+    let cw_c = user_token(&app.db, &c_user).await;
     let case = ok(
         app,
         cw,
@@ -1389,8 +1369,8 @@ async fn api_bodies(app: &TestApp, token: &str, f: &Fixture) -> Vec<(String, Str
 
 /// The screens a receiver may open for the case, as a signed-in browser: (route, html).
 async fn screen_bodies(app: &TestApp, username: &str, f: &Fixture) -> Vec<(String, String)> {
-    let b = crate::testkit::browser();
-    crate::testkit::sign_in(&b, &app.base_url, username).await;
+    let b = web_client();
+    sign_in(&b, &app.base_url, username).await;
     let mut out = Vec::new();
     for path in [
         format!("/cases/{}", f.case),
@@ -1399,24 +1379,16 @@ async fn screen_bodies(app: &TestApp, username: &str, f: &Fixture) -> Vec<(Strin
         "/cases".to_string(),
         "/".to_string(),
     ] {
-        let r = b
-            .get(format!("{}{path}", app.base_url))
-            .send()
-            .await
-            .unwrap();
-        out.push((format!("screen {path}"), r.text().await.unwrap()));
+        let (_, html) = page_get(app, &b, &path).await;
+        out.push((format!("screen {path}"), html));
     }
     // The identity reveal (no JavaScript: the whole page comes back with the block open).
     let page = out[0].1.clone();
     if page.contains("name=\"csrf\"") {
-        let csrf = crate::testkit::csrf_field(&page);
-        let r = b
-            .post(format!("{}/cases/{}/reveal", app.base_url, f.case))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
-        out.push(("screen reveal".into(), r.text().await.unwrap()));
+        let csrf = csrf_field(&page);
+        let reveal = format!("/cases/{}/reveal", f.case);
+        let (_, html) = form_post(app, &b, &reveal, &[("csrf", csrf.as_str())]).await;
+        out.push(("screen reveal".into(), html));
     }
     out
 }
@@ -1465,7 +1437,7 @@ async fn matrix_contents_receiver_sees_only_granted_sections() {
         "the granted identity never appeared"
     );
     // Screens, as B's caseworker (a password-only session; no second factor needed).
-    // (`users` named B's caseworker `org-b-caseworker`, see `testkit::org_and_user`.)
+    // (`users` named B's caseworker `org-b-caseworker`, see `kit::org_and_user`.)
     let screens = screen_bodies(&app, "org-b-caseworker", &f).await;
     assert!(
         screens[0].1.contains(&f.case_number),

@@ -2,8 +2,8 @@
 //! `dayaq bench run` on a small synthetic population, on the configured engine. Checks exit
 //! codes and that the JSON report holds every measure; never timings.
 
-use crate::testkit;
-use crate::testkit::dayaq_cli_default_key;
+use crate::kit;
+use crate::kit::dayaq_cli_default_key;
 use serde_json::Value;
 use std::process::Output;
 
@@ -16,17 +16,23 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
-#[tokio::test]
-async fn bench_generate_and_run_report_every_measure() {
-    let db = testkit::test_db().await;
+/// A fresh store (closed again) into which `dayaq bench generate` wrote `cases` cases with
+/// `seed`; and what the command printed.
+async fn generated(cases: &str, seed: &str) -> (kit::TestDb, String) {
+    let db = kit::test_db().await;
     db.store.close().await;
-
     let out = dayaq_cli_default_key(
         &db,
-        &["bench", "generate", "--cases", "1000", "--seed", "5"],
+        &["bench", "generate", "--cases", cases, "--seed", seed],
     );
     ok(&out, "bench generate");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (db, stdout)
+}
+
+#[tokio::test]
+async fn bench_generate_and_run_report_every_measure() {
+    let (db, stdout) = generated("1000", "5").await;
     assert!(stdout.contains("generated 1000 cases"), "{stdout}");
 
     // A second generation into the same store is refused.
@@ -56,7 +62,7 @@ async fn bench_generate_and_run_report_every_measure() {
         .expect("results are JSON");
     assert_eq!(v["population"]["cases"], 1000);
     assert_eq!(v["cases_in_store"], 1000);
-    assert_eq!(v["engine"], testkit::engine_name());
+    assert_eq!(v["engine"], kit::engine_name());
     let metrics = v["metrics"].as_array().expect("metrics");
     let find = |name: &str| {
         metrics
@@ -104,14 +110,7 @@ async fn bench_generate_and_run_report_every_measure() {
 /// product cannot read, or with the wrong key, fails here.
 #[tokio::test]
 async fn generated_assistance_and_follow_up_read_back_through_the_product() {
-    let db = testkit::test_db().await;
-    db.store.close().await;
-    let out = dayaq_cli_default_key(
-        &db,
-        &["bench", "generate", "--cases", "600", "--seed", "11"],
-    );
-    ok(&out, "bench generate");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (db, stdout) = generated("600", "11").await;
     assert!(stdout.contains("per case"), "{stdout}");
 
     let info: Value = serde_json::from_slice(

@@ -11,472 +11,14 @@
 //! funding and payment-status forms write through the storage methods, refuse bad input with
 //! the error next to the field and write nothing, need the CSRF token, and show only what the
 //! role may see.
-//!
-//! The browser harness below is a trimmed copy of the one in `e2e.rs`, whose helpers are
-//! private to that module.
 
-use crate::testkit::{
-    PASSWORD, TestApp, browser, csrf_field, ctx, org_and_user, sample_case, spawn_app, totp_code,
+use crate::kit::browser::{Catalogue, run};
+use crate::kit::{
+    csrf_field, ctx, decide_identification, form_post, new_case, org_and_user, page_get, spawn_app,
+    submit, web_session,
 };
 use dayaq_domain::assistance::fmt_date;
-use dayaq_domain::identification::DecisionInput;
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-
-const SKIP_ENV: &str = "DAYAQ_SKIP_BROWSER_TESTS";
-const WAIT: Duration = Duration::from_secs(15);
-const CHROME_ARGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--window-size=1280,900",
-];
-
-// ---------- browser harness (trimmed from e2e.rs) ----------
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tool(env: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-struct Tools {
-    chromedriver: PathBuf,
-    chromium: PathBuf,
-    axe: PathBuf,
-}
-
-fn tools(test: &str) -> Option<Tools> {
-    if std::env::var(SKIP_ENV).is_ok_and(|v| v.trim() == "1") {
-        eprintln!(
-            "\n\
-             ********************************************************************\n\
-             ** BROWSER TESTS SKIPPED ({test}): {SKIP_ENV}=1.\n\
-             ** Nothing was checked in a browser (flows, accessibility, layout).\n\
-             ********************************************************************\n"
-        );
-        return None;
-    }
-    let chromedriver = tool("DAYAQ_CHROMEDRIVER", &["chromedriver"]);
-    let chromium = tool(
-        "DAYAQ_CHROMIUM",
-        &[
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-            "google-chrome-stable",
-        ],
-    );
-    let axe = workspace_root().join("e2e/node_modules/axe-core/axe.min.js");
-    match (chromedriver, chromium) {
-        (Some(chromedriver), Some(chromium)) if axe.is_file() => Some(Tools {
-            chromedriver,
-            chromium,
-            axe,
-        }),
-        _ => panic!(
-            "\n\nThe browser tests need chromium, chromedriver and axe-core ({}).\n\
-             Run scripts/test, which installs them (or set {SKIP_ENV}=1 to skip the browser \
-             tests, knowing that nothing is then checked in a browser).\n",
-            axe.display()
-        ),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
-}
-
-/// chromedriver, killed on drop (with the browser if its session could not be closed).
-struct Driver {
-    child: Child,
-    url: String,
-    browser_pid: Option<u64>,
-}
-
-impl Driver {
-    async fn start(t: &Tools, log: &Path) -> Driver {
-        let port = free_port();
-        let child = Command::new(&t.chromedriver)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", t.chromedriver.display()));
-        let mut d = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            browser_pid: None,
-        };
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = d.child.try_wait() {
-                panic!("chromedriver exited: {status} (log: {})", log.display());
-            }
-            if let Ok(r) = http.get(format!("{}/status", d.url)).send().await
-                && let Ok(v) = r.json::<Value>().await
-                && v["value"]["ready"] == json!(true)
-            {
-                return d;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not answer within 20 s (log: {})",
-                log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(pid) = self.browser_pid {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Clone)]
-struct Browser {
-    client: Client,
-    base: String,
-    dir: Arc<PathBuf>,
-    step: Arc<AtomicUsize>,
-    axe: Arc<String>,
-}
-
-async fn run<F, Fut>(test: &str, body: F)
-where
-    F: FnOnce(Browser, TestApp) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let Some(tools) = tools(test) else {
-        return;
-    };
-    let dir = workspace_root().join("target/e2e-artifacts").join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-    let axe = std::fs::read_to_string(&tools.axe)
-        .unwrap_or_else(|e| panic!("read {}: {e}", tools.axe.display()));
-    let profile = tempfile::tempdir().expect("temporary browser profile");
-    let mut driver = Driver::start(&tools, &dir.join("chromedriver.log")).await;
-    let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
-    args.push(format!("--user-data-dir={}", profile.path().display()));
-    let caps = json!({
-        "browserName": "chrome",
-        "pageLoadStrategy": "normal",
-        "timeouts": { "script": 30_000, "pageLoad": 30_000 },
-        "goog:chromeOptions": { "binary": tools.chromium.to_string_lossy(), "args": args },
-    });
-    let Value::Object(caps) = caps else {
-        unreachable!("a JSON object")
-    };
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot start the browser through chromedriver: {e}"));
-    driver.browser_pid = client
-        .capabilities()
-        .and_then(|c| c.get("goog:processID"))
-        .and_then(Value::as_u64);
-    let app = spawn_app().await;
-    let b = Browser {
-        client: client.clone(),
-        base: app.base_url.clone(),
-        dir: Arc::new(dir),
-        step: Arc::new(AtomicUsize::new(0)),
-        axe: Arc::new(axe),
-    };
-    let outcome = tokio::spawn(body(b.clone(), app)).await;
-    if outcome.is_err() {
-        b.shot_named("99-failure").await;
-    }
-    drop(b);
-    if client.close().await.is_ok() {
-        driver.browser_pid = None;
-    }
-    drop(driver);
-    drop(profile);
-    if let Err(e) = outcome {
-        if e.is_panic() {
-            std::panic::resume_unwind(e.into_panic());
-        }
-        panic!("the test task did not finish: {e}");
-    }
-}
-
-const AXE_RUN: &str = r#"
-const done = arguments[arguments.length - 1];
-window.axe.run(document, {
-  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  resultTypes: ['violations'],
-}).then(function (r) {
-  done({ ok: true, passes: r.passes.length, violations: r.violations.map(function (v) {
-    return { id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map(function (n) { return { target: n.target, html: n.html }; }) };
-  }) });
-}).catch(function (e) { done({ ok: false, error: String(e) }); });
-"#;
-
-impl Browser {
-    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client
-            .execute(script, args)
-            .await
-            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
-    async fn path(&self) -> String {
-        self.client
-            .current_url()
-            .await
-            .expect("current URL")
-            .path()
-            .to_string()
-    }
-
-    async fn find(&self, css: &str) -> Element {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.client.find(Locator::Css(css)).await {
-                Ok(e) => return e,
-                Err(e) if Instant::now() > deadline => {
-                    panic!("no element {css} on {}: {e}", self.path().await)
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    }
-
-    async fn count(&self, css: &str) -> usize {
-        self.client
-            .find_all(Locator::Css(css))
-            .await
-            .map(|v| v.len())
-            .unwrap_or(0)
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.find(css)
-            .await
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("text of {css}: {e}"))
-            .trim()
-            .to_string()
-    }
-
-    async fn fill(&self, css: &str, value: &str) {
-        let e = self.find(css).await;
-        e.clear()
-            .await
-            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
-        e.send_keys(value)
-            .await
-            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
-    }
-
-    /// Sets an input's value by script (date inputs take keys in the browser locale's order).
-    async fn set_value(&self, css: &str, value: &str) {
-        let e = self.find(css).await;
-        let el = serde_json::to_value(&e).expect("element reference");
-        self.js("arguments[0].value = arguments[1];", vec![el, json!(value)])
-            .await;
-    }
-
-    async fn select(&self, css: &str, value: &str) {
-        self.find(css)
-            .await
-            .select_by_value(value)
-            .await
-            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
-    }
-
-    /// Opens a <details> by clicking its summary.
-    async fn expand(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-    }
-
-    async fn open(&self, path: &str, step: &str) {
-        self.client
-            .goto(&format!("{}{path}", self.base))
-            .await
-            .unwrap_or_else(|e| panic!("open {path}: {e}"));
-        self.loaded(step).await;
-    }
-
-    async fn click_to(&self, css: &str, step: &str) {
-        let e = self.find(css).await;
-        self.js("window.__e2eOldPage = true;", vec![]).await;
-        e.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let fresh = self
-                .client
-                .execute(
-                    "return !window.__e2eOldPage && document.readyState === 'complete';",
-                    vec![],
-                )
-                .await;
-            if matches!(fresh, Ok(Value::Bool(true))) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "clicking {css} did not lead to a new page"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.loaded(step).await;
-    }
-
-    /// After each page load: no serious/critical axe-core violation, then a screenshot.
-    async fn loaded(&self, step: &str) {
-        let deadline = Instant::now() + WAIT;
-        while self.js("return document.readyState;", vec![]).await != json!("complete") {
-            assert!(Instant::now() < deadline, "page never finished loading");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let path = self.path().await;
-        let loaded = self
-            .js(&format!("{}\nreturn typeof window.axe;", self.axe), vec![])
-            .await;
-        assert_eq!(loaded, json!("object"), "axe-core not injected into {path}");
-        let r = self
-            .client
-            .execute_async(AXE_RUN, vec![])
-            .await
-            .unwrap_or_else(|e| panic!("axe.run on {path}: {e}"));
-        assert_eq!(
-            r["ok"],
-            json!(true),
-            "axe.run failed on {path}: {}",
-            r["error"]
-        );
-        let blocking: Vec<&Value> = r["violations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-            .collect();
-        assert!(
-            blocking.is_empty(),
-            "axe: serious/critical accessibility violations on {path} ({step}): {blocking:#?}"
-        );
-        assert!(
-            r["passes"].as_u64().unwrap_or(0) > 0,
-            "axe checked nothing on {path}"
-        );
-        let n = self.step.fetch_add(1, Ordering::SeqCst) + 1;
-        let name: String = step
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        self.shot_named(&format!("{n:02}-{name}")).await;
-    }
-
-    async fn shot_named(&self, name: &str) {
-        match self.client.screenshot().await {
-            Ok(png) => {
-                let file = self.dir.join(format!("{name}.png"));
-                if let Err(e) = std::fs::write(&file, png) {
-                    eprintln!("cannot write {}: {e}", file.display());
-                }
-            }
-            Err(e) => eprintln!("screenshot {name} failed: {e}"),
-        }
-    }
-}
-
-/// Single-line messages of a catalogue, read from the source tree.
-struct Catalogue(HashMap<String, String>);
-
-impl Catalogue {
-    fn load(lang: &str) -> Catalogue {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../dayaq-http/locales")
-            .join(lang)
-            .join("main.ftl");
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
-        Catalogue(
-            text.lines()
-                .filter(|l| !l.starts_with([' ', '\t', '#', '.', '*', '[']))
-                .filter_map(|l| l.split_once(" = "))
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .collect(),
-        )
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0
-            .get(key)
-            .unwrap_or_else(|| panic!("no message {key}"))
-    }
-}
-
-async fn sign_in(b: &Browser, username: &str, totp: Option<&[u8]>) {
-    b.open("/login", "login").await;
-    b.fill("#username", username).await;
-    b.fill("#password", PASSWORD).await;
-    b.click_to("#login-submit", "signed-in").await;
-    if let Some(secret) = totp {
-        assert_eq!(b.path().await, "/login/totp");
-        b.fill("#code", &totp_code(secret, username)).await;
-        b.click_to("#totp-submit", "second-factor").await;
-    }
-    assert_eq!(b.path().await, "/", "signed in as {username}");
-}
-
-async fn sign_out(b: &Browser) {
-    b.click_to("#sign-out", "signed-out").await;
-    assert_eq!(b.path().await, "/login");
-}
 
 // ---------- the browser flow ----------
 
@@ -502,21 +44,20 @@ async fn assessment_plan_approval_services_gaps() {
                 .await
                 .expect("totp_set_secret");
             let cw_actor = cw.actor();
-            let case = store
-                .create_case(
-                    &ctx(&cw_actor),
-                    &sample_case("Aynur", "Sintetika", "1998-05-06", "+994 50 555 77 88"),
-                )
-                .await
-                .expect("case");
+            let case = new_case(
+                store,
+                &cw_actor,
+                ["Aynur", "Sintetika", "1998-05-06", "+994 50 555 77 88"],
+            )
+            .await;
             let case_path = format!("/cases/{}", case.id);
             let today = time::OffsetDateTime::now_utc().date();
 
             // 1. The caseworker assesses the needs.
-            sign_in(&b, &cw.username, None).await;
+            b.sign_in(&cw.username, None).await;
             b.open(&case_path, "case").await;
             assert!(b.count("#asst-no-assessment").await == 1);
-            b.expand("#asst-assess-form summary").await;
+            b.click_here("#asst-assess-form summary").await;
             b.select("#sev-Housing", "High").await;
             b.select("#sev-EmploymentIncome", "Medium").await;
             b.select("#sev-MentalHealth", "Medium").await;
@@ -539,7 +80,7 @@ async fn assessment_plan_approval_services_gaps() {
                 ("LongTerm", "EmploymentIncome", "A stable job"),
                 ("LongTerm", "Housing", "A flat of her own"),
             ] {
-                b.expand("#asst-goal-form summary").await;
+                b.click_here("#asst-goal-form summary").await;
                 b.select("#g-term", term).await;
                 b.select("#g-domain", domain).await;
                 b.fill("#g-desc", text).await;
@@ -573,7 +114,7 @@ async fn assessment_plan_approval_services_gaps() {
                     "VocationalTraining",
                 ),
             ] {
-                b.expand("#asst-action-form summary").await;
+                b.click_here("#asst-action-form summary").await;
                 b.select("#a-goal", &g).await;
                 b.select("#a-domain", domain).await;
                 b.select("#a-service", service).await;
@@ -596,10 +137,10 @@ async fn assessment_plan_approval_services_gaps() {
                 0,
                 "caseworkers do not approve"
             );
-            sign_out(&b).await;
+            b.sign_out().await;
 
             // 3. The supervisor approves; then the shelter and funding screens.
-            sign_in(&b, &sup.username, Some(SUPERVISOR_SECRET)).await;
+            b.sign_in(&sup.username, Some(SUPERVISOR_SECRET)).await;
             assert!(b.count("#home-approvals a").await >= 1);
             b.open(&case_path, "supervisor-case").await;
             b.click_to("#asst-approve", "approved").await;
@@ -652,11 +193,11 @@ async fn assessment_plan_approval_services_gaps() {
                 1,
                 "supervisors see the national overview"
             );
-            sign_out(&b).await;
+            b.sign_out().await;
 
             // 4. The caseworker records services against the actions: counselling is
             // completed (its action becomes Done), training is ongoing.
-            sign_in(&b, &cw.username, None).await;
+            b.sign_in(&cw.username, None).await;
             b.open(&case_path, "case-approved").await;
             let plan = store
                 .plans(&ctx(&cw_actor), case.id)
@@ -678,7 +219,7 @@ async fn assessment_plan_approval_services_gaps() {
                 ("PsychologicalCounselling", "Completed", "80"),
                 ("VocationalTraining", "Ongoing", "300.50"),
             ] {
-                b.expand("#asst-service-form summary").await;
+                b.click_here("#asst-service-form summary").await;
                 b.select("#s-service", service).await;
                 b.select("#s-action", &action(service)).await;
                 b.set_value("#s-start", &fmt_date(today)).await;
@@ -731,57 +272,13 @@ async fn assessment_plan_approval_services_gaps() {
                 0,
                 "caseworkers do not register facilities"
             );
-            sign_out(&b).await;
+            b.sign_out().await;
         },
     )
     .await;
 }
 
 // ---------- the screens over HTTP (no browser) ----------
-
-/// A signed-in browser-like session: the client (with cookies) and the session's CSRF token.
-async fn web_session(
-    app: &TestApp,
-    username: &str,
-    totp: Option<&[u8]>,
-) -> (reqwest::Client, String) {
-    let c = browser();
-    let base = &app.base_url;
-    crate::testkit::sign_in(&c, base, username).await;
-    if let Some(secret) = totp {
-        crate::testkit::second_factor(&c, base, secret, username).await;
-    }
-    let home = c.get(format!("{base}/")).send().await.unwrap();
-    assert_eq!(home.status(), StatusCode::OK, "home of {username}");
-    let csrf = csrf_field(&home.text().await.unwrap());
-    (c, csrf)
-}
-
-async fn post(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let r = c
-        .post(format!("{}{path}", app.base_url))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.text().await.unwrap())
-}
-
-async fn get(app: &TestApp, c: &reqwest::Client, path: &str) -> (StatusCode, String) {
-    let r = c
-        .get(format!("{}{path}", app.base_url))
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.text().await.unwrap())
-}
 
 /// Shelter screens: facility registration (field errors, nothing written), admission with
 /// a dependant (occupancy), the length-of-stay block, extension request (reason required)
@@ -803,7 +300,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     let (s, s_csrf) = web_session(&app, &sup.username, Some(secret)).await;
 
     // Facility: bad input is refused next to the field, and nothing is written.
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &s,
         "/shelters",
@@ -821,7 +318,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
         "the form keeps what was typed"
     );
     assert!(store.facilities().await.unwrap().is_empty());
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &s,
         "/shelters",
@@ -831,7 +328,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"f-name-err\""));
     // Without the CSRF token nothing happens.
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         "/shelters",
@@ -840,7 +337,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert!(store.facilities().await.unwrap().is_empty());
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         "/shelters",
@@ -850,7 +347,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     assert_eq!(st, StatusCode::SEE_OTHER);
     let fac = store.facilities().await.unwrap().remove(0);
     assert_eq!((fac.beds, fac.max_stay_days), (2, 30), "30 days by default");
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         "/funding/sources",
@@ -866,16 +363,15 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     // Admission 32 days ago (survivor + one dependant), 12.50 AZN a day from the source.
     let (c, c_csrf) = web_session(&app, &cw.username, None).await;
     let cw_actor = cw.actor();
-    let case = store
-        .create_case(
-            &ctx(&cw_actor),
-            &sample_case("Gunel", "Sintetika", "1995-01-02", "+994 55 555 12 12"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case = new_case(
+        store,
+        &cw_actor,
+        ["Gunel", "Sintetika", "1995-01-02", "+994 55 555 12 12"],
+    )
+    .await
+    .id;
     let shelter_path = format!("/cases/{case}/shelter");
-    let (st, html) = get(&app, &c, &shelter_path).await;
+    let (st, html) = page_get(&app, &c, &shelter_path).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("id=\"admit-submit\""));
     let source = store.funding_source_options(&ctx(&cw_actor)).await.unwrap()[0]
@@ -898,7 +394,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
         let c = c.clone();
         let url = format!("{}{}/admit", app.base_url, shelter_path);
         async move {
-            let r = c.post(url).form(&form).send().await.unwrap();
+            let r = submit(&c, url, &form).await;
             let s = r.status();
             (s, r.text().await.unwrap())
         }
@@ -916,14 +412,14 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     assert!(store.stays(&ctx(&cw_actor), case).await.unwrap().is_empty());
     let (st, _) = send(admit("1", "12,50")).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    let (_, html) = get(&app, &c, "/shelters").await;
+    let (_, html) = page_get(&app, &c, "/shelters").await;
     assert!(
         html.contains(&format!("<strong>{}</strong>", t.get("shelter-full"))),
         "two of two beds taken"
     );
 
     // Day 32 of 30: blocked until an approved extension covers it.
-    let (_, html) = get(&app, &c, &shelter_path).await;
+    let (_, html) = page_get(&app, &c, &shelter_path).await;
     assert!(html.contains("class=\"banner error\" role=\"alert\" id=\"stay-state\""));
     assert!(html.contains(t.get("shelter-blocked-hint")));
     let stay = store
@@ -933,7 +429,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
         .remove(0)
         .id
         .to_string();
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &c,
         &format!("{shelter_path}/extension"),
@@ -950,7 +446,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
         html.contains("id=\"x-reason-err\""),
         "reason required, next to the field"
     );
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &c,
         &format!("{shelter_path}/extension"),
@@ -963,7 +459,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     )
     .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    let (_, html) = get(&app, &c, &shelter_path).await;
+    let (_, html) = page_get(&app, &c, &shelter_path).await;
     assert!(
         html.contains(t.get("shelter-blocked-hint")),
         "a requested extension does not count"
@@ -979,7 +475,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     let ext = store.stays(&ctx(&cw_actor), case).await.unwrap()[0].extensions[0]
         .id
         .to_string();
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &c,
         &format!("{shelter_path}/extension-approve"),
@@ -987,9 +483,9 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (_, html) = get(&app, &s, &shelter_path).await;
+    let (_, html) = page_get(&app, &s, &shelter_path).await;
     assert!(html.contains("id=\"ext-approve-1\""));
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         &format!("{shelter_path}/extension-approve"),
@@ -997,7 +493,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     )
     .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    let (_, html) = get(&app, &c, &shelter_path).await;
+    let (_, html) = page_get(&app, &c, &shelter_path).await;
     assert!(
         !html.contains(t.get("shelter-blocked-hint")),
         "day 32 of 44 is allowed"
@@ -1005,7 +501,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     assert!(html.contains("<p id=\"stay-state\">"));
 
     // Exit: the destination is required; then the stay ends and the beds are free.
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &c,
         &format!("{shelter_path}/exit"),
@@ -1019,7 +515,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"e-dest-err\""));
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &c,
         &format!("{shelter_path}/exit"),
@@ -1032,12 +528,12 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     )
     .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    let (_, html) = get(&app, &c, &shelter_path).await;
+    let (_, html) = page_get(&app, &c, &shelter_path).await;
     assert!(html.contains(t.get("asst-exit-independent")));
     assert_eq!(store.facilities().await.unwrap()[0].available, 2);
 
     // 32 shelter days × 12.50 AZN = 400.00 AZN charged to the state budget.
-    let (st, html) = get(&app, &s, "/funding").await;
+    let (st, html) = page_get(&app, &s, "/funding").await;
     assert_eq!(st, StatusCode::OK);
     let per_source = &html[html.find("id=\"cost-per-source\"").unwrap()..];
     assert!(
@@ -1062,29 +558,10 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
 
     // Another organisation: not found, and nothing of the case.
     let (o, _) = web_session(&app, &other.username, None).await;
-    let (st, html) = get(&app, &o, &shelter_path).await;
+    let (st, html) = page_get(&app, &o, &shelter_path).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(!html.contains("Safe House"));
     app.db.cleanup().await;
-}
-
-async fn decide_actual(
-    store: &dayaq_storage::Store,
-    police: &dayaq_domain::Actor,
-    case: uuid::Uuid,
-) {
-    let d: DecisionInput = serde_json::from_value(json!({
-        "vic_TraffickingStatus": "ActualVictimOfTrafficking",
-        "vic_TraffickingStatusDecisionMakingOrg": "Police",
-        "decided_on": fmt_date(time::OffsetDateTime::now_utc().date()),
-        "reference": "ATD-7",
-    }))
-    .unwrap();
-    let v = d.validate(time::OffsetDateTime::now_utc().date()).unwrap();
-    store
-        .decide_identification(&ctx(police), case, &v)
-        .await
-        .unwrap();
 }
 
 /// Funding screens and payment status: field errors on the source and grant forms; a
@@ -1107,7 +584,7 @@ async fn funding_screens_payment_status_and_roles() {
     let t = Catalogue::load("en");
     let (s, csrf) = web_session(&app, &sup.username, Some(secret)).await;
 
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &s,
         "/funding/sources",
@@ -1116,7 +593,7 @@ async fn funding_screens_payment_status_and_roles() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"fs-kind-err\""));
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         "/funding/sources",
@@ -1124,7 +601,7 @@ async fn funding_screens_payment_status_and_roles() {
     )
     .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &s,
         "/funding/sources",
@@ -1141,7 +618,7 @@ async fn funding_screens_payment_status_and_roles() {
     let source = store.funding_sources(&ctx(&sup_actor)).await.unwrap()[0]
         .id
         .to_string();
-    let (st, html) = post(
+    let (st, html) = form_post(
         &app,
         &s,
         "/funding/grants",
@@ -1165,7 +642,7 @@ async fn funding_screens_payment_status_and_roles() {
             .grants
             .is_empty()
     );
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         "/funding/grants",
@@ -1186,24 +663,23 @@ async fn funding_screens_payment_status_and_roles() {
 
     // The allowance: requested by the police officer, marked paid by the supervisor.
     let pol = police.actor();
-    let case = store
-        .create_case(
-            &ctx(&pol),
-            &sample_case("Sevda", "Sintetika", "1993-03-03", "+994 70 555 00 11"),
-        )
-        .await
-        .unwrap()
-        .id;
-    decide_actual(store, &pol, case).await;
+    let case = new_case(
+        store,
+        &pol,
+        ["Sevda", "Sintetika", "1993-03-03", "+994 70 555 00 11"],
+    )
+    .await
+    .id;
+    decide_identification(store, &pol, case, "ActualVictimOfTrafficking").await;
     let payment = store
         .pay_allowance(&ctx(&pol), case, 40_000)
         .await
         .unwrap()
         .id
         .to_string();
-    let (_, html) = get(&app, &s, &format!("/cases/{case}")).await;
+    let (_, html) = page_get(&app, &s, &format!("/cases/{case}")).await;
     assert!(html.contains("id=\"asst-pay-paid-1\""));
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &s,
         &format!("/cases/{case}/assistance/payment-status"),
@@ -1215,7 +691,7 @@ async fn funding_screens_payment_status_and_roles() {
         store.payments(&ctx(&pol), case).await.unwrap()[0].status,
         "Paid"
     );
-    let (_, html) = get(&app, &s, &format!("/cases/{case}")).await;
+    let (_, html) = page_get(&app, &s, &format!("/cases/{case}")).await;
     assert!(html.contains(&format!(
         "<span class=\"pay-status\">{}</span>",
         t.get("asst-pay-paid")
@@ -1227,7 +703,7 @@ async fn funding_screens_payment_status_and_roles() {
 
     // Coordinator: the national aggregate only, with the funding and shelter links.
     let (k, _) = web_session(&app, &coord.username, None).await;
-    let (st, html) = get(&app, &k, "/funding").await;
+    let (st, html) = page_get(&app, &k, "/funding").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("id=\"fund-overview\""));
     assert!(
@@ -1240,7 +716,7 @@ async fn funding_screens_payment_status_and_roles() {
         "grants summed per kind"
     );
     assert!(html.contains("href=\"/funding\"") && html.contains("href=\"/shelters\""));
-    let (st, _) = post(
+    let (st, _) = form_post(
         &app,
         &k,
         "/funding/sources",
@@ -1259,12 +735,12 @@ async fn funding_screens_payment_status_and_roles() {
 
     // Researcher: refused, and no links.
     let (r, _) = web_session(&app, &researcher.username, None).await;
-    let (st, html) = get(&app, &r, "/funding").await;
+    let (st, html) = page_get(&app, &r, "/funding").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert!(!html.contains("href=\"/funding\"") && !html.contains("href=\"/shelters\""));
     // Facilities are counts only, readable by any signed-in user (as GET /api/v1/shelters),
     // but not linked for a researcher and without the registration form.
-    let (st, html) = get(&app, &r, "/shelters").await;
+    let (st, html) = page_get(&app, &r, "/shelters").await;
     assert_eq!(st, StatusCode::OK);
     assert!(!html.contains("id=\"facility-form\""));
     app.db.cleanup().await;

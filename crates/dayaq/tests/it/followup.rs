@@ -1,10 +1,10 @@
 //! Long-term follow-up: protocol-checked scheduling, schedule → overdue → lost contact with a
 //! controllable clock, reintegration assessments and risk flags, questionnaire import and the
-//! per-question summary (both engines via `testkit`).
+//! per-question summary (both engines via `kit::db`).
 
-use crate::testkit::{
-    api_call, browser, csrf_field, org_and_user, sample_case, second_factor, sign_in, spawn_app,
-    test_db,
+use crate::kit::{
+    api_call, api_client, bearer_get, csrf_field, fetch, org_and_user, sample_case, second_factor,
+    sign_in, spawn_app, submit, submit_login, test_db, user_token, web_client,
 };
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
@@ -478,26 +478,17 @@ async fn imported_round_gives_the_hand_computed_summary() {
     db.cleanup().await;
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
-}
-
 #[tokio::test]
 async fn followup_api_refuses_contacts_outside_the_protocol() {
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "ngo-api", "caseworker").await;
-    let token = app
-        .db
-        .store
-        .create_token(&user, "t", 1, crate::testkit::now())
-        .await
-        .unwrap();
+    let token = user_token(&app.db, &user).await;
     let actor = user.actor();
     let case = app
         .db
         .store
         .create_case(
-            &crate::testkit::ctx(&actor),
+            &crate::kit::ctx(&actor),
             &sample_case("Sevinc", "A", "1991-01-01", "+994500000099"),
         )
         .await
@@ -505,7 +496,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     let id = case.id;
     app.db
         .store
-        .add_consent(&crate::testkit::ctx(&actor), id, &consent())
+        .add_consent(&crate::kit::ctx(&actor), id, &consent())
         .await
         .unwrap();
     let (s, p) = api_call(&app, &token, "PUT", &format!("/cases/{id}/followup/protocol"), json!({"channels": ["phone"], "windows": ["1@00:00-24:00"], "language": "az", "code_word": "lilac"})).await;
@@ -582,12 +573,7 @@ async fn followup_api_refuses_contacts_outside_the_protocol() {
     );
     // Another organisation gets 404 on every follow-up route, whatever the body.
     let (_, other) = org_and_user(&app.db, "ngo-api-other", "caseworker").await;
-    let other = app
-        .db
-        .store
-        .create_token(&other, "t", 1, crate::testkit::now())
-        .await
-        .unwrap();
+    let other = user_token(&app.db, &other).await;
     for (method, path) in [
         ("GET", format!("/cases/{id}/followup/protocol")),
         ("PUT", format!("/cases/{id}/followup/protocol")),
@@ -630,7 +616,7 @@ fn months_due(tasks: &[dayaq_storage::followup::Task]) -> Vec<String> {
         .collect()
 }
 
-async fn audit_details(db: &crate::testkit::TestDb, action: &str) -> Vec<(String, String)> {
+async fn audit_details(db: &crate::kit::TestDb, action: &str) -> Vec<(String, String)> {
     sqlx::query_as("SELECT outcome, detail FROM audit_log WHERE action = $1 ORDER BY seq")
         .bind(action)
         .fetch_all(db.store.pool())
@@ -1088,21 +1074,15 @@ async fn followup_forms_and_export_over_http() {
     let (_, cw) = org_and_user(&app.db, "ngo-web", "caseworker").await;
     let (_, sup) = org_and_user(&app.db, "ngo-web", "supervisor").await;
     let (_, other) = org_and_user(&app.db, "ngo-web-other", "caseworker").await;
-    let now = crate::testkit::now();
-    let token = app.db.store.create_token(&cw, "t", 1, now).await.unwrap();
-    let sup_token = app.db.store.create_token(&sup, "t", 1, now).await.unwrap();
-    let other_token = app
-        .db
-        .store
-        .create_token(&other, "t", 1, now)
-        .await
-        .unwrap();
+    let token = user_token(&app.db, &cw).await;
+    let sup_token = user_token(&app.db, &sup).await;
+    let other_token = user_token(&app.db, &other).await;
     let actor = cw.actor();
     let case = app
         .db
         .store
         .create_case(
-            &crate::testkit::ctx(&actor),
+            &crate::kit::ctx(&actor),
             &sample_case("Mehriban", "W", "1995-08-08", "+994500000501"),
         )
         .await
@@ -1145,13 +1125,13 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(v["source"], "organisation");
 
     // The assessment entry form on the case page, as the caseworker.
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
     sign_in(&c, base, &cw.username).await;
     let case_page = || {
         let c = c.clone();
         let url = format!("{base}/cases/{id}");
-        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        async move { fetch(&c, url).await.text().await.unwrap() }
     };
     let html = case_page().await;
     assert!(html.contains("id=\"fu-assess-form\""));
@@ -1174,7 +1154,7 @@ async fn followup_forms_and_export_over_http() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         f.push(("csrf".into(), csrf.clone()));
-        async move { c.post(url).form(&f).send().await.unwrap() }
+        async move { submit(&c, url, &f).await }
     };
     // Missing round: 422, nothing saved.
     let r = post(vec![
@@ -1187,7 +1167,7 @@ async fn followup_forms_and_export_over_http() {
     assert!(
         app.db
             .store
-            .reintegration_assessments(&crate::testkit::ctx(&actor), id)
+            .reintegration_assessments(&crate::kit::ctx(&actor), id)
             .await
             .unwrap()
             .is_empty()
@@ -1217,7 +1197,7 @@ async fn followup_forms_and_export_over_http() {
     let all = app
         .db
         .store
-        .reintegration_assessments(&crate::testkit::ctx(&actor), id)
+        .reintegration_assessments(&crate::kit::ctx(&actor), id)
         .await
         .unwrap();
     assert_eq!(all.len(), 1);
@@ -1248,11 +1228,8 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // The default schedule page: read-only for a caseworker.
-    let html = c
-        .get(format!("{base}/followup/schedule"))
-        .send()
+    let html = fetch(&c, format!("{base}/followup/schedule"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1274,7 +1251,7 @@ async fn followup_forms_and_export_over_http() {
     app.db
         .store
         .create_plan(
-            &crate::testkit::ctx(&actor),
+            &crate::kit::ctx(&actor),
             id,
             &serde_json::from_value(json!({"spl_Type": "Livelihood"})).unwrap(),
         )
@@ -1303,7 +1280,7 @@ async fn followup_forms_and_export_over_http() {
     // Export over the API: CSV and XLSX, access-scoped.
     let get = |tok: String, q: &str| {
         let url = format!("{}/api/v1/followups/questionnaire/export{q}", app.base_url);
-        async move { client().get(url).bearer_auth(tok).send().await.unwrap() }
+        async move { bearer_get(&api_client(), url, &tok).await }
     };
     let r = get(token.clone(), "").await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -1325,18 +1302,15 @@ async fn followup_forms_and_export_over_http() {
     let r = get(token.clone(), "?free_text=bogus").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let url = format!("{base}/api/v1/followups/questionnaire/export");
-    let body = c.get(&url).send().await.unwrap().text().await.unwrap();
+    let body = fetch(&c, &url).await.text().await.unwrap();
     assert!(body.contains("job;housing"), "{body}");
     assert!(!body.contains("work near my son"), "{body}");
-    let strong = crate::testkit::browser();
-    crate::testkit::sign_in_with_second_factor(&strong, base, &app.db.store, &cw).await;
-    let body = strong.get(&url).send().await.unwrap().text().await.unwrap();
+    let strong = crate::kit::web_client();
+    crate::kit::sign_in_with_second_factor(&strong, base, &app.db.store, &cw).await;
+    let body = fetch(&strong, &url).await.text().await.unwrap();
     assert!(body.contains("work near my son"), "{body}");
-    let body = strong
-        .get(format!("{url}?free_text=none"))
-        .send()
+    let body = fetch(&strong, format!("{url}?free_text=none"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1367,23 +1341,21 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let (_, sup) = org_and_user(&app.db, "ngo-sched", "supervisor").await;
     let secret = b"0123456789abcdefghij";
     app.db.store.totp_set_secret(&sup, secret).await.unwrap();
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
     let text = |u: String| {
         let c = c.clone();
-        async move { c.get(u).send().await.unwrap().text().await.unwrap() }
+        async move { fetch(&c, u).await.text().await.unwrap() }
     };
     let csrf = csrf_field(&text(format!("{base}/login")).await);
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", sup.username.as_str()),
-            ("password", crate::testkit::PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(
+        &c,
+        base,
+        csrf.as_str(),
+        sup.username.as_str(),
+        crate::kit::PASSWORD,
+    )
+    .await;
     assert_eq!(r.headers()["location"], "/login/totp");
     second_factor(&c, base, secret, &sup.username).await;
 
@@ -1401,7 +1373,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
         let c = c.clone();
         let f = vec![("csrf", csrf.clone()), ("months", months.to_string())];
         let url = format!("{base}/followup/schedule");
-        async move { c.post(url).form(&f).send().await.unwrap() }
+        async move { submit(&c, url, &f).await }
     };
     // Bad lists: 422, the field named, the typed text kept, nothing saved.
     for bad in ["6, 3", "1, three", "0, 70"] {
@@ -1415,7 +1387,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let d = app
         .db
         .store
-        .followup_org_schedule(&crate::testkit::ctx(&actor))
+        .followup_org_schedule(&crate::kit::ctx(&actor))
         .await
         .unwrap();
     assert_eq!(d.source, dayaq_domain::followup::ScheduleSource::Default);
@@ -1428,7 +1400,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let d = app
         .db
         .store
-        .followup_org_schedule(&crate::testkit::ctx(&actor))
+        .followup_org_schedule(&crate::kit::ctx(&actor))
         .await
         .unwrap();
     assert_eq!(d.months, [1, 2, 6]);

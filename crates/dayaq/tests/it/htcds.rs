@@ -1,12 +1,12 @@
 //! HTCDS import and export (CSV and XLSX) through the store, the HTTP API, the screen and the
-//! command line, on the configured engine (see `testkit`).
+//! command line, on the configured engine (see `kit::db`).
 //!
 //! Row numbers are spreadsheet rows: the header is row 1, so the n-th case of a file is row
 //! n + 1.
 
-use crate::testkit::{
-    TestDb, api_token, browser, csrf_field, ctx, dayaq_cli, org_and_user, sign_in,
-    sign_in_with_second_factor, spawn_app, test_db, user_token,
+use crate::kit::{
+    TestDb, api_token, bearer_get, csrf_field, ctx, dayaq_cli, fetch, json_answer, org_and_user,
+    sign_in, sign_in_with_second_factor, spawn_app, test_db, user_token, web_client,
 };
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
@@ -573,19 +573,17 @@ async fn api_import_and_export() {
     let (_, user_b) = org_and_user(&app.db, "org-b", "caseworker").await;
     let a = user_token(&app.db, &user_a).await;
     let b = user_token(&app.db, &user_b).await;
-    let c = browser();
+    let c = web_client();
 
     let bad = synthetic_csv(50, Some((31, "prs_Citizenship", "AZ;Narnia")));
-    let r = c
-        .post(format!("{base}/api/v1/import/htcds"))
-        .bearer_auth(&a)
-        .header("content-type", "text/csv")
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = json_answer(
+        c.post(format!("{base}/api/v1/import/htcds"))
+            .bearer_auth(&a)
+            .header("content-type", "text/csv")
+            .body(bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "invalid_input");
     assert_eq!(
         body["error"]["errors"],
@@ -623,22 +621,13 @@ async fn api_import_and_export() {
 
     // Exports with identities need a session with a second factor (issue 14 item 5): the
     // bearer token is refused, the caseworkers sign in with their second factor instead.
-    let r = c
-        .get(format!("{base}/api/v1/export/htcds?format=csv"))
-        .bearer_auth(&a)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{base}/api/v1/export/htcds?format=csv"), &a).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let (sa, sb) = (browser(), browser());
+    let (sa, sb) = (web_client(), web_client());
     sign_in_with_second_factor(&sa, base, &app.db.store, &user_a).await;
     sign_in_with_second_factor(&sb, base, &app.db.store, &user_b).await;
 
-    let r = sa
-        .get(format!("{base}/api/v1/export/htcds?format=csv"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&sa, format!("{base}/api/v1/export/htcds?format=csv")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-type"]
@@ -660,11 +649,7 @@ async fn api_import_and_export() {
     assert_eq!(without_case_numbers(&exported), good);
 
     // Default format is CSV; XLSX is a workbook; an unknown format is refused.
-    let r = sa
-        .get(format!("{base}/api/v1/export/htcds?format=xlsx"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&sa, format!("{base}/api/v1/export/htcds?format=xlsx")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-disposition"]
@@ -684,20 +669,12 @@ async fn api_import_and_export() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["imported"], 50);
-    let r = c
-        .get(format!("{base}/api/v1/export/htcds?format=pdf"))
-        .bearer_auth(&a)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{base}/api/v1/export/htcds?format=pdf"), &a).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Each organisation exports only its own cases.
-    let export_b = sb
-        .get(format!("{base}/api/v1/export/htcds"))
-        .send()
+    let export_b = fetch(&sb, format!("{base}/api/v1/export/htcds"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -724,11 +701,8 @@ async fn api_import_and_export() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let doc: Value = c
-        .get(format!("{base}/api/v1/openapi.json"))
-        .send()
+    let doc: Value = fetch(&c, format!("{base}/api/v1/openapi.json"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -744,9 +718,9 @@ async fn screen_lists_problems_and_imports() {
     let base = &app.base_url;
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     app.db.store.set_locale(user.id, "ru").await.unwrap();
-    let c = browser();
+    let c = web_client();
     sign_in(&c, base, &user.username).await;
-    let page = c.get(format!("{base}/htcds")).send().await.unwrap();
+    let page = fetch(&c, format!("{base}/htcds")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Импорт и экспорт HTCDS"));
@@ -800,11 +774,7 @@ async fn screen_lists_problems_and_imports() {
     assert!(html.contains("Импортировано 5 дел."), "{html}");
     assert!(html.contains("id=\"import-ignored\""));
 
-    let r = c
-        .get(format!("{base}/htcds/export?format=xlsx&identity=none"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&c, format!("{base}/htcds/export?format=xlsx&identity=none")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
 }

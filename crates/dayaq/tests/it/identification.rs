@@ -1,12 +1,8 @@
 //! Hotline contact → case → screening → consent → hand-over → police decision, via the API.
 
-use crate::testkit::{TestApp, api_call, org_token, spawn_app};
+use crate::kit::{TestApp, api_call, api_client, org_token, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
-}
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     api_call(app, token, "POST", path, body).await
@@ -171,7 +167,7 @@ async fn hotline_to_police_identification_flow() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
-    let r = client()
+    let r = api_client()
         .post(format!(
             "{}/api/v1/cases/{id}/consents/{consent_id}/withdraw",
             app.base_url

@@ -1,7 +1,7 @@
 //! The one integration-test binary of the workspace (`cargo nextest run --workspace`).
 //!
 //! Storage tests run on SQLite by default and on PostgreSQL when `DAYAQ_TEST_DATABASE_URL`
-//! is set (see `testkit`).
+//! is set (see `kit::db`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
@@ -13,6 +13,7 @@ mod e2e_assistance;
 mod followup;
 mod htcds;
 mod identification;
+mod kit;
 mod record;
 mod referral_package;
 mod referrals;
@@ -22,4 +23,3 @@ mod security_auth;
 mod security_files;
 mod security_needtoknow;
 mod storage;
-mod testkit;

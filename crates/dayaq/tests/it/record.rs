@@ -1,10 +1,10 @@
 //! The rest of the case record: trafficking events, perpetrator roles, dependants, status
 //! changes with closure, explicit reopening and history, new episodes linked both ways —
-//! through the API and the case page, on the configured engine (`testkit`).
+//! through the API and the case page, on the configured engine (`kit::db`).
 
-use crate::testkit::{
-    api_call, browser, csrf_field, ctx, org_and_user, sample_case, sign_in, spawn_app, test_db,
-    token_and_user,
+use crate::kit::{
+    accepted_vt_referral, api_call, api_client, csrf_field, ctx, fetch, new_case, org_and_user,
+    sign_in, spawn_app, submit, test_db, token_and_user, web_client,
 };
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
@@ -12,10 +12,6 @@ use dayaq_storage::StoreError;
 use dayaq_storage::record::{EpisodeInput, ReopenInput, StatusInput};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
-}
 
 fn error_fields(v: &Value) -> Vec<String> {
     let e = &v["error"];
@@ -41,16 +37,13 @@ async fn record_api_round_trip_validation_and_other_organisation() {
     let (token, user) = token_and_user(&app.db, "ngo-rec", "caseworker").await;
     let (other, _) = token_and_user(&app.db, "ngo-other", "caseworker").await;
     let actor = user.actor();
-    let id = app
-        .db
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("Nigar", "H", "1993-02-02", "+994500000123"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let id = new_case(
+        &app.db.store,
+        &actor,
+        ["Nigar", "H", "1993-02-02", "+994500000123"],
+    )
+    .await
+    .id;
     let ev = |p: &str| format!("/cases/{id}/{p}");
 
     // Events, entered out of order, come back in chronological order with sealed parts.
@@ -239,16 +232,13 @@ async fn close_reopen_new_episode_with_history_and_links() {
     let (token, user) = token_and_user(&app.db, "ngo-ep", "caseworker").await;
     let (hotline, _) = token_and_user(&app.db, "ngo-ep", "hotline_operator").await;
     let actor = user.actor();
-    let id = app
-        .db
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("Leyla", "Q", "1990-09-09", "+994500000456"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let id = new_case(
+        &app.db.store,
+        &actor,
+        ["Leyla", "Q", "1990-09-09", "+994500000456"],
+    )
+    .await
+    .id;
     let p = |x: &str| format!("/cases/{id}/{x}");
 
     // Closing needs a reason; the refusal changes nothing.
@@ -460,7 +450,7 @@ async fn dependants_respect_number_of_children() {
         "prs_FirstName": "Sabina", "prs_Gender": "Feminine", "prs_NumberOfChildren": 1
     }))
     .unwrap();
-    let valid = input.validate(crate::testkit::now().date()).unwrap();
+    let valid = input.validate(crate::kit::now().date()).unwrap();
     let s = &db.store;
     let id = s.create_case(&ctx(&actor), &valid).await.unwrap().id;
     let child = || DependantInput {
@@ -510,13 +500,8 @@ async fn storage_checks_access_before_input_and_seals_free_text() {
     let me = user.actor();
     let them = stranger.actor();
     let s = &db.store;
-    let id = s
-        .create_case(
-            &ctx(&me),
-            &sample_case("Gunel", "R", "1992-03-03", "+994500000789"),
-        )
+    let id = new_case(s, &me, ["Gunel", "R", "1992-03-03", "+994500000789"])
         .await
-        .unwrap()
         .id;
     // Another organisation gets NotFound before its (invalid) input is looked at.
     let bad = EventInput {
@@ -633,22 +618,19 @@ async fn case_page_shows_record_and_its_forms_work() {
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "ngo-recui", "caseworker").await;
     let actor = user.actor();
-    let case = app
-        .db
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("Aynur", "M", "1996-06-06", "+994500000321"),
-        )
-        .await
-        .unwrap()
-        .id;
-    let c = browser();
+    let case = new_case(
+        &app.db.store,
+        &actor,
+        ["Aynur", "M", "1996-06-06", "+994500000321"],
+    )
+    .await
+    .id;
+    let c = web_client();
     let base = &app.base_url;
     sign_in(&c, base, &user.username).await;
     let get = |u: String| {
         let c = c.clone();
-        async move { c.get(u).send().await.unwrap().text().await.unwrap() }
+        async move { fetch(&c, u).await.text().await.unwrap() }
     };
     let html = get(format!("{base}/cases/{case}")).await;
     assert!(
@@ -671,7 +653,7 @@ async fn case_page_shows_record_and_its_forms_work() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         f.push(("csrf".into(), csrf.clone()));
-        async move { c.post(url).form(&f).send().await.unwrap() }
+        async move { submit(&c, url, &f).await }
     };
     let r = post(
         "event",
@@ -733,12 +715,7 @@ async fn case_page_shows_record_and_its_forms_work() {
         html.contains(&format!("action=\"{action}\"")),
         "remove form"
     );
-    let r = c
-        .post(format!("{base}{action}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(&c, format!("{base}{action}"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = get(format!("{base}/cases/{case}")).await;
     assert!(!html.contains("Entered by mistake"));
@@ -805,21 +782,14 @@ async fn case_page_shows_record_and_its_forms_work() {
 
 #[tokio::test]
 async fn referral_receiver_sees_only_granted_parts_of_the_record() {
-    use dayaq_storage::identification::ConsentInput;
-    use dayaq_storage::referrals::ReferralInput;
     let db = test_db().await;
     let (_, user) = org_and_user(&db, "ngo-nk", "caseworker").await;
     let (_, vt_user) = org_and_user(&db, "vt-nk", "caseworker").await;
     let cw = user.actor();
     let vt = vt_user.actor();
     let s = &db.store;
-    let case = s
-        .create_case(
-            &ctx(&cw),
-            &sample_case("Zarifa", "T", "1991-07-07", "+994500000654"),
-        )
+    let case = new_case(s, &cw, ["Zarifa", "T", "1991-07-07", "+994500000654"])
         .await
-        .unwrap()
         .id;
     s.add_trafficking_event(
         &ctx(&cw),
@@ -865,43 +835,7 @@ async fn referral_receiver_sees_only_granted_parts_of_the_record() {
     )
     .await
     .unwrap();
-    s.add_consent(
-        &ctx(&cw),
-        case,
-        &ConsentInput {
-            purpose: "SharingWithOrganisation".into(),
-            given: true,
-            recipient_org: Some("vt-nk".into()),
-            recipient_org_type: None,
-            given_by: "Survivor".into(),
-            language: "az".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let r = s
-        .create_referral(
-            &ctx(&cw),
-            case,
-            &ReferralInput {
-                to_org: "vt-nk".into(),
-                services: vec!["VocationalTraining".into()],
-                reason: "AdditionalServicesRequired".into(),
-                details: None,
-                consent_override_reason: None,
-                travel: None,
-            },
-        )
-        .await
-        .unwrap();
-    s.respond_referral(
-        &ctx(&vt),
-        r.id,
-        dayaq_domain::referral::ReferralEvent::Accept,
-        None,
-    )
-    .await
-    .unwrap();
+    accepted_vt_referral(s, &cw, &vt, case, "vt-nk").await;
     // Vocational training is granted identity, plan and services: dependants (plan) yes;
     // events (victim context) and perpetrator roles (legal) no; status without reasons.
     assert_eq!(
@@ -967,16 +901,13 @@ async fn case_edit_status_changes_follow_the_life_cycle() {
     let (token, user) = token_and_user(&app.db, "ngo-put", "caseworker").await;
     let (hotline, _) = token_and_user(&app.db, "ngo-put", "hotline_operator").await;
     let actor = user.actor();
-    let id = app
-        .db
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("Sevda", "R", "1994-03-03", "+994500000789"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let id = new_case(
+        &app.db.store,
+        &actor,
+        ["Sevda", "R", "1994-03-03", "+994500000789"],
+    )
+    .await
+    .id;
     let url = format!("{}/api/v1/cases/{id}", app.base_url);
     let body = |status: &str, reason: Option<&str>| {
         let mut b = json!({
@@ -994,7 +925,7 @@ async fn case_edit_status_changes_follow_the_life_cycle() {
     let put = |tok: String, version: i64, b: Value| {
         let url = url.clone();
         async move {
-            let r = client()
+            let r = api_client()
                 .put(&url)
                 .bearer_auth(tok)
                 .header("if-match", format!("\"{version}\""))

@@ -2,7 +2,10 @@
 //! stores on the configured engine): export needs consent, the package carries only the
 //! consented sections, a wrong identity fails clearly and writes nothing.
 
-use crate::testkit::{TestDb, api_token, ctx, dayaq_cli, now, org_and_user, sample_case, test_db};
+use crate::kit::{
+    TestDb, api_token, bearer_get, ctx, dayaq_cli, fetch, json_answer, json_body, new_case, now,
+    org_and_user, test_db,
+};
 use dayaq_storage::StoreError;
 use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::packages::{PackageInput, generate_age_identity, parse_age_identities};
@@ -56,15 +59,13 @@ async fn package_moves_only_consented_sections_between_instances() {
         .await
         .unwrap();
     let cw_actor = cw.actor();
-    let case = a
-        .store
-        .create_case(
-            &ctx(&cw_actor),
-            &sample_case("Aysel", "Mammadova", "1990-04-01", "+994501234567"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case = new_case(
+        &a.store,
+        &cw_actor,
+        ["Aysel", "Mammadova", "1990-04-01", "+994501234567"],
+    )
+    .await
+    .id;
 
     // Without consent: refused, field-named, nothing recorded.
     let e = a
@@ -228,15 +229,13 @@ async fn package_moves_only_consented_sections_between_instances() {
     );
 
     // A supervisor's override (no consent needed) for return home: contact details go too.
-    let case2 = a
-        .store
-        .create_case(
-            &ctx(&cw_actor),
-            &sample_case("Leyla", "Aliyeva", "1995-02-03", "+994551112233"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case2 = new_case(
+        &a.store,
+        &cw_actor,
+        ["Leyla", "Aliyeva", "1995-02-03", "+994551112233"],
+    )
+    .await
+    .id;
     let sup_actor = sup.actor();
     let p2 = a
         .store
@@ -291,14 +290,8 @@ async fn recipient_without_key_or_unknown_is_refused_by_field() {
         .await
         .unwrap();
     let actor = cw.actor();
-    let case = a
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("A", "B", "1990-01-01", "+994500000000"),
-        )
+    let case = new_case(&a.store, &actor, ["A", "B", "1990-01-01", "+994500000000"])
         .await
-        .unwrap()
         .id;
     let e = a
         .store
@@ -411,16 +404,14 @@ async fn cli_export_on_one_instance_import_on_another() {
     );
 
     let actor = cw.actor();
-    let case = a
-        .store
-        .create_case(
-            &ctx(&actor),
-            &sample_case("Nigar", "Huseynova", "1992-05-06", "+994709998877"),
-        )
-        .await
-        .unwrap()
-        .id
-        .to_string();
+    let case = new_case(
+        &a.store,
+        &actor,
+        ["Nigar", "Huseynova", "1992-05-06", "+994709998877"],
+    )
+    .await
+    .id
+    .to_string();
     let pkg = dir.join("referral.age");
     let export = |a: &TestDb| {
         dayaq_cli(
@@ -557,8 +548,8 @@ async fn cli_export_on_one_instance_import_on_another() {
 async fn api_export_on_one_instance_upload_on_another() {
     use reqwest::StatusCode;
     use serde_json::{Value, json};
-    let a = crate::testkit::spawn_app().await;
-    let b = crate::testkit::spawn_app().await;
+    let a = crate::kit::spawn_app().await;
+    let b = crate::kit::spawn_app().await;
     let http = reqwest::Client::new();
     let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
     let b_tok = api_token(&b.db, "partner-b", "caseworker").await;
@@ -587,27 +578,23 @@ async fn api_export_on_one_instance_upload_on_another() {
         .trust_package_key("Organisation ngo-a", &a_key, now())
         .await
         .unwrap();
-    let r: Value = http
-        .get(format!("{}/api/v1/package-recipients", a.base_url))
-        .bearer_auth(&a_tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = bearer_get(
+        &http,
+        format!("{}/api/v1/package-recipients", a.base_url),
+        &a_tok,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(r["recipients"][0]["org_slug"], "partner-b");
     assert_eq!(r["recipients"][0]["age_recipient"], public.as_str());
 
-    let r = http
+    let (status, case) = json_answer(http
         .post(format!("{}/api/v1/cases", a.base_url))
         .bearer_auth(&a_tok)
-        .json(&json!({"prs_FirstName": "Sevda", "prs_MobilePhone": "+994501110000", "prs_Gender": "Feminine", "vic_TypeOfExploitation": ["ForcedLabour"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let case: Value = r.json().await.unwrap();
+        .json(&json!({"prs_FirstName": "Sevda", "prs_MobilePhone": "+994501110000", "prs_Gender": "Feminine", "vic_TypeOfExploitation": ["ForcedLabour"]}))).await;
+    assert_eq!(status, StatusCode::CREATED);
     let id = case["id"].as_str().unwrap().to_string();
     let body = json!({"recipient_org": "partner-b", "services": ["AirportMeeting"], "cas_ReasonForOutgoingReferral": "MigrationOrChangeOfLocation"});
     let export = || {
@@ -640,59 +627,51 @@ async fn api_export_on_one_instance_upload_on_another() {
         .unwrap()
         .to_string();
     let pkg = r.bytes().await.unwrap();
-    let r: Value = http
-        .get(format!("{}/api/v1/referrals/{referral}", a.base_url))
-        .bearer_auth(&a_tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = bearer_get(
+        &http,
+        format!("{}/api/v1/referrals/{referral}", a.base_url),
+        &a_tok,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(r["state"], "Completed");
 
     // B: upload; only identity + contact details arrive (airport meeting).
-    let r = http
-        .post(format!("{}/api/v1/referral-packages/import", b.base_url))
-        .bearer_auth(&b_tok)
-        .header("content-type", "application/octet-stream")
-        .body(pkg.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let imported: Value = r.json().await.unwrap();
+    let (status, imported) = json_answer(
+        http.post(format!("{}/api/v1/referral-packages/import", b.base_url))
+            .bearer_auth(&b_tok)
+            .header("content-type", "application/octet-stream")
+            .body(pkg.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
     assert_eq!(imported["sections"], json!(["identity", "contact_details"]));
     let cid = imported["case_id"].as_str().unwrap();
-    let v: Value = http
-        .get(format!(
-            "{}/api/v1/cases/{cid}?include=identity",
-            b.base_url
-        ))
-        .bearer_auth(&b_tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = bearer_get(
+        &http,
+        format!("{}/api/v1/cases/{cid}?include=identity", b.base_url),
+        &b_tok,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(v["prs_Gender"], "Feminine");
     assert_eq!(v["identity"]["prs_FirstName"], "Sevda");
     assert_eq!(v["identity"]["prs_MobilePhone"], "+994501110000");
     // The victim context was not in the package.
     assert_eq!(v["vic_TypeOfExploitation"], json!([]));
-    let r: Value = http
-        .get(format!(
-            "{}/api/v1/cases/{cid}/referral-packages",
-            b.base_url
-        ))
-        .bearer_auth(&b_tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = bearer_get(
+        &http,
+        format!("{}/api/v1/cases/{cid}/referral-packages", b.base_url),
+        &b_tok,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(r["packages"][0]["direction"], "incoming");
     assert_eq!(r["packages"][0]["counterpart"], "Organisation ngo-a");
 
@@ -701,16 +680,14 @@ async fn api_export_on_one_instance_upload_on_another() {
     let a_sup = a_sup.actor();
     let a_cases = a.db.store.count_cases(&ctx(&a_sup)).await.unwrap();
     assert_eq!(a_cases, 1);
-    let r = http
-        .post(format!("{}/api/v1/referral-packages/import", a.base_url))
-        .bearer_auth(&a_tok)
-        .header("content-type", "application/octet-stream")
-        .body(pkg)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let e: Value = r.json().await.unwrap();
+    let (status, e) = json_answer(
+        http.post(format!("{}/api/v1/referral-packages/import", a.base_url))
+            .bearer_auth(&a_tok)
+            .header("content-type", "application/octet-stream")
+            .body(pkg),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e.to_string().contains("wrong_recipient"), "{e}");
     assert_eq!(a.db.store.count_cases(&ctx(&a_sup)).await.unwrap(), a_cases);
 }
@@ -725,8 +702,8 @@ async fn api_export_on_one_instance_upload_on_another() {
 async fn screens_send_a_package_and_import_it_on_another_instance() {
     use reqwest::StatusCode;
     use serde_json::json;
-    let a = crate::testkit::spawn_app().await;
-    let b = crate::testkit::spawn_app().await;
+    let a = crate::kit::spawn_app().await;
+    let b = crate::kit::spawn_app().await;
     let api = reqwest::Client::new();
     let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
     let a_user = a.db.store.user_by_name("ngo-a-caseworker").await.unwrap();
@@ -758,16 +735,10 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
         .trust_package_key("Organisation ngo-a", &a_key, now())
         .await
         .unwrap();
-    let case: serde_json::Value = api
-        .post(format!("{}/api/v1/cases", a.base_url))
-        .bearer_auth(&a_tok)
-        .json(&json!({"prs_FirstName": "Sevda", "prs_MobilePhone": "+994501110000", "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"prs_FirstName": "Sevda", "prs_MobilePhone": "+994501110000",
+                      "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"]});
+    let cases = format!("{}/api/v1/cases", a.base_url);
+    let case = json_body(api.post(cases).bearer_auth(&a_tok).json(&body)).await;
     let id = case["id"].as_str().unwrap().to_string();
     // An on-platform return-home referral with details and travel (consent to that org).
     let r = api
@@ -793,13 +764,10 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
         r.text().await.unwrap()
     );
 
-    let c = crate::testkit::browser();
-    crate::testkit::sign_in(&c, &a.base_url, &a_user.username).await;
-    let html = c
-        .get(format!("{}/cases/{id}", a.base_url))
-        .send()
+    let c = crate::kit::web_client();
+    crate::kit::sign_in(&c, &a.base_url, &a_user.username).await;
+    let html = fetch(&c, format!("{}/cases/{id}", a.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -813,7 +781,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     );
     assert!(html.contains("id=\"packages\""));
     assert!(html.contains("<option value=\"partner-b\">Partner B</option>"));
-    let csrf = crate::testkit::csrf_field(&html);
+    let csrf = crate::kit::csrf_field(&html);
     let send = || {
         c.post(format!("{}/cases/{id}/referral-package", a.base_url))
             .form(&[
@@ -850,11 +818,8 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
             && !disposition.contains("Sevda")
     );
     let pkg = r.bytes().await.unwrap().to_vec();
-    let html = c
-        .get(format!("{}/cases/{id}", a.base_url))
-        .send()
+    let html = fetch(&c, format!("{}/cases/{id}", a.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -865,18 +830,15 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     assert!(html.contains("<td>sent</td><td>Partner B</td>"), "{html}");
 
     // Instance B: the referrals page imports the file.
-    let c = crate::testkit::browser();
-    crate::testkit::sign_in(&c, &b.base_url, &b_user.username).await;
-    let html = c
-        .get(format!("{}/referrals", b.base_url))
-        .send()
+    let c = crate::kit::web_client();
+    crate::kit::sign_in(&c, &b.base_url, &b_user.username).await;
+    let html = fetch(&c, format!("{}/referrals", b.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(html.contains("id=\"package-import\""));
-    let csrf = crate::testkit::csrf_field(&html);
+    let csrf = crate::kit::csrf_field(&html);
     let upload = |file: Vec<u8>, token: Option<&str>| {
         let boundary = "dayaqPackageBoundary7";
         let mut body = format!(
@@ -924,11 +886,8 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     assert_eq!(r.headers()["hx-redirect"].to_str().unwrap(), to);
     assert!(to.starts_with("/cases/"));
     assert_eq!(b.db.store.count_cases(&ctx(&b_actor)).await.unwrap(), 1);
-    let html = c
-        .get(format!("{}{to}", b.base_url))
-        .send()
+    let html = fetch(&c, format!("{}{to}", b.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

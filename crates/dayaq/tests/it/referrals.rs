@@ -1,34 +1,9 @@
 //! Referral mechanism over the API: consent, override, need-to-know, lifecycle, eligibility,
 //! break-glass.
 
-use crate::testkit::{TestApp, org_token, spawn_app};
+use crate::kit::{api_call_opt, org_token, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
-}
-
-async fn call(
-    app: &TestApp,
-    method: &str,
-    token: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut r = client()
-        .request(
-            method.parse().unwrap(),
-            format!("{}/api/v1{path}", app.base_url),
-        )
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn ngo_refers_to_assistance_center_for_vocational_training() {
@@ -52,25 +27,25 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
     )
     .await;
     // The Center offers vocational training in Baku.
-    let (s, _e) = call(
+    let (s, _e) = api_call_opt(
         &app,
-        "PUT",
         &sysadmin,
+        "PUT",
         "/directory/assistance-center",
         Some(json!({"service": "VocationalTraining", "region": "Baku", "languages": "az,ru"})),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{_e}");
-    let (_, d) = call(
+    let (_, d) = api_call_opt(
         &app,
-        "GET",
         &ngo,
+        "GET",
         "/directory?service=VocationalTraining&region=Baku",
         None,
     )
     .await;
     assert_eq!(d["services"][0]["org_slug"], "assistance-center");
-    let (_, cov) = call(&app, "GET", &ngo, "/directory/coverage", None).await;
+    let (_, cov) = api_call_opt(&app, &ngo, "GET", "/directory/coverage", None).await;
     let baku = cov["regions"]
         .as_array()
         .unwrap()
@@ -86,7 +61,7 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
             .any(|m| m == "Housing")
     );
 
-    let (s, case) = call(&app, "POST", &ngo, "/cases", Some(json!({
+    let (s, case) = api_call_opt(&app, &ngo, "POST", "/cases", Some(json!({
         "prs_FirstName": "Günay", "prs_SecondName": "Testova", "prs_Birthdate": "1997-02-03",
         "prs_MobilePhone": "+994 55 111 22 33", "cco_CaseComment": "private note",
         "prs_Gender": "Feminine", "vic_TypeOfExploitation": ["SexualExploitation"], "vic_MethodsOfControl": ["DebtBondage"]
@@ -96,10 +71,10 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
     let referral = json!({"to_org": "assistance-center", "services": ["VocationalTraining"], "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired", "cas_OutgoingReferralDetails": "wants tailoring course"});
 
     // Without consent: refused. A caseworker cannot override; a supervisor can, with a reason.
-    let (s, e) = call(
+    let (s, e) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(referral.clone()),
     )
@@ -108,19 +83,19 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
     assert_eq!(e["error"]["field"], "consent");
     let mut with_override = referral.clone();
     with_override["consent_override_reason"] = json!("survivor consented orally; form to follow");
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(with_override.clone()),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, over) = call(
+    let (s, over) = api_call_opt(
         &app,
-        "POST",
         &ngo_sup,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(with_override),
     )
@@ -131,28 +106,28 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
         over["override_reason"],
         "survivor consented orally; form to follow"
     );
-    let (_, ev) = call(&app, "GET", &ngo, &format!("/cases/{id}/events"), None).await;
+    let (_, ev) = api_call_opt(&app, &ngo, "GET", &format!("/cases/{id}/events"), None).await;
     assert!(
         ev.to_string().contains("referral.override"),
         "the override is shown on the case"
     );
     // Withdraw the override referral; record consent; refer again normally.
     let oid = over["id"].as_str().unwrap();
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/referrals/{oid}/withdraw"),
         Some(json!({})),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = call(&app, "POST", &ngo, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "assistance-center", "given_by": "Survivor", "language": "az"}))).await;
+    let (s, _) = api_call_opt(&app, &ngo, "POST", &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "assistance-center", "given_by": "Survivor", "language": "az"}))).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, r) = call(
+    let (s, r) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(referral),
     )
@@ -162,7 +137,7 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
     assert_eq!(r["state"], "Pending");
 
     // Pending: the Center has it in its inbox but cannot open the case.
-    let (_, inbox) = call(&app, "GET", &center, "/referrals/inbox", None).await;
+    let (_, inbox) = api_call_opt(&app, &center, "GET", "/referrals/inbox", None).await;
     assert!(
         inbox["referrals"]
             .as_array()
@@ -170,7 +145,7 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
             .iter()
             .any(|x| x["id"] == rid.as_str())
     );
-    let (_, notes) = call(&app, "GET", &center, "/notifications", None).await;
+    let (_, notes) = api_call_opt(&app, &center, "GET", "/notifications", None).await;
     assert!(
         notes["notifications"]
             .as_array()
@@ -179,22 +154,22 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
             .any(|n| n["kind"] == "referral.received")
     );
     assert!(!notes.to_string().contains("Günay"));
-    let (s, _) = call(&app, "GET", &center, &format!("/cases/{id}"), None).await;
+    let (s, _) = api_call_opt(&app, &center, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Decline needs a reason; the sender cannot accept its own referral.
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &center,
+        "POST",
         &format!("/referrals/{rid}/decline"),
         Some(json!({})),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/referrals/{rid}/accept"),
         Some(json!({})),
     )
@@ -202,19 +177,19 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Accepted: the Center sees only what vocational training needs.
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &center,
+        "POST",
         &format!("/referrals/{rid}/accept"),
         Some(json!({})),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, seen) = call(
+    let (s, seen) = api_call_opt(
         &app,
-        "GET",
         &center,
+        "GET",
         &format!("/cases/{id}?include=identity"),
         None,
     )
@@ -233,43 +208,43 @@ async fn ngo_refers_to_assistance_center_for_vocational_training() {
         seen.get("vic_MethodsOfControl").is_none(),
         "no victim context"
     );
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "GET",
         &center,
+        "GET",
         &format!("/cases/{id}/screenings"),
         None,
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "victim context is not referred");
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "PUT",
         &center,
+        "PUT",
         &format!("/cases/{id}/legal"),
         Some(json!({"cooperation": "Yes"})),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "read-only");
-    let (_, d) = call(&app, "GET", &center, &format!("/referrals/{rid}"), None).await;
+    let (_, d) = api_call_opt(&app, &center, "GET", &format!("/referrals/{rid}"), None).await;
     assert_eq!(d["cas_OutgoingReferralDetails"], "wants tailoring course");
 
     // Completed: access ends.
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &center,
+        "POST",
         &format!("/referrals/{rid}/complete"),
         Some(json!({})),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = call(&app, "GET", &center, &format!("/cases/{id}"), None).await;
+    let (s, _) = api_call_opt(&app, &center, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &center,
+        "POST",
         &format!("/referrals/{rid}/accept"),
         Some(json!({})),
     )
@@ -297,22 +272,22 @@ async fn state_shelter_eligibility_is_checked_and_explained() {
         "Baku",
     )
     .await;
-    call(&app, "PUT", &sysadmin, "/directory/state-shelter", Some(json!({"service": "Shelter", "region": "Baku", "capacity": 12, "requires_police_cooperation": true, "requires_criminal_case": true}))).await;
-    let (_, case) = call(
+    api_call_opt(&app, &sysadmin, "PUT", "/directory/state-shelter", Some(json!({"service": "Shelter", "region": "Baku", "capacity": 12, "requires_police_cooperation": true, "requires_criminal_case": true}))).await;
+    let (_, case) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         "/cases",
         Some(json!({"prs_Gender": "Feminine"})),
     )
     .await;
     let id = case["id"].as_str().unwrap().to_string();
-    call(&app, "POST", &ngo, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisationType", "given": true, "recipient_org_type": "CentralGovernmentOrganisation", "given_by": "Survivor", "language": "az"}))).await;
+    api_call_opt(&app, &ngo, "POST", &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisationType", "given": true, "recipient_org_type": "CentralGovernmentOrganisation", "given_by": "Survivor", "language": "az"}))).await;
     let body = json!({"to_org": "state-shelter", "services": ["Shelter"], "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired"});
-    let (s, e) = call(
+    let (s, e) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(body.clone()),
     )
@@ -328,21 +303,21 @@ async fn state_shelter_eligibility_is_checked_and_explained() {
         codes,
         vec!["needs_police_cooperation", "needs_criminal_case"]
     );
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "PUT",
         &ngo,
+        "PUT",
         &format!("/cases/{id}/legal"),
         Some(json!({"cooperation": "Yes", "criminal_case_ref": "CC-2026-41"})),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, l) = call(&app, "GET", &ngo, &format!("/cases/{id}/legal"), None).await;
+    let (_, l) = api_call_opt(&app, &ngo, "GET", &format!("/cases/{id}/legal"), None).await;
     assert_eq!(l["legal"]["criminal_case_ref"], "CC-2026-41");
-    let (s, r) = call(
+    let (s, r) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         &format!("/cases/{id}/referrals"),
         Some(body),
     )
@@ -357,29 +332,29 @@ async fn break_glass_is_time_limited_notified_and_audited() {
     let other_sup = org_token(&app.db, "ngo-ganja", "supervisor", "NGO", "Ganja-Gazakh").await;
     let other_cw = org_token(&app.db, "ngo-ganja", "caseworker", "NGO", "Ganja-Gazakh").await;
     let owner_sup = org_token(&app.db, "ngo-baku", "supervisor", "NGO", "Baku").await;
-    let (_, case) = call(
+    let (_, case) = api_call_opt(
         &app,
-        "POST",
         &ngo,
+        "POST",
         "/cases",
         Some(json!({"prs_FirstName": "Sevda", "prs_Gender": "Feminine"})),
     )
     .await;
     let id = case["id"].as_str().unwrap().to_string();
     let number = case["case_number"].as_str().unwrap().to_string();
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &other_cw,
+        "POST",
         "/break-glass",
         Some(json!({"case_number": number, "reason": "survivor at our door, in danger"})),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only supervisors");
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "POST",
         &other_sup,
+        "POST",
         "/break-glass",
         Some(json!({"case_number": number, "reason": "short"})),
     )
@@ -389,37 +364,37 @@ async fn break_glass_is_time_limited_notified_and_audited() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "a real reason is required"
     );
-    let (s, _) = call(&app, "GET", &other_sup, &format!("/cases/{id}"), None).await;
+    let (s, _) = api_call_opt(&app, &other_sup, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, bg) = call(
+    let (s, bg) = api_call_opt(
         &app,
-        "POST",
         &other_sup,
+        "POST",
         "/break-glass",
         Some(json!({"case_number": number, "reason": "survivor at our door, in danger"})),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{bg}");
-    let (s, seen) = call(
+    let (s, seen) = api_call_opt(
         &app,
-        "GET",
         &other_sup,
+        "GET",
         &format!("/cases/{id}?include=identity"),
         None,
     )
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(seen["identity"]["prs_FirstName"], "Sevda");
-    let (s, _) = call(
+    let (s, _) = api_call_opt(
         &app,
-        "PUT",
         &other_sup,
+        "PUT",
         &format!("/cases/{id}/legal"),
         Some(json!({"cooperation": "No"})),
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "break-glass is read-only");
-    let (_, n) = call(&app, "GET", &owner_sup, "/notifications", None).await;
+    let (_, n) = api_call_opt(&app, &owner_sup, "GET", "/notifications", None).await;
     assert!(
         n["notifications"]
             .as_array()
@@ -427,7 +402,7 @@ async fn break_glass_is_time_limited_notified_and_audited() {
             .iter()
             .any(|x| x["kind"] == "break_glass.opened")
     );
-    let (_, n) = call(&app, "GET", &ngo, "/notifications", None).await;
+    let (_, n) = api_call_opt(&app, &ngo, "GET", "/notifications", None).await;
     assert!(
         !n["notifications"]
             .as_array()
@@ -483,23 +458,23 @@ async fn migration_service_refers_a_foreign_victim_for_return_home_with_travel_d
     let other = org_token(&app.db, "ngo-other", "caseworker", "NGO", "Ganja").await;
     let sysadmin = org_token(&app.db, "platform", "system_admin", "NGO", "Baku").await;
     for svc in ["ReturnHome", "AirportMeeting"] {
-        let (s, v) = call(
+        let (s, v) = api_call_opt(
             &app,
-            "PUT",
             &sysadmin,
+            "PUT",
             "/directory/iom-baku",
             Some(json!({"service": svc, "region": "Baku", "languages": "uz,ru"})),
         )
         .await;
         assert!(s.is_success(), "{s} {v}");
     }
-    let (s, case) = call(&app, "POST", &sms, "/cases", Some(json!({"prs_FirstName": "Dilnoza", "prs_SecondName": "K", "prs_Birthdate": "1999-03-03", "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"], "vic_TypeOfExploitation": ["ForcedLabour"]}))).await;
+    let (s, case) = api_call_opt(&app, &sms, "POST", "/cases", Some(json!({"prs_FirstName": "Dilnoza", "prs_SecondName": "K", "prs_Birthdate": "1999-03-03", "prs_Gender": "Feminine", "prs_Citizenship": ["UZ"], "vic_TypeOfExploitation": ["ForcedLabour"]}))).await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
     let id = case["id"].as_str().unwrap().to_string();
-    let (s, _) = call(&app, "POST", &sms, &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "iom-baku", "given_by": "Survivor", "language": "uz"}))).await;
+    let (s, _) = api_call_opt(&app, &sms, "POST", &format!("/cases/{id}/consents"), Some(json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "iom-baku", "given_by": "Survivor", "language": "uz"}))).await;
     assert_eq!(s, StatusCode::CREATED);
     let refer_path = format!("/cases/{id}/referrals");
-    let refer = |body: Value| call(&app, "POST", &sms, &refer_path, Some(body));
+    let refer = |body: Value| api_call_opt(&app, &sms, "POST", &refer_path, Some(body));
     let base = json!({"to_org": "iom-baku", "services": ["ReturnHome", "AirportMeeting"], "cas_ReasonForOutgoingReferral": "MigrationOrChangeOfLocation"});
     let fields = |v: &Value| -> Vec<String> {
         let mut f: Vec<String> = v["error"]["errors"]
@@ -536,25 +511,25 @@ async fn migration_service_refers_a_foreign_victim_for_return_home_with_travel_d
             "travel.travel_documents"
         ]
     );
-    let (_, list) = call(&app, "GET", &sms, &format!("/cases/{id}/referrals"), None).await;
+    let (_, list) = api_call_opt(&app, &sms, "GET", &format!("/cases/{id}/referrals"), None).await;
     assert_eq!(
         list["referrals"].as_array().map(Vec::len),
         Some(0),
         "nothing written on error"
     );
     // Complete details: sent; both organisations read them, nobody else.
-    let day = (crate::testkit::now().date() + time::Duration::days(7)).to_string();
+    let day = (crate::kit::now().date() + time::Duration::days(7)).to_string();
     let mut b = base.clone();
     b["travel"] = json!({"travel_date": day, "arrival_time": "06:40", "destination_country": "UZ", "airport": "TAS", "flight": "HY 054", "escort_needed": true, "travel_documents": "Requested", "notes": "meet at arrivals, speaks Uzbek and Russian"});
     let (s, r) = refer(b).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let rid = r["id"].as_str().unwrap().to_string();
     assert_eq!(r["travel"]["airport"], "TAS");
-    let (s, seen) = call(&app, "GET", &iom, &format!("/referrals/{rid}"), None).await;
+    let (s, seen) = api_call_opt(&app, &iom, "GET", &format!("/referrals/{rid}"), None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(seen["travel"]["destination_country"], "UZ");
     assert_eq!(seen["travel"]["escort_needed"], true);
-    let (s, _) = call(&app, "GET", &other, &format!("/referrals/{rid}"), None).await;
+    let (s, _) = api_call_opt(&app, &other, "GET", &format!("/referrals/{rid}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Stored encrypted: the flight number is not in the database in clear.
     let raw: Option<Vec<u8>> = sqlx::query_scalar("SELECT travel FROM referrals WHERE id = $1")
@@ -565,7 +540,7 @@ async fn migration_service_refers_a_foreign_victim_for_return_home_with_travel_d
     let raw = raw.unwrap();
     assert!(!raw.windows(6).any(|w| w == b"HY 054"));
     // Travel details on a referral for other services are refused.
-    let (s, v) = call(&app, "POST", &sms, &format!("/cases/{id}/referrals"), Some(json!({"to_org": "iom-baku", "services": ["Medical"], "cas_ReasonForOutgoingReferral": "Other", "travel": {"travel_date": day}}))).await;
+    let (s, v) = api_call_opt(&app, &sms, "POST", &format!("/cases/{id}/referrals"), Some(json!({"to_org": "iom-baku", "services": ["Medical"], "cas_ReasonForOutgoingReferral": "Other", "travel": {"travel_date": day}}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), vec!["travel"]);
     app.db.cleanup().await;

@@ -3,9 +3,9 @@
 //! organisation and audited with the actor, and API tokens that end with the password or the
 //! account, live at most 180 days and record their last use.
 
-use crate::testkit::{
-    PASSWORD, SOURCE, TestApp, browser, csrf_field, now, org_and_user, sign_in,
-    sign_in_with_second_factor, spawn_app,
+use crate::kit::{
+    PASSWORD, SOURCE, TestApp, bearer_get, csrf_field, fetch, now, org_and_user, page_csrf,
+    sign_in, sign_in_with_second_factor, spawn_app, submit, web_client,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::accounts::Acting;
@@ -19,14 +19,11 @@ const NEW_PASSWORD: &str = "a brand new passphrase 42";
 async fn admin_session(app: &TestApp, slug: &str) -> (reqwest::Client, User, String) {
     let (_, admin) = org_and_user(&app.db, slug, "org_admin").await;
     app.db.store.set_locale(admin.id, "en").await.unwrap();
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
     sign_in_with_second_factor(&c, base, &app.db.store, &admin).await;
-    let page = c
-        .get(format!("{base}/admin/users"))
-        .send()
+    let page = fetch(&c, format!("{base}/admin/users"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -43,13 +40,13 @@ fn enrol_token(html: &str) -> String {
 }
 
 async fn bearer_status(app: &TestApp, token: &str) -> StatusCode {
-    reqwest::Client::new()
-        .get(format!("{}/api/v1/me", app.base_url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    bearer_get(
+        &reqwest::Client::new(),
+        format!("{}/api/v1/me", app.base_url),
+        token,
+    )
+    .await
+    .status()
 }
 
 async fn password_works(app: &TestApp, username: &str, password: &str, source: &str) -> bool {
@@ -67,16 +64,16 @@ async fn password_works(app: &TestApp, username: &str, password: &str, source: &
 async fn admin_screen_creates_user_with_enrolment_link_never_a_password() {
     let app = spawn_app().await;
     let (c, admin, csrf) = admin_session(&app, "org-a").await;
-    let r = c
-        .post(format!("{}/admin/users", app.base_url))
-        .form(&[
+    let r = submit(
+        &c,
+        format!("{}/admin/users", app.base_url),
+        &[
             ("csrf", csrf.as_str()),
             ("username", "new.caseworker"),
             ("role", "caseworker"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
     // Nothing shown on the page is a password of the new user.
@@ -159,50 +156,42 @@ async fn enrolment_link_sets_the_password_once_and_expires() {
     assert!(!password_works(&app, "fresh.user", PASSWORD, "10.2.0.1").await);
     assert!(!password_works(&app, "fresh.user", "", "10.2.0.2").await);
 
-    let c = browser();
-    let page = c
-        .get(format!("{base}/enrol/{}", e.token))
-        .send()
-        .await
-        .unwrap();
+    let c = web_client();
+    let page = fetch(&c, format!("{base}/enrol/{}", e.token)).await;
     assert_eq!(page.status(), StatusCode::OK);
     let csrf = csrf_field(&page.text().await.unwrap());
     // A bad password is refused and leaves the link usable.
-    let r = c
-        .post(format!("{base}/enrol/{}", e.token))
-        .form(&[
+    let r = submit(
+        &c,
+        format!("{base}/enrol/{}", e.token),
+        &[
             ("csrf", csrf.as_str()),
             ("new_password", "short"),
             ("confirm_password", "short"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let csrf = csrf_field(&r.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/enrol/{}", e.token))
-        .form(&[
+    let r = submit(
+        &c,
+        format!("{base}/enrol/{}", e.token),
+        &[
             ("csrf", csrf.as_str()),
             ("new_password", NEW_PASSWORD),
             ("confirm_password", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
     assert!(password_works(&app, "fresh.user", NEW_PASSWORD, "10.2.0.3").await);
     // Signed in right away.
-    let me = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    let me = fetch(&c, format!("{base}/api/v1/me")).await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // Single use: the link is dead, on the screen and in storage.
-    let again = browser()
-        .get(format!("{base}/enrol/{}", e.token))
-        .send()
-        .await
-        .unwrap();
+    let again = fetch(&web_client(), format!("{base}/enrol/{}", e.token)).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert!(matches!(
         s.complete_enrolment(&e.token, "yet another passphrase", SOURCE, now())
@@ -243,31 +232,28 @@ async fn enrolment_of_a_role_with_second_factor_continues_with_totp() {
         .create_user_with_enrolment(&Acting::cli(), "org-a", "supervisor", "new.sup", now())
         .await
         .unwrap();
-    let c = browser();
+    let c = web_client();
     let base = &app.base_url;
-    let page = c
-        .get(format!("{base}/enrol/{}", e.token))
-        .send()
+    let page = fetch(&c, format!("{base}/enrol/{}", e.token))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     let csrf = csrf_field(&page);
-    let r = c
-        .post(format!("{base}/enrol/{}", e.token))
-        .form(&[
+    let r = submit(
+        &c,
+        format!("{base}/enrol/{}", e.token),
+        &[
             ("csrf", csrf.as_str()),
             ("new_password", NEW_PASSWORD),
             ("confirm_password", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login/enrol");
     // No access before the second factor.
-    let me = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    let me = fetch(&c, format!("{base}/api/v1/me")).await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -282,11 +268,7 @@ async fn org_admin_administers_own_organisation_only() {
     let their_token = s.create_token(&theirs, "t", 30, now()).await.unwrap();
 
     // Another organisation's user: 404 for the page and every action; nothing changes.
-    let r = c
-        .get(format!("{base}/admin/users/{}", theirs.id))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&c, format!("{base}/admin/users/{}", theirs.id)).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     for action in [
         "disable",
@@ -295,24 +277,24 @@ async fn org_admin_administers_own_organisation_only() {
         "reset-totp",
         "revoke-tokens",
     ] {
-        let r = c
-            .post(format!("{base}/admin/users/{}/{action}", theirs.id))
-            .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-            .send()
-            .await
-            .unwrap();
+        let r = submit(
+            &c,
+            format!("{base}/admin/users/{}/{action}", theirs.id),
+            &[("csrf", csrf.as_str()), ("confirm", "yes")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{action}");
     }
     let tokens = s.user_tokens(theirs.id).await.unwrap();
-    let r = c
-        .post(format!(
+    let r = submit(
+        &c,
+        format!(
             "{base}/admin/users/{}/tokens/{}/revoke",
             theirs.id, tokens[0].id
-        ))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+        ),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(!s.user_by_id(theirs.id).await.unwrap().disabled);
     assert!(password_works(&app, &theirs.username, PASSWORD, "10.3.0.1").await);
@@ -330,11 +312,8 @@ async fn org_admin_administers_own_organisation_only() {
     );
     assert_eq!(bearer_status(&app, &their_token).await, StatusCode::OK);
     // Nor are they listed.
-    let list = c
-        .get(format!("{base}/admin/users"))
-        .send()
+    let list = fetch(&c, format!("{base}/admin/users"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -343,32 +322,32 @@ async fn org_admin_administers_own_organisation_only() {
 
     // Own organisation: confirmation required, then the action happens and is audited.
     let my_token = s.create_token(&mine, "t", 30, now()).await.unwrap();
-    let r = c
-        .post(format!("{base}/admin/users/{}/disable", mine.id))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/disable", mine.id),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!s.user_by_id(mine.id).await.unwrap().disabled);
-    let r = c
-        .post(format!("{base}/admin/users/{}/disable", mine.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/disable", mine.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(s.user_by_id(mine.id).await.unwrap().disabled);
     assert_eq!(
         bearer_status(&app, &my_token).await,
         StatusCode::UNAUTHORIZED
     );
-    let r = c
-        .post(format!("{base}/admin/users/{}/enable", mine.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/enable", mine.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!s.user_by_id(mine.id).await.unwrap().disabled);
     // The token revoked by the disable stays revoked.
@@ -378,12 +357,12 @@ async fn org_admin_administers_own_organisation_only() {
     );
 
     // Password reset: old password dead, a new link shown once.
-    let r = c
-        .post(format!("{base}/admin/users/{}/reset-password", mine.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/reset-password", mine.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let token = enrol_token(&r.text().await.unwrap());
     assert!(!password_works(&app, &mine.username, PASSWORD, "10.3.0.2").await);
@@ -396,12 +375,12 @@ async fn org_admin_administers_own_organisation_only() {
     s.totp_set_secret(&mine, b"abcdefghij0123456789")
         .await
         .unwrap();
-    let r = c
-        .post(format!("{base}/admin/users/{}/reset-totp", mine.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/reset-totp", mine.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!s.user_by_id(mine.id).await.unwrap().totp_enabled);
 
@@ -415,24 +394,21 @@ async fn org_admin_administers_own_organisation_only() {
         .into_iter()
         .find(|t| t.label == "one")
         .unwrap();
-    let r = c
-        .post(format!(
-            "{base}/admin/users/{}/tokens/{}/revoke",
-            mine.id, one.id
-        ))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/tokens/{}/revoke", mine.id, one.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(bearer_status(&app, &t1).await, StatusCode::UNAUTHORIZED);
     assert_eq!(bearer_status(&app, &t2).await, StatusCode::OK);
-    let r = c
-        .post(format!("{base}/admin/users/{}/revoke-tokens", mine.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/revoke-tokens", mine.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(bearer_status(&app, &t2).await, StatusCode::UNAUTHORIZED);
 
@@ -452,12 +428,12 @@ async fn org_admin_administers_own_organisation_only() {
         assert_eq!(row.actor_user, admin.id.to_string(), "{action}");
     }
     // An admin cannot act on themselves here (account screen instead).
-    let r = c
-        .post(format!("{base}/admin/users/{}/disable", admin.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/disable", admin.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -467,23 +443,15 @@ async fn a_caseworker_cannot_administer_users() {
     let base = &app.base_url;
     let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, other) = org_and_user(&app.db, "org-a", "police_officer").await;
-    let c = browser();
+    let c = web_client();
     sign_in(&c, base, &cw.username).await;
-    let page = c
-        .get(format!("{base}/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let r = c
-        .post(format!("{base}/admin/users/{}/disable", other.id))
-        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let csrf = page_csrf(&c, format!("{base}/account")).await;
+    let r = submit(
+        &c,
+        format!("{base}/admin/users/{}/disable", other.id),
+        &[("csrf", csrf.as_str()), ("confirm", "yes")],
+    )
+    .await;
     assert!(
         matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
         "{}",
@@ -559,13 +527,10 @@ async fn token_list_shows_last_use_and_revokes() {
         .create_token(&u, "nightly-script", 30, now())
         .await
         .unwrap();
-    let c = browser();
+    let c = web_client();
     sign_in(&c, base, &u.username).await;
-    let page = c
-        .get(format!("{base}/account/tokens"))
-        .send()
+    let page = fetch(&c, format!("{base}/account/tokens"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -575,11 +540,8 @@ async fn token_list_shows_last_use_and_revokes() {
     assert_eq!(bearer_status(&app, &secret).await, StatusCode::OK);
     let first = s.user_tokens(u.id).await.unwrap()[0].last_used_at;
     assert!(first.is_some(), "use recorded");
-    let page = c
-        .get(format!("{base}/account/tokens"))
-        .send()
+    let page = fetch(&c, format!("{base}/account/tokens"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -608,24 +570,24 @@ async fn token_list_shows_last_use_and_revokes() {
     // Revoked from the screen.
     let csrf = csrf_field(&page);
     let id = s.user_tokens(u.id).await.unwrap()[0].id;
-    let r = c
-        .post(format!("{base}/account/tokens/{id}/revoke"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/account/tokens/{id}/revoke"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(bearer_status(&app, &secret).await, StatusCode::UNAUTHORIZED);
     // Another user's token id is not found.
     let (_, other) = org_and_user(&app.db, "org-a", "police_officer").await;
     let theirs = s.create_token(&other, "x", 30, now()).await.unwrap();
     let their_id = s.user_tokens(other.id).await.unwrap()[0].id;
-    let r = c
-        .post(format!("{base}/account/tokens/{their_id}/revoke"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/account/tokens/{their_id}/revoke"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(bearer_status(&app, &theirs).await, StatusCode::OK);
 }
@@ -641,27 +603,19 @@ async fn enrolment_link_works_in_a_browser_signed_in_as_someone_else() {
         .create_user_with_enrolment(&Acting::cli(), "org-a", "caseworker", "late.user", now())
         .await
         .unwrap();
-    let c = browser();
+    let c = web_client();
     sign_in(&c, base, &cw.username).await;
-    let page = c
-        .get(format!("{base}/enrol/{}", e.token))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page);
-    let r = c
-        .post(format!("{base}/enrol/{}", e.token))
-        .form(&[
+    let csrf = page_csrf(&c, format!("{base}/enrol/{}", e.token)).await;
+    let r = submit(
+        &c,
+        format!("{base}/enrol/{}", e.token),
+        &[
             ("csrf", csrf.as_str()),
             ("new_password", NEW_PASSWORD),
             ("confirm_password", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(password_works(&app, "late.user", NEW_PASSWORD, "10.4.0.1").await);
 }

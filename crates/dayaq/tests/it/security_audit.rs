@@ -3,12 +3,10 @@
 //! erasure leaves behind. Storage tests run on SQLite and, with `DAYAQ_TEST_DATABASE_URL`, on
 //! PostgreSQL.
 
-use crate::testkit::*;
-use dayaq_domain::identification::DecisionInput;
+use crate::kit::*;
 use dayaq_storage::Store;
 use dayaq_storage::audit::{AuditEntry, Checkpoint, Tamper, parse_witness};
 use sqlx::Row;
-use time::OffsetDateTime;
 
 const ROWS: i64 = 6;
 
@@ -324,20 +322,6 @@ async fn retired_key_files_are_read_at_start() {
 
 // --- item 15: erasure leftovers ---------------------------------------------------------------
 
-async fn decide_actual(s: &Store, police: &dayaq_domain::Actor, case: uuid::Uuid) {
-    let d: DecisionInput = serde_json::from_value(serde_json::json!({
-        "vic_TraffickingStatus": "ActualVictimOfTrafficking",
-        "vic_TraffickingStatusDecisionMakingOrg": "Police",
-        "decided_on": dayaq_domain::assistance::fmt_date(OffsetDateTime::now_utc().date()),
-        "reference": "ATD-1",
-    }))
-    .unwrap();
-    let v = d.validate(OffsetDateTime::now_utc().date()).unwrap();
-    s.decide_identification(&ctx(police), case, &v)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn erasure_leaves_no_derived_identifier() {
     let db = test_db().await;
@@ -345,15 +329,14 @@ async fn erasure_leaves_no_derived_identifier() {
     let (_, police) = org_and_user(&db, "police-atd", "police_officer").await;
     let (_, sup) = org_and_user(&db, "police-atd", "supervisor").await;
     let police = police.actor();
-    let case = s
-        .create_case(
-            &ctx(&police),
-            &sample_case("Aysel", "Quliyeva", "1995-05-06", "+994502223344"),
-        )
-        .await
-        .unwrap()
-        .id;
-    decide_actual(s, &police, case).await;
+    let case = new_case(
+        s,
+        &police,
+        ["Aysel", "Quliyeva", "1995-05-06", "+994502223344"],
+    )
+    .await
+    .id;
+    decide_identification(s, &police, case, "ActualVictimOfTrafficking").await;
     s.pay_allowance(&ctx(&police), case, 40_000).await.unwrap();
     let digests: Vec<String> =
         sqlx::query_scalar("SELECT digest FROM blind_index WHERE case_id = $1")
@@ -394,14 +377,13 @@ async fn erasure_checkpoints_the_sqlite_wal() {
     let s = &db.store;
     let (_, cw) = org_and_user(&db, "org-a", "caseworker").await;
     let (_, sup) = org_and_user(&db, "org-a", "supervisor").await;
-    let case = s
-        .create_case(
-            &ctx(&cw.actor()),
-            &sample_case("Samira", "Rzayeva", "1992-03-04", "+994502220000"),
-        )
-        .await
-        .unwrap()
-        .id;
+    let case = new_case(
+        s,
+        &cw.actor(),
+        ["Samira", "Rzayeva", "1992-03-04", "+994502220000"],
+    )
+    .await
+    .id;
     let identity: Vec<u8> = sqlx::query_scalar("SELECT identity FROM cases WHERE id = $1")
         .bind(case.to_string())
         .fetch_one(s.pool())

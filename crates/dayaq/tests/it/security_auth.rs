@@ -2,7 +2,10 @@
 //! requirement, the local-only `back` redirect, the trusted-proxy client address and the
 //! general rate limit.
 
-use crate::testkit::{PASSWORD, TestApp, browser, csrf_field, org_and_user, spawn_app};
+use crate::kit::{
+    PASSWORD, TestApp, csrf_field, fetch, org_and_user, page_csrf, spawn_app, submit, submit_login,
+    web_client,
+};
 use dayaq_storage::users::User;
 use reqwest::StatusCode;
 
@@ -47,23 +50,13 @@ async fn password_step(
     next: &str,
 ) -> (reqwest::Client, String, String) {
     let base = &app.base_url;
-    let c = browser();
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = csrf_field(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user.username.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let c = web_client();
+    let csrf = page_csrf(&c, format!("{base}/login")).await;
+    let r = submit_login(&c, base, csrf.as_str(), user.username.as_str(), PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], next);
     let cookie = session_cookie_of(&r).expect("pending session cookie");
-    let page = c.get(format!("{base}{next}")).send().await.unwrap();
+    let page = fetch(&c, format!("{base}{next}")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let csrf = csrf_field(&page.text().await.unwrap());
     (c, cookie, csrf)
@@ -119,12 +112,12 @@ async fn five_wrong_codes_drop_the_pending_sign_in() {
     app.db.store.totp_set_secret(&user, SECRET).await.unwrap();
     let (c, cookie, csrf) = password_step(&app, &user, "/login/totp").await;
     for i in 0..5 {
-        let r = c
-            .post(format!("{base}/login/totp"))
-            .form(&[("csrf", csrf.as_str()), ("code", &wrong_code(&user, i))])
-            .send()
-            .await
-            .unwrap();
+        let r = submit(
+            &c,
+            format!("{base}/login/totp"),
+            &[("csrf", csrf.as_str()), ("code", &wrong_code(&user, i))],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "wrong code {i}");
         if i == 4 {
             // The last wrong code ends the pending sign-in: the session cookie is cleared
@@ -230,15 +223,15 @@ async fn enrolment_codes_have_the_same_budget() {
     let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
     let (c, cookie, csrf) = password_step(&app, &user, "/login/enrol").await;
     for i in 0..5 {
-        let r = c
-            .post(format!("{base}/login/enrol"))
-            .form(&[
+        let r = submit(
+            &c,
+            format!("{base}/login/enrol"),
+            &[
                 ("csrf", csrf.as_str()),
                 ("code", &format!("{:06}", 100_000 + i)),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "enrolment code {i}");
     }
     let r = post_code_with_cookie(base, "/login/enrol", &cookie, &csrf, "123456").await;
@@ -269,7 +262,7 @@ async fn a_wrong_enrolment_code_keeps_the_secret_already_shown() {
     let (_, user) = org_and_user(&app.db, "org-a", "supervisor").await;
     let (c, _cookie, _) = password_step(&app, &user, "/login/enrol").await;
     // A reload shows the same secret.
-    let page = c.get(format!("{base}/login/enrol")).send().await.unwrap();
+    let page = fetch(&c, format!("{base}/login/enrol")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     let first = shown_secret(&page);
@@ -288,27 +281,27 @@ async fn a_wrong_enrolment_code_keeps_the_secret_already_shown() {
         .map(|i| format!("{:06}", (123_457 + 7919 * i) % 1_000_000))
         .find(|c| !valid.contains(c))
         .unwrap();
-    let r = c
-        .post(format!("{base}/login/enrol"))
-        .form(&[("csrf", csrf.as_str()), ("code", wrong.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/login/enrol"),
+        &[("csrf", csrf.as_str()), ("code", wrong.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let again = r.text().await.unwrap();
     assert_eq!(shown_secret(&again), first, "the secret was re-keyed");
     // The authenticator app that scanned the first page still works.
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     let right = t.generate(now).to_string();
-    let r = c
-        .post(format!("{base}/login/enrol"))
-        .form(&[
+    let r = submit(
+        &c,
+        format!("{base}/login/enrol"),
+        &[
             ("csrf", csrf_field(&again).as_str()),
             ("code", right.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
     assert!(app.db.store.user_by_id(user.id).await.unwrap().totp_enabled);
@@ -322,7 +315,7 @@ async fn sign_in_needs_the_pre_login_cookie_and_its_token() {
     let (_, user) = org_and_user(&app.db, "org-a", "caseworker").await;
     let form = [("username", user.username.as_str()), ("password", PASSWORD)];
     // No cookie at all (a cross-site form): 403 with a page asking to reload, no session.
-    let r = browser()
+    let r = web_client()
         .post(format!("{base}/login"))
         .header("accept-language", "en")
         .form(&form)
@@ -339,35 +332,24 @@ async fn sign_in_needs_the_pre_login_cookie_and_its_token() {
     );
     assert!(r.text().await.unwrap().contains("Reload the sign-in page"));
     // A token without the cookie is refused too.
-    let r = browser()
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", "forged-token"),
-            ("username", user.username.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(
+        &web_client(),
+        base,
+        "forged-token",
+        user.username.as_str(),
+        PASSWORD,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(session_cookie_of(&r).is_none());
     // The cookie with a wrong token: 403.
-    let c = browser();
-    c.get(format!("{base}/login")).send().await.unwrap();
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", "wrong"),
-            ("username", user.username.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let c = web_client();
+    fetch(&c, format!("{base}/login")).await;
+    let r = submit_login(&c, base, "wrong", user.username.as_str(), PASSWORD).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(session_cookie_of(&r).is_none());
     // The form as served still signs in.
-    crate::testkit::sign_in(&c, base, &user.username).await;
+    crate::kit::sign_in(&c, base, &user.username).await;
     app.db.cleanup().await;
 }
 
@@ -375,7 +357,7 @@ async fn sign_in_needs_the_pre_login_cookie_and_its_token() {
 async fn language_switch_never_redirects_off_site() {
     let app = spawn_app().await;
     let base = &app.base_url;
-    let c = browser();
+    let c = web_client();
     for bad in [
         "/\\evil.com",
         "//evil.com",
@@ -386,12 +368,7 @@ async fn language_switch_never_redirects_off_site() {
         "/%0a/evil.com",
         "evil.com",
     ] {
-        let r = c
-            .post(format!("{base}/lang"))
-            .form(&[("lang", "en"), ("back", bad)])
-            .send()
-            .await
-            .unwrap();
+        let r = submit(&c, format!("{base}/lang"), &[("lang", "en"), ("back", bad)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{bad:?}");
         let to = r.headers()["location"].to_str().unwrap().to_string();
         assert!(
@@ -402,12 +379,12 @@ async fn language_switch_never_redirects_off_site() {
             assert_eq!(to, "/", "{bad:?}");
         }
     }
-    let r = c
-        .post(format!("{base}/lang"))
-        .form(&[("lang", "ru"), ("back", "/cases?page=2")])
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &c,
+        format!("{base}/lang"),
+        &[("lang", "ru"), ("back", "/cases?page=2")],
+    )
+    .await;
     assert_eq!(r.headers()["location"], "/cases?page=2");
     app.db.cleanup().await;
 }
@@ -432,18 +409,11 @@ async fn try_sign_in(
     username: &str,
     password: &str,
 ) -> StatusCode {
-    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let page = fetch(c, format!("{base}/login")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let csrf = csrf_field(&page.text().await.unwrap());
-    c.post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
+    submit_login(c, base, csrf.as_str(), username, password)
         .await
-        .unwrap()
         .status()
 }
 
@@ -469,11 +439,8 @@ fn with_proxy(mut cfg: dayaq_http::AppConfig, cidr: &str) -> dayaq_http::AppConf
 
 #[tokio::test]
 async fn clients_behind_a_trusted_proxy_are_throttled_and_audited_apart() {
-    let app = crate::testkit::spawn_app_with(with_proxy(
-        crate::testkit::generous_config(),
-        "127.0.0.0/8",
-    ))
-    .await;
+    let app =
+        crate::kit::spawn_app_with(with_proxy(crate::kit::generous_config(), "127.0.0.0/8")).await;
     let base = &app.base_url;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     let (_, b) = org_and_user(&app.db, "org-a", "hotline_operator").await;
@@ -520,8 +487,7 @@ async fn clients_behind_a_trusted_proxy_are_throttled_and_audited_apart() {
 async fn an_untrusted_peers_forwarded_headers_are_ignored() {
     // 127.0.0.1 is not a trusted proxy here (the default: none).
     let app =
-        crate::testkit::spawn_app_with(with_proxy(crate::testkit::generous_config(), "10.0.0.0/8"))
-            .await;
+        crate::kit::spawn_app_with(with_proxy(crate::kit::generous_config(), "10.0.0.0/8")).await;
     let base = &app.base_url;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     // Claiming a throttled address does not throttle; claiming a fresh one does not escape.
@@ -563,16 +529,16 @@ async fn requests_over_the_budget_get_429_per_client_address() {
         },
         ..dayaq_http::AppConfig::default()
     };
-    let app = crate::testkit::spawn_app_with(with_proxy(cfg, "127.0.0.1")).await;
+    let app = crate::kit::spawn_app_with(with_proxy(cfg, "127.0.0.1")).await;
     let base = &app.base_url;
     let (_, a) = org_and_user(&app.db, "org-a", "caseworker").await;
     // API: five answers, then 429 in the API's error shape with Retry-After.
     let c = proxied_client("198.51.100.20");
     for i in 0..5 {
-        let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+        let r = fetch(&c, format!("{base}/api/v1/me")).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "request {i}");
     }
-    let r = c.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    let r = fetch(&c, format!("{base}/api/v1/me")).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: i64 = r.headers()["retry-after"]
         .to_str()
@@ -585,12 +551,7 @@ async fn requests_over_the_budget_get_429_per_client_address() {
     // Another client address behind the same proxy has its own budget.
     let other = proxied_client("198.51.100.21");
     assert_eq!(
-        other
-            .get(format!("{base}/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        fetch(&other, format!("{base}/api/v1/me")).await.status(),
         StatusCode::UNAUTHORIZED
     );
     // Sign-in: three attempts, then a 429 page (the form itself still loads).

@@ -1,13 +1,13 @@
 //! Issue 14, items 2, 12 and 13c: hostile spreadsheets (XLSX bombs), the CSV/XLSX formula
-//! guard, and signed referral packages. On the configured engine (see `testkit`).
+//! guard, and signed referral packages. On the configured engine (see `kit::db`).
 
-use crate::testkit::{
-    TestDb, api_token, ctx, dayaq_cli_default_key, org_and_user, spawn_app, test_db,
+use crate::kit::{
+    TestDb, api_client, api_token, bearer_get, ctx, dayaq_cli_default_key, fetch, json_answer,
+    org_and_user, spawn_app, test_db,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::htcds::Format;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 // ---------- item 2: XLSX bombs ----------
 
@@ -32,44 +32,36 @@ fn wide_bomb() -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
-}
-
 #[tokio::test]
 async fn xlsx_bombs_get_422_and_the_server_keeps_answering() {
     let app = spawn_app().await;
     let base = &app.base_url;
     let t = api_token(&app.db, "org-a", "caseworker").await;
-    let c = client();
+    let c = api_client();
 
     let bomb = corner_bomb();
     assert!(bomb.len() < 8 * 1024, "the bomb is small: {}", bomb.len());
-    let r = c
-        .post(format!("{base}/api/v1/import/htcds"))
-        .bearer_auth(&t)
-        .header("content-type", Format::XLSX_MEDIA_TYPE)
-        .body(bomb)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = json_answer(
+        c.post(format!("{base}/api/v1/import/htcds"))
+            .bearer_auth(&t)
+            .header("content-type", Format::XLSX_MEDIA_TYPE)
+            .body(bomb),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // Read sparsely: the stray cell is named by its position, not allocated.
     assert_eq!(body["error"]["errors"][0]["code"], "extra_cells", "{body}");
     assert_eq!(body["error"]["errors"][0]["row"], 1_048_576, "{body}");
     assert_eq!(body["error"]["errors"][0]["column"], "XFD", "{body}");
 
-    let r = c
-        .post(format!("{base}/api/v1/import/htcds"))
-        .bearer_auth(&t)
-        .header("content-type", Format::XLSX_MEDIA_TYPE)
-        .body(wide_bomb())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = json_answer(
+        c.post(format!("{base}/api/v1/import/htcds"))
+            .bearer_auth(&t)
+            .header("content-type", Format::XLSX_MEDIA_TYPE)
+            .body(wide_bomb()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "file", "{body}");
     assert_eq!(
         body["error"]["errors"][0]["code"], "file_too_large",
@@ -84,16 +76,14 @@ async fn xlsx_bombs_get_422_and_the_server_keeps_answering() {
     );
 
     // The server is still there and still serves a signed-in request.
-    let r = c.get(format!("{base}/healthz")).send().await.unwrap();
+    let r = fetch(&c, format!("{base}/healthz")).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = c
-        .get(format!(
-            "{base}/api/v1/export/htcds?format=csv&identity=none"
-        ))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{base}/api/v1/export/htcds?format=csv&identity=none"),
+        &t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     app.db.cleanup().await;
 }
@@ -203,7 +193,7 @@ async fn csv_export_guards_every_cell_a_spreadsheet_would_run() {
             "cco_CaseComment": comment,
         }))
         .unwrap();
-        let valid = input.validate(crate::testkit::now().date()).unwrap();
+        let valid = input.validate(crate::kit::now().date()).unwrap();
         db.store.create_case(&ctx(&actor), &valid).await.unwrap();
     }
     let mut sink = dayaq_storage::htcds::CsvSink::new(Vec::new()).unwrap();
@@ -228,8 +218,7 @@ async fn csv_export_guards_every_cell_a_spreadsheet_would_run() {
     assert!(csv.contains(",+994 50 123 45 67,"), "{csv}");
     // And the export imports back exactly.
     let parsed =
-        dayaq_storage::htcds::parse(csv.as_bytes(), Format::Csv, crate::testkit::now().date())
-            .unwrap();
+        dayaq_storage::htcds::parse(csv.as_bytes(), Format::Csv, crate::kit::now().date()).unwrap();
     let mut back: Vec<String> = parsed
         .cases
         .iter()
@@ -263,7 +252,7 @@ async fn export_from(a: &TestDb, slug: &str) -> Vec<u8> {
         .store
         .create_case(
             &ctx(&actor),
-            &crate::testkit::sample_case("Aysel", "Mammadova", "1990-04-01", "+994501234567"),
+            &crate::kit::sample_case("Aysel", "Mammadova", "1990-04-01", "+994501234567"),
         )
         .await
         .unwrap()
@@ -283,7 +272,7 @@ async fn export_from(a: &TestDb, slug: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn referral_packages_are_signed_bound_to_the_recipient_and_verified() {
-    let now = crate::testkit::now;
+    let now = crate::kit::now;
     // Instance A: IOM and (a malicious) Mallory, and partner B in its directory.
     let a = test_db().await;
     // Instances B and C, each with its own age identity.
@@ -323,10 +312,17 @@ async fn referral_packages_are_signed_bound_to_the_recipient_and_verified() {
         let b_actor = &b_actor;
         async move { b.store.import_package(&ctx(b_actor), &file, b_ids).await }
     };
+    // The import is refused with `code` on `field`.
+    let refused = |file: Vec<u8>, field: &'static str, code: &'static str| {
+        let import_b = &import_b;
+        async move {
+            let e = import_b(file).await.unwrap_err();
+            assert_eq!(codes(&e), vec![(field.to_string(), code)]);
+        }
+    };
 
     // Before an administrator of B accepts IOM's key: refused, unknown signer.
-    let e = import_b(iom_file.clone()).await.unwrap_err();
-    assert_eq!(codes(&e), vec![("signature".into(), "unknown_signer")]);
+    refused(iom_file.clone(), "signature", "unknown_signer").await;
     b.store
         .trust_package_key("IOM Azerbaijan", &iom_key, now())
         .await
@@ -343,29 +339,29 @@ async fn referral_packages_are_signed_bound_to_the_recipient_and_verified() {
             .verifying_key()
     };
     let iom_ciphertext = verify_envelope(&env, &iom_vk).unwrap();
-    let e = import_b(iom_ciphertext.clone()).await.unwrap_err();
-    assert_eq!(codes(&e), vec![("package".into(), "unsigned_package")]);
+    refused(iom_ciphertext.clone(), "package", "unsigned_package").await;
 
     // Forged sender: Mallory signs her own package claiming to be IOM.
     let m_env = parse_envelope(&mallory_file).unwrap();
     let m_ciphertext = verify_envelope(&m_env, &mallory_key.verifying_key()).unwrap();
-    let forged = seal_envelope(
-        &mallory_key,
-        &iom.id.to_string(),
-        &m_env.recipient,
-        &m_ciphertext,
-    )
-    .unwrap();
-    let e = import_b(forged).await.unwrap_err();
-    assert_eq!(codes(&e), vec![("signature".into(), "unknown_signer")]);
+    // Mallory signs `ciphertext` for `recipient` in the name of organisation `sender`.
+    let mallory_seals = |sender: uuid::Uuid, recipient: &str, ciphertext: &[u8]| {
+        seal_envelope(&mallory_key, &sender.to_string(), recipient, ciphertext).unwrap()
+    };
+    let forged = mallory_seals(iom.id, &m_env.recipient, &m_ciphertext);
+    refused(forged, "signature", "unknown_signer").await;
 
     // Tampered: one character of the ciphertext changed.
     let mut t = env.clone();
     let mut chars: Vec<char> = t.package.chars().collect();
     chars[40] = if chars[40] == 'A' { 'B' } else { 'A' };
     t.package = chars.into_iter().collect();
-    let e = import_b(serde_json::to_vec(&t).unwrap()).await.unwrap_err();
-    assert_eq!(codes(&e), vec![("signature".into(), "bad_signature")]);
+    refused(
+        serde_json::to_vec(&t).unwrap(),
+        "signature",
+        "bad_signature",
+    )
+    .await;
 
     // Re-signed: Mallory (whose key B also accepted) signs IOM's intercepted ciphertext as
     // her own. The signature is hers and valid, but the content names IOM.
@@ -378,15 +374,8 @@ async fn referral_packages_are_signed_bound_to_the_recipient_and_verified() {
         .trust_package_key("Mallory NGO", &m_key, now())
         .await
         .unwrap();
-    let resigned = seal_envelope(
-        &mallory_key,
-        &mallory.id.to_string(),
-        &env.recipient,
-        &iom_ciphertext,
-    )
-    .unwrap();
-    let e = import_b(resigned).await.unwrap_err();
-    assert_eq!(codes(&e), vec![("signature".into(), "sender_mismatch")]);
+    let resigned = mallory_seals(mallory.id, &env.recipient, &iom_ciphertext);
+    refused(resigned, "signature", "sender_mismatch").await;
     assert_eq!(b.store.count_cases(&ctx(&b_actor)).await.unwrap(), 0);
 
     // Replay to another instance: C accepted IOM's key too, but the package is for B.

@@ -2,21 +2,14 @@
 //! identity exports, referral details after a referral ends, consent withdrawal and transfer,
 //! and the search presence oracle. Each test fails on the code before the fix.
 
-use crate::testkit::{
-    TestApp, api_call, browser, ctx, now, org_and_user, sign_in, sign_in_with_second_factor,
-    spawn_app, test_db, user_token,
+use crate::kit::{
+    TestApp, api_call, api_client, bearer_get, ctx, fetch, now, org_and_user, sign_in,
+    sign_in_with_second_factor, spawn_app, test_db, user_token, web_client,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::SearchQuery;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 async fn ok(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -> Value {
     let (s, v) = api_call(app, token, method, path, body).await;
@@ -77,12 +70,7 @@ async fn identity_export_needs_case_manager_with_second_factor() {
     let case = new_case(&app, &t, "Exportmarka", None).await;
 
     // A bearer token alone: refused with a reason and a sentence, nothing exported.
-    let r = client()
-        .get(format!("{base}/api/v1/export/htcds"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&api_client(), format!("{base}/api/v1/export/htcds"), &t).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let body: Value = r.json().await.unwrap();
     assert_eq!(
@@ -97,32 +85,28 @@ async fn identity_export_needs_case_manager_with_second_factor() {
         "{body}"
     );
     // Without identities the token may export: the case is there, the name is not.
-    let r = client()
-        .get(format!("{base}/api/v1/export/htcds?identity=none"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &api_client(),
+        format!("{base}/api/v1/export/htcds?identity=none"),
+        &t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(!csv.contains("Exportmarka") && !csv.contains("AZE9988776"));
-    let r = client()
-        .get(format!("{base}/api/v1/export/htcds?identity=all"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &api_client(),
+        format!("{base}/api/v1/export/htcds?identity=all"),
+        &t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // A hotline operator (password-only session): never identities.
-    let h = browser();
+    let h = web_client();
     sign_in(&h, base, &hotline.username).await;
-    let r = h
-        .get(format!("{base}/api/v1/export/htcds"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&h, format!("{base}/api/v1/export/htcds")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let body: Value = r.json().await.unwrap();
     assert_eq!(
@@ -131,16 +115,12 @@ async fn identity_export_needs_case_manager_with_second_factor() {
     );
 
     // A caseworker signed in with a second factor exports identities.
-    let s = browser();
+    let s = web_client();
     sign_in_with_second_factor(&s, base, &app.db.store, &cw).await;
-    let page = s.get(format!("{base}/htcds")).send().await.unwrap();
+    let page = fetch(&s, format!("{base}/htcds")).await;
     let html = page.text().await.unwrap();
     assert!(html.contains("href=\"/htcds/export?format=csv\""));
-    let r = s
-        .get(format!("{base}/api/v1/export/htcds"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s, format!("{base}/api/v1/export/htcds")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     assert!(csv.contains("Exportmarka"), "{csv}");
@@ -524,7 +504,7 @@ async fn search_is_no_presence_oracle() {
     let s = &db.store;
     let (org_a, a) = org_and_user(&db, "org-a", "caseworker").await;
     let (_, b) = org_and_user(&db, "org-b", "caseworker").await;
-    let mut c = crate::testkit::sample_case(
+    let mut c = crate::kit::sample_case(
         "Oraclemarka",
         "Sectestova",
         "1993-03-03",
@@ -535,7 +515,7 @@ async fn search_is_no_presence_oracle() {
     // A different person with the same phone: name + birth date of one, phone of another.
     s.create_case(
         &ctx(&a.actor()),
-        &crate::testkit::sample_case("Someone", "Else", "1980-01-01", "+994 55 111 11 11"),
+        &crate::kit::sample_case("Someone", "Else", "1980-01-01", "+994 55 111 11 11"),
     )
     .await
     .unwrap();
@@ -620,7 +600,7 @@ async fn search_is_rate_limited_per_user() {
         let (s, _) = api_call(&app, &t, "POST", "/cases/search", body.clone()).await;
         assert_eq!(s, StatusCode::OK, "search {i}");
     }
-    let r = client()
+    let r = api_client()
         .post(format!("{}/api/v1/cases/search", app.base_url))
         .bearer_auth(&t)
         .json(&body)
@@ -660,13 +640,10 @@ async fn search_is_rate_limited_per_user() {
     );
     // The search screen offers phone and document number (own organisation, or a second
     // identifier next to name and birth date).
-    let br = browser();
+    let br = web_client();
     sign_in(&br, &app.base_url, &a2.username).await;
-    let html = br
-        .get(format!("{}/cases", app.base_url))
-        .send()
+    let html = fetch(&br, format!("{}/cases", app.base_url))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -688,12 +665,12 @@ async fn identity_export_waits_for_a_supervisors_approval() {
         user_token(&app.db, &sup).await,
     );
     new_case(&app, &tc, "Approvalmarka", None).await;
-    let s = browser();
+    let s = web_client();
     sign_in_with_second_factor(&s, base, &app.db.store, &cw).await;
     let export = |q: &str| {
         let url = format!("{base}/api/v1/export/htcds{q}");
         let s = s.clone();
-        async move { s.get(url).send().await.unwrap() }
+        async move { fetch(&s, url).await }
     };
     // Off by default: the caseworker exports directly.
     let v = ok(&app, &tc, "GET", "/export-settings", Value::Null).await;
@@ -734,11 +711,8 @@ async fn identity_export_waits_for_a_supervisors_approval() {
         StatusCode::FORBIDDEN
     );
     // The screen shows the request, waiting; the supervisor's screen offers to approve it.
-    let html = s
-        .get(format!("{base}/htcds"))
-        .send()
+    let html = fetch(&s, format!("{base}/htcds"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -746,13 +720,10 @@ async fn identity_export_waits_for_a_supervisors_approval() {
         html.contains("id=\"export-approval-note\"") && html.contains("id=\"export-requests\"")
     );
     assert!(!html.contains(&format!("request={req}")));
-    let sb = browser();
+    let sb = web_client();
     sign_in_with_second_factor(&sb, base, &app.db.store, &sup).await;
-    let html = sb
-        .get(format!("{base}/htcds"))
-        .send()
+    let html = fetch(&sb, format!("{base}/htcds"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -777,11 +748,8 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     )
     .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let html = s
-        .get(format!("{base}/htcds"))
-        .send()
+    let html = fetch(&s, format!("{base}/htcds"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -790,12 +758,12 @@ async fn identity_export_waits_for_a_supervisors_approval() {
         "the download link"
     );
     // A bearer token cannot use the approval; the session downloads once.
-    let r = client()
-        .get(format!("{base}/api/v1/export/htcds?request={req}"))
-        .bearer_auth(&tc)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &api_client(),
+        format!("{base}/api/v1/export/htcds?request={req}"),
+        &tc,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = export(&format!("?request={req}")).await;
     assert_eq!(r.status(), StatusCode::OK);

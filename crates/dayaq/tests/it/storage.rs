@@ -1,9 +1,9 @@
-//! Storage tests. Every test opens its own store through `testkit::test_db`, so the whole
+//! Storage tests. Every test opens its own store through `kit::test_db`, so the whole
 //! module runs on SQLite, or on PostgreSQL when `DAYAQ_TEST_DATABASE_URL` is set.
 
-use crate::testkit::{
-    PASSWORD, SOURCE, TestDb, ctx, engine_name, now, org_and_user, pg_url, sample_case, sqlite_db,
-    test_db, test_db_with_key, warn_if_pg_skipped,
+use crate::kit::{
+    PASSWORD, SOURCE, TestDb, ctx, engine_name, new_case, now, org_and_user, pg_url, sample_case,
+    sqlite_db, test_db, test_db_with_key, warn_if_pg_skipped,
 };
 use dayaq_domain::case::{CaseInput, Identity};
 use dayaq_storage::audit::{AuditEntry, AuditRow, Tamper};
@@ -134,13 +134,12 @@ async fn another_organisation_cannot_reach_a_case() {
     let created = s.create_case(&ctx(&a), &case).await.unwrap();
     let id = created.id;
     // Org B has a case of its own, so its lists are not trivially empty.
-    let own_b = s
-        .create_case(
-            &ctx(&b),
-            &sample_case("Other", "Person", "1990-01-01", "+994 50 999 88 77"),
-        )
-        .await
-        .unwrap();
+    let own_b = new_case(
+        s,
+        &b,
+        ["Other", "Person", "1990-01-01", "+994 50 999 88 77"],
+    )
+    .await;
 
     for reveal in [false, true] {
         assert!(
@@ -255,13 +254,12 @@ async fn concurrent_updates_one_wins_one_conflicts() {
     let (_, u1) = org_and_user(&db, "org-a", "caseworker").await;
     let (_, u2) = org_and_user(&db, "org-a", "supervisor").await;
     let (a1, a2) = (u1.actor(), u2.actor());
-    let created = s
-        .create_case(
-            &ctx(&a1),
-            &sample_case("Nigar", "Aliyeva", "2001-02-03", "+994 55 123 45 67"),
-        )
-        .await
-        .unwrap();
+    let created = new_case(
+        s,
+        &a1,
+        ["Nigar", "Aliyeva", "2001-02-03", "+994 55 123 45 67"],
+    )
+    .await;
     let v = created.version;
     let c1 = sample_case("Nigar", "Aliyeva-One", "2001-02-03", "+994 55 123 45 67");
     let c2 = sample_case("Nigar", "Aliyeva-Two", "2001-02-03", "+994 55 123 45 67");
@@ -304,13 +302,7 @@ async fn erase_shreds_the_case() {
     let (a, w) = (sup.actor(), cw.actor());
     let case = sample_case("Samira", "Quliyeva", "1995-06-07", "+994 70 555 44 33");
     let created = s.create_case(&ctx(&a), &case).await.unwrap();
-    let keep = s
-        .create_case(
-            &ctx(&a),
-            &sample_case("Kept", "Case", "1994-01-01", "+994 70 555 00 00"),
-        )
-        .await
-        .unwrap();
+    let keep = new_case(s, &a, ["Kept", "Case", "1994-01-01", "+994 70 555 00 00"]).await;
     let id = created.id;
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM case_keys WHERE case_id = $1", id).await,
@@ -481,13 +473,12 @@ async fn audit_untouched_log_verifies() {
     let (_, u) = org_and_user(&db, "org-a", "caseworker").await;
     let (_, v) = org_and_user(&db, "org-b", "caseworker").await;
     let a = u.actor();
-    let c = s
-        .create_case(
-            &ctx(&a),
-            &sample_case("Aysel", "Mammadova", "1998-09-09", "+994 51 222 33 44"),
-        )
-        .await
-        .unwrap();
+    let c = new_case(
+        s,
+        &a,
+        ["Aysel", "Mammadova", "1998-09-09", "+994 51 222 33 44"],
+    )
+    .await;
     s.get_case(&ctx(&a), c.id, true).await.unwrap();
     s.search_cases(&ctx(&a), &name_dob("Aysel", "Mammadova", "1998-09-09"))
         .await
@@ -666,20 +657,13 @@ async fn populate(db: &TestDb) -> Populated {
     let osp = other_sup.actor();
     let case = sample_case("Gunel", "Rzayeva", "1997-11-30", "+994 50 321 65 47");
     let c1 = s.create_case(&ctx(&a), &case).await.unwrap();
-    let c2 = s
-        .create_case(
-            &ctx(&a),
-            &sample_case("Erased", "Person", "1990-05-05", "+994 50 000 11 22"),
-        )
-        .await
-        .unwrap();
-    let c3 = s
-        .create_case(
-            &ctx(&o),
-            &sample_case("Police", "Case", "1985-03-03", "+994 12 444 55 66"),
-        )
-        .await
-        .unwrap();
+    let c2 = new_case(
+        s,
+        &a,
+        ["Erased", "Person", "1990-05-05", "+994 50 000 11 22"],
+    )
+    .await;
+    let c3 = new_case(s, &o, ["Police", "Case", "1985-03-03", "+994 12 444 55 66"]).await;
     let mut closed: CaseInput = serde_json::from_value(serde_json::json!({
         "prs_FirstName": "Police", "prs_SecondName": "Case", "prs_Birthdate": "1985-03-03",
         "prs_Citizenship": ["AZ", "GE"], "vic_TypeOfExploitation": ["ForcedLabour", "Servitude"],
@@ -878,13 +862,12 @@ async fn backup_restore_round_trip_is_identical() {
         LoginCheck::Ok(_)
     ));
     // A case created after the restore is found again after another reopen.
-    let later = reopened
-        .create_case(
-            &ctx(&a),
-            &sample_case("After", "Restore", "1996-02-02", "+994 50 246 80 24"),
-        )
-        .await
-        .unwrap();
+    let later = new_case(
+        &reopened,
+        &a,
+        ["After", "Restore", "1996-02-02", "+994 50 246 80 24"],
+    )
+    .await;
     reopened.close().await;
     let again = Store::open(&target.opts).await.unwrap();
     let found = again
@@ -899,7 +882,7 @@ async fn backup_restore_round_trip_is_identical() {
 
     // A backup restores across engines as well.
     if pg_url().is_some() {
-        let lite = crate::testkit::sqlite_db_with_key(Some(db.opts.master_key_path())).await;
+        let lite = crate::kit::sqlite_db_with_key(Some(db.opts.master_key_path())).await;
         lite.store
             .restore(&backup, RestoreKey::Passphrase(BACKUP_PASSPHRASE.into()))
             .await
@@ -999,13 +982,12 @@ async fn master_key_rotation_keeps_data_readable() {
     let reopened = Store::open(&db.opts).await.unwrap();
     check(reopened.clone()).await;
     // New cases after rotation work too.
-    let later = reopened
-        .create_case(
-            &ctx(&a),
-            &sample_case("Later", "Case", "1990-01-01", "+994 50 700 00 09"),
-        )
-        .await
-        .unwrap();
+    let later = new_case(
+        &reopened,
+        &a,
+        ["Later", "Case", "1990-01-01", "+994 50 700 00 09"],
+    )
+    .await;
     assert!(
         reopened
             .get_case(&ctx(&a), later.id, true)

@@ -1,15 +1,21 @@
-//! Shared test helpers: a fresh store per test on the configured engine, sample data, and
-//! a running application for HTTP tests.
+//! The store and the running application: a fresh store per test on the configured engine
+//! (SQLite, or PostgreSQL when `DAYAQ_TEST_DATABASE_URL` is set), the application served on a
+//! random local port, the `dayaq` binary, and seed data (organisations, users, cases).
 //!
 //! The engine is chosen by `DAYAQ_TEST_DATABASE_URL`: unset means SQLite in a temporary
 //! directory; a `postgres://` URL means a fresh database `dayaq_t_<hex>` on that server per
 //! test (dropped again when the `TestDb` is dropped).
 
 use dayaq_domain::Actor;
-use dayaq_domain::case::{CaseInput, ValidCase};
+use dayaq_domain::assistance::fmt_date;
+use dayaq_domain::case::{CaseInput, CaseView, ValidCase};
+use dayaq_domain::identification::DecisionInput;
+use dayaq_domain::referral::ReferralEvent;
 use dayaq_http::AppConfig;
 use dayaq_storage::cases::Ctx;
+use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::orgs::Organisation;
+use dayaq_storage::referrals::ReferralInput;
 use dayaq_storage::users::User;
 use dayaq_storage::{OpenOptions, Store};
 use sqlx::Connection;
@@ -243,14 +249,79 @@ pub fn sample_case(first: &str, second: &str, birth: &str, phone: &str) -> Valid
     input.validate(now().date()).expect("sample case is valid")
 }
 
+/// A case that `actor` records now, with the identity fields `[first, second, birth, phone]`
+/// (see [`sample_case`]).
+pub async fn new_case(store: &Store, actor: &Actor, identity: [&str; 4]) -> CaseView {
+    let [first, second, birth, phone] = identity;
+    store
+        .create_case(&ctx(actor), &sample_case(first, second, birth, phone))
+        .await
+        .expect("create_case")
+}
+
+/// The police decision `status` (an HTCDS `vic_TraffickingStatus`) on `case`, recorded today
+/// by `police`.
+pub async fn decide_identification(store: &Store, police: &Actor, case: uuid::Uuid, status: &str) {
+    let today = now().date();
+    let d: DecisionInput = serde_json::from_value(serde_json::json!({
+        "vic_TraffickingStatus": status,
+        "vic_TraffickingStatusDecisionMakingOrg": "Police",
+        "decided_on": fmt_date(today),
+        "reference": "ATD-1",
+    }))
+    .expect("sample DecisionInput");
+    let v = d.validate(today).expect("sample decision is valid");
+    store
+        .decide_identification(&ctx(police), case, &v)
+        .await
+        .expect("decide_identification");
+}
+
+/// `cw` refers `case` to organisation `to_org` for vocational training, with the survivor's
+/// consent to share with that organisation; `receiver` (of `to_org`) accepts the referral.
+pub async fn accepted_vt_referral(
+    store: &Store,
+    cw: &Actor,
+    receiver: &Actor,
+    case: uuid::Uuid,
+    to_org: &str,
+) {
+    let consent = ConsentInput {
+        purpose: "SharingWithOrganisation".into(),
+        given: true,
+        recipient_org: Some(to_org.into()),
+        recipient_org_type: None,
+        given_by: "Survivor".into(),
+        language: "az".into(),
+    };
+    store
+        .add_consent(&ctx(cw), case, &consent)
+        .await
+        .expect("add_consent");
+    let referral = ReferralInput {
+        to_org: to_org.into(),
+        services: vec!["VocationalTraining".into()],
+        reason: "AdditionalServicesRequired".into(),
+        details: None,
+        consent_override_reason: None,
+        travel: None,
+    };
+    let r = store
+        .create_referral(&ctx(cw), case, &referral)
+        .await
+        .expect("create_referral");
+    store
+        .respond_referral(&ctx(receiver), r.id, ReferralEvent::Accept, None)
+        .await
+        .expect("accept the referral");
+}
+
 /// The application served on an ephemeral local port over a fresh test store.
-#[allow(dead_code)] // used by the HTTP tests
 pub struct TestApp {
     pub base_url: String,
     pub db: TestDb,
 }
 
-#[allow(dead_code)] // used by the HTTP tests
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(generous_config()).await
 }
@@ -258,7 +329,6 @@ pub async fn spawn_app() -> TestApp {
 /// The test servers' configuration: the default, with rate limits no test reaches (the
 /// authorisation matrix alone makes ~18,500 calls from 127.0.0.1). `security_auth` proves
 /// the default limits with `spawn_app_with`.
-#[allow(dead_code)]
 pub fn generous_config() -> AppConfig {
     let generous = dayaq_http::ratelimit::Limit {
         burst: 1_000_000,
@@ -274,7 +344,6 @@ pub fn generous_config() -> AppConfig {
 }
 
 /// Like [`spawn_app`] with the given configuration.
-#[allow(dead_code)]
 pub async fn spawn_app_with(cfg: AppConfig) -> TestApp {
     let db = test_db().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -293,207 +362,42 @@ pub async fn spawn_app_with(cfg: AppConfig) -> TestApp {
     }
 }
 
-/// An HTTP client that behaves like a browser for the screens: keeps cookies, does not follow
-/// redirects (so tests can check them).
-#[allow(dead_code)] // used by the screen tests
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("http client")
-}
-
-/// The CSRF token of the first form on a page.
-#[allow(dead_code)]
-pub fn csrf_field(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').expect("end of csrf value")].to_string()
-}
-
-/// Signs `username` (password [`PASSWORD`]) in through the sign-in form.
-#[allow(dead_code)]
-pub async fn sign_in(c: &reqwest::Client, base: &str, username: &str) {
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login page");
-    let csrf = csrf_field(&page.text().await.expect("login page body"));
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(
-        r.status(),
-        reqwest::StatusCode::SEE_OTHER,
-        "sign-in of {username}"
-    );
-}
-
-/// The fixed TOTP secret the HTTP tests give users who need a second factor.
-#[allow(dead_code)]
-pub const TOTP_SECRET: &[u8; 20] = b"0123456789abcdefghij";
-
-/// The current TOTP code of `secret` for `account`, as an authenticator app would show it.
-#[allow(dead_code)]
-pub fn totp_code(secret: &[u8], account: &str) -> String {
-    totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::new(secret.to_vec().into_boxed_slice()))
-        .with_account_name(account.to_string())
-        .build()
-        .expect("TOTP")
-        .generate(OffsetDateTime::now_utc().unix_timestamp() as u64)
-        .to_string()
-}
-
-/// The second step of the sign-in form for the cookie-keeping client `c`, after the password
-/// step: the current code of `secret` for `account`; asserts it is accepted.
-#[allow(dead_code)]
-pub async fn second_factor(c: &reqwest::Client, base: &str, secret: &[u8], account: &str) {
-    let page = c
-        .get(format!("{base}/login/totp"))
-        .send()
-        .await
-        .expect("TOTP page");
-    let csrf = csrf_field(&page.text().await.expect("TOTP page body"));
-    let code = totp_code(secret, account);
-    let r = c
-        .post(format!("{base}/login/totp"))
-        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
-        .send()
-        .await
-        .expect("TOTP step");
-    assert_eq!(
-        r.status(),
-        reqwest::StatusCode::SEE_OTHER,
-        "second factor of {account}"
-    );
-}
-
-/// Gives `user` a second factor ([`TOTP_SECRET`]) and signs the cookie-keeping client `c`
-/// in with password and code: a session whose second factor is complete (what identity
-/// exports need; a bearer token is not enough).
-#[allow(dead_code)]
-pub async fn sign_in_with_second_factor(
-    c: &reqwest::Client,
-    base: &str,
-    store: &Store,
-    user: &User,
-) {
-    store
-        .totp_set_secret(user, TOTP_SECRET)
-        .await
-        .expect("TOTP secret");
-    sign_in(c, base, &user.username).await;
-    second_factor(c, base, TOTP_SECRET, &user.username).await;
-}
-
-/// An API token (label "test", one day) for `user`.
-#[allow(dead_code)]
-pub async fn user_token(db: &TestDb, user: &User) -> String {
-    db.store
-        .create_token(user, "test", 1, now())
-        .await
-        .expect("API token")
-}
-
-/// A fresh user with `role` in organisation `slug` (created if new) and an API token of theirs.
-#[allow(dead_code)]
-pub async fn token_and_user(db: &TestDb, slug: &str, role: &str) -> (String, User) {
-    let (_, user) = org_and_user(db, slug, role).await;
-    (user_token(db, &user).await, user)
-}
-
-/// An API token of a fresh user with `role` in organisation `slug` (see [`token_and_user`]).
-#[allow(dead_code)]
-pub async fn api_token(db: &TestDb, slug: &str, role: &str) -> String {
-    token_and_user(db, slug, role).await.0
-}
-
-/// One JSON API call (`/api/v1{path}`) with bearer `token`, redirects not followed: the
-/// status and the JSON body (`Null` when the body is not JSON). `body` is sent with every
-/// method except GET and DELETE.
-#[allow(dead_code)]
-pub async fn api_call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: serde_json::Value,
-) -> (reqwest::StatusCode, serde_json::Value) {
-    let m: reqwest::Method = method.parse().expect("HTTP method");
-    let mut r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
-        .request(m.clone(), format!("{}/api/v1{path}", app.base_url))
-        .bearer_auth(token);
-    if m != reqwest::Method::GET && m != reqwest::Method::DELETE {
-        r = r.json(&body);
-    }
-    let r = r.send().await.expect("API call");
-    let s = r.status();
-    (s, r.json().await.unwrap_or(serde_json::Value::Null))
-}
-
-/// Runs the `dayaq` binary on `db`'s data directory (and database URL, if PostgreSQL) with its
-/// master-key file given on the command line; `DAYAQ_DATABASE_URL` and `RUST_LOG` are cleared.
-#[allow(dead_code)]
-pub fn dayaq_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
+/// The `dayaq` binary on `db`'s data directory (and database URL, if PostgreSQL), with
+/// `args` first and `DAYAQ_DATABASE_URL` cleared.
+fn cli_command(
+    db: &TestDb,
+    args: &[&str],
+    master_key: Option<&std::path::Path>,
+) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
     cmd.args(args)
         .arg("--data-dir")
         .arg(&db.opts.data_dir)
-        .arg("--master-key-file")
-        .arg(db.opts.master_key_path())
-        .env_remove("DAYAQ_DATABASE_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("DAYAQ_DATABASE_URL");
+    if let Some(key) = master_key {
+        cmd.arg("--master-key-file").arg(key);
+    }
     if let Some(url) = &db.opts.database_url {
         cmd.arg("--database-url").arg(url);
     }
-    cmd.output().expect("run the dayaq binary")
+    cmd
+}
+
+/// Runs the `dayaq` binary on `db`'s data directory (and database URL, if PostgreSQL) with its
+/// master-key file given on the command line; `DAYAQ_DATABASE_URL` and `RUST_LOG` are cleared.
+pub fn dayaq_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
+    cli_command(db, args, Some(&db.opts.master_key_path()))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run the dayaq binary")
 }
 
 /// Like [`dayaq_cli`] but with no master-key file named (the data directory's default is
 /// used) and `RUST_LOG=warn`.
-#[allow(dead_code)]
 pub fn dayaq_cli_default_key(db: &TestDb, args: &[&str]) -> std::process::Output {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dayaq"));
-    c.args(args)
-        .arg("--data-dir")
-        .arg(&db.opts.data_dir)
-        .env_remove("DAYAQ_DATABASE_URL")
+    cli_command(db, args, None)
         .env_remove("DAYAQ_MASTER_KEY_FILE")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = &db.opts.database_url {
-        c.arg("--database-url").arg(url);
-    }
-    c.output().expect("run the dayaq binary")
-}
-
-/// An API token of a fresh user with `role` in organisation `slug`, which is created first (as
-/// "Org <slug>", of `org_type` in `region`) when it does not exist yet.
-#[allow(dead_code)]
-pub async fn org_token(
-    db: &TestDb,
-    slug: &str,
-    role: &str,
-    org_type: &str,
-    region: &str,
-) -> String {
-    if db.store.org_by_slug(slug).await.is_err() {
-        db.store
-            .add_org(slug, &format!("Org {slug}"), org_type, region, now())
-            .await
-            .expect("add_org");
-    }
-    api_token(db, slug, role).await
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the dayaq binary")
 }
