@@ -1970,8 +1970,11 @@ fn read_csv(bytes: &[u8]) -> Result<RawTable> {
 fn read_xlsx(bytes: &[u8]) -> Result<RawTable> {
     use calamine::Data;
     // The same bounded reader as the HTCDS import (see `crate::sheet`).
-    let sheet = crate::sheet::read_first_sheet(bytes, &crate::sheet::LIMITS)
-        .map_err(|e| invalid("file", e.code, &e.message))?;
+    let sheet = dayaq_interchange::tabular::xlsx::read_first_sheet(
+        bytes,
+        &dayaq_interchange::tabular::xlsx::LIMITS,
+    )
+    .map_err(|e| invalid("file", e.code, &e.message))?;
     let text = |d: &Data| match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
