@@ -242,6 +242,107 @@ fn rules_windows_contain(rules: &ContactRules, weekday: u8, minute: u16) -> bool
         .any(|w| w.valid() && w.weekday == weekday && w.start_min <= minute && minute < w.end_min)
 }
 
+/// Longest free text of a follow-up record (cover reason, code word, justification, her words),
+/// in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Most entries of a personal list of the protocol (safe numbers, never-contact, places).
+pub const MAX_LIST: usize = 20;
+
+/// `too_long` when `s` has more than [`MAX_TEXT`] characters.
+pub fn check_text(errs: &mut ValidationErrors, field: &str, s: &str) {
+    if s.chars().count() > MAX_TEXT {
+        errs.push(FieldError::new(field, "too_long", "text is too long"));
+    }
+}
+
+/// `too_long` when `v` has more than [`MAX_LIST`] entries or one over 200 characters.
+pub fn check_list(errs: &mut ValidationErrors, field: &str, v: &[String]) {
+    if v.len() > MAX_LIST || v.iter().any(|s| s.chars().count() > 200) {
+        errs.push(FieldError::new(
+            field,
+            "too_long",
+            "too many or too long entries",
+        ));
+    }
+}
+
+/// A calendar date `YYYY-MM-DD` (spaces around it ignored).
+pub fn parse_day(field: &str, s: &str) -> Result<Date, FieldError> {
+    Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| FieldError::new(field, "invalid_date", "expected a date YYYY-MM-DD"))
+}
+
+/// The protocol as recorded with the survivor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolInput {
+    /// phone, sms, messenger, email, visit (empty = none).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Safe times "weekday@HH:MM-HH:MM", weekday 1 = Monday … 7 = Sunday, local time.
+    #[serde(default)]
+    pub windows: Vec<String>,
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
+    #[serde(default)]
+    pub do_not_contact: bool,
+    /// Username of the one caseworker who may call (of the owner organisation).
+    #[serde(default)]
+    pub caller: Option<String>,
+    pub language: String,
+    /// Personal (encrypted): safe numbers / addresses.
+    #[serde(default)]
+    pub safe_numbers: Vec<String>,
+    /// Personal (encrypted): people and numbers never to contact.
+    #[serde(default)]
+    pub never_contact: Vec<String>,
+    /// Personal (encrypted): places never to visit or mention.
+    #[serde(default)]
+    pub never_places: Vec<String>,
+    /// Personal (encrypted): the cover reason to give for a call or visit.
+    #[serde(default)]
+    pub cover_reason: String,
+    /// Personal (encrypted): the code word.
+    #[serde(default)]
+    pub code_word: String,
+}
+
+impl ProtocolInput {
+    /// The checks that need no database: channels (distinct, in order), safe windows, the
+    /// personal lists and texts. Every problem is added to `errs`; the caller adds the ones
+    /// that need the database (the named caller) and then [`ContactRules::validate`].
+    pub fn check(&self, errs: &mut ValidationErrors) -> (Vec<Channel>, Vec<Window>) {
+        let mut channels = Vec::new();
+        for c in &self.channels {
+            match Channel::parse(c.trim()) {
+                Some(ch) if !channels.contains(&ch) => channels.push(ch),
+                Some(_) => {}
+                None => errs.push(FieldError::new("channels", "unknown", "unknown channel")),
+            }
+        }
+        let mut windows = Vec::new();
+        for w in self.windows.iter().filter(|w| !w.trim().is_empty()) {
+            match Window::parse(w) {
+                Some(w) => windows.push(w),
+                None => errs.push(FieldError::new(
+                    "windows",
+                    "invalid",
+                    "a safe time must look like 1@09:00-12:00 (weekday 1-7)",
+                )),
+            }
+        }
+        check_list(errs, "safe_numbers", &self.safe_numbers);
+        check_list(errs, "never_contact", &self.never_contact);
+        check_list(errs, "never_places", &self.never_places);
+        check_text(errs, "cover_reason", &self.cover_reason);
+        check_text(errs, "code_word", &self.code_word);
+        (channels, windows)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schedule
 // ---------------------------------------------------------------------------------------------
@@ -627,6 +728,52 @@ pub fn validate_answers(a: &Answers) -> Result<(), ValidationErrors> {
         }
     }
     errs.into_result()
+}
+
+/// One reintegration assessment as entered on the form, through the API or as a row of a
+/// questionnaire file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentInput {
+    /// Survey round name (e.g. "2026-12" or "month-6").
+    pub round: String,
+    pub assessed_on: String,
+    /// Question key → answer codes.
+    #[serde(default)]
+    pub answers: Answers,
+    /// Assistance still needed, in her words (encrypted).
+    #[serde(default)]
+    pub assistance_needed_words: Option<String>,
+}
+
+impl AssessmentInput {
+    /// The answers, the round name (1-64 characters) and her words; not the date.
+    pub fn check(&self) -> Result<(), ValidationErrors> {
+        let mut errs = validate_answers(&self.answers).err().unwrap_or_default();
+        let r = self.round.trim();
+        if r.is_empty() || r.chars().count() > 64 {
+            errs.push(FieldError::new(
+                "round",
+                "invalid",
+                "a round name of 1-64 characters",
+            ));
+        }
+        if let Some(w) = &self.assistance_needed_words {
+            check_text(&mut errs, "assistance_needed_words", w);
+        }
+        errs.into_result()
+    }
+
+    /// Every check ([`Self::check`], then the date); the date of the assessment.
+    pub fn validate(&self) -> Result<Date, ValidationErrors> {
+        let mut errs = self.check().err().unwrap_or_default();
+        let on = parse_day("assessed_on", &self.assessed_on);
+        if let Err(e) = &on {
+            errs.push(e.clone());
+        }
+        errs.into_result()?;
+        on.map_err(ValidationErrors::single)
+    }
 }
 
 /// The single answer to a question, if any.

@@ -10,12 +10,18 @@ use crate::schema::{Kind::*, Table};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::followup::{
     self as rules, Answers, Breach, Channel, ContactRules, DEFAULT_MAX_FAILED, DEFAULT_MONTHS,
-    DEFAULT_UTC_OFFSET_MIN, QUESTIONS, RiskFlag, ScheduleSource, Trajectory, Window,
+    DEFAULT_UTC_OFFSET_MIN, MAX_TEXT, QUESTIONS, RiskFlag, ScheduleSource, Trajectory, Window,
 };
+/// The inputs of the protocol and of an assessment, and their checks, are domain types.
+pub use dayaq_domain::followup::{AssessmentInput, ProtocolInput};
 use dayaq_domain::identification::follow_up_covered;
 use dayaq_domain::policy::{Action, Resource, Section, decide};
 use dayaq_domain::stats::Cell;
 use dayaq_domain::{FieldError, ValidationErrors};
+/// The questionnaire file format (reading, checking, columns).
+pub use dayaq_interchange::questionnaire::{
+    QuestionnaireRow, parse_questionnaire, questionnaire_columns,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow, Row};
 use time::format_description::well_known::Rfc3339;
@@ -120,8 +126,7 @@ fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
 }
 fn parse_date(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| invalid(field, "invalid_date", "expected a date YYYY-MM-DD"))
+    rules::parse_day(field, s).map_err(|e| ValidationErrors::single(e).into())
 }
 fn date_str(d: Date) -> String {
     d.format(format_description!("[year]-[month]-[day]"))
@@ -131,44 +136,6 @@ fn date_str(d: Date) -> String {
 pub fn today(now: OffsetDateTime) -> Date {
     let off = UtcOffset::from_whole_seconds(DEFAULT_UTC_OFFSET_MIN * 60).unwrap_or(UtcOffset::UTC);
     now.to_offset(off).date()
-}
-
-const MAX_TEXT: usize = 2000;
-const MAX_LIST: usize = 20;
-
-/// The protocol as recorded with the survivor.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProtocolInput {
-    /// phone, sms, messenger, email, visit (empty = none).
-    #[serde(default)]
-    pub channels: Vec<String>,
-    /// Safe times "weekday@HH:MM-HH:MM", weekday 1 = Monday … 7 = Sunday, local time.
-    #[serde(default)]
-    pub windows: Vec<String>,
-    #[serde(default)]
-    pub utc_offset_min: Option<i32>,
-    #[serde(default)]
-    pub do_not_contact: bool,
-    /// Username of the one caseworker who may call (of the owner organisation).
-    #[serde(default)]
-    pub caller: Option<String>,
-    pub language: String,
-    /// Personal (encrypted): safe numbers / addresses.
-    #[serde(default)]
-    pub safe_numbers: Vec<String>,
-    /// Personal (encrypted): people and numbers never to contact.
-    #[serde(default)]
-    pub never_contact: Vec<String>,
-    /// Personal (encrypted): places never to visit or mention.
-    #[serde(default)]
-    pub never_places: Vec<String>,
-    /// Personal (encrypted): the cover reason to give for a call or visit.
-    #[serde(default)]
-    pub cover_reason: String,
-    /// Personal (encrypted): the code word.
-    #[serde(default)]
-    pub code_word: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -300,20 +267,6 @@ pub struct LoggedContact {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssessmentInput {
-    /// Survey round name (e.g. "2026-12" or "month-6").
-    pub round: String,
-    pub assessed_on: String,
-    /// Question key → answer codes.
-    #[serde(default)]
-    pub answers: Answers,
-    /// Assistance still needed, in her words (encrypted).
-    #[serde(default)]
-    pub assistance_needed_words: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     pub id: Uuid,
@@ -352,21 +305,6 @@ pub struct Summary {
     /// true when the user has case access to every case counted (no suppression).
     pub exact: bool,
     pub rows: Vec<SummaryRow>,
-}
-
-fn check_text(errs: &mut ValidationErrors, field: &str, s: &str) {
-    if s.chars().count() > MAX_TEXT {
-        errs.push(FieldError::new(field, "too_long", "text is too long"));
-    }
-}
-fn check_list(errs: &mut ValidationErrors, field: &str, v: &[String]) {
-    if v.len() > MAX_LIST || v.iter().any(|s| s.chars().count() > 200) {
-        errs.push(FieldError::new(
-            field,
-            "too_long",
-            "too many or too long entries",
-        ));
-    }
 }
 
 fn clean(v: &[String]) -> Vec<String> {
@@ -408,30 +346,7 @@ impl Store {
     ) -> Result<Protocol> {
         let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
-        let mut channels = Vec::new();
-        for c in &input.channels {
-            match Channel::parse(c.trim()) {
-                Some(ch) if !channels.contains(&ch) => channels.push(ch),
-                Some(_) => {}
-                None => errs.push(FieldError::new("channels", "unknown", "unknown channel")),
-            }
-        }
-        let mut windows = Vec::new();
-        for w in input.windows.iter().filter(|w| !w.trim().is_empty()) {
-            match Window::parse(w) {
-                Some(w) => windows.push(w),
-                None => errs.push(FieldError::new(
-                    "windows",
-                    "invalid",
-                    "a safe time must look like 1@09:00-12:00 (weekday 1-7)",
-                )),
-            }
-        }
-        check_list(&mut errs, "safe_numbers", &input.safe_numbers);
-        check_list(&mut errs, "never_contact", &input.never_contact);
-        check_list(&mut errs, "never_places", &input.never_places);
-        check_text(&mut errs, "cover_reason", &input.cover_reason);
-        check_text(&mut errs, "code_word", &input.code_word);
+        let (channels, windows) = input.check(&mut errs);
         let caller = match input
             .caller
             .as_deref()
@@ -1145,13 +1060,7 @@ impl Store {
         input: &AssessmentInput,
     ) -> Result<Assessment> {
         self.authorize_case(ctx, Action::UpdateCase, case).await?;
-        let mut errs = validate_assessment(input).err().unwrap_or_default();
-        let on = parse_date("assessed_on", &input.assessed_on);
-        if let Err(StoreError::Invalid(e)) = &on {
-            errs.errors.extend(e.errors.clone());
-        }
-        errs.into_result()?;
-        let on = on?;
+        let on = input.validate()?;
         let cs = case.to_string();
         let now = millis(ctx.now);
         let id = Uuid::new_v4();
@@ -1445,15 +1354,6 @@ fn months_of(s: &str) -> Vec<u32> {
     s.split(',').filter_map(|m| m.trim().parse().ok()).collect()
 }
 
-/// The columns of a questionnaire file, for import and export alike: `case_number`, `round`,
-/// `assessed_on`, every question key in questionnaire order, `assistance_needed_words`.
-pub fn questionnaire_columns() -> Vec<&'static str> {
-    let mut c = vec!["case_number", "round", "assessed_on"];
-    c.extend(QUESTIONS.iter().map(|q| q.key));
-    c.push("assistance_needed_words");
-    c
-}
-
 /// Individual questionnaire answers, one row per assessment, in the import's column mapping.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QuestionnaireTable {
@@ -1461,54 +1361,20 @@ pub struct QuestionnaireTable {
     pub rows: Vec<Vec<String>>,
 }
 
-fn csv_unguard(s: &str) -> std::borrow::Cow<'_, str> {
-    crate::csv_guard::unguard(s)
-}
-
-/// The table as CSV (UTF-8, comma, header row), formula-guarded.
+/// The table as CSV (UTF-8, comma, CRLF, header row), formula-guarded.
 pub fn questionnaire_csv(t: &QuestionnaireTable) -> Result<Vec<u8>> {
-    let err = |e: csv::Error| StoreError::Data(format!("csv: {e}"));
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(
-        t.header
-            .iter()
-            .map(|h| crate::csv_guard::guard(h).into_owned()),
-    )
-    .map_err(err)?;
-    for r in &t.rows {
-        w.write_record(r.iter().map(|c| crate::csv_guard::guard(c).into_owned()))
-            .map_err(err)?;
-    }
-    w.into_inner()
-        .map_err(|e| StoreError::Data(format!("csv: {e}")))
+    Ok(dayaq_interchange::questionnaire::table_csv(
+        &t.header, &t.rows,
+    )?)
 }
 
 /// The table as an XLSX workbook (one sheet "questionnaire", every cell a string).
 pub fn questionnaire_xlsx(t: &QuestionnaireTable) -> Result<Vec<u8>> {
-    let err = |e: rust_xlsxwriter::XlsxError| StoreError::Data(format!("xlsx: {e}"));
-    let mut sheet = rust_xlsxwriter::Worksheet::new();
-    sheet.set_name("questionnaire").map_err(err)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (i, h) in t.header.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, i as u16, h, &bold)
-            .map_err(err)?;
-    }
-    for (r, row) in t.rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            if !cell.is_empty() {
-                sheet
-                    .write_string(r as u32 + 1, c as u16, cell)
-                    .map_err(err)?;
-            }
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(err)?;
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.push_worksheet(sheet);
-    wb.save_to_buffer().map_err(err)
+    Ok(dayaq_interchange::questionnaire::table_xlsx(
+        "questionnaire",
+        &t.header,
+        &t.rows,
+    )?)
 }
 
 impl Store {
@@ -1836,205 +1702,11 @@ impl Store {
     }
 }
 
-fn validate_assessment(input: &AssessmentInput) -> Result<(), ValidationErrors> {
-    let mut errs = rules::validate_answers(&input.answers)
-        .err()
-        .unwrap_or_default();
-    let r = input.round.trim();
-    if r.is_empty() || r.chars().count() > 64 {
-        errs.push(FieldError::new(
-            "round",
-            "invalid",
-            "a round name of 1-64 characters",
-        ));
-    }
-    if let Some(w) = &input.assistance_needed_words {
-        check_text(&mut errs, "assistance_needed_words", w);
-    }
-    errs.into_result()
-}
-
-/// One data row of a questionnaire file, read and checked without the database: its row
-/// number (the header is row 1), case number, the assessment, and what is wrong with it
-/// (fields prefixed `row N.`).
-#[derive(Debug, Clone)]
-pub struct QuestionnaireRow {
-    pub row: usize,
-    pub case_number: String,
-    pub input: AssessmentInput,
-    pub assessed_on: Option<Date>,
-    pub errors: Vec<FieldError>,
-}
-
-/// Reads a questionnaire file (CSV or XLSX; columns `case_number`, `round`, `assessed_on`,
-/// then question keys; multi-choice answers separated by `;`) and checks every row. Header
-/// problems are an error; row problems are returned with each row. Pure (no I/O), so that it
-/// can be fuzzed.
-pub fn parse_questionnaire(bytes: &[u8], xlsx: bool) -> Result<Vec<QuestionnaireRow>> {
-    let (header, rows) = if xlsx {
-        read_xlsx(bytes)?
-    } else {
-        read_csv(bytes)?
-    };
-    let mut errs = ValidationErrors::default();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(c_case), Some(c_round), Some(c_on)) =
-        (col("case_number"), col("round"), col("assessed_on"))
-    else {
-        return Err(invalid(
-            "header",
-            "missing_column",
-            "case_number, round and assessed_on columns are required",
-        ));
-    };
-    for h in &header {
-        if !matches!(
-            h.as_str(),
-            "case_number" | "round" | "assessed_on" | "assistance_needed_words"
-        ) && rules::question(h).is_none()
-        {
-            errs.push(FieldError::new(
-                format!("header.{h}"),
-                "unknown_column",
-                "not a question key",
-            ));
-        }
-    }
-    errs.into_result()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let n = i + 2;
-        let get = |c: usize| row.get(c).map(|s| s.trim()).unwrap_or("");
-        let mut answers = Answers::new();
-        let mut words = None;
-        for (c, h) in header.iter().enumerate() {
-            let v = get(c);
-            if v.is_empty() || matches!(h.as_str(), "case_number" | "round" | "assessed_on") {
-                continue;
-            }
-            if h == "assistance_needed_words" {
-                words = Some(v.to_string());
-                continue;
-            }
-            answers.insert(
-                h.clone(),
-                v.split(';')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect(),
-            );
-        }
-        let input = AssessmentInput {
-            round: get(c_round).to_string(),
-            assessed_on: get(c_on).to_string(),
-            answers,
-            assistance_needed_words: words,
-        };
-        let mut errors = Vec::new();
-        if let Err(e) = validate_assessment(&input) {
-            for f in e.errors {
-                errors.push(FieldError::new(
-                    format!("row {n}.{}", f.field),
-                    f.code,
-                    f.message,
-                ));
-            }
-        }
-        let assessed_on = match parse_date("assessed_on", &input.assessed_on) {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    format!("row {n}.assessed_on"),
-                    "invalid_date",
-                    "expected a date YYYY-MM-DD",
-                ));
-                None
-            }
-        };
-        out.push(QuestionnaireRow {
-            row: n,
-            case_number: get(c_case).to_string(),
-            input,
-            assessed_on,
-            errors,
-        });
-    }
-    Ok(out)
-}
-
-type RawTable = (Vec<String>, Vec<Vec<String>>);
-
-fn read_csv(bytes: &[u8]) -> Result<RawTable> {
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let unreadable = || invalid("file", "unreadable_file", "the file is not valid UTF-8 CSV");
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|_| unreadable())?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|_| unreadable())?;
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        rows.push(rec.iter().map(|c| csv_unguard(c).to_string()).collect());
-    }
-    Ok((header, rows))
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<RawTable> {
-    use calamine::Data;
-    // The same bounded reader as the HTCDS import (see `crate::sheet`).
-    let sheet = crate::sheet::read_first_sheet(bytes, &crate::sheet::LIMITS)
-        .map_err(|e| invalid("file", e.code, &e.message))?;
-    let text = |d: &Data| match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(n) => n.to_string(),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        other => other.to_string(),
-    };
-    // Columns count from the first used column, as the header does.
-    let mut it = sheet
-        .rows
-        .iter()
-        .map(|r| r.dense(sheet.first_column, String::new, text));
-    let header: Vec<String> = it
-        .next()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let rows = it
-        .filter(|r| r.iter().any(|c| !c.trim().is_empty()))
-        .collect();
-    Ok((header, rows))
-}
-
-/// The summary as CSV (`question,answer,count`).
+/// The summary as CSV (`question,answer,count`, CRLF), formula-guarded.
 pub fn summary_csv(s: &Summary) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["question", "answer", "count"])
-        .map_err(|e| StoreError::Data(e.to_string()))?;
-    for r in &s.rows {
-        w.write_record([
-            crate::csv_guard::guard(&r.question).as_ref(),
-            crate::csv_guard::guard(&r.answer).as_ref(),
-            &r.count.to_string(),
-        ])
-        .map_err(|e| StoreError::Data(e.to_string()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| StoreError::Data(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| StoreError::Data(e.to_string()))
+    Ok(dayaq_interchange::questionnaire::summary_csv(
+        s.rows
+            .iter()
+            .map(|r| (r.question.as_str(), r.answer.as_str(), r.count.to_string())),
+    )?)
 }

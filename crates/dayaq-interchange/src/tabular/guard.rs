@@ -1,6 +1,6 @@
 //! The one formula guard for every CSV the product writes (HTCDS export, questionnaire export,
-//! questionnaire summary) and its inverse for every CSV it reads (CSV injection, OWASP
-//! "CSV Injection").
+//! questionnaire summary: all through [`super::CsvWriter`]) and its inverse for every CSV it
+//! reads ([`super::read`]) (CSV injection, OWASP "CSV Injection").
 //!
 //! A spreadsheet runs a cell as a formula when its text starts with `=`, `+`, `-` or `@`
 //! (also tab and CR, which some programs strip before deciding), possibly after leading

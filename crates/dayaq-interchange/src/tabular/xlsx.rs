@@ -1,5 +1,5 @@
 //! The one bounded reader for every XLSX input (HTCDS import, questionnaire import, CLI and
-//! screens alike).
+//! screens alike), used by [`super::read`].
 //!
 //! A spreadsheet is a ZIP of XML files, and both layers can be used to exhaust memory with a
 //! small upload: a ZIP member that inflates to gigabytes, or a sheet with one cell at `A1` and
