@@ -13,6 +13,7 @@ mod e2e_assistance;
 mod followup;
 mod htcds;
 mod identification;
+mod query_count;
 mod record;
 mod referral_package;
 mod referrals;
