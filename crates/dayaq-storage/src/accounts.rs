@@ -8,9 +8,9 @@
 
 use crate::audit::{AuditEntry, append};
 use crate::crypto::{random_token, sha256_hex};
-use crate::users::{User, hash_password, insert_user_tx, validate_password};
+use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
 use crate::{Result, Store, StoreError, WriteTx, millis};
-use dayaq_domain::{Actor, ValidationErrors};
+use dayaq_domain::ValidationErrors;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -21,51 +21,7 @@ pub const ENROLMENT_TTL_MS: i64 = 72 * 3600 * 1000;
 /// string, so no password ever verifies against it.
 pub const NO_PASSWORD: &str = "!enrolment-pending";
 
-/// Who performs an administrative action, as recorded in the audit row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acting {
-    /// A user id, or `cli:<os user>` for the command line.
-    pub user: String,
-    /// The acting user's organisation id (empty for the CLI).
-    pub org: String,
-    /// Client address, or `cli`.
-    pub source: String,
-}
-
-impl Acting {
-    pub fn user(actor: &Actor, source: &str) -> Acting {
-        Acting {
-            user: actor.user_id.to_string(),
-            org: actor.org_id.to_string(),
-            source: source.to_string(),
-        }
-    }
-
-    /// The operator of the command line: `cli:<os user>` (from `USER` / `LOGNAME`).
-    pub fn cli() -> Acting {
-        let os_user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
-        let os_user: String = os_user
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
-            .take(64)
-            .collect();
-        Acting {
-            user: format!("cli:{os_user}"),
-            org: String::new(),
-            source: "cli".into(),
-        }
-    }
-
-    fn entry(&self, action: &'static str, outcome: &'static str) -> AuditEntry {
-        let mut e = AuditEntry::new(action, outcome);
-        e.actor_user = self.user.clone();
-        e.actor_org = self.org.clone();
-        e.source = self.source.clone();
-        e
-    }
-}
+pub use crate::kernel::Acting;
 
 /// A one-time enrolment link's secret, shown once to the administrator who created it.
 #[derive(Debug, Clone)]
@@ -97,18 +53,6 @@ pub struct UserRow {
 
 fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
-
-/// Revokes every live API token of `user_id` inside `tx`; returns how many.
-pub(crate) async fn revoke_all_tokens_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id.to_string())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
 }
 
 async fn revoke_all_sessions_tx(tx: &mut WriteTx, user_id: Uuid, now: i64) -> Result<()> {

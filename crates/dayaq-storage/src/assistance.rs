@@ -3,9 +3,8 @@
 //! enforced by a UNIQUE index). Free text in the survivor's words is sealed with the case key.
 
 use crate::audit::append;
-use crate::cases::Ctx;
 use crate::crypto::{SecretKey, field_aad};
-use crate::schema::{Kind::*, Table};
+use crate::kernel::{CaseAccess, Ctx};
 use crate::{Result, Store, StoreError, from_millis, millis, unique_as};
 use dayaq_domain::assistance::{
     ActionFact, ActionStatus, ExitDestination, GoalFact, GoalTerm, NeedDomain, NeedFact, PlanGaps,
@@ -22,174 +21,6 @@ use sqlx::Row;
 use time::Date;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
-
-/// Tables of this module, in foreign-key order (appended to `schema::all_tables()`).
-pub const TABLES: &[Table] = &[
-    (
-        "funding_sources",
-        &[
-            ("id", Text),
-            ("org_id", Text),
-            ("name", Text),
-            ("kind", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "grants",
-        &[
-            ("id", Text),
-            ("source_id", Text),
-            ("amount_minor", Int),
-            ("currency", Text),
-            ("period_start", Text),
-            ("period_end", Text),
-            ("purpose", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "needs_assessments",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("org_id", Text),
-            ("assessed_by", Text),
-            ("assessed_at", Int),
-            ("priorities", Blob),
-        ],
-    ),
-    (
-        "assessment_needs",
-        &[
-            ("id", Text),
-            ("assessment_id", Text),
-            ("domain", Text),
-            ("severity", Text),
-            ("notes", Blob),
-        ],
-    ),
-    (
-        "plans",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("org_id", Text),
-            ("spl_type", Text),
-            ("spl_objectives", Blob),
-            ("spl_planned_end_date", Text),
-            ("spl_actual_end_date", Text),
-            ("review_on", Text),
-            ("survivor_agreed", Int),
-            ("agreed_at", Int),
-            ("approved_by", Text),
-            ("approved_at", Int),
-            ("created_by", Text),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
-    ),
-    (
-        "plan_goals",
-        &[
-            ("id", Text),
-            ("plan_id", Text),
-            ("term", Text),
-            ("domain", Text),
-            ("description", Blob),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "plan_actions",
-        &[
-            ("id", Text),
-            ("plan_id", Text),
-            ("goal_id", Text),
-            ("domain", Text),
-            ("service", Text),
-            ("responsible_org", Text),
-            ("due_on", Text),
-            ("status", Text),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
-    ),
-    (
-        "shelter_facilities",
-        &[
-            ("id", Text),
-            ("org_id", Text),
-            ("name", Text),
-            ("beds", Int),
-            ("max_stay_days", Int),
-            ("state_shelter", Int),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "shelter_stays",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("facility_id", Text),
-            ("admitted_on", Text),
-            ("dependants", Int),
-            ("exited_on", Text),
-            ("exit_destination", Text),
-            ("daily_cost_minor", Int),
-            ("funding_source_id", Text),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "shelter_extensions",
-        &[
-            ("id", Text),
-            ("stay_id", Text),
-            ("days", Int),
-            ("reason", Blob),
-            ("requested_by", Text),
-            ("requested_at", Int),
-            ("approved_by", Text),
-            ("approved_at", Int),
-        ],
-    ),
-    (
-        "services_delivered",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("plan_action_id", Text),
-            ("service", Text),
-            ("provider_org", Text),
-            ("started_on", Text),
-            ("ended_on", Text),
-            ("outcome", Text),
-            ("details", Blob),
-            ("cost_minor", Int),
-            ("funding_source_id", Text),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "allowance_payments",
-        &[
-            ("id", Text),
-            ("person_key", Text),
-            ("case_id", Text),
-            ("org_id", Text),
-            ("amount_minor", Int),
-            ("currency", Text),
-            ("status", Text),
-            ("created_by", Text),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
-    ),
-];
 
 const MAX_TEXT: usize = 4000;
 
@@ -616,7 +447,7 @@ impl Store {
         case: Uuid,
         a: &AssessmentInput,
     ) -> Result<Assessment> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let mut needs = Vec::new();
         if a.needs.is_empty() {
@@ -655,7 +486,7 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         sqlx::query("INSERT INTO needs_assessments (id, case_id, org_id, assessed_by, assessed_at, priorities) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(&cs)
@@ -679,7 +510,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "assessment.recorded",
             &format!("needs={}", needs.len()),
         )
@@ -710,15 +541,15 @@ impl Store {
 
     /// All assessments of a case, newest first (needs `Section::Plan`).
     pub async fn assessments(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Assessment>> {
-        let facts = self
+        let access = self
             .authorize_case(ctx, Action::ReadSection(Section::Plan), case)
             .await?;
-        let mut all = self.assessments_unchecked(case).await?;
+        let mut all = self.assessments_unchecked(&access).await?;
         // Need-to-know: the health domains' notes are part of the health section.
         let health = decide(
             ctx.actor,
             Action::ReadSection(Section::Health),
-            Resource::Case(&facts),
+            Resource::Case(access.facts()),
         )
         .allowed;
         if !health {
@@ -734,17 +565,18 @@ impl Store {
         Ok(all)
     }
 
-    async fn assessments_unchecked(&self, case: Uuid) -> Result<Vec<Assessment>> {
-        let cs = case.to_string();
+    /// The assessments of a checked case, health notes included (callers redact).
+    async fn assessments_unchecked(&self, access: &CaseAccess) -> Result<Vec<Assessment>> {
+        let cs = access.id_str();
         let rows = sqlx::query("SELECT id, org_id, assessed_at, priorities FROM needs_assessments WHERE case_id = $1 ORDER BY assessed_at DESC, id")
-            .bind(&cs)
+            .bind(cs)
             .fetch_all(&self.pool)
             .await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let mut conn = self.pool.acquire().await?;
-        let key = self.case_key_pub(&mut conn, &cs).await?;
+        let key = self.case_key(&mut conn, access).await?;
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;
@@ -783,7 +615,7 @@ impl Store {
 
     /// Opens a new individual rehabilitation plan (unapproved, not yet agreed).
     pub async fn create_plan(&self, ctx: &Ctx<'_>, case: Uuid, p: &PlanInput) -> Result<Uuid> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let t = PlanType::parse(&p.spl_type).map_err(|e| errs.push(e)).ok();
         let planned = opt_date("spl_PlannedEndDate", &p.planned_end, &mut errs);
@@ -798,14 +630,14 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         sqlx::query(
             "INSERT INTO plans (id, case_id, org_id, spl_type, spl_objectives, spl_planned_end_date, review_on, survivor_agreed, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)",
         )
         .bind(&ids)
         .bind(&cs)
-        .bind(facts.owner_org.to_string())
+        .bind(access.facts().owner_org.to_string())
         .bind(t.as_str())
         .bind(seal(&key, "plans", "spl_objectives", &ids, nonempty(&p.objectives))?)
         .bind(planned.map(fmt_date))
@@ -814,7 +646,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        Self::case_event(&mut tx, ctx, &cs, "plan.created", t.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "plan.created", t.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(ctx, "case.plan_create", &cs, format!("plan={ids}")),
@@ -841,7 +673,19 @@ impl Store {
         plan: Uuid,
         g: &GoalInput,
     ) -> Result<Uuid> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.add_goal_checked(ctx, &access, plan, g).await
+    }
+
+    /// [`Store::add_goal`] on a case checked for `UpdateCase`.
+    pub(crate) async fn add_goal_checked(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        plan: Uuid,
+        g: &GoalInput,
+    ) -> Result<Uuid> {
+        let case = access.id();
         if self.plan_case(plan).await? != case {
             return Err(StoreError::NotFound);
         }
@@ -869,7 +713,7 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, access).await?;
         sqlx::query("INSERT INTO plan_goals (id, plan_id, term, domain, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(plan.to_string())
@@ -880,7 +724,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::touch_plan(&mut tx, plan, now).await?;
-        Self::case_event(&mut tx, ctx, &cs, "plan.goal", term.as_str()).await?;
+        Self::case_event(&mut tx, ctx, access, "plan.goal", term.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(
@@ -913,7 +757,7 @@ impl Store {
         plan: Uuid,
         a: &ActionInput,
     ) -> Result<Uuid> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if self.plan_case(plan).await? != case {
             return Err(StoreError::NotFound);
         }
@@ -943,7 +787,7 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             },
-            None => Some(facts.owner_org),
+            None => Some(access.facts().owner_org),
         };
         if let Some(g) = a.goal_id {
             let n: i64 = sqlx::query_scalar(
@@ -987,7 +831,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         Self::touch_plan(&mut tx, plan, now).await?;
-        Self::case_event(&mut tx, ctx, &cs, "plan.action", service.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "plan.action", service.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(
@@ -1012,7 +856,7 @@ impl Store {
         action: Uuid,
         status: &str,
     ) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let s = ActionStatus::parse(status).map_err(invalid)?;
         let cs = case.to_string();
         let now = millis(ctx.now);
@@ -1028,7 +872,7 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, "plan.progress", s.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "plan.progress", s.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(
@@ -1046,16 +890,24 @@ impl Store {
 
     /// Records that the survivor agreed to the plan as it stands.
     pub async fn record_plan_agreement(&self, ctx: &Ctx<'_>, case: Uuid, plan: Uuid) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let q =
             "UPDATE plans SET survivor_agreed = 1, agreed_at = $1 WHERE id = $2 AND case_id = $3";
-        self.plan_update(ctx, case, plan, q, None, "plan.agreed", "case.plan_agree")
-            .await
+        self.plan_update(
+            ctx,
+            &access,
+            plan,
+            q,
+            None,
+            "plan.agreed",
+            "case.plan_agree",
+        )
+        .await
     }
 
     /// A supervisor of the owner organisation approves the plan (after the survivor agreed).
     pub async fn approve_plan(&self, ctx: &Ctx<'_>, case: Uuid, plan: Uuid) -> Result<()> {
-        self.authorize_case(ctx, Action::Approve, case).await?;
+        let access = self.authorize_case(ctx, Action::Approve, case).await?;
         let agreed: Option<i64> =
             sqlx::query_scalar("SELECT survivor_agreed FROM plans WHERE id = $1 AND case_id = $2")
                 .bind(plan.to_string())
@@ -1078,7 +930,7 @@ impl Store {
         let by = ctx.actor.user_id.to_string();
         self.plan_update(
             ctx,
-            case,
+            &access,
             plan,
             q,
             Some(by),
@@ -1090,12 +942,12 @@ impl Store {
 
     /// Closes the plan: records `spl_ActualEndDate`.
     pub async fn end_plan(&self, ctx: &Ctx<'_>, case: Uuid, plan: Uuid, on: &str) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let d = parse_date("spl_ActualEndDate", on).map_err(invalid)?;
         let q = "UPDATE plans SET updated_at = $1, spl_actual_end_date = $4 WHERE id = $2 AND case_id = $3";
         self.plan_update(
             ctx,
-            case,
+            &access,
             plan,
             q,
             Some(fmt_date(d)),
@@ -1109,14 +961,14 @@ impl Store {
     async fn plan_update(
         &self,
         ctx: &Ctx<'_>,
-        case: Uuid,
+        access: &CaseAccess,
         plan: Uuid,
         q: &'static str,
         extra: Option<String>,
         event: &str,
         audit: &'static str,
     ) -> Result<()> {
-        let cs = case.to_string();
+        let cs = access.id_str().to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
         let mut query = sqlx::query(q)
@@ -1130,7 +982,7 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, event, "").await?;
+        Self::case_event(&mut tx, ctx, access, event, "").await?;
         append(
             &mut tx,
             &Self::audit_entry(ctx, audit, &cs, format!("plan={plan}")),
@@ -1143,21 +995,28 @@ impl Store {
 
     /// The plans of a case, newest first, each with its gaps on `ctx.now` (needs `Section::Plan`).
     pub async fn plans(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Plan>> {
-        self.authorize_case(ctx, Action::ReadSection(Section::Plan), case)
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(Section::Plan), case)
             .await?;
-        let cs = case.to_string();
+        self.plans_of(ctx, &access).await
+    }
+
+    /// [`Store::plans`] of a checked case (the caller asked `ReadSection(Plan)`).
+    pub(crate) async fn plans_of(&self, ctx: &Ctx<'_>, access: &CaseAccess) -> Result<Vec<Plan>> {
+        let case = access.id();
+        let cs = access.id_str();
         let rows = sqlx::query(
             "SELECT id, spl_type, spl_objectives, spl_planned_end_date, spl_actual_end_date, review_on, survivor_agreed, approved_at, created_at \
              FROM plans WHERE case_id = $1 ORDER BY created_at DESC, id",
         )
-        .bind(&cs)
+        .bind(cs)
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let latest_needs: Vec<NeedFact> = self
-            .assessments_unchecked(case)
+            .assessments_unchecked(access)
             .await?
             .first()
             .map(|a| {
@@ -1173,7 +1032,7 @@ impl Store {
             })
             .unwrap_or_default();
         let mut conn = self.pool.acquire().await?;
-        let key = self.case_key_pub(&mut conn, &cs).await?;
+        let key = self.case_key(&mut conn, access).await?;
         let today = ctx.now.date();
         let mut out = Vec::new();
         for r in &rows {
@@ -1394,7 +1253,7 @@ impl Store {
     /// cooperation with law enforcement (the legal section says `cooperation = Yes`); a full
     /// facility refuses; one open stay per case.
     pub async fn admit(&self, ctx: &Ctx<'_>, case: Uuid, a: &AdmissionInput) -> Result<Stay> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let admitted = parse_date("admitted_on", &a.admitted_on)
             .map_err(|e| errs.push(e))
@@ -1495,7 +1354,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "shelter.admitted",
             &format!("facility={}", fac.id),
         )
@@ -1599,7 +1458,7 @@ impl Store {
         days: i64,
         reason: &str,
     ) -> Result<Uuid> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         if !(1..=365).contains(&days) {
             errs.push(FieldError::new(
@@ -1631,7 +1490,7 @@ impl Store {
         let ids = id.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         sqlx::query("INSERT INTO shelter_extensions (id, stay_id, days, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(stay.to_string())
@@ -1644,7 +1503,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "shelter.extension",
             &format!("days={days}"),
         )
@@ -1671,7 +1530,7 @@ impl Store {
         case: Uuid,
         extension: Uuid,
     ) -> Result<()> {
-        self.authorize_case(ctx, Action::Approve, case).await?;
+        let access = self.authorize_case(ctx, Action::Approve, case).await?;
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
@@ -1689,7 +1548,7 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, "shelter.extended", "").await?;
+        Self::case_event(&mut tx, ctx, &access, "shelter.extended", "").await?;
         append(
             &mut tx,
             &Self::audit_entry(
@@ -1714,7 +1573,7 @@ impl Store {
         on: &str,
         destination: &str,
     ) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let d = parse_date("exited_on", on).map_err(|e| errs.push(e)).ok();
         let dest = ExitDestination::parse(destination)
@@ -1738,7 +1597,7 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, "shelter.exited", dest.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "shelter.exited", dest.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(ctx, "case.shelter_exit", &cs, format!("stay={stay}")),
@@ -1774,7 +1633,7 @@ impl Store {
         case: Uuid,
         amount_minor: i64,
     ) -> Result<Payment> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let cs = case.to_string();
         let s: String =
             sqlx::query_scalar("SELECT vic_trafficking_status FROM cases WHERE id = $1")
@@ -1801,7 +1660,7 @@ impl Store {
         .bind(id.to_string())
         .bind(&person)
         .bind(&cs)
-        .bind(facts.owner_org.to_string())
+        .bind(access.facts().owner_org.to_string())
         .bind(amount_minor)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
@@ -1811,7 +1670,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "allowance.requested",
             &format!("amount_minor={amount_minor}"),
         )
@@ -1826,7 +1685,7 @@ impl Store {
         Ok(Payment {
             id,
             case_id: case,
-            org_id: facts.owner_org,
+            org_id: access.facts().owner_org,
             amount_minor,
             currency: "AZN".into(),
             status: "Requested".into(),
@@ -1842,7 +1701,7 @@ impl Store {
         payment: Uuid,
         status: &str,
     ) -> Result<()> {
-        self.authorize_case(ctx, Action::Approve, case).await?;
+        let access = self.authorize_case(ctx, Action::Approve, case).await?;
         if !PAYMENT_STATUS.contains(&status) {
             return Err(invalid(FieldError::new(
                 "status",
@@ -1864,7 +1723,7 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, "allowance.status", status).await?;
+        Self::case_event(&mut tx, ctx, &access, "allowance.status", status).await?;
         append(
             &mut tx,
             &Self::audit_entry(
@@ -1922,7 +1781,7 @@ impl Store {
     /// for health services (Medical, PsychologicalCounselling) they are shown only to readers of
     /// the health section.
     pub async fn add_service(&self, ctx: &Ctx<'_>, case: Uuid, d: &ServiceInput) -> Result<Uuid> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let cs = case.to_string();
         let mut errs = ValidationErrors::default();
         let service = Service::parse_for("service", &d.service)
@@ -1969,7 +1828,7 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             },
-            None => Some(facts.owner_org),
+            None => Some(access.facts().owner_org),
         };
         if let Some(act) = d.plan_action_id {
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plan_actions a JOIN plans p ON p.id = a.plan_id WHERE a.id = $1 AND p.case_id = $2")
@@ -2002,7 +1861,7 @@ impl Store {
         let ids = id.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         sqlx::query(
             "INSERT INTO services_delivered (id, case_id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -2031,7 +1890,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        Self::case_event(&mut tx, ctx, &cs, "service.delivered", service.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "service.delivered", service.as_str()).await?;
         append(
             &mut tx,
             &Self::audit_entry(ctx, "case.service", &cs, format!("service={ids}")),
@@ -2044,13 +1903,13 @@ impl Store {
 
     /// Services delivered to a case (needs `Section::Services`; health details need `Section::Health`).
     pub async fn services(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<ServiceRecord>> {
-        let facts = self
+        let access = self
             .authorize_case(ctx, Action::ReadSection(Section::Services), case)
             .await?;
         let health = decide(
             ctx.actor,
             Action::ReadSection(Section::Health),
-            Resource::Case(&facts),
+            Resource::Case(access.facts()),
         )
         .allowed;
         let cs = case.to_string();
@@ -2065,7 +1924,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut conn = self.pool.acquire().await?;
-        let key = self.case_key_pub(&mut conn, &cs).await?;
+        let key = self.case_key(&mut conn, &access).await?;
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;

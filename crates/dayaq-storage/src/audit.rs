@@ -18,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use crate::crypto::GENESIS;
 
 /// One audit event. `detail` is a short machine code or ids, never personal data.
 #[derive(Debug, Clone, Default)]

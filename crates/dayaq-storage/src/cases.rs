@@ -2,46 +2,21 @@
 //! concurrency, list, blind-index search, erase (crypto-shredding).
 //! Every function asks the access policy first; denials are audited too.
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::ts;
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::case::{
     CaseView, Identity, ValidCase, age_band, normalise_name, normalise_phone,
 };
-use dayaq_domain::policy::{Action, Actor, CaseFacts, Resource, Section, decide};
+use dayaq_domain::policy::{Action, CaseFacts, Resource, Section, decide};
 use dayaq_domain::vocab::{CaseStatus, Gender, TraffickingStatus, TypeOfExploitation};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow, Row};
 use std::collections::HashMap;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-/// Who acts, from where, when. Passed to every case operation.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    pub actor: &'a Actor,
-    pub source: &'a str,
-    pub now: time::OffsetDateTime,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn entry(
-        &self,
-        action: &'static str,
-        outcome: &'static str,
-        case_id: &str,
-    ) -> AuditEntry {
-        AuditEntry {
-            actor_user: self.actor.user_id.to_string(),
-            actor_org: self.actor.org_id.to_string(),
-            action,
-            outcome,
-            case_id: case_id.to_string(),
-            source: self.source.to_string(),
-            detail: String::new(),
-        }
-    }
-}
+pub use crate::kernel::{CaseAccess, Ctx};
 
 /// Exact-match search through the blind index. Sent in a request body, never in a URL.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,10 +51,6 @@ pub struct CaseEvent {
     pub detail: String,
 }
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-
 pub(crate) fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
     let mut v = Vec::new();
     if let (Some(f), Some(s), Some(b)) = (&id.first_name, &id.second_name, &id.birthdate) {
@@ -100,14 +71,6 @@ pub(crate) fn blind_terms(id: &Identity) -> Vec<(&'static str, String)> {
     v.sort();
     v.dedup();
     v
-}
-
-fn deny_error(reason: &'static str) -> StoreError {
-    // Do not confirm that another organisation's case exists.
-    match reason {
-        "other_organisation" | "case_erased" | "role_without_case_access" => StoreError::NotFound,
-        r => StoreError::Forbidden(r),
-    }
 }
 
 pub(crate) const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
@@ -131,80 +94,6 @@ pub(crate) struct CaseRow {
 }
 
 impl Store {
-    /// The facts the policy needs about one case.
-    pub async fn case_facts(
-        &self,
-        id: Uuid,
-        now: time::OffsetDateTime,
-    ) -> Result<Option<CaseFacts>> {
-        let Some(r) = sqlx::query("SELECT owner_org_id, erased_at FROM cases WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let owner: String = r.try_get(0)?;
-        let now_ms = millis(now);
-        let (grants, break_glass) = self.access_grants(id, now_ms).await?;
-        Ok(Some(CaseFacts {
-            owner_org: Uuid::parse_str(&owner).map_err(|e| StoreError::Data(e.to_string()))?,
-            erased: r.try_get::<Option<i64>, _>(1)?.is_some(),
-            grants,
-            break_glass,
-        }))
-    }
-
-    /// Asks the policy about `action` on case `id`; audits and maps a denial.
-    pub async fn authorize_case(
-        &self,
-        ctx: &Ctx<'_>,
-        action: Action,
-        id: Uuid,
-    ) -> Result<CaseFacts> {
-        let facts = self
-            .case_facts(id, ctx.now)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let d = decide(ctx.actor, action, Resource::Case(&facts));
-        if !d.allowed {
-            let mut e = ctx.entry("access.denied", "denied", &id.to_string());
-            e.detail = d.reason.to_string();
-            self.audit(e, ctx.now).await?;
-            return Err(deny_error(d.reason));
-        }
-        Ok(facts)
-    }
-
-    /// Asks the policy about `action` on the actor's own organisation.
-    pub fn authorize_org(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
-        let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
-        if d.allowed {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(d.reason))
-        }
-    }
-
-    pub(crate) async fn case_key_pub(
-        &self,
-        conn: &mut AnyConnection,
-        id: &str,
-    ) -> Result<SecretKey> {
-        self.case_key(conn, id).await
-    }
-
-    async fn case_key(&self, conn: &mut AnyConnection, id: &str) -> Result<SecretKey> {
-        let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let kid: String = r.try_get(0)?;
-        let wrapped: Vec<u8> = r.try_get(1)?;
-        self.keys.unwrap_case_key(&kid, &wrapped)
-    }
-
     /// Writes the encrypted and derived parts of a case (identity, closure, blind index,
     /// multi-valued attributes), replacing what was there.
     async fn write_case_parts(
@@ -278,25 +167,6 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
         }
-        Ok(())
-    }
-
-    pub(crate) async fn case_event(
-        conn: &mut AnyConnection,
-        ctx: &Ctx<'_>,
-        id: &str,
-        kind: &str,
-        detail: &str,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO case_events (id, case_id, at, actor_user, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(Uuid::new_v4().to_string())
-            .bind(id)
-            .bind(millis(ctx.now))
-            .bind(ctx.actor.user_id.to_string())
-            .bind(kind)
-            .bind(detail)
-            .execute(&mut *conn)
-            .await?;
         Ok(())
     }
 
@@ -435,15 +305,22 @@ impl Store {
         id: Uuid,
         reveal_identity: bool,
     ) -> Result<CaseView> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
-        let ids = id.to_string();
+        let access = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        self.get_case_of(ctx, &access, reveal_identity).await
+    }
+
+    /// [`Store::get_case`] of a checked case: asks `ReadCase` on the carried facts.
+    pub(crate) async fn get_case_of(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        reveal_identity: bool,
+    ) -> Result<CaseView> {
+        self.require(ctx, access, Action::ReadCase).await?;
+        let ids = access.id_str().to_string();
         // Need-to-know: the sections this actor may read (all of them in the owning
         // organisation; those of an accepted referral otherwise).
-        let allowed: Vec<Section> = Section::ALL
-            .iter()
-            .copied()
-            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
-            .collect();
+        let allowed: Vec<Section> = access.readable_sections();
         let redact = |mut v: CaseView| {
             if !allowed.contains(&Section::VictimContext) {
                 v.context = Default::default();
@@ -463,7 +340,7 @@ impl Store {
         }
         let personal = [Section::Identity, Section::ContactDetails, Section::Notes];
         if !personal.iter().any(|s| allowed.contains(s)) {
-            self.authorize_case(ctx, Action::ReadSection(Section::Identity), id)
+            self.require(ctx, access, Action::ReadSection(Section::Identity))
                 .await?;
         }
         let mut tx = self.begin_write().await?;
@@ -473,19 +350,15 @@ impl Store {
             millis(ctx.now),
         )
         .await?;
-        let key = self.case_key(&mut tx, &ids).await?;
+        let key = self.case_key(&mut tx, access).await?;
         tx.commit().await?;
         Ok(redact(self.case_view(&ids, Some(&key)).await?))
     }
 
     /// The sections of a case the actor may read (for screens that show or hide parts).
     pub async fn readable_sections(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<Section>> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
-        Ok(Section::ALL
-            .iter()
-            .copied()
-            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
-            .collect())
+        let access = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        Ok(access.readable_sections())
     }
 
     /// Replaces a case's fields when `version` is current; otherwise `Conflict`. When
@@ -499,7 +372,7 @@ impl Store {
         c: &ValidCase,
         status_given: bool,
     ) -> Result<CaseView> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, id).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, id).await?;
         let ids = id.to_string();
         let mut tx = self.begin_write().await?;
         // `cas_Status` is never overwritten here: a change goes through the same rules and
@@ -515,7 +388,7 @@ impl Store {
                 c.reason_for_closure.as_deref(),
             )?;
             if kind == dayaq_domain::record::StatusChange::Close {
-                let d = decide(ctx.actor, Action::CloseCase, Resource::Case(&facts));
+                let d = decide(ctx.actor, Action::CloseCase, Resource::Case(access.facts()));
                 if !d.allowed {
                     drop(tx);
                     let mut e = ctx.entry("access.denied", "denied", &ids);
@@ -543,13 +416,13 @@ impl Store {
             drop(tx);
             return Err(StoreError::Conflict);
         }
-        let key = self.case_key(&mut tx, &ids).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         if let Some((to, kind, reason)) = status_change {
             Self::write_status(
                 &mut tx,
                 ctx,
                 &key,
-                &ids,
+                &access,
                 Some(from),
                 to,
                 kind,
@@ -561,7 +434,7 @@ impl Store {
         self.write_case_parts(
             &mut tx,
             &ids,
-            &facts.owner_org.to_string(),
+            &access.facts().owner_org.to_string(),
             &key,
             c,
             status_given,
@@ -570,7 +443,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &ids,
+            &access,
             "case.updated",
             &format!("version={}", version + 1),
         )
@@ -588,7 +461,7 @@ impl Store {
     /// Crypto-shreds a case: its key, blind-index entries and ciphertexts are deleted; a
     /// tombstone row with no personal data remains so that the audit trail still resolves.
     pub async fn erase_case(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
-        self.authorize_case(ctx, Action::EraseCase, id).await?;
+        let access = self.authorize_case(ctx, Action::EraseCase, id).await?;
         let ids = id.to_string();
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
@@ -618,7 +491,7 @@ impl Store {
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
-        Self::case_event(&mut tx, ctx, &ids, "case.erased", "").await?;
+        Self::case_event(&mut tx, ctx, &access, "case.erased", "").await?;
         append(
             &mut tx,
             &ctx.entry("case.erase", "success", &ids),
@@ -858,12 +731,8 @@ impl Store {
     /// (`policy::event_sections`); a receiving organisation sees the events of its own
     /// referrals only, never those of the case's other referrals.
     pub async fn case_events(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<Vec<CaseEvent>> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, id).await?;
-        let allowed: Vec<Section> = Section::ALL
-            .iter()
-            .copied()
-            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&facts)).allowed)
-            .collect();
+        let access = self.authorize_case(ctx, Action::ReadCase, id).await?;
+        let allowed: Vec<Section> = access.readable_sections();
         let everything = allowed.len() == Section::ALL.len();
         let own_referrals: Vec<String> = if everything {
             vec![]

@@ -205,6 +205,9 @@ pub fn write_master_key(path: &Path, key: &SecretKey) -> Result<(), CryptoError>
     Ok(())
 }
 
+/// The previous hash of the first audit row (and the hash of an empty chain).
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,35 +1,11 @@
+use crate::engine::Engine;
 use crate::keys::Keys;
 use crate::{Result, Store, StoreError};
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
-use sqlx::migrate::Migrator;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Sqlite => "sqlite",
-            Engine::Postgres => "postgres",
-        }
-    }
-    pub fn migrator(self) -> &'static Migrator {
-        match self {
-            Engine::Sqlite => &SQLITE_MIGRATOR,
-            Engine::Postgres => &POSTGRES_MIGRATOR,
-        }
-    }
-}
 
 /// Where the data lives. `database_url` = None means SQLite in `data_dir/dayaq.db`.
 #[derive(Debug, Clone)]
@@ -109,6 +85,7 @@ impl Store {
             settings: crate::Settings::default(),
             write_turn: (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             searches: Arc::default(),
+            fact_loads: Arc::default(),
         })
     }
 

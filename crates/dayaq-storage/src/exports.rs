@@ -3,7 +3,7 @@
 //! `Store::export_cases_with` (`htcds.rs`).
 
 use crate::audit::append;
-use crate::cases::Ctx;
+use crate::kernel::Ctx;
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::Role;
 use dayaq_domain::policy::{Action, Resource, decide};

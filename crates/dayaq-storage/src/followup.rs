@@ -4,9 +4,8 @@
 //! Rules live in `dayaq_domain::followup`.
 
 use crate::audit::append;
-use crate::cases::Ctx;
 use crate::crypto::field_aad;
-use crate::schema::{Kind::*, Table};
+use crate::kernel::{CaseAccess, Ctx};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::followup::{
     self as rules, Answers, Breach, Channel, ContactRules, DEFAULT_MAX_FAILED, DEFAULT_MONTHS,
@@ -28,93 +27,6 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
-
-/// Tables of this module, in foreign-key order (appended to `schema::all_tables()`).
-pub const TABLES: &[Table] = &[
-    (
-        "followup_protocols",
-        &[
-            ("case_id", Text),
-            ("channels", Text),
-            ("windows", Text),
-            ("utc_offset_min", Int),
-            ("do_not_contact", Int),
-            ("caller_user", Text),
-            ("language", Text),
-            ("sealed", Blob),
-            ("updated_by", Text),
-            ("updated_at", Int),
-        ],
-    ),
-    (
-        "followup_plans",
-        &[
-            ("case_id", Text),
-            ("assistance_end", Text),
-            ("months", Text),
-            ("max_failed", Int),
-            ("lost_contact_at", Int),
-            ("updated_by", Text),
-            ("updated_at", Int),
-        ],
-    ),
-    (
-        "followup_tasks",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("kind", Text),
-            ("request", Text),
-            ("due_on", Text),
-            ("assignee", Text),
-            ("channel", Text),
-            ("planned_at", Int),
-            ("state", Text),
-            ("done_at", Int),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "followup_contacts",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("task_id", Text),
-            ("channel", Text),
-            ("at", Int),
-            ("by_user", Text),
-            ("reached", Int),
-            ("outside_protocol", Int),
-            ("breaches", Text),
-            ("justification", Blob),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "followup_assessments",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("round", Text),
-            ("assessed_on", Text),
-            ("answers", Text),
-            ("words", Blob),
-            ("source", Text),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "followup_org_schedules",
-        &[
-            ("org_id", Text),
-            ("months", Text),
-            ("updated_by", Text),
-            ("updated_at", Int),
-        ],
-    ),
-];
 
 fn ts(ms: i64) -> String {
     from_millis(ms).format(&Rfc3339).unwrap_or_default()
@@ -344,7 +256,7 @@ impl Store {
         case: Uuid,
         input: &ProtocolInput,
     ) -> Result<Protocol> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let (channels, windows) = input.check(&mut errs);
         let caller = match input
@@ -356,7 +268,7 @@ impl Store {
             Some(name) => {
                 let row = sqlx::query("SELECT id FROM users WHERE username = $1 AND org_id = $2")
                     .bind(name)
-                    .bind(facts.owner_org.to_string())
+                    .bind(access.facts().owner_org.to_string())
                     .fetch_optional(&self.pool)
                     .await?;
                 match row {
@@ -395,7 +307,7 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         let plain = serde_json::to_vec(&sealed).map_err(|e| StoreError::Data(e.to_string()))?;
         let ct = key.seal(
             &field_aad("followup_protocols", "sealed", &cs, "case"),
@@ -424,7 +336,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("do_not_contact={}", rules.do_not_contact);
-        Self::case_event(&mut tx, ctx, &cs, "followup.protocol", &detail).await?;
+        Self::case_event(&mut tx, ctx, &access, "followup.protocol", &detail).await?;
         let mut e = ctx.entry("followup.protocol", "success", &cs);
         e.detail = detail;
         append(&mut tx, &e, now).await?;
@@ -449,9 +361,10 @@ impl Store {
     async fn load_protocol(
         &self,
         conn: &mut AnyConnection,
-        cs: &str,
+        access: &CaseAccess,
         decrypt: bool,
     ) -> Result<Option<Protocol>> {
+        let cs = access.id_str();
         let Some(r) = sqlx::query(
             "SELECT channels, windows, utc_offset_min, do_not_contact, caller_user, language, sealed, updated_at \
              FROM followup_protocols WHERE case_id = $1",
@@ -464,7 +377,7 @@ impl Store {
         };
         let sealed = match (decrypt, r.try_get::<Option<Vec<u8>>, _>("sealed")?) {
             (true, Some(ct)) => {
-                let key = self.case_key_pub(conn, cs).await?;
+                let key = self.case_key(conn, access).await?;
                 let plain =
                     key.open(&field_aad("followup_protocols", "sealed", cs, "case"), &ct)?;
                 serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?
@@ -497,11 +410,12 @@ impl Store {
 
     /// The protocol with its personal parts decrypted (audited read).
     pub async fn protocol(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Option<Protocol>> {
-        self.authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
             .await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
-        let p = self.load_protocol(&mut conn, &cs, true).await?;
+        let p = self.load_protocol(&mut conn, &access, true).await?;
         drop(conn);
         if p.is_some() {
             self.audit(ctx.entry("followup.protocol.read", "success", &cs), ctx.now)
@@ -512,9 +426,9 @@ impl Store {
 
     /// Sets the follow-up plan and (re)creates its scheduled tasks; done tasks are kept.
     pub async fn set_plan(&self, ctx: &Ctx<'_>, case: Uuid, input: &PlanInput) -> Result<Plan> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let end = parse_date("assistance_end", &input.assistance_end)?;
-        let org_default = self.org_months(facts.owner_org).await?;
+        let org_default = self.org_months(access.facts().owner_org).await?;
         let (months, _) = rules::effective_months(input.months.as_deref(), org_default.as_deref());
         rules::validate_months(&months)?;
         let max_failed = input.max_failed.unwrap_or(DEFAULT_MAX_FAILED);
@@ -524,7 +438,7 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let protocol = self.load_protocol(&mut tx, &cs, false).await?;
+        let protocol = self.load_protocol(&mut tx, &access, false).await?;
         let assignee = protocol
             .and_then(|p| p.caller_user)
             .unwrap_or(ctx.actor.user_id);
@@ -572,7 +486,7 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        Self::case_event(&mut tx, ctx, &cs, "followup.plan", &detail).await?;
+        Self::case_event(&mut tx, ctx, &access, "followup.plan", &detail).await?;
         let mut e = ctx.entry("followup.plan", "success", &cs);
         e.detail = detail;
         append(&mut tx, &e, now).await?;
@@ -645,7 +559,7 @@ impl Store {
 
     /// The survivor asks for help (job counselling …): a task due today for the caseworker.
     pub async fn request_followup(&self, ctx: &Ctx<'_>, case: Uuid, kind: &str) -> Result<Task> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if !rules::REQUEST_KINDS.contains(&kind) {
             return Err(invalid("request", "unknown", "unknown request kind"));
         }
@@ -655,7 +569,7 @@ impl Store {
         let due = today(ctx.now);
         let mut tx = self.begin_write().await?;
         let assignee = self
-            .load_protocol(&mut tx, &cs, false)
+            .load_protocol(&mut tx, &access, false)
             .await?
             .and_then(|p| p.caller_user)
             .unwrap_or(ctx.actor.user_id);
@@ -672,7 +586,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        Self::case_event(&mut tx, ctx, &cs, "followup.request", kind).await?;
+        Self::case_event(&mut tx, ctx, &access, "followup.request", kind).await?;
         let mut e = ctx.entry("followup.request", "success", &cs);
         e.detail = kind.to_string();
         append(&mut tx, &e, now).await?;
@@ -701,7 +615,7 @@ impl Store {
         channel: &str,
         planned_at: OffsetDateTime,
     ) -> Result<Task> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let ch = Channel::parse(channel)
             .ok_or_else(|| invalid("channel", "unknown", "unknown channel"))?;
         let cs = case.to_string();
@@ -727,7 +641,7 @@ impl Store {
                 "no follow-up contact consent is recorded",
             ));
         }
-        match self.load_protocol(&mut tx, &cs, false).await? {
+        match self.load_protocol(&mut tx, &access, false).await? {
             None => errs.push(FieldError::new(
                 "protocol",
                 "no_protocol",
@@ -764,7 +678,7 @@ impl Store {
             .bind(task.to_string())
             .execute(&mut *tx)
             .await?;
-        Self::case_event(&mut tx, ctx, &cs, "followup.scheduled", ch.as_str()).await?;
+        Self::case_event(&mut tx, ctx, &access, "followup.scheduled", ch.as_str()).await?;
         let mut e = ctx.entry("followup.schedule", "success", &cs);
         e.detail = format!("task={task} channel={}", ch.as_str());
         append(&mut tx, &e, now).await?;
@@ -785,7 +699,7 @@ impl Store {
         case: Uuid,
         input: &LogInput,
     ) -> Result<LoggedContact> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let ch = Channel::parse(input.channel.trim())
             .ok_or_else(|| invalid("channel", "unknown", "unknown channel"))?;
         let at = OffsetDateTime::parse(input.at.trim(), &Rfc3339)
@@ -821,7 +735,7 @@ impl Store {
                 return Err(invalid("task_id", "unknown", "no such task on this case"));
             }
         }
-        let breaches: Vec<Breach> = match self.load_protocol(&mut tx, &cs, false).await? {
+        let breaches: Vec<Breach> = match self.load_protocol(&mut tx, &access, false).await? {
             // Without a recorded protocol every contact is outside it.
             None => vec![Breach::ChannelNotAllowed, Breach::OutsideSafeWindow],
             Some(p) => rules::check_contact(&p.rules(), ch, at, ctx.actor.user_id)
@@ -838,7 +752,7 @@ impl Store {
         }
         let sealed = match justification {
             Some(j) => {
-                let key = self.case_key_pub(&mut tx, &cs).await?;
+                let key = self.case_key(&mut tx, &access).await?;
                 Some(key.seal(
                     &field_aad(
                         "followup_contacts",
@@ -905,7 +819,7 @@ impl Store {
                 .await?
                 .rows_affected();
                 if n > 0 {
-                    Self::case_event(&mut tx, ctx, &cs, "followup.unreachable", "").await?;
+                    Self::case_event(&mut tx, ctx, &access, "followup.unreachable", "").await?;
                 }
             }
         }
@@ -915,7 +829,7 @@ impl Store {
             input.reached,
             codes.join(",")
         );
-        Self::case_event(&mut tx, ctx, &cs, "followup.contact", &detail).await?;
+        Self::case_event(&mut tx, ctx, &access, "followup.contact", &detail).await?;
         let mut e = ctx.entry("followup.contact", "success", &cs);
         e.detail = detail;
         append(&mut tx, &e, now).await?;
@@ -935,7 +849,8 @@ impl Store {
 
     /// Logged contacts, newest first, with justifications decrypted (audited read).
     pub async fn followup_contacts(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<LoggedContact>> {
-        self.authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
             .await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
@@ -955,7 +870,7 @@ impl Store {
             let justification = match r.try_get::<Option<Vec<u8>>, _>("justification")? {
                 Some(ct) => {
                     if key.is_none() {
-                        key = Some(self.case_key_pub(&mut conn, &cs).await?);
+                        key = Some(self.case_key(&mut conn, &access).await?);
                     }
                     match &key {
                         Some(k) => {
@@ -1007,18 +922,12 @@ impl Store {
         let mut out = Vec::new();
         for r in &rows {
             let task = Self::task_of(r, t)?;
-            let Some(facts) = self.case_facts(task.case_id, ctx.now).await? else {
+            let Some(access) = self
+                .access_if_allowed(ctx, Action::ReadSection(Section::FollowUp), task.case_id)
+                .await?
+            else {
                 continue;
             };
-            if !decide(
-                ctx.actor,
-                Action::ReadSection(Section::FollowUp),
-                Resource::Case(&facts),
-            )
-            .allowed
-            {
-                continue;
-            }
             let cs = task.case_id.to_string();
             let number: Option<String> =
                 sqlx::query_scalar("SELECT case_number FROM cases WHERE id = $1")
@@ -1027,7 +936,7 @@ impl Store {
                     .await?
                     .flatten();
             let mut conn = self.pool.acquire().await?;
-            let p = self.load_protocol(&mut conn, &cs, false).await?;
+            let p = self.load_protocol(&mut conn, &access, false).await?;
             drop(conn);
             let (dnc, channels, windows) = match p {
                 Some(p) => {
@@ -1059,13 +968,13 @@ impl Store {
         case: Uuid,
         input: &AssessmentInput,
     ) -> Result<Assessment> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let on = input.validate()?;
         let cs = case.to_string();
         let now = millis(ctx.now);
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
-        self.insert_assessment(&mut tx, ctx, &cs, id, input, on, "form")
+        self.insert_assessment(&mut tx, ctx, &access, id, input, on, "form")
             .await?;
         tx.commit().await?;
         Ok(Assessment {
@@ -1084,12 +993,13 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         ctx: &Ctx<'_>,
-        cs: &str,
+        access: &CaseAccess,
         id: Uuid,
         input: &AssessmentInput,
         on: Date,
         source: &str,
     ) -> Result<()> {
+        let cs = access.id_str();
         let now = millis(ctx.now);
         let words = match input
             .assistance_needed_words
@@ -1098,7 +1008,7 @@ impl Store {
             .filter(|s| !s.is_empty())
         {
             Some(w) => {
-                let key = self.case_key_pub(conn, cs).await?;
+                let key = self.case_key(conn, access).await?;
                 Some(key.seal(
                     &field_aad("followup_assessments", "words", &id.to_string(), "case"),
                     w.as_bytes(),
@@ -1128,7 +1038,7 @@ impl Store {
             .map(|f| f.code)
             .collect();
         let detail = format!("round={} flags={}", input.round.trim(), flags.join(","));
-        Self::case_event(conn, ctx, cs, "followup.assessment", &detail).await?;
+        Self::case_event(conn, ctx, access, "followup.assessment", &detail).await?;
         let mut e = ctx.entry("followup.assessment", "success", cs);
         e.detail = detail;
         append(conn, &e, now).await?;
@@ -1141,7 +1051,8 @@ impl Store {
         ctx: &Ctx<'_>,
         case: Uuid,
     ) -> Result<Vec<Assessment>> {
-        self.authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
             .await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
@@ -1158,7 +1069,7 @@ impl Store {
             let answers: String = r.try_get("answers")?;
             let words = match r.try_get::<Option<Vec<u8>>, _>("words")? {
                 Some(ct) => {
-                    let key = self.case_key_pub(&mut conn, &cs).await?;
+                    let key = self.case_key(&mut conn, &access).await?;
                     let p = key.open(
                         &field_aad("followup_assessments", "words", &id, "case"),
                         &ct,
@@ -1237,21 +1148,14 @@ impl Store {
             }
         }
         errs.into_result()?;
+        let mut checked = Vec::with_capacity(prepared.len());
         for (case, _, _) in &prepared {
-            self.authorize_case(ctx, Action::UpdateCase, *case).await?;
+            checked.push(self.authorize_case(ctx, Action::UpdateCase, *case).await?);
         }
         let mut tx = self.begin_write().await?;
-        for (case, input, on) in &prepared {
-            self.insert_assessment(
-                &mut tx,
-                ctx,
-                &case.to_string(),
-                Uuid::new_v4(),
-                input,
-                *on,
-                "import",
-            )
-            .await?;
+        for ((_, input, on), access) in prepared.iter().zip(&checked) {
+            self.insert_assessment(&mut tx, ctx, access, Uuid::new_v4(), input, *on, "import")
+                .await?;
         }
         tx.commit().await?;
         Ok(prepared.len())
@@ -1286,15 +1190,14 @@ impl Store {
             let ok = match checked.get(&case) {
                 Some(ok) => *ok,
                 None => {
-                    let facts = self.case_facts(uuid_of(&case)?, ctx.now).await?;
-                    let ok = facts.is_some_and(|f| {
-                        decide(
-                            ctx.actor,
+                    let ok = self
+                        .access_if_allowed(
+                            ctx,
                             Action::ReadSection(Section::FollowUp),
-                            Resource::Case(&f),
+                            uuid_of(&case)?,
                         )
-                        .allowed
-                    });
+                        .await?
+                        .is_some();
                     checked.insert(case.clone(), ok);
                     ok
                 }
@@ -1532,17 +1435,11 @@ impl Store {
         };
         let mut allowed = Vec::new();
         for c in cases {
-            let Some(f) = self.case_facts(uuid_of(&c)?, ctx.now).await? else {
-                continue;
-            };
-            if decide(
-                ctx.actor,
-                Action::ReadSection(Section::FollowUp),
-                Resource::Case(&f),
-            )
-            .allowed
+            if let Some(access) = self
+                .access_if_allowed(ctx, Action::ReadSection(Section::FollowUp), uuid_of(&c)?)
+                .await?
             {
-                allowed.push(c);
+                allowed.push(access);
             }
         }
         let header: Vec<String> = questionnaire_columns()
@@ -1551,7 +1448,8 @@ impl Store {
             .collect();
         let mut keyed = Vec::new();
         let mut conn = self.pool.acquire().await?;
-        for cs in &allowed {
+        for access in &allowed {
+            let cs = access.id_str();
             let number: Option<String> = sqlx::query_scalar(
                 "SELECT case_number FROM cases WHERE id = $1 AND erased_at IS NULL",
             )
@@ -1576,7 +1474,7 @@ impl Store {
                 let words = match r.try_get::<Option<Vec<u8>>, _>("words")? {
                     Some(ct) if free_text => {
                         if key.is_none() {
-                            key = Some(self.case_key_pub(&mut conn, cs).await?);
+                            key = Some(self.case_key(&mut conn, access).await?);
                         }
                         match &key {
                             Some(k) => {
@@ -1622,8 +1520,14 @@ impl Store {
             if free_text { "include" } else { "none" }
         );
         if free_text {
-            e.detail
-                .push_str(&format!(" case_ids={}", allowed.join(",")));
+            e.detail.push_str(&format!(
+                " case_ids={}",
+                allowed
+                    .iter()
+                    .map(CaseAccess::id_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
         }
         self.audit(e, ctx.now).await?;
         Ok(QuestionnaireTable { header, rows })
@@ -1638,7 +1542,7 @@ impl Store {
         code: &str,
         description: Option<&str>,
     ) -> Result<Uuid> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if !rules::is_flag_code(code) {
             return Err(invalid("risk_flag", "unknown", "not a risk flag"));
         }
@@ -1663,8 +1567,10 @@ impl Store {
                 "the latest assessment does not raise this flag",
             ));
         };
+        self.require(ctx, &access, Action::ReadSection(Section::Plan))
+            .await?;
         let plan = self
-            .plans(ctx, case)
+            .plans_of(ctx, &access)
             .await?
             .into_iter()
             .find(|p| p.actual_end.is_none())
@@ -1688,9 +1594,9 @@ impl Store {
                 flag.suggested_action
             ),
         };
-        self.add_goal(
+        self.add_goal_checked(
             ctx,
-            case,
+            &access,
             plan.id,
             &crate::assistance::GoalInput {
                 term: "LongTerm".into(),

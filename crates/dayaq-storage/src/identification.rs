@@ -1,8 +1,8 @@
 //! Intake contacts, screenings, identification decisions (with history) and consent records.
 
 use crate::audit::append;
-use crate::cases::Ctx;
 use crate::crypto::{SecretKey, field_aad};
+use crate::kernel::{CaseAccess, Ctx};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::identification::{
     ConsentFact, ConsentPurpose, ContactChannel, ValidDecision, ValidScreening,
@@ -266,14 +266,14 @@ impl Store {
 
     /// Links a contact to a case of the same organisation ("a case keeps its contacts").
     pub async fn link_contact(&self, ctx: &Ctx<'_>, contact: Uuid, case: Uuid) -> Result<()> {
-        let facts = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE contacts SET case_id = $1 WHERE id = $2 AND org_id = $3 AND case_id IS NULL",
         )
         .bind(case.to_string())
         .bind(contact.to_string())
-        .bind(facts.owner_org.to_string())
+        .bind(access.facts().owner_org.to_string())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -283,7 +283,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &case.to_string(),
+            &access,
             "contact.linked",
             &format!("contact={contact}"),
         )
@@ -306,7 +306,7 @@ impl Store {
         case: Uuid,
         s: &ValidScreening,
     ) -> Result<Screening> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let id = Uuid::new_v4();
         let cs = case.to_string();
         let now = millis(ctx.now);
@@ -352,7 +352,7 @@ impl Store {
         } else {
             "not_indicated"
         };
-        Self::case_event(&mut tx, ctx, &cs, "screening.recorded", result).await?;
+        Self::case_event(&mut tx, ctx, &access, "screening.recorded", result).await?;
         let mut e = crate::audit::AuditEntry::new("case.screening", "success");
         e.actor_user = ctx.actor.user_id.to_string();
         e.actor_org = ctx.actor.org_id.to_string();
@@ -418,7 +418,8 @@ impl Store {
         case: Uuid,
         d: &ValidDecision,
     ) -> Result<Decision> {
-        self.authorize_case(ctx, Action::DecideIdentification, case)
+        let access = self
+            .authorize_case(ctx, Action::DecideIdentification, case)
             .await?;
         let id = Uuid::new_v4();
         let cs = case.to_string();
@@ -448,7 +449,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "identification.decided",
             d.status.as_str(),
         )
@@ -514,7 +515,7 @@ impl Store {
         case: Uuid,
         c: &ConsentInput,
     ) -> Result<Consent> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
         let purpose = ConsentPurpose::parse(&c.purpose)
             .map_err(|e| errs.push(e))
@@ -596,7 +597,7 @@ impl Store {
             purpose.as_str(),
             if c.given { "given" } else { "declined" }
         );
-        Self::case_event(&mut tx, ctx, &cs, "consent.recorded", &what).await?;
+        Self::case_event(&mut tx, ctx, &access, "consent.recorded", &what).await?;
         let mut e = crate::audit::AuditEntry::new("case.consent", "success");
         e.actor_user = ctx.actor.user_id.to_string();
         e.actor_org = ctx.actor.org_id.to_string();
@@ -619,7 +620,7 @@ impl Store {
     }
 
     pub async fn withdraw_consent(&self, ctx: &Ctx<'_>, case: Uuid, consent: Uuid) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
@@ -634,9 +635,9 @@ impl Store {
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, &cs, "consent.withdrawn", "").await?;
+        Self::case_event(&mut tx, ctx, &access, "consent.withdrawn", "").await?;
         let ended = self
-            .end_referrals_of_consent(&mut tx, ctx, &cs, consent)
+            .end_referrals_of_consent(&mut tx, ctx, &access, consent)
             .await?;
         let mut e = crate::audit::AuditEntry::new("case.consent_withdraw", "success");
         e.actor_user = ctx.actor.user_id.to_string();
@@ -659,9 +660,10 @@ impl Store {
         &self,
         conn: &mut sqlx::AnyConnection,
         ctx: &Ctx<'_>,
-        cs: &str,
+        access: &CaseAccess,
         consent: Uuid,
     ) -> Result<usize> {
+        let cs = access.id_str();
         let rows = sqlx::query(
             "SELECT id, purpose, given, recipient_org, recipient_org_type, withdrawn_at FROM consents WHERE case_id = $1",
         )
@@ -727,7 +729,7 @@ impl Store {
                 "UPDATE referrals SET state = 'Withdrawn', ended_at = $1, ended_by = $2 WHERE id = $3 AND state = $4",
             )
             .bind(now)
-            .bind(crate::referrals::ENDED_BY_CONSENT)
+            .bind(crate::kernel::access::ENDED_BY_CONSENT)
             .bind(&id)
             .bind(&state)
             .execute(&mut *conn)
@@ -740,7 +742,7 @@ impl Store {
             Self::case_event(
                 conn,
                 ctx,
-                cs,
+                access,
                 "referral.ended-by-consent",
                 &format!("referral={id}"),
             )
@@ -775,7 +777,7 @@ impl Store {
         case: Uuid,
         to_slug: &str,
     ) -> Result<crate::orgs::Organisation> {
-        self.authorize_case(ctx, Action::TransferCase, case).await?;
+        let access = self.authorize_case(ctx, Action::TransferCase, case).await?;
         let to = match self.org_by_slug(to_slug).await {
             Ok(o) => o,
             Err(StoreError::NotFound) => {
@@ -797,7 +799,7 @@ impl Store {
             .into());
         }
         let facts: Vec<ConsentFact> = self
-            .consents(ctx, case)
+            .consents_of(ctx, &access)
             .await?
             .iter()
             .filter_map(Consent::fact)
@@ -841,7 +843,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "case.transferred",
             &format!("from={} to={}", ctx.actor.org_id, to.id),
         )
@@ -858,7 +860,18 @@ impl Store {
     }
 
     pub async fn consents(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Consent>> {
-        self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        self.consents_of(ctx, &access).await
+    }
+
+    /// [`Store::consents`] of a checked case: asks `ReadCase` on the carried facts.
+    pub(crate) async fn consents_of(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+    ) -> Result<Vec<Consent>> {
+        self.require(ctx, access, Action::ReadCase).await?;
+        let case = access.id();
         let rows = sqlx::query(
             "SELECT id, purpose, given, recipient_org, recipient_org_type, given_by, language, recorded_at, withdrawn_at \
              FROM consents WHERE case_id = $1 ORDER BY recorded_at, id",

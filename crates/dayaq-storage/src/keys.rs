@@ -1,10 +1,8 @@
 //! The key hierarchy: master key (file, outside the database) → wrapped keys in the database
 //! (per-case keys in `case_keys`; the blind-index and system keys in `keyring`).
 
-use crate::crypto::{
-    CryptoError, SecretKey, load_master_key, load_or_create_master_key, write_master_key,
-};
-use crate::db::Engine;
+use crate::crypto::{CryptoError, SecretKey, load_master_key, load_or_create_master_key};
+use crate::engine::Engine;
 use crate::{Result, Store, StoreError};
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
@@ -14,14 +12,14 @@ const BLIND: &str = "blind_index";
 const SYSTEM: &str = "system";
 
 pub struct Keys {
-    master_path: PathBuf,
+    pub(crate) master_path: PathBuf,
     /// The current master key first, then any other key file still present (rotation).
     masters: RwLock<Vec<SecretKey>>,
     /// The blind-index and system keys (replaced when a restore loads another keyring).
     derived: RwLock<(SecretKey, SecretKey)>,
 }
 
-fn next_path(p: &Path) -> PathBuf {
+pub(crate) fn next_path(p: &Path) -> PathBuf {
     p.with_extension("key.next")
 }
 
@@ -129,12 +127,12 @@ impl Keys {
                 .await?;
             }
             // A new installation: seal the empty audit log's head (see `audit::seal_head`).
-            let mac = audit_head_mac(&master, 0, crate::audit::GENESIS)?;
+            let mac = audit_head_mac(&master, 0, crate::crypto::GENESIS)?;
             sqlx::query(
                 "UPDATE audit_head SET mac_seq = 0, mac_hash = $1, mac = $2, mac_key_id = $3 \
                  WHERE id = 1 AND seq = 0 AND mac = ''",
             )
-            .bind(crate::audit::GENESIS)
+            .bind(crate::crypto::GENESIS)
             .bind(&mac)
             .bind(master.key_id())
             .execute(pool)
@@ -340,7 +338,7 @@ impl Keys {
 
     /// Makes a newly generated key known (not current) before the rotation commits, so that
     /// the rotating transaction can seal the audit head under it.
-    fn add_known(&self, k: SecretKey) -> Result<()> {
+    pub(crate) fn add_known(&self, k: SecretKey) -> Result<()> {
         let mut ms = self
             .masters
             .write()
@@ -371,7 +369,7 @@ pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn retired_path(master_path: &Path, old: &SecretKey) -> PathBuf {
+pub(crate) fn retired_path(master_path: &Path, old: &SecretKey) -> PathBuf {
     master_path.with_extension(format!("key.retired-{}", old.key_id()))
 }
 
@@ -379,87 +377,5 @@ impl Store {
     /// The id of the master key this store wraps new keys under.
     pub fn current_master_key_id(&self) -> Result<String> {
         self.keys.current_key_id()
-    }
-
-    /// Generates a new master key and re-wraps every case key and keyring entry under it, in
-    /// one transaction. The old key file is kept as `master.key.retired-<id>` so that backups
-    /// taken before the rotation stay restorable; delete it when those backups expire.
-    /// Returns the number of keys re-wrapped.
-    ///
-    /// Safe while a server runs on the same database: every write transaction first reads the
-    /// current key id from `keyring` and switches to the new key file (`adopt_current`), and
-    /// keys wrapped under the previous key in the meantime stay readable through its retired
-    /// file (read at start) until the next rotation re-wraps them.
-    pub async fn rotate_master_key(&self) -> Result<usize> {
-        let new = SecretKey::generate()?;
-        let next = next_path(&self.keys.master_path);
-        write_master_key(&next, &new)?;
-        sync_dir(&next)?;
-        let mut tx = self.begin_write().await?;
-        // Take the audit head's row lock first: on PostgreSQL a concurrent writer that appends
-        // to the audit log waits for this rotation and then sees the new key id.
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let mut n = 0usize;
-        let rows = sqlx::query("SELECT case_id, master_key_id, wrapped FROM case_keys")
-            .fetch_all(&mut *tx)
-            .await?;
-        for r in rows {
-            let id: String = r.try_get("case_id")?;
-            let kid: String = r.try_get("master_key_id")?;
-            let wrapped: Vec<u8> = r.try_get("wrapped")?;
-            let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
-            sqlx::query("UPDATE case_keys SET master_key_id = $1, wrapped = $2 WHERE case_id = $3")
-                .bind(new.key_id())
-                .bind(new.wrap("case", &k)?)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            n += 1;
-        }
-        let rows = sqlx::query(
-            "SELECT id, master_key_id, wrapped_key FROM contacts WHERE wrapped_key IS NOT NULL",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            let id: String = r.try_get("id")?;
-            let kid: String = r.try_get("master_key_id")?;
-            let wrapped: Vec<u8> = r.try_get("wrapped_key")?;
-            let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
-            sqlx::query("UPDATE contacts SET master_key_id = $1, wrapped_key = $2 WHERE id = $3")
-                .bind(new.key_id())
-                .bind(new.wrap("case", &k)?)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            n += 1;
-        }
-        let (blind, system) = (self.keys.blind()?, self.keys.system()?);
-        for (name, k) in [(BLIND, &blind), (SYSTEM, &system)] {
-            sqlx::query("UPDATE keyring SET master_key_id = $1, wrapped = $2 WHERE name = $3")
-                .bind(new.key_id())
-                .bind(new.wrap(name, k)?)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            n += 1;
-        }
-        let mut e = crate::audit::AuditEntry::new("key.rotate", "success");
-        e.detail = format!("keys={n} new_master={}", new.key_id());
-        crate::audit::append(&mut tx, &e, crate::millis(time::OffsetDateTime::now_utc())).await?;
-        let new_id = new.key_id();
-        self.keys.add_known(new)?;
-        tx.commit().await?;
-        let path = &self.keys.master_path;
-        if path.exists() {
-            // Normally the previous key; whatever it holds, it is kept, never overwritten.
-            let was = load_master_key(path)?;
-            rename_durable(path, &retired_path(path, &was))?;
-        }
-        rename_durable(&next, path)?;
-        self.keys.adopt_current(&new_id)?;
-        Ok(n)
     }
 }

@@ -14,10 +14,15 @@ pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+mod engine;
 pub mod exports;
 pub mod followup;
 pub mod htcds;
 pub mod identification;
+#[cfg(test)]
+mod import_graph;
+pub mod kernel;
+pub mod key_rotation;
 pub mod keys;
 pub mod orgs;
 pub mod package_signing;
@@ -33,7 +38,10 @@ pub mod users;
 
 /// The CSV formula guard, at its old path (it lives in `dayaq_interchange::tabular`).
 pub use dayaq_interchange::tabular::guard as csv_guard;
-pub use db::{Engine, OpenOptions};
+pub use db::OpenOptions;
+pub use engine::Engine;
+pub(crate) use kernel::{WriteTx, unique_as};
+pub use kernel::{from_millis, millis};
 
 use crypto::CryptoError;
 use dayaq_domain::ValidationErrors;
@@ -86,41 +94,8 @@ pub struct Store {
     /// Recent case searches per user (times in ms), for the search rate limit. In memory:
     /// per process, forgotten on restart (see `Settings::search_limit`).
     pub(crate) searches: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Vec<i64>>>>,
-}
-
-/// How long a writer waits for its turn before giving up (as `busy_timeout` would).
-const WRITE_TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A write transaction (see [`Store::begin_write`]): derefs to the connection for queries;
-/// `commit` ends it, dropping it rolls back. On SQLite it holds the process's write turn
-/// until then.
-pub(crate) struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-    keys: Arc<keys::Keys>,
-}
-
-impl WriteTx {
-    /// Seals the audit head this transaction moved (keyed MAC, `audit::seal_head`), then
-    /// commits.
-    pub(crate) async fn commit(mut self) -> Result<()> {
-        audit::seal_head(&mut self.tx, &self.keys).await?;
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
-    }
+    /// How many times case facts were loaded (`Store::case_facts_loads`, for tests).
+    pub(crate) fact_loads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Tunable rules (times in milliseconds).
@@ -184,58 +159,7 @@ impl Store {
         Ok(())
     }
 
-    /// Begins a write transaction. On SQLite this takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on lock upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        let turn = match &self.write_turn {
-            Some(m) => Some(
-                tokio::time::timeout(WRITE_TURN_TIMEOUT, m.clone().lock_owned())
-                    .await
-                    .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))?,
-            ),
-            None => None,
-        };
-        let mut tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        };
-        // The master key may have been rotated by another process (`dayaq key rotate` while
-        // this server runs): wrap new keys under the key the database names as current.
-        let kid: Option<String> =
-            sqlx::query_scalar("SELECT master_key_id FROM keyring WHERE name = 'system'")
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(kid) = kid {
-            self.keys.adopt_current(&kid)?;
-        }
-        Ok(WriteTx {
-            tx,
-            _turn: turn,
-            keys: self.keys.clone(),
-        })
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// Milliseconds since the UNIX epoch.
-pub fn millis(t: time::OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-pub fn from_millis(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
-/// Maps a unique-constraint violation to `AlreadyExists(what)`.
-pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
-    if let sqlx::Error::Database(d) = &e
-        && d.is_unique_violation()
-    {
-        return StoreError::AlreadyExists(what);
-    }
-    StoreError::Db(e)
 }

@@ -12,10 +12,9 @@
 //!   user's organisation with an incoming-package record naming the sender.
 
 use crate::audit::append;
-use crate::cases::Ctx;
 use crate::crypto::{field_aad, sha256_hex};
 use crate::identification::Consent;
-use crate::schema::{Kind::*, Table};
+use crate::kernel::Ctx;
 use crate::{Result, Store, StoreError, from_millis, millis};
 use age::secrecy::ExposeSecret;
 use dayaq_domain::identification::{ConsentFact, sharing_covered};
@@ -33,58 +32,6 @@ use std::io::Read;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use zeroize::Zeroizing;
-
-/// Tables of this module, in foreign-key order (appended to `schema::all_tables()`).
-pub const TABLES: &[Table] = &[
-    (
-        "org_age_recipients",
-        &[("org_id", Text), ("recipient", Text), ("updated_at", Int)],
-    ),
-    (
-        "instance_age_identities",
-        &[
-            ("id", Text),
-            ("recipient", Text),
-            ("identity", Blob),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "referral_packages",
-        &[
-            ("id", Text),
-            ("direction", Text),
-            ("case_id", Text),
-            ("referral_id", Text),
-            ("counterpart", Text),
-            ("services", Text),
-            ("reason", Text),
-            ("sections", Text),
-            ("digest", Text),
-            ("created_by", Text),
-            ("created_at", Int),
-            ("signed_by", Text),
-        ],
-    ),
-    (
-        "org_signing_keys",
-        &[
-            ("org_id", Text),
-            ("public_key", Text),
-            ("secret", Blob),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "trusted_package_keys",
-        &[
-            ("public_key", Text),
-            ("sender_org_id", Text),
-            ("name", Text),
-            ("accepted_at", Int),
-        ],
-    ),
-];
 
 fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
@@ -352,10 +299,10 @@ impl Store {
         case: Uuid,
         input: &PackageInput,
     ) -> Result<ExportedPackage> {
-        let facts = self.authorize_case(ctx, Action::ReferCase, case).await?;
+        let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
         let to = match self.org_by_slug(input.recipient_org.trim()).await {
-            Ok(o) if o.id == facts.owner_org => {
+            Ok(o) if o.id == access.facts().owner_org => {
                 errs.push(FieldError::new(
                     "recipient_org",
                     "same_organisation",
@@ -451,12 +398,11 @@ impl Store {
         let sections = sections_for(&services);
         // The exporter must be able to read every section it sends.
         for s in &sections {
-            self.authorize_case(ctx, Action::ReadSection(*s), case)
-                .await?;
+            self.require(ctx, &access, Action::ReadSection(*s)).await?;
         }
         // Consent: the same rule as an on-platform referral.
         let consents: Vec<ConsentFact> = self
-            .consents(ctx, case)
+            .consents_of(ctx, &access)
             .await?
             .iter()
             .filter_map(Consent::fact)
@@ -473,17 +419,21 @@ impl Store {
                     "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
                 ));
             }
-            let d = decide(ctx.actor, Action::OverrideConsent, Resource::Case(&facts));
+            let d = decide(
+                ctx.actor,
+                Action::OverrideConsent,
+                Resource::Case(access.facts()),
+            );
             if !d.allowed {
                 return Err(StoreError::Forbidden(d.reason));
             }
         }
         // The document, in memory only.
-        let from = self.org_by_id(facts.owner_org).await?;
+        let from = self.org_by_id(access.facts().owner_org).await?;
         // The sender's signing key (created on first use, before the write transaction).
         let signing = self.org_signing_key(from.id, ctx.now).await?;
         let recipient_text = recipient.to_string();
-        let view = self.get_case(ctx, case, true).await?;
+        let view = self.get_case_of(ctx, &access, true).await?;
         let mut flat = match serde_json::to_value(&view) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
@@ -530,7 +480,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let ovr = match (covered, override_reason) {
             (false, Some(r)) => {
-                let key = self.case_key_pub(&mut tx, &cs).await?;
+                let key = self.case_key(&mut tx, &access).await?;
                 Some(key.seal(
                     &field_aad("referrals", "consent_override", &rid, "case"),
                     r.as_bytes(),
@@ -545,7 +495,7 @@ impl Store {
         )
         .bind(&rid)
         .bind(&cs)
-        .bind(facts.owner_org.to_string())
+        .bind(access.facts().owner_org.to_string())
         .bind(to.id.to_string())
         .bind(svc.join(","))
         .bind(reason.as_str())
@@ -574,7 +524,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "referral.package_sent",
             &format!("referral={rid} services={}", svc.join(",")),
         )
@@ -699,10 +649,11 @@ impl Store {
         .bind(&sender.public_key)
         .execute(&mut *tx)
         .await?;
+        let new_access = self.new_case_access(ctx, &ids)?;
         Self::case_event(
             &mut tx,
             ctx,
-            &ids,
+            &new_access,
             "referral.package_received",
             &format!("services={}", svc.join(",")),
         )
@@ -734,12 +685,12 @@ impl Store {
 
     /// Packages sent and received for a case (for anyone who may read the case).
     pub async fn case_packages(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<PackageRecord>> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
         // Packages are the owning organisation's off-platform referrals: a receiving
         // organisation (need-to-know grant) does not learn the case's other referrals.
-        let sees_all = facts.owner_org == ctx.actor.org_id
+        let sees_all = access.facts().owner_org == ctx.actor.org_id
             || (ctx.actor.role == dayaq_domain::Role::Supervisor
-                && facts.break_glass.contains(&ctx.actor.user_id));
+                && access.facts().break_glass.contains(&ctx.actor.user_id));
         if !sees_all {
             return Ok(vec![]);
         }

@@ -5,13 +5,12 @@
 //! every write is audited in its own transaction.
 
 use crate::audit::append;
-use crate::cases::Ctx;
 use crate::crypto::{SecretKey, field_aad};
-use crate::schema::{Kind::*, Table};
+use crate::kernel::{CaseAccess, Ctx};
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::ValidationErrors;
 use dayaq_domain::case::Identity;
-use dayaq_domain::policy::{Action, Resource, decide};
+use dayaq_domain::policy::Action;
 use dayaq_domain::record::{
     self as rules, ChildrenCount, DependantInput, DependantView, EventInput, EventSealed,
     EventType, EventView, PerpetratorInput, PerpetratorView, Relation, StatusChange,
@@ -22,76 +21,6 @@ use sqlx::{AnyConnection, Row};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use uuid::Uuid;
-
-/// Tables of this module, in foreign-key order (appended to `schema::all_tables()`).
-pub const TABLES: &[Table] = &[
-    (
-        "trafficking_events",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("hte_type", Text),
-            ("hte_country", Text),
-            ("hte_city", Text),
-            ("hte_state", Text),
-            ("hte_date", Text),
-            ("sealed", Blob),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "perpetrator_roles",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("per_role_in_process", Text),
-            ("sealed", Blob),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "dependants",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("relation", Text),
-            ("prs_gender", Text),
-            ("birth_year", Int),
-            ("with_victim", Int),
-            ("needs_schooling", Int),
-            ("needs_childcare", Int),
-            ("sealed", Blob),
-            ("created_by", Text),
-            ("created_at", Int),
-        ],
-    ),
-    (
-        "case_status_history",
-        &[
-            ("id", Text),
-            ("case_id", Text),
-            ("seq", Int),
-            ("kind", Text),
-            ("from_status", Text),
-            ("to_status", Text),
-            ("reason", Blob),
-            ("actor_user", Text),
-            ("at", Int),
-        ],
-    ),
-    (
-        "case_episodes",
-        &[
-            ("case_id", Text),
-            ("series_id", Text),
-            ("episode", Int),
-            ("previous_case_id", Text),
-            ("created_at", Int),
-        ],
-    ),
-];
 
 /// A status change (not a reopening). `reason` is required when closing
 /// (`cas_ReasonForCaseClosure` is accepted as its name).
@@ -206,25 +135,20 @@ struct DependantSealed {
 }
 
 impl Store {
-    /// Asks the policy about `action` on the case (denials audited, other organisations 404).
-    async fn may(&self, ctx: &Ctx<'_>, case: Uuid, action: Action) -> Result<()> {
-        self.authorize_case(ctx, action, case).await.map(|_| ())
-    }
-
     async fn record_write(
         &self,
         ctx: &Ctx<'_>,
-        case: Uuid,
+        access: &CaseAccess,
         audit_action: &'static str,
         body: impl AsyncFnOnce(&mut AnyConnection, &SecretKey) -> Result<()>,
     ) -> Result<()> {
-        let cs = case.to_string();
+        let cs = access.id_str();
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, access).await?;
         body(&mut tx, &key).await?;
         append(
             &mut tx,
-            &ctx.entry(audit_action, "success", &cs),
+            &ctx.entry(audit_action, "success", cs),
             millis(ctx.now),
         )
         .await?;
@@ -241,8 +165,8 @@ impl Store {
         case: Uuid,
         input: EventInput,
     ) -> Result<EventView> {
-        self.may(ctx, case, Action::UpdateCase).await?;
-        self.may(ctx, case, Action::ReadSection(rules::EVENTS_SECTION))
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.require(ctx, &access, Action::ReadSection(rules::EVENTS_SECTION))
             .await?;
         let e = input.validate(crate::followup::today(ctx.now))?;
         let id = Uuid::new_v4();
@@ -253,7 +177,7 @@ impl Store {
         });
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, case, "record.event.add", async |tx, key| {
+        self.record_write(ctx, &access, "record.event.add", async |tx, key| {
             let sealed = seal_json(
                 key,
                 &field_aad("trafficking_events", "sealed", &ids, "case"),
@@ -275,7 +199,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            Store::case_event(tx, ctx, &cs, "record.event", e.kind.as_str()).await
+            Store::case_event(tx, ctx, &access, "record.event", e.kind.as_str()).await
         })
         .await?;
         Ok(EventView {
@@ -293,7 +217,8 @@ impl Store {
 
     /// The case's trafficking events in chronological order, sealed parts opened (audited).
     pub async fn trafficking_events(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<EventView>> {
-        self.may(ctx, case, Action::ReadSection(rules::EVENTS_SECTION))
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(rules::EVENTS_SECTION), case)
             .await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
@@ -307,7 +232,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(vec![]);
         }
-        let key = self.case_key_pub(&mut conn, &cs).await?;
+        let key = self.case_key(&mut conn, &access).await?;
         drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -347,36 +272,42 @@ impl Store {
         case: Uuid,
         id: Uuid,
     ) -> Result<()> {
-        self.may(ctx, case, Action::UpdateCase).await?;
-        self.delete_row(ctx, case, id, "trafficking_events", "record.event.delete")
-            .await
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.delete_row(
+            ctx,
+            &access,
+            id,
+            "trafficking_events",
+            "record.event.delete",
+        )
+        .await
     }
 
     async fn delete_row(
         &self,
         ctx: &Ctx<'_>,
-        case: Uuid,
+        access: &CaseAccess,
         id: Uuid,
         table: &'static str,
         audit_action: &'static str,
     ) -> Result<()> {
-        let cs = case.to_string();
+        let cs = access.id_str();
         let mut tx = self.begin_write().await?;
         // `table` is one of this module's constant table names, never input.
         let q = format!("DELETE FROM {table} WHERE id = $1 AND case_id = $2");
         let n = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(id.to_string())
-            .bind(&cs)
+            .bind(cs)
             .execute(&mut *tx)
             .await?
             .rows_affected();
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Store::case_event(&mut tx, ctx, &cs, "record.removed", table).await?;
+        Store::case_event(&mut tx, ctx, access, "record.removed", table).await?;
         append(
             &mut tx,
-            &ctx.entry(audit_action, "success", &cs),
+            &ctx.entry(audit_action, "success", cs),
             millis(ctx.now),
         )
         .await?;
@@ -393,15 +324,19 @@ impl Store {
         case: Uuid,
         input: PerpetratorInput,
     ) -> Result<PerpetratorView> {
-        self.may(ctx, case, Action::UpdateCase).await?;
-        self.may(ctx, case, Action::ReadSection(rules::PERPETRATORS_SECTION))
-            .await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.require(
+            ctx,
+            &access,
+            Action::ReadSection(rules::PERPETRATORS_SECTION),
+        )
+        .await?;
         let p = input.validate()?;
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, case, "record.perpetrator.add", async |tx, key| {
+        self.record_write(ctx, &access, "record.perpetrator.add", async |tx, key| {
             let sealed = match &p.details {
                 Some(d) => Some(seal_json(
                     key,
@@ -424,7 +359,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            Store::case_event(tx, ctx, &cs, "record.perpetrator", "").await
+            Store::case_event(tx, ctx, &access, "record.perpetrator", "").await
         })
         .await?;
         Ok(PerpetratorView {
@@ -436,7 +371,8 @@ impl Store {
     }
 
     pub async fn perpetrators(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<PerpetratorView>> {
-        self.may(ctx, case, Action::ReadSection(rules::PERPETRATORS_SECTION))
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(rules::PERPETRATORS_SECTION), case)
             .await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
@@ -450,7 +386,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(vec![]);
         }
-        let key = self.case_key_pub(&mut conn, &cs).await?;
+        let key = self.case_key(&mut conn, &access).await?;
         drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -480,10 +416,10 @@ impl Store {
     }
 
     pub async fn delete_perpetrator(&self, ctx: &Ctx<'_>, case: Uuid, id: Uuid) -> Result<()> {
-        self.may(ctx, case, Action::UpdateCase).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         self.delete_row(
             ctx,
-            case,
+            &access,
             id,
             "perpetrator_roles",
             "record.perpetrator.delete",
@@ -534,8 +470,8 @@ impl Store {
         case: Uuid,
         input: DependantInput,
     ) -> Result<DependantView> {
-        self.may(ctx, case, Action::UpdateCase).await?;
-        self.may(ctx, case, Action::ReadSection(rules::DEPENDANTS_SECTION))
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.require(ctx, &access, Action::ReadSection(rules::DEPENDANTS_SECTION))
             .await?;
         let today = crate::followup::today(ctx.now);
         let d = input.validate(today)?;
@@ -543,7 +479,7 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, case, "record.dependant.add", async |tx, key| {
+        self.record_write(ctx, &access, "record.dependant.add", async |tx, key| {
             // Checked inside the write transaction, so two concurrent additions cannot both
             // pass the count.
             let declared = Self::declared_children(tx, &cs).await?;
@@ -577,7 +513,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            Store::case_event(tx, ctx, &cs, "record.dependant", d.relation.as_str()).await
+            Store::case_event(tx, ctx, &access, "record.dependant", d.relation.as_str()).await
         })
         .await?;
         Ok(DependantView {
@@ -596,7 +532,8 @@ impl Store {
 
     /// The dependants and how the child records compare with `prs_NumberOfChildren`.
     pub async fn dependants(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<DependantsView> {
-        self.may(ctx, case, Action::ReadSection(rules::DEPENDANTS_SECTION))
+        let access = self
+            .authorize_case(ctx, Action::ReadSection(rules::DEPENDANTS_SECTION), case)
             .await?;
         let cs = case.to_string();
         let year = crate::followup::today(ctx.now).year();
@@ -612,7 +549,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         if !rows.is_empty() {
-            let key = self.case_key_pub(&mut conn, &cs).await?;
+            let key = self.case_key(&mut conn, &access).await?;
             for r in rows {
                 let id: String = r.try_get("id")?;
                 let rel: String = r.try_get("relation")?;
@@ -653,8 +590,8 @@ impl Store {
     }
 
     pub async fn delete_dependant(&self, ctx: &Ctx<'_>, case: Uuid, id: Uuid) -> Result<()> {
-        self.may(ctx, case, Action::UpdateCase).await?;
-        self.delete_row(ctx, case, id, "dependants", "record.dependant.delete")
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        self.delete_row(ctx, &access, id, "dependants", "record.dependant.delete")
             .await
     }
 
@@ -676,13 +613,14 @@ impl Store {
         conn: &mut AnyConnection,
         ctx: &Ctx<'_>,
         key: &SecretKey,
-        cs: &str,
+        access: &CaseAccess,
         from: Option<CaseStatus>,
         to: CaseStatus,
         kind: StatusChange,
         reason: Option<&str>,
         bump_version: bool,
     ) -> Result<()> {
+        let cs = access.id_str();
         let now = millis(ctx.now);
         if let Some(from) = from {
             let closure = match (kind, reason) {
@@ -748,7 +686,7 @@ impl Store {
             StatusChange::Reopen => "record.reopened",
             StatusChange::NewEpisode => "record.episode",
         };
-        Store::case_event(conn, ctx, cs, event, &detail).await
+        Store::case_event(conn, ctx, access, event, &detail).await
     }
 
     /// Changes the status of an open case; closing needs `cas_ReasonForCaseClosure`.
@@ -758,24 +696,24 @@ impl Store {
         case: Uuid,
         input: &StatusInput,
     ) -> Result<StatusView> {
-        self.may(ctx, case, Action::UpdateCase).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if matches!(
             CaseStatus::parse(&input.status),
             Ok(CaseStatus::Closed | CaseStatus::ClosedReferred)
         ) {
-            self.may(ctx, case, Action::CloseCase).await?;
+            self.require(ctx, &access, Action::CloseCase).await?;
         }
         let cs = case.to_string();
         let mut tx = self.begin_write().await?;
         let from = Self::current_status(&mut tx, &cs).await?;
         let (to, kind, reason) =
             rules::check_status_change(from, &input.status, input.reason.as_deref())?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         Self::write_status(
             &mut tx,
             ctx,
             &key,
-            &cs,
+            &access,
             Some(from),
             to,
             kind,
@@ -790,7 +728,7 @@ impl Store {
         };
         append(&mut tx, &ctx.entry(action, "success", &cs), millis(ctx.now)).await?;
         tx.commit().await?;
-        self.status_view(ctx, case).await
+        self.status_view_of(ctx, &access).await
     }
 
     /// Reopens a closed case (explicit act, reason required, kept in the history).
@@ -800,18 +738,18 @@ impl Store {
         case: Uuid,
         input: &ReopenInput,
     ) -> Result<StatusView> {
-        self.may(ctx, case, Action::ReopenCase).await?;
+        let access = self.authorize_case(ctx, Action::ReopenCase, case).await?;
         let cs = case.to_string();
         let mut tx = self.begin_write().await?;
         let from = Self::current_status(&mut tx, &cs).await?;
         let (to, reason) =
             rules::check_reopen(from, input.status.as_deref(), input.reason.as_deref())?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         Self::write_status(
             &mut tx,
             ctx,
             &key,
-            &cs,
+            &access,
             Some(from),
             to,
             StatusChange::Reopen,
@@ -826,20 +764,20 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.status_view(ctx, case).await
+        self.status_view_of(ctx, &access).await
     }
 
     /// The current status and its history. Reasons are opened only for readers of the notes
     /// section (audited when any is returned).
     pub async fn status_view(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<StatusView> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, case).await?;
-        let with_reasons = decide(
-            ctx.actor,
-            Action::ReadSection(rules::STATUS_REASON_SECTION),
-            Resource::Case(&facts),
-        )
-        .allowed;
-        let cs = case.to_string();
+        let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        self.status_view_of(ctx, &access).await
+    }
+
+    /// [`Store::status_view`] of a checked case (also the answer of a status write).
+    async fn status_view_of(&self, ctx: &Ctx<'_>, access: &CaseAccess) -> Result<StatusView> {
+        let with_reasons = access.may(Action::ReadSection(rules::STATUS_REASON_SECTION));
+        let cs = access.id_str().to_string();
         let mut conn = self.pool.acquire().await?;
         let status = Self::current_status(&mut conn, &cs).await?;
         let rows = sqlx::query(
@@ -851,7 +789,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let key = if with_reasons && !rows.is_empty() {
-            Some(self.case_key_pub(&mut conn, &cs).await?)
+            Some(self.case_key(&mut conn, access).await?)
         } else {
             None
         };
@@ -941,10 +879,10 @@ impl Store {
         case: Uuid,
         input: &EpisodeInput,
     ) -> Result<Uuid> {
-        self.may(ctx, case, Action::OpenEpisode).await?;
-        self.may(
+        let access = self.authorize_case(ctx, Action::OpenEpisode, case).await?;
+        self.require(
             ctx,
-            case,
+            &access,
             Action::ReadSection(dayaq_domain::policy::Section::Identity),
         )
         .await?;
@@ -953,7 +891,7 @@ impl Store {
         // Read the person's identity and attributes from the previous case.
         let (identity, gender, citizenship, context) = {
             let mut conn = self.pool.acquire().await?;
-            let key = self.case_key_pub(&mut conn, &prev).await?;
+            let key = self.case_key(&mut conn, &access).await?;
             let r = sqlx::query("SELECT identity, prs_gender FROM cases WHERE id = $1")
                 .bind(&prev)
                 .fetch_one(&mut *conn)
@@ -1034,12 +972,13 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| crate::unique_as(e, "episode"))?;
-        let key = self.case_key_pub(&mut tx, &new_id).await?;
+        let new_access = self.new_case_access(ctx, &new_id)?;
+        let key = self.case_key(&mut tx, &new_access).await?;
         Self::write_status(
             &mut tx,
             ctx,
             &key,
-            &new_id,
+            &new_access,
             None,
             CaseStatus::Active,
             StatusChange::NewEpisode,
@@ -1047,7 +986,7 @@ impl Store {
             true,
         )
         .await?;
-        Store::case_event(&mut tx, ctx, &prev, "record.next-episode", &new_id).await?;
+        Store::case_event(&mut tx, ctx, &access, "record.next-episode", &new_id).await?;
         append(
             &mut tx,
             &ctx.entry("record.episode.open", "success", &prev),
@@ -1062,7 +1001,7 @@ impl Store {
     /// The person's series of episodes as seen from case `case` (links both ways). Other
     /// episodes the actor may not read are listed by number only.
     pub async fn episodes(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Episodes> {
-        self.may(ctx, case, Action::ReadCase).await?;
+        self.authorize_case(ctx, Action::ReadCase, case).await?;
         let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
         let (series, episode, previous) = Self::episode_of(&mut conn, &cs).await?;
@@ -1079,10 +1018,10 @@ impl Store {
         for r in rows {
             let id = uuid_of(&r.try_get::<String, _>("case_id")?)?;
             let n: i64 = r.try_get("episode")?;
-            let visible = match self.case_facts(id, ctx.now).await? {
-                Some(f) => decide(ctx.actor, Action::ReadCase, Resource::Case(&f)).allowed,
-                None => false,
-            };
+            let visible = self
+                .access_if_allowed(ctx, Action::ReadCase, id)
+                .await?
+                .is_some();
             let status: String = r.try_get("cas_status")?;
             out.push(EpisodeRef {
                 episode: n,

@@ -2,15 +2,15 @@
 //! need-to-know access, break-glass, in-app notifications, and the criminal-justice link.
 
 use crate::audit::{AuditEntry, append};
-use crate::cases::Ctx;
 use crate::crypto::field_aad;
 use crate::identification::Consent;
+use crate::kernel::Ctx;
 use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::identification::{ConsentFact, sharing_covered};
-use dayaq_domain::policy::{Action, Grant, Resource, decide};
+use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::referral::{
-    Eligibility, EligibilityFacts, ReferralEvent, ReferralFact, ReferralState, Service, Side,
-    Travel, check_travel, details_readable, grants, transition, unmet,
+    Eligibility, EligibilityFacts, ReferralEvent, ReferralState, Service, Side, Travel,
+    check_travel, details_readable, transition, unmet,
 };
 use dayaq_domain::vocab::{Gender, ReferralReason, TraffickingStatus};
 use dayaq_domain::{FieldError, ValidationErrors};
@@ -157,8 +157,7 @@ pub struct LegalInput {
 
 const COOPERATION: &[&str] = &["Yes", "No", "Declined"];
 
-/// `referrals.ended_by` when the survivor's consent covering the referral was withdrawn.
-pub(crate) const ENDED_BY_CONSENT: &str = "consent_withdrawn";
+pub(crate) use crate::kernel::access::ENDED_BY_CONSENT;
 
 /// How the actor reads one referral row's encrypted parts (details, travel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,52 +175,6 @@ fn b(v: bool) -> i64 {
 }
 
 impl Store {
-    /// Grants from referrals and active break-glass holders for one case, at `now_ms`.
-    pub(crate) async fn access_grants(
-        &self,
-        case: Uuid,
-        now_ms: i64,
-    ) -> Result<(Vec<Grant>, Vec<Uuid>)> {
-        let rows = sqlx::query(
-            // Off-platform referrals (packages, `packages.rs`) never grant access here.
-            "SELECT to_org, state, services, ended_at, ended_by FROM referrals WHERE case_id = $1 AND off_platform = 0 AND state IN ('Accepted', 'Completed', 'Withdrawn')",
-        )
-        .bind(case.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut facts = Vec::with_capacity(rows.len());
-        for r in rows {
-            let services: String = r.try_get("services")?;
-            let ended_by: Option<String> = r.try_get("ended_by")?;
-            facts.push(ReferralFact {
-                to_org: uuid_of(&r.try_get::<String, _>("to_org")?)?,
-                state: ReferralState::parse(&r.try_get::<String, _>("state")?)
-                    .unwrap_or(ReferralState::Declined),
-                services: services
-                    .split(',')
-                    .filter_map(|s| Service::parse_for("services", s).ok())
-                    .collect(),
-                ended_at: r.try_get("ended_at")?,
-                ended_by_consent: ended_by.as_deref() == Some(ENDED_BY_CONSENT),
-            });
-        }
-        let holders: Vec<String> = sqlx::query_scalar(
-            "SELECT user_id FROM break_glass WHERE case_id = $1 AND expires_at > $2",
-        )
-        .bind(case.to_string())
-        .bind(now_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let holders = holders
-            .iter()
-            .map(|u| uuid_of(u))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((
-            grants(&facts, now_ms, self.settings.referral_grace_ms),
-            holders,
-        ))
-    }
-
     async fn notify(
         conn: &mut AnyConnection,
         org: Uuid,
@@ -405,7 +358,7 @@ impl Store {
     // ---------- legal (criminal-justice link) ----------
 
     pub async fn set_legal(&self, ctx: &Ctx<'_>, case: Uuid, l: &LegalInput) -> Result<()> {
-        self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         if !COOPERATION.contains(&l.cooperation.as_str()) {
             return Err(invalid(
                 "cooperation",
@@ -425,7 +378,7 @@ impl Store {
         }
         let cs = case.to_string();
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         let sealed = match l
             .criminal_case_ref
             .as_deref()
@@ -458,7 +411,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             "legal.updated",
             &format!("cooperation={}", l.cooperation),
         )
@@ -475,12 +428,13 @@ impl Store {
 
     /// The legal section (needs `Section::Legal`).
     pub async fn legal(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Option<LegalInput>> {
-        self.authorize_case(
-            ctx,
-            Action::ReadSection(dayaq_domain::policy::Section::Legal),
-            case,
-        )
-        .await?;
+        let access = self
+            .authorize_case(
+                ctx,
+                Action::ReadSection(dayaq_domain::policy::Section::Legal),
+                case,
+            )
+            .await?;
         let cs = case.to_string();
         let Some(r) = sqlx::query("SELECT criminal_case_ref, cooperation, witness, compensation_claim, non_punishment FROM case_legal WHERE case_id = $1")
             .bind(&cs)
@@ -492,7 +446,7 @@ impl Store {
         let reference = match r.try_get::<Option<Vec<u8>>, _>("criminal_case_ref")? {
             Some(ct) => {
                 let mut conn = self.pool.acquire().await?;
-                let key = self.case_key_pub(&mut conn, &cs).await?;
+                let key = self.case_key(&mut conn, &access).await?;
                 let plain = key.open(
                     &field_aad("case_legal", "criminal_case_ref", &cs, "case"),
                     &ct,
@@ -579,10 +533,10 @@ impl Store {
         case: Uuid,
         input: &ReferralInput,
     ) -> Result<Referral> {
-        let facts = self.authorize_case(ctx, Action::ReferCase, case).await?;
+        let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
         let to = match self.org_by_slug(input.to_org.trim()).await {
-            Ok(o) if o.id == facts.owner_org => {
+            Ok(o) if o.id == access.facts().owner_org => {
                 errs.push(FieldError::new(
                     "to_org",
                     "same_organisation",
@@ -659,7 +613,7 @@ impl Store {
         }
         // Consent: a record covering the recipient, or a supervisor's written override.
         let consents: Vec<ConsentFact> = self
-            .consents(ctx, case)
+            .consents_of(ctx, &access)
             .await?
             .iter()
             .filter_map(Consent::fact)
@@ -681,7 +635,11 @@ impl Store {
                     "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
                 ));
             };
-            let d = decide(ctx.actor, Action::OverrideConsent, Resource::Case(&facts));
+            let d = decide(
+                ctx.actor,
+                Action::OverrideConsent,
+                Resource::Case(access.facts()),
+            );
             if !d.allowed {
                 return Err(StoreError::Forbidden(d.reason));
             }
@@ -691,7 +649,7 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &cs).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         let details = match input
             .details
             .as_deref()
@@ -725,7 +683,7 @@ impl Store {
         )
         .bind(&ids)
         .bind(&cs)
-        .bind(facts.owner_org.to_string())
+        .bind(access.facts().owner_org.to_string())
         .bind(to.id.to_string())
         .bind(svc.join(","))
         .bind(reason.as_str())
@@ -745,7 +703,7 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &cs,
+            &access,
             kind,
             &format!("referral={ids} services={}", svc.join(",")),
         )
@@ -916,8 +874,11 @@ impl Store {
                 self.audit_detail_reads(ctx, &[(cs.clone(), id.to_string())])
                     .await?;
             }
+            let access = self
+                .access_by_referral(ctx, Action::ReadCase, uuid_of(&cs)?)
+                .await?;
             let mut conn = self.pool.acquire().await?;
-            self.case_key_pub(&mut conn, &cs).await.ok()
+            self.case_key(&mut conn, &access).await.ok()
         };
         self.referral_from_row(&r, millis(ctx.now), key.as_ref())
     }
@@ -927,7 +888,7 @@ impl Store {
     /// (their services, reasons, decline reasons). Details and travel data are decrypted as
     /// `detail_read` says; the receiver's reads are audited.
     pub async fn case_referrals(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Vec<Referral>> {
-        let facts = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
         let q = format!(
             "SELECT {} FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.case_id = $1 ORDER BY r.created_at, r.id",
             Self::REFERRAL_COLS
@@ -938,9 +899,9 @@ impl Store {
             .await?;
         let now = millis(ctx.now);
         let me = ctx.actor.org_id.to_string();
-        let sees_all = facts.owner_org == ctx.actor.org_id
+        let sees_all = access.facts().owner_org == ctx.actor.org_id
             || (ctx.actor.role == dayaq_domain::Role::Supervisor
-                && facts.break_glass.contains(&ctx.actor.user_id));
+                && access.facts().break_glass.contains(&ctx.actor.user_id));
         let mut kept = Vec::with_capacity(rows.len());
         for r in rows {
             let to: String = r.try_get("to_org")?;
@@ -960,7 +921,7 @@ impl Store {
         let mut key = None;
         if kept.iter().any(|(_, read)| *read != DetailRead::No) {
             let mut conn = self.pool.acquire().await?;
-            key = Some(self.case_key_pub(&mut conn, &cs).await?);
+            key = Some(self.case_key(&mut conn, &access).await?);
         }
         kept.iter()
             .map(|(r, read)| {
@@ -1042,6 +1003,9 @@ impl Store {
         decline_reason: Option<&str>,
     ) -> Result<Referral> {
         let current = self.referral_read(ctx, id, false).await?;
+        let access = self
+            .access_by_referral(ctx, Action::RespondReferral, current.case_id)
+            .await?;
         let side = if ctx.actor.org_id == current.to_org {
             Side::Receiver
         } else {
@@ -1053,13 +1017,7 @@ impl Store {
                 Action::RespondReferral,
                 Resource::Organisation(current.to_org),
             ),
-            Side::Sender => {
-                let facts = self
-                    .case_facts(current.case_id, ctx.now)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                decide(ctx.actor, Action::ReferCase, Resource::Case(&facts))
-            }
+            Side::Sender => decide(ctx.actor, Action::ReferCase, Resource::Case(access.facts())),
         };
         if !d.allowed {
             return Err(StoreError::Forbidden(d.reason));
@@ -1117,7 +1075,7 @@ impl Store {
             ReferralState::Withdrawn => "referral.withdrawn",
             ReferralState::Pending => "referral.pending",
         };
-        Self::case_event(&mut tx, ctx, &cs, kind, &format!("referral={id}")).await?;
+        Self::case_event(&mut tx, ctx, &access, kind, &format!("referral={id}")).await?;
         let other = if side == Side::Receiver {
             current.from_org
         } else {
@@ -1161,11 +1119,11 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         let case = uuid_of(&id)?;
-        let facts = self.authorize_case(ctx, Action::BreakGlass, case).await?;
+        let access = self.authorize_case(ctx, Action::BreakGlass, case).await?;
         let now = millis(ctx.now);
         let expires = now + self.settings.break_glass_ms;
         let mut tx = self.begin_write().await?;
-        let key = self.case_key_pub(&mut tx, &id).await?;
+        let key = self.case_key(&mut tx, &access).await?;
         let bg = Uuid::new_v4().to_string();
         sqlx::query("INSERT INTO break_glass (id, case_id, user_id, org_id, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&bg)
@@ -1180,14 +1138,14 @@ impl Store {
         Self::case_event(
             &mut tx,
             ctx,
-            &id,
+            &access,
             "breakglass.opened",
             &format!("until={}", ts(expires)),
         )
         .await?;
         Self::notify(
             &mut tx,
-            facts.owner_org,
+            access.facts().owner_org,
             Some("supervisor"),
             "break_glass.opened",
             &id,

@@ -390,10 +390,10 @@ impl Store {
 pub fn all_tables() -> Vec<Table> {
     TABLES
         .iter()
-        .chain(crate::assistance::TABLES)
-        .chain(crate::followup::TABLES)
-        .chain(crate::packages::TABLES)
-        .chain(crate::record::TABLES)
+        .chain(ASSISTANCE_TABLES)
+        .chain(FOLLOWUP_TABLES)
+        .chain(PACKAGES_TABLES)
+        .chain(RECORD_TABLES)
         .copied()
         .collect()
 }
@@ -410,3 +410,380 @@ pub fn expected_schema() -> Vec<ColumnInfo> {
     v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     v
 }
+
+/// Tables of the assistance area (`assistance.rs`), in foreign-key order.
+pub const ASSISTANCE_TABLES: &[Table] = &[
+    (
+        "funding_sources",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("name", Text),
+            ("kind", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "grants",
+        &[
+            ("id", Text),
+            ("source_id", Text),
+            ("amount_minor", Int),
+            ("currency", Text),
+            ("period_start", Text),
+            ("period_end", Text),
+            ("purpose", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "needs_assessments",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("org_id", Text),
+            ("assessed_by", Text),
+            ("assessed_at", Int),
+            ("priorities", Blob),
+        ],
+    ),
+    (
+        "assessment_needs",
+        &[
+            ("id", Text),
+            ("assessment_id", Text),
+            ("domain", Text),
+            ("severity", Text),
+            ("notes", Blob),
+        ],
+    ),
+    (
+        "plans",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("org_id", Text),
+            ("spl_type", Text),
+            ("spl_objectives", Blob),
+            ("spl_planned_end_date", Text),
+            ("spl_actual_end_date", Text),
+            ("review_on", Text),
+            ("survivor_agreed", Int),
+            ("agreed_at", Int),
+            ("approved_by", Text),
+            ("approved_at", Int),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "plan_goals",
+        &[
+            ("id", Text),
+            ("plan_id", Text),
+            ("term", Text),
+            ("domain", Text),
+            ("description", Blob),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "plan_actions",
+        &[
+            ("id", Text),
+            ("plan_id", Text),
+            ("goal_id", Text),
+            ("domain", Text),
+            ("service", Text),
+            ("responsible_org", Text),
+            ("due_on", Text),
+            ("status", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "shelter_facilities",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("name", Text),
+            ("beds", Int),
+            ("max_stay_days", Int),
+            ("state_shelter", Int),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "shelter_stays",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("facility_id", Text),
+            ("admitted_on", Text),
+            ("dependants", Int),
+            ("exited_on", Text),
+            ("exit_destination", Text),
+            ("daily_cost_minor", Int),
+            ("funding_source_id", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "shelter_extensions",
+        &[
+            ("id", Text),
+            ("stay_id", Text),
+            ("days", Int),
+            ("reason", Blob),
+            ("requested_by", Text),
+            ("requested_at", Int),
+            ("approved_by", Text),
+            ("approved_at", Int),
+        ],
+    ),
+    (
+        "services_delivered",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("plan_action_id", Text),
+            ("service", Text),
+            ("provider_org", Text),
+            ("started_on", Text),
+            ("ended_on", Text),
+            ("outcome", Text),
+            ("details", Blob),
+            ("cost_minor", Int),
+            ("funding_source_id", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "allowance_payments",
+        &[
+            ("id", Text),
+            ("person_key", Text),
+            ("case_id", Text),
+            ("org_id", Text),
+            ("amount_minor", Int),
+            ("currency", Text),
+            ("status", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    ),
+];
+
+/// Tables of the followup area (`followup.rs`), in foreign-key order.
+pub const FOLLOWUP_TABLES: &[Table] = &[
+    (
+        "followup_protocols",
+        &[
+            ("case_id", Text),
+            ("channels", Text),
+            ("windows", Text),
+            ("utc_offset_min", Int),
+            ("do_not_contact", Int),
+            ("caller_user", Text),
+            ("language", Text),
+            ("sealed", Blob),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "followup_plans",
+        &[
+            ("case_id", Text),
+            ("assistance_end", Text),
+            ("months", Text),
+            ("max_failed", Int),
+            ("lost_contact_at", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "followup_tasks",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("kind", Text),
+            ("request", Text),
+            ("due_on", Text),
+            ("assignee", Text),
+            ("channel", Text),
+            ("planned_at", Int),
+            ("state", Text),
+            ("done_at", Int),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "followup_contacts",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("task_id", Text),
+            ("channel", Text),
+            ("at", Int),
+            ("by_user", Text),
+            ("reached", Int),
+            ("outside_protocol", Int),
+            ("breaches", Text),
+            ("justification", Blob),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "followup_assessments",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("round", Text),
+            ("assessed_on", Text),
+            ("answers", Text),
+            ("words", Blob),
+            ("source", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "followup_org_schedules",
+        &[
+            ("org_id", Text),
+            ("months", Text),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+];
+
+/// Tables of the packages area (`packages.rs`), in foreign-key order.
+pub const PACKAGES_TABLES: &[Table] = &[
+    (
+        "org_age_recipients",
+        &[("org_id", Text), ("recipient", Text), ("updated_at", Int)],
+    ),
+    (
+        "instance_age_identities",
+        &[
+            ("id", Text),
+            ("recipient", Text),
+            ("identity", Blob),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "referral_packages",
+        &[
+            ("id", Text),
+            ("direction", Text),
+            ("case_id", Text),
+            ("referral_id", Text),
+            ("counterpart", Text),
+            ("services", Text),
+            ("reason", Text),
+            ("sections", Text),
+            ("digest", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("signed_by", Text),
+        ],
+    ),
+    (
+        "org_signing_keys",
+        &[
+            ("org_id", Text),
+            ("public_key", Text),
+            ("secret", Blob),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "trusted_package_keys",
+        &[
+            ("public_key", Text),
+            ("sender_org_id", Text),
+            ("name", Text),
+            ("accepted_at", Int),
+        ],
+    ),
+];
+
+/// Tables of the record area (`record.rs`), in foreign-key order.
+pub const RECORD_TABLES: &[Table] = &[
+    (
+        "trafficking_events",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("hte_type", Text),
+            ("hte_country", Text),
+            ("hte_city", Text),
+            ("hte_state", Text),
+            ("hte_date", Text),
+            ("sealed", Blob),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "perpetrator_roles",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("per_role_in_process", Text),
+            ("sealed", Blob),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "dependants",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("relation", Text),
+            ("prs_gender", Text),
+            ("birth_year", Int),
+            ("with_victim", Int),
+            ("needs_schooling", Int),
+            ("needs_childcare", Int),
+            ("sealed", Blob),
+            ("created_by", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "case_status_history",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("seq", Int),
+            ("kind", Text),
+            ("from_status", Text),
+            ("to_status", Text),
+            ("reason", Blob),
+            ("actor_user", Text),
+            ("at", Int),
+        ],
+    ),
+    (
+        "case_episodes",
+        &[
+            ("case_id", Text),
+            ("series_id", Text),
+            ("episode", Int),
+            ("previous_case_id", Text),
+            ("created_at", Int),
+        ],
+    ),
+];

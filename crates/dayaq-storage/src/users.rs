@@ -294,7 +294,7 @@ impl Store {
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
         insert_user_tx(&mut tx, id, &org, username, role, &hash, millis(now)).await?;
-        let by = crate::accounts::Acting::cli();
+        let by = crate::kernel::Acting::cli();
         let mut e = AuditEntry::new("user.create", "success");
         e.actor_user = by.user;
         e.source = by.source;
@@ -347,7 +347,7 @@ impl Store {
         source: &str,
         now: time::OffsetDateTime,
     ) -> Result<()> {
-        let by = crate::accounts::Acting::user(by, source);
+        let by = crate::kernel::Acting::user(by, source);
         self.admin_set_disabled(&by, user_id, disabled, now).await
     }
 
@@ -521,7 +521,7 @@ impl Store {
         .bind(keep_session_public_id.unwrap_or(""))
         .execute(&mut *tx)
         .await?;
-        crate::accounts::revoke_all_tokens_tx(&mut tx, user.id, millis(now)).await?;
+        revoke_all_tokens_tx(&mut tx, user.id, millis(now)).await?;
         let mut e = AuditEntry::new("auth.password_change", "success");
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
@@ -555,8 +555,8 @@ impl Store {
         .bind(user_id.to_string())
         .execute(&mut *tx)
         .await?;
-        crate::accounts::revoke_all_tokens_tx(&mut tx, user_id, millis(now)).await?;
-        let by = crate::accounts::Acting::cli();
+        revoke_all_tokens_tx(&mut tx, user_id, millis(now)).await?;
+        let by = crate::kernel::Acting::cli();
         let mut e = AuditEntry::new("auth.password_reset", "success");
         e.actor_user = by.user;
         e.source = by.source;
@@ -812,4 +812,20 @@ impl Store {
 fn dummy_hash() -> &'static str {
     // Argon2id hash of a random string with the production parameters.
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$L3P1mTqkGAOrf1bnYQ6tO4gt3UIE+2zGhAcnkE4D4hI"
+}
+
+/// Revokes every live API token of `user_id` inside `tx`; returns how many.
+pub(crate) async fn revoke_all_tokens_tx(
+    tx: &mut crate::WriteTx,
+    user_id: Uuid,
+    now: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }

@@ -14,6 +14,7 @@ mod followup;
 mod htcds;
 mod identification;
 mod kit;
+mod query_count;
 mod record;
 mod referral_package;
 mod referrals;

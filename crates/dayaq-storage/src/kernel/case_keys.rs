@@ -1,0 +1,24 @@
+//! The case key (`case_keys`, wrapped under the master key): opened only for a checked case.
+
+use super::CaseAccess;
+use crate::crypto::SecretKey;
+use crate::{Result, Store, StoreError};
+use sqlx::{AnyConnection, Row};
+
+impl Store {
+    /// The key of the case `access` was granted for.
+    pub(crate) async fn case_key(
+        &self,
+        conn: &mut AnyConnection,
+        access: &CaseAccess,
+    ) -> Result<SecretKey> {
+        let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
+            .bind(access.id_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let kid: String = r.try_get("master_key_id")?;
+        let wrapped: Vec<u8> = r.try_get("wrapped")?;
+        self.keys.unwrap_case_key(&kid, &wrapped)
+    }
+}
