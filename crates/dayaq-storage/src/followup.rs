@@ -970,7 +970,6 @@ impl Store {
     ) -> Result<Assessment> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let on = input.validate()?;
-        let cs = case.to_string();
         let now = millis(ctx.now);
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;

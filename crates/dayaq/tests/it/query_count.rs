@@ -4,7 +4,7 @@
 //! carries the facts down. Before the kernel, a trafficking-event write loaded them three
 //! times (≈ 9 SELECTs before the write). Both engines via `testkit`.
 
-use crate::testkit::{ctx, org_and_user, sample_case, test_db};
+use crate::kit::{ctx, org_and_user, sample_case, test_db};
 use dayaq_domain::record::EventInput;
 use dayaq_storage::Store;
 use dayaq_storage::assistance::ServiceInput;
