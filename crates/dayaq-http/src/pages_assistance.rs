@@ -429,7 +429,7 @@ pub(crate) async fn case_section(
                 created: t.datetime(&p.created_at),
             })
             .collect(),
-        allowance: money(crate::api_assistance::allowance_amount()),
+        allowance: money(crate::api::assistance::allowance_amount()),
         sources,
     };
     s.render().map_err(|e| AppError::Internal(e.to_string()))
@@ -719,7 +719,7 @@ async fn allowance_submit(
     let ctx = a.ctx(&actor, &state);
     let r = state
         .store
-        .pay_allowance(&ctx, uid, crate::api_assistance::allowance_amount())
+        .pay_allowance(&ctx, uid, crate::api::assistance::allowance_amount())
         .await;
     outcome(&state, &a, &id, r).await
 }

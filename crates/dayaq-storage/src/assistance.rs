@@ -250,7 +250,7 @@ fn opt_date(field: &str, s: &Option<String>, errs: &mut ValidationErrors) -> Opt
 
 // ---------- needs assessment ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeedInput {
     pub domain: String,
@@ -260,7 +260,7 @@ pub struct NeedInput {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
     pub needs: Vec<NeedInput>,
@@ -269,7 +269,7 @@ pub struct AssessmentInput {
     pub priorities: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Need {
     pub domain: String,
     pub severity: String,
@@ -283,7 +283,7 @@ fn is_health_domain(d: &str) -> bool {
     d == NeedDomain::PhysicalHealth.as_str() || d == NeedDomain::MentalHealth.as_str()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -294,7 +294,7 @@ pub struct Assessment {
 
 // ---------- plan ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     #[serde(rename = "spl_Type")]
@@ -308,7 +308,7 @@ pub struct PlanInput {
     pub review_on: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalInput {
     /// ShortTerm or LongTerm.
@@ -319,7 +319,7 @@ pub struct GoalInput {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     #[serde(default)]
@@ -336,7 +336,7 @@ pub struct ActionInput {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Goal {
     pub id: Uuid,
     pub term: String,
@@ -344,7 +344,7 @@ pub struct Goal {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanAction {
     pub id: Uuid,
     pub goal_id: Option<Uuid>,
@@ -355,7 +355,7 @@ pub struct PlanAction {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -379,7 +379,7 @@ pub struct Plan {
 }
 
 /// A plan waiting for a supervisor's approval (no personal data).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PendingPlan {
     pub plan_id: Uuid,
     pub case_id: Uuid,
@@ -389,7 +389,7 @@ pub struct PendingPlan {
 
 // ---------- shelter ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityInput {
     pub name: String,
@@ -402,7 +402,7 @@ pub struct FacilityInput {
     pub state_shelter: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Facility {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -415,7 +415,7 @@ pub struct Facility {
     pub available: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionInput {
     pub facility_id: Uuid,
@@ -429,14 +429,14 @@ pub struct AdmissionInput {
     pub funding_source_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Extension {
     pub id: Uuid,
     pub days: i64,
     pub approved: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Stay {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -452,7 +452,7 @@ pub struct Stay {
 
 // ---------- allowance ----------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Payment {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -468,7 +468,7 @@ pub struct Payment {
 const SERVICE_OUTCOMES: &[&str] = &["Ongoing", "Completed", "Discontinued", "Declined"];
 const FUNDING_KINDS: &[&str] = &["StateBudget", "VictimAssistanceFund", "Donor", "Other"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     /// The service catalogue.
@@ -494,7 +494,7 @@ pub struct ServiceInput {
     pub plan_action_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceRecord {
     pub id: Uuid,
     pub plan_action_id: Option<Uuid>,
@@ -510,7 +510,7 @@ pub struct ServiceRecord {
     pub funding_source_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantInput {
     pub amount_minor: i64,
@@ -520,7 +520,7 @@ pub struct GrantInput {
     pub purpose: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Grant {
     pub id: Uuid,
     pub amount_minor: i64,
@@ -530,7 +530,7 @@ pub struct Grant {
     pub purpose: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FundingSource {
     pub id: Uuid,
     pub name: String,
@@ -538,7 +538,7 @@ pub struct FundingSource {
     pub grants: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceCost {
     pub source_id: Uuid,
     pub name: String,
@@ -547,7 +547,7 @@ pub struct SourceCost {
     pub total_minor: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CostReport {
     /// AZN minor units throughout.
     pub per_source: Vec<SourceCost>,
@@ -2343,7 +2343,7 @@ struct CostLine {
 }
 
 /// A funding source as a form choice (no amounts).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FundingOption {
     pub id: Uuid,
     pub name: String,
@@ -2352,7 +2352,7 @@ pub struct FundingOption {
 
 /// Funding of one kind of source across all organisations. Money is `None` when the survivor
 /// count is suppressed (1–4 survivors): a small total would tell what one person received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KindFunding {
     pub kind: String,
     pub sources: i64,
@@ -2365,7 +2365,7 @@ pub struct KindFunding {
 }
 
 /// Charged costs of one service type across all organisations (shelter days count as Shelter).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceFunding {
     pub service: String,
     pub survivors: Cell,
@@ -2374,7 +2374,7 @@ pub struct ServiceFunding {
 
 /// The national coordinator's funding overview: aggregates only, small cells suppressed
 /// (`dayaq_domain::stats::Cell`), no case ids, no organisation names.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FundingOverview {
     pub per_kind: Vec<KindFunding>,
     pub per_service: Vec<ServiceFunding>,

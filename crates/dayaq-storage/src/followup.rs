@@ -137,7 +137,7 @@ const MAX_TEXT: usize = 2000;
 const MAX_LIST: usize = 20;
 
 /// The protocol as recorded with the survivor.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolInput {
     /// phone, sms, messenger, email, visit (empty = none).
@@ -171,7 +171,7 @@ pub struct ProtocolInput {
     pub code_word: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 struct Sealed {
     safe_numbers: Vec<String>,
     never_contact: Vec<String>,
@@ -180,7 +180,7 @@ struct Sealed {
     code_word: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Protocol {
     pub case_id: Uuid,
     pub channels: Vec<String>,
@@ -218,8 +218,9 @@ impl Protocol {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FollowupPlanInput)]
 pub struct PlanInput {
     /// End of short-term assistance (YYYY-MM-DD).
     pub assistance_end: String,
@@ -231,7 +232,8 @@ pub struct PlanInput {
     pub max_failed: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowupPlan)]
 pub struct Plan {
     pub case_id: Uuid,
     pub assistance_end: String,
@@ -241,7 +243,7 @@ pub struct Plan {
     pub lost_contact_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -256,7 +258,7 @@ pub struct Task {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogInput {
     #[serde(default)]
@@ -271,7 +273,7 @@ pub struct LogInput {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoggedContact {
     pub id: Uuid,
     pub task_id: Option<Uuid>,
@@ -285,8 +287,9 @@ pub struct LoggedContact {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FollowupAssessmentInput)]
 pub struct AssessmentInput {
     /// Survey round name (e.g. "2026-12" or "month-6").
     pub round: String,
@@ -299,7 +302,8 @@ pub struct AssessmentInput {
     pub assistance_needed_words: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowupAssessment)]
 pub struct Assessment {
     pub id: Uuid,
     pub round: String,
@@ -312,7 +316,7 @@ pub struct Assessment {
 }
 
 /// A task on a caseworker's due list, with today's safe windows of the protocol.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueItem {
     pub task: Task,
     pub case_number: Option<String>,
@@ -323,14 +327,14 @@ pub struct DueItem {
 }
 
 /// One row of the per-question summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SummaryRow {
     pub question: String,
     pub answer: String,
     pub count: Cell,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub round: Option<String>,
     pub assessments: Cell,
@@ -1411,7 +1415,7 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 
 /// The follow-up schedule new plans of an organisation's cases use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgSchedule {
     pub org_id: Uuid,
     /// Months after the end of short-term assistance.
@@ -1439,7 +1443,7 @@ pub fn questionnaire_columns() -> Vec<&'static str> {
 }
 
 /// Individual questionnaire answers, one row per assessment, in the import's column mapping.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct QuestionnaireTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
