@@ -87,7 +87,7 @@ for user in bench.assistance-center bench.police-officer bench.coordinator; do
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
       --max-examples "$MAX_EXAMPLES" --seed 1 --workers 2 --no-color \
       --request-timeout 30 \
-      --report junit --report-dir "$REPORT_DIR/$user" "${extra[@]}"; then
+      --report junit,har --report-dir "$REPORT_DIR/$user" "${extra[@]}"; then
     failed=1
   fi
 done

@@ -13,7 +13,7 @@ macro_rules! closed_list {
     ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize)]
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -119,7 +119,7 @@ pub struct ActionFact {
 }
 
 /// What the plan still lacks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PlanGaps {
     /// Needs of medium or high severity that no (not cancelled) action addresses.
     pub needs_without_action: Vec<NeedDomain>,
@@ -181,7 +181,7 @@ pub const STATE_SHELTER_MAX_STAY_DAYS: i64 = 30;
 pub const STAY_WARNING_DAYS_BEFORE: i64 = 5;
 
 /// The state of a shelter stay on a given day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StayState {
     /// Within the allowed stay.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 /// Identity fields: encrypted at rest under the case key, never logged, never in URLs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Identity {
     #[serde(
         rename = "prs_FirstName",
@@ -85,7 +85,7 @@ pub struct Identity {
 
 /// Victim context and further person attributes (not identifying; queryable for statistics).
 /// HTCDS names and value names; multi-select fields are lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VictimContext {
     #[serde(
         rename = "prs_MaritalStatus",
@@ -342,7 +342,7 @@ impl VictimContext {
 }
 
 /// What a client sends to create or replace a case. Unknown keys are rejected.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     #[serde(flatten)]
@@ -610,7 +610,7 @@ pub fn age_band(age: i64) -> &'static str {
 
 /// The case as the API returns it (HTCDS keys). Identity is present only when the reader
 /// may see it and asked for it; every such read is audited by the caller.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: uuid::Uuid,
     pub case_number: String,

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 /// One invalid field: which field (HTCDS name where one exists), a stable code, and a message
 /// that never repeats the submitted value (it may be personal data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
@@ -20,7 +20,7 @@ impl FieldError {
 }
 
 /// All problems found in one input. Validation collects every error, not only the first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[error("{} invalid field(s)", .errors.len())]
 pub struct ValidationErrors {
     pub errors: Vec<FieldError>,

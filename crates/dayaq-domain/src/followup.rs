@@ -13,7 +13,19 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------------------------
 
 /// Ways a caseworker may reach the survivor. "none" is an empty channel list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Phone,
@@ -48,7 +60,7 @@ impl Channel {
 }
 
 /// A safe time window on one weekday, in the survivor's local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     /// 1 = Monday … 7 = Sunday.
     pub weekday: u8,
@@ -114,7 +126,7 @@ pub const DEFAULT_UTC_OFFSET_MIN: i32 = 240;
 /// The rule part of the survivor's contact protocol (what `check_contact` needs).
 /// The personal parts — safe numbers, never-contact list and places, cover reason or code
 /// word — are kept encrypted by storage and are not needed by the rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactRules {
     /// Allowed channels; empty = "none".
     pub channels: Vec<Channel>,
@@ -177,7 +189,9 @@ fn to_local(when: OffsetDateTime, offset_min: i32) -> OffsetDateTime {
 }
 
 /// Why a contact is outside the protocol (stable codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Breach {
     DoNotContact,
@@ -276,7 +290,7 @@ pub fn parse_day(field: &str, s: &str) -> Result<Date, FieldError> {
 }
 
 /// The protocol as recorded with the survivor.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolInput {
     /// phone, sms, messenger, email, visit (empty = none).
@@ -435,7 +449,7 @@ pub fn effective_months(case: Option<&[u32]>, org: Option<&[u32]>) -> (Vec<u32>,
 }
 
 /// Which schedule a plan follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScheduleSource {
     Case,
@@ -460,7 +474,7 @@ pub fn plan_dates(assistance_end: Date, months: &[u32]) -> Vec<Date> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Upcoming,
@@ -519,7 +533,7 @@ pub const REQUEST_KINDS: &[&str] = &[
 // Reintegration questionnaire (IOM domains)
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     /// One answer code; `ordered` = codes are listed from best to worst (trajectory applies).
@@ -528,7 +542,7 @@ pub enum QuestionKind {
     Multi,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Question {
     pub key: &'static str,
     pub domain: &'static str,
@@ -732,8 +746,9 @@ pub fn validate_answers(a: &Answers) -> Result<(), ValidationErrors> {
 
 /// One reintegration assessment as entered on the form, through the API or as a row of a
 /// questionnaire file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FollowupAssessmentInput)]
 pub struct AssessmentInput {
     /// Survey round name (e.g. "2026-12" or "month-6").
     pub round: String,
@@ -781,7 +796,7 @@ pub fn answer<'a>(a: &'a Answers, key: &str) -> Option<&'a str> {
     a.get(key).and_then(|v| v.first()).map(String::as_str)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trend {
     Better,
@@ -810,7 +825,7 @@ fn rank(q: &Question, code: &str) -> Option<usize> {
 }
 
 /// One question's answers across assessments (oldest first) and the latest trend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Trajectory {
     pub key: &'static str,
     pub domain: &'static str,
@@ -857,7 +872,7 @@ pub fn trajectories(history: &[Answers]) -> Vec<Trajectory> {
 // Re-trafficking risk
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RiskFlag {
     /// Stable flag code.
     pub code: &'static str,

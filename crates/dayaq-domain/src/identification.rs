@@ -5,7 +5,7 @@ use crate::vocab::{DecisionMakingOrg, MethodOfControl, TraffickingStatus, TypeOf
 use serde::{Deserialize, Serialize};
 
 /// How a person came to the mechanism.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ContactChannel {
     Hotline,
     Police,
@@ -61,7 +61,7 @@ pub const ILO_INDICATORS: &[&str] = &[
 ];
 
 /// Structured screening against the UN Protocol definition.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningInput {
     /// Act: recruitment, transport, transfer, harbouring or receipt of persons.
@@ -85,7 +85,7 @@ pub struct ScreeningInput {
     pub ilo_indicators: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ValidScreening {
     pub act: bool,
     pub means: bool,
@@ -154,7 +154,7 @@ impl ScreeningInput {
 }
 
 /// A formal identification decision (HTCDS `vic_TraffickingStatus` and its decision fields).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     #[serde(rename = "vic_TraffickingStatus", default)]
@@ -169,7 +169,7 @@ pub struct DecisionInput {
     pub reference: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ValidDecision {
     pub status: TraffickingStatus,
     pub decision_making_org: DecisionMakingOrg,
@@ -217,7 +217,7 @@ impl DecisionInput {
 }
 
 /// Rights that follow from the identification status (used by assistance and shelter rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rights {
     /// The one-time allowance (AZN 400): only for a formally identified victim.
     pub one_time_allowance: bool,
@@ -237,7 +237,7 @@ pub fn rights(status: TraffickingStatus) -> Rights {
 }
 
 /// What a consent is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ConsentPurpose {
     Assistance,
     SharingWithOrganisation,
@@ -275,7 +275,7 @@ impl ConsentPurpose {
 }
 
 /// One consent record as the rules see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConsentFact {
     pub purpose: ConsentPurpose,
     pub given: bool,

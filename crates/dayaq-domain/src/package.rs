@@ -112,7 +112,7 @@ pub fn case_for_sections(full: &Map<String, Value>, sections: &[Section]) -> Map
 }
 
 /// The package document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Package {
     pub format: String,

@@ -17,7 +17,7 @@ pub struct Actor {
 }
 
 /// Parts of a case record, for need-to-know access (referrals see only some of them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     Identity,
@@ -63,7 +63,7 @@ pub struct CaseFacts {
     pub break_glass: Vec<Uuid>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Create a case in the actor's organisation.

@@ -32,7 +32,7 @@ pub const STATUS_REASON_SECTION: Section = Section::Notes;
 macro_rules! value_list {
     ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -124,7 +124,7 @@ fn required(field: &str) -> FieldError {
 // ---------------------------------------------------------------- trafficking events
 
 /// A trafficking event as a client sends it. Unknown keys are rejected.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     #[serde(rename = "hte_Type", default)]
@@ -152,7 +152,7 @@ pub struct EventInput {
 
 /// The parts of an event that can point at a person or tell her story: sealed with the case
 /// key (street, postal code, exact coordinates, description).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventSealed {
     #[serde(
         rename = "hte_Street",
@@ -316,7 +316,7 @@ pub fn check_coordinates(errs: &mut ValidationErrors, lat: Option<f64>, lon: Opt
 }
 
 /// An event as the API returns it (sealed parts opened when the reader may see them).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: uuid::Uuid,
     #[serde(rename = "hte_Type")]
@@ -355,7 +355,7 @@ pub fn sort_chronologically(v: &mut [EventView]) {
 // ---------------------------------------------------------------- perpetrator roles
 
 /// One perpetrator's part in the process, without identity. Unknown keys are rejected.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PerpetratorInput {
     #[serde(rename = "per_RoleInProcess", default)]
@@ -418,7 +418,7 @@ pub fn decode_roles(s: &str) -> Result<Vec<PerpetratorRole>, FieldError> {
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PerpetratorView {
     pub id: uuid::Uuid,
     #[serde(rename = "per_RoleInProcess")]
@@ -431,7 +431,7 @@ pub struct PerpetratorView {
 // ---------------------------------------------------------------- dependants
 
 /// A dependant (child) linked to the case. Give `birth_year` or `age`, not both.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DependantInput {
     #[serde(default)]
@@ -539,7 +539,7 @@ impl DependantInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DependantView {
     pub id: uuid::Uuid,
     pub relation: Relation,
@@ -566,7 +566,7 @@ pub struct DependantView {
 /// are recorded as the case worker learns about them) and shown as "n of N recorded". When it
 /// is not set, any number may be recorded. If the number is later lowered below the records,
 /// the mismatch is reported (`consistent = false`), never hidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChildrenCount {
     #[serde(rename = "prs_NumberOfChildren")]
     pub declared: Option<i64>,
@@ -604,7 +604,7 @@ pub fn check_new_dependant(
 // ---------------------------------------------------------------- status and episodes
 
 /// The kind of a status-history entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusChange {
     /// Between open statuses (Active ↔ FollowUp).

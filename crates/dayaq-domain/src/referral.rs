@@ -8,7 +8,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The service catalogue shared by referrals, the directory and assistance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Service {
     PersonalSafety,
     Shelter,
@@ -119,7 +131,7 @@ pub fn sections_for(services: &[Service]) -> Vec<Section> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ReferralState {
     Pending,
     Accepted,
@@ -157,7 +169,7 @@ pub enum Side {
     Receiver,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ReferralEvent {
     Accept,
     Decline,
@@ -229,7 +241,7 @@ pub fn grants(referrals: &[ReferralFact], now_ms: i64, grace_ms: i64) -> Vec<Gra
 }
 
 /// Eligibility rules of a service offer (each defaults to false).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Eligibility {
     pub requires_police_cooperation: bool,
@@ -303,7 +315,7 @@ pub fn redact_identity(i: &Identity, allowed: &[Section]) -> Identity {
 /// Travel details of a return-home or airport-meeting referral (transnational referral): what
 /// the receiving organisation (IOM, a consulate, an NGO at the airport) needs to meet or
 /// accompany the survivor. Stored encrypted with the case key; shown to the two organisations.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Travel {
     /// Day of travel or arrival (YYYY-MM-DD).

@@ -2,7 +2,7 @@ use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The roles of DESIGN.md §2. A user has exactly one role in one organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Caseworker,

@@ -6,7 +6,7 @@ use serde::Serialize;
 pub const MIN_CELL: i64 = 5;
 
 /// A published count: exact, or suppressed as "fewer than MIN_CELL".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Cell {
     Count(i64),

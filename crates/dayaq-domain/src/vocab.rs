@@ -9,7 +9,7 @@ macro_rules! picklist {
         $(#[$m])*
         #[allow(non_camel_case_types)] // HTCDS value names are the variant names
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize)]
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name { $($variant),+ }
 
         impl $name {

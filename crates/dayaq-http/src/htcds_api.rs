@@ -1,48 +1,32 @@
-//! HTCDS import and export over HTTP: the JSON API (`POST /import/htcds`,
-//! `GET /export/htcds`) and the screen `/htcds`. Parsing, validation and the file formats live
-//! in `dayaq_storage::htcds`; the column mapping is documented in docs/HTCDS.md.
+//! The HTCDS screen `/htcds`: import by upload, export downloads, requests for exports with
+//! identities. The JSON API is `api/htcds.rs`; both share `crate::htcds_export`. Parsing,
+//! validation and the file formats live in `dayaq_storage::htcds`; the column mapping is
+//! documented in docs/HTCDS.md.
 //!
-//! Confidentiality: error messages never repeat a cell's value, download file names carry only
-//! the date, and exports are audited by the store before any case leaves it.
+//! Confidentiality: error messages never repeat a cell's value.
 
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
+use crate::htcds_export::{
+    ExportQuery, export_format, export_identity, export_request_id, export_response,
+    identity_export_allowed, may,
+};
 use crate::i18n::{LOCALES, Tr};
 use crate::pages::Chrome;
 use crate::upload::{UploadError, file_field};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use dayaq_domain::Actor;
-use dayaq_domain::policy::{Action, Resource, decide};
-use dayaq_storage::cases::Ctx;
-use dayaq_storage::htcds::{
-    self, Format, ImportErrors, ImportFailure, ImportReport, RowError, XlsxSink,
-};
+use dayaq_domain::policy::Action;
+use dayaq_storage::htcds::{Format, ImportErrors, ImportFailure, ImportReport, RowError};
 use fluent_templates::Loader;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-/// API routes (mounted under /api/v1).
-pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(import_htcds))
-        .routes(routes!(export_htcds))
-        .routes(routes!(get_export_settings, put_export_settings))
-        .routes(routes!(list_export_requests, create_export_request))
-        .routes(routes!(approve_export_request))
-}
+use serde::Deserialize;
 
 /// HTML screens.
 pub fn pages_router() -> Router<AppState> {
@@ -60,387 +44,6 @@ pub fn pages_router() -> Router<AppState> {
 
 /// Largest upload through the browser (the outer request limit is the same).
 pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
-
-// ---------- shared ----------
-
-/// The 422 body of a failed import: every problem with its row and column.
-fn import_errors_response(e: &ImportErrors) -> Response {
-    let first = e.errors.first();
-    let body = json!({
-        "error": {
-            "code": "invalid_input",
-            "message": e.to_string(),
-            "field": first.map(|f| f.column.clone()),
-            "errors": e.errors,
-        }
-    });
-    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
-}
-
-/// Reads the whole request body (bounded by the application's body limit).
-async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, AppError> {
-    Bytes::from_request(req, state).await.map_err(|_| {
-        AppError::field(
-            "body",
-            "too_large",
-            "the file could not be read or is larger than 8 MiB; import large files with \
-             `dayaq import htcds`",
-        )
-    })
-}
-
-/// A download name without personal data: the kind of file and the date.
-fn download_name(state: &AppState, format: Format) -> String {
-    let d = state.now().date();
-    format!(
-        "htcds-export-{:04}-{:02}-{:02}.{}",
-        d.year(),
-        u8::from(d.month()),
-        d.day(),
-        format.extension()
-    )
-}
-
-/// May `a` export identities? The policy (`ExportIdentities`: caseworkers and supervisors)
-/// and a browser session whose second factor was completed — a bearer token alone, or a
-/// session of a user without a second factor, is not enough. `Err` names the reason. (The
-/// organisation's approval requirement is checked by `identity_export_approved`.)
-fn identity_export_allowed(state: &AppState, a: &Authed) -> Result<(), &'static str> {
-    let actor = a.actor();
-    if !state.store.may_export_identities(&a.ctx(&actor, state)) {
-        return Err("identity_export_needs_case_manager");
-    }
-    match &a.session {
-        Some(s) if s.mfa_ok && a.user.totp_enabled => Ok(()),
-        _ => Err("identity_export_needs_second_factor"),
-    }
-}
-
-/// When the organisation requires a supervisor's approval for identity exports, a
-/// caseworker's export must name an approved request of theirs, which is used up (one
-/// download). Supervisors export without one.
-async fn identity_export_approved(
-    state: &AppState,
-    a: &Authed,
-    request: Option<uuid::Uuid>,
-) -> Result<(), AppError> {
-    let actor = a.actor();
-    if actor.role == dayaq_domain::Role::Supervisor
-        || !state.store.export_approval_required(actor.org_id).await?
-    {
-        return Ok(());
-    }
-    let ctx = a.ctx(&actor, state);
-    match request {
-        None => {
-            state
-                .store
-                .audit_export_refusal(&ctx, "identity_export_needs_approval")
-                .await?;
-            Err(AppError::Forbidden("identity_export_needs_approval"))
-        }
-        Some(id) => Ok(state.store.use_export_approval(&ctx, id).await?),
-    }
-}
-
-/// Streams (CSV) or builds (XLSX) the export of the cases `a` may see; with `identities`
-/// only when `identity_export_allowed` and `identity_export_approved` (403 with the reason
-/// otherwise, before any byte).
-async fn export_response(
-    state: &AppState,
-    a: &Authed,
-    format: Format,
-    identities: bool,
-    request: Option<uuid::Uuid>,
-) -> Result<Response, AppError> {
-    let actor = a.actor();
-    // Ask the policy before any byte is sent, so that a refusal is a proper 403.
-    state.store.authorize_export(&a.ctx(&actor, state))?;
-    if identities {
-        if let Err(reason) = identity_export_allowed(state, a) {
-            let ctx = a.ctx(&actor, state);
-            state.store.audit_export_refusal(&ctx, reason).await?;
-            return Err(AppError::Forbidden(reason));
-        }
-        identity_export_approved(state, a, request).await?;
-    }
-    let body = match format {
-        Format::Csv => {
-            let (mut sink, stream) = htcds::csv_channel()?;
-            let store = state.store.clone();
-            let user = a.user.clone();
-            let source = a.source.clone();
-            let now = state.now();
-            tokio::spawn(async move {
-                let actor = user.actor();
-                let ctx = Ctx {
-                    actor: &actor,
-                    source: &source,
-                    now,
-                };
-                let outcome = store.export_cases_with(&ctx, &mut sink, identities).await;
-                if let Err(e) = &outcome {
-                    tracing::error!(error = %e, "HTCDS export failed");
-                }
-                sink.finish(&outcome).await;
-            });
-            Body::from_stream(stream)
-        }
-        Format::Xlsx => {
-            let mut sink = XlsxSink::new()?;
-            state
-                .store
-                .export_cases_with(&a.ctx(&actor, state), &mut sink, identities)
-                .await?;
-            let bytes = tokio::task::spawn_blocking(move || sink.finish())
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))??;
-            Body::from(bytes)
-        }
-    };
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        download_name(state, format)
-    )) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    Ok((headers, body).into_response())
-}
-
-fn may(actor: &Actor, action: Action) -> bool {
-    decide(actor, action, Resource::Organisation(actor.org_id)).allowed
-}
-
-// ---------- API ----------
-
-#[utoipa::path(post, path = "/import/htcds", tag = "htcds",
-    request_body(description = "An HTCDS file: a header row of HTCDS field names, one case per \
-        row, HTCDS value names, multi-select values joined with `;` (see docs/HTCDS.md). The \
-        HTCDS Excel template is accepted. At most 8 MiB.",
-        content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-    responses(
-        (status = 200, description = "Every row was imported: `{\"imported\": n, \"ignored_columns\": [{\"column\", \"code\", \"message\"}]}`", body = serde_json::Value),
-        (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value),
-        (status = 422, description = "Nothing was imported. `error.errors` lists every problem as `{\"row\", \"column\", \"code\", \"message\"}`; `row` is the spreadsheet row (the header is row 1), messages never contain cell values", body = serde_json::Value)))]
-async fn import_htcds(
-    State(state): State<AppState>,
-    a: Authed,
-    req: Request,
-) -> Result<Response, AppError> {
-    let ct = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    state.store.authorize_import(&ctx)?;
-    let bytes = body_bytes(req, &state).await?;
-    let format = match Format::from_media_type(&ct) {
-        Some(f) => f,
-        None if ct.starts_with("application/octet-stream") => Format::sniff(&bytes),
-        None => {
-            return Err(AppError::field(
-                "Content-Type",
-                "unsupported_media_type",
-                "send the file as text/csv or as \
-                 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ));
-        }
-    };
-    match state.store.import_file(&ctx, bytes.to_vec(), format).await {
-        Ok(report) => Ok(axum::Json(json!(report)).into_response()),
-        Err(ImportFailure::Invalid(e)) => Ok(import_errors_response(&e)),
-        Err(ImportFailure::Store(e)) => Err(e.into()),
-    }
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ExportQuery {
-    /// `csv` (default, streamed) or `xlsx`.
-    format: Option<String>,
-    /// `include` (default): with names, birth dates and contact details — needs a caseworker
-    /// or supervisor signed in with a second factor (a browser session; a bearer token alone
-    /// is refused with 403 `identity_export_needs_second_factor`). `none`: without them
-    /// (every role that may export cases, tokens included).
-    identity: Option<String>,
-    /// An approved export request (UUID) of the caller: needed for an export with identities
-    /// when the organisation requires a supervisor's approval; it works once.
-    request: Option<String>,
-}
-
-fn export_request_id(q: &ExportQuery) -> Result<Option<uuid::Uuid>, AppError> {
-    match q.request.as_deref() {
-        None | Some("") => Ok(None),
-        Some(r) => uuid::Uuid::parse_str(r).map(Some).map_err(|_| {
-            AppError::field(
-                "request",
-                "invalid_value",
-                "request must be a request id (UUID)",
-            )
-        }),
-    }
-}
-
-fn export_identity(q: &ExportQuery) -> Result<bool, AppError> {
-    match q.identity.as_deref() {
-        None | Some("") | Some("include") => Ok(true),
-        Some("none") => Ok(false),
-        Some(_) => Err(AppError::field(
-            "identity",
-            "invalid_value",
-            "identity accepts only: include, none",
-        )),
-    }
-}
-
-fn export_format(q: &ExportQuery) -> Result<Format, AppError> {
-    match q.format.as_deref() {
-        None | Some("") => Ok(Format::Csv),
-        Some(f) => Format::from_name(f).ok_or_else(|| {
-            AppError::field("format", "invalid_value", "format accepts only: csv, xlsx")
-        }),
-    }
-}
-
-#[utoipa::path(get, path = "/export/htcds", tag = "htcds", params(ExportQuery),
-    responses(
-        (status = 200, description = "Every case the caller may see, identity included unless `identity=none`, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited with the case ids.",
-            content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 401, body = serde_json::Value), (status = 403, body = serde_json::Value), (status = 422, body = serde_json::Value)))]
-async fn export_htcds(
-    State(state): State<AppState>,
-    a: Authed,
-    ApiQuery(q): ApiQuery<ExportQuery>,
-) -> Result<Response, AppError> {
-    let format = export_format(&q)?;
-    let identities = export_identity(&q)?;
-    let request = export_request_id(&q)?;
-    export_response(&state, &a, format, identities, request).await
-}
-
-// ---------- identity exports needing a supervisor's approval ----------
-
-/// The organisation's setting.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExportSettings {
-    /// Identity exports by caseworkers wait for a supervisor's approval (default false).
-    pub approval_required: bool,
-}
-
-/// One request for an export with identities.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ExportRequestView {
-    pub id: uuid::Uuid,
-    pub requested_by: uuid::Uuid,
-    pub requested_at: String,
-    /// Pending, Approved or Used.
-    pub state: String,
-    pub decided_by: Option<uuid::Uuid>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ExportRequestList {
-    pub requests: Vec<ExportRequestView>,
-}
-
-fn request_view(r: dayaq_storage::exports::ExportRequest) -> ExportRequestView {
-    ExportRequestView {
-        id: r.id,
-        requested_by: r.requested_by,
-        requested_at: r.requested_at,
-        state: r.state,
-        decided_by: r.decided_by,
-    }
-}
-
-#[utoipa::path(get, path = "/export-settings", tag = "htcds",
-    responses((status = 200, description = "The caller's organisation's setting", body = ExportSettings)))]
-async fn get_export_settings(
-    State(state): State<AppState>,
-    a: Authed,
-) -> Result<axum::Json<ExportSettings>, AppError> {
-    Ok(axum::Json(ExportSettings {
-        approval_required: state.store.export_approval_required(a.user.org_id).await?,
-    }))
-}
-
-#[utoipa::path(put, path = "/export-settings", tag = "htcds", request_body = ExportSettings,
-    responses((status = 200, description = "Saved (supervisors of the organisation; audited)", body = ExportSettings)))]
-async fn put_export_settings(
-    State(state): State<AppState>,
-    a: Authed,
-    body: Bytes,
-) -> Result<axum::Json<ExportSettings>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // The policy first, then the body.
-    if !may_org(&actor, Action::Approve) {
-        return Err(AppError::Forbidden("approval_needs_supervisor"));
-    }
-    let input: ExportSettings = serde_json::from_slice(&body).map_err(|_| {
-        AppError::field(
-            "approval_required",
-            "invalid_value",
-            "send {\"approval_required\": true|false}",
-        )
-    })?;
-    state
-        .store
-        .set_export_approval(&ctx, input.approval_required)
-        .await?;
-    Ok(axum::Json(input))
-}
-
-#[utoipa::path(get, path = "/export-requests", tag = "htcds",
-    responses((status = 200, description = "The organisation's requests (supervisors) or the caller's own", body = ExportRequestList)))]
-async fn list_export_requests(
-    State(state): State<AppState>,
-    a: Authed,
-) -> Result<axum::Json<ExportRequestList>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    let requests = state.store.export_requests(&ctx).await?;
-    Ok(axum::Json(ExportRequestList {
-        requests: requests.into_iter().map(request_view).collect(),
-    }))
-}
-
-#[utoipa::path(post, path = "/export-requests", tag = "htcds",
-    responses((status = 201, description = "A pending request; the organisation's supervisors are notified. Once approved, download with `GET /export/htcds?request=ID` (once, in a second-factor session)", body = ExportRequestView)))]
-async fn create_export_request(
-    State(state): State<AppState>,
-    a: Authed,
-) -> Result<Response, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    let r = state.store.request_export(&ctx).await?;
-    Ok((StatusCode::CREATED, axum::Json(request_view(r))).into_response())
-}
-
-#[utoipa::path(post, path = "/export-requests/{id}/approve", tag = "htcds",
-    params(("id" = String, Path, description = "Request id (UUID)")),
-    responses((status = 204, description = "Approved (a supervisor of the organisation other than the requester; audited)")))]
-async fn approve_export_request(
-    State(state): State<AppState>,
-    a: Authed,
-    axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Response, AppError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    state.store.approve_export(&ctx, id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn may_org(actor: &Actor, action: Action) -> bool {
-    decide(actor, action, Resource::Organisation(actor.org_id)).allowed
-}
 
 // ---------- screen ----------
 
@@ -582,7 +185,7 @@ async fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Res
     if !can_export && !can_import {
         return error_page(c, AppError::Forbidden("role_without_case_access"));
     }
-    let is_supervisor = may_org(&actor, Action::Approve);
+    let is_supervisor = may(&actor, Action::Approve);
     let approval_required = match state.store.export_approval_required(actor.org_id).await {
         Ok(v) => v,
         Err(e) => return error_page(c, e.into()),

@@ -3,15 +3,10 @@
 //! errors in one place (`error.rs`).
 
 pub mod api;
-pub mod api_assistance;
-pub mod api_followup;
-pub mod api_identification;
-pub mod api_packages;
-pub mod api_record;
-pub mod api_referrals;
 pub mod auth;
 pub mod error;
 pub mod htcds_api;
+pub mod htcds_export;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;

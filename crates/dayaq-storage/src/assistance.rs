@@ -81,7 +81,7 @@ fn opt_date(field: &str, s: &Option<String>, errs: &mut ValidationErrors) -> Opt
 
 // ---------- needs assessment ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeedInput {
     pub domain: String,
@@ -91,7 +91,7 @@ pub struct NeedInput {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
     pub needs: Vec<NeedInput>,
@@ -100,7 +100,7 @@ pub struct AssessmentInput {
     pub priorities: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Need {
     pub domain: String,
     pub severity: String,
@@ -114,7 +114,7 @@ fn is_health_domain(d: &str) -> bool {
     d == NeedDomain::PhysicalHealth.as_str() || d == NeedDomain::MentalHealth.as_str()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -125,7 +125,7 @@ pub struct Assessment {
 
 // ---------- plan ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     #[serde(rename = "spl_Type")]
@@ -139,7 +139,7 @@ pub struct PlanInput {
     pub review_on: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalInput {
     /// ShortTerm or LongTerm.
@@ -150,7 +150,7 @@ pub struct GoalInput {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     #[serde(default)]
@@ -167,7 +167,7 @@ pub struct ActionInput {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Goal {
     pub id: Uuid,
     pub term: String,
@@ -175,7 +175,7 @@ pub struct Goal {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanAction {
     pub id: Uuid,
     pub goal_id: Option<Uuid>,
@@ -186,7 +186,7 @@ pub struct PlanAction {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -210,7 +210,7 @@ pub struct Plan {
 }
 
 /// A plan waiting for a supervisor's approval (no personal data).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PendingPlan {
     pub plan_id: Uuid,
     pub case_id: Uuid,
@@ -220,7 +220,7 @@ pub struct PendingPlan {
 
 // ---------- shelter ----------
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityInput {
     pub name: String,
@@ -233,7 +233,7 @@ pub struct FacilityInput {
     pub state_shelter: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Facility {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -246,7 +246,7 @@ pub struct Facility {
     pub available: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionInput {
     pub facility_id: Uuid,
@@ -260,14 +260,14 @@ pub struct AdmissionInput {
     pub funding_source_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Extension {
     pub id: Uuid,
     pub days: i64,
     pub approved: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Stay {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -283,7 +283,7 @@ pub struct Stay {
 
 // ---------- allowance ----------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Payment {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -299,7 +299,7 @@ pub struct Payment {
 const SERVICE_OUTCOMES: &[&str] = &["Ongoing", "Completed", "Discontinued", "Declined"];
 const FUNDING_KINDS: &[&str] = &["StateBudget", "VictimAssistanceFund", "Donor", "Other"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     /// The service catalogue.
@@ -325,7 +325,7 @@ pub struct ServiceInput {
     pub plan_action_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceRecord {
     pub id: Uuid,
     pub plan_action_id: Option<Uuid>,
@@ -341,7 +341,7 @@ pub struct ServiceRecord {
     pub funding_source_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantInput {
     pub amount_minor: i64,
@@ -351,7 +351,7 @@ pub struct GrantInput {
     pub purpose: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Grant {
     pub id: Uuid,
     pub amount_minor: i64,
@@ -361,7 +361,7 @@ pub struct Grant {
     pub purpose: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FundingSource {
     pub id: Uuid,
     pub name: String,
@@ -369,7 +369,7 @@ pub struct FundingSource {
     pub grants: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceCost {
     pub source_id: Uuid,
     pub name: String,
@@ -378,7 +378,7 @@ pub struct SourceCost {
     pub total_minor: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CostReport {
     /// AZN minor units throughout.
     pub per_source: Vec<SourceCost>,
@@ -2231,7 +2231,7 @@ struct CostLine {
 }
 
 /// A funding source as a form choice (no amounts).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FundingOption {
     pub id: Uuid,
     pub name: String,
@@ -2240,7 +2240,7 @@ pub struct FundingOption {
 
 /// Funding of one kind of source across all organisations. Money is `None` when the survivor
 /// count is suppressed (1–4 survivors): a small total would tell what one person received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KindFunding {
     pub kind: String,
     pub sources: i64,
@@ -2253,7 +2253,7 @@ pub struct KindFunding {
 }
 
 /// Charged costs of one service type across all organisations (shelter days count as Shelter).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceFunding {
     pub service: String,
     pub survivors: Cell,
@@ -2262,7 +2262,7 @@ pub struct ServiceFunding {
 
 /// The national coordinator's funding overview: aggregates only, small cells suppressed
 /// (`dayaq_domain::stats::Cell`), no case ids, no organisation names.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FundingOverview {
     pub per_kind: Vec<KindFunding>,
     pub per_service: Vec<ServiceFunding>,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub use crate::kernel::{CaseAccess, Ctx};
 
 /// Exact-match search through the blind index. Sent in a request body, never in a URL.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     #[serde(rename = "prs_FirstName", default)]
@@ -38,13 +38,13 @@ pub struct SearchQuery {
 
 /// Search answer: the visible cases, and organisations that hold a possible match the actor
 /// cannot see (no content of those records is revealed).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResult {
     pub cases: Vec<CaseView>,
     pub possible_matches_elsewhere: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseEvent {
     pub at: String,
     pub kind: String,

@@ -59,7 +59,7 @@ struct Sealed {
     code_word: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Protocol {
     pub case_id: Uuid,
     pub channels: Vec<String>,
@@ -97,8 +97,9 @@ impl Protocol {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FollowupPlanInput)]
 pub struct PlanInput {
     /// End of short-term assistance (YYYY-MM-DD).
     pub assistance_end: String,
@@ -110,7 +111,8 @@ pub struct PlanInput {
     pub max_failed: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowupPlan)]
 pub struct Plan {
     pub case_id: Uuid,
     pub assistance_end: String,
@@ -120,7 +122,7 @@ pub struct Plan {
     pub lost_contact_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -150,7 +152,7 @@ struct TaskRow {
     state: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogInput {
     #[serde(default)]
@@ -165,7 +167,7 @@ pub struct LogInput {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoggedContact {
     pub id: Uuid,
     pub task_id: Option<Uuid>,
@@ -179,7 +181,8 @@ pub struct LoggedContact {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FollowupAssessment)]
 pub struct Assessment {
     pub id: Uuid,
     pub round: String,
@@ -192,7 +195,7 @@ pub struct Assessment {
 }
 
 /// A task on a caseworker's due list, with today's safe windows of the protocol.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueItem {
     pub task: Task,
     pub case_number: Option<String>,
@@ -203,14 +206,14 @@ pub struct DueItem {
 }
 
 /// One row of the per-question summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SummaryRow {
     pub question: String,
     pub answer: String,
     pub count: Cell,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub round: Option<String>,
     pub assessments: Cell,
@@ -1238,7 +1241,7 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 
 /// The follow-up schedule new plans of an organisation's cases use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgSchedule {
     pub org_id: Uuid,
     /// Months after the end of short-term assistance.
@@ -1257,7 +1260,7 @@ fn months_of(s: &str) -> Vec<u32> {
 }
 
 /// Individual questionnaire answers, one row per assessment, in the import's column mapping.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct QuestionnaireTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,

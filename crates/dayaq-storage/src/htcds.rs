@@ -657,7 +657,7 @@ fn open_sealed(keys: &Keys, s: &Sealed) -> Result<(Option<Identity>, Option<Stri
 }
 
 /// What an import wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub imported: usize,
     /// Columns of the file that held data but were not imported.

@@ -23,7 +23,7 @@ fn uuid_of(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: Uuid,
     pub channel: String,
@@ -35,7 +35,7 @@ pub struct Contact {
     pub summary: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Screening {
     pub id: Uuid,
     pub act: bool,
@@ -52,7 +52,7 @@ pub struct Screening {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     pub id: Uuid,
     #[serde(rename = "vic_TraffickingStatus")]
@@ -66,7 +66,7 @@ pub struct Decision {
 }
 
 /// A consent as recorded with the survivor.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     pub purpose: String,
@@ -84,7 +84,7 @@ pub struct ConsentInput {
     pub language: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Consent {
     pub id: Uuid,
     pub purpose: String,

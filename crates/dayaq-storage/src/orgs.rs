@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Organisation {
     pub id: Uuid,
     pub slug: String,

@@ -92,7 +92,7 @@ pub fn generate_age_identity(now: time::OffsetDateTime) -> (Zeroizing<String>, S
 }
 
 /// An organisation that can receive packages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PackageRecipient {
     pub org_slug: String,
     #[serde(rename = "org_Name")]
@@ -103,7 +103,7 @@ pub struct PackageRecipient {
 }
 
 /// What a caseworker asks for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageInput {
     /// Slug of the receiving (off-platform) organisation.
@@ -128,7 +128,7 @@ pub struct ExportedPackage {
 }
 
 /// What an import created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportedPackage {
     pub case_id: Uuid,
     pub case_number: String,
@@ -145,7 +145,7 @@ pub struct ImportedPackage {
 }
 
 /// A package sent or received, as recorded on the case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PackageRecord {
     pub id: Uuid,
     /// outgoing or incoming.

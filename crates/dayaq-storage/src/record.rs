@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 /// A status change (not a reopening). `reason` is required when closing
 /// (`cas_ReasonForCaseClosure` is accepted as its name).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     #[serde(rename = "cas_Status", default)]
@@ -34,7 +34,7 @@ pub struct StatusInput {
 }
 
 /// Reopening a closed case: to `cas_Status` (Active when absent), with a reason.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReopenInput {
     #[serde(rename = "cas_Status", default)]
@@ -44,7 +44,7 @@ pub struct ReopenInput {
 }
 
 /// A new episode of the same person (re-trafficking), with a reason.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeInput {
     #[serde(default)]
@@ -52,7 +52,7 @@ pub struct EpisodeInput {
 }
 
 /// One entry of the status history. `reason` only for readers of the notes section.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusEntry {
     pub seq: i64,
     pub at: String,
@@ -66,14 +66,14 @@ pub struct StatusEntry {
 }
 
 /// The case's current status and its history, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusView {
     #[serde(rename = "cas_Status")]
     pub status: CaseStatus,
     pub history: Vec<StatusEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DependantsView {
     pub children: ChildrenCount,
     pub dependants: Vec<DependantView>,
@@ -81,7 +81,7 @@ pub struct DependantsView {
 
 /// One case of the person's series of episodes. Cases the reader may not open show only
 /// their episode number (`accessible = false`, no id).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EpisodeRef {
     pub episode: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,7 +94,7 @@ pub struct EpisodeRef {
     pub current: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Episodes {
     pub episode: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,13 +122,13 @@ fn open_json<T: serde::de::DeserializeOwned>(key: &SecretKey, aad: &[u8], ct: &[
     serde_json::from_slice(&plain).map_err(data)
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
 struct PerpetratorSealed {
     #[serde(default)]
     details: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
 struct DependantSealed {
     #[serde(default)]
     whereabouts: Option<String>,

@@ -41,7 +41,7 @@ fn entry(ctx: &Ctx<'_>, action: &'static str, outcome: &'static str, case: &str)
 }
 
 /// One organisation's offer of one service.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceOffer {
     pub service: String,
@@ -60,7 +60,7 @@ pub struct ServiceOffer {
     pub eligibility: Eligibility,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryEntry {
     pub org_id: Uuid,
     pub org_slug: String,
@@ -76,7 +76,7 @@ pub struct DirectoryEntry {
     pub eligibility: Eligibility,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferralInput {
     /// Receiving organisation's slug.
@@ -96,7 +96,7 @@ pub struct ReferralInput {
     pub travel: Option<Travel>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -128,7 +128,7 @@ pub struct Referral {
     pub travel: Option<Travel>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notification {
     pub id: Uuid,
     pub kind: String,
@@ -138,7 +138,7 @@ pub struct Notification {
 }
 
 /// Criminal-justice link (legal section).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegalInput {
     /// Criminal case reference (encrypted).

@@ -6,7 +6,7 @@ use dayaq_domain::stats::Cell;
 use serde::Serialize;
 use sqlx::Row;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub total: Cell,
     pub by_status: Vec<(String, Cell)>,

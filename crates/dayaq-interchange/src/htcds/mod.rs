@@ -240,7 +240,7 @@ pub const MAX_ERRORS: usize = 10_000;
 /// row 1, the first case usually row 2); 0 means the file as a whole. `column` is the HTCDS
 /// column name (or a column letter when the header cell is not a field name); empty when the
 /// problem is not about one column. The message never contains the cell's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: u64,
     pub column: String,
@@ -277,14 +277,14 @@ impl std::fmt::Display for RowError {
 }
 
 /// Every problem found in an import file; nothing was written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[error("the file has {} problem(s); nothing was imported", .errors.len())]
 pub struct ImportErrors {
     pub errors: Vec<RowError>,
 }
 
 /// A column of the file that was not imported (only reported when it holds data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IgnoredColumn {
     /// The header text (or the column letter when the header is empty or not a field name).
     pub column: String,

@@ -613,3 +613,83 @@ async fn every_operation_documents_its_error_answers() {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
     }
 }
+
+/// A schema is typed when it names a component, lists properties, is an array of typed
+/// items, a scalar, or a choice between typed schemas (e.g. `T` or null). `{}` and
+/// `{"type": "object"}` without properties are free-form.
+fn typed_schema(s: &Value, components: &serde_json::Map<String, Value>) -> bool {
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return components
+            .get(name)
+            .is_some_and(|c| typed_schema(c, components));
+    }
+    for k in ["oneOf", "anyOf", "allOf"] {
+        if let Some(v) = s.get(k).and_then(Value::as_array) {
+            return !v.is_empty() && v.iter().all(|x| typed_schema(x, components));
+        }
+    }
+    if s.get("enum").is_some() {
+        return true;
+    }
+    let types: Vec<&str> = match s.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return false,
+    };
+    types.iter().all(|t| match *t {
+        "object" => s
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty()),
+        "array" => s.get("items").is_some_and(|i| typed_schema(i, components)),
+        _ => true,
+    })
+}
+
+/// Every JSON request and response body of the document has a schema (issue 19): clients can
+/// be generated from it and schemathesis sends well-formed bodies.
+#[tokio::test]
+async fn openapi_document_has_no_free_form_body() {
+    let app = spawn_app().await;
+    let doc: Value = web_client()
+        .get(format!("{}/api/v1/openapi.json", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let empty = serde_json::Map::new();
+    let components = doc["components"]["schemas"].as_object().unwrap_or(&empty);
+    let mut bodies = 0;
+    let mut free = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path == "/openapi.json" {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let mut contents = Vec::new();
+            if let Some(c) = op["requestBody"]["content"].as_object() {
+                contents.extend(c.iter().map(|(m, c)| (format!("request {m}"), c)));
+            }
+            for (code, r) in op["responses"].as_object().unwrap() {
+                if let Some(c) = r["content"].as_object() {
+                    contents.extend(c.iter().map(|(m, c)| (format!("{code} {m}"), c)));
+                }
+            }
+            for (what, c) in contents {
+                if !what.contains("json") {
+                    continue;
+                }
+                bodies += 1;
+                if !c.get("schema").is_some_and(|s| typed_schema(s, components)) {
+                    free.push(format!("{method} {path} {what}"));
+                }
+            }
+        }
+    }
+    assert!(free.is_empty(), "free-form bodies: {free:#?}");
+    assert!(bodies > 300, "only {bodies} JSON bodies");
+    assert!(components.contains_key("ErrorBody") && components.contains_key("CaseView"));
+}

@@ -2,19 +2,25 @@
 //! protocol-checked scheduling and contact log, reintegration assessments with trajectory and
 //! risk flags, the caseworker's due list, and the per-question questionnaire summary.
 
+use super::common::{ApiJson, ErrorBody, case_body, path_id, typed};
 use crate::AppState;
-use crate::api::{ApiJson, case_id};
 use crate::auth::Authed;
-use crate::error::{AppError, body_as};
+use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use dayaq_domain::followup::{RiskFlag, Trajectory};
 use dayaq_domain::policy::Action;
 use dayaq_domain::{FieldError, ValidationErrors};
+use dayaq_storage::followup::{
+    Assessment as FollowupAssessment, DueItem, LoggedContact, OrgSchedule, Plan as FollowupPlan,
+    Protocol, Summary, Task,
+};
 use dayaq_storage::followup::{AssessmentInput, LogInput, PlanInput, ProtocolInput};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,96 +46,79 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/cases/{id}/followup/protocol", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "The survivor's contact protocol, personal parts decrypted (audited); null when none", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "The survivor's contact protocol, personal parts decrypted (audited); null when none", body = Option<Protocol>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_protocol(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.protocol(&ctx, id).await?)))
+) -> Result<Json<Option<Protocol>>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.protocol(&ctx, id).await?))
 }
 
 #[utoipa::path(put, path = "/cases/{id}/followup/protocol", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{channels: [phone|sms|messenger|email|visit], windows: [\"1@09:00-12:00\"], utc_offset_min, do_not_contact, caller (username), language, safe_numbers, never_contact, never_places, cover_reason, code_word}"),
-    responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
+    request_body(content = ProtocolInput, description = "{channels: [phone|sms|messenger|email|visit], windows: [\"1@09:00-12:00\"], utc_offset_min, do_not_contact, caller (username), language, safe_numbers, never_contact, never_places, cover_reason, code_word}"),
+    responses((status = 200, body = Protocol), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_protocol(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: ProtocolInput = body_as(body)?;
-    Ok(Json(json!(
-        state.store.set_protocol(&ctx, id, &input).await?
-    )))
+) -> Result<Json<Protocol>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: ProtocolInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
+    Ok(Json(state.store.set_protocol(&ctx, id, &input).await?))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/followup/plan", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "The follow-up plan (null when none) with lost-contact state", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "The follow-up plan (null when none) with lost-contact state", body = Option<FollowupPlan>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_plan(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.plan(&ctx, id).await?)))
+) -> Result<Json<Option<FollowupPlan>>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.plan(&ctx, id).await?))
 }
 
 #[utoipa::path(put, path = "/cases/{id}/followup/plan", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{assistance_end: YYYY-MM-DD, months: [1,3,6,12,18,24], max_failed: 3}; (re)creates the scheduled tasks"),
-    responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
+    request_body(content = PlanInput, description = "{assistance_end: YYYY-MM-DD, months: [1,3,6,12,18,24], max_failed: 3}; (re)creates the scheduled tasks"),
+    responses((status = 200, body = FollowupPlan), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_plan(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: PlanInput = body_as(body)?;
-    Ok(Json(json!(state.store.set_plan(&ctx, id, &input).await?)))
+) -> Result<Json<FollowupPlan>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: PlanInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
+    Ok(Json(state.store.set_plan(&ctx, id, &input).await?))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/followup/tasks", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Follow-up tasks with status (upcoming, due, overdue, done)", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "Follow-up tasks with status (upcoming, due, overdue, done)", body = Vec<Task>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_tasks(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.followup_tasks(&ctx, id).await?)))
+) -> Result<Json<Vec<Task>>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.followup_tasks(&ctx, id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     pub channel: String,
@@ -139,25 +128,19 @@ pub struct ScheduleInput {
 
 #[utoipa::path(post, path = "/cases/{id}/followup/tasks/{task}/schedule", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)"), ("task" = String, Path, description = "Task id (UUID)")),
-    request_body(content = Value, description = "{channel, planned_at (RFC 3339)}"),
-    responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
-              (status = 422, description = "Outside the survivor's protocol (codes: do_not_contact, channel_not_allowed, outside_safe_window, caller_not_named), no protocol, or no follow-up consent", body = Value)))]
+    request_body(content = ScheduleInput, description = "{channel, planned_at (RFC 3339)}"),
+    responses((status = 200, body = Task), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "Outside the survivor's protocol (codes: do_not_contact, channel_not_allowed, outside_safe_window, caller_not_named), no protocol, or no follow-up consent", body = ErrorBody)))]
 async fn schedule_task(
     State(state): State<AppState>,
     a: Authed,
     Path((id, task)): Path<(String, String)>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let task = case_id(&task)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: ScheduleInput = body_as(body)?;
+) -> Result<Json<Task>, AppError> {
+    let id = path_id(&id)?;
+    let task = path_id(&task)?;
+    let ctx = a.cx();
+    let input: ScheduleInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
     let when = OffsetDateTime::parse(input.planned_at.trim(), &Rfc3339).map_err(|_| {
         AppError::Invalid(ValidationErrors::single(FieldError::new(
             "planned_at",
@@ -165,15 +148,15 @@ async fn schedule_task(
             "expected an RFC 3339 time",
         )))
     })?;
-    Ok(Json(json!(
+    Ok(Json(
         state
             .store
             .schedule_contact(&ctx, id, task, input.channel.trim(), when)
-            .await?
-    )))
+            .await?,
+    ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestInput {
     /// job_counselling, psychological_support, legal_help, housing, medical,
@@ -183,23 +166,17 @@ pub struct RequestInput {
 
 #[utoipa::path(post, path = "/cases/{id}/followup/requests", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{request}: the survivor asks for help; a task due today"),
-    responses((status = 201, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
+    request_body(content = RequestInput, description = "{request}: the survivor asks for help; a task due today"),
+    responses((status = 201, body = Task), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn request_help(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: RequestInput = body_as(body)?;
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: RequestInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
     let t = state
         .store
         .request_followup(&ctx, id, input.request.trim())
@@ -209,78 +186,62 @@ async fn request_help(
 
 #[utoipa::path(get, path = "/cases/{id}/followup/contacts", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Logged contacts with protocol flags and justifications (audited)", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "Logged contacts with protocol flags and justifications (audited)", body = Vec<LoggedContact>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_contacts(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.followup_contacts(&ctx, id).await?)))
+) -> Result<Json<Vec<LoggedContact>>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.followup_contacts(&ctx, id).await?))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/followup/contacts", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{task_id, channel, at (RFC 3339), reached, justification (required outside the protocol)}"),
-    responses((status = 201, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
+    request_body(content = LogInput, description = "{task_id, channel, at (RFC 3339), reached, justification (required outside the protocol)}"),
+    responses((status = 201, body = LoggedContact), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn log_contact(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: LogInput = body_as(body)?;
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: LogInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
     let c = state.store.log_contact(&ctx, id, &input).await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 #[utoipa::path(get, path = "/cases/{id}/followup/assessments", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Reintegration assessments, oldest first (audited)", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "Reintegration assessments, oldest first (audited)", body = Vec<FollowupAssessment>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_assessments(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(
-        state.store.reintegration_assessments(&ctx, id).await?
-    )))
+) -> Result<Json<Vec<FollowupAssessment>>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.reintegration_assessments(&ctx, id).await?))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/followup/assessments", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{round, assessed_on, answers: {question_key: [answer codes]}, assistance_needed_words}"),
-    responses((status = 201, body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value), (status = 422, body = Value)))]
+    request_body(content = AssessmentInput, description = "{round, assessed_on, answers: {question_key: [answer codes]}, assistance_needed_words}"),
+    responses((status = 201, body = FollowupAssessment), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_assessment(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
-    let input: AssessmentInput = body_as(body)?;
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: AssessmentInput = case_body(&state, &ctx, Action::UpdateCase, id, body).await?;
     let r = state
         .store
         .add_reintegration_assessment(&ctx, id, &input)
@@ -290,27 +251,28 @@ async fn add_assessment(
 
 #[utoipa::path(get, path = "/cases/{id}/followup/reintegration", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "{trajectories: per question, risk_flags: from the latest assessment with reasons}", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "{trajectories: per question, risk_flags: from the latest assessment with reasons}", body = Reintegration),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn reintegration(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+) -> Result<Json<Reintegration>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
     let (t, f) = state.store.reintegration(&ctx, id).await?;
-    Ok(Json(json!({ "trajectories": t, "risk_flags": f })))
+    Ok(Json(Reintegration {
+        trajectories: t,
+        risk_flags: f,
+    }))
 }
 
 #[utoipa::path(get, path = "/followups/due", tag = "followup",
-    responses((status = 200, description = "The caller's follow-ups due today or overdue, with today's safe windows", body = Value),
-              (status = 401, body = Value)))]
-async fn due(State(state): State<AppState>, a: Authed) -> Result<Json<Value>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.followups_due(&ctx).await?)))
+    responses((status = 200, description = "The caller's follow-ups due today or overdue, with today's safe windows", body = Vec<DueItem>),
+              (status = 401, body = ErrorBody)))]
+async fn due(State(state): State<AppState>, a: Authed) -> Result<Json<Vec<DueItem>>, AppError> {
+    let ctx = a.cx();
+    Ok(Json(state.store.followups_due(&ctx).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,34 +283,30 @@ pub struct SummaryQuery {
 
 #[utoipa::path(get, path = "/followups/questionnaire/summary", tag = "followup",
     params(("round" = Option<String>, Query, description = "Survey round (all rounds when absent)")),
-    responses((status = 200, description = "Counts per question and answer; cells below 5 suppressed unless the caller has access to every counted case", body = Value),
-              (status = 401, body = Value), (status = 403, body = Value)))]
+    responses((status = 200, description = "Counts per question and answer; cells below 5 suppressed unless the caller has access to every counted case", body = Summary),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn summary(
     State(state): State<AppState>,
     a: Authed,
     Query(q): Query<SummaryQuery>,
-) -> Result<Json<Value>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+) -> Result<Json<Summary>, AppError> {
+    let ctx = a.cx();
     let round = q.round.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    Ok(Json(json!(
-        state.store.questionnaire_summary(&ctx, round).await?
-    )))
+    Ok(Json(state.store.questionnaire_summary(&ctx, round).await?))
 }
 
 #[utoipa::path(get, path = "/followups/org-schedule", tag = "followup",
-    responses((status = 200, description = "{org_id, months, source: organisation|default, updated_at}: the months new follow-up plans of the caller's organisation use unless the case sets its own", body = Value),
-              (status = 401, body = Value)))]
+    responses((status = 200, description = "{org_id, months, source: organisation|default, updated_at}: the months new follow-up plans of the caller's organisation use unless the case sets its own", body = OrgSchedule),
+              (status = 401, body = ErrorBody)))]
 async fn get_org_schedule(
     State(state): State<AppState>,
     a: Authed,
-) -> Result<Json<Value>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(json!(state.store.followup_org_schedule(&ctx).await?)))
+) -> Result<Json<OrgSchedule>, AppError> {
+    let ctx = a.cx();
+    Ok(Json(state.store.followup_org_schedule(&ctx).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgScheduleInput {
     /// Months after the end of short-term assistance: ascending, 1–60, at most 12.
@@ -356,23 +314,22 @@ pub struct OrgScheduleInput {
 }
 
 #[utoipa::path(put, path = "/followups/org-schedule", tag = "followup",
-    request_body(content = Value, description = "{months: [1,3,6,12,18,24]} (ascending, 1-60, at most 12); org admin or supervisor of the organisation"),
-    responses((status = 200, body = Value), (status = 401, body = Value), (status = 403, body = Value),
-              (status = 422, description = "Field `months`, codes required, too_many, out_of_range, not_ascending", body = Value)))]
+    request_body(content = OrgScheduleInput, description = "{months: [1,3,6,12,18,24]} (ascending, 1-60, at most 12); org admin or supervisor of the organisation"),
+    responses((status = 200, body = OrgSchedule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, description = "Field `months`, codes required, too_many, out_of_range, not_ascending", body = ErrorBody)))]
 async fn put_org_schedule(
     State(state): State<AppState>,
     a: Authed,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    let input: OrgScheduleInput = body_as(body)?;
-    Ok(Json(json!(
+) -> Result<Json<OrgSchedule>, AppError> {
+    let ctx = a.cx();
+    let input: OrgScheduleInput = typed(body)?;
+    Ok(Json(
         state
             .store
             .set_followup_org_schedule(&ctx, &input.months)
-            .await?
-    )))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,7 +350,7 @@ pub struct ExportQuery {
            ("free_text" = Option<String>, Query, description = "include (default) or none: assistance_needed_words is filled only for callers who may export identities (caseworkers, supervisors) in a session whose second factor is complete; empty for everybody else (bearer tokens, hotline operators)")),
     responses((status = 200, description = "Individual answers, one row per assessment, in the import's column mapping (case_number, round, assessed_on, question keys, assistance_needed_words); only cases whose follow-up section the caller may read; audited (with the case ids when free text is included)",
                content_type = "text/csv"),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 422, body = Value)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn export_questionnaire(
     State(state): State<AppState>,
     a: Authed,
@@ -418,8 +375,7 @@ async fn export_questionnaire(
             )));
         }
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     // Her own words: the identity-export rule (ExportIdentities and a completed second factor
     // in a browser session); everybody else gets the column empty.
     let second_factor = matches!(&a.session, Some(s) if s.mfa_ok && a.user.totp_enabled);
@@ -456,7 +412,7 @@ async fn export_questionnaire(
         .into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagGoalInput {
     /// The goal's text (encrypted); default: the flag with its reasons and suggestion.
@@ -466,31 +422,42 @@ pub struct FlagGoalInput {
 
 #[utoipa::path(post, path = "/cases/{id}/followup/risk-flags/{code}/goal", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)"), ("code" = String, Path, description = "Risk flag code raised by the latest assessment")),
-    request_body(content = Value, description = "{description?}: adds a long-term goal (domain from the flag) to the case's open assistance plan"),
-    responses((status = 201, description = "{goal_id}", body = Value), (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
-              (status = 422, description = "risk_flag: unknown, not_raised; assistance_plan: no_open_plan", body = Value)))]
+    request_body(content = FlagGoalInput, description = "{description?}: adds a long-term goal (domain from the flag) to the case's open assistance plan"),
+    responses((status = 201, description = "{goal_id}", body = FlagGoal), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "risk_flag: unknown, not_raised; assistance_plan: no_open_plan", body = ErrorBody)))]
 async fn flag_goal(
     State(state): State<AppState>,
     a: Authed,
     Path((id, code)): Path<(String, String)>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, Action::UpdateCase, id)
-        .await?;
+    let id = path_id(&id)?;
+    let ctx = a.cx();
     let input: FlagGoalInput = if body.is_null() {
+        state
+            .store
+            .authorize_case(&ctx, Action::UpdateCase, id)
+            .await?;
         FlagGoalInput::default()
     } else {
-        body_as(body)?
+        case_body(&state, &ctx, Action::UpdateCase, id, body).await?
     };
     let goal = state
         .store
         .goal_from_flag(&ctx, id, code.trim(), input.description.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "goal_id": goal }))).into_response())
+    Ok((StatusCode::CREATED, Json(FlagGoal { goal_id: goal })).into_response())
+}
+
+/// Per question, the answers over time; and the risk flags of the latest assessment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reintegration {
+    pub trajectories: Vec<Trajectory>,
+    pub risk_flags: Vec<RiskFlag>,
+}
+
+/// The goal added to the open assistance plan.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FlagGoal {
+    pub goal_id: uuid::Uuid,
 }

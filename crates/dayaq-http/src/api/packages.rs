@@ -2,8 +2,8 @@
 //! platform (age-encrypted, consent required), import of a package on this instance, and the
 //! record of packages on a case. Logic lives in `dayaq_storage::packages`.
 
+use super::common::{ApiJson, ErrorBody, case_body, path_id};
 use crate::AppState;
-use crate::api::{ApiJson, case_id};
 use crate::auth::Authed;
 use crate::error::AppError;
 use axum::Json;
@@ -12,8 +12,11 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use dayaq_domain::policy::Action;
 use dayaq_storage::packages::PackageInput;
-use serde_json::{Value, json};
+use dayaq_storage::packages::{PackageRecipient, PackageRecord};
+use serde::Serialize;
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,53 +28,47 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/package-recipients", tag = "referral",
-    responses((status = 200, description = "Organisations not on the platform with a recorded age public key (set with `dayaq org set-recipient`)", body = Value), (status = 401, body = Value)))]
+    responses((status = 200, description = "Organisations not on the platform with a recorded age public key (set with `dayaq org set-recipient`)", body = RecipientList), (status = 401, body = ErrorBody)))]
 async fn package_recipients(
     State(state): State<AppState>,
     _a: Authed,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(
-        json!({ "recipients": state.store.package_recipients().await? }),
-    ))
+) -> Result<Json<RecipientList>, AppError> {
+    Ok(Json(RecipientList {
+        recipients: state.store.package_recipients().await?,
+    }))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/referral-packages", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Packages sent for this case and the package it came from", body = Value), (status = 401, body = Value), (status = 404, body = Value)))]
+    responses((status = 200, description = "Packages sent for this case and the package it came from", body = PackageList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_case_packages(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
-    Ok(Json(
-        json!({ "packages": state.store.case_packages(&ctx, id).await? }),
-    ))
+) -> Result<Json<PackageList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(PackageList {
+        packages: state.store.case_packages(&ctx, id).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/referral-packages", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = Value, description = "{recipient_org (slug of an organisation with an age key), services [..], cas_ReasonForOutgoingReferral, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
+    request_body(content = PackageInput, description = "{recipient_org (slug of an organisation with an age key), services [..], cas_ReasonForOutgoingReferral, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
     responses((status = 201, description = "The signed package file (application/octet-stream, a `dayaq-signed-referral-package` JSON envelope: the age ciphertext, signed with the sending organisation's Ed25519 key over its id, the recipient's age key and the ciphertext; a download named after the referral id; header `X-Dayaq-Referral` holds the referral id). Recorded as a completed off-platform referral and audited.", content_type = "application/octet-stream"),
-              (status = 401, body = Value), (status = 403, body = Value), (status = 404, body = Value),
-              (status = 422, description = "Invalid, no age key recorded for the recipient, or no covering consent", body = Value)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "Invalid, no age key recorded for the recipient, or no covering consent", body = ErrorBody)))]
 async fn export_package(
     State(state): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
-    let id = case_id(&id)?;
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let id = path_id(&id)?;
+    let ctx = a.cx();
     // Access first: another organisation learns nothing from a body error.
-    state
-        .store
-        .authorize_case(&ctx, dayaq_domain::policy::Action::ReferCase, id)
-        .await?;
-    let input: PackageInput = crate::error::body_as(body)?;
+    let input: PackageInput = case_body(&state, &ctx, Action::ReferCase, id, body).await?;
     let p = state.store.export_package(&ctx, id, &input).await?;
     let rid = p.referral_id.to_string();
     Ok((
@@ -110,15 +107,14 @@ struct ImportedPackageBody {
 #[utoipa::path(post, path = "/referral-packages/import", tag = "referral",
     request_body(description = "A signed referral package file (`dayaq-signed-referral-package` envelope around the age ciphertext), made for this instance's public key (`dayaq key age-identity`) and signed by a sender whose key an administrator accepted (`dayaq org trust-package-key`).", content_type = "application/octet-stream"),
     responses((status = 201, description = "A new case of the caller's organisation with a record of the verified sender; audited", body = ImportedPackageBody),
-              (status = 401, body = Value), (status = 403, body = Value),
-              (status = 422, description = "Nothing was imported: not a package or unsigned (field `package`), made for another recipient (`package`, code `wrong_recipient`), signer not accepted or signature not matching (field `signature`), not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = Value)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, description = "Nothing was imported: not a package or unsigned (field `package`), made for another recipient (`package`, code `wrong_recipient`), signer not accepted or signature not matching (field `signature`), not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = ErrorBody)))]
 async fn import_package(
     State(state): State<AppState>,
     a: Authed,
     req: Request,
 ) -> Result<Response, AppError> {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     state.store.authorize_import(&ctx)?;
     let bytes = Bytes::from_request(req, &state).await.map_err(|_| {
         AppError::field(
@@ -140,4 +136,14 @@ async fn import_package(
         sections: p.sections,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecipientList {
+    pub recipients: Vec<PackageRecipient>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackageList {
+    pub packages: Vec<PackageRecord>,
 }

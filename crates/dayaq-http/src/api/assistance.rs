@@ -1,0 +1,567 @@
+//! Assistance API: needs assessments, the individual rehabilitation plan (HTCDS `spl_`),
+//! shelter facilities and stays (length-of-stay rule), the one-time allowance.
+
+use super::common::{ApiJson, Created, ErrorBody, case_body, org_body, path_id};
+use crate::AppState;
+use crate::auth::Authed;
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dayaq_domain::assistance::DEFAULT_ALLOWANCE_MINOR;
+use dayaq_domain::policy::Action;
+use dayaq_storage::assistance::{
+    ActionInput, AdmissionInput, AssessmentInput, FacilityInput, GoalInput, GrantInput, PlanInput,
+    ServiceInput,
+};
+use dayaq_storage::assistance::{
+    Assessment, CostReport, Facility, FundingSource, Payment, PendingPlan, Plan, ServiceRecord,
+    Stay,
+};
+use serde::Deserialize;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_assessments, add_assessment))
+        .routes(routes!(list_plans, create_plan))
+        .routes(routes!(add_goal))
+        .routes(routes!(add_action))
+        .routes(routes!(set_action_status))
+        .routes(routes!(agree_plan))
+        .routes(routes!(approve_plan))
+        .routes(routes!(end_plan))
+        .routes(routes!(plans_waiting))
+        .routes(routes!(list_facilities, add_facility))
+        .routes(routes!(list_stays, admit))
+        .routes(routes!(request_extension))
+        .routes(routes!(approve_extension))
+        .routes(routes!(exit_stay))
+        .routes(routes!(list_payments, pay_allowance))
+        .routes(routes!(set_payment_status))
+        .routes(routes!(list_services, add_service))
+        .routes(routes!(list_funding, add_funding_source))
+        .routes(routes!(add_grant))
+        .routes(routes!(cost_report))
+}
+
+/// The allowance amount in qəpik: `DAYAQ_ALLOWANCE_MINOR` or AZN 400 (API and screens).
+pub(crate) fn allowance_amount() -> i64 {
+    std::env::var("DAYAQ_ALLOWANCE_MINOR")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(DEFAULT_ALLOWANCE_MINOR)
+}
+
+#[utoipa::path(get, path = "/cases/{id}/assessments", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "Needs assessments, newest first (plan section)", body = AssessmentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_assessments(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<AssessmentList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(AssessmentList {
+        assessments: state.store.assessments(&ctx, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/assessments", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = AssessmentInput, description = "{needs: [{domain (Safety | PhysicalHealth | MentalHealth | Legal | Housing | EmploymentIncome | EducationSkills | FamilySocial | Dependants), severity (None | Low | Medium | High), notes}], priorities (the survivor's own words; encrypted)}"),
+    responses((status = 201, body = Assessment), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_assessment(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: AssessmentInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let r = state.store.add_assessment(&ctx, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[utoipa::path(get, path = "/cases/{id}/plans", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "Plans (spl_), newest first, with goals, actions and gaps", body = PlanList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_plans(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<PlanList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(PlanList {
+        plans: state.store.plans(&ctx, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = PlanInput, description = "{spl_Type, spl_Objectives (encrypted), spl_PlannedEndDate, review_on}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_plan(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: PlanInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let p = state.store.create_plan(&ctx, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: p })).into_response())
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/goals", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
+    request_body(content = GoalInput, description = "{term (ShortTerm | LongTerm), domain, description (encrypted)}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_goal(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, plan)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
+    let ctx = a.cx();
+    let input: GoalInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let g = state.store.add_goal(&ctx, id, plan, &input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: g })).into_response())
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/actions", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
+    request_body(content = ActionInput, description = "{goal_id, domain, service (the service catalogue), responsible_org (slug; default the case owner), due_on, status (Planned | InProgress | Done | Cancelled)}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_action(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, plan)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
+    let ctx = a.cx();
+    let input: ActionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let x = state.store.add_action(&ctx, id, plan, &input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: String,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plan-actions/{action_id}/status", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("action_id" = String, Path, description = "Plan action id (UUID)")),
+    request_body(content = StatusChange, description = "{status: Planned | InProgress | Done | Cancelled}"),
+    responses((status = 204, description = "Updated"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_action_status(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<StatusCode, AppError> {
+    let (id, action) = (path_id(&id)?, path_id(&action)?);
+    let ctx = a.cx();
+    let input: StatusChange = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    state
+        .store
+        .set_action_status(&ctx, id, action, &input.status)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/agreement", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
+    responses((status = 204, description = "The survivor's agreement is recorded"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn agree_plan(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, plan)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
+    let ctx = a.cx();
+    state.store.record_plan_agreement(&ctx, id, plan).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/approval", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
+    responses((status = 204, description = "Approved by a supervisor of the owner organisation"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "The survivor has not agreed yet", body = ErrorBody)))]
+async fn approve_plan(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, plan)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
+    let ctx = a.cx();
+    state.store.approve_plan(&ctx, id, plan).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    #[serde(rename = "spl_ActualEndDate")]
+    pub actual_end: String,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/end", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
+    request_body(content = EndInput, description = "{spl_ActualEndDate: YYYY-MM-DD}"),
+    responses((status = 204, description = "Ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn end_plan(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, plan)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<StatusCode, AppError> {
+    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
+    let ctx = a.cx();
+    let input: EndInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    state
+        .store
+        .end_plan(&ctx, id, plan, &input.actual_end)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/approvals/plans", tag = "assistance",
+    responses((status = 200, description = "Plans of the supervisor's organisation waiting for approval (ids only)", body = PendingPlanList), (status = 401, body = ErrorBody)))]
+async fn plans_waiting(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<PendingPlanList>, AppError> {
+    let ctx = a.cx();
+    Ok(Json(PendingPlanList {
+        plans: state.store.plans_waiting_approval(&ctx).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/shelters", tag = "assistance",
+    responses((status = 200, description = "Shelter facilities with occupancy and free beds (counts only)", body = FacilityList), (status = 401, body = ErrorBody)))]
+async fn list_facilities(
+    State(state): State<AppState>,
+    _a: Authed,
+) -> Result<Json<FacilityList>, AppError> {
+    Ok(Json(FacilityList {
+        facilities: state.store.facilities().await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/shelters", tag = "assistance",
+    request_body(content = FacilityInput, description = "{name, beds, max_stay_days (default 30), state_shelter (admission needs cooperation with law enforcement)}"),
+    responses((status = 201, body = Facility), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_facility(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let ctx = a.cx();
+    let input: FacilityInput = org_body(&state, &ctx, Action::ManageDirectory, raw)?;
+    let f = state.store.add_facility(&ctx, &input).await?;
+    Ok((StatusCode::CREATED, Json(f)).into_response())
+}
+
+#[utoipa::path(get, path = "/cases/{id}/shelter-stays", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "Shelter stays with the length-of-stay rule today (ok / warning / blocked)", body = StayList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_stays(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<StayList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(StayList {
+        stays: state.store.stays(&ctx, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/shelter-stays", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = AdmissionInput, description = "{facility_id, admitted_on (YYYY-MM-DD), dependants}"),
+    responses((status = 201, body = Stay), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "Not eligible, no free beds, or already admitted", body = ErrorBody)))]
+async fn admit(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: AdmissionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let s = state.store.admit(&ctx, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    pub days: i64,
+    /// Why the stay must go on (encrypted).
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/shelter-stays/{stay_id}/extensions", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("stay_id" = String, Path, description = "Stay id (UUID)")),
+    request_body(content = ExtensionInput, description = "{days, reason (encrypted)}; counts once a supervisor approves"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn request_extension(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, stay)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let (id, stay) = (path_id(&id)?, path_id(&stay)?);
+    let ctx = a.cx();
+    let input: ExtensionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let e = state
+        .store
+        .request_extension(&ctx, id, stay, input.days, &input.reason)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: e })).into_response())
+}
+
+#[utoipa::path(post, path = "/cases/{id}/shelter-extensions/{extension_id}/approval", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("extension_id" = String, Path, description = "Extension id (UUID)")),
+    responses((status = 204, description = "Approved by a supervisor"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn approve_extension(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, ext)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let (id, ext) = (path_id(&id)?, path_id(&ext)?);
+    let ctx = a.cx();
+    state.store.approve_extension(&ctx, id, ext).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExitInput {
+    pub exited_on: String,
+    /// Family, IndependentHousing, OtherShelter, ReturnHome, Hospital, Unknown or Other.
+    pub exit_destination: String,
+}
+
+#[utoipa::path(post, path = "/cases/{id}/shelter-stays/{stay_id}/exit", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("stay_id" = String, Path, description = "Stay id (UUID)")),
+    request_body(content = ExitInput, description = "{exited_on, exit_destination}"),
+    responses((status = 204, description = "Stay ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn exit_stay(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, stay)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<StatusCode, AppError> {
+    let (id, stay) = (path_id(&id)?, path_id(&stay)?);
+    let ctx = a.cx();
+    let input: ExitInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    state
+        .store
+        .exit_stay(&ctx, id, stay, &input.exited_on, &input.exit_destination)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/cases/{id}/allowance", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "One-time allowance payments of the case", body = PaymentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_payments(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(PaymentList {
+        payments: state.store.payments(&ctx, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/allowance", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 201, description = "Allowance requested (amount from DAYAQ_ALLOWANCE_MINOR, default AZN 400)", body = Payment), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "This person already received the allowance (any organisation)", body = ErrorBody),
+              (status = 422, description = "Status is not ActualVictimOfTrafficking", body = ErrorBody)))]
+async fn pay_allowance(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let p = state
+        .store
+        .pay_allowance(&ctx, id, allowance_amount())
+        .await?;
+    Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+#[utoipa::path(post, path = "/cases/{id}/allowance/{payment_id}/status", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("payment_id" = String, Path, description = "Payment id (UUID)")),
+    request_body(content = StatusChange, description = "{status: Requested | Paid | Cancelled} (supervisor)"),
+    responses((status = 204, description = "Updated"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_payment_status(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, payment)): Path<(String, String)>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<StatusCode, AppError> {
+    let (id, payment) = (path_id(&id)?, path_id(&payment)?);
+    let ctx = a.cx();
+    let input: StatusChange = case_body(&state, &ctx, Action::Approve, id, raw).await?;
+    state
+        .store
+        .set_payment_status(&ctx, id, payment, &input.status)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/cases/{id}/services", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    responses((status = 200, description = "Services delivered (services section; health details need the health section)", body = ServiceList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_services(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ServiceList>, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    Ok(Json(ServiceList {
+        services: state.store.services(&ctx, id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/cases/{id}/services", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = ServiceInput, description = "{service, provider_org (slug), started_on, ended_on, outcome (Ongoing | Completed | Discontinued | Declined), details (encrypted), cost_minor (qepik), funding_source_id, plan_action_id}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_service(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let id = path_id(&id)?;
+    let ctx = a.cx();
+    let input: ServiceInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let x = state.store.add_service(&ctx, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInput {
+    pub name: String,
+    /// StateBudget, VictimAssistanceFund, Donor or Other.
+    pub kind: String,
+}
+
+#[utoipa::path(get, path = "/funding-sources", tag = "assistance",
+    responses((status = 200, description = "The organisation's funding sources with grants (supervisor, org admin)", body = FundingSourceList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_funding(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<FundingSourceList>, AppError> {
+    let ctx = a.cx();
+    Ok(Json(FundingSourceList {
+        funding_sources: state.store.funding_sources(&ctx).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/funding-sources", tag = "assistance",
+    request_body(content = SourceInput, description = "{name, kind (StateBudget | VictimAssistanceFund | Donor | Other)}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_funding_source(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let ctx = a.cx();
+    let input: SourceInput = org_body(&state, &ctx, Action::ManageDirectory, raw)?;
+    let x = state
+        .store
+        .add_funding_source(&ctx, &input.name, &input.kind)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+}
+
+#[utoipa::path(post, path = "/funding-sources/{source_id}/grants", tag = "assistance",
+    params(("source_id" = String, Path, description = "Funding source id (UUID)")),
+    request_body(content = GrantInput, description = "{amount_minor, currency (ISO 4217), period_start, period_end, purpose}"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_grant(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(source): Path<String>,
+    ApiJson(raw): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let source = path_id(&source)?;
+    let ctx = a.cx();
+    let input: GrantInput = org_body(&state, &ctx, Action::ManageDirectory, raw)?;
+    let x = state.store.add_grant(&ctx, source, &input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+}
+
+#[utoipa::path(get, path = "/reports/costs", tag = "assistance",
+    responses((status = 200, description = "Costs charged to the organisation's funding sources: per source, per survivor (case id), per service type (AZN minor units)", body = CostReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn cost_report(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<CostReport>, AppError> {
+    let ctx = a.cx();
+    Ok(Json(state.store.cost_report(&ctx).await?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssessmentList {
+    pub assessments: Vec<Assessment>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanList {
+    pub plans: Vec<Plan>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingPlanList {
+    pub plans: Vec<PendingPlan>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacilityList {
+    pub facilities: Vec<Facility>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StayList {
+    pub stays: Vec<Stay>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentList {
+    pub payments: Vec<Payment>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServiceList {
+    pub services: Vec<ServiceRecord>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FundingSourceList {
+    pub funding_sources: Vec<FundingSource>,
+}

@@ -1,0 +1,140 @@
+//! What every area of the JSON API shares: the body and query extractors with JSON errors,
+//! the one way to read an id from the path, and "authorise, then parse the body".
+//!
+//! Ordering, as the tests expect it: `Authed` runs before any body extractor (a request
+//! without valid credentials gets 401 whatever its body); a write whose access depends on
+//! the case or the organisation reads its body as JSON first (`ApiJson<Value>`: 422 for a body
+//! that is not JSON), then asks the policy, and only then gives the body its type
+//! (`case_body`, `org_body`), so that a refused caller learns nothing from the body's errors.
+
+use crate::AppState;
+use crate::error::{AppError, json_body_error};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use dayaq_domain::policy::Action;
+use dayaq_storage::cases::Ctx;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A JSON body whose errors name the offending field (and never echo its value).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::field(
+                "Content-Type",
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::field("body", "unreadable", "the body could not be read"))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(json_body_error)
+    }
+}
+
+/// Query parameters with JSON errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(q).map(ApiQuery).map_err(|_| {
+            AppError::field(
+                "query",
+                "invalid_query",
+                "a query parameter has the wrong type",
+            )
+        })
+    }
+}
+
+/// An id from the path. A malformed id is answered like an unknown one (404): the caller
+/// learns nothing about which ids exist.
+pub(crate) fn path_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+/// Gives a JSON body its type (errors name the field, never the value).
+pub(crate) fn typed<T: DeserializeOwned>(raw: Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(raw).map_err(json_body_error)
+}
+
+/// The body of a case-scoped write, typed only after the policy allows `action` on `case`.
+pub(crate) async fn case_body<T: DeserializeOwned>(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    action: Action,
+    case: Uuid,
+    raw: Value,
+) -> Result<T, AppError> {
+    state.store.authorize_case(ctx, action, case).await?;
+    typed(raw)
+}
+
+/// The body of an organisation-level write, typed only after the policy allows `action` on
+/// the actor's organisation.
+pub(crate) fn org_body<T: DeserializeOwned>(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    action: Action,
+    raw: Value,
+) -> Result<T, AppError> {
+    state.store.authorize_org(ctx, action)?;
+    typed(raw)
+}
+
+/// The one error shape of the API (rendered by `crate::error`): `{"error": {...}}`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code: unauthorized, forbidden, not_found, version_conflict, invalid_input,
+    /// already_exists, too_many_requests, csrf, internal.
+    pub code: String,
+    /// A sentence for people; never contains a submitted value.
+    pub message: String,
+    /// The first offending field (invalid input), or what already exists.
+    pub field: Option<String>,
+    /// The policy's reason code of a refusal (403).
+    pub reason: Option<String>,
+    /// Every problem of an invalid input.
+    pub errors: Option<Vec<ErrorItem>>,
+}
+
+/// One problem of an invalid input: a field (JSON bodies) or a row and column (file imports).
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ErrorItem {
+    pub field: Option<String>,
+    /// The spreadsheet row of a file import (the header is row 1).
+    pub row: Option<i64>,
+    pub column: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// A new record's id.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
