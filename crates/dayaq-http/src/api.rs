@@ -23,6 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+pub mod statistics;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -75,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::api_assistance::router())
         .merge(crate::api_followup::router())
         .merge(crate::api_record::router())
+        .merge(statistics::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

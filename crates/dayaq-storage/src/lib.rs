@@ -28,6 +28,7 @@ pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod sheet;
+pub mod statistics;
 pub mod stats;
 pub mod users;
 
