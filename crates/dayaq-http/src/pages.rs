@@ -27,6 +27,8 @@ use dayaq_storage::users::{LoginCheck, SecondFactor, User};
 use serde::Deserialize;
 use uuid::Uuid;
 
+pub mod statistics;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
@@ -47,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_followup::router())
         .merge(crate::pages_record::router())
         .merge(crate::pages_admin::router())
+        .merge(statistics::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
@@ -67,6 +70,8 @@ pub struct NavUser {
     /// Assistance screens in the navigation: shelter facilities, funding.
     pub sees_shelters: bool,
     pub sees_funding: bool,
+    /// The annual national report (national coordinator).
+    pub sees_national_report: bool,
 }
 
 pub struct Chrome {
@@ -92,6 +97,7 @@ impl Chrome {
             user: user.map(|a| {
                 let (sees_shelters, sees_funding) = crate::pages_assistance::nav_links(a);
                 NavUser {
+                    sees_national_report: statistics::nav_link(a),
                     sees_shelters,
                     sees_funding,
                     username: a.user.username.clone(),

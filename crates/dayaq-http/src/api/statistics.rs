@@ -71,7 +71,7 @@ pub struct NationalReportBody {
     pub trend: TableBody,
 }
 
-pub(crate) fn table_body(t: &Table) -> TableBody {
+pub fn table_body(t: &Table) -> TableBody {
     TableBody {
         id: t.id.to_string(),
         unit: t.unit.to_string(),
@@ -106,7 +106,7 @@ pub(crate) fn table_body(t: &Table) -> TableBody {
     }
 }
 
-pub(crate) fn report_body(r: &NationalReportOut) -> NationalReportBody {
+pub fn report_body(r: &NationalReportOut) -> NationalReportBody {
     NationalReportBody {
         year: r.report.year,
         variant: r.disclosure.name().to_string(),

@@ -21,5 +21,6 @@ mod security_audit;
 mod security_auth;
 mod security_files;
 mod security_needtoknow;
+mod statistics;
 mod storage;
 mod testkit;
