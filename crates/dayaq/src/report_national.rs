@@ -64,8 +64,7 @@ pub async fn run(g: &GlobalOpts, cmd: ReportCommand) -> anyhow::Result<ExitCode>
         "xlsx" => dayaq_storage::statistics::export::to_xlsx(&r)?,
         _ => {
             // The API's body, so that both give the same JSON.
-            let mut v =
-                serde_json::to_vec_pretty(&dayaq_http::api::statistics::report_body(&r))?;
+            let mut v = serde_json::to_vec_pretty(&dayaq_http::api::statistics::report_body(&r))?;
             v.push(b'\n');
             v
         }

@@ -11,7 +11,7 @@ mod national;
 mod suppression;
 
 pub use national::{national_report, trend};
-pub use suppression::{DEFAULT_K, MIN_K, Disclosure, suppress};
+pub use suppression::{DEFAULT_K, Disclosure, MIN_K, suppress};
 
 use crate::referral::Service;
 use crate::vocab::{DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation};

@@ -15,8 +15,8 @@
 //!   `persons` row counted once.
 
 use super::{
-    AllowanceFact, CaseRecord, Cell, Column, ColumnKind, Cooperation, DecisionFact,
-    NationalReport, PersonKey, ReportOptions, Row, ScreeningFact, Table,
+    AllowanceFact, CaseRecord, Cell, Column, ColumnKind, Cooperation, DecisionFact, NationalReport,
+    PersonKey, ReportOptions, Row, ScreeningFact, Table,
 };
 use crate::referral::Service;
 use crate::vocab::{DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation};
@@ -64,7 +64,9 @@ enum Standing<'a> {
     },
 }
 
-fn decisions<'a>(cases: &[&'a CaseRecord]) -> impl Iterator<Item = (&'a CaseRecord, &'a DecisionFact)> {
+fn decisions<'a>(
+    cases: &[&'a CaseRecord],
+) -> impl Iterator<Item = (&'a CaseRecord, &'a DecisionFact)> {
     cases
         .iter()
         .flat_map(|c| c.decisions.iter().map(move |d| (*c, d)))
@@ -421,7 +423,11 @@ pub fn national_report(records: &[CaseRecord], year: i32, opts: &ReportOptions) 
     tables.push(t);
 
     // Domestic (every trafficking event in the home country) or transnational (any abroad).
-    let mut t = table("domestic_transnational", "persons", &["identified", "presumed"]);
+    let mut t = table(
+        "domestic_transnational",
+        "persons",
+        &["identified", "presumed"],
+    );
     let mut rows = Counter::new(
         ["domestic", "transnational", "not_recorded", "total"].map(String::from),
         2,
@@ -492,7 +498,10 @@ pub fn national_report(records: &[CaseRecord], year: i32, opts: &ReportOptions) 
     });
     t.rows = vec![Row {
         key: "allowance_paid".into(),
-        cells: vec![Cell::Value(allowance_persons), Cell::Value(allowance_amount)],
+        cells: vec![
+            Cell::Value(allowance_persons),
+            Cell::Value(allowance_amount),
+        ],
     }];
     tables.push(t);
 
@@ -545,7 +554,12 @@ pub fn trend(records: &[CaseRecord], opts: &ReportOptions) -> Table {
     let mut t = table(
         "trend",
         "persons",
-        &["identified", "identified_child", "presumed", "any_assistance"],
+        &[
+            "identified",
+            "identified_child",
+            "presumed",
+            "any_assistance",
+        ],
     );
     if let (Some(first), Some(last)) = (years.first(), years.last()) {
         for year in *first..=*last {
@@ -613,8 +627,11 @@ mod tests {
         let mut c = rec("a");
         c.birthdate = Some(date!(2007 - 06 - 01));
         c.age_when_trafficked = Some(15);
-        c.decisions
-            .push(decision(ActualVictimOfTrafficking, date!(2025 - 03 - 01), 1));
+        c.decisions.push(decision(
+            ActualVictimOfTrafficking,
+            date!(2025 - 03 - 01),
+            1,
+        ));
         let r = national_report(&[c.clone()], 2025, &ReportOptions::default());
         assert_eq!(n(&r, "by_sex_age", "total", "identified_child"), 1);
         c.decisions[0].decided_on = date!(2025 - 07 - 01);
@@ -626,15 +643,21 @@ mod tests {
     fn a_person_with_two_cases_counts_once_in_the_year_of_the_first_decision() {
         let mut a = rec("p");
         a.forms = vec![TypeOfExploitation::ForcedLabour];
-        a.decisions
-            .push(decision(ActualVictimOfTrafficking, date!(2024 - 11 - 01), 1));
+        a.decisions.push(decision(
+            ActualVictimOfTrafficking,
+            date!(2024 - 11 - 01),
+            1,
+        ));
         let mut b = rec("p");
         b.forms = vec![
             TypeOfExploitation::SexualExploitation,
             TypeOfExploitation::ForcedLabour,
         ];
-        b.decisions
-            .push(decision(ActualVictimOfTrafficking, date!(2025 - 02 - 01), 2));
+        b.decisions.push(decision(
+            ActualVictimOfTrafficking,
+            date!(2025 - 02 - 01),
+            2,
+        ));
         let recs = [a, b];
         let r24 = national_report(&recs, 2024, &ReportOptions::default());
         let r25 = national_report(&recs, 2025, &ReportOptions::default());
@@ -648,8 +671,11 @@ mod tests {
     #[test]
     fn a_reversed_identification_is_not_counted_as_identified() {
         let mut a = rec("r");
-        a.decisions
-            .push(decision(ActualVictimOfTrafficking, date!(2025 - 02 - 01), 1));
+        a.decisions.push(decision(
+            ActualVictimOfTrafficking,
+            date!(2025 - 02 - 01),
+            1,
+        ));
         a.decisions
             .push(decision(NotAVictimOfTrafficking, date!(2025 - 04 - 01), 2));
         a.screenings.push(screened(date!(2025 - 01 - 10)));
@@ -663,13 +689,19 @@ mod tests {
     fn presumed_until_identified() {
         let mut a = rec("s");
         a.screenings.push(screened(date!(2024 - 12 - 20)));
-        a.decisions
-            .push(decision(ActualVictimOfTrafficking, date!(2025 - 01 - 05), 1));
+        a.decisions.push(decision(
+            ActualVictimOfTrafficking,
+            date!(2025 - 01 - 05),
+            1,
+        ));
         let recs = [a];
         let r24 = national_report(&recs, 2024, &ReportOptions::default());
         let r25 = national_report(&recs, 2025, &ReportOptions::default());
         assert_eq!(n(&r24, "headline", "presumed", "persons"), 1);
-        assert_eq!(n(&r24, "presumed_by_screening_org_type", "NGO", "presumed"), 1);
+        assert_eq!(
+            n(&r24, "presumed_by_screening_org_type", "NGO", "presumed"),
+            1
+        );
         assert_eq!(n(&r25, "headline", "presumed", "persons"), 0);
         assert_eq!(n(&r25, "headline", "identified", "persons"), 1);
         let t = trend(&recs, &ReportOptions::default());
@@ -706,7 +738,10 @@ mod tests {
         });
         let r = national_report(&[a], 2025, &ReportOptions::default());
         assert_eq!(n(&r, "assistance", "state_shelter", "persons"), 1);
-        assert_eq!(n(&r, "assistance", "return_or_airport_meeting", "persons"), 1);
+        assert_eq!(
+            n(&r, "assistance", "return_or_airport_meeting", "persons"),
+            1
+        );
         assert_eq!(n(&r, "assistance", "any_assistance", "persons"), 1);
         assert_eq!(n(&r, "allowance", "allowance_paid", "amount_minor"), 40_000);
         assert_eq!(n(&r, "referrals", "made", "referrals"), 1);
@@ -731,10 +766,7 @@ mod tests {
         )
             .prop_map(|(p, ds, ss, forms, age)| {
                 let mut c = rec(&format!("p{p}"));
-                c.decisions = ds
-                    .into_iter()
-                    .map(|(s, d, o)| decision(s, d, o))
-                    .collect();
+                c.decisions = ds.into_iter().map(|(s, d, o)| decision(s, d, o)).collect();
                 c.screenings = ss
                     .into_iter()
                     .map(|(d, pv)| ScreeningFact {

@@ -159,7 +159,11 @@ pub(crate) fn parse_query(q: &ReportQuery, this_year: i32) -> Result<(i32, Discl
     let disclosure = match text(&q.variant) {
         None | Some("internal") if k.is_none() => Disclosure::Internal,
         None | Some("internal") => {
-            return Err(invalid("k", "unexpected", "k applies to the public variant only"));
+            return Err(invalid(
+                "k",
+                "unexpected",
+                "k applies to the public variant only",
+            ));
         }
         Some("public") => {
             Disclosure::public(k).map_err(|e| AppError::Invalid(ValidationErrors::single(e)))?
@@ -181,7 +185,11 @@ async fn national_report(
     let access = state.store.authorize_national_report(&cx).await?;
     let (year, disclosure) = parse_query(&q, a.now.year())?;
     if q.format.is_some() {
-        return Err(invalid("format", "unexpected", "format applies to the export only"));
+        return Err(invalid(
+            "format",
+            "unexpected",
+            "format applies to the export only",
+        ));
     }
     let r = state
         .store

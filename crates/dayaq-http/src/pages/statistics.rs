@@ -174,7 +174,9 @@ async fn national_page(
             .store
             .national_report(&access, year, disclosure, "screen")
             .await?;
-        let k = disclosure.k().unwrap_or(dayaq_domain::statistics::DEFAULT_K);
+        let k = disclosure
+            .k()
+            .unwrap_or(dayaq_domain::statistics::DEFAULT_K);
         let public = matches!(disclosure, Disclosure::Public { .. });
         let mut tables: Vec<ViewTable> = out
             .report

@@ -85,7 +85,9 @@ pub fn to_xlsx(r: &NationalReportOut) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let about = wb.add_worksheet();
     about.set_name("about").map_err(err)?;
-    about.write_string_with_format(0, 0, "year", &bold).map_err(err)?;
+    about
+        .write_string_with_format(0, 0, "year", &bold)
+        .map_err(err)?;
     about
         .write_number(0, 1, f64::from(r.report.year))
         .map_err(err)?;
@@ -94,7 +96,9 @@ pub fn to_xlsx(r: &NationalReportOut) -> Result<Vec<u8>> {
         .map_err(err)?;
     about.write_string(1, 1, r.disclosure.name()).map_err(err)?;
     if let Some(k) = k {
-        about.write_string_with_format(2, 0, "k", &bold).map_err(err)?;
+        about
+            .write_string_with_format(2, 0, "k", &bold)
+            .map_err(err)?;
         about.write_number(2, 1, k as f64).map_err(err)?;
     }
     for t in tables(r) {
@@ -102,7 +106,9 @@ pub fn to_xlsx(r: &NationalReportOut) -> Result<Vec<u8>> {
         // Sheet names are at most 31 characters.
         let name: String = t.id.chars().take(31).collect();
         sheet.set_name(&name).map_err(err)?;
-        sheet.write_string_with_format(0, 0, t.unit, &bold).map_err(err)?;
+        sheet
+            .write_string_with_format(0, 0, t.unit, &bold)
+            .map_err(err)?;
         if let Some(reason) = t.not_recorded {
             sheet
                 .write_string(1, 0, format!("not_recorded:{reason}"))

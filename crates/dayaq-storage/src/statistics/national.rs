@@ -19,7 +19,9 @@ use dayaq_domain::statistics::{
     ReferralFact, ReportOptions, ScreeningFact, ServiceFact, StayFact, Table, national_report,
     suppress, trend,
 };
-use dayaq_domain::vocab::{DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation};
+use dayaq_domain::vocab::{
+    DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation,
+};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::Date;
@@ -151,10 +153,11 @@ impl Store {
             }
         }
 
-        let rows =
-            sqlx::query("SELECT case_id, hte_country FROM trafficking_events WHERE hte_country IS NOT NULL")
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT case_id, hte_country FROM trafficking_events WHERE hte_country IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
             if let Some(c) = recs.get_mut(&id) {
@@ -177,7 +180,9 @@ impl Store {
                 TraffickingStatus::parse(&status),
                 DecisionMakingOrg::parse(&org),
             ) else {
-                return Err(StoreError::Data("identification decision out of vocabulary".into()));
+                return Err(StoreError::Data(
+                    "identification decision out of vocabulary".into(),
+                ));
             };
             c.decisions.push(DecisionFact {
                 status,
@@ -223,15 +228,15 @@ impl Store {
             });
         }
 
-        let rows = sqlx::query("SELECT case_id, service, started_on, ended_on FROM services_delivered")
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows =
+            sqlx::query("SELECT case_id, service, started_on, ended_on FROM services_delivered")
+                .fetch_all(&mut *conn)
+                .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
             let Some(c) = recs.get_mut(&id) else { continue };
             let service: String = r.try_get("service")?;
-            let Some(service) = Service::ALL.iter().copied().find(|s| s.as_str() == service)
-            else {
+            let Some(service) = Service::ALL.iter().copied().find(|s| s.as_str() == service) else {
                 continue;
             };
             let started: String = r.try_get("started_on")?;

@@ -123,7 +123,15 @@ async fn a_year() -> Year {
         json!({"hte_Type": "Exploitation", "hte_Country": "TR"}),
     )
     .await;
-    decide(&app, &pol, &p1, "ActualVictimOfTrafficking", "Police", &jan1).await;
+    decide(
+        &app,
+        &pol,
+        &p1,
+        "ActualVictimOfTrafficking",
+        "Police",
+        &jan1,
+    )
+    .await;
     ok(
         &app,
         &cw,
@@ -286,8 +294,24 @@ async fn a_year() -> Year {
     )
     .await;
     screen(&app, &cw, &p3, true).await;
-    decide(&app, &pol, &p3, "ActualVictimOfTrafficking", "Police", &jan1).await;
-    decide(&app, &pol, &p3, "NotAVictimOfTrafficking", "Police", &today_s).await;
+    decide(
+        &app,
+        &pol,
+        &p3,
+        "ActualVictimOfTrafficking",
+        "Police",
+        &jan1,
+    )
+    .await;
+    decide(
+        &app,
+        &pol,
+        &p3,
+        "NotAVictimOfTrafficking",
+        "Police",
+        &today_s,
+    )
+    .await;
 
     // P4: one person, two cases (st-a and st-b; same name and birth date). Identified in Y-1
     // through the first case; screened again in Y at st-b (not presumed: already identified);
@@ -422,7 +446,10 @@ async fn national_report_matches_hand_computed_tables() {
     assert_eq!(n("by_citizenship", "persons", "identified"), Some(2));
     assert_eq!(n("by_citizenship", "persons", "presumed"), Some(1));
 
-    assert_eq!(n("domestic_transnational", "domestic", "identified"), Some(1));
+    assert_eq!(
+        n("domestic_transnational", "domestic", "identified"),
+        Some(1)
+    );
     assert_eq!(
         n("domestic_transnational", "transnational", "identified"),
         Some(1)
@@ -437,7 +464,10 @@ async fn national_report_matches_hand_computed_tables() {
         n("identified_by_decision_org", "Police", "identified"),
         Some(1)
     );
-    assert_eq!(n("identified_by_decision_org", "NGO", "identified"), Some(1));
+    assert_eq!(
+        n("identified_by_decision_org", "NGO", "identified"),
+        Some(1)
+    );
     assert_eq!(
         n("identified_by_decision_org", "total", "identified"),
         Some(2)
@@ -463,10 +493,17 @@ async fn national_report_matches_hand_computed_tables() {
         ("return_or_airport_meeting", 0),
         ("any_assistance", 3),
     ] {
-        assert_eq!(n("assistance", row, "persons"), Some(want), "assistance {row}");
+        assert_eq!(
+            n("assistance", row, "persons"),
+            Some(want),
+            "assistance {row}"
+        );
     }
     assert_eq!(n("allowance", "allowance_paid", "persons"), Some(1));
-    assert_eq!(n("allowance", "allowance_paid", "amount_minor"), Some(40000));
+    assert_eq!(
+        n("allowance", "allowance_paid", "amount_minor"),
+        Some(40000)
+    );
     assert_eq!(n("referrals", "made", "referrals"), Some(2));
     assert_eq!(n("referrals", "answered", "referrals"), Some(1));
     assert_eq!(n("cooperation", "Yes", "identified"), Some(1));
@@ -514,13 +551,21 @@ async fn national_report_matches_hand_computed_tables() {
     assert_eq!(p["k"], 5);
     assert_eq!(cell(&p, "headline", "identified", "persons"), None);
     assert_eq!(cell(&p, "assistance", "legal", "persons"), Some(0));
-    assert_eq!(cell(&p, "allowance", "allowance_paid", "amount_minor"), None);
+    assert_eq!(
+        cell(&p, "allowance", "allowance_paid", "amount_minor"),
+        None
+    );
     assert_eq!(cell(&p, "trend", &this, "identified"), None);
     for t in p["tables"].as_array().unwrap() {
         for row in t["rows"].as_array().unwrap() {
             for c in row["cells"].as_array().unwrap() {
                 if let Some(v) = c["value"].as_i64() {
-                    assert!(v == 0 || v >= 5, "{} {}: {v} published", t["id"], row["key"]);
+                    assert!(
+                        v == 0 || v >= 5,
+                        "{} {}: {v} published",
+                        t["id"],
+                        row["key"]
+                    );
                 }
             }
         }
@@ -636,7 +681,9 @@ async fn exports_and_cli_give_the_same_report() {
         lines.next(),
         Some("year,variant,k,table,unit,row,column,value,note")
     );
-    assert!(csv.contains(&format!("{y},internal,,headline,persons,identified,persons,2,")));
+    assert!(csv.contains(&format!(
+        "{y},internal,,headline,persons,identified,persons,2,"
+    )));
     assert!(csv.contains(&format!(
         "{y},internal,,allowance,persons,allowance_paid,amount_minor,40000,"
     )));
@@ -650,7 +697,9 @@ async fn exports_and_cli_give_the_same_report() {
 
     let r = get(format!("year={y}&variant=public&format=csv")).await;
     let public = r.text().await.unwrap();
-    assert!(public.contains(&format!("{y},public,11,headline,persons,identified,persons,<11,")));
+    assert!(public.contains(&format!(
+        "{y},public,11,headline,persons,identified,persons,<11,"
+    )));
     assert!(public.contains(&format!(
         "{y},public,11,allowance,persons,allowance_paid,amount_minor,<11,"
     )));
