@@ -116,6 +116,9 @@ pub enum Action {
     ManageOrganisations,
     ReadAudit,
     ReadStatistics,
+    /// The annual national report (exact counts, internal and public variants): the national
+    /// coordinator only (supervisors read their own organisation's figures, not the nation's).
+    ReadNationalReport,
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
@@ -273,6 +276,10 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         (A::ReadStatistics, R::System) => match actor.role {
             NationalCoordinator | Supervisor => allow("aggregate_statistics"),
             _ => deny("role_cannot_read_statistics"),
+        },
+        (A::ReadNationalReport, R::System) => match actor.role {
+            NationalCoordinator => allow("national_report"),
+            _ => deny("role_cannot_read_national_report"),
         },
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
@@ -671,6 +678,7 @@ mod tests {
             Action::ManageOrganisations,
             Action::ReadAudit,
             Action::ReadStatistics,
+            Action::ReadNationalReport,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
         ];

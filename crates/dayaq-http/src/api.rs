@@ -28,6 +28,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod statistics;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -75,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assistance::router())
         .merge(followup::router())
         .merge(record::router())
+        .merge(statistics::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

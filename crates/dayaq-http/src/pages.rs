@@ -38,6 +38,7 @@ mod identification;
 mod record;
 mod referrals;
 mod signin;
+mod statistics;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(followup::router())
         .merge(record::router())
         .merge(admin::router())
+        .merge(statistics::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
@@ -71,6 +73,8 @@ pub struct NavUser {
     /// Assistance screens in the navigation: shelter facilities, funding.
     pub sees_shelters: bool,
     pub sees_funding: bool,
+    /// The annual national report (national coordinator).
+    pub sees_national_report: bool,
 }
 
 pub struct Chrome {
@@ -96,6 +100,7 @@ impl Chrome {
             user: user.map(|a| {
                 let (sees_shelters, sees_funding) = assistance::nav_links(a);
                 NavUser {
+                    sees_national_report: statistics::nav_link(a),
                     sees_shelters,
                     sees_funding,
                     username: a.user.username.clone(),

@@ -13,4 +13,5 @@
 
 pub mod htcds;
 pub mod questionnaire;
+pub mod statistics;
 pub mod tabular;

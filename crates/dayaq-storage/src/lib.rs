@@ -33,6 +33,7 @@ pub mod referrals;
 mod rows_guard;
 pub mod schema;
 pub mod sessions;
+pub mod statistics;
 pub mod stats;
 pub mod users;
 

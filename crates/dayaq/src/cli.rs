@@ -504,6 +504,36 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv"])]
         format: String,
     },
+    /// The annual national report (identified and presumed victims, assistance, trend).
+    #[command(
+        long_about = "The annual national report of one year (docs/STATISTICS.md): identified and \
+            presumed victims by sex and age, form of exploitation, citizenship, domestic or \
+            transnational, identifying organisation; assistance, allowance, referrals, \
+            cooperation; the trend of every year. The user given with --as must be a national \
+            coordinator. Exact counts unless --public (counts from 1 to k-1 suppressed). JSON and \
+            CSV go to standard output unless --out; XLSX needs --out (created readable by its \
+            owner only; must not exist). Audited with the table and year."
+    )]
+    National {
+        /// Act as this user (a national coordinator).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The calendar year.
+        #[arg(long, value_name = "YEAR")]
+        year: i32,
+        /// json, csv or xlsx.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx"])]
+        format: String,
+        /// The public variant: primary suppression of small counts.
+        #[arg(long)]
+        public: bool,
+        /// Suppression threshold of the public variant (default 11, at least 5).
+        #[arg(long, value_name = "K", requires = "public")]
+        k: Option<i64>,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -584,6 +614,7 @@ impl Command {
             Command::Import(ImportCommand::Htcds { .. }) => "import.htcds",
             Command::Import(ImportCommand::Questionnaire { .. }) => "import.questionnaire",
             Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
+            Command::Report(ReportCommand::National { .. }) => "report.national",
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),

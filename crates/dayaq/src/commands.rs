@@ -533,7 +533,7 @@ fn already_exists(e: StoreError, msg: &'static str) -> anyhow::Error {
 }
 
 /// The user a command acts as (`--as`): must exist and be enabled.
-async fn acting_user(store: &Store, username: &str) -> anyhow::Result<User> {
+pub(crate) async fn acting_user(store: &Store, username: &str) -> anyhow::Result<User> {
     let user = match store.user_by_name(username).await {
         Ok(u) => u,
         Err(StoreError::NotFound) => bail!("no user with this username"),
@@ -595,7 +595,7 @@ pub async fn import(g: &GlobalOpts, cmd: ImportCommand) -> anyhow::Result<ExitCo
 }
 
 /// Creates `path` for writing, readable by its owner only; fails if it exists.
-fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -783,7 +783,10 @@ pub async fn report(g: &GlobalOpts, cmd: crate::cli::ReportCommand) -> anyhow::R
         as_user,
         round,
         format,
-    } = cmd;
+    } = cmd
+    else {
+        return crate::report_national::run(g, cmd).await;
+    };
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();

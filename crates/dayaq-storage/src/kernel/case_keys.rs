@@ -22,3 +22,24 @@ impl Store {
         self.keys.unwrap_case_key(&kid, &wrapped)
     }
 }
+
+impl Store {
+    /// The key of a case read for an aggregate whose output holds no personal data (the
+    /// national report's age at the decision). No `CaseAccess` exists for such reads: the
+    /// caller must hold its own aggregate access value (e.g. `NationalReportAccess`) and must
+    /// never return what it decrypts.
+    pub(crate) async fn case_key_for_aggregate(
+        &self,
+        conn: &mut AnyConnection,
+        case_id: &str,
+    ) -> Result<SecretKey> {
+        let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let kid: String = r.try_get("master_key_id")?;
+        let wrapped: Vec<u8> = r.try_get("wrapped")?;
+        self.keys.unwrap_case_key(&kid, &wrapped)
+    }
+}

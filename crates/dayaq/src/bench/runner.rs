@@ -8,11 +8,10 @@ use super::population::{self, BENCH_ORG, COORDINATOR, ORGS};
 use super::rng::Rng;
 use anyhow::{Context, bail};
 use dayaq_domain::Actor;
-use dayaq_domain::policy::{Action, Resource, decide};
-use dayaq_domain::stats::Cell;
+use dayaq_domain::statistics::{DEFAULT_K, Disclosure};
 use dayaq_storage::cases::{Ctx, SearchQuery};
 use dayaq_storage::htcds::CsvSink;
-use dayaq_storage::{Engine, OpenOptions, Store, StoreError};
+use dayaq_storage::{Engine, OpenOptions, Store};
 use serde::Serialize;
 use sqlx::Row;
 use std::future::Future;
@@ -119,16 +118,8 @@ pub struct Report {
     pub rss_mib_after: Option<f64>,
 }
 
-/// One line of the annual statistics: sex × age band × form of exploitation × citizenship.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatRow {
-    pub gender: String,
-    pub age_band: String,
-    pub exploitation: String,
-    pub citizenship: String,
-    pub cases: Cell,
-}
-
+/// The raw side of the national-statistics measure: one GROUP BY over the year's cases (sex ×
+/// age band × form × citizenship), the lower bound the product's report is compared with.
 const ANNUAL_SQL: &str = "SELECT COALESCE(c.prs_gender, 'NonSpecifiedUnknown'), COALESCE(c.age_band, 'unknown'), \
      t.value, COALESCE(z.value, 'unknown'), COUNT(*) \
      FROM cases c \
@@ -143,37 +134,6 @@ fn year_bounds(year: i32) -> anyhow::Result<(i64, i64)> {
         Ok(dayaq_storage::millis(d.midnight().assume_utc()))
     };
     Ok((start(year)?, start(year + 1)?))
-}
-
-/// National annual statistics (cases registered in `year`), small cells suppressed.
-/// Storage has no such function yet, so it lives here: the policy check, one GROUP BY, and the
-/// domain's suppression rule.
-pub async fn annual_statistics(
-    store: &Store,
-    actor: &Actor,
-    year: i32,
-) -> anyhow::Result<Vec<StatRow>> {
-    let d = decide(actor, Action::ReadStatistics, Resource::System);
-    if !d.allowed {
-        return Err(StoreError::Forbidden(d.reason).into());
-    }
-    let (from, to) = year_bounds(year)?;
-    let rows = sqlx::query(ANNUAL_SQL)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StatRow {
-                gender: r.try_get(0)?,
-                age_band: r.try_get(1)?,
-                exploitation: r.try_get(2)?,
-                citizenship: r.try_get(3)?,
-                cases: Cell::of(r.try_get(4)?),
-            })
-        })
-        .collect()
 }
 
 const CASE_COLS: &str = "id, case_number, owner_org_id, version, cas_status, vic_trafficking_status, \
@@ -501,7 +461,12 @@ pub async fn run(opts: &OpenOptions, o: &RunOptions) -> anyhow::Result<Report> {
             let store = &store;
             let who = &coordinator;
             async move {
-                annual_statistics(store, who, year).await?;
+                // The product's annual national report (public variant), as the API serves it.
+                let cx = ctx(who);
+                let access = store.authorize_national_report(&cx).await?;
+                store
+                    .national_report(&access, year, Disclosure::Public { k: DEFAULT_K }, "bench")
+                    .await?;
                 Ok(())
             }
         },
@@ -520,7 +485,7 @@ pub async fn run(opts: &OpenOptions, o: &RunOptions) -> anyhow::Result<Report> {
     .await?;
     metrics.push(metric(
         "national_annual_statistics",
-        "sex × age band × exploitation × citizenship for one year (bench SQL + suppression)",
+        "Store::national_report for one year (every table + trend, public variant, audited)",
         t,
         Some("the same GROUP BY"),
     ));

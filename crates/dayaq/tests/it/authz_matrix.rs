@@ -50,6 +50,8 @@ enum Need {
     ReferralAnswer,
     /// Any signed-in user; the route's object is the caller's own and absent here (404 allowed).
     OwnObject,
+    /// The policy on the deployment as a whole (national statistics).
+    Sys(Action),
 }
 
 use Need::*;
@@ -70,6 +72,18 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     ("GET", "/followups/due", SignedIn, false),
     ("GET", "/followups/org-schedule", SignedIn, false),
     ("GET", "/cases", Org(Action::ListCases), false),
+    (
+        "GET",
+        "/statistics/national",
+        Sys(Action::ReadNationalReport),
+        false,
+    ),
+    (
+        "GET",
+        "/statistics/national/export",
+        Sys(Action::ReadNationalReport),
+        false,
+    ),
     ("POST", "/cases", Org(Action::CreateCase), false),
     ("POST", "/cases/search", Org(Action::ListCases), false),
     ("GET", "/contacts", Org(Action::ListCases), false),
@@ -881,6 +895,7 @@ fn expected(
     match o.need {
         Public | SignedIn | OwnObject => true,
         Org(action) => policy(a, action, Resource::Organisation(a.org_id)).allowed,
+        Sys(action) => policy(a, action, Resource::System).allowed,
         OrgA(action) => {
             a.org_id == org_a && policy(a, action, Resource::Organisation(org_a)).allowed
         }

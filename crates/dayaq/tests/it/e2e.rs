@@ -14,7 +14,7 @@
 //! can run in parallel (nextest runs each test in a process of its own).
 
 use crate::kit::browser::{Browser, Catalogue, NARROW, WAIT, run};
-use crate::kit::{PASSWORD, ctx, new_case, org_and_user, totp_code};
+use crate::kit::{PASSWORD, ctx, new_case, org_and_user, sample_case, totp_code};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -629,6 +629,76 @@ async fn referral_for_vocational_training_is_need_to_know() {
             b.open(&case_path, "center-after-complete").await;
             assert_eq!(b.text("h1").await, t.get("error-not-found"));
             sign_out(&b, &t).await;
+        },
+    )
+    .await;
+}
+
+/// The national coordinator opens the annual national report from the home page (in
+/// Russian), sees accessible tables without any identity data, switches to the public variant
+/// with the form; both views pass axe and fit a 360 px screen.
+#[tokio::test]
+async fn coordinator_reads_the_national_report() {
+    run(
+        "coordinator_reads_the_national_report",
+        |b, app| async move {
+            let t = Catalogue::load("ru");
+            let store = &app.db.store;
+            let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
+            let actor = cw.actor();
+            store
+                .create_case(&ctx(&actor), &sample_case(FIRST, SECOND, BIRTH, PHONE))
+                .await
+                .expect("create_case");
+            let (_, coord) = org_and_user(&app.db, "org-nrm", "national_coordinator").await;
+            store.set_locale(coord.id, "ru").await.expect("set_locale");
+            sign_in(&b, &t, &coord.username).await;
+            assert_eq!(b.path().await, "/");
+            assert_eq!(
+                b.text("nav a[href=\"/statistics/national\"]").await,
+                t.get("nav-national-report")
+            );
+            b.click_to("#home-national-report", "national-report").await;
+            assert_eq!(b.path().await, "/statistics/national");
+            assert!(b.text("h1").await.starts_with(t.get("stat-title")));
+            assert_eq!(
+                b.count("nav a[href=\"/statistics/national\"][aria-current=\"page\"]")
+                    .await,
+                1
+            );
+            // Eleven tables and the trend; compensation is "not recorded" with its reason.
+            assert_eq!(b.count("table > caption").await, 12);
+            assert_eq!(
+                b.text("#t-headline caption").await,
+                t.get("stat-t-headline")
+            );
+            assert!(b.count("#t-by_sex_age th[scope=\"col\"]").await >= 8);
+            assert!(b.count("#t-by_sex_age th[scope=\"row\"]").await >= 7);
+            assert!(
+                b.text("#nr-compensation")
+                    .await
+                    .contains(t.get("stat-reason-no-award-recorded"))
+            );
+            assert_eq!(
+                b.text("#stat-variant-note").await,
+                t.get("stat-internal-note")
+            );
+            assert_no_identity(&b, "national report").await;
+            b.narrow("national-report").await;
+
+            b.select("#st-variant", "public").await;
+            b.click_to("#st-submit", "national-report-public").await;
+            assert!(b.text("#stat-variant-note").await.contains("<11"));
+            let csv = b
+                .find("#stat-csv")
+                .await
+                .attr("href")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            assert!(csv.contains("variant=public&k=11"), "{csv}");
+            b.narrow("national-report-public").await;
         },
     )
     .await;

@@ -23,4 +23,5 @@ mod security_audit;
 mod security_auth;
 mod security_files;
 mod security_needtoknow;
+mod statistics;
 mod storage;
