@@ -211,17 +211,6 @@ impl Authed {
             now: self.now,
         }
     }
-
-    pub fn actor(&self) -> Actor {
-        self.user.actor()
-    }
-    pub fn ctx<'a>(&'a self, actor: &'a Actor, state: &AppState) -> Ctx<'a> {
-        Ctx {
-            actor,
-            source: &self.source,
-            now: state.now(),
-        }
-    }
 }
 
 fn source_of(parts: &Parts) -> String {

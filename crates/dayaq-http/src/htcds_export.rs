@@ -1,5 +1,5 @@
 //! The HTCDS export and the rules for exports with identities, shared by the JSON API
-//! (`api/htcds.rs`) and the screen (`htcds_api.rs`): the query, the policy and second-factor
+//! (`api/htcds.rs`) and the screen (`pages/htcds.rs`): the query, the policy and second-factor
 //! checks, the supervisor's approval, and the streamed (CSV) or built (XLSX) download.
 //!
 //! Confidentiality: download file names carry only the date, and exports are audited by the

@@ -5,7 +5,6 @@
 pub mod api;
 pub mod auth;
 pub mod error;
-pub mod htcds_api;
 pub mod htcds_export;
 pub mod i18n;
 pub mod metrics;
@@ -94,7 +93,6 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(signin)
-        .merge(htcds_api::pages_router())
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))

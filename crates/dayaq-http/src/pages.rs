@@ -34,6 +34,7 @@ mod cases;
 mod followup;
 pub(crate) mod form;
 mod home;
+mod htcds;
 mod identification;
 mod record;
 mod referrals;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(followup::router())
         .merge(record::router())
         .merge(admin::router())
+        .merge(htcds::router())
         .merge(statistics::router())
 }
 

@@ -29,7 +29,7 @@ use fluent_templates::Loader;
 use serde::Deserialize;
 
 /// HTML screens.
-pub fn pages_router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/htcds", get(htcds_page))
         .route("/htcds/export", get(export_download))
@@ -42,8 +42,7 @@ pub fn pages_router() -> Router<AppState> {
         )
 }
 
-/// Largest upload through the browser (the outer request limit is the same).
-pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
+use crate::settings::UPLOAD_LIMIT;
 
 // ---------- screen ----------
 
@@ -179,18 +178,18 @@ fn failure_view(t: &Tr, e: &ImportErrors) -> ImportView {
 
 async fn render(state: &AppState, a: &Authed, result: Option<ImportView>) -> Response {
     let c = chrome(state, a);
-    let actor = a.actor();
-    let can_export = may(&actor, Action::ExportCases);
-    let can_import = may(&actor, Action::ImportCases);
+    let actor = &a.actor;
+    let can_export = may(actor, Action::ExportCases);
+    let can_import = may(actor, Action::ImportCases);
     if !can_export && !can_import {
         return error_page(c, AppError::Forbidden("role_without_case_access"));
     }
-    let is_supervisor = may(&actor, Action::Approve);
+    let is_supervisor = may(actor, Action::Approve);
     let approval_required = match state.store.export_approval_required(actor.org_id).await {
         Ok(v) => v,
         Err(e) => return error_page(c, e.into()),
     };
-    let ctx = a.ctx(&actor, state);
+    let ctx = a.cx();
     let requests = match state.store.export_requests(&ctx).await {
         Ok(v) => v,
         Err(e) => return error_page(c, e.into()),
@@ -240,8 +239,7 @@ struct RequestRow {
 }
 
 async fn request_submit(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.request_export(&ctx).await {
         Ok(_) => axum::response::Redirect::to("/htcds#export-requests").into_response(),
         Err(e) => error_page(chrome(&state, &a), e.into()),
@@ -256,8 +254,7 @@ async fn approve_submit(
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return error_page(chrome(&state, &a), AppError::NotFound);
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state.store.approve_export(&ctx, id).await {
         Ok(()) => axum::response::Redirect::to("/htcds#export-requests").into_response(),
         Err(e) => error_page(chrome(&state, &a), e.into()),
@@ -275,8 +272,7 @@ async fn settings_submit(
     PageUser(a): PageUser,
     axum::extract::Form(f): axum::extract::Form<SettingsForm>,
 ) -> Response {
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     match state
         .store
         .set_export_approval(&ctx, f.approval_required.is_some())
@@ -346,8 +342,7 @@ async fn import_upload(
             return render(&state, &a, Some(v)).await;
         }
     };
-    let actor = a.actor();
-    let ctx = a.ctx(&actor, &state);
+    let ctx = a.cx();
     let format = Format::sniff(&file);
     let view = match state.store.import_file(&ctx, file, format).await {
         Ok(report) => success_view(&t, &report),
