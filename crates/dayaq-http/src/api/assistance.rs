@@ -156,8 +156,12 @@ async fn add_action(
     Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
 }
 
+/// The new status of a plan action or an allowance payment. Named `StatusUpdate` in the
+/// document: `StatusChange` is the domain's kind of status-history entry, and two schemas of
+/// one name overwrite each other there.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StatusUpdate)]
 pub struct StatusChange {
     pub status: String,
 }

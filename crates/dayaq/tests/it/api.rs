@@ -693,3 +693,44 @@ async fn openapi_document_has_no_free_form_body() {
     assert!(bodies > 300, "only {bodies} JSON bodies");
     assert!(components.contains_key("ErrorBody") && components.contains_key("CaseView"));
 }
+
+/// Two types under one schema name overwrite each other in the document: schemathesis found a
+/// status history's `kind: "reopen"` checked against the `{status}` body of a plan action
+/// (both were `StatusChange`). The history's kind stays the domain's enum; the body is
+/// `StatusUpdate`.
+#[tokio::test]
+async fn openapi_schema_names_are_not_shared() {
+    let app = spawn_app().await;
+    let doc: Value = web_client()
+        .get(format!("{}/api/v1/openapi.json", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["StatusEntry"]["properties"]["kind"]["$ref"],
+        "#/components/schemas/StatusChange"
+    );
+    let kind = schemas["StatusChange"].to_string();
+    for v in ["change", "close", "reopen", "new_episode"] {
+        assert!(kind.contains(&format!("\"{v}\"")), "{v} missing: {kind}");
+    }
+    assert!(
+        schemas["StatusChange"].get("properties").is_none(),
+        "{kind}"
+    );
+    for path in [
+        "/cases/{id}/plan-actions/{action_id}/status",
+        "/cases/{id}/allowance/{payment_id}/status",
+    ] {
+        assert_eq!(
+            doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/StatusUpdate",
+            "{path}"
+        );
+    }
+    assert!(schemas["StatusUpdate"]["properties"]["status"].is_object());
+}
