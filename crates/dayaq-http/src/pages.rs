@@ -344,6 +344,24 @@ pub(crate) async fn render_case(
     render_case_with(state, a, id, reveal, vec![], StatusCode::OK).await
 }
 
+/// What a part of the case page (record, assistance, followup) is rendered from.
+#[derive(Clone, Copy)]
+pub(crate) struct CasePart<'a> {
+    pub state: &'a AppState,
+    pub a: &'a auth::Authed,
+    pub ctx: &'a dayaq_storage::cases::Ctx<'a>,
+    pub t: &'a Tr,
+    pub case: Uuid,
+}
+
+impl CasePart<'_> {
+    /// The facts the policy needs about the case; `None` when there is no such case (the part
+    /// is then left out).
+    pub(crate) async fn facts(&self) -> Result<Option<dayaq_domain::policy::CaseFacts>, AppError> {
+        Ok(self.state.store.case_facts(self.case, self.ctx.now).await?)
+    }
+}
+
 pub(crate) async fn render_case_with(
     state: &AppState,
     a: &auth::Authed,
@@ -361,10 +379,17 @@ pub(crate) async fn render_case_with(
     let t = c.t;
     let ident = identification::section(state, a, &ctx, &t, id).await?;
     let refer = referrals::section(state, a, &ctx, &t, id).await?;
+    let part = CasePart {
+        state,
+        a,
+        ctx: &ctx,
+        t: &t,
+        case: id,
+    };
     let extra_sections = vec![
-        record::case_section(state, a, &ctx, &t, id).await?,
-        assistance::case_section(state, a, &ctx, &t, id).await?,
-        followup::case_section(state, a, &ctx, &t, id).await?,
+        record::case_section(part).await?,
+        assistance::case_section(part).await?,
+        followup::case_section(part).await?,
     ];
     Ok((
         status,

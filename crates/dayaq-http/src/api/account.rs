@@ -1,6 +1,6 @@
 //! The signed-in user: who am I, my sessions; and the public directory of organisations.
 
-use super::common::ErrorBody;
+use super::common::{ErrorBody, list_bodies};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -105,7 +105,6 @@ async fn list_organisations(
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrganisationList {
-    pub organisations: Vec<Organisation>,
+list_bodies! {
+    OrganisationList { organisations: Organisation }
 }

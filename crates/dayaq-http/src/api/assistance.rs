@@ -1,7 +1,7 @@
 //! Assistance API: needs assessments, the individual rehabilitation plan (HTCDS `spl_`),
 //! shelter facilities and stays (length-of-stay rule), the one-time allowance.
 
-use super::common::{ApiJson, Created, ErrorBody, case_body, org_body, path_id};
+use super::common::{ApiJson, Created, ErrorBody, case_body, list_bodies, org_body, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dayaq_domain::assistance::DEFAULT_ALLOWANCE_MINOR;
 use dayaq_domain::policy::Action;
 use dayaq_storage::assistance::{
     ActionInput, AdmissionInput, AssessmentInput, FacilityInput, GoalInput, GrantInput, PlanInput,
@@ -20,7 +19,6 @@ use dayaq_storage::assistance::{
     Stay,
 };
 use serde::Deserialize;
-use serde::Serialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -47,15 +45,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_funding, add_funding_source))
         .routes(routes!(add_grant))
         .routes(routes!(cost_report))
-}
-
-/// The allowance amount in qəpik: `DAYAQ_ALLOWANCE_MINOR` or AZN 400 (API and screens).
-pub(crate) fn allowance_amount() -> i64 {
-    std::env::var("DAYAQ_ALLOWANCE_MINOR")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(DEFAULT_ALLOWANCE_MINOR)
 }
 
 #[utoipa::path(get, path = "/cases/{id}/assessments", tag = "assistance",
@@ -409,7 +398,7 @@ async fn pay_allowance(
     let ctx = a.cx();
     let p = state
         .store
-        .pay_allowance(&ctx, id, allowance_amount())
+        .pay_allowance(&ctx, id, crate::settings::allowance_amount())
         .await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
 }
@@ -530,42 +519,13 @@ async fn cost_report(
     Ok(Json(state.store.cost_report(&ctx).await?))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AssessmentList {
-    pub assessments: Vec<Assessment>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PlanList {
-    pub plans: Vec<Plan>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PendingPlanList {
-    pub plans: Vec<PendingPlan>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FacilityList {
-    pub facilities: Vec<Facility>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StayList {
-    pub stays: Vec<Stay>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PaymentList {
-    pub payments: Vec<Payment>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ServiceList {
-    pub services: Vec<ServiceRecord>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FundingSourceList {
-    pub funding_sources: Vec<FundingSource>,
+list_bodies! {
+    AssessmentList { assessments: Assessment }
+    PlanList { plans: Plan }
+    PendingPlanList { plans: PendingPlan }
+    FacilityList { facilities: Facility }
+    StayList { stays: Stay }
+    PaymentList { payments: Payment }
+    ServiceList { services: ServiceRecord }
+    FundingSourceList { funding_sources: FundingSource }
 }

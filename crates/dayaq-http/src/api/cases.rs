@@ -1,7 +1,7 @@
 //! Cases: the register (list, exact search), one case with its ETag version (read, replace,
 //! erase) and its timeline. Keys and values are HTCDS field and value names.
 
-use super::common::{ApiJson, ApiQuery, ErrorBody, path_id};
+use super::common::{ApiJson, ApiQuery, ErrorBody, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -15,7 +15,6 @@ use dayaq_domain::case::CaseView;
 use dayaq_storage::cases::SearchQuery;
 use dayaq_storage::cases::{CaseEvent, SearchResult};
 use serde::Deserialize;
-use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -195,12 +194,7 @@ async fn case_events(
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CaseList {
-    pub cases: Vec<CaseView>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventList {
-    pub events: Vec<CaseEvent>,
+list_bodies! {
+    CaseList { cases: CaseView }
+    EventList { events: CaseEvent }
 }

@@ -138,3 +138,17 @@ pub struct ErrorItem {
 pub struct Created {
     pub id: Uuid,
 }
+
+/// JSON list bodies, `{"<field>": [<item>, ...]}`: one named struct each, so that the OpenAPI
+/// document names every list.
+macro_rules! list_bodies {
+    ($($name:ident { $field:ident: $item:ident })+) => {
+        $(
+            #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+            pub struct $name {
+                pub $field: Vec<$item>,
+            }
+        )+
+    };
+}
+pub(crate) use list_bodies;

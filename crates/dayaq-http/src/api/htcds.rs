@@ -2,7 +2,7 @@
 //! and the organisation's setting and requests for exports with identities.
 //! Error messages never repeat a cell's value.
 
-use super::common::{ApiQuery, ErrorBody, path_id};
+use super::common::{ApiQuery, ErrorBody, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -136,9 +136,8 @@ pub struct ExportRequestView {
     pub decided_by: Option<uuid::Uuid>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ExportRequestList {
-    pub requests: Vec<ExportRequestView>,
+list_bodies! {
+    ExportRequestList { requests: ExportRequestView }
 }
 
 fn request_view(r: dayaq_storage::exports::ExportRequest) -> ExportRequestView {

@@ -1,6 +1,6 @@
 //! Identification API: intake contacts, screening, the formal decision, consent records.
 
-use super::common::{ApiJson, ErrorBody, case_body, path_id};
+use super::common::{ApiJson, ErrorBody, case_body, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -278,14 +278,10 @@ pub struct Transferred {
     pub owner_org: Organisation,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ContactList {
-    pub contacts: Vec<Contact>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ScreeningList {
-    pub screenings: Vec<Screening>,
+list_bodies! {
+    ContactList { contacts: Contact }
+    ScreeningList { screenings: Screening }
+    ConsentList { consents: Consent }
 }
 
 /// The current identification status, the rights it opens, and the decision history.
@@ -295,9 +291,4 @@ pub struct DecisionList {
     pub status: TraffickingStatus,
     pub rights: Rights,
     pub decisions: Vec<Decision>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ConsentList {
-    pub consents: Vec<Consent>,
 }

@@ -2,7 +2,7 @@
 //! platform (age-encrypted, consent required), import of a package on this instance, and the
 //! record of packages on a case. Logic lives in `dayaq_storage::packages`.
 
-use super::common::{ApiJson, ErrorBody, case_body, path_id};
+use super::common::{ApiJson, ErrorBody, case_body, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use dayaq_domain::policy::Action;
 use dayaq_storage::packages::PackageInput;
 use dayaq_storage::packages::{PackageRecipient, PackageRecord};
-use serde::Serialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -138,12 +137,7 @@ async fn import_package(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RecipientList {
-    pub recipients: Vec<PackageRecipient>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PackageList {
-    pub packages: Vec<PackageRecord>,
+list_bodies! {
+    RecipientList { recipients: PackageRecipient }
+    PackageList { packages: PackageRecord }
 }

@@ -1,7 +1,7 @@
 //! Referral API: directory, referrals (consent-scoped, need-to-know), break-glass,
 //! notifications, and the criminal-justice link.
 
-use super::common::{ApiJson, ApiQuery, ErrorBody, path_id};
+use super::common::{ApiJson, ApiQuery, ErrorBody, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -277,9 +277,11 @@ async fn set_legal(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DirectoryList {
-    pub services: Vec<DirectoryEntry>,
+list_bodies! {
+    DirectoryList { services: DirectoryEntry }
+    CoverageList { regions: RegionCoverage }
+    ReferralList { referrals: Referral }
+    NotificationList { notifications: Notification }
 }
 
 /// Services offered in a region, and those of the catalogue nobody offers there.
@@ -290,27 +292,12 @@ pub struct RegionCoverage {
     pub missing: Vec<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CoverageList {
-    pub regions: Vec<RegionCoverage>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReferralList {
-    pub referrals: Vec<Referral>,
-}
-
 /// Temporary access to another organisation's case.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BreakGlass {
     pub case_id: uuid::Uuid,
     /// When the access ends (RFC 3339).
     pub expires_at: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NotificationList {
-    pub notifications: Vec<Notification>,
 }
 
 /// The legal section; null when nothing was recorded.

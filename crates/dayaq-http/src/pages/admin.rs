@@ -9,12 +9,10 @@
 
 use super::form::lang_of;
 use crate::AppState;
-use crate::auth::{
-    Authed, PageUser, ReqInfo, prelogin_cookie_name, session_cookie_name, set_cookie,
-};
+use crate::auth::{Authed, PageUser, ReqInfo, prelogin_cookie_name, set_cookie};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, error_page, error_text, see_other};
+use crate::pages::{Chrome, error_page, error_text};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -609,34 +607,7 @@ async fn enrol_submit(
     };
     // Signed in; a role that needs a second factor continues with its enrolment (or its code,
     // after a password reset that kept the factor).
-    let mfa_ok = !user.totp_enabled && !user.role.requires_totp();
-    let next = if user.totp_enabled {
-        "/login/totp"
-    } else if user.role.requires_totp() {
-        "/login/enrol"
-    } else {
-        "/"
-    };
-    match state
-        .store
-        .create_session(&user, mfa_ok, &info.user_agent, &info.source, state.now())
-        .await
-    {
-        Ok((session_token, _)) => {
-            let secure = state.cfg.secure_cookies;
-            let mut resp = see_other(next);
-            for c in [
-                set_cookie(session_cookie_name(secure), &session_token, secure, None),
-                set_cookie(prelogin_cookie_name(secure), "", secure, Some(0)),
-            ] {
-                if let Ok(v) = c.parse() {
-                    resp.headers_mut().append(SET_COOKIE, v);
-                }
-            }
-            resp
-        }
-        Err(e) => error_page(&state, None, info.lang, e.into()),
-    }
+    super::signin::signed_in(&state, &user, &info).await
 }
 
 // ---------- one's own API tokens ----------

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, error_page, error_text, render_case_with, see_other};
+use crate::pages::{CasePart, Chrome, error_page, error_text, render_case_with, see_other};
 use askama::Template;
 use axum::Form;
 use axum::Router;

@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::{Authed, PageUser};
-use crate::error::AppError;
+use crate::error::{AppError, PageMessage};
 use crate::htcds_export::{
     ExportQuery, export_format, export_identity, export_request_id, export_response,
     identity_export_allowed, may,
@@ -50,17 +50,9 @@ fn chrome(state: &AppState, a: &Authed) -> Chrome {
     Chrome::for_user(state, a, "htcds")
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    c: Chrome,
-    title: String,
-    message: String,
-}
-
 fn error_page(c: Chrome, err: AppError) -> Response {
     let status = err.status();
-    let key = match &err {
+    let title_key = match &err {
         AppError::NotFound => "error-not-found",
         AppError::Forbidden(_) => "error-forbidden",
         AppError::Unauthorized => "error-unauthorized",
@@ -70,16 +62,14 @@ fn error_page(c: Chrome, err: AppError) -> Response {
         }
         _ => "error-internal",
     };
-    let (title, message) = match key {
-        "error-not-found" => (c.t.get("error-not-found"), c.t.get("error-not-found-text")),
-        "error-forbidden" => (c.t.get("error-forbidden"), c.t.get("error-forbidden-text")),
-        "error-unauthorized" => (
-            c.t.get("error-unauthorized"),
-            c.t.get("error-unauthorized-text"),
-        ),
-        _ => (c.t.get("error-internal"), c.t.get("error-internal-text")),
-    };
-    (status, ErrorPage { c, title, message }).into_response()
+    let message = c.t.get(&format!("{title_key}-text"));
+    PageMessage {
+        frame: c,
+        status,
+        title_key,
+        message,
+    }
+    .into_response()
 }
 
 /// The result of an upload, ready to show.

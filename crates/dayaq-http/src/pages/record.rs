@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, error_page, error_text, render_case_with, see_other};
+use crate::pages::{CasePart, Chrome, error_page, error_text, render_case_with, see_other};
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -23,7 +23,6 @@ use dayaq_domain::record::{
 use dayaq_domain::vocab::{CaseStatus, Gender};
 use dayaq_domain::{FieldError, ValidationErrors};
 use dayaq_storage::StoreError;
-use dayaq_storage::cases::Ctx;
 use dayaq_storage::record::{EpisodeInput, ReopenInput, StatusInput};
 use uuid::Uuid;
 
@@ -180,14 +179,15 @@ struct RecordSection {
 }
 
 /// The case-record part of the case page, rendered to HTML.
-pub(crate) async fn case_section(
-    state: &AppState,
-    a: &Authed,
-    ctx: &Ctx<'_>,
-    t: &Tr,
-    case: Uuid,
-) -> Result<String, AppError> {
-    let Some(facts) = state.store.case_facts(case, ctx.now).await? else {
+pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
+    let CasePart {
+        state,
+        a,
+        ctx,
+        t,
+        case,
+    } = part;
+    let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };
     let actor = &a.actor;

@@ -99,6 +99,12 @@ pub(super) async fn login_submit(
         }
         user.locale = l.code().to_string();
     }
+    signed_in(&state, &user, &info).await
+}
+
+/// After a good password: a role that needs a second factor continues with its enrolment (or
+/// its code, when the factor is set up); anyone else goes to the start page.
+pub(super) async fn signed_in(state: &AppState, user: &User, info: &ReqInfo) -> Response {
     let mfa_ok = !user.totp_enabled && !user.role.requires_totp();
     let next = if user.totp_enabled {
         "/login/totp"
@@ -107,7 +113,7 @@ pub(super) async fn login_submit(
     } else {
         "/"
     };
-    start_session(&state, &user, mfa_ok, &info, next).await
+    start_session(state, user, mfa_ok, info, next).await
 }
 
 pub(super) async fn start_session(

@@ -1,8 +1,9 @@
 //! HTTP API tests against the real server on a random port (both engines via the test kit).
 
 use crate::kit::{
-    TestApp, api_token, bearer_get, csrf_field, fetch, json_answer, json_body, org_and_user,
-    page_csrf, spawn_app, submit, submit_login, totp_code, user_token, web_client,
+    TestApp, api_token, bearer_get, csrf_field, fetch, fetch_json, fetch_text, json_answer,
+    json_body, org_and_user, page_csrf, spawn_app, submit, submit_login, totp_code, user_token,
+    web_client,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -58,14 +59,11 @@ async fn create(app: &TestApp, token: &str, first: &str) -> Value {
 
 /// Every (method, path) of the OpenAPI document, with path parameters filled in.
 async fn api_routes(app: &TestApp, id: &str) -> Vec<(reqwest::Method, String)> {
-    let doc: Value = fetch(
+    let doc: Value = fetch_json(
         &web_client(),
         format!("{}/api/v1/openapi.json", app.base_url),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -434,11 +432,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
         .expect("session cookie");
     assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict"));
     // The API works with the cookie; writes need the CSRF header.
-    let me: Value = fetch(&c, format!("{base}/api/v1/me"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = fetch_json(&c, format!("{base}/api/v1/me")).await;
     let token = me["csrf"].as_str().unwrap().to_string();
     let r = c
         .post(format!("{base}/api/v1/cases"))
@@ -456,17 +450,13 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     // Pages render; no personal data in the page title.
-    let home = fetch(&c, format!("{base}/")).await.text().await.unwrap();
+    let home = fetch_text(&c, format!("{base}/")).await;
     assert!(home.contains("<title>"));
     let id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let page = fetch(&c, format!("{base}/cases/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = fetch_text(&c, format!("{base}/cases/{id}")).await;
     assert!(!page.contains("Nigar"), "identity hidden until revealed");
     let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
     assert!(!title.contains("Nigar"));
@@ -481,11 +471,7 @@ async fn browser_sign_in_sessions_csrf_and_headers() {
     .unwrap();
     assert!(revealed.contains("Nigar"));
     // Sessions: list, then sign out revokes.
-    let s: Value = fetch(&c, format!("{base}/api/v1/sessions"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = fetch_json(&c, format!("{base}/api/v1/sessions")).await;
     assert_eq!(s["sessions"].as_array().unwrap().len(), 1);
     let r = submit(&c, format!("{base}/logout"), &[("csrf", token.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -526,11 +512,7 @@ async fn supervisor_must_use_a_second_factor() {
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
-    let me: Value = fetch(&c, format!("{base}/api/v1/me"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = fetch_json(&c, format!("{base}/api/v1/me")).await;
     assert_eq!(me["role"], "supervisor");
     // The same code cannot be used twice (replay).
     let c2 = web_client();
@@ -554,11 +536,7 @@ async fn health_and_metrics_carry_no_personal_data() {
     let c = web_client();
     let h = fetch(&c, format!("{}/healthz", app.base_url)).await;
     assert_eq!(h.status(), StatusCode::OK);
-    let m = fetch(&c, format!("{}/metrics", app.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let m = fetch_text(&c, format!("{}/metrics", app.base_url)).await;
     assert!(m.contains("dayaq_http_requests_total{class=\"2xx\"}"));
     assert!(!m.contains("CanaryMetricsName") && !m.contains("/cases/"));
 }
@@ -569,14 +547,11 @@ async fn health_and_metrics_carry_no_personal_data() {
 #[tokio::test]
 async fn every_operation_documents_its_error_answers() {
     let app = spawn_app().await;
-    let doc: Value = fetch(
+    let doc: Value = fetch_json(
         &web_client(),
         format!("{}/api/v1/openapi.json", app.base_url),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let paths = doc["paths"].as_object().unwrap();
     let mut checked = 0;
     for (path, item) in paths {

@@ -3,7 +3,7 @@
 //! Runs on SQLite, and on PostgreSQL when `DAYAQ_TEST_DATABASE_URL` is set.
 
 use crate::kit::{
-    SOURCE, accepted_vt_referral, ctx, decide_identification, new_case, org_and_user, test_db,
+    SOURCE, accepted_vt_referral, ctx, db_with_user, decide_identification, new_case, org_and_user,
 };
 use dayaq_domain::assistance::StayState;
 use dayaq_domain::assistance::fmt_date;
@@ -33,8 +33,7 @@ fn field_of(e: &StoreError) -> Vec<(String, &'static str)> {
 
 #[tokio::test]
 async fn shelter_thirty_day_rule_with_controllable_clock() {
-    let db = test_db().await;
-    let (_, sup) = org_and_user(&db, "state-shelter", "supervisor").await;
+    let (db, sup) = db_with_user("state-shelter", "supervisor").await;
     let (_, cw) = org_and_user(&db, "state-shelter", "caseworker").await;
     let (sup, cw) = (sup.actor(), cw.actor());
     let s = &db.store;
@@ -187,8 +186,7 @@ async fn shelter_thirty_day_rule_with_controllable_clock() {
 
 #[tokio::test]
 async fn allowance_once_per_person_under_50_concurrent_requests() {
-    let db = test_db().await;
-    let (_, police) = org_and_user(&db, "police-atd", "police_officer").await;
+    let (db, police) = db_with_user("police-atd", "police_officer").await;
     let police = police.actor();
     let s = &db.store;
     let case = new_case(
@@ -282,8 +280,7 @@ fn need(domain: &str, severity: &str, notes: Option<&str>) -> NeedInput {
 
 #[tokio::test]
 async fn plan_gaps_approval_and_need_to_know() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-a", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-a", "caseworker").await;
     let (_, sup) = org_and_user(&db, "ngo-a", "supervisor").await;
     let (vt_org, vt) = org_and_user(&db, "vt-centre", "caseworker").await;
     let (cw, sup, vt) = (cw.actor(), sup.actor(), vt.actor());
@@ -604,8 +601,7 @@ fn svc(
 
 #[tokio::test]
 async fn cost_report_matches_hand_computed_fixture() {
-    let db = test_db().await;
-    let (_, sup) = org_and_user(&db, "ngo-f", "supervisor").await;
+    let (db, sup) = db_with_user("ngo-f", "supervisor").await;
     let (_, cw) = org_and_user(&db, "ngo-f", "caseworker").await;
     let (sup, cw) = (sup.actor(), cw.actor());
     let s = &db.store;
@@ -928,7 +924,7 @@ mod api {
 
 mod screens {
     use crate::kit::{
-        csrf_field, fetch, new_case, org_and_user, sign_in, spawn_app, submit, web_client,
+        csrf_field, fetch_text, new_case, org_and_user, sign_in, spawn_app, submit, web_client,
     };
     use reqwest::StatusCode;
 
@@ -947,11 +943,7 @@ mod screens {
         let c = web_client();
         let base = &app.base_url;
         sign_in(&c, base, &user.username).await;
-        let html = fetch(&c, format!("{base}/cases/{case}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = fetch_text(&c, format!("{base}/cases/{case}")).await;
         assert!(
             html.contains("id=\"assistance\""),
             "the assistance section is on the case page"
@@ -982,11 +974,7 @@ mod screens {
         )
         .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let html = fetch(&c, format!("{base}/cases/{case}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = fetch_text(&c, format!("{base}/cases/{case}")).await;
         assert!(html.contains("no place to stay"));
         assert!(
             html.contains("my daughter&#39;s school")

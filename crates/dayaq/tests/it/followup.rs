@@ -3,8 +3,8 @@
 //! per-question summary (both engines via `kit::db`).
 
 use crate::kit::{
-    api_call, api_client, bearer_get, csrf_field, fetch, org_and_user, sample_case, second_factor,
-    sign_in, spawn_app, submit, submit_login, test_db, user_token, web_client,
+    api_call, api_client, bearer_get, csrf_field, db_with_user, fetch_text, org_and_user,
+    sample_case, second_factor, sign_in, spawn_app, submit, submit_login, user_token, web_client,
 };
 use dayaq_domain::policy::Actor;
 use dayaq_domain::stats::Cell;
@@ -66,8 +66,7 @@ fn protocol(caller: &str) -> ProtocolInput {
 
 #[tokio::test]
 async fn schedule_overdue_lost_contact_with_a_controllable_clock() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-fu", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-fu", "caseworker").await;
     let (_, other) = org_and_user(&db, "ngo-fu", "supervisor").await;
     let me = cw.actor();
     let sup = other.actor();
@@ -287,8 +286,7 @@ fn answers(pairs: &[(&str, &str)]) -> dayaq_domain::followup::Answers {
 
 #[tokio::test]
 async fn assessments_trajectory_and_risk_flags() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-ra", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-ra", "caseworker").await;
     let me = cw.actor();
     let s = &db.store;
     let t0 = datetime!(2026-03-01 08:00 UTC);
@@ -376,8 +374,7 @@ async fn assessments_trajectory_and_risk_flags() {
 
 #[tokio::test]
 async fn imported_round_gives_the_hand_computed_summary() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-q", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-q", "caseworker").await;
     let (_, nc) = org_and_user(&db, "national", "national_coordinator").await;
     let me = cw.actor();
     let s = &db.store;
@@ -626,8 +623,7 @@ async fn audit_details(db: &crate::kit::TestDb, action: &str) -> Vec<(String, St
 
 #[tokio::test]
 async fn org_default_schedule_applies_to_new_plans_unless_the_case_overrides() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-os", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-os", "caseworker").await;
     let (_, sup) = org_and_user(&db, "ngo-os", "supervisor").await;
     let (_, other) = org_and_user(&db, "ngo-os-other", "caseworker").await;
     let me = cw.actor();
@@ -760,8 +756,7 @@ fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn questionnaire_export_reimports_the_same_answers() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-qx", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-qx", "caseworker").await;
     let (_, other) = org_and_user(&db, "ngo-qx-other", "caseworker").await;
     let (_, researcher) = org_and_user(&db, "ngo-qx", "researcher").await;
     let (_, hotline) = org_and_user(&db, "ngo-qx", "hotline_operator").await;
@@ -993,8 +988,7 @@ async fn questionnaire_export_reimports_the_same_answers() {
 
 #[tokio::test]
 async fn a_risk_flag_becomes_a_long_term_goal_of_the_plan() {
-    let db = test_db().await;
-    let (_, cw) = org_and_user(&db, "ngo-fg", "caseworker").await;
+    let (db, cw) = db_with_user("ngo-fg", "caseworker").await;
     let (_, other) = org_and_user(&db, "ngo-fg-other", "caseworker").await;
     let me = cw.actor();
     let s = &db.store;
@@ -1131,7 +1125,7 @@ async fn followup_forms_and_export_over_http() {
     let case_page = || {
         let c = c.clone();
         let url = format!("{base}/cases/{id}");
-        async move { fetch(&c, url).await.text().await.unwrap() }
+        async move { fetch_text(&c, url).await }
     };
     let html = case_page().await;
     assert!(html.contains("id=\"fu-assess-form\""));
@@ -1228,11 +1222,7 @@ async fn followup_forms_and_export_over_http() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // The default schedule page: read-only for a caseworker.
-    let html = fetch(&c, format!("{base}/followup/schedule"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&c, format!("{base}/followup/schedule")).await;
     assert!(html.contains("id=\"fu-sched-readonly\""));
     assert!(html.contains("1, 3, 12"));
     assert!(!html.contains("id=\"fu-sched-form\""));
@@ -1302,18 +1292,14 @@ async fn followup_forms_and_export_over_http() {
     let r = get(token.clone(), "?free_text=bogus").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let url = format!("{base}/api/v1/followups/questionnaire/export");
-    let body = fetch(&c, &url).await.text().await.unwrap();
+    let body = fetch_text(&c, &url).await;
     assert!(body.contains("job;housing"), "{body}");
     assert!(!body.contains("work near my son"), "{body}");
     let strong = crate::kit::web_client();
     crate::kit::sign_in_with_second_factor(&strong, base, &app.db.store, &cw).await;
-    let body = fetch(&strong, &url).await.text().await.unwrap();
+    let body = fetch_text(&strong, &url).await;
     assert!(body.contains("work near my son"), "{body}");
-    let body = fetch(&strong, format!("{url}?free_text=none"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let body = fetch_text(&strong, format!("{url}?free_text=none")).await;
     assert!(body.contains("job;housing"), "{body}");
     assert!(!body.contains("work near my son"), "{body}");
     let r = get(token.clone(), "?round=month-3&format=xlsx").await;
@@ -1345,7 +1331,7 @@ async fn supervisor_sets_the_default_schedule_on_its_screen() {
     let base = &app.base_url;
     let text = |u: String| {
         let c = c.clone();
-        async move { fetch(&c, u).await.text().await.unwrap() }
+        async move { fetch_text(&c, u).await }
     };
     let csrf = csrf_field(&text(format!("{base}/login")).await);
     let r = submit_login(

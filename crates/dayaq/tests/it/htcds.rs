@@ -5,8 +5,9 @@
 //! n + 1.
 
 use crate::kit::{
-    TestDb, api_token, bearer_get, csrf_field, ctx, dayaq_cli, fetch, json_answer, org_and_user,
-    sign_in, sign_in_with_second_factor, spawn_app, test_db, user_token, web_client,
+    TestDb, api_token, assert_cli_ok, bearer_get, csrf_field, ctx, dayaq_cli, db_with_user, fetch,
+    fetch_json, fetch_text, json_answer, org_and_user, sign_in, sign_in_with_second_factor,
+    spawn_app, test_db, user_token, web_client,
 };
 use dayaq_domain::Actor;
 use dayaq_storage::htcds::{COLUMNS, CsvSink, Format, ImportFailure, XlsxSink, parse};
@@ -335,8 +336,7 @@ async fn audit_actions(db: &TestDb) -> Vec<(String, String)> {
 /// database → export gives the same file again.
 #[tokio::test]
 async fn ten_thousand_rows_all_or_nothing_and_identical_round_trip() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-a", "caseworker").await;
+    let (db, user) = db_with_user("org-a", "caseworker").await;
     let actor = user.actor();
 
     let bad = synthetic_csv(10_000, Some((7431, "prs_Gender", "Female-Secret")));
@@ -448,8 +448,7 @@ async fn ten_thousand_rows_all_or_nothing_and_identical_round_trip() {
 
 #[tokio::test]
 async fn xlsx_round_trip() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-a", "caseworker").await;
+    let (db, user) = db_with_user("org-a", "caseworker").await;
     let actor = user.actor();
     let csv = synthetic_csv(300, None);
     db.store
@@ -504,8 +503,7 @@ async fn the_htcds_excel_template_imports() {
         );
         return;
     };
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-a", "caseworker").await;
+    let (db, user) = db_with_user("org-a", "caseworker").await;
     let actor = user.actor();
     let report = db
         .store
@@ -526,8 +524,7 @@ async fn the_htcds_excel_template_imports() {
 
 #[tokio::test]
 async fn roles_are_checked_before_the_file_is_read() {
-    let db = test_db().await;
-    let (_, hotline) = org_and_user(&db, "org-a", "hotline_operator").await;
+    let (db, hotline) = db_with_user("org-a", "hotline_operator").await;
     let (_, researcher) = org_and_user(&db, "org-a", "researcher").await;
     let file = synthetic_csv(3, None).into_bytes();
     for (who, reason) in [
@@ -673,11 +670,7 @@ async fn api_import_and_export() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Each organisation exports only its own cases.
-    let export_b = fetch(&sb, format!("{base}/api/v1/export/htcds"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let export_b = fetch_text(&sb, format!("{base}/api/v1/export/htcds")).await;
     assert_eq!(without_case_numbers(&export_b), good);
     let numbers = |s: &str| -> Vec<String> {
         s.lines()
@@ -701,11 +694,7 @@ async fn api_import_and_export() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let doc: Value = fetch(&c, format!("{base}/api/v1/openapi.json"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = fetch_json(&c, format!("{base}/api/v1/openapi.json")).await;
     assert!(doc["paths"]["/import/htcds"]["post"].is_object());
     assert!(doc["paths"]["/export/htcds"]["get"].is_object());
 }
@@ -783,8 +772,7 @@ async fn screen_lists_problems_and_imports() {
 
 #[tokio::test]
 async fn cli_import_and_export() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-a", "caseworker").await;
+    let (db, user) = db_with_user("org-a", "caseworker").await;
     let dir = db.dir.path().to_path_buf();
 
     let bad = dir.join("bad.csv");
@@ -827,11 +815,7 @@ async fn cli_import_and_export() {
             &user.username,
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 20 case(s)"));
 
     for ext in ["csv", "xlsx"] {
@@ -847,11 +831,7 @@ async fn cli_import_and_export() {
                 file.to_str().unwrap(),
             ],
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_cli_ok(&out);
         let bytes = std::fs::read(&file).unwrap();
         #[cfg(unix)]
         {

@@ -4,7 +4,7 @@
 //! carries the facts down. Before the kernel, a trafficking-event write loaded them three
 //! times (≈ 9 SELECTs before the write). Both engines via `testkit`.
 
-use crate::kit::{ctx, org_and_user, sample_case, test_db};
+use crate::kit::{ctx, db_with_user, org_and_user, sample_case};
 use dayaq_domain::record::EventInput;
 use dayaq_storage::Store;
 use dayaq_storage::assistance::ServiceInput;
@@ -20,8 +20,7 @@ async fn loads<T>(s: &Store, f: impl AsyncFnOnce() -> T) -> (T, u64) {
 
 #[tokio::test]
 async fn case_scoped_writes_check_access_once() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "ngo-qc", "caseworker").await;
+    let (db, user) = db_with_user("ngo-qc", "caseworker").await;
     let me = user.actor();
     let s = &db.store;
     let case = s

@@ -3,8 +3,8 @@
 //! through the API and the case page, on the configured engine (`kit::db`).
 
 use crate::kit::{
-    accepted_vt_referral, api_call, api_client, csrf_field, ctx, fetch, new_case, org_and_user,
-    sign_in, spawn_app, submit, test_db, token_and_user, web_client,
+    accepted_vt_referral, api_call, api_client, csrf_field, ctx, db_with_user, fetch_text,
+    new_case, org_and_user, sign_in, spawn_app, submit, token_and_user, web_client,
 };
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::record::{DependantInput, EventInput};
@@ -443,8 +443,7 @@ async fn close_reopen_new_episode_with_history_and_links() {
 
 #[tokio::test]
 async fn dependants_respect_number_of_children() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "ngo-dep", "caseworker").await;
+    let (db, user) = db_with_user("ngo-dep", "caseworker").await;
     let actor = user.actor();
     let input: CaseInput = serde_json::from_value(json!({
         "prs_FirstName": "Sabina", "prs_Gender": "Feminine", "prs_NumberOfChildren": 1
@@ -494,8 +493,7 @@ async fn dependants_respect_number_of_children() {
 
 #[tokio::test]
 async fn storage_checks_access_before_input_and_seals_free_text() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "ngo-st", "caseworker").await;
+    let (db, user) = db_with_user("ngo-st", "caseworker").await;
     let (_, stranger) = org_and_user(&db, "ngo-st2", "supervisor").await;
     let me = user.actor();
     let them = stranger.actor();
@@ -630,7 +628,7 @@ async fn case_page_shows_record_and_its_forms_work() {
     sign_in(&c, base, &user.username).await;
     let get = |u: String| {
         let c = c.clone();
-        async move { fetch(&c, u).await.text().await.unwrap() }
+        async move { fetch_text(&c, u).await }
     };
     let html = get(format!("{base}/cases/{case}")).await;
     assert!(
@@ -782,8 +780,7 @@ async fn case_page_shows_record_and_its_forms_work() {
 
 #[tokio::test]
 async fn referral_receiver_sees_only_granted_parts_of_the_record() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "ngo-nk", "caseworker").await;
+    let (db, user) = db_with_user("ngo-nk", "caseworker").await;
     let (_, vt_user) = org_and_user(&db, "vt-nk", "caseworker").await;
     let cw = user.actor();
     let vt = vt_user.actor();

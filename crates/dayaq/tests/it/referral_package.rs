@@ -3,8 +3,8 @@
 //! consented sections, a wrong identity fails clearly and writes nothing.
 
 use crate::kit::{
-    TestDb, api_token, bearer_get, ctx, dayaq_cli, fetch, json_answer, json_body, new_case, now,
-    org_and_user, test_db,
+    TestDb, api_token, assert_cli_ok, bearer_get, ctx, dayaq_cli, fetch_text, json_answer,
+    json_body, new_case, now, org_and_user, test_db,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::identification::ConsentInput;
@@ -341,11 +341,7 @@ async fn cli_export_on_one_instance_import_on_another() {
         &["key", "age-identity", "--out", key_file.to_str().unwrap()],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     let public = stdout
         .lines()
         .find(|l| l.starts_with("age1"))
@@ -397,11 +393,7 @@ async fn cli_export_on_one_instance_import_on_another() {
             &public,
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
 
     let actor = cw.actor();
     let case = new_case(
@@ -455,11 +447,7 @@ async fn cli_export_on_one_instance_import_on_another() {
         .await
         .unwrap();
     let out = export(&a);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     assert!(
         std::fs::read(&pkg)
             .unwrap()
@@ -468,11 +456,7 @@ async fn cli_export_on_one_instance_import_on_another() {
 
     // A prints its package-signing key; B's administrator accepts it (audited).
     let out = dayaq_cli(&a, &["key", "package-signing-public", "--org", "ngo-a"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     let a_key = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(a_key.starts_with("dayaq-package-key-1:"), "{a_key}");
     let out = dayaq_cli(
@@ -486,11 +470,7 @@ async fn cli_export_on_one_instance_import_on_another() {
             &a_key,
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
 
     // B, wrong identity: exit 1, names the package (made for another recipient), nothing
     // imported.
@@ -522,11 +502,7 @@ async fn cli_export_on_one_instance_import_on_another() {
 
     let out = import(&key_file);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     assert!(
         stdout.contains("sections: identity, contact_details, health"),
         "{stdout}"
@@ -766,11 +742,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
 
     let c = crate::kit::web_client();
     crate::kit::sign_in(&c, &a.base_url, &a_user.username).await;
-    let html = fetch(&c, format!("{}/cases/{id}", a.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&c, format!("{}/cases/{id}", a.base_url)).await;
     assert!(
         html.contains("Wants to travel before the school year"),
         "details shown"
@@ -818,11 +790,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
             && !disposition.contains("Sevda")
     );
     let pkg = r.bytes().await.unwrap().to_vec();
-    let html = fetch(&c, format!("{}/cases/{id}", a.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&c, format!("{}/cases/{id}", a.base_url)).await;
     assert!(
         html.contains("id=\"case-packages\""),
         "the package is listed"
@@ -832,11 +800,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     // Instance B: the referrals page imports the file.
     let c = crate::kit::web_client();
     crate::kit::sign_in(&c, &b.base_url, &b_user.username).await;
-    let html = fetch(&c, format!("{}/referrals", b.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&c, format!("{}/referrals", b.base_url)).await;
     assert!(html.contains("id=\"package-import\""));
     let csrf = crate::kit::csrf_field(&html);
     let upload = |file: Vec<u8>, token: Option<&str>| {
@@ -886,11 +850,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     assert_eq!(r.headers()["hx-redirect"].to_str().unwrap(), to);
     assert!(to.starts_with("/cases/"));
     assert_eq!(b.db.store.count_cases(&ctx(&b_actor)).await.unwrap(), 1);
-    let html = fetch(&c, format!("{}{to}", b.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&c, format!("{}{to}", b.base_url)).await;
     assert!(
         html.contains(
             "<td>received</td><td>Organisation ngo-a <strong class=\"verified\">(verified sender)</strong></td>"

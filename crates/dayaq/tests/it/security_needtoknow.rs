@@ -3,7 +3,7 @@
 //! and the search presence oracle. Each test fails on the code before the fix.
 
 use crate::kit::{
-    TestApp, api_call, api_client, bearer_get, ctx, fetch, now, org_and_user, sign_in,
+    TestApp, api_call, api_client, bearer_get, ctx, fetch, fetch_text, now, org_and_user, sign_in,
     sign_in_with_second_factor, spawn_app, test_db, user_token, web_client,
 };
 use dayaq_storage::StoreError;
@@ -642,11 +642,7 @@ async fn search_is_rate_limited_per_user() {
     // identifier next to name and birth date).
     let br = web_client();
     sign_in(&br, &app.base_url, &a2.username).await;
-    let html = fetch(&br, format!("{}/cases", app.base_url))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&br, format!("{}/cases", app.base_url)).await;
     assert!(html.contains("id=\"phone\"") && html.contains("id=\"identity_number\""));
     app.db.cleanup().await;
 }
@@ -711,22 +707,14 @@ async fn identity_export_waits_for_a_supervisors_approval() {
         StatusCode::FORBIDDEN
     );
     // The screen shows the request, waiting; the supervisor's screen offers to approve it.
-    let html = fetch(&s, format!("{base}/htcds"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&s, format!("{base}/htcds")).await;
     assert!(
         html.contains("id=\"export-approval-note\"") && html.contains("id=\"export-requests\"")
     );
     assert!(!html.contains(&format!("request={req}")));
     let sb = web_client();
     sign_in_with_second_factor(&sb, base, &app.db.store, &sup).await;
-    let html = fetch(&sb, format!("{base}/htcds"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&sb, format!("{base}/htcds")).await;
     assert!(html.contains(&format!("/htcds/export-requests/{req}/approve")));
     assert!(html.contains("id=\"export-settings\""));
     // The requester cannot approve (not a supervisor); the supervisor does.
@@ -748,11 +736,7 @@ async fn identity_export_waits_for_a_supervisors_approval() {
     )
     .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let html = fetch(&s, format!("{base}/htcds"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fetch_text(&s, format!("{base}/htcds")).await;
     assert!(
         html.contains(&format!("request={req}")),
         "the download link"

@@ -3,7 +3,9 @@
 //! the same scenario as its worked example), the public variant's suppression, who may read it,
 //! the audit rows, the CSV/XLSX exports and the CLI.
 
-use crate::kit::{TestApp, api_call, dayaq_cli, now, org_and_user, spawn_app, user_token};
+use crate::kit::{
+    TestApp, api_call, assert_cli_ok, dayaq_cli, now, org_and_user, spawn_app, user_token,
+};
 use serde_json::{Value, json};
 
 /// Enters one person's case in organisation `org` as `cw` (caseworker); returns the case id.
@@ -725,11 +727,7 @@ async fn exports_and_cli_give_the_same_report() {
             "json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (_, api) = api_call(
         app,
@@ -774,11 +772,7 @@ async fn exports_and_cli_give_the_same_report() {
             file.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_cli_ok(&out);
     assert!(std::fs::read(&file).unwrap().starts_with(b"PK"));
     // Too small a k, and a caseworker, are refused.
     let out = dayaq_cli(

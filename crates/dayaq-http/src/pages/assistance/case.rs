@@ -90,14 +90,15 @@ pub(super) struct CaseSection {
 }
 
 /// The assistance part of the case page, rendered to HTML (empty when nothing to show).
-pub(crate) async fn case_section(
-    state: &AppState,
-    a: &Authed,
-    ctx: &Ctx<'_>,
-    t: &Tr,
-    case: Uuid,
-) -> Result<String, AppError> {
-    let Some(facts) = state.store.case_facts(case, ctx.now).await? else {
+pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
+    let CasePart {
+        state,
+        a,
+        ctx,
+        t,
+        case,
+    } = part;
+    let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };
     let actor = &a.actor;

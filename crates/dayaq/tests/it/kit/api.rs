@@ -30,6 +30,16 @@ pub async fn fetch(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::
     c.get(url).send().await.expect("GET")
 }
 
+/// GET `url` with the cookie-keeping client `c`; the body as text.
+pub async fn fetch_text(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    fetch(c, url).await.text().await.expect("body")
+}
+
+/// GET `url` with the cookie-keeping client `c`; the body as JSON.
+pub async fn fetch_json(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    fetch(c, url).await.json().await.expect("JSON body")
+}
+
 /// GET `url` with the client `c` and bearer `token`.
 pub async fn bearer_get(
     c: &reqwest::Client,

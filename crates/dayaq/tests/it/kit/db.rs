@@ -205,6 +205,13 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// A fresh store (see [`test_db`]) with one user of `role` in the organisation `slug`.
+pub async fn db_with_user(slug: &str, role: &str) -> (TestDb, User) {
+    let db = test_db().await;
+    let (_, user) = org_and_user(&db, slug, role).await;
+    (db, user)
+}
+
 /// An organisation with slug `slug` and one user `<slug>-<role>` with `role`.
 pub async fn org_and_user(db: &TestDb, slug: &str, role: &str) -> (Organisation, User) {
     let org = match db.store.org_by_slug(slug).await {
@@ -390,6 +397,16 @@ pub fn dayaq_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("run the dayaq binary")
+}
+
+/// Asserts that a run of the `dayaq` binary succeeded, showing its stderr when not.
+#[track_caller]
+pub fn assert_cli_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Like [`dayaq_cli`] but with no master-key file named (the data directory's default is
