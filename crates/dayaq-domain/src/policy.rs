@@ -119,6 +119,11 @@ pub enum Action {
     /// The annual national report (exact counts, internal and public variants): the national
     /// coordinator only (supervisors read their own organisation's figures, not the nation's).
     ReadNationalReport,
+    /// The assistance-gap view (issue #15 part 2; aggregate counts only): nationally
+    /// (`Resource::System`) for the national coordinator; an organisation's own caseload
+    /// (`Resource::Organisation`) for its supervisors (the role `ReadStatistics` already
+    /// grants); the coordinator reads the national view.
+    ReadGapReport,
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
@@ -280,6 +285,15 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         (A::ReadNationalReport, R::System) => match actor.role {
             NationalCoordinator => allow("national_report"),
             _ => deny("role_cannot_read_national_report"),
+        },
+        (A::ReadGapReport, R::System) => match actor.role {
+            NationalCoordinator => allow("national_gap_report"),
+            _ => deny("role_cannot_read_national_gap_report"),
+        },
+        (A::ReadGapReport, R::Organisation(org)) => match actor.role {
+            Supervisor if org == actor.org_id => allow("own_caseload_gap_report"),
+            Supervisor => deny("other_organisation"),
+            _ => deny("role_cannot_read_gap_report"),
         },
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
@@ -679,6 +693,7 @@ mod tests {
             Action::ReadAudit,
             Action::ReadStatistics,
             Action::ReadNationalReport,
+            Action::ReadGapReport,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
         ];
@@ -773,6 +788,23 @@ mod tests {
             if d.allowed {
                 prop_assert!(role == Role::SystemAdmin && matches!(action, Action::ManageUsers | Action::ManageDirectory));
             }
+        }
+    }
+
+    /// The gap view: nationally for the coordinator only; an organisation's own caseload for
+    /// its supervisors; nobody else, no other organisation.
+    #[test]
+    fn gap_report_scopes() {
+        let own = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        for role in Role::ALL {
+            let a = actor(*role, own);
+            let sys = decide(&a, Action::ReadGapReport, Resource::System).allowed;
+            assert_eq!(sys, *role == Role::NationalCoordinator, "{role:?}");
+            let mine = decide(&a, Action::ReadGapReport, Resource::Organisation(own)).allowed;
+            assert_eq!(mine, *role == Role::Supervisor, "{role:?}");
+            let theirs = decide(&a, Action::ReadGapReport, Resource::Organisation(other)).allowed;
+            assert!(!theirs, "{role:?}");
         }
     }
 }

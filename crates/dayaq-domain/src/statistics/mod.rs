@@ -6,7 +6,9 @@
 //! - `national`: the counting rules (who is identified or presumed in a year, which case
 //!   describes the person, age at the decision) and the tables.
 //! - `suppression`: primary suppression of small cells for the public variant.
+//! - `gaps`: the assistance-gap view (issue #15 part 2).
 
+pub mod gaps;
 mod national;
 mod suppression;
 
