@@ -1,8 +1,10 @@
 //! National statistics (issue #15): the SQL that reads the records the domain's counting rules
 //! need (`national`), and the CSV/XLSX files of a report (`export`). Counting and disclosure
 //! control live in `dayaq_domain::statistics`; this area only reads, authorises and audits.
+//! `gaps` is the assistance-gap view (part 2): its SQL and its files.
 
 pub mod export;
+pub mod gaps;
 mod national;
 
 pub use national::{NationalReportAccess, NationalReportOut};
