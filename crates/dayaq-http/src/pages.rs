@@ -33,6 +33,7 @@ mod assistance;
 mod cases;
 mod followup;
 pub(crate) mod form;
+mod gaps;
 mod home;
 mod htcds;
 mod identification;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(htcds::router())
         .merge(statistics::router())
+        .merge(gaps::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

@@ -373,12 +373,11 @@ pub fn gap_report(
             follow[i][1] += i64::from(reached);
         }
     }
-    let mut follow_rows: Vec<Row> = FOLLOWUP_MONTHS
+    let follow_rows: Vec<Row> = FOLLOWUP_MONTHS
         .iter()
         .zip(&follow)
         .map(|(m, cells)| row(format!("m{m}"), &[cells[0], cells[1], cells[0] - cells[1]]))
         .collect();
-    follow_rows.push(row("lost_contact", &[with_plan, lost, with_plan - lost]));
 
     let gap_rows: Vec<Row> = no_provider
         .into_iter()
@@ -411,6 +410,15 @@ pub fn gap_report(
             "cases",
             &["due", "reached", "not_reached"],
             follow_rows,
+        ),
+        table(
+            "contact",
+            "cases",
+            &["cases"],
+            vec![
+                row("with_followup_plan", &[with_plan]),
+                row("lost_contact", &[lost]),
+            ],
         ),
         table(
             "regions_without_provider",
@@ -549,8 +557,10 @@ mod tests {
         assert_eq!(v(f, "m12", "due"), 1);
         assert_eq!(v(f, "m12", "reached"), 0);
         assert_eq!(v(f, "m24", "due"), 0);
-        assert_eq!(v(&t[6], "Baku/Housing", "open_needs"), 1);
-        assert!(t[6].rows.iter().all(|r| !r.key.contains("PhysicalHealth")));
+        assert_eq!(v(&t[6], "with_followup_plan", "cases"), 1);
+        assert_eq!(v(&t[6], "lost_contact", "cases"), 0);
+        assert_eq!(v(&t[7], "Baku/Housing", "open_needs"), 1);
+        assert!(t[7].rows.iter().all(|r| !r.key.contains("PhysicalHealth")));
     }
 
     #[test]
@@ -691,9 +701,10 @@ mod tests {
             for m in ["m6", "m12", "m24"] {
                 prop_assert_eq!(v(&t[5], m, "reached") + v(&t[5], m, "not_reached"), v(&t[5], m, "due"));
             }
-            let open_total: i64 = t[6].rows.iter().map(|r| r.cells[0].value().unwrap_or(0)).sum();
+            prop_assert!(v(&t[6], "lost_contact", "cases") <= v(&t[6], "with_followup_plan", "cases"));
+            let open_total: i64 = t[7].rows.iter().map(|r| r.cells[0].value().unwrap_or(0)).sum();
             prop_assert!(open_total <= v(n, "total", "open"));
-            prop_assert!(t[6].rows.iter().all(|r| !r.key.starts_with("Baku/Housing")));
+            prop_assert!(t[7].rows.iter().all(|r| !r.key.starts_with("Baku/Housing")));
         }
     }
 }

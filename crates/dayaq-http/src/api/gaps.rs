@@ -42,7 +42,7 @@ pub struct GapReportBody {
     pub variant: String,
     pub k: Option<i64>,
     /// `cohort`, `needs_by_domain`, `plan_goals`, `referrals`, `decline_reasons`, `followup`,
-    /// `regions_without_provider` (docs/STATISTICS.md, "Gap view").
+    /// `contact`, `regions_without_provider` (docs/STATISTICS.md, "Gap view").
     pub tables: Vec<TableBody>,
 }
 
