@@ -534,6 +534,43 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The assistance-gap view (needs vs services, plan goals, referrals, follow-up).
+    #[command(
+        long_about = "The assistance-gap view (docs/STATISTICS.md, \"Gap view\") of the cases \
+            starting in --from..--to (identification, else first screening, else opening), \
+            optionally of one region: needs by domain identified / delivered / open, short-term \
+            and long-term; plan goals by term; referrals for jobs, housing and training; \
+            follow-up at 6, 12 and 24 months and lost contact; regions where an open need has \
+            no provider. A national coordinator sees every case, a supervisor the own \
+            organisation's caseload; others are refused. JSON and CSV go to standard output \
+            unless --out; XLSX needs --out. Audited."
+    )]
+    Gaps {
+        /// Act as this user (a national coordinator or a supervisor).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// First start date of the cohort (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last start date of the cohort (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// Only cases of organisations in this region.
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// json, csv or xlsx.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx"])]
+        format: String,
+        /// The public variant: primary suppression of small counts.
+        #[arg(long)]
+        public: bool,
+        /// Suppression threshold of the public variant (default 11, at least 5).
+        #[arg(long, value_name = "K", requires = "public")]
+        k: Option<i64>,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -615,6 +652,7 @@ impl Command {
             Command::Import(ImportCommand::Questionnaire { .. }) => "import.questionnaire",
             Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
             Command::Report(ReportCommand::National { .. }) => "report.national",
+            Command::Report(ReportCommand::Gaps { .. }) => "report.gaps",
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),

@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+mod report_gaps;
 mod report_national;
 mod secret_input;
 mod server;
