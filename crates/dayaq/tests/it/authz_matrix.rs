@@ -52,6 +52,9 @@ enum Need {
     OwnObject,
     /// The policy on the deployment as a whole (national statistics).
     Sys(Action),
+    /// The policy on the deployment as a whole, else on the actor's own organisation (the gap
+    /// view: national for the coordinator, the own caseload for a supervisor).
+    SysOrOrg(Action),
 }
 
 use Need::*;
@@ -82,6 +85,18 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         "GET",
         "/statistics/national/export",
         Sys(Action::ReadNationalReport),
+        false,
+    ),
+    (
+        "GET",
+        "/statistics/gaps",
+        SysOrOrg(Action::ReadGapReport),
+        false,
+    ),
+    (
+        "GET",
+        "/statistics/gaps/export",
+        SysOrOrg(Action::ReadGapReport),
         false,
     ),
     ("POST", "/cases", Org(Action::CreateCase), false),
@@ -896,6 +911,10 @@ fn expected(
         Public | SignedIn | OwnObject => true,
         Org(action) => policy(a, action, Resource::Organisation(a.org_id)).allowed,
         Sys(action) => policy(a, action, Resource::System).allowed,
+        SysOrOrg(action) => {
+            policy(a, action, Resource::System).allowed
+                || policy(a, action, Resource::Organisation(a.org_id)).allowed
+        }
         OrgA(action) => {
             a.org_id == org_a && policy(a, action, Resource::Organisation(org_a)).allowed
         }
