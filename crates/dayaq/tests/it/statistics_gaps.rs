@@ -813,7 +813,7 @@ async fn gap_exports_and_cli_agree_with_the_api() {
     assert_cli_ok(&out);
     let cli_csv = String::from_utf8(out.stdout).unwrap();
     assert_eq!(cli_csv, csv);
-    // Refused: a bad date, an unknown region, a caseworker.
+    // Refused: a bad date, an unknown region, a hotline operator.
     for args in [
         vec!["--from", "2025-02-30", "--to", to],
         vec!["--from", from, "--to", to, "--region", "Atlantis"],
@@ -823,14 +823,14 @@ async fn gap_exports_and_cli_agree_with_the_api() {
         let out = dayaq_cli(&app.db, &all);
         assert!(!out.status.success());
     }
-    let (_, cw) = org_and_user(&app.db, "gp-b", "caseworker").await;
+    let (_, hot) = org_and_user(&app.db, "gp-b", "hotline_operator").await;
     let out = dayaq_cli(
         &app.db,
         &[
             "report",
             "gaps",
             "--as",
-            &cw.username,
+            &hot.username,
             "--from",
             from,
             "--to",
@@ -848,7 +848,9 @@ async fn supervisor_reads_the_gap_view_in_a_browser() {
         let t = Catalogue::load("en");
         let (_, sup) = org_and_user(&app.db, "gp-a", "supervisor").await;
         app.db.store.set_locale(sup.id, "en").await.unwrap();
-        b.sign_in(&sup.username, None).await;
+        let secret: &[u8; 20] = b"dayaq-e2e-gaps-key-1";
+        app.db.store.totp_set_secret(&sup, secret).await.unwrap();
+        b.sign_in(&sup.username, Some(secret)).await;
         b.click_to("#home-gap-view", "gap-view").await;
         assert_eq!(b.path().await, "/statistics/gaps");
         assert_eq!(b.text("h1").await, t.get("gap-title"));
