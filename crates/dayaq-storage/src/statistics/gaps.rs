@@ -92,6 +92,10 @@ fn day(ms: i64) -> Date {
     from_millis(ms).date()
 }
 
+/// A case being read: its record, its first identification (date, recording order) and its
+/// first possible-victim screening (the start is chosen from these at the end).
+type Pending = (GapCase, Option<(Date, i64)>, Option<Date>);
+
 impl Store {
     /// Asks the policy: the national view (`ReadGapReport` on the system), else the actor's
     /// own organisation's caseload; a refusal of both is audited and answered 403.
@@ -205,8 +209,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         // Per case: the record, the first identification, the first possible-victim screening.
-        let mut recs: HashMap<String, (GapCase, Option<(Date, i64)>, Option<Date>)> =
-            HashMap::new();
+        let mut recs: HashMap<String, Pending> = HashMap::new();
         for r in &rows {
             let id: String = r.try_get("id")?;
             let region: String = r.try_get("region")?;
