@@ -83,10 +83,57 @@ fn label(t: &Tr, key: &str) -> String {
         "Dependants" => "asst-d-dependants",
         "ShortTerm" => "asst-term-short",
         "LongTerm" => "asst-term-long",
-        other => {
-            let id = format!("gap-k-{}", other.replace('_', "-"));
-            return t.get(&id);
-        }
+        "cases" => "gap-k-cases",
+        "identified" => "gap-k-identified",
+        "delivered" => "gap-k-delivered",
+        "open" => "gap-k-open",
+        "short_term_delivered" => "gap-k-short-term-delivered",
+        "long_term_reached" => "gap-k-long-term-reached",
+        "long_term_delivered" => "gap-k-long-term-delivered",
+        "long_term_open" => "gap-k-long-term-open",
+        "total" => "gap-k-total",
+        "done" => "gap-k-done",
+        "cancelled" => "gap-k-cancelled",
+        "made" => "gap-k-made",
+        "accepted" => "gap-k-accepted",
+        "declined" => "gap-k-declined",
+        "completed" => "gap-k-completed",
+        "pending" => "gap-k-pending",
+        "jobs" => "gap-k-jobs",
+        "housing" => "gap-k-housing",
+        "training" => "gap-k-training",
+        "no_capacity" => "gap-k-no-capacity",
+        "not_eligible" => "gap-k-not-eligible",
+        "outside_area" => "gap-k-outside-area",
+        "service_unavailable" => "gap-k-service-unavailable",
+        "survivor_refused" => "gap-k-survivor-refused",
+        "other" => "gap-k-other",
+        "m6" => "gap-k-m6",
+        "m12" => "gap-k-m12",
+        "m24" => "gap-k-m24",
+        "due" => "gap-k-due",
+        "reached" => "gap-k-reached",
+        "not_reached" => "gap-k-not-reached",
+        "with_followup_plan" => "gap-k-with-followup-plan",
+        "lost_contact" => "gap-k-lost-contact",
+        "open_needs" => "gap-k-open-needs",
+        // Anything else (a region name) is shown as it is.
+        other => return other.to_string(),
+    };
+    t.get(id)
+}
+
+fn caption(t: &Tr, table: &str) -> String {
+    let id = match table {
+        "cohort" => "gap-t-cohort",
+        "needs_by_domain" => "gap-t-needs-by-domain",
+        "plan_goals" => "gap-t-plan-goals",
+        "referrals" => "gap-t-referrals",
+        "decline_reasons" => "gap-t-decline-reasons",
+        "followup" => "gap-t-followup",
+        "contact" => "gap-t-contact",
+        "regions_without_provider" => "gap-t-regions-without-provider",
+        other => return other.to_string(),
     };
     t.get(id)
 }
@@ -103,7 +150,7 @@ fn row_label(t: &Tr, table: &str, key: &str) -> String {
 fn view(t: &Tr, tb: &Table, k: i64) -> GapTable {
     GapTable {
         id: tb.id,
-        caption: t.get(&format!("gap-t-{}", tb.id.replace('_', "-"))),
+        caption: caption(t, tb.id),
         columns: tb.columns.iter().map(|c| label(t, c.key)).collect(),
         empty: tb.rows.is_empty(),
         rows: tb
