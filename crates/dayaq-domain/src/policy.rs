@@ -119,6 +119,12 @@ pub enum Action {
     /// The annual national report (exact counts, internal and public variants): the national
     /// coordinator only (supervisors read their own organisation's figures, not the nation's).
     ReadNationalReport,
+    /// The action-plan scorecard (indicators, lights): the national coordinator only — it is
+    /// the national action plan's view; supervisors read their own organisation's figures.
+    ReadScorecard,
+    /// Enter a yearly value of an indicator the data cannot compute (with its source): the
+    /// national coordinator only.
+    EnterIndicatorValue,
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
@@ -280,6 +286,14 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         (A::ReadNationalReport, R::System) => match actor.role {
             NationalCoordinator => allow("national_report"),
             _ => deny("role_cannot_read_national_report"),
+        },
+        (A::ReadScorecard, R::System) => match actor.role {
+            NationalCoordinator => allow("scorecard"),
+            _ => deny("role_cannot_read_scorecard"),
+        },
+        (A::EnterIndicatorValue, R::System) => match actor.role {
+            NationalCoordinator => allow("scorecard_value"),
+            _ => deny("role_cannot_enter_indicator_value"),
         },
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
@@ -679,6 +693,8 @@ mod tests {
             Action::ReadAudit,
             Action::ReadStatistics,
             Action::ReadNationalReport,
+            Action::ReadScorecard,
+            Action::EnterIndicatorValue,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
         ];

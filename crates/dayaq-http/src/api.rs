@@ -28,6 +28,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod scorecard;
 pub mod statistics;
 
 #[derive(OpenApi)]
@@ -78,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(followup::router())
         .merge(record::router())
         .merge(statistics::router())
+        .merge(scorecard::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

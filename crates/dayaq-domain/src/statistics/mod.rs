@@ -6,8 +6,10 @@
 //! - `national`: the counting rules (who is identified or presumed in a year, which case
 //!   describes the person, age at the decision) and the tables.
 //! - `suppression`: primary suppression of small cells for the public variant.
+//! - `scorecard`: the action-plan scorecard (issue #15 §3): indicators file, facts, lights.
 
 mod national;
+pub mod scorecard;
 mod suppression;
 
 pub use national::{national_report, trend};

@@ -4,5 +4,7 @@
 
 pub mod export;
 mod national;
+mod scorecard;
 
 pub use national::{NationalReportAccess, NationalReportOut};
+pub use scorecard::{ScorecardAccess, scorecard_csv, scorecard_xlsx};
