@@ -39,6 +39,7 @@ mod identification;
 mod record;
 mod referrals;
 mod signin;
+mod scorecard;
 mod statistics;
 
 /// Every screen except the sign-in steps: one router per area, merged.
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(htcds::router())
         .merge(statistics::router())
+        .merge(scorecard::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod demo;
 mod report_national;
+mod report_scorecard;
 mod secret_input;
 mod server;
 
