@@ -521,7 +521,7 @@ async fn scorecard_values_are_checked_and_only_the_coordinator_reads_or_enters()
         async move { api_call(app, &t, "POST", "/statistics/scorecard/values", body).await }
     };
     let fields = |v: &Value| -> Vec<(String, String)> {
-        v["errors"]
+        v["error"]["errors"]
             .as_array()
             .unwrap_or_else(|| panic!("no errors in {v}"))
             .iter()
