@@ -38,8 +38,8 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
-mod signin;
 mod scorecard;
+mod signin;
 mod statistics;
 
 /// Every screen except the sign-in steps: one router per area, merged.

@@ -552,7 +552,11 @@ pub enum ReportCommand {
     )]
     Scorecard {
         /// Act as this user (a national coordinator).
-        #[arg(long = "as", value_name = "USERNAME", required_unless_present = "check_config")]
+        #[arg(
+            long = "as",
+            value_name = "USERNAME",
+            required_unless_present = "check_config"
+        )]
         as_user: Option<String>,
         /// The calendar year.
         #[arg(long, value_name = "YEAR", required_unless_present = "check_config")]

@@ -313,11 +313,7 @@ impl IndicatorSet {
             })?;
             let ind = check(raw)?;
             if out.iter().any(|o| o.id == ind.id) {
-                return Err(cfg_err(
-                    &ind.id,
-                    "id",
-                    "another indicator has the same id",
-                ));
+                return Err(cfg_err(&ind.id, "id", "another indicator has the same id"));
             }
             out.push(ind);
         }
@@ -361,7 +357,10 @@ fn check(raw: RawIndicator) -> Result<Indicator, ConfigError> {
     if !raw.tolerance.is_finite() || raw.tolerance < 0.0 {
         return Err(cfg_err(&id, "tolerance", "must be a number of 0 or more"));
     }
-    for (field, text, max) in [("name", &raw.name, 200), ("definition", &raw.definition, 2000)] {
+    for (field, text, max) in [
+        ("name", &raw.name, 200),
+        ("definition", &raw.definition, 2000),
+    ] {
         for (lang, s) in [("az", &text.az), ("ru", &text.ru), ("en", &text.en)] {
             let n = s.trim().chars().count();
             if n == 0 {
@@ -656,7 +655,11 @@ impl Computed {
     }
 }
 
-fn within_days(cohort: &[(Date, Vec<&ScoreCase>)], days: i64, f: fn(&ScoreCase) -> &[Date]) -> Computed {
+fn within_days(
+    cohort: &[(Date, Vec<&ScoreCase>)],
+    days: i64,
+    f: fn(&ScoreCase) -> &[Date],
+) -> Computed {
     let den = cohort.len() as i64;
     let num = cohort
         .iter()
@@ -701,10 +704,14 @@ fn compute(ind: &Indicator, facts: &ScoreFacts, year: i32) -> Computed {
             within_days(&identified_in(&facts.cases, year), 14, |c| &c.assessments)
         }
         Metric::PlanApprovedWithin30Days => {
-            within_days(&identified_in(&facts.cases, year), 30, |c| &c.plan_approvals)
+            within_days(&identified_in(&facts.cases, year), 30, |c| {
+                &c.plan_approvals
+            })
         }
         Metric::AllowancePaidWithin30Days => {
-            within_days(&identified_in(&facts.cases, year), 30, |c| &c.allowance_paid)
+            within_days(&identified_in(&facts.cases, year), 30, |c| {
+                &c.allowance_paid
+            })
         }
         Metric::ReferralsAnsweredWithin72Hours => {
             let made: Vec<&ReferralTiming> = facts
@@ -880,9 +887,11 @@ pub fn validate_manual(
     let mut errs = ValidationErrors::default();
     let indicator = indicator.trim();
     match set.get(indicator) {
-        None if indicator.is_empty() => {
-            errs.push(FieldError::new("indicator", "required", "choose an indicator"))
-        }
+        None if indicator.is_empty() => errs.push(FieldError::new(
+            "indicator",
+            "required",
+            "choose an indicator",
+        )),
         None => errs.push(FieldError::new(
             "indicator",
             "unknown",
@@ -912,7 +921,11 @@ pub fn validate_manual(
     };
     let value = match value {
         None => {
-            errs.push(FieldError::new("value", "required", "the value is required"));
+            errs.push(FieldError::new(
+                "value",
+                "required",
+                "the value is required",
+            ));
             0.0
         }
         Some(v) if !v.is_finite() || !(0.0..=1e9).contains(&v) => {
@@ -929,7 +942,11 @@ pub fn validate_manual(
     if source.is_empty() {
         errs.push(FieldError::new("source", "required", "name the source"));
     } else if source.chars().count() > 500 {
-        errs.push(FieldError::new("source", "too_long", "at most 500 characters"));
+        errs.push(FieldError::new(
+            "source",
+            "too_long",
+            "at most 500 characters",
+        ));
     } else if source.chars().any(char::is_control) {
         errs.push(FieldError::new(
             "source",
@@ -949,7 +966,11 @@ pub fn validate_manual(
 /// A number typed into a form ("12", "3.5", "3,5"); `None` for anything else.
 pub fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim().replace(',', ".");
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return None;
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -993,12 +1014,23 @@ mod tests {
         assert_eq!(e, Ok(1));
         let cases: Vec<(String, &str, &str)> = vec![
             (one("colour = 1\n"), "a", "colour"),
-            (one("").replace("metric = \"manual\"", "metric = \"speed\""), "a", "metric"),
+            (
+                one("").replace("metric = \"manual\"", "metric = \"speed\""),
+                "a",
+                "metric",
+            ),
             (one("").replace("\"higher\"", "\"up\""), "a", "direction"),
             (one("").replace("target = 1", "target = -1"), "a", "target"),
             (one("").replace("target = 1\n", ""), "a", "target"),
             (one("tolerance = -2\n"), "a", "tolerance"),
-            (one("").replace("ru = \"б\", en = \"a\" }\ndef", "ru = \"\", en = \"a\" }\ndef"), "a", "name.ru"),
+            (
+                one("").replace(
+                    "ru = \"б\", en = \"a\" }\ndef",
+                    "ru = \"\", en = \"a\" }\ndef",
+                ),
+                "a",
+                "name.ru",
+            ),
             (format!("{}\n{}", one(""), one("")), "a", "id"),
             (one("").replace("id = \"a\"", "id = \"A-1\""), "A-1", "id"),
             (one("").replace("id = \"a\"\n", ""), "#1", "id"),
@@ -1008,7 +1040,11 @@ mod tests {
         ];
         for (text, ind, field) in cases {
             let e = IndicatorSet::parse(&text).unwrap_err();
-            assert_eq!((e.indicator.as_str(), e.field.as_str()), (ind, field), "{e}");
+            assert_eq!(
+                (e.indicator.as_str(), e.field.as_str()),
+                (ind, field),
+                "{e}"
+            );
             assert!(e.to_string().contains(field));
         }
         // A share above 100 %.
@@ -1028,7 +1064,10 @@ mod tests {
         assert_eq!(percentile(&[3], 90.0), Some(3.0));
         // 10 values 1..=10: rank ceil(9) = 9 → 9; 11 values: rank ceil(9.9) = 10 → 10.
         assert_eq!(percentile(&(1..=10).collect::<Vec<_>>(), 90.0), Some(9.0));
-        assert_eq!(percentile(&(1..=11).rev().collect::<Vec<_>>(), 90.0), Some(10.0));
+        assert_eq!(
+            percentile(&(1..=11).rev().collect::<Vec<_>>(), 90.0),
+            Some(10.0)
+        );
         assert_eq!(percentile(&[10, 20, 30, 40], 90.0), Some(40.0));
     }
 
@@ -1110,7 +1149,10 @@ mod tests {
                 },
             ],
             coverage: vec![
-                ("Baku".into(), REQUIRED_SERVICES.iter().map(|s| s.to_string()).collect()),
+                (
+                    "Baku".into(),
+                    REQUIRED_SERVICES.iter().map(|s| s.to_string()).collect(),
+                ),
                 ("Ganja".into(), vec!["Medical".into()]),
             ],
             manual: vec![
@@ -1146,7 +1188,10 @@ mod tests {
         assert_eq!(r("days_to_decision_p90").value, Some(31.0));
         assert_eq!(r("days_to_decision_p90").denominator, Some(2));
         let n = r("needs_assessment_14_days");
-        assert_eq!((n.numerator, n.denominator, n.value), (Some(1), Some(2), Some(50.0)));
+        assert_eq!(
+            (n.numerator, n.denominator, n.value),
+            (Some(1), Some(2), Some(50.0))
+        );
         assert_eq!(n.light, Light::Red);
         let p = r("plan_approved_30_days");
         assert_eq!((p.numerator, p.denominator), (Some(0), Some(2)));
@@ -1155,39 +1200,80 @@ mod tests {
         let rf = r("referrals_answered_72h");
         assert_eq!((rf.numerator, rf.denominator), (Some(1), Some(2)));
         let g = r("long_term_goals_done");
-        assert_eq!((g.numerator, g.denominator, g.light), (Some(1), Some(2), Light::Green));
+        assert_eq!(
+            (g.numerator, g.denominator, g.light),
+            (Some(1), Some(2), Light::Green)
+        );
         let f = r("reached_at_12_months");
         assert_eq!((f.numerator, f.denominator), (Some(1), Some(1)));
         let s = r("state_shelter_refusals");
-        assert_eq!((s.numerator, s.denominator, s.light), (Some(1), Some(2), Light::Amber));
+        assert_eq!(
+            (s.numerator, s.denominator, s.light),
+            (Some(1), Some(2), Light::Amber)
+        );
         assert_eq!(s.breakdown[0], ("no_capacity".to_string(), 1));
         let g = r("regions_without_provider");
         assert_eq!((g.numerator, g.denominator), (Some(1), Some(2)));
         let t = r("trainings_held");
-        assert_eq!((t.value, t.source.as_deref(), t.light), (Some(14.0), Some("Ministry report"), Light::Green));
+        assert_eq!(
+            (t.value, t.source.as_deref(), t.light),
+            (Some(14.0), Some("Ministry report"), Light::Green)
+        );
         assert_eq!(r("laws_passed").light, Light::Grey);
         // The year before has no data for computed shares.
-        let row = card.rows.iter().find(|r| r.indicator.id == "needs_assessment_14_days").unwrap();
+        let row = card
+            .rows
+            .iter()
+            .find(|r| r.indicator.id == "needs_assessment_14_days")
+            .unwrap();
         assert_eq!(row.history.len(), 2);
         assert!(row.history.iter().all(|h| h.light == Light::Grey));
         // Regions: today's directory only.
-        assert_eq!(scorecard(&set(), &facts, 2024).rows[9].result.light, Light::Grey);
+        assert_eq!(
+            scorecard(&set(), &facts, 2024).rows[9].result.light,
+            Light::Grey
+        );
     }
 
     #[test]
     fn entered_values_name_the_field() {
         let s = set();
-        let ok = validate_manual(&s, "trainings_held", Some(2025), Some(4.0), " Ministry ", 2025);
+        let ok = validate_manual(
+            &s,
+            "trainings_held",
+            Some(2025),
+            Some(4.0),
+            " Ministry ",
+            2025,
+        );
         assert_eq!(ok.unwrap().source, "Ministry");
         let fields = |r: Result<ValidManualValue, ValidationErrors>| {
-            r.unwrap_err().errors.into_iter().map(|e| (e.field, e.code)).collect::<Vec<_>>()
+            r.unwrap_err()
+                .errors
+                .into_iter()
+                .map(|e| (e.field, e.code))
+                .collect::<Vec<_>>()
         };
         assert_eq!(
-            fields(validate_manual(&s, "needs_assessment_14_days", Some(2025), Some(1.0), "x", 2025)),
+            fields(validate_manual(
+                &s,
+                "needs_assessment_14_days",
+                Some(2025),
+                Some(1.0),
+                "x",
+                2025
+            )),
             vec![("indicator".to_string(), "invalid_value")]
         );
         assert_eq!(
-            fields(validate_manual(&s, "nope", Some(2030), Some(-1.0), "", 2025)),
+            fields(validate_manual(
+                &s,
+                "nope",
+                Some(2030),
+                Some(-1.0),
+                "",
+                2025
+            )),
             vec![
                 ("indicator".to_string(), "unknown"),
                 ("year".to_string(), "out_of_range"),

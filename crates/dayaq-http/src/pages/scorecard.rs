@@ -15,11 +15,11 @@ use crate::pages::form::value;
 use crate::pages::{Chrome, error_page, see_other};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use dayaq_domain::ValidationErrors;
 use dayaq_domain::policy::Action;
 use dayaq_domain::statistics::scorecard::{IndicatorResult, Light, Metric, Unit, parse_number};
@@ -170,7 +170,13 @@ fn light_view(t: &Tr, r: &IndicatorResult, unit: Unit) -> LightView {
     }
 }
 
-async fn render(state: &AppState, a: &Authed, year: i32, form: FormView, status: StatusCode) -> Response {
+async fn render(
+    state: &AppState,
+    a: &Authed,
+    year: i32,
+    form: FormView,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "scorecard");
     let lang = c.t.lang;
     let r: Result<Response, AppError> = async {
@@ -324,7 +330,7 @@ async fn value_submit(
         if number.is_none() && !form.value.trim().is_empty() {
             errs.push(dayaq_domain::FieldError::new(
                 "value",
-                "invalid_value",
+                "invalid",
                 "not a number",
             ));
         }
@@ -353,7 +359,9 @@ async fn value_submit(
     match r {
         Ok(()) => {
             let y = form.year.trim();
-            see_other(&format!("/statistics/scorecard?year={y}&saved=1#sc-value-form"))
+            see_other(&format!(
+                "/statistics/scorecard?year={y}&saved=1#sc-value-form"
+            ))
         }
         Err(AppError::Invalid(errs)) => {
             let c = Chrome::for_user(&state, &a, "scorecard");

@@ -16,8 +16,8 @@ use dayaq_domain::assistance::{ActionStatus, GoalTerm};
 use dayaq_domain::case::parse_date;
 use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::statistics::scorecard::{
-    FollowupFact, GoalFact, IndicatorSet, ManualValue, RefusalReason, ReferralTiming,
-    ScoreCase, ScoreFacts, Scorecard, ShelterAnswer, ValidManualValue, scorecard,
+    FollowupFact, GoalFact, IndicatorSet, ManualValue, ReferralTiming, RefusalReason, ScoreCase,
+    ScoreFacts, Scorecard, ShelterAnswer, ValidManualValue, scorecard,
 };
 use dayaq_domain::statistics::{DecisionFact, PersonKey};
 use dayaq_domain::vocab::{DecisionMakingOrg, TraffickingStatus};
@@ -151,7 +151,9 @@ impl Store {
         .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
-            let Some(c) = cases.get_mut(&id) else { continue };
+            let Some(c) = cases.get_mut(&id) else {
+                continue;
+            };
             let status: String = r.try_get("status")?;
             let org: String = r.try_get("decision_making_org")?;
             let on: String = r.try_get("decided_on")?;
@@ -181,11 +183,10 @@ impl Store {
             }
         }
 
-        let rows = sqlx::query(
-            "SELECT case_id, approved_at FROM plans WHERE approved_at IS NOT NULL",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows =
+            sqlx::query("SELECT case_id, approved_at FROM plans WHERE approved_at IS NOT NULL")
+                .fetch_all(&mut *conn)
+                .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
             if let Some(c) = cases.get_mut(&id) {
@@ -193,11 +194,10 @@ impl Store {
             }
         }
 
-        let rows = sqlx::query(
-            "SELECT case_id, updated_at FROM allowance_payments WHERE status = 'Paid'",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows =
+            sqlx::query("SELECT case_id, updated_at FROM allowance_payments WHERE status = 'Paid'")
+                .fetch_all(&mut *conn)
+                .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
             if let Some(c) = cases.get_mut(&id) {
@@ -223,7 +223,9 @@ impl Store {
         .await?;
         for r in &rows {
             let id: String = r.try_get("case_id")?;
-            let Some(c) = cases.get_mut(&id) else { continue };
+            let Some(c) = cases.get_mut(&id) else {
+                continue;
+            };
             let made: i64 = r.try_get("created_at")?;
             let answered: Option<i64> = r.try_get("responded_at")?;
             c.referrals.push(ReferralTiming {
@@ -335,11 +337,10 @@ impl Store {
             })
             .collect();
 
-        let rows = sqlx::query(
-            "SELECT indicator, year, value, source, entered_at FROM indicator_values",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows =
+            sqlx::query("SELECT indicator, year, value, source, entered_at FROM indicator_values")
+                .fetch_all(&mut *conn)
+                .await?;
         let mut manual = Vec::new();
         for r in &rows {
             let value: String = r.try_get("value")?;

@@ -84,7 +84,12 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Sys(Action::ReadNationalReport),
         false,
     ),
-    ("GET", "/statistics/scorecard", Sys(Action::ReadScorecard), false),
+    (
+        "GET",
+        "/statistics/scorecard",
+        Sys(Action::ReadScorecard),
+        false,
+    ),
     (
         "POST",
         "/statistics/scorecard/values",

@@ -6,8 +6,8 @@
 
 use crate::kit::browser::{Catalogue, run};
 use crate::kit::{
-    TestApp, api_call, assert_cli_ok, dayaq_cli, generous_config, now, org_and_user,
-    spawn_app, spawn_app_with, user_token,
+    TestApp, api_call, assert_cli_ok, dayaq_cli, generous_config, now, org_and_user, spawn_app,
+    spawn_app_with, user_token,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,8 +24,10 @@ impl Clock {
             .unwrap()
             .with_time(Time::from_hms(h, 0, 0).unwrap())
             .assume_utc();
-        self.0
-            .store((dt.unix_timestamp_nanos() / 1_000_000) as i64, Ordering::SeqCst);
+        self.0.store(
+            (dt.unix_timestamp_nanos() / 1_000_000) as i64,
+            Ordering::SeqCst,
+        );
     }
 }
 
@@ -53,7 +55,10 @@ async fn ok(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -
 }
 
 fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }
 
 async fn case(app: &TestApp, cw: &str, first: &str, birth: &str) -> String {
@@ -217,7 +222,12 @@ fn res(card: &Value, id: &str) -> (Option<f64>, Option<i64>, Option<i64>, String
     )
 }
 
-fn some(v: f64, n: Option<i64>, d: i64, light: &str) -> (Option<f64>, Option<i64>, Option<i64>, String) {
+fn some(
+    v: f64,
+    n: Option<i64>,
+    d: i64,
+    light: &str,
+) -> (Option<f64>, Option<i64>, Option<i64>, String) {
     (Some(v), n, Some(d), light.to_string())
 }
 
@@ -250,7 +260,12 @@ async fn scorecard_matches_hand_computed_indicators() {
         json!({"name": "State shelter B", "beds": 5, "state_shelter": true}),
     )
     .await;
-    for s in ["Shelter", "Medical", "PsychologicalCounselling", "LegalConsultation"] {
+    for s in [
+        "Shelter",
+        "Medical",
+        "PsychologicalCounselling",
+        "LegalConsultation",
+    ] {
         ok(
             &app,
             &sup,
@@ -281,20 +296,55 @@ async fn scorecard_matches_hand_computed_indicators() {
     // P3: identified on 5 March, reversed on 6 March (counts in no identification share);
     // her shelter referral is made on 5 March 10:00 and accepted 24 h later.
     clock.set(y, 3, 5, 10);
-    decide(&app, &pol, &p3, "ActualVictimOfTrafficking", &format!("{y}-03-05")).await;
+    decide(
+        &app,
+        &pol,
+        &p3,
+        "ActualVictimOfTrafficking",
+        &format!("{y}-03-05"),
+    )
+    .await;
     let r3 = refer(&app, &cw, &p3, "Shelter").await;
     clock.set(y, 3, 6, 10);
-    ok(&app, &cwb, "POST", &format!("/referrals/{r3}/accept"), json!({})).await;
+    ok(
+        &app,
+        &cwb,
+        "POST",
+        &format!("/referrals/{r3}/accept"),
+        json!({}),
+    )
+    .await;
     clock.set(y, 3, 6, 11);
-    decide(&app, &pol, &p3, "NotAVictimOfTrafficking", &format!("{y}-03-06")).await;
+    decide(
+        &app,
+        &pol,
+        &p3,
+        "NotAVictimOfTrafficking",
+        &format!("{y}-03-06"),
+    )
+    .await;
 
     // P1: identified on 11 March (10 days after the first contact); medical referral answered
     // in 48 h; needs assessed on day 9; plan approved on day 40; allowance paid on day 21.
     clock.set(y, 3, 11, 10);
-    decide(&app, &pol, &p1, "ActualVictimOfTrafficking", &format!("{y}-03-11")).await;
+    decide(
+        &app,
+        &pol,
+        &p1,
+        "ActualVictimOfTrafficking",
+        &format!("{y}-03-11"),
+    )
+    .await;
     let r1 = refer(&app, &cw, &p1, "Medical").await;
     clock.set(y, 3, 13, 10);
-    ok(&app, &cwb, "POST", &format!("/referrals/{r1}/accept"), json!({})).await;
+    ok(
+        &app,
+        &cwb,
+        "POST",
+        &format!("/referrals/{r1}/accept"),
+        json!({}),
+    )
+    .await;
     clock.set(y, 3, 20, 10);
     assess(&app, &cw, &p1).await;
     let plan1 = plan(&app, &cw, &p1).await;
@@ -341,7 +391,14 @@ async fn scorecard_matches_hand_computed_indicators() {
     // P2: identified on 30 April (60 days); her state-shelter referral is declined after 96 h
     // ("no_capacity"); plan approved on day 10; needs assessed on day 20; no allowance.
     clock.set(y, 4, 30, 10);
-    decide(&app, &pol, &p2, "ActualVictimOfTrafficking", &format!("{y}-04-30")).await;
+    decide(
+        &app,
+        &pol,
+        &p2,
+        "ActualVictimOfTrafficking",
+        &format!("{y}-04-30"),
+    )
+    .await;
     let r2 = refer(&app, &cw, &p2, "Shelter").await;
     clock.set(y, 5, 4, 10);
     ok(
@@ -378,25 +435,55 @@ async fn scorecard_matches_hand_computed_indicators() {
     assert_eq!(card["year"], y);
     assert_eq!(card["indicators"].as_array().unwrap().len(), 12);
     // Days 10 (P1) and 60 (P2): median 35 (target ≤ 30, tolerance 15: amber), p90 60 (green).
-    assert_eq!(res(&card, "days_to_decision_median"), some(35.0, None, 2, "amber"));
-    assert_eq!(res(&card, "days_to_decision_p90"), some(60.0, None, 2, "green"));
+    assert_eq!(
+        res(&card, "days_to_decision_median"),
+        some(35.0, None, 2, "amber")
+    );
+    assert_eq!(
+        res(&card, "days_to_decision_p90"),
+        some(60.0, None, 2, "green")
+    );
     // P1 assessed in time, P2 not; P2's plan in time, P1's not; P1's allowance in time.
-    assert_eq!(res(&card, "needs_assessment_14_days"), some(50.0, Some(1), 2, "red"));
-    assert_eq!(res(&card, "plan_approved_30_days"), some(50.0, Some(1), 2, "red"));
-    assert_eq!(res(&card, "allowance_paid_30_days"), some(50.0, Some(1), 2, "red"));
+    assert_eq!(
+        res(&card, "needs_assessment_14_days"),
+        some(50.0, Some(1), 2, "red")
+    );
+    assert_eq!(
+        res(&card, "plan_approved_30_days"),
+        some(50.0, Some(1), 2, "red")
+    );
+    assert_eq!(
+        res(&card, "allowance_paid_30_days"),
+        some(50.0, Some(1), 2, "red")
+    );
     // R3 24 h, R1 48 h, R2 96 h.
-    assert_eq!(res(&card, "referrals_answered_72h"), some(66.7, Some(2), 3, "red"));
+    assert_eq!(
+        res(&card, "referrals_answered_72h"),
+        some(66.7, Some(2), 3, "red")
+    );
     // Long-term goals of Y: one done (Done + Cancelled), one not (InProgress); target 50.
-    assert_eq!(res(&card, "long_term_goals_done"), some(50.0, Some(1), 2, "green"));
+    assert_eq!(
+        res(&card, "long_term_goals_done"),
+        some(50.0, Some(1), 2, "green")
+    );
     // P4 reached 9 days after her 12-month date; P5's window closed on 31 May unreached.
-    assert_eq!(res(&card, "reached_at_12_months"), some(50.0, Some(1), 2, "red"));
+    assert_eq!(
+        res(&card, "reached_at_12_months"),
+        some(50.0, Some(1), 2, "red")
+    );
     // State-shelter referrals answered: R3 accepted, R2 declined for lack of places.
-    assert_eq!(res(&card, "state_shelter_refusals"), some(1.0, Some(1), 2, "amber"));
+    assert_eq!(
+        res(&card, "state_shelter_refusals"),
+        some(1.0, Some(1), 2, "amber")
+    );
     let b = &ind(&card, "state_shelter_refusals")["result"]["breakdown"];
     assert_eq!(b[0], json!({"key": "no_capacity", "count": 1}));
     assert_eq!(b[3], json!({"key": "other", "count": 0}));
     // Regions: Baku complete, Ganja lacks shelter, psychological and legal help.
-    assert_eq!(res(&card, "regions_without_provider"), some(1.0, Some(1), 2, "amber"));
+    assert_eq!(
+        res(&card, "regions_without_provider"),
+        some(1.0, Some(1), 2, "amber")
+    );
     let b = &ind(&card, "regions_without_provider")["result"]["breakdown"];
     assert_eq!(
         b,
@@ -440,7 +527,10 @@ async fn scorecard_matches_hand_computed_indicators() {
         Value::Null,
     )
     .await;
-    assert_eq!(res(&card, "trainings_held"), (Some(14.0), None, None, "green".into()));
+    assert_eq!(
+        res(&card, "trainings_held"),
+        (Some(14.0), None, None, "green".into())
+    );
     assert_eq!(
         ind(&card, "trainings_held")["result"]["source"],
         "Ministry of Internal Affairs, annual report"
@@ -453,7 +543,14 @@ async fn scorecard_matches_hand_computed_indicators() {
         json!({"indicator": "trainings_held", "year": y, "value": 9, "source": "corrected"}),
     )
     .await;
-    let card = ok(&app, &coordinator, "GET", &format!("/statistics/scorecard?year={y}"), Value::Null).await;
+    let card = ok(
+        &app,
+        &coordinator,
+        "GET",
+        &format!("/statistics/scorecard?year={y}"),
+        Value::Null,
+    )
+    .await;
     assert_eq!(res(&card, "trainings_held").0, Some(9.0));
     assert_eq!(res(&card, "trainings_held").3, "amber");
 
@@ -464,46 +561,94 @@ async fn scorecard_matches_hand_computed_indicators() {
     .fetch_all(db.store.pool())
     .await
     .unwrap();
-    assert!(audit.contains(&format!("statistics.scorecard table=scorecard year={y} via=json")));
-    assert!(audit.contains(&format!("statistics.indicator_value indicator=trainings_held year={y}")));
+    assert!(audit.contains(&format!(
+        "statistics.scorecard table=scorecard year={y} via=json"
+    )));
+    assert!(audit.contains(&format!(
+        "statistics.indicator_value indicator=trainings_held year={y}"
+    )));
 
     // The CLI gives the same figures (JSON is the API's body), and the files.
     let ys = y.to_string();
     let out = dayaq_cli(
         db,
-        &["report", "scorecard", "--as", &coord.username, "--year", &ys, "--format", "json"],
+        &[
+            "report",
+            "scorecard",
+            "--as",
+            &coord.username,
+            "--year",
+            &ys,
+            "--format",
+            "json",
+        ],
     );
     assert_cli_ok(&out);
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     // The CLI runs on the real clock (today's directory counts for the current year only),
     // so compare the figures that do not depend on today.
-    for i in ["days_to_decision_median", "referrals_answered_72h", "long_term_goals_done",
-              "state_shelter_refusals"] {
+    for i in [
+        "days_to_decision_median",
+        "referrals_answered_72h",
+        "long_term_goals_done",
+        "state_shelter_refusals",
+    ] {
         assert_eq!(ind(&cli, i)["result"], ind(&card, i)["result"], "{i}");
     }
-    assert_eq!(res(&cli, "needs_assessment_14_days"), some(50.0, Some(1), 2, "red"));
+    assert_eq!(
+        res(&cli, "needs_assessment_14_days"),
+        some(50.0, Some(1), 2, "red")
+    );
     assert_eq!(res(&cli, "trainings_held").0, Some(9.0));
     let out = dayaq_cli(
         db,
-        &["report", "scorecard", "--as", &coord.username, "--year", &ys, "--format", "csv"],
+        &[
+            "report",
+            "scorecard",
+            "--as",
+            &coord.username,
+            "--year",
+            &ys,
+            "--format",
+            "csv",
+        ],
     );
     assert_cli_ok(&out);
     let csv = String::from_utf8(out.stdout).unwrap();
-    assert!(csv.starts_with("year,indicator,metric,unit,direction,target,tolerance,value,numerator,denominator,light"));
+    assert!(csv.starts_with(
+        "year,indicator,metric,unit,direction,target,tolerance,value,numerator,denominator,light"
+    ));
     assert!(csv.contains(&format!("{y},needs_assessment_14_days,needs_assessment_within_14_days,percent,higher,90,10,50,1,2,red")), "{csv}");
     let dir = tempfile::tempdir().unwrap();
     let xlsx = dir.path().join("card.xlsx");
     let out = dayaq_cli(
         db,
-        &["report", "scorecard", "--as", &coord.username, "--year", &ys, "--format", "xlsx",
-          "--out", xlsx.to_str().unwrap()],
+        &[
+            "report",
+            "scorecard",
+            "--as",
+            &coord.username,
+            "--year",
+            &ys,
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
     );
     assert_cli_ok(&out);
     assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
     // Not a coordinator: refused.
     let out = dayaq_cli(
         db,
-        &["report", "scorecard", "--as", &sup_a.username, "--year", &ys],
+        &[
+            "report",
+            "scorecard",
+            "--as",
+            &sup_a.username,
+            "--year",
+            &ys,
+        ],
     );
     assert!(!out.status.success());
     app.db.cleanup().await;
@@ -537,8 +682,10 @@ async fn scorecard_values_are_checked_and_only_the_coordinator_reads_or_enters()
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let f: Vec<String> = fields(&v).into_iter().map(|x| x.0).collect();
     assert_eq!(f, ["indicator", "year", "value", "source"]);
-    let (s, v) = post(json!({"indicator": "needs_assessment_14_days", "year": y + 1,
-                             "value": -3, "source": "x"}))
+    let (s, v) = post(
+        json!({"indicator": "needs_assessment_14_days", "year": y + 1,
+                             "value": -3, "source": "x"}),
+    )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -549,10 +696,14 @@ async fn scorecard_values_are_checked_and_only_the_coordinator_reads_or_enters()
             ("value".to_string(), "out_of_range".to_string()),
         ]
     );
-    let (s, v) = post(json!({"indicator": "laws_passed", "year": "soon", "value": 1, "source": "x"})).await;
+    let (s, v) =
+        post(json!({"indicator": "laws_passed", "year": "soon", "value": 1, "source": "x"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v.to_string().contains("year"), "{v}");
-    let (s, v) = post(json!({"indicator": "laws_passed", "year": y, "value": 1, "source": "x", "colour": 1})).await;
+    let (s, v) = post(
+        json!({"indicator": "laws_passed", "year": y, "value": 1, "source": "x", "colour": 1}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v.to_string().contains("colour"), "{v}");
     // Nothing was stored.
@@ -561,11 +712,21 @@ async fn scorecard_values_are_checked_and_only_the_coordinator_reads_or_enters()
         .await
         .unwrap();
     assert_eq!(n, 0);
-    let (s, _) = post(json!({"indicator": "laws_passed", "year": y, "value": 2, "source": "Official gazette"})).await;
+    let (s, _) = post(
+        json!({"indicator": "laws_passed", "year": y, "value": 2, "source": "Official gazette"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
 
     // Every other role: 403 on both routes (before the body is looked at), audited.
-    for role in ["supervisor", "caseworker", "police_officer", "researcher", "auditor", "org_admin"] {
+    for role in [
+        "supervisor",
+        "caseworker",
+        "police_officer",
+        "researcher",
+        "auditor",
+        "org_admin",
+    ] {
         let (_, u) = org_and_user(db, "sv-a", role).await;
         let t = user_token(db, &u).await;
         let (s, _) = api_call(&app, &t, "GET", "/statistics/scorecard", Value::Null).await;
@@ -586,7 +747,14 @@ async fn scorecard_values_are_checked_and_only_the_coordinator_reads_or_enters()
         .unwrap();
     assert_eq!(n, 1);
     // A bad year in the query names the field.
-    let (s, v) = api_call(&app, &coordinator, "GET", "/statistics/scorecard?year=12", Value::Null).await;
+    let (s, v) = api_call(
+        &app,
+        &coordinator,
+        "GET",
+        "/statistics/scorecard?year=12",
+        Value::Null,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v.to_string().contains("\"year\""), "{v}");
     app.db.cleanup().await;
@@ -603,17 +771,35 @@ async fn scorecard_check_config_names_the_indicator_and_field() {
         dayaq_domain::statistics::scorecard::DEFAULT_INDICATORS,
     )
     .unwrap();
-    let out = dayaq_cli(db, &["report", "scorecard", "--check-config", good.to_str().unwrap()]);
+    let out = dayaq_cli(
+        db,
+        &[
+            "report",
+            "scorecard",
+            "--check-config",
+            good.to_str().unwrap(),
+        ],
+    );
     assert_cli_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("12 indicators"));
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
-        dayaq_domain::statistics::scorecard::DEFAULT_INDICATORS
-            .replace("direction = \"lower\"\ntolerance = 30", "direction = \"down\"\ntolerance = 30"),
+        dayaq_domain::statistics::scorecard::DEFAULT_INDICATORS.replace(
+            "direction = \"lower\"\ntolerance = 30",
+            "direction = \"down\"\ntolerance = 30",
+        ),
     )
     .unwrap();
-    let out = dayaq_cli(db, &["report", "scorecard", "--check-config", bad.to_str().unwrap()]);
+    let out = dayaq_cli(
+        db,
+        &[
+            "report",
+            "scorecard",
+            "--check-config",
+            bad.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -623,11 +809,20 @@ async fn scorecard_check_config_names_the_indicator_and_field() {
     // The server refuses to start with it.
     let out = dayaq_cli(
         db,
-        &["serve", "--listen", "127.0.0.1:0", "--indicators", bad.to_str().unwrap()],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--indicators",
+            bad.to_str().unwrap(),
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("days_to_decision_p90") && err.contains("direction"), "{err}");
+    assert!(
+        err.contains("days_to_decision_p90") && err.contains("direction"),
+        "{err}"
+    );
     app.db.cleanup().await;
 }
 
@@ -657,7 +852,8 @@ async fn e2e_coordinator_reads_the_scorecard_and_enters_a_value() {
             );
             // Every indicator links to its definition on the page.
             assert_eq!(
-                b.count("#sc-table a[href=\"#ind-reached_at_12_months\"]").await,
+                b.count("#sc-table a[href=\"#ind-reached_at_12_months\"]")
+                    .await,
                 1
             );
             assert_eq!(b.count("article#ind-reached_at_12_months").await, 1);
@@ -671,24 +867,42 @@ async fn e2e_coordinator_reads_the_scorecard_and_enters_a_value() {
             assert_eq!(b.count("#form-errors").await, 1);
             assert_eq!(b.count("#sc-value-err").await, 1);
             assert_eq!(
-                b.find("#sc-source").await.prop("value").await.unwrap().as_deref(),
+                b.find("#sc-source")
+                    .await
+                    .prop("value")
+                    .await
+                    .unwrap()
+                    .as_deref(),
                 Some("Training register")
             );
             assert_eq!(
-                b.find("#sc-value").await.attr("aria-invalid").await.unwrap().as_deref(),
+                b.find("#sc-value")
+                    .await
+                    .attr("aria-invalid")
+                    .await
+                    .unwrap()
+                    .as_deref(),
                 Some("true")
             );
             b.narrow("value-refused").await;
             b.fill("#sc-value", "7").await;
             b.click_to("#sc-submit", "value-saved").await;
             assert_eq!(b.count("#sc-saved").await, 1);
-            assert!(b.text("#row-trainings_held .sc-value").await.starts_with('7'));
+            assert!(
+                b.text("#row-trainings_held .sc-value")
+                    .await
+                    .starts_with('7')
+            );
             assert!(
                 b.text("#row-trainings_held .sc-current")
                     .await
                     .contains(t.get("sc-light-red"))
             );
-            assert!(b.text("#ind-trainings_held .sc-source").await.contains("Training register"));
+            assert!(
+                b.text("#ind-trainings_held .sc-source")
+                    .await
+                    .contains("Training register")
+            );
         },
     )
     .await;
