@@ -593,7 +593,7 @@ fn share(num: i64, den: i64) -> Option<f64> {
 /// The person's identification in `year`: the date of the first `ActualVictimOfTrafficking`
 /// decision over all her/his cases, when it falls in `year` and the latest decision is not
 /// `NotAVictimOfTrafficking` (the national report's rule).
-fn identified_in<'a>(cases: &'a [ScoreCase], year: i32) -> Vec<(Date, Vec<&'a ScoreCase>)> {
+fn identified_in(cases: &[ScoreCase], year: i32) -> Vec<(Date, Vec<&ScoreCase>)> {
     let mut by_person: BTreeMap<&PersonKey, Vec<&ScoreCase>> = BTreeMap::new();
     for c in cases {
         by_person.entry(&c.person).or_default().push(c);
