@@ -124,6 +124,12 @@ pub enum Action {
     /// (`Resource::Organisation`) for its supervisors (the role `ReadStatistics` already
     /// grants); the coordinator reads the national view.
     ReadGapReport,
+    /// The action-plan scorecard (indicators, lights): the national coordinator only — it is
+    /// the national action plan's view; supervisors read their own organisation's figures.
+    ReadScorecard,
+    /// Enter a yearly value of an indicator the data cannot compute (with its source): the
+    /// national coordinator only.
+    EnterIndicatorValue,
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
@@ -294,6 +300,14 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             Supervisor if org == actor.org_id => allow("own_caseload_gap_report"),
             Supervisor => deny("other_organisation"),
             _ => deny("role_cannot_read_gap_report"),
+        },
+        (A::ReadScorecard, R::System) => match actor.role {
+            NationalCoordinator => allow("scorecard"),
+            _ => deny("role_cannot_read_scorecard"),
+        },
+        (A::EnterIndicatorValue, R::System) => match actor.role {
+            NationalCoordinator => allow("scorecard_value"),
+            _ => deny("role_cannot_enter_indicator_value"),
         },
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
@@ -694,6 +708,8 @@ mod tests {
             Action::ReadStatistics,
             Action::ReadNationalReport,
             Action::ReadGapReport,
+            Action::ReadScorecard,
+            Action::EnterIndicatorValue,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
         ];

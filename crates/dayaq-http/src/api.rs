@@ -29,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod gaps;
+pub mod scorecard;
 pub mod statistics;
 
 #[derive(OpenApi)]
@@ -80,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(record::router())
         .merge(statistics::router())
         .merge(gaps::router())
+        .merge(scorecard::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

@@ -42,6 +42,9 @@ pub struct AppConfig {
     pub trusted_proxies: Vec<proxy::IpNet>,
     /// Request budgets per client address for the API and the sign-in steps.
     pub rate_limits: ratelimit::RateLimits,
+    /// The action-plan scorecard's indicators (built-in `config/indicators.toml`, or the file
+    /// `serve --indicators` names; checked at start).
+    pub indicators: Arc<dayaq_domain::statistics::scorecard::IndicatorSet>,
 }
 
 impl Default for AppConfig {
@@ -52,6 +55,10 @@ impl Default for AppConfig {
             clock: system_clock(),
             trusted_proxies: Vec::new(),
             rate_limits: ratelimit::RateLimits::default(),
+            // The built-in file is checked by a unit test; an empty set only if it were broken.
+            indicators: Arc::new(
+                dayaq_domain::statistics::scorecard::IndicatorSet::builtin().unwrap_or_default(),
+            ),
         }
     }
 }

@@ -39,6 +39,7 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
+mod scorecard;
 mod signin;
 mod statistics;
 
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .merge(htcds::router())
         .merge(statistics::router())
         .merge(gaps::router())
+        .merge(scorecard::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

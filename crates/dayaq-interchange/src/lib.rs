@@ -13,5 +13,6 @@
 
 pub mod htcds;
 pub mod questionnaire;
+pub mod scorecard;
 pub mod statistics;
 pub mod tabular;

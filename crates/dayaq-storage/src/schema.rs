@@ -394,6 +394,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(FOLLOWUP_TABLES)
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
+        .chain(SCORECARD_TABLES)
         .copied()
         .collect()
 }
@@ -787,3 +788,17 @@ pub const RECORD_TABLES: &[Table] = &[
         ],
     ),
 ];
+
+/// Tables of the action-plan scorecard (`statistics/scorecard.rs`).
+pub const SCORECARD_TABLES: &[Table] = &[(
+    "indicator_values",
+    &[
+        ("id", Text),
+        ("indicator", Text),
+        ("year", Int),
+        ("value", Text),
+        ("source", Text),
+        ("entered_by", Text),
+        ("entered_at", Int),
+    ],
+)];

@@ -189,6 +189,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10, env = "DAYAQ_SIGNIN_BURST",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub signin_burst: u32,
+
+    /// The action-plan scorecard's indicators file (TOML; default: the built-in
+    /// config/indicators.toml). Checked at start: a bad file stops the server with the
+    /// indicator and field named.
+    #[arg(long, value_name = "FILE", env = "DAYAQ_INDICATORS")]
+    pub indicators: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -571,6 +577,40 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The action-plan scorecard (indicators, values, traffic lights), or check an
+    /// indicators file.
+    #[command(
+        long_about = "The action-plan scorecard of one year (docs/STATISTICS.md, \"Scorecard\"): \
+            every indicator with its value, numerator, denominator, target and traffic light, \
+            and the two years before. The user given with --as must be a national coordinator. \
+            JSON and CSV go to standard output unless --out; XLSX needs --out (created readable \
+            by its owner only; must not exist). Audited. With --check-config FILE only the \
+            indicators file is checked (exit 1 naming the indicator and field of a problem)."
+    )]
+    Scorecard {
+        /// Act as this user (a national coordinator).
+        #[arg(
+            long = "as",
+            value_name = "USERNAME",
+            required_unless_present = "check_config"
+        )]
+        as_user: Option<String>,
+        /// The calendar year.
+        #[arg(long, value_name = "YEAR", required_unless_present = "check_config")]
+        year: Option<i32>,
+        /// json, csv or xlsx.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The indicators file (default: the built-in config/indicators.toml).
+        #[arg(long, value_name = "FILE", env = "DAYAQ_INDICATORS")]
+        indicators: Option<PathBuf>,
+        /// Only check this indicators file and exit.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["as_user", "year", "out"])]
+        check_config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -653,6 +693,7 @@ impl Command {
             Command::Report(ReportCommand::Questionnaire { .. }) => "report.questionnaire",
             Command::Report(ReportCommand::National { .. }) => "report.national",
             Command::Report(ReportCommand::Gaps { .. }) => "report.gaps",
+            Command::Report(ReportCommand::Scorecard { .. }) => "report.scorecard",
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),

@@ -788,6 +788,9 @@ pub async fn report(g: &GlobalOpts, cmd: crate::cli::ReportCommand) -> anyhow::R
         if matches!(cmd, crate::cli::ReportCommand::Gaps { .. }) {
             return crate::report_gaps::run(g, cmd).await;
         }
+        if matches!(cmd, crate::cli::ReportCommand::Scorecard { .. }) {
+            return crate::report_scorecard::run(g, cmd).await;
+        }
         return crate::report_national::run(g, cmd).await;
     };
     let store = open(g).await?;

@@ -10,6 +10,7 @@ mod commands;
 mod demo;
 mod report_gaps;
 mod report_national;
+mod report_scorecard;
 mod secret_input;
 mod server;
 

@@ -35,6 +35,8 @@ pub fn app_config(args: &ServeArgs) -> AppConfig {
 
 /// Binds `args.listen`, prints the URL and serves `store` until a shutdown signal.
 pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
+    // The scorecard's indicators: a bad file stops the server before it listens.
+    let indicators = crate::report_scorecard::load_indicators(args.indicators.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -43,7 +45,10 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot read the listening address")?;
     println!("Dayaq listening on http://{addr}");
     tracing::info!(%addr, secure_cookies = args.secure_cookies, "listening");
-    let cfg = app_config(args);
+    let cfg = AppConfig {
+        indicators: Arc::new(indicators),
+        ..app_config(args)
+    };
     let witness = Witness::new(args.audit_witness.clone())?;
     // Checkpoints of the audit head: at start, periodically, and at shutdown.
     witness.checkpoint(&store).await;

@@ -7,9 +7,11 @@
 //!   describes the person, age at the decision) and the tables.
 //! - `suppression`: primary suppression of small cells for the public variant.
 //! - `gaps`: the assistance-gap view (issue #15 part 2).
+//! - `scorecard`: the action-plan scorecard (issue #15 §3): indicators file, facts, lights.
 
 pub mod gaps;
 mod national;
+pub mod scorecard;
 mod suppression;
 
 pub use national::{national_report, trend};

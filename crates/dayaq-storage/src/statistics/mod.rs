@@ -6,5 +6,7 @@
 pub mod export;
 pub mod gaps;
 mod national;
+mod scorecard;
 
 pub use national::{NationalReportAccess, NationalReportOut};
+pub use scorecard::{ScorecardAccess, scorecard_csv, scorecard_xlsx};

@@ -99,6 +99,18 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         SysOrOrg(Action::ReadGapReport),
         false,
     ),
+    (
+        "GET",
+        "/statistics/scorecard",
+        Sys(Action::ReadScorecard),
+        false,
+    ),
+    (
+        "POST",
+        "/statistics/scorecard/values",
+        Sys(Action::EnterIndicatorValue),
+        false,
+    ),
     ("POST", "/cases", Org(Action::CreateCase), false),
     ("POST", "/cases/search", Org(Action::ListCases), false),
     ("GET", "/contacts", Org(Action::ListCases), false),

@@ -25,4 +25,5 @@ mod security_files;
 mod security_needtoknow;
 mod statistics;
 mod statistics_gaps;
+mod statistics_scorecard;
 mod storage;
