@@ -6,11 +6,19 @@
 //! - `national`: the counting rules (who is identified or presumed in a year, which case
 //!   describes the person, age at the decision) and the tables.
 //! - `suppression`: primary suppression of small cells for the public variant.
+//! - `sdc`: complementary suppression and the linear-programming disclosure audit, for any
+//!   table of small counts (also the home card, funding and questionnaire figures).
+//! - `sdc_report`: the national report's tables as linked cells for `sdc` ([`disclose`]).
+//! - `counter`: building blocks of the tables.
 
+mod counter;
 mod national;
+pub mod sdc;
+mod sdc_report;
 mod suppression;
 
 pub use national::{national_report, trend};
+pub use sdc_report::{Grid, GridRow, ReportExposure, audit_report, audit_tables, disclose};
 pub use suppression::{DEFAULT_K, Disclosure, MIN_K, suppress};
 
 use crate::referral::Service;
