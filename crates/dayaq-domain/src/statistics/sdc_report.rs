@@ -351,3 +351,188 @@ pub fn audit_tables(
         k,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        AllowanceFact, CaseRecord, DecisionFact, PersonKey, ReferralFact, ReportOptions,
+        ScreeningFact, ServiceFact, StayFact, national_report, suppress, trend,
+    };
+    use super::*;
+    use crate::referral::Service;
+    use crate::vocab::{DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation};
+    use proptest::prelude::*;
+    use time::{Date, Month};
+
+    /// One person from a handful of small numbers (each picks a category).
+    fn person(i: usize, x: [usize; 8]) -> CaseRecord {
+        let day = |y: i32, n: usize| {
+            Date::from_calendar_date(y, Month::January, 1)
+                .map(|d| d + time::Duration::days((n % 360) as i64))
+                .unwrap_or(Date::MIN)
+        };
+        let mut c = CaseRecord::new(PersonKey::new(format!("p{}", i % 1000)));
+        c.gender = Gender::ALL.get(x[0] % (Gender::ALL.len() + 1)).copied();
+        c.age_when_trafficked = Some([12, 16, 25, 40][x[1] % 4]);
+        c.citizenship = match x[2] % 5 {
+            0 => vec![],
+            1 => vec!["AZ".into(), "RU".into()],
+            2 => vec!["UZ".into()],
+            _ => vec!["AZ".into()],
+        };
+        let forms = TypeOfExploitation::ALL;
+        c.forms = (0..x[3] % 3)
+            .filter_map(|j| forms.get((x[3] + j * 7) % forms.len()).copied())
+            .collect();
+        c.event_countries = match x[4] % 3 {
+            0 => vec![],
+            1 => vec!["AZ".into()],
+            _ => vec!["TR".into()],
+        };
+        let year = 2024 + (x[5] % 2) as i32;
+        if x[5] % 5 != 4 {
+            c.decisions.push(DecisionFact {
+                status: TraffickingStatus::ActualVictimOfTrafficking,
+                decided_on: day(year, x[6] * 37),
+                order: i as i64,
+                decision_making_org: DecisionMakingOrg::ALL[x[6] % DecisionMakingOrg::ALL.len()],
+            });
+        }
+        c.screenings.push(ScreeningFact {
+            on: day(year, x[7] * 11),
+            possible_victim: x[7] % 7 != 0,
+            org_type: OrgType::ALL.get(x[7] % (OrgType::ALL.len() + 1)).copied(),
+        });
+        if x[1] % 3 == 0 {
+            c.stays.push(StayFact {
+                state_shelter: x[2] % 2 == 0,
+                admitted_on: day(year, x[3]),
+                exited_on: None,
+            });
+        }
+        let services = [
+            Service::Medical,
+            Service::PsychologicalCounselling,
+            Service::LegalConsultation,
+            Service::VocationalTraining,
+            Service::JobPlacement,
+            Service::ReturnHome,
+        ];
+        if x[6] % 2 == 0 {
+            c.services.push(ServiceFact {
+                service: services[x[4] % services.len()],
+                started_on: day(year, x[5]),
+                ended_on: None,
+            });
+        }
+        if x[0] % 4 == 0 {
+            c.allowances.push(AllowanceFact {
+                paid_on: day(year, x[1]),
+                amount_minor: 40_000,
+            });
+        }
+        if x[7] % 3 == 0 {
+            c.referrals.push(ReferralFact {
+                made_on: day(year, x[2]),
+                answered_on: (x[3] % 2 == 0).then(|| day(year, x[2] + 1)),
+            });
+        }
+        c
+    }
+
+    /// A dataset with large and many small cells: `n` persons from a fixed pseudo-random walk.
+    fn dataset(n: usize) -> Vec<CaseRecord> {
+        let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+        (0..n)
+            .map(|i| {
+                let mut x = [0usize; 8];
+                for v in &mut x {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    *v = (s % 1009) as usize;
+                }
+                person(i, x)
+            })
+            .collect()
+    }
+
+    fn both(records: &[CaseRecord], year: i32) -> (NationalReport, Table) {
+        let opts = ReportOptions::default();
+        (national_report(records, year, &opts), trend(records, &opts))
+    }
+
+    #[test]
+    fn primary_suppression_of_the_report_is_disclosive() {
+        let recs = dataset(400);
+        let (report, tr) = both(&recs, 2025);
+        let d = Disclosure::Public { k: 11 };
+        let primary = suppress(report.clone(), d);
+        let primary_trend = suppress(
+            NationalReport {
+                year: 2025,
+                tables: vec![tr.clone()],
+            },
+            d,
+        )
+        .tables
+        .remove(0);
+        let exposed = audit_tables((&report, &tr), (&primary, &primary_trend), 11);
+        assert!(!exposed.is_empty(), "primary suppression alone passed");
+    }
+
+    #[test]
+    fn the_public_report_passes_the_audit() {
+        for (n, k) in [(400, 11), (150, 5), (60, 11), (1000, 11)] {
+            let recs = dataset(n);
+            let (report, tr) = both(&recs, 2025);
+            let (public, public_trend) =
+                disclose(report.clone(), tr.clone(), Disclosure::Public { k });
+            let exposed = audit_tables((&report, &tr), (&public, &public_trend), k);
+            assert!(exposed.is_empty(), "n={n} k={k}: {exposed:?}");
+            // Something is published: the report is not blanked out.
+            let shown = public
+                .tables
+                .iter()
+                .flat_map(|t| t.rows.iter().flat_map(|r| r.cells.iter()))
+                .filter(|c| matches!(c, Cell::Value(v) if *v > 0))
+                .count();
+            assert!(n < 100 || shown > 0, "n={n}: nothing published");
+        }
+    }
+
+    #[test]
+    fn the_internal_report_is_exact() {
+        let (report, tr) = both(&dataset(80), 2025);
+        assert_eq!(
+            disclose(report.clone(), tr.clone(), Disclosure::Internal),
+            (report, tr)
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Random small populations: the public report passes the audit, and a published cell
+        /// is never in 1..k.
+        #[test]
+        fn random_public_reports_pass_the_audit(
+            xs in proptest::collection::vec(proptest::array::uniform8(0usize..1009), 0..80),
+            k in 5i64..12,
+        ) {
+            let recs: Vec<CaseRecord> = xs.into_iter().enumerate().map(|(i, x)| person(i, x)).collect();
+            let (report, tr) = both(&recs, 2025);
+            let (public, public_trend) = disclose(report.clone(), tr.clone(), Disclosure::Public { k });
+            let exposed = audit_tables((&report, &tr), (&public, &public_trend), k);
+            prop_assert!(exposed.is_empty(), "{:?}", exposed);
+            for t in public.tables.iter().chain(std::iter::once(&public_trend)) {
+                for r in &t.rows {
+                    for (c, col) in r.cells.iter().zip(&t.columns) {
+                        if let (Cell::Value(v), ColumnKind::Count) = (c, col.kind) {
+                            prop_assert!(!crate::statistics::sdc::sensitive(*v, k));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
