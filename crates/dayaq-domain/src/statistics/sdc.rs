@@ -34,17 +34,19 @@ pub enum Constraint {
     AtMost { cell: usize, bound: usize },
     /// `Σ parts ≥ total` (multi-valued: every person is in at least one part).
     Cover { total: usize, parts: Vec<usize> },
+    /// `Σ parts ≤ total` (a single-choice question that not everyone answered).
+    Within { total: usize, parts: Vec<usize> },
 }
 
 impl Constraint {
     /// Every cell the constraint mentions (the total first).
     pub fn members(&self) -> Vec<usize> {
         match self {
-            Constraint::Sum { total, parts } | Constraint::Cover { total, parts } => {
-                std::iter::once(*total)
-                    .chain(parts.iter().copied())
-                    .collect()
-            }
+            Constraint::Sum { total, parts }
+            | Constraint::Cover { total, parts }
+            | Constraint::Within { total, parts } => std::iter::once(*total)
+                .chain(parts.iter().copied())
+                .collect(),
             Constraint::AtMost { cell, bound } => vec![*bound, *cell],
         }
     }
@@ -154,6 +156,7 @@ fn optimise(
             Constraint::Sum { total, parts } => constraint::eq(sum(parts), term(*total)),
             Constraint::AtMost { cell, bound } => constraint::leq(term(*cell), term(*bound)),
             Constraint::Cover { total, parts } => constraint::geq(sum(parts), term(*total)),
+            Constraint::Within { total, parts } => constraint::leq(sum(parts), term(*total)),
         };
         model = model.with(c);
     }
