@@ -363,6 +363,30 @@ mod tests {
         assert_eq!(r, Some((3.0, 3.0)));
     }
 
+    /// docs/STATISTICS.md, "Disclosure control", worked example (k = 11).
+    #[test]
+    fn worked_example_of_the_docs() {
+        //            child adult total
+        // Feminine     3    40    43
+        // Masculine   12    25    37
+        // total       15    65    80
+        let (values, cons) = grid(&[vec![3, 40], vec![12, 25]]);
+        let primary: Vec<bool> = values.iter().map(|v| sensitive(*v, 11)).collect();
+        let exposed = audit(&values, &primary, &cons, 11);
+        assert_eq!(exposed.len(), 1, "43 − 40 = 3");
+        let hidden = protect(&values, &cons, 11);
+        let hidden_at: Vec<usize> = (0..values.len()).filter(|i| hidden[*i]).collect();
+        assert_eq!(hidden_at, vec![0, 1, 3, 4]);
+        let published: Vec<Option<i64>> = values
+            .iter()
+            .zip(&hidden)
+            .map(|(v, h)| (!h).then_some(*v))
+            .collect();
+        let r = feasible_range(&published, &cons, 0).map(|r| (r.low.round(), r.high.round()));
+        assert_eq!(r, Some((0.0, 15.0)));
+        assert!(audit(&values, &hidden, &cons, 11).is_empty());
+    }
+
     #[test]
     fn complementary_suppression_protects_and_keeps_most_cells() {
         let (values, cons) = grid(&[vec![3, 20, 15], vec![30, 40, 12], vec![25, 18, 50]]);
