@@ -400,12 +400,12 @@ mod tests {
         }
         c.screenings.push(ScreeningFact {
             on: day(year, x[7] * 11),
-            possible_victim: x[7] % 7 != 0,
+            possible_victim: !x[7].is_multiple_of(7),
             org_type: OrgType::ALL.get(x[7] % (OrgType::ALL.len() + 1)).copied(),
         });
-        if x[1] % 3 == 0 {
+        if x[1].is_multiple_of(3) {
             c.stays.push(StayFact {
-                state_shelter: x[2] % 2 == 0,
+                state_shelter: x[2].is_multiple_of(2),
                 admitted_on: day(year, x[3]),
                 exited_on: None,
             });
@@ -418,23 +418,23 @@ mod tests {
             Service::JobPlacement,
             Service::ReturnHome,
         ];
-        if x[6] % 2 == 0 {
+        if x[6].is_multiple_of(2) {
             c.services.push(ServiceFact {
                 service: services[x[4] % services.len()],
                 started_on: day(year, x[5]),
                 ended_on: None,
             });
         }
-        if x[0] % 4 == 0 {
+        if x[0].is_multiple_of(4) {
             c.allowances.push(AllowanceFact {
                 paid_on: day(year, x[1]),
                 amount_minor: 40_000,
             });
         }
-        if x[7] % 3 == 0 {
+        if x[7].is_multiple_of(3) {
             c.referrals.push(ReferralFact {
                 made_on: day(year, x[2]),
-                answered_on: (x[3] % 2 == 0).then(|| day(year, x[2] + 1)),
+                answered_on: x[3].is_multiple_of(2).then(|| day(year, x[2] + 1)),
             });
         }
         c

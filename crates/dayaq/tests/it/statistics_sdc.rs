@@ -292,3 +292,67 @@ async fn sdc_public_report_hides_no_recomputable_cell() {
     let internal_csv = grids_of_csv(&csv(format!("year={y}&format=csv")).await, &internal);
     assert_eq!(internal_csv, internal, "the internal CSV is not exact");
 }
+
+/// The LP audit of a published questionnaire summary against the exact one (the same
+/// assessments): a reader knows that a single-choice question's answers add up to at most the
+/// number of assessments, and that a multi-choice answer is at most it.
+pub(crate) fn assert_summary_protected(
+    exact: &dayaq_storage::followup::Summary,
+    published: &dayaq_storage::followup::Summary,
+) {
+    use dayaq_domain::followup::{QuestionKind, question};
+    use dayaq_domain::statistics::sdc::{Constraint, audit};
+    use dayaq_domain::stats::{Cell as S, MIN_CELL};
+    let n = |c: S| match c {
+        S::Count(n) => n,
+        S::Suppressed(_) => panic!("the exact summary hides a cell"),
+    };
+    let values: Vec<i64> = std::iter::once(n(exact.assessments))
+        .chain(exact.rows.iter().map(|r| n(r.count)))
+        .collect();
+    let cells: Vec<S> = std::iter::once(published.assessments)
+        .chain(published.rows.iter().map(|r| r.count))
+        .collect();
+    let hidden: Vec<bool> = cells
+        .iter()
+        .zip(&values)
+        .map(|(c, v)| match c {
+            S::Count(p) => {
+                assert_eq!(p, v, "a published count differs from the exact one");
+                false
+            }
+            S::Suppressed(_) => true,
+        })
+        .collect();
+    let mut constraints = Vec::new();
+    let mut by_question: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, r) in exact.rows.iter().enumerate() {
+        by_question
+            .entry(r.question.as_str())
+            .or_default()
+            .push(i + 1);
+    }
+    for (q, parts) in by_question {
+        match question(q).map(|q| q.kind) {
+            Some(QuestionKind::Single { .. }) => {
+                constraints.push(Constraint::Within { total: 0, parts })
+            }
+            _ => constraints.extend(
+                parts
+                    .into_iter()
+                    .map(|cell| Constraint::AtMost { cell, bound: 0 }),
+            ),
+        }
+    }
+    let exposed = audit(&values, &hidden, &constraints, MIN_CELL);
+    assert!(exposed.is_empty(), "disclosive summary: {exposed:?}");
+    // Primary suppression alone would not pass.
+    let primary: Vec<bool> = values
+        .iter()
+        .map(|v| dayaq_domain::statistics::sdc::sensitive(*v, MIN_CELL))
+        .collect();
+    assert!(
+        !audit(&values, &primary, &constraints, MIN_CELL).is_empty(),
+        "the fixture does not exercise complementary suppression"
+    );
+}
