@@ -356,3 +356,60 @@ pub(crate) fn assert_summary_protected(
         "the fixture does not exercise complementary suppression"
     );
 }
+
+#[tokio::test]
+async fn sdc_home_card_hides_no_recomputable_cell() {
+    use dayaq_domain::statistics::sdc::{Constraint, audit, sensitive};
+    use dayaq_domain::stats::{Cell as S, MIN_CELL};
+    let app = spawn_app().await;
+    let db = &app.db;
+    let (_, cw_a) = org_and_user(db, "sdc-h", "caseworker").await;
+    let (_, coord) = org_and_user(db, "sdc-hn", "national_coordinator").await;
+    let cw = user_token(db, &cw_a).await;
+    // 12 women and 3 men: the total 15 minus 12 would tell the hidden 3.
+    for i in 0..15 {
+        let sex = if i < 12 { "Feminine" } else { "Masculine" };
+        case(
+            &app,
+            &cw,
+            json!({"prs_FirstName": format!("Home{i}"), "prs_SecondName": "Card",
+                   "prs_Birthdate": "1991-02-02", "prs_Gender": sex}),
+        )
+        .await;
+    }
+    let o = db.store.national_overview(&coord.actor()).await.unwrap();
+    assert_eq!(o.total, S::Count(15));
+    let sex = |k: &str| o.by_gender.iter().find(|(g, _)| g == k).unwrap().1;
+    assert!(matches!(sex("Masculine"), S::Suppressed(_)));
+    assert!(
+        matches!(sex("Feminine"), S::Suppressed(_)),
+        "the complement of the hidden 3 is published"
+    );
+    // The LP audit over the card: every breakdown adds up to the total.
+    let exact = |k: &str| if k == "Feminine" { 12 } else { 3 };
+    let mut values = vec![15];
+    let mut hidden = vec![false];
+    let mut constraints = Vec::new();
+    for (g, group) in [&o.by_status, &o.by_gender, &o.by_trafficking_status]
+        .into_iter()
+        .enumerate()
+    {
+        let start = values.len();
+        for (key, c) in group {
+            let v = match (g, c) {
+                (_, S::Count(n)) => *n,
+                (1, S::Suppressed(_)) => exact(key),
+                _ => panic!("{key}: only the sexes are small here"),
+            };
+            values.push(v);
+            hidden.push(matches!(c, S::Suppressed(_)));
+        }
+        constraints.push(Constraint::Sum {
+            total: 0,
+            parts: (start..values.len()).collect(),
+        });
+    }
+    assert_eq!(audit(&values, &hidden, &constraints, MIN_CELL), vec![]);
+    let primary: Vec<bool> = values.iter().map(|v| sensitive(*v, MIN_CELL)).collect();
+    assert!(!audit(&values, &primary, &constraints, MIN_CELL).is_empty());
+}
