@@ -2,7 +2,7 @@
 
 use crate::{Result, Store, StoreError};
 use dayaq_domain::policy::{Action, Actor, Resource, decide};
-use dayaq_domain::stats::Cell;
+use dayaq_domain::stats::{Cell, publish_breakdowns};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -16,16 +16,13 @@ pub struct Overview {
 
 impl Store {
     /// Runs a `SELECT <column> AS k, COUNT(*) AS n … GROUP BY` query.
-    async fn grouped(&self, column_query: &'static str) -> Result<Vec<(String, Cell)>> {
+    async fn grouped(&self, column_query: &'static str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(column_query).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let k: Option<String> = r.try_get("k")?;
                 let n: i64 = r.try_get("n")?;
-                Ok((
-                    k.unwrap_or_else(|| "NonSpecifiedUnknown".into()),
-                    Cell::of(n),
-                ))
+                Ok((k.unwrap_or_else(|| "NonSpecifiedUnknown".into()), n))
             })
             .collect()
     }
@@ -39,20 +36,35 @@ impl Store {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE erased_at IS NULL")
             .fetch_one(&self.pool)
             .await?;
+        let groups = [
+            self.grouped("SELECT cas_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY cas_status ORDER BY cas_status")
+                .await?,
+            self.grouped("SELECT prs_gender AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY prs_gender ORDER BY prs_gender")
+                .await?,
+            self.grouped(
+                "SELECT vic_trafficking_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL \
+                 GROUP BY vic_trafficking_status ORDER BY vic_trafficking_status",
+            )
+            .await?,
+        ];
+        // Every grouping adds up to the total: complementary suppression so that no hidden
+        // count is the total minus the published ones.
+        let counts: Vec<Vec<i64>> = groups
+            .iter()
+            .map(|g| g.iter().map(|(_, n)| *n).collect())
+            .collect();
+        let (total, cells) = publish_breakdowns(total, &counts);
+        let mut named = groups.into_iter().zip(cells).map(|(g, cells)| {
+            g.into_iter()
+                .zip(cells)
+                .map(|((k, _), c)| (k, c))
+                .collect::<Vec<(String, Cell)>>()
+        });
         Ok(Overview {
-            total: Cell::of(total),
-            by_status: self
-                .grouped("SELECT cas_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY cas_status ORDER BY cas_status")
-                .await?,
-            by_gender: self
-                .grouped("SELECT prs_gender AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL GROUP BY prs_gender ORDER BY prs_gender")
-                .await?,
-            by_trafficking_status: self
-                .grouped(
-                    "SELECT vic_trafficking_status AS k, COUNT(*) AS n FROM cases WHERE erased_at IS NULL \
-                     GROUP BY vic_trafficking_status ORDER BY vic_trafficking_status",
-                )
-                .await?,
+            total,
+            by_status: named.next().unwrap_or_default(),
+            by_gender: named.next().unwrap_or_default(),
+            by_trafficking_status: named.next().unwrap_or_default(),
         })
     }
 

@@ -516,7 +516,8 @@ pub enum ReportCommand {
             presumed victims by sex and age, form of exploitation, citizenship, domestic or \
             transnational, identifying organisation; assistance, allowance, referrals, \
             cooperation; the trend of every year. The user given with --as must be a national \
-            coordinator. Exact counts unless --public (counts from 1 to k-1 suppressed). JSON and \
+            coordinator. Exact counts unless --public (counts from 1 to k-1 hidden, and the cells they \
+            could be recomputed from: docs/STATISTICS.md). JSON and \
             CSV go to standard output unless --out; XLSX needs --out (created readable by its \
             owner only; must not exist). Audited with the table and year."
     )]
@@ -530,7 +531,7 @@ pub enum ReportCommand {
         /// json, csv or xlsx.
         #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx"])]
         format: String,
-        /// The public variant: primary suppression of small counts.
+        /// The public variant: primary and complementary suppression of small counts.
         #[arg(long)]
         public: bool,
         /// Suppression threshold of the public variant (default 11, at least 5).

@@ -8,13 +8,21 @@
 //! - `suppression`: primary suppression of small cells for the public variant.
 //! - `gaps`: the assistance-gap view (issue #15 part 2).
 //! - `scorecard`: the action-plan scorecard (issue #15 §3): indicators file, facts, lights.
+//! - `sdc`: complementary suppression and the linear-programming disclosure audit, for any
+//!   table of small counts (also the home card, funding and questionnaire figures).
+//! - `sdc_report`: the national report's tables as linked cells for `sdc` ([`disclose`]).
+//! - `counter`: building blocks of the tables.
 
+mod counter;
 pub mod gaps;
 mod national;
 pub mod scorecard;
+pub mod sdc;
+mod sdc_report;
 mod suppression;
 
 pub use national::{national_report, trend};
+pub use sdc_report::{Grid, GridRow, ReportExposure, audit_report, audit_tables, disclose};
 pub use suppression::{DEFAULT_K, Disclosure, MIN_K, suppress};
 
 use crate::referral::Service;

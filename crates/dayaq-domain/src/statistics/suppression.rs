@@ -2,8 +2,9 @@
 //!
 //! The coordinator's internal view is exact. A public export hides every count cell with
 //! 0 < n < k (k = 11 unless configured; never below 5) and every money amount in a row where a
-//! count was hidden. Complementary suppression (so that no hidden cell can be recomputed from
-//! totals) is not done yet: see docs/STATISTICS.md.
+//! count was hidden. This is primary suppression only: the public report goes through
+//! [`super::disclose`], which adds complementary suppression (`sdc`), so that no hidden cell
+//! can be recomputed from totals.
 
 use super::{Cell, ColumnKind, NationalReport};
 use crate::error::FieldError;

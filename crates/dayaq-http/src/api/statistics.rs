@@ -62,7 +62,7 @@ pub struct TableBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NationalReportBody {
     pub year: i32,
-    /// `internal` (exact) or `public` (cells 1..k-1 suppressed).
+    /// `internal` (exact) or `public` (cells 1..k-1 and their complements suppressed).
     pub variant: String,
     /// The suppression threshold of the public variant.
     pub k: Option<i64>,
@@ -122,7 +122,7 @@ pub fn report_body(r: &NationalReportOut) -> NationalReportBody {
 pub struct ReportQuery {
     /// Calendar year (default: the current year).
     pub year: Option<String>,
-    /// `internal` (default; exact) or `public` (primary suppression).
+    /// `internal` (default; exact) or `public` (primary and complementary suppression).
     pub variant: Option<String>,
     /// Suppression threshold of the public variant (default 11, at least 5).
     pub k: Option<String>,

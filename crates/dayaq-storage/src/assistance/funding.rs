@@ -409,6 +409,7 @@ fn funding_overview_of(
     sources: &[(String, i64)],
     grants: &[(String, String, i64)],
 ) -> FundingOverview {
+    use dayaq_domain::statistics::sdc::Constraint;
     use std::collections::{BTreeMap, BTreeSet};
     let survivors_of = |pred: &dyn Fn(&CostLine) -> bool| {
         let set: BTreeSet<Uuid> = lines
@@ -416,13 +417,45 @@ fn funding_overview_of(
             .filter(|l| pred(l))
             .map(|l| l.case_id)
             .collect();
-        Cell::of(set.len() as i64)
+        set.len() as i64
     };
-    let per_kind = FUNDING_KINDS
+    let mut by_service: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in lines {
+        *by_service.entry(l.service.as_str()).or_default() += l.amount_minor;
+    }
+    // Survivors: all, then per kind, then per service. A survivor may be funded by several
+    // kinds and receive several services (multi-valued): each is at most all, together at
+    // least all. Complementary suppression over them (the national report's rule).
+    let mut values = vec![survivors_of(&|_| true)];
+    values.extend(
+        FUNDING_KINDS
+            .iter()
+            .map(|kind| survivors_of(&|l: &CostLine| l.source_kind == *kind)),
+    );
+    values.extend(
+        by_service
+            .keys()
+            .map(|service| survivors_of(&|l: &CostLine| l.service == *service)),
+    );
+    let kinds: Vec<usize> = (1..=FUNDING_KINDS.len()).collect();
+    let services: Vec<usize> = (FUNDING_KINDS.len() + 1..values.len()).collect();
+    let mut constraints = Vec::new();
+    for parts in [kinds, services] {
+        constraints.extend(
+            parts
+                .iter()
+                .map(|&cell| Constraint::AtMost { cell, bound: 0 }),
+        );
+        constraints.push(Constraint::Cover { total: 0, parts });
+    }
+    let cells = dayaq_domain::stats::publish(&values, &constraints);
+    let all = cells.first().copied().unwrap_or(Cell::Count(0));
+    let mut per_kind: Vec<KindFunding> = FUNDING_KINDS
         .iter()
-        .map(|kind| {
+        .zip(cells.iter().skip(1))
+        .map(|(kind, survivors)| {
+            let survivors = *survivors;
             let of_kind = |l: &CostLine| l.source_kind == *kind;
-            let survivors = survivors_of(&of_kind);
             let (mut services, mut shelter) = (0i64, 0i64);
             for l in lines.iter().filter(|l| of_kind(l)) {
                 if l.service == Service::Shelter.as_str() {
@@ -450,22 +483,45 @@ fn funding_overview_of(
             }
         })
         .collect();
-    let mut by_service: BTreeMap<&str, i64> = BTreeMap::new();
-    for l in lines {
-        *by_service.entry(l.service.as_str()).or_default() += l.amount_minor;
-    }
-    let per_service = by_service
+    let mut per_service: Vec<ServiceFunding> = by_service
         .into_iter()
-        .map(|(service, total)| {
-            let survivors = survivors_of(&|l: &CostLine| l.service == service);
-            ServiceFunding {
-                service: service.to_string(),
-                survivors,
-                total_minor: money_if(survivors, total),
-            }
+        .zip(cells.iter().skip(1 + FUNDING_KINDS.len()))
+        .map(|((service, total), survivors)| ServiceFunding {
+            service: service.to_string(),
+            survivors: *survivors,
+            total_minor: money_if(*survivors, total),
         })
         .collect();
-    let all = survivors_of(&|_| true);
+    // Money adds up to the published total in both lists: never leave exactly one amount
+    // hidden in a list (it would be the total minus the others); hide the smallest other too.
+    let second = |amounts: Vec<Option<i64>>| -> Option<usize> {
+        (amounts.iter().filter(|a| a.is_none()).count() == 1)
+            .then(|| {
+                amounts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| a.filter(|m| *m > 0).map(|m| (i, m)))
+                    .min_by_key(|(_, m)| *m)
+                    .map(|(i, _)| i)
+            })
+            .flatten()
+    };
+    if let Some(i) = second(per_kind.iter().map(|k| k.total_minor).collect()) {
+        let k = &mut per_kind[i];
+        (k.services_minor, k.shelter_minor, k.total_minor) = (None, None, None);
+    }
+    if let Some(i) = second(per_service.iter().map(|s| s.total_minor).collect()) {
+        per_service[i].total_minor = None;
+    }
+    // Per kind, the shelter amounts add up to the service `Shelter`'s amount: the same rule.
+    if per_service
+        .iter()
+        .any(|s| s.service == Service::Shelter.as_str() && s.total_minor.is_some())
+        && let Some(i) = second(per_kind.iter().map(|k| k.shelter_minor).collect())
+    {
+        let k = &mut per_kind[i];
+        (k.services_minor, k.shelter_minor, k.total_minor) = (None, None, None);
+    }
     FundingOverview {
         per_kind,
         per_service,
@@ -555,7 +611,7 @@ mod screen_tests {
 
     #[test]
     fn overview_suppresses_small_cells_and_their_money() {
-        // Donor: 5 survivors (published); StateBudget: 2 survivors (suppressed).
+        // Donor: 5 survivors; StateBudget: 2 survivors (suppressed).
         let mut lines: Vec<CostLine> = (1..=5)
             .map(|c| line("Donor", c, "VocationalTraining", 1_000))
             .collect();
@@ -567,11 +623,13 @@ mod screen_tests {
             &[("Donor".into(), 2), ("StateBudget".into(), 1)],
             &[("Donor".into(), "USD".into(), 900_000)],
         );
+        // Donor's 5 is hidden too (complementary suppression): next to the 7 survivors in
+        // all, it would tell that StateBudget funded at least 2.
         let donor = o.per_kind.iter().find(|k| k.kind == "Donor").unwrap();
-        assert_eq!(donor.survivors, Cell::Count(5));
+        assert_eq!(donor.survivors, Cell::Suppressed("<5"));
         assert_eq!(
             (donor.services_minor, donor.shelter_minor, donor.total_minor),
-            (Some(5_000), Some(700), Some(5_700))
+            (None, None, None)
         );
         assert_eq!(
             (donor.sources, donor.grants.clone()),
@@ -609,5 +667,32 @@ mod screen_tests {
             (o.survivors, o.total_minor),
             (Some(Cell::Count(7)), Some(13_200))
         );
+    }
+
+    #[test]
+    fn one_hidden_amount_never_stands_next_to_the_total() {
+        let mut lines: Vec<CostLine> = (1..=12)
+            .map(|c| line("Donor", c, "VocationalTraining", 1_000))
+            .collect();
+        lines.push(line("StateBudget", 10, "Medical", 5_000));
+        lines.push(line("StateBudget", 11, "Medical", 2_500));
+        let o = funding_overview_of(&lines, &[], &[]);
+        let kind = |k: &str| o.per_kind.iter().find(|x| x.kind == k).unwrap().clone();
+        assert_eq!(kind("Donor").survivors, Cell::Count(12));
+        assert_eq!(kind("StateBudget").survivors, Cell::Suppressed("<5"));
+        // 19,500 in all − 12,000 would be the state budget's 7,500: the donor's amount is
+        // hidden too, and so is the training's next to the medical one.
+        assert_eq!(o.total_minor, Some(19_500));
+        assert_eq!(kind("Donor").total_minor, None);
+        let service = |s: &str| {
+            o.per_service
+                .iter()
+                .find(|x| x.service == s)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(service("Medical").total_minor, None);
+        assert_eq!(service("VocationalTraining").total_minor, None);
+        assert_eq!(service("VocationalTraining").survivors, Cell::Count(12));
     }
 }

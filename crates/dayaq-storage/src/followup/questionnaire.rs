@@ -121,24 +121,63 @@ impl Store {
                 return Err(StoreError::Forbidden(d.reason));
             }
         }
-        let cell = |n: i64| if exact { Cell::Count(n) } else { Cell::of(n) };
         let mut e = ctx.entry("followup.summary", "success", "");
         e.detail = format!("round={} exact={exact}", round.unwrap_or("*"));
         self.audit(e, ctx.now).await?;
+        let counts = rules::summarise(&all);
+        let cells = if exact {
+            std::iter::once(all.len() as i64)
+                .chain(counts.iter().map(|(_, _, n)| *n))
+                .map(Cell::Count)
+                .collect()
+        } else {
+            published_summary(all.len() as i64, &counts)
+        };
+        let mut cells = cells.into_iter();
         Ok(Summary {
             round: round.map(str::to_string),
-            assessments: cell(all.len() as i64),
+            assessments: cells.next().unwrap_or(Cell::Count(0)),
             exact,
-            rows: rules::summarise(&all)
+            rows: counts
                 .into_iter()
-                .map(|(q, a, n)| SummaryRow {
+                .zip(cells)
+                .map(|((q, a, _), count)| SummaryRow {
                     question: q.into(),
                     answer: a.into(),
-                    count: cell(n),
+                    count,
                 })
                 .collect(),
         })
     }
+}
+
+/// The summary's counts (the number of assessments first, then one per question and answer)
+/// with small cells and their complements hidden: the answers to a single-choice question add
+/// up to at most the assessments (not everyone answers), a multi-choice answer is at most
+/// the assessments.
+fn published_summary(assessments: i64, counts: &[(&'static str, &'static str, i64)]) -> Vec<Cell> {
+    use dayaq_domain::statistics::sdc::Constraint;
+    let values: Vec<i64> = std::iter::once(assessments)
+        .chain(counts.iter().map(|(_, _, n)| *n))
+        .collect();
+    let mut by_question: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, (q, _, _)) in counts.iter().enumerate() {
+        by_question.entry(q).or_default().push(i + 1);
+    }
+    let mut constraints = Vec::new();
+    for (q, parts) in by_question {
+        match rules::question(q).map(|q| q.kind) {
+            Some(rules::QuestionKind::Single { .. }) => {
+                constraints.push(Constraint::Within { total: 0, parts })
+            }
+            _ => constraints.extend(
+                parts
+                    .into_iter()
+                    .map(|cell| Constraint::AtMost { cell, bound: 0 }),
+            ),
+        }
+    }
+    dayaq_domain::stats::publish(&values, &constraints)
 }
 
 /// Individual questionnaire answers, one row per assessment, in the import's column mapping.

@@ -16,8 +16,8 @@ use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::referral::Service;
 use dayaq_domain::statistics::{
     AllowanceFact, CaseRecord, Cooperation, DecisionFact, Disclosure, NationalReport, PersonKey,
-    ReferralFact, ReportOptions, ScreeningFact, ServiceFact, StayFact, Table, national_report,
-    suppress, trend,
+    ReferralFact, ReportOptions, ScreeningFact, ServiceFact, StayFact, Table, disclose,
+    national_report, trend,
 };
 use dayaq_domain::vocab::{
     DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOfExploitation,
@@ -92,17 +92,13 @@ impl Store {
         tx.commit().await?;
         let records = self.statistics_records(access).await?;
         let opts = ReportOptions::default();
-        let report = suppress(national_report(&records, year, &opts), disclosure);
-        let trend = suppress(
-            NationalReport {
-                year,
-                tables: vec![trend(&records, &opts)],
-            },
+        // One publication: complementary suppression runs over the report and the trend
+        // together (the trend repeats the year's headline figures).
+        let (report, trend) = disclose(
+            national_report(&records, year, &opts),
+            trend(&records, &opts),
             disclosure,
-        )
-        .tables
-        .pop()
-        .ok_or_else(|| StoreError::Data("trend table missing".into()))?;
+        );
         Ok(NationalReportOut {
             report,
             trend,

@@ -26,4 +26,5 @@ mod security_needtoknow;
 mod statistics;
 mod statistics_gaps;
 mod statistics_scorecard;
+mod statistics_sdc;
 mod storage;

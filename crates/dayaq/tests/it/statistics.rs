@@ -9,19 +9,19 @@ use crate::kit::{
 use serde_json::{Value, json};
 
 /// Enters one person's case in organisation `org` as `cw` (caseworker); returns the case id.
-async fn case(app: &TestApp, cw: &str, body: Value) -> String {
+pub(crate) async fn case(app: &TestApp, cw: &str, body: Value) -> String {
     let (s, v) = api_call(app, cw, "POST", "/cases", body).await;
     assert!(s.is_success(), "create case: {s} {v}");
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn ok(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, token: &str, method: &str, path: &str, body: Value) -> Value {
     let (s, v) = api_call(app, token, method, path, body).await;
     assert!(s.is_success(), "{method} {path}: {s} {v}");
     v
 }
 
-async fn screen(app: &TestApp, token: &str, id: &str, possible: bool) {
+pub(crate) async fn screen(app: &TestApp, token: &str, id: &str, possible: bool) {
     ok(
         app,
         token,
@@ -32,7 +32,14 @@ async fn screen(app: &TestApp, token: &str, id: &str, possible: bool) {
     .await;
 }
 
-async fn decide(app: &TestApp, police: &str, id: &str, status: &str, org: &str, on: &str) {
+pub(crate) async fn decide(
+    app: &TestApp,
+    police: &str,
+    id: &str,
+    status: &str,
+    org: &str,
+    on: &str,
+) {
     ok(
         app,
         police,
