@@ -40,6 +40,7 @@ mod record;
 mod referrals;
 mod signin;
 mod statistics;
+pub mod statistics_charts;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
