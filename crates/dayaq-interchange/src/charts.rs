@@ -279,8 +279,12 @@ pub fn bar_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
                 .get(ci as usize)
                 .map(String::as_str)
                 .unwrap_or("");
-            root.draw(&Text::new(short(label, 26), (px - 8, py), label_style.clone()))
-                .map_err(err)?;
+            root.draw(&Text::new(
+                short(label, 26),
+                (px - 8, py),
+                label_style.clone(),
+            ))
+            .map_err(err)?;
             for (si, cell) in row.iter().enumerate() {
                 let (y0, y1) = y_of(ci, si as i32);
                 match cell {
@@ -476,7 +480,9 @@ mod tests {
         assert!(svg.contains(
             "<title id=\"c-by_form-title\">Victims by form &amp; &quot;sex&quot;</title>"
         ));
-        assert!(svg.contains("<desc id=\"c-by_form-desc\">Bars; suppressed cells show &lt;11</desc>"));
+        assert!(
+            svg.contains("<desc id=\"c-by_form-desc\">Bars; suppressed cells show &lt;11</desc>")
+        );
         // identified: 14 published, one suppressed; presumed: one suppressed, 0 published.
         assert_eq!(bars(&svg, 0), 1);
         assert_eq!(bars(&svg, 1), 1);

@@ -104,8 +104,18 @@ fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
 /// What is drawn on a page.
 #[derive(Debug, Clone)]
 enum Op {
-    Text { x: f32, y: f32, size: f32, text: String },
-    Rule { x: f32, y: f32, w: f32, grey: u8 },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        text: String,
+    },
+    Rule {
+        x: f32,
+        y: f32,
+        w: f32,
+        grey: u8,
+    },
 }
 
 /// Lays the report out on pages (pure arithmetic, no PDF yet).
@@ -163,7 +173,11 @@ impl Layout {
     fn table(&mut self, t: &PdfTable) {
         let content = PAGE_W - 2.0 * MARGIN;
         let n = t.columns.len().max(1) as f32;
-        let label_w = if n <= 2.0 { content * 0.5 } else { content * 0.3 };
+        let label_w = if n <= 2.0 {
+            content * 0.5
+        } else {
+            content * 0.3
+        };
         let col_w = (content - label_w) / n;
         let cell_line = CELL_SIZE * LINE;
         // The caption stays with the header and the first row.
@@ -284,8 +298,8 @@ pub fn report_pdf(r: &PdfReport) -> Result<Vec<u8>, WriteError> {
     };
     let pages = layout(&clean_report);
     let total = pages.len();
-    let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
-        .ok_or_else(|| WriteError("pdf: page size".into()))?;
+    let settings =
+        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| WriteError("pdf: page size".into()))?;
     let mut doc = Document::new();
     doc.set_metadata(
         Metadata::new()
@@ -343,8 +357,7 @@ pub fn report_pdf(r: &PdfReport) -> Result<Vec<u8>, WriteError> {
         s.finish();
         page.finish();
     }
-    doc.finish()
-        .map_err(|e| WriteError(format!("pdf: {e:?}")))
+    doc.finish().map_err(|e| WriteError(format!("pdf: {e:?}")))
 }
 
 #[cfg(test)]
@@ -410,8 +423,9 @@ mod tests {
     /// The UTF-16 code units of `s` as the ToUnicode map writes them (`<0259>`).
     fn mapped(text: &str, s: &str) -> bool {
         let t = text.to_ascii_uppercase();
-        s.chars()
-            .all(|c| t.contains(&format!("<{:04X}>", c as u32)) || t.contains(&format!("{:04X}>", c as u32)))
+        s.chars().all(|c| {
+            t.contains(&format!("<{:04X}>", c as u32)) || t.contains(&format!("{:04X}>", c as u32))
+        })
     }
 
     #[test]
@@ -429,7 +443,7 @@ mod tests {
         assert!(text.contains("DejaVuSans"));
         assert!(mapped(&text, "əğıöüşçƏ"), "Azerbaijani letters mapped");
         // The language is recorded.
-        assert!(text.contains("/Lang"));
+        assert!(text.contains("/Lang(az)"));
 
         let ru = report_pdf(&report(
             "ru",
@@ -438,9 +452,14 @@ mod tests {
         ))
         .expect("pdf");
         let text = searchable(&ru);
-        assert!(mapped(&text, "Национальйотчёуэксп"), "Cyrillic letters mapped");
+        assert!(
+            mapped(&text, "Национальйотчёуэксп"),
+            "Cyrillic letters mapped"
+        );
         // The Azerbaijani-only letters are not in the Russian report's subset.
         assert!(!mapped(&text, "ə"));
+        // The catalogue names the language in plain bytes (what the integration test reads).
+        assert!(String::from_utf8_lossy(&ru).contains("/Lang(ru)"));
     }
 
     #[test]

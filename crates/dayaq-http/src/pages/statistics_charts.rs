@@ -37,7 +37,12 @@ const CHARTS: &[(&str, &[&str], &[&str], bool)] = &[
 
 /// The chart of `table` as SVG markup (title, desc, role="img"), or `None` for a table
 /// without a chart. `vt` is the table's labelled view (row and column labels).
-pub(crate) fn chart_svg(t: &Tr, table: &Table, vt: &ViewTable, public_k: Option<i64>) -> Option<String> {
+pub(crate) fn chart_svg(
+    t: &Tr,
+    table: &Table,
+    vt: &ViewTable,
+    public_k: Option<i64>,
+) -> Option<String> {
     let (_, series, skip, line) = CHARTS.iter().find(|(id, ..)| *id == table.id)?;
     if table.not_recorded.is_some() {
         return None;
