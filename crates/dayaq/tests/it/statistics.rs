@@ -851,35 +851,33 @@ async fn chart_screen_draws_the_charts_beside_the_tables() {
     assert!(page.contains(&format!(
         "/api/v1/statistics/national/export?year={y}&amp;variant=internal&amp;format=pdf"
     )));
-    // One bar per form of exploitation (identified), as many as the table has rows.
-    let (_, report) = api_call(
-        app,
-        &s.coordinator,
-        "GET",
-        &format!("/statistics/national?year={y}"),
-        Value::Null,
-    )
-    .await;
-    let forms = report["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "by_form")
-        .unwrap()["rows"]
-        .as_array()
-        .unwrap()
-        .len()
-        - 1;
-    assert!(forms >= 2);
+    // One bar per published cell of the identified column, none for a suppressed one.
+    let report = |variant: &'static str| {
+        let token = s.coordinator.clone();
+        async move {
+            api_call(
+                app,
+                &token,
+                "GET",
+                &format!("/statistics/national?year={y}&{variant}"),
+                Value::Null,
+            )
+            .await
+            .1
+        }
+    };
+    let internal = report("variant=internal").await;
+    let forms = published(&internal, "by_form", "identified", "persons");
+    assert!(forms.0 >= 2 && forms.1 == 0, "{forms:?}");
     let by_form = svg_of(&page, "chart-by_form");
-    assert_eq!(by_form.matches(SERIES_0).count(), forms);
+    assert_eq!(by_form.matches(SERIES_0).count(), forms.0);
     assert!(!by_form.contains("&lt;11"));
     for p in &s.personal {
         assert!(!page.contains(p.as_str()), "the screen reveals {p}");
     }
 
-    // Public variant: every count of this small year is below 11, so no bar is drawn and
-    // every cell carries the suppression mark instead.
+    // Public variant: the small counts of this year are suppressed: they get the mark and no
+    // bar or point; only the zeros (published) keep theirs.
     let (st, page) = page_get(
         app,
         &c,
@@ -887,16 +885,54 @@ async fn chart_screen_draws_the_charts_beside_the_tables() {
     )
     .await;
     assert_eq!(st, 200);
+    let public = report("variant=public&k=11").await;
+    let forms = published(&public, "by_form", "identified", "persons");
+    assert!(forms.1 >= 2, "{forms:?}");
     let by_form = svg_of(&page, "chart-by_form");
-    assert_eq!(by_form.matches(SERIES_0).count(), 0, "{by_form}");
-    assert!(by_form.contains("&lt;11"));
+    assert_eq!(by_form.matches(SERIES_0).count(), forms.0, "{by_form}");
+    assert!(by_form.matches("&lt;11\n").count() >= forms.1);
+    let sex = published(&public, "by_sex_age", "identified_child", "total");
     let by_sex_age = svg_of(&page, "chart-by_sex_age");
-    assert_eq!(by_sex_age.matches(SERIES_0).count(), 0);
+    assert_eq!(by_sex_age.matches(SERIES_0).count(), sex.0);
+    let trend_points: usize = ["identified", "presumed", "any_assistance"]
+        .iter()
+        .map(|col| published(&public, "trend", col, "").0)
+        .sum();
     let trend = svg_of(&page, "chart-trend");
-    assert!(
-        !trend.contains("<circle"),
-        "no point for a suppressed count"
-    );
+    assert_eq!(trend.matches("<circle").count(), trend_points);
+    assert!(trend.contains("&lt;11"));
+}
+
+/// (published, suppressed) cells of `col` in `table`, leaving out the row `skip`.
+fn published(r: &Value, table: &str, col: &str, skip: &str) -> (usize, usize) {
+    let t = if table == "trend" {
+        &r["trend"]
+    } else {
+        r["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == table)
+            .unwrap()
+    };
+    let c = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["key"] == col)
+        .unwrap();
+    let mut n = (0, 0);
+    for row in t["rows"].as_array().unwrap() {
+        if row["key"] == skip {
+            continue;
+        }
+        if row["cells"][c]["suppressed"] == true {
+            n.1 += 1;
+        } else {
+            n.0 += 1;
+        }
+    }
+    n
 }
 
 #[tokio::test]
