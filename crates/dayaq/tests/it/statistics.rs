@@ -848,9 +848,12 @@ async fn chart_screen_draws_the_charts_beside_the_tables() {
     }
     // The chart sits beside its table, and the page links the PDF.
     assert!(page.contains("<figure class=\"chart-figure\" id=\"fig-by_form\">"));
-    assert!(page.contains(&format!(
-        "/api/v1/statistics/national/export?year={y}&amp;variant=internal&amp;format=pdf"
-    )));
+    let pdf_link = page.find("id=\"stat-pdf\"").expect("PDF link");
+    let link = &page[page[..pdf_link].rfind("<a ").unwrap()..pdf_link];
+    assert!(
+        link.contains("/api/v1/statistics/national/export?year=") && link.contains("format=pdf"),
+        "{link}"
+    );
     // One bar per published cell of the identified column, none for a suppressed one.
     let report = |variant: &'static str| {
         let token = s.coordinator.clone();
