@@ -819,6 +819,13 @@ async fn exports_and_cli_give_the_same_report() {
 /// The fill of the first chart series (`dayaq_interchange::charts::SERIES_COLOURS[0]`).
 const SERIES_0: &str = "fill=\"#1F4E79\"";
 
+/// The bars (`<rect>`) of the first series in a chart (the legend mark is a polygon).
+fn bars0(svg: &str) -> usize {
+    svg.lines()
+        .filter(|l| l.contains("<rect") && l.contains(SERIES_0))
+        .count()
+}
+
 /// The `<svg id="{id}" …>…</svg>` element of a page.
 fn svg_of<'a>(page: &'a str, id: &str) -> &'a str {
     let start = page
@@ -873,7 +880,7 @@ async fn chart_screen_draws_the_charts_beside_the_tables() {
     let forms = published(&internal, "by_form", "identified", "persons");
     assert!(forms.0 >= 2 && forms.1 == 0, "{forms:?}");
     let by_form = svg_of(&page, "chart-by_form");
-    assert_eq!(by_form.matches(SERIES_0).count(), forms.0);
+    assert_eq!(bars0(by_form), forms.0);
     assert!(!by_form.contains("&lt;11"));
     for p in &s.personal {
         assert!(!page.contains(p.as_str()), "the screen reveals {p}");
@@ -892,11 +899,11 @@ async fn chart_screen_draws_the_charts_beside_the_tables() {
     let forms = published(&public, "by_form", "identified", "persons");
     assert!(forms.1 >= 2, "{forms:?}");
     let by_form = svg_of(&page, "chart-by_form");
-    assert_eq!(by_form.matches(SERIES_0).count(), forms.0, "{by_form}");
+    assert_eq!(bars0(by_form), forms.0, "{by_form}");
     assert!(by_form.matches("&lt;11\n").count() >= forms.1);
     let sex = published(&public, "by_sex_age", "identified_child", "total");
     let by_sex_age = svg_of(&page, "chart-by_sex_age");
-    assert_eq!(by_sex_age.matches(SERIES_0).count(), sex.0);
+    assert_eq!(bars0(by_sex_age), sex.0);
     let trend_points: usize = ["identified", "presumed", "any_assistance"]
         .iter()
         .map(|col| published(&public, "trend", col, "").0)
