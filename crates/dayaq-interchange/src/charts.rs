@@ -92,8 +92,10 @@ pub struct Chart<'a> {
 
 const WIDTH: u32 = 640;
 const LABEL_W: i32 = 190;
-const LEGEND_H: i32 = 28;
-const BAR_H: i32 = 13;
+const LEGEND_LINE: i32 = 20;
+const BAR_H: i32 = 14;
+/// Plotters writes `size / 1.24` px: 16 → 13 px.
+const FONT_SIZE: u32 = 16;
 const GROUP_GAP: i32 = 10;
 const AXIS_H: i32 = 30;
 const FONT: &str = "sans-serif";
@@ -181,45 +183,50 @@ fn max_value(data: &ChartData) -> i64 {
         .max(1)
 }
 
-/// Draws the legend (a circle or a line and the label per series) across the top.
+/// The height of the legend: a line per series.
+fn legend_h(series: usize) -> i32 {
+    8 + LEGEND_LINE * series.max(1) as i32
+}
+
+/// Draws the legend (a mark — a square, or a line for trend lines — and the label per series),
+/// a line per series above the plot, starting at `x`.
 fn legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     labels: &[String],
     line: bool,
+    x: i32,
 ) -> Result<(), ChartError> {
-    let mut x = LABEL_W;
     for (i, l) in labels.iter().enumerate() {
         let col = colour(i);
+        let y = 4 + LEGEND_LINE * i as i32 + LEGEND_LINE / 2;
         if line {
             root.draw(&PathElement::new(
-                vec![(x, LEGEND_H / 2), (x + 14, LEGEND_H / 2)],
+                vec![(x, y), (x + 16, y)],
                 col.stroke_width(3),
             ))
             .map_err(err)?;
         } else {
-            // A square-ish mark that is not a <rect>, so bars can be counted by colour.
+            // A square mark that is not a <rect>, so bars can be counted by colour.
             root.draw(&Polygon::new(
                 vec![
-                    (x, LEGEND_H / 2 - 5),
-                    (x + 10, LEGEND_H / 2 - 5),
-                    (x + 10, LEGEND_H / 2 + 5),
-                    (x, LEGEND_H / 2 + 5),
+                    (x + 2, y - 6),
+                    (x + 14, y - 6),
+                    (x + 14, y + 6),
+                    (x + 2, y + 6),
                 ],
                 col.filled(),
             ))
             .map_err(err)?;
         }
-        let text = short(l, 22);
         root.draw(&Text::new(
-            text.clone(),
-            (x + 18, LEGEND_H / 2),
-            (FONT, 14)
+            short(l, 60),
+            (x + 22, y),
+            (FONT, FONT_SIZE)
                 .into_font()
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(err)?;
-        x += 30 + (text.chars().count() as i32) * 7;
     }
     Ok(())
 }
@@ -230,16 +237,17 @@ pub fn bar_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
     let n_cat = d.categories.len().max(1) as i32;
     let n_ser = d.series.len().max(1) as i32;
     let group_h = n_ser * BAR_H + GROUP_GAP;
-    let height = (LEGEND_H + n_cat * group_h + AXIS_H + 6) as u32;
+    let lh = legend_h(d.series.len());
+    let height = (lh + n_cat * group_h + AXIS_H + 6) as u32;
     let max = max_value(d);
     let top = max + max / 10 + 1;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        legend(&root, c.series_labels, false)?;
+        legend(&root, c.series_labels, false, 12)?;
         let mut chart = ChartBuilder::on(&root)
-            .margin_top(LEGEND_H)
+            .margin_top(lh)
             .margin_right(24)
             .x_label_area_size(AXIS_H)
             .y_label_area_size(LABEL_W)
@@ -251,15 +259,15 @@ pub fn bar_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
             .y_labels(0)
             .x_labels(6)
             .x_label_formatter(&|v| v.to_string())
-            .label_style((FONT, 13).into_font().color(&BLACK))
+            .label_style((FONT, FONT_SIZE).into_font().color(&BLACK))
             .light_line_style(RGBColor(0xe6, 0xe6, 0xe6))
             .draw()
             .map_err(err)?;
-        let label_style = (FONT, 13)
+        let label_style = (FONT, FONT_SIZE)
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Right, VPos::Center));
-        let mark_style = (FONT, 13)
+        let mark_style = (FONT, FONT_SIZE)
             .into_font()
             .color(&RGBColor(0x40, 0x40, 0x40))
             .pos(Pos::new(HPos::Left, VPos::Center));
@@ -280,7 +288,7 @@ pub fn bar_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
                 .map(String::as_str)
                 .unwrap_or("");
             root.draw(&Text::new(
-                short(label, 26),
+                short(label, 24),
                 (px - 8, py),
                 label_style.clone(),
             ))
@@ -318,7 +326,8 @@ pub fn bar_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
 pub fn line_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
     let d = c.data;
     let n = d.categories.len();
-    let height: u32 = 320;
+    let lh = legend_h(d.series.len());
+    let height = (lh + 290) as u32;
     let max = max_value(d);
     let top = max + max / 10 + 1;
     let last = (n.max(2) - 1) as f64;
@@ -326,9 +335,9 @@ pub fn line_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        legend(&root, c.series_labels, true)?;
+        legend(&root, c.series_labels, true, 12)?;
         let mut chart = ChartBuilder::on(&root)
-            .margin_top(LEGEND_H)
+            .margin_top(lh)
             .margin_right(30)
             .margin_left(20)
             .x_label_area_size(AXIS_H)
@@ -341,11 +350,11 @@ pub fn line_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
             .x_labels(0)
             .y_labels(6)
             .y_label_formatter(&|v| v.to_string())
-            .label_style((FONT, 13).into_font().color(&BLACK))
+            .label_style((FONT, FONT_SIZE).into_font().color(&BLACK))
             .light_line_style(RGBColor(0xe6, 0xe6, 0xe6))
             .draw()
             .map_err(err)?;
-        let axis_style = (FONT, 13)
+        let axis_style = (FONT, FONT_SIZE)
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Center, VPos::Top));
@@ -354,7 +363,7 @@ pub fn line_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
             root.draw(&Text::new(label.clone(), (px, py + 8), axis_style.clone()))
                 .map_err(err)?;
         }
-        let mark_style = (FONT, 12)
+        let mark_style = (FONT, FONT_SIZE - 1)
             .into_font()
             .color(&RGBColor(0x40, 0x40, 0x40))
             .pos(Pos::new(HPos::Center, VPos::Bottom));
@@ -374,7 +383,7 @@ pub fn line_chart_svg(c: &Chart<'_>) -> Result<String, ChartError> {
                         let (px, py) = chart.backend_coord(&(i as f64, 0));
                         root.draw(&Text::new(
                             c.suppressed_mark.to_string(),
-                            (px, py - 4 - 14 * si as i32),
+                            (px, py - 4 - 15 * si as i32),
                             mark_style.clone(),
                         ))
                         .map_err(err)?;
