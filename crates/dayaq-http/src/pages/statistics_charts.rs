@@ -14,25 +14,46 @@ use dayaq_interchange::charts::{Chart, bar_chart_svg, chart_data, line_chart_svg
 use dayaq_interchange::report_pdf::{PdfReport, PdfRow, PdfTable, report_pdf};
 use dayaq_storage::statistics::NationalReportOut;
 
-/// Which tables get a chart: (table id, the columns drawn, rows left out, a line chart?).
-const CHARTS: &[(&str, &[&str], &[&str], bool)] = &[
-    (
-        "trend",
-        &["identified", "presumed", "any_assistance"],
-        &[],
-        true,
-    ),
-    (
-        "by_sex_age",
-        &[
+/// One chart: the table it draws, the columns drawn (series), the rows left out (totals),
+/// a line chart (trend) or bars, and the message ids of its title and description.
+struct ChartSpec {
+    table: &'static str,
+    series: &'static [&'static str],
+    skip: &'static [&'static str],
+    line: bool,
+    title: &'static str,
+    desc: &'static str,
+}
+
+const CHARTS: &[ChartSpec] = &[
+    ChartSpec {
+        table: "trend",
+        series: &["identified", "presumed", "any_assistance"],
+        skip: &[],
+        line: true,
+        title: "stat-chart-trend",
+        desc: "stat-chart-trend-desc",
+    },
+    ChartSpec {
+        table: "by_sex_age",
+        series: &[
             "identified_child",
             "identified_adult",
             "identified_age_unknown",
         ],
-        &["total"],
-        false,
-    ),
-    ("by_form", &["identified", "presumed"], &["persons"], false),
+        skip: &["total"],
+        line: false,
+        title: "stat-chart-by-sex-age",
+        desc: "stat-chart-by-sex-age-desc",
+    },
+    ChartSpec {
+        table: "by_form",
+        series: &["identified", "presumed"],
+        skip: &["persons"],
+        line: false,
+        title: "stat-chart-by-form",
+        desc: "stat-chart-by-form-desc",
+    },
 ];
 
 /// The chart of `table` as SVG markup (title, desc, role="img"), or `None` for a table
@@ -43,11 +64,11 @@ pub(crate) fn chart_svg(
     vt: &ViewTable,
     public_k: Option<i64>,
 ) -> Option<String> {
-    let (_, series, skip, line) = CHARTS.iter().find(|(id, ..)| *id == table.id)?;
+    let spec = CHARTS.iter().find(|c| c.table == table.id)?;
     if table.not_recorded.is_some() {
         return None;
     }
-    let data = chart_data(table, series, skip);
+    let data = chart_data(table, spec.series, spec.skip);
     let label_of_row = |key: &str| {
         table
             .rows
@@ -68,9 +89,8 @@ pub(crate) fn chart_svg(
     };
     let category_labels: Vec<String> = data.categories.iter().map(|k| label_of_row(k)).collect();
     let series_labels: Vec<String> = data.series.iter().map(|k| label_of_col(k)).collect();
-    let key = table.id.replace('_', "-");
-    let title = t.get(&format!("stat-chart-{key}"));
-    let mut desc = t.get(&format!("stat-chart-{key}-desc"));
+    let title = t.get(spec.title);
+    let mut desc = t.get(spec.desc);
     let k = public_k.unwrap_or(DEFAULT_K);
     if public_k.is_some() {
         desc.push(' ');
@@ -87,7 +107,7 @@ pub(crate) fn chart_svg(
         suppressed_mark: &mark,
         data: &data,
     };
-    let svg = if *line {
+    let svg = if spec.line {
         line_chart_svg(&chart)
     } else {
         bar_chart_svg(&chart)
