@@ -58,10 +58,68 @@ const CAPTION_SIZE: f32 = 11.0;
 const CELL_SIZE: f32 = 8.0;
 const LINE: f32 = 1.35;
 
-/// An estimate of the advance of `text` in DejaVu Sans (average glyph ≈ 0.6 em); used for
-/// wrapping and right-aligning, so it errs on the wide side.
-fn width(text: &str, size: f32) -> f32 {
-    text.chars().count() as f32 * size * 0.6
+/// Text widths from the font's horizontal advances (no kerning: a hair wide, never narrow).
+struct Metrics<'a> {
+    face: ttf_parser::Face<'a>,
+    per_em: f32,
+}
+
+impl<'a> Metrics<'a> {
+    fn new(font: &'a [u8]) -> Option<Self> {
+        let face = ttf_parser::Face::parse(font, 0).ok()?;
+        let per_em = f32::from(face.units_per_em().max(1));
+        Some(Self { face, per_em })
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let units: f32 = text
+            .chars()
+            .map(|c| {
+                self.face
+                    .glyph_index(c)
+                    .and_then(|g| self.face.glyph_hor_advance(g))
+                    .map(f32::from)
+                    .unwrap_or(self.per_em * 0.6)
+            })
+            .sum();
+        units / self.per_em * size
+    }
+
+    /// Greedy word wrap to `max` points wide (a word wider than a line is cut).
+    fn wrap(&self, text: &str, size: f32, max: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut cur = String::new();
+        for word in text.split_whitespace() {
+            let mut word = word.to_string();
+            while self.width(&word, size) > max && word.chars().count() > 1 {
+                if !cur.is_empty() {
+                    lines.push(std::mem::take(&mut cur));
+                }
+                // The longest head that fits (at least one character).
+                let chars: Vec<char> = word.chars().collect();
+                let mut n = chars.len() - 1;
+                while n > 1 && self.width(&chars[..n].iter().collect::<String>(), size) > max {
+                    n -= 1;
+                }
+                lines.push(chars[..n].iter().collect());
+                word = chars[n..].iter().collect();
+            }
+            let candidate = if cur.is_empty() {
+                word.clone()
+            } else {
+                format!("{cur} {word}")
+            };
+            if self.width(&candidate, size) > max && !cur.is_empty() {
+                lines.push(std::mem::replace(&mut cur, word));
+            } else {
+                cur = candidate;
+            }
+        }
+        if !cur.is_empty() || lines.is_empty() {
+            lines.push(cur);
+        }
+        lines
+    }
 }
 
 /// Drops characters the reader need not see and the font lacks (Fluent's bidi isolation marks).
@@ -69,36 +127,6 @@ fn clean(s: &str) -> String {
     s.chars()
         .filter(|c| !matches!(c, '\u{2068}' | '\u{2069}' | '\u{200e}' | '\u{200f}'))
         .collect()
-}
-
-/// Greedy word wrap to `max` points wide (a word longer than a line is cut).
-fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
-    let per_line = ((max / (size * 0.6)).floor() as usize).max(1);
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let mut word: String = word.to_string();
-        while word.chars().count() > per_line {
-            if !cur.is_empty() {
-                lines.push(std::mem::take(&mut cur));
-            }
-            let head: String = word.chars().take(per_line).collect();
-            word = word.chars().skip(per_line).collect();
-            lines.push(head);
-        }
-        let len = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
-        if len > per_line && !cur.is_empty() {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(&word);
-    }
-    if !cur.is_empty() || lines.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 /// What is drawn on a page.
@@ -119,16 +147,18 @@ enum Op {
 }
 
 /// Lays the report out on pages (pure arithmetic, no PDF yet).
-struct Layout {
+struct Layout<'m> {
     pages: Vec<Vec<Op>>,
     y: f32,
+    m: &'m Metrics<'m>,
 }
 
-impl Layout {
-    fn new() -> Self {
+impl<'m> Layout<'m> {
+    fn new(m: &'m Metrics<'m>) -> Self {
         Self {
             pages: vec![Vec::new()],
             y: MARGIN,
+            m,
         }
     }
     fn page(&mut self) -> &mut Vec<Op> {
@@ -154,7 +184,7 @@ impl Layout {
         });
     }
     fn paragraph(&mut self, size: f32, text: &str) {
-        for line in wrap(text, size, PAGE_W - 2.0 * MARGIN) {
+        for line in self.m.wrap(text, size, PAGE_W - 2.0 * MARGIN) {
             self.need(size * LINE);
             self.text(MARGIN, size, &line);
             self.y += size * LINE;
@@ -180,16 +210,19 @@ impl Layout {
         };
         let col_w = (content - label_w) / n;
         let cell_line = CELL_SIZE * LINE;
+        // Many columns: a smaller header so that the column names fit in fewer lines.
+        let header_size = if n > 4.0 { CELL_SIZE - 1.5 } else { CELL_SIZE };
+        let header_line = header_size * LINE;
         // The caption stays with the header and the first row.
         let header: Vec<Vec<String>> = t
             .columns
             .iter()
-            .map(|c| wrap(c, CELL_SIZE, col_w - 4.0))
+            .map(|c| self.m.wrap(c, header_size, col_w - 4.0))
             .collect();
         let header_lines = header.iter().map(Vec::len).max().unwrap_or(1) as f32;
-        self.need(CAPTION_SIZE * LINE * 2.0 + header_lines * cell_line + 2.0 * cell_line);
+        self.need(CAPTION_SIZE * LINE * 2.0 + header_lines * header_line + 2.0 * cell_line);
         self.y += CAPTION_SIZE * 0.6;
-        for line in wrap(&t.caption, CAPTION_SIZE, content) {
+        for line in self.m.wrap(&t.caption, CAPTION_SIZE, content) {
             self.text(MARGIN, CAPTION_SIZE, &line);
             self.y += CAPTION_SIZE * LINE;
         }
@@ -202,23 +235,23 @@ impl Layout {
             for (i, lines) in header.iter().enumerate() {
                 let right = MARGIN + label_w + col_w * (i as f32 + 1.0);
                 for (j, line) in lines.iter().enumerate() {
-                    let x = right - width(line, CELL_SIZE) - 2.0;
-                    let y = l.y + CELL_SIZE + j as f32 * cell_line;
+                    let x = right - l.m.width(line, header_size) - 2.0;
+                    let y = l.y + header_size + j as f32 * header_line;
                     l.page().push(Op::Text {
                         x: x.max(MARGIN + label_w + col_w * i as f32),
                         y,
-                        size: CELL_SIZE,
+                        size: header_size,
                         text: line.clone(),
                     });
                 }
             }
-            l.y += header_lines * cell_line + 2.0;
+            l.y += header_lines * header_line + 2.0;
             l.rule(0x60);
             l.y += 2.0;
         };
         draw_header(self);
         for row in &t.rows {
-            let label = wrap(&row.label, CELL_SIZE, label_w - 6.0);
+            let label = self.m.wrap(&row.label, CELL_SIZE, label_w - 6.0);
             let h = label.len() as f32 * cell_line + 2.0;
             if self.y + h > BOTTOM {
                 self.pages.push(Vec::new());
@@ -237,8 +270,9 @@ impl Layout {
             for (i, cell) in row.cells.iter().enumerate() {
                 let right = MARGIN + label_w + col_w * (i as f32 + 1.0);
                 let y = self.y + CELL_SIZE;
+                let x = right - self.m.width(cell, CELL_SIZE) - 2.0;
                 self.page().push(Op::Text {
-                    x: right - width(cell, CELL_SIZE) - 2.0,
+                    x,
                     y,
                     size: CELL_SIZE,
                     text: cell.clone(),
@@ -252,9 +286,9 @@ impl Layout {
     }
 }
 
-fn layout(r: &PdfReport) -> Vec<Vec<Op>> {
-    let mut l = Layout::new();
-    for line in wrap(&r.title, TITLE_SIZE, PAGE_W - 2.0 * MARGIN) {
+fn layout(r: &PdfReport, m: &Metrics<'_>) -> Vec<Vec<Op>> {
+    let mut l = Layout::new(m);
+    for line in m.wrap(&r.title, TITLE_SIZE, PAGE_W - 2.0 * MARGIN) {
         l.text(MARGIN, TITLE_SIZE, &line);
         l.y += TITLE_SIZE * LINE;
     }
@@ -296,7 +330,9 @@ pub fn report_pdf(r: &PdfReport) -> Result<Vec<u8>, WriteError> {
             .collect(),
         footer: clean(&r.footer),
     };
-    let pages = layout(&clean_report);
+    let metrics = Metrics::new(FONT_TTF)
+        .ok_or_else(|| WriteError("pdf: the vendored font cannot be read".into()))?;
+    let pages = layout(&clean_report, &metrics);
     let total = pages.len();
     let settings =
         PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| WriteError("pdf: page size".into()))?;
@@ -471,7 +507,8 @@ mod tests {
                 cells: vec![i.to_string()],
             })
             .collect();
-        let pages = layout(&r);
+        let m = Metrics::new(FONT_TTF).expect("font");
+        let pages = layout(&r, &m);
         assert!(pages.len() >= 5, "{}", pages.len());
         for p in &pages {
             for op in p {
@@ -486,14 +523,19 @@ mod tests {
 
     #[test]
     fn wrap_keeps_every_word_and_respects_the_width() {
-        let lines = wrap("Identified victims by form of exploitation", 8.0, 60.0);
+        let m = Metrics::new(FONT_TTF).expect("font");
+        let text = "Identified victims by form of exploitation";
+        let lines = m.wrap(text, 8.0, 60.0);
         assert!(lines.len() > 1);
-        assert_eq!(
-            lines.join(" "),
-            "Identified victims by form of exploitation"
-        );
+        assert_eq!(lines.join(" "), text);
         for l in &lines {
-            assert!(l.chars().count() <= 12);
+            assert!(m.width(l, 8.0) <= 60.0, "{l}");
         }
+        // A word wider than the line is cut, nothing is lost.
+        let lines = m.wrap("Müəyyənləşdirilmiş", 8.0, 30.0);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), "Müəyyənləşdirilmiş");
+        // Real advances: "i" is narrower than "W".
+        assert!(m.width("iiii", 10.0) < m.width("WWWW", 10.0));
     }
 }
