@@ -42,6 +42,7 @@ mod referrals;
 mod scorecard;
 mod signin;
 mod statistics;
+pub mod statistics_charts;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {

@@ -8,11 +8,16 @@
 //! - [`questionnaire`]: the follow-up questionnaire file (a survey round): reading and checking
 //!   it, writing the individual answers and the summary.
 //!
+//! - [`charts`]: the national report's charts as accessible SVG (plotters, SVG backend only).
+//! - [`report_pdf`]: the national report as a PDF (krilla, vendored DejaVu Sans).
+//!
 //! Storage (`dayaq-storage`) calls these with bytes it was given or cases it read; it keeps
 //! only the SQL, the encryption and the audit.
 
+pub mod charts;
 pub mod htcds;
 pub mod questionnaire;
 pub mod scorecard;
+pub mod report_pdf;
 pub mod statistics;
 pub mod tabular;

@@ -518,7 +518,8 @@ pub enum ReportCommand {
             cooperation; the trend of every year. The user given with --as must be a national \
             coordinator. Exact counts unless --public (counts from 1 to k-1 hidden, and the cells they \
             could be recomputed from: docs/STATISTICS.md). JSON and \
-            CSV go to standard output unless --out; XLSX needs --out (created readable by its \
+            CSV go to standard output unless --out; XLSX and PDF (in --lang, else the user's \
+            locale; embedded font) need --out (created readable by its \
             owner only; must not exist). Audited with the table and year."
     )]
     National {
@@ -528,9 +529,12 @@ pub enum ReportCommand {
         /// The calendar year.
         #[arg(long, value_name = "YEAR")]
         year: i32,
-        /// json, csv or xlsx.
-        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx"])]
+        /// json, csv, xlsx or pdf.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "csv", "xlsx", "pdf"])]
         format: String,
+        /// Language of the PDF: az, ru or en (default: the acting user's locale).
+        #[arg(long, value_name = "LANG", value_parser = ["az", "ru", "en"])]
+        lang: Option<String>,
         /// The public variant: primary and complementary suppression of small counts.
         #[arg(long)]
         public: bool,

@@ -1,4 +1,5 @@
-//! `dayaq report national --as USER --year Y --format json|csv|xlsx [--public [--k K]] [--out FILE]`:
+//! `dayaq report national --as USER --year Y --format json|csv|xlsx|pdf [--lang az|ru|en]
+//! [--public [--k K]] [--out FILE]`:
 //! the annual national report through the same storage call as the API and the screen
 //! (authorised as the acting user, audited with the table and year).
 
@@ -6,6 +7,7 @@ use crate::cli::{GlobalOpts, ReportCommand};
 use crate::commands::{acting_user, create_private, open};
 use anyhow::{Context, bail};
 use dayaq_domain::statistics::Disclosure;
+use dayaq_http::i18n::Lang;
 use dayaq_storage::cases::Ctx;
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ pub async fn run(g: &GlobalOpts, cmd: ReportCommand) -> anyhow::Result<ExitCode>
         as_user,
         year,
         format,
+        lang,
         public,
         k,
         out,
@@ -31,8 +34,8 @@ pub async fn run(g: &GlobalOpts, cmd: ReportCommand) -> anyhow::Result<ExitCode>
     } else {
         Disclosure::Internal
     };
-    if format == "xlsx" && out.is_none() {
-        bail!("--format xlsx needs --out FILE");
+    if (format == "xlsx" || format == "pdf") && out.is_none() {
+        bail!("--format {format} needs --out FILE");
     }
     if let Some(path) = &out
         && path.exists()
@@ -50,6 +53,7 @@ pub async fn run(g: &GlobalOpts, cmd: ReportCommand) -> anyhow::Result<ExitCode>
     let via = match format.as_str() {
         "csv" => "csv",
         "xlsx" => "xlsx",
+        "pdf" => "pdf",
         _ => "json",
     };
     let r = async {
@@ -62,6 +66,15 @@ pub async fn run(g: &GlobalOpts, cmd: ReportCommand) -> anyhow::Result<ExitCode>
     let bytes = match via {
         "csv" => dayaq_storage::statistics::export::to_csv(&r)?,
         "xlsx" => dayaq_storage::statistics::export::to_xlsx(&r)?,
+        "pdf" => {
+            let lang = lang
+                .as_deref()
+                .or(Some(user.locale.as_str()))
+                .and_then(Lang::parse)
+                .unwrap_or(Lang::Az);
+            dayaq_http::pages::statistics_charts::national_pdf(lang, &r)
+                .map_err(|e| anyhow::anyhow!("pdf: {e}"))?
+        }
         _ => {
             // The API's body, so that both give the same JSON.
             let mut v = serde_json::to_vec_pretty(&dayaq_http::api::statistics::report_body(&r))?;

@@ -126,7 +126,7 @@ pub struct ReportQuery {
     pub variant: Option<String>,
     /// Suppression threshold of the public variant (default 11, at least 5).
     pub k: Option<String>,
-    /// Export only: `csv` (default) or `xlsx`.
+    /// Export only: `csv` (default), `xlsx` or `pdf` (in the account's language).
     pub format: Option<String>,
 }
 
@@ -200,7 +200,7 @@ async fn national_report(
 
 #[utoipa::path(get, path = "/statistics/national/export", tag = "statistics",
     params(ReportQuery),
-    responses((status = 200, description = "The same report as a file: CSV (one line per cell: year, variant, k, table, unit, row, column, value, note) or XLSX (a sheet per table); audited with the table, year and format",
+    responses((status = 200, description = "The same report as a file: CSV (one line per cell: year, variant, k, table, unit, row, column, value, note) or XLSX (a sheet per table) or PDF (the tables in the account's language, az/ru/en, embedded font); audited with the table, year and format",
                content_type = "text/csv")))]
 async fn national_report_export(
     State(state): State<AppState>,
@@ -210,27 +210,34 @@ async fn national_report_export(
     let cx = a.cx();
     let access = state.store.authorize_national_report(&cx).await?;
     let (year, disclosure) = parse_query(&q, a.now.year())?;
-    let xlsx = match q.format.as_deref().map(str::trim) {
-        None | Some("") | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(_) => return Err(invalid("format", "unknown", "csv or xlsx")),
+    let via = match q.format.as_deref().map(str::trim) {
+        None | Some("") | Some("csv") => "csv",
+        Some("xlsx") => "xlsx",
+        Some("pdf") => "pdf",
+        Some(_) => return Err(invalid("format", "unknown", "csv, xlsx or pdf")),
     };
-    let via = if xlsx { "xlsx" } else { "csv" };
     let r = state
         .store
         .national_report(&access, year, disclosure, via)
         .await?;
     let name = format!("national-report-{year}-{}.{via}", disclosure.name());
-    let (bytes, ct) = if xlsx {
-        (
+    let (bytes, ct) = match via {
+        "xlsx" => (
             dayaq_storage::statistics::export::to_xlsx(&r)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    } else {
-        (
+        ),
+        "pdf" => {
+            // In the reader's language (the account's locale).
+            let lang = crate::i18n::Lang::parse(&a.user.locale).unwrap_or(crate::i18n::Lang::Az);
+            (
+                crate::pages::statistics_charts::national_pdf(lang, &r)?,
+                "application/pdf",
+            )
+        }
+        _ => (
             dayaq_storage::statistics::export::to_csv(&r)?,
             "text/csv; charset=utf-8",
-        )
+        ),
     };
     Ok((
         [

@@ -1,6 +1,7 @@
 //! The national coordinator's annual national report screen (`/statistics/national`): the
 //! same report as `GET /api/v1/statistics/national`, as accessible tables (caption, `th`
-//! scopes, horizontally scrollable on a phone), with the CSV/XLSX downloads of the API.
+//! scopes, horizontally scrollable on a phone), with the CSV/XLSX/PDF downloads of the API; the
+//! trend and the bars by sex × age and by form beside their tables (`statistics_charts`).
 
 use crate::AppState;
 use crate::api::ApiQuery;
@@ -38,6 +39,8 @@ pub struct ViewTable {
     pub columns: Vec<String>,
     pub rows: Vec<ViewRow>,
     pub not_recorded: Option<String>,
+    /// The chart drawn beside the table (SVG markup, `statistics_charts`), if it has one.
+    pub chart: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,6 +53,7 @@ struct NationalPage {
     tables: Vec<ViewTable>,
     csv_href: String,
     xlsx_href: String,
+    pdf_href: String,
 }
 
 /// The label id of a fixed key (table ids, column keys, row keys that are not HTCDS values).
@@ -128,7 +132,7 @@ fn cell_text(c: Cell, kind: ColumnKind, k: i64) -> String {
     }
 }
 
-fn view(t: &Tr, table: &Table, k: i64) -> ViewTable {
+pub(crate) fn view(t: &Tr, table: &Table, k: i64) -> ViewTable {
     ViewTable {
         id: table.id,
         caption: label(t, table.id, table.id),
@@ -151,6 +155,7 @@ fn view(t: &Tr, table: &Table, k: i64) -> ViewTable {
             })
             .collect(),
         not_recorded: table.not_recorded.map(|r| label(t, table.id, r)),
+        chart: None,
     }
 }
 
@@ -185,6 +190,13 @@ async fn national_page(
             .map(|tb| view(&c.t, tb, k))
             .collect();
         tables.push(view(&c.t, &out.trend, k));
+        let public_k = public.then_some(k);
+        for (vt, tb) in tables
+            .iter_mut()
+            .zip(out.report.tables.iter().chain(std::iter::once(&out.trend)))
+        {
+            vt.chart = super::statistics_charts::chart_svg(&c.t, tb, vt, public_k);
+        }
         let query = if public {
             format!("year={year}&variant=public&k={k}")
         } else {
@@ -193,6 +205,7 @@ async fn national_page(
         Ok(NationalPage {
             csv_href: format!("/api/v1/statistics/national/export?{query}&format=csv"),
             xlsx_href: format!("/api/v1/statistics/national/export?{query}&format=xlsx"),
+            pdf_href: format!("/api/v1/statistics/national/export?{query}&format=pdf"),
             c,
             year,
             public,

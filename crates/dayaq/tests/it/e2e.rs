@@ -703,3 +703,58 @@ async fn coordinator_reads_the_national_report() {
     )
     .await;
 }
+
+/// The national report's charts (issue #15 part 5): the trend and the bars by sex × age and by
+/// form beside their tables, each named by its title and description; axe-clean and no
+/// sideways scrolling at 360 px.
+#[tokio::test]
+async fn coordinator_sees_the_national_report_charts() {
+    run(
+        "coordinator_sees_the_national_report_charts",
+        |b, app| async move {
+            let t = Catalogue::load("az");
+            let store = &app.db.store;
+            let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
+            let actor = cw.actor();
+            store
+                .create_case(&ctx(&actor), &sample_case(FIRST, SECOND, BIRTH, PHONE))
+                .await
+                .expect("create_case");
+            let (_, coord) = org_and_user(&app.db, "org-nrm", "national_coordinator").await;
+            store.set_locale(coord.id, "az").await.expect("set_locale");
+            sign_in(&b, &t, &coord.username).await;
+            b.open("/statistics/national", "national-report-charts")
+                .await;
+            for id in ["trend", "by_sex_age", "by_form"] {
+                assert_eq!(
+                    b.count(&format!(
+                        "#s-{id} figure > svg#chart-{id}[role=\"img\"][aria-labelledby=\"chart-{id}-title chart-{id}-desc\"]"
+                    ))
+                    .await,
+                    1,
+                    "chart {id}"
+                );
+                assert_eq!(b.count(&format!("#s-{id} table#t-{id}")).await, 1);
+            }
+            let title = b
+                .js(
+                    "return document.getElementById('chart-by_form-title').textContent;",
+                    vec![],
+                )
+                .await;
+            assert_eq!(title.as_str(), Some(t.get("stat-chart-by-form")));
+            let pdf = b
+                .find("#stat-pdf")
+                .await
+                .attr("href")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            assert!(pdf.ends_with("format=pdf"), "{pdf}");
+            assert_no_identity(&b, "national report charts").await;
+            b.narrow("national-report-charts").await;
+        },
+    )
+    .await;
+}

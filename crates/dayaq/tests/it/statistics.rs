@@ -4,7 +4,8 @@
 //! the audit rows, the CSV/XLSX exports and the CLI.
 
 use crate::kit::{
-    TestApp, api_call, assert_cli_ok, dayaq_cli, now, org_and_user, spawn_app, user_token,
+    TestApp, api_call, assert_cli_ok, dayaq_cli, now, org_and_user, page_get, spawn_app,
+    user_token, web_session,
 };
 use serde_json::{Value, json};
 
@@ -717,7 +718,7 @@ async fn exports_and_cli_give_the_same_report() {
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a ZIP");
-    let bad = get(format!("year={y}&format=pdf")).await;
+    let bad = get(format!("year={y}&format=docx")).await;
     assert_eq!(bad.status(), 422);
 
     // The CLI, acting as the coordinator: the same numbers, the same JSON as the API.
@@ -820,4 +821,233 @@ async fn exports_and_cli_give_the_same_report() {
     for via in ["via=csv", "via=xlsx", "via=json"] {
         assert!(vias.iter().any(|d| d.ends_with(via)), "{via} in {vias:?}");
     }
+}
+
+/// The fill of the first chart series (`dayaq_interchange::charts::SERIES_COLOURS[0]`).
+const SERIES_0: &str = "fill=\"#1F4E79\"";
+
+/// The bars (`<rect>`) of the first series in a chart (the legend mark is a polygon).
+fn bars0(svg: &str) -> usize {
+    svg.lines()
+        .filter(|l| l.contains("<rect") && l.contains(SERIES_0))
+        .count()
+}
+
+/// The `<svg id="{id}" …>…</svg>` element of a page.
+fn svg_of<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!("<svg id=\"{id}\""))
+        .unwrap_or_else(|| panic!("chart {id} missing"));
+    let end = page[start..].find("</svg>").expect("svg end") + start;
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn chart_screen_draws_the_charts_beside_the_tables() {
+    let s = a_year().await;
+    let app = &s.app;
+    let y = s.y;
+    let (c, _) = web_session(app, &s.coordinator_name, None).await;
+    let (st, page) = page_get(app, &c, &format!("/statistics/national?year={y}")).await;
+    assert_eq!(st, 200);
+    for id in ["chart-trend", "chart-by_sex_age", "chart-by_form"] {
+        let svg = svg_of(&page, id);
+        assert!(svg.contains("role=\"img\""), "{id}");
+        assert!(
+            svg.contains(&format!("aria-labelledby=\"{id}-title {id}-desc\"")),
+            "{id}"
+        );
+        assert!(svg.contains(&format!("<title id=\"{id}-title\">")), "{id}");
+        assert!(svg.contains(&format!("<desc id=\"{id}-desc\">")), "{id}");
+    }
+    // The chart sits beside its table, and the page links the PDF.
+    assert!(page.contains("<figure class=\"chart-figure\" id=\"fig-by_form\">"));
+    let pdf_link = page.find("id=\"stat-pdf\"").expect("PDF link");
+    let link = &page[page[..pdf_link].rfind("<a ").unwrap()..pdf_link];
+    assert!(
+        link.contains("/api/v1/statistics/national/export?year=") && link.contains("format=pdf"),
+        "{link}"
+    );
+    // One bar per published cell of the identified column, none for a suppressed one.
+    let report = |variant: &'static str| {
+        let token = s.coordinator.clone();
+        async move {
+            api_call(
+                app,
+                &token,
+                "GET",
+                &format!("/statistics/national?year={y}&{variant}"),
+                Value::Null,
+            )
+            .await
+            .1
+        }
+    };
+    let internal = report("variant=internal").await;
+    let forms = published(&internal, "by_form", "identified", "persons");
+    assert!(forms.0 >= 2 && forms.1 == 0, "{forms:?}");
+    let by_form = svg_of(&page, "chart-by_form");
+    assert_eq!(bars0(by_form), forms.0);
+    assert!(!by_form.contains("&lt;11"));
+    for p in &s.personal {
+        assert!(!page.contains(p.as_str()), "the screen reveals {p}");
+    }
+
+    // Public variant: the small counts of this year are suppressed: they get the mark and no
+    // bar or point; only the zeros (published) keep theirs.
+    let (st, page) = page_get(
+        app,
+        &c,
+        &format!("/statistics/national?year={y}&variant=public&k=11"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let public = report("variant=public&k=11").await;
+    let forms = published(&public, "by_form", "identified", "persons");
+    assert!(forms.1 >= 2, "{forms:?}");
+    let by_form = svg_of(&page, "chart-by_form");
+    assert_eq!(bars0(by_form), forms.0, "{by_form}");
+    assert!(by_form.matches("&lt;11\n").count() >= forms.1);
+    let sex = published(&public, "by_sex_age", "identified_child", "total");
+    let by_sex_age = svg_of(&page, "chart-by_sex_age");
+    assert_eq!(bars0(by_sex_age), sex.0);
+    let trend_points: usize = ["identified", "presumed", "any_assistance"]
+        .iter()
+        .map(|col| published(&public, "trend", col, "").0)
+        .sum();
+    let trend = svg_of(&page, "chart-trend");
+    assert_eq!(trend.matches("<circle").count(), trend_points);
+    assert!(trend.contains("&lt;11"));
+}
+
+/// (published, suppressed) cells of `col` in `table`, leaving out the row `skip`.
+fn published(r: &Value, table: &str, col: &str, skip: &str) -> (usize, usize) {
+    let t = if table == "trend" {
+        &r["trend"]
+    } else {
+        r["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == table)
+            .unwrap()
+    };
+    let c = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["key"] == col)
+        .unwrap();
+    let mut n = (0, 0);
+    for row in t["rows"].as_array().unwrap() {
+        if row["key"] == skip {
+            continue;
+        }
+        if row["cells"][c]["suppressed"] == true {
+            n.1 += 1;
+        } else {
+            n.0 += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn chart_pdf_export_is_in_the_readers_language_and_audited() {
+    let s = a_year().await;
+    let app = &s.app;
+    let y = s.y;
+    let coord = app
+        .db
+        .store
+        .user_by_name(&s.coordinator_name)
+        .await
+        .unwrap();
+    app.db.store.set_locale(coord.id, "ru").await.unwrap();
+    let client = reqwest::Client::new();
+    let get = |q: String, token: String| {
+        let c = client.clone();
+        let url = format!("{}/api/v1/statistics/national/export?{q}", app.base_url);
+        async move { c.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let r = get(format!("year={y}&format=pdf"), s.coordinator.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("national-report-{y}-internal.pdf"))
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("/Lang(ru)"), "the reader's language");
+    let r = get(
+        format!("year={y}&variant=public&k=11&format=pdf"),
+        s.coordinator.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    // Nobody else gets it, and the refusal is audited.
+    for role in ["caseworker", "supervisor", "researcher", "system_admin"] {
+        let (_, u) = org_and_user(&app.db, "st-x", role).await;
+        let t = user_token(&app.db, &u).await;
+        let r = get(format!("year={y}&format=pdf"), t).await;
+        assert_eq!(r.status(), 403, "{role}");
+    }
+    let details: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'statistics.national_report' ORDER BY seq",
+    )
+    .fetch_all(app.db.store.pool())
+    .await
+    .unwrap();
+    assert!(details.contains(&format!(
+        "table=national year={y} variant=internal k=0 via=pdf"
+    )));
+    assert!(details.contains(&format!(
+        "table=national year={y} variant=public k=11 via=pdf"
+    )));
+    let denied: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND detail LIKE 'table=national %'",
+    )
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(denied, 4);
+
+    // The CLI: --lang chooses the language; a PDF needs --out.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "report".to_string(),
+            "national".into(),
+            "--as".into(),
+            s.coordinator_name.clone(),
+            "--year".into(),
+            y.to_string(),
+            "--format".into(),
+            "pdf".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        dayaq_cli(&app.db, &refs)
+    };
+    let out = run(args(&["--lang", "az", "--out", file.to_str().unwrap()]));
+    assert_cli_ok(&out);
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(String::from_utf8_lossy(&bytes).contains("/Lang(az)"));
+    let out = run(args(&[]));
+    assert!(
+        !out.status.success(),
+        "a PDF is not written to the terminal"
+    );
 }
