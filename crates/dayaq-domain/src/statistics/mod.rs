@@ -6,10 +6,17 @@
 //! - `national`: the counting rules (who is identified or presumed in a year, which case
 //!   describes the person, age at the decision) and the tables.
 //! - `suppression`: primary suppression of small cells for the public variant.
+//! - `contribution`: what one person adds to the report of every year (the maintained
+//!   aggregates of issue #15 §6), and the report and trend back from the summed cells.
 
+mod contribution;
 mod national;
 mod suppression;
 
+pub use contribution::{
+    CellKey, Cells, Span, YEARS_TABLE, add_cells, person_contribution, report_from_cells,
+    trend_from_cells,
+};
 pub use national::{national_report, trend};
 pub use suppression::{DEFAULT_K, Disclosure, MIN_K, suppress};
 
