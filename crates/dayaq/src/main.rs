@@ -11,6 +11,7 @@ mod demo;
 mod report_national;
 mod secret_input;
 mod server;
+mod statistics_cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -63,6 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(c) => commands::report(g, c).await,
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
+        Command::Statistics(c) => statistics_cli::run(g, c).await,
     }
 }
 

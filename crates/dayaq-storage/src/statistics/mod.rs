@@ -3,6 +3,8 @@
 //! control live in `dayaq_domain::statistics`; this area only reads, authorises and audits.
 
 pub mod export;
+mod maintained;
 mod national;
 
+pub use crate::aggregates::RebuildInfo;
 pub use national::{NationalReportAccess, NationalReportOut};

@@ -24,4 +24,5 @@ mod security_auth;
 mod security_files;
 mod security_needtoknow;
 mod statistics;
+mod statistics_speed;
 mod storage;
