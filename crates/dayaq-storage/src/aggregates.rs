@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::Date;
 
 /// Above this many dirty cases a commit recounts everything in one pass.
-const BULK: usize = 5_000;
+const BULK: usize = 20_000;
 /// Ids per `IN (…)` list and rows per multi-row insert.
 const CHUNK: usize = 400;
 
