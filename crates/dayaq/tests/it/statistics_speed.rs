@@ -188,7 +188,12 @@ impl World {
     async fn call(&self, token: &str, method: &str, path: &str, body: Value) -> Value {
         let (s, v) = api_call(&self.app, token, method, path, body).await;
         assert!(!s.is_server_error(), "{method} {path}: {s} {v}");
-        if s.is_success() { v } else { Value::Null }
+        if s.is_success() {
+            v
+        } else {
+            eprintln!("refused: {method} {path}: {s} {v}");
+            Value::Null
+        }
     }
 
     async fn apply(&mut self, op: &Op) {
@@ -414,7 +419,7 @@ impl World {
     }
 }
 
-async fn run(ops: Vec<Op>) {
+async fn run(ops: Vec<Op>) -> World {
     let mut w = World::new().await;
     for (i, op) in ops.iter().enumerate() {
         w.apply(op).await;
@@ -422,6 +427,7 @@ async fn run(ops: Vec<Op>) {
     }
     w.app.db.store.rebuild_statistics().await.unwrap();
     w.check("rebuild").await;
+    w
 }
 
 proptest! {
@@ -438,7 +444,9 @@ proptest! {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(run(ops));
+        rt.block_on(async {
+            run(ops).await;
+        });
     }
 }
 
@@ -447,7 +455,7 @@ proptest! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_speed_every_step_kind() {
     use Op::*;
-    run(vec![
+    let w = run(vec![
         Create {
             who: 0,
             dob: 0,
@@ -506,6 +514,7 @@ async fn statistics_speed_every_step_kind() {
             back: 2,
             open: true,
         },
+        Legal { case: 2, coop: 0 },
         Shelter {
             case: 2,
             state: true,
@@ -534,8 +543,40 @@ async fn statistics_speed_every_step_kind() {
             possible: true,
         },
         Erase { case: 1 },
+        Create {
+            who: 2,
+            dob: 1,
+            gender: 2,
+            form: 0,
+            cit: 0,
+        },
+        Decide {
+            case: 4,
+            actual: true,
+            back: 0,
+            month: 1,
+        },
     ])
     .await;
+    // The steps took effect (the workload is not a row of refusals): identified persons,
+    // a reversal, assistance and a transfer are in the sums.
+    let (cells, _) = w
+        .app
+        .db
+        .store
+        .statistics_maintained_and_recomputed()
+        .await
+        .unwrap();
+    let has = |table: &str, row: &str| cells.keys().any(|k| k.table == table && k.row == row);
+    assert!(has("headline", "identified"), "{cells:?}");
+    assert!(has("headline", "identification_reversed"), "{cells:?}");
+    assert!(has("assistance", "state_shelter"), "{cells:?}");
+    assert!(has("allowance", "allowance_paid"), "{cells:?}");
+    assert!(
+        w.cases.iter().any(|(_, o)| *o == 1),
+        "the transfer did not happen"
+    );
+    assert!(w.cases.len() >= 4, "the new episode did not open");
 }
 
 /// Every table the counting rules read is watched by a trigger (a new source table without
