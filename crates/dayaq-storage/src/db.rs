@@ -78,7 +78,7 @@ impl Store {
         let pool = pool_opts.connect(&url).await?;
         engine.migrator().run(&pool).await?;
         let keys = Keys::load(&pool, engine, &opts.master_key_path()).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             engine,
             keys: Arc::new(keys),
@@ -86,7 +86,10 @@ impl Store {
             write_turn: (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             searches: Arc::default(),
             fact_loads: Arc::default(),
-        })
+        };
+        // Cases not yet counted (an upgrade to migration 0017): count them now.
+        store.refresh_statistics().await?;
+        Ok(store)
     }
 
     /// True when the database holds no organisations yet (a fresh install or restore target).

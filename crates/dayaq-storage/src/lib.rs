@@ -8,6 +8,7 @@
 //! write appends to the hash-chained audit log in the same transaction.
 
 pub mod accounts;
+pub mod aggregates;
 pub mod assistance;
 pub mod audit;
 pub mod backup;

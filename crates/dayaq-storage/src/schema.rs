@@ -399,10 +399,12 @@ pub fn all_tables() -> Vec<Table> {
         .collect()
 }
 
-/// The expected schema from `all_tables()`, sorted like `live_schema`.
+/// The expected schema from `all_tables()` and the derived `STATISTICS_TABLES`, sorted like
+/// `live_schema`.
 pub fn expected_schema() -> Vec<ColumnInfo> {
     let mut v: Vec<ColumnInfo> = all_tables()
         .iter()
+        .chain(STATISTICS_TABLES)
         .flat_map(|(t, cols)| {
             cols.iter()
                 .map(move |(c, k)| (t.to_string(), c.to_string(), *k))
@@ -802,3 +804,22 @@ pub const SCORECARD_TABLES: &[Table] = &[(
         ("entered_at", Int),
     ],
 )];
+/// The maintained national statistics (`aggregates.rs`, migration 0017): derived from the
+/// records, so neither backed up nor restored (`all_tables` leaves them out); a restore and
+/// `dayaq statistics rebuild` recompute them.
+pub const STATISTICS_TABLES: &[Table] = &[
+    (
+        "stat_cell",
+        &[
+            ("span", Int),
+            ("year", Int),
+            ("tbl", Text),
+            ("row_key", Text),
+            ("col_key", Text),
+            ("n", Int),
+        ],
+    ),
+    ("stat_person", &[("person", Text), ("cells", Text)]),
+    ("stat_case", &[("case_id", Text), ("person", Text)]),
+    ("stat_dirty", &[("case_id", Text)]),
+];

@@ -122,6 +122,9 @@ pub enum Command {
     /// docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// The maintained national statistics: rebuild from the records, check.
+    #[command(subcommand)]
+    Statistics(crate::statistics_cli::StatisticsCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -702,6 +705,7 @@ impl Command {
             Command::Export(ExportCommand::Htcds { .. }) => "export.htcds",
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
+            Command::Statistics(c) => c.name(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod report_national;
 mod report_scorecard;
 mod secret_input;
 mod server;
+mod statistics_cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -65,6 +66,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(c) => commands::report(g, c).await,
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
+        Command::Statistics(c) => statistics_cli::run(g, c).await,
     }
 }
 

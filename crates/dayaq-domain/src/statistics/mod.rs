@@ -12,7 +12,10 @@
 //!   table of small counts (also the home card, funding and questionnaire figures).
 //! - `sdc_report`: the national report's tables as linked cells for `sdc` ([`disclose`]).
 //! - `counter`: building blocks of the tables.
+//! - `contribution`: what one person adds to the report of every year (the maintained
+//!   aggregates of issue #15 §6), and the report and trend back from the summed cells.
 
+mod contribution;
 mod counter;
 pub mod gaps;
 mod national;
@@ -21,6 +24,10 @@ pub mod sdc;
 mod sdc_report;
 mod suppression;
 
+pub use contribution::{
+    CellKey, Cells, Span, YEARS_TABLE, add_cells, person_contribution, report_from_cells,
+    trend_from_cells,
+};
 pub use national::{national_report, trend};
 pub use sdc_report::{Grid, GridRow, ReportExposure, audit_report, audit_tables, disclose};
 pub use suppression::{DEFAULT_K, Disclosure, MIN_K, suppress};

@@ -197,6 +197,17 @@ struct Counted<'a> {
 /// [`super::suppress`] for the public variant).
 pub fn national_report(records: &[CaseRecord], year: i32, opts: &ReportOptions) -> NationalReport {
     let people = group(records);
+    report_of_people(people.values().map(Vec::as_slice), year, opts)
+}
+
+/// The report of `year` over persons already grouped (each item: all cases of one person).
+/// Every table is a sum over persons, which the maintained aggregates rely on
+/// (`super::contribution`).
+pub(super) fn report_of_people<'a>(
+    people: impl IntoIterator<Item = &'a [&'a CaseRecord]>,
+    year: i32,
+    opts: &ReportOptions,
+) -> NationalReport {
     let mut counted = Vec::new();
     let mut reversed = 0;
     let mut assisted: BTreeMap<&'static str, i64> = BTreeMap::new();
@@ -205,7 +216,7 @@ pub fn national_report(records: &[CaseRecord], year: i32, opts: &ReportOptions) 
     let mut allowance_amount = 0;
     let mut referrals_made = 0;
     let mut referrals_answered = 0;
-    for cases in people.values() {
+    for cases in people {
         for c in cases {
             for r in &c.referrals {
                 if r.made_on.year() == year {

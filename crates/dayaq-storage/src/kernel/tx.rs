@@ -16,9 +16,11 @@ pub(crate) struct WriteTx {
 }
 
 impl WriteTx {
-    /// Seals the audit head this transaction moved (keyed MAC, `audit::seal_head`), then
-    /// commits.
+    /// Recounts the national statistics of the cases this transaction wrote
+    /// (`aggregates::refresh`), seals the audit head it moved (keyed MAC,
+    /// `audit::seal_head`), then commits.
     pub(crate) async fn commit(mut self) -> Result<()> {
+        crate::aggregates::refresh(&mut self.tx, &self.keys).await?;
         crate::audit::seal_head(&mut self.tx, &self.keys).await?;
         self.tx.commit().await?;
         Ok(())

@@ -5,8 +5,10 @@
 
 pub mod export;
 pub mod gaps;
+mod maintained;
 mod national;
 mod scorecard;
 
+pub use crate::aggregates::RebuildInfo;
 pub use national::{NationalReportAccess, NationalReportOut};
 pub use scorecard::{ScorecardAccess, scorecard_csv, scorecard_xlsx};

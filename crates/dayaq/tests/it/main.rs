@@ -27,4 +27,5 @@ mod statistics;
 mod statistics_gaps;
 mod statistics_scorecard;
 mod statistics_sdc;
+mod statistics_speed;
 mod storage;
