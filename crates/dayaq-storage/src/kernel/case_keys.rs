@@ -12,8 +12,13 @@ impl Store {
         conn: &mut AnyConnection,
         access: &CaseAccess,
     ) -> Result<SecretKey> {
+        self.unwrap_key_of(conn, access.id_str()).await
+    }
+
+    /// Reads and unwraps the stored key of case `case_id` (no check: callers hold one).
+    async fn unwrap_key_of(&self, conn: &mut AnyConnection, case_id: &str) -> Result<SecretKey> {
         let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
-            .bind(access.id_str())
+            .bind(case_id)
             .fetch_optional(&mut *conn)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -33,13 +38,6 @@ impl Store {
         conn: &mut AnyConnection,
         case_id: &str,
     ) -> Result<SecretKey> {
-        let r = sqlx::query("SELECT master_key_id, wrapped FROM case_keys WHERE case_id = $1")
-            .bind(case_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let kid: String = r.try_get("master_key_id")?;
-        let wrapped: Vec<u8> = r.try_get("wrapped")?;
-        self.keys.unwrap_case_key(&kid, &wrapped)
+        self.unwrap_key_of(conn, case_id).await
     }
 }

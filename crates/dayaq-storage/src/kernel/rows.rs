@@ -1,6 +1,9 @@
 //! Time and row helpers shared by every area.
 
-use crate::StoreError;
+use super::CaseAccess;
+use crate::{Result, Store, StoreError};
+use sqlx::FromRow;
+use sqlx::any::AnyRow;
 use time::format_description::well_known::Rfc3339;
 
 /// Milliseconds since the UNIX epoch.
@@ -18,6 +21,11 @@ pub(crate) fn ts(ms: i64) -> String {
     from_millis(ms).format(&Rfc3339).unwrap_or_default()
 }
 
+/// A stored UUID (text) as a `Uuid`; a malformed one is a data error.
+pub(crate) fn uuid_of(s: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
+}
+
 /// Maps a unique-constraint violation to `AlreadyExists(what)`.
 pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
     if let sqlx::Error::Database(d) = &e
@@ -26,4 +34,35 @@ pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
         return StoreError::AlreadyExists(what);
     }
     StoreError::Db(e)
+}
+
+impl Store {
+    /// The rows `sql` selects for the checked case: `$1` is bound to the case id.
+    pub(crate) async fn case_rows(
+        &self,
+        access: &CaseAccess,
+        sql: &'static str,
+    ) -> Result<Vec<AnyRow>> {
+        Ok(sqlx::query(sql)
+            .bind(access.id_str())
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// [`Store::case_rows`], each row read into `R` (by column name) and turned into a `T`.
+    pub(crate) async fn case_list<R, T>(
+        &self,
+        access: &CaseAccess,
+        sql: &'static str,
+        into: impl Fn(R) -> Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        R: for<'r> FromRow<'r, AnyRow>,
+    {
+        self.case_rows(access, sql)
+            .await?
+            .iter()
+            .map(|r| into(R::from_row(r)?))
+            .collect()
+    }
 }
