@@ -8,6 +8,7 @@
 
 use crate::audit::{AuditEntry, append};
 use crate::crypto::{random_token, sha256_hex};
+use crate::kernel::one_row;
 use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
 use crate::{Result, Store, StoreError, WriteTx, millis};
 use dayaq_domain::ValidationErrors;
@@ -129,18 +130,16 @@ impl Store {
     ) -> Result<Enrolment> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
-        )
-        .bind(NO_PASSWORD)
-        .bind(now_ms)
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            )
+            .bind(NO_PASSWORD)
+            .bind(now_ms)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?,
+        )?;
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let tokens = revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?;
         let enrolment = issue_enrolment_tx(&mut tx, user_id, by, now_ms).await?;
@@ -192,19 +191,17 @@ impl Store {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
         // Single use even under concurrent submissions: only one UPDATE finds the row unused.
-        let n = sqlx::query(
-            "UPDATE user_enrolments SET used_at = $1 \
+        one_row(
+            sqlx::query(
+                "UPDATE user_enrolments SET used_at = $1 \
              WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now_ms)
-        .bind(sha256_hex(token.as_bytes()))
-        .bind(user.id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+            )
+            .bind(now_ms)
+            .bind(sha256_hex(token.as_bytes()))
+            .bind(user.id.to_string())
+            .execute(&mut *tx)
+            .await?,
+        )?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now_ms)
@@ -232,15 +229,13 @@ impl Store {
     ) -> Result<()> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(i64::from(disabled))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(i64::from(disabled))
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?,
+        )?;
         let mut tokens = 0;
         if disabled {
             revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
@@ -270,14 +265,12 @@ impl Store {
     ) -> Result<()> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = $1")
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?,
+        )?;
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let mut e = by.entry("user.reset_totp", "success");
         e.detail = format!("user={user_id}");

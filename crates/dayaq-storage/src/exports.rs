@@ -4,12 +4,12 @@
 
 use crate::audit::append;
 use crate::kernel::Ctx;
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::{ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::Role;
 use dayaq_domain::policy::{Action, Resource, decide};
 use serde::Serialize;
 use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 /// One request for an export with identities.
@@ -21,14 +21,6 @@ pub struct ExportRequest {
     /// Pending, Approved or Used.
     pub state: String,
     pub decided_by: Option<Uuid>,
-}
-
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
 }
 
 impl Store {

@@ -244,17 +244,7 @@ impl Store {
         slug: &str,
         now: time::OffsetDateTime,
     ) -> Result<String> {
-        let org = match self.org_by_slug(slug).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(invalid(
-                    "org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field_or_invalid("org", slug).await?;
         let key = self.org_signing_key(org.id, now).await?;
         Ok(format_public_key(&org.id.to_string(), &key.verifying_key()))
     }

@@ -184,17 +184,7 @@ impl Store {
     ) -> Result<()> {
         let r = parse_age_recipient("age_recipient", recipient)
             .map_err(|e| StoreError::Invalid(ValidationErrors::single(e)))?;
-        let org = match self.org_by_slug(slug).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(invalid(
-                    "slug",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field_or_invalid("slug", slug).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM org_age_recipients WHERE org_id = $1")
             .bind(org.id.to_string())
@@ -301,26 +291,15 @@ impl Store {
     ) -> Result<ExportedPackage> {
         let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
-        let to = match self.org_by_slug(input.recipient_org.trim()).await {
-            Ok(o) if o.id == access.facts().owner_org => {
-                errs.push(FieldError::new(
-                    "recipient_org",
-                    "same_organisation",
-                    "the case already belongs to this organisation",
-                ));
-                None
-            }
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "recipient_org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let owner = access.facts().owner_org;
+        let to = self
+            .receiver_of_field(
+                "recipient_org",
+                input.recipient_org.trim(),
+                owner,
+                &mut errs,
+            )
+            .await?;
         if let Some(o) = &to {
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1")
                 .bind(o.id.to_string())

@@ -257,18 +257,7 @@ impl Store {
         if let Some(Err(e)) = password.map(validate_password) {
             errs.push(e);
         }
-        let org = match self.org_by_slug(org_slug).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field("org", org_slug, &mut errs).await?;
         errs.into_result()?;
         match (org, role) {
             (Some(org), Some(role)) => Ok((org, role)),

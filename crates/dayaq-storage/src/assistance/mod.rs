@@ -19,7 +19,8 @@ pub use shelter::*;
 use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
 use crate::kernel::{CaseAccess, Ctx};
-use crate::{Result, Store, StoreError, from_millis, millis, unique_as};
+use crate::kernel::{one_row, ts, uuid_of};
+use crate::{Result, Store, StoreError, millis, unique_as};
 use dayaq_domain::assistance::{
     ActionFact, ActionStatus, ExitDestination, GoalFact, GoalTerm, NeedDomain, NeedFact, PlanGaps,
     PlanType, STATE_SHELTER_MAX_STAY_DAYS, Severity, StayState, allowance_eligibility, fmt_date,
@@ -33,17 +34,10 @@ use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::Date;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 const MAX_TEXT: usize = 4000;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
 fn invalid(e: FieldError) -> StoreError {
     ValidationErrors::single(e).into()
 }

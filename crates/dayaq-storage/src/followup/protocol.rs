@@ -106,8 +106,8 @@ impl Store {
         };
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let plain = serde_json::to_vec(&sealed).map_err(|e| StoreError::Data(e.to_string()))?;
         let ct = key.seal(
             &field_aad("followup_protocols", "sealed", &cs, "case"),
@@ -117,7 +117,7 @@ impl Store {
         let wi: Vec<String> = windows.iter().map(Window::encode).collect();
         sqlx::query("DELETE FROM followup_protocols WHERE case_id = $1")
             .bind(&cs)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
         sqlx::query(
             "INSERT INTO followup_protocols (case_id, channels, windows, utc_offset_min, do_not_contact, caller_user, language, sealed, updated_by, updated_at) \
@@ -133,14 +133,11 @@ impl Store {
         .bind(ct)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         let detail = format!("do_not_contact={}", rules.do_not_contact);
-        Self::case_event(&mut tx, ctx, &access, "followup.protocol", &detail).await?;
-        let mut e = ctx.entry("followup.protocol", "success", &cs);
-        e.detail = detail;
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        w.event("followup.protocol", &detail).await?;
+        w.commit("followup.protocol", detail).await?;
         Ok(Protocol {
             case_id: case,
             channels: ch.iter().map(|c| c.to_string()).collect(),

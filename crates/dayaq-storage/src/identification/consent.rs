@@ -2,6 +2,7 @@
 //! live referrals it alone covered.
 
 use super::{CONSENTS_SQL, Consent, ConsentInput, ConsentRow};
+use crate::kernel::one_row;
 use crate::kernel::{CaseAccess, CaseWrite, Ctx, ts, uuid_of};
 use crate::{Result, Store, StoreError};
 use dayaq_domain::identification::{ConsentFact, ConsentPurpose, sharing_covered};
@@ -111,17 +112,13 @@ impl Store {
     pub async fn withdraw_consent(&self, ctx: &Ctx<'_>, case: Uuid, consent: Uuid) -> Result<()> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut w = self.write_case(ctx, &access).await?;
-        let n = sqlx::query("UPDATE consents SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3 AND case_id = $4 AND withdrawn_at IS NULL")
+        one_row(sqlx::query("UPDATE consents SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3 AND case_id = $4 AND withdrawn_at IS NULL")
             .bind(w.now())
             .bind(ctx.actor.user_id.to_string())
             .bind(consent.to_string())
             .bind(access.id_str())
             .execute(&mut *w)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+            .await?)?;
         w.event("consent.withdrawn", "").await?;
         let ended = Self::end_referrals_of_consent(&mut w, &access, consent).await?;
         let detail = format!("consent={consent} referrals_ended={ended}");

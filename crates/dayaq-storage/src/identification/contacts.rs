@@ -4,6 +4,7 @@
 use super::{Contact, ContactRow};
 use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
+use crate::kernel::one_row;
 use crate::kernel::{Ctx, ts};
 use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::identification::ContactChannel;
@@ -117,18 +118,14 @@ impl Store {
     pub async fn link_contact(&self, ctx: &Ctx<'_>, contact: Uuid, case: Uuid) -> Result<()> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut w = self.write_case(ctx, &access).await?;
-        let n = sqlx::query(
+        one_row(sqlx::query(
             "UPDATE contacts SET case_id = $1 WHERE id = $2 AND org_id = $3 AND case_id IS NULL",
         )
         .bind(case.to_string())
         .bind(contact.to_string())
         .bind(access.facts().owner_org.to_string())
         .execute(&mut *w)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        .await?)?;
         let detail = format!("contact={contact}");
         w.event("contact.linked", &detail).await?;
         w.commit("contact.link", detail).await

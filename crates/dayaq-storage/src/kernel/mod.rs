@@ -39,6 +39,6 @@ pub mod write;
 pub use access::CaseAccess;
 pub use context::{Acting, Ctx};
 pub use rows::{from_millis, millis};
-pub(crate) use rows::{ts, unique_as, uuid_of};
+pub(crate) use rows::{one_row, ts, unique_as, uuid_of};
 pub(crate) use tx::WriteTx;
 pub(crate) use write::CaseWrite;

@@ -26,6 +26,16 @@ pub(crate) fn uuid_of(s: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
 }
 
+/// A write that must change exactly one row: none (or several) is `NotFound` (the row is
+/// not there, is not the checked case's, or is no longer in the state the write expects).
+pub(crate) fn one_row(done: sqlx::any::AnyQueryResult) -> Result<()> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 /// Maps a unique-constraint violation to `AlreadyExists(what)`.
 pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
     if let sqlx::Error::Database(d) = &e

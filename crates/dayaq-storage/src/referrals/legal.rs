@@ -44,8 +44,8 @@ impl Store {
             ));
         }
         let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let sealed = match l
             .criminal_case_ref
             .as_deref()
@@ -60,7 +60,7 @@ impl Store {
         };
         sqlx::query("DELETE FROM case_legal WHERE case_id = $1")
             .bind(&cs)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
         sqlx::query(
             "INSERT INTO case_legal (case_id, criminal_case_ref, cooperation, witness, compensation_claim, non_punishment, updated_at) \
@@ -73,23 +73,11 @@ impl Store {
         .bind(b(l.compensation_claim))
         .bind(b(l.non_punishment))
         .bind(millis(ctx.now))
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "legal.updated",
-            &format!("cooperation={}", l.cooperation),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &entry(ctx, "case.legal", "success", &cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("legal.updated", &format!("cooperation={}", l.cooperation))
+            .await?;
+        w.commit("case.legal", String::new()).await?;
         Ok(())
     }
 

@@ -16,7 +16,8 @@ use crate::audit::{AuditEntry, append};
 use crate::crypto::field_aad;
 use crate::identification::Consent;
 use crate::kernel::Ctx;
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::{ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::referral::{
@@ -27,15 +28,8 @@ use dayaq_domain::vocab::{Gender, ReferralReason, TraffickingStatus};
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
 fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
 }

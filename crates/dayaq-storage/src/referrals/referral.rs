@@ -139,26 +139,10 @@ impl Store {
     ) -> Result<Referral> {
         let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
-        let to = match self.org_by_slug(input.to_org.trim()).await {
-            Ok(o) if o.id == access.facts().owner_org => {
-                errs.push(FieldError::new(
-                    "to_org",
-                    "same_organisation",
-                    "the case already belongs to this organisation",
-                ));
-                None
-            }
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "to_org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let owner = access.facts().owner_org;
+        let to = self
+            .receiver_of_field("to_org", input.to_org.trim(), owner, &mut errs)
+            .await?;
         let mut services = Vec::new();
         for (i, s) in input.services.iter().enumerate() {
             match Service::parse_for(&format!("services[{i}]"), s) {
@@ -653,7 +637,7 @@ impl Store {
         let now = millis(ctx.now);
         let ended =
             matches!(next, ReferralState::Completed | ReferralState::Withdrawn).then_some(now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let n = sqlx::query(
             "UPDATE referrals SET state = $1, responded_by = $2, responded_at = $3, decline_reason = COALESCE($4, decline_reason), ended_at = COALESCE($5, ended_at) \
              WHERE id = $6 AND state = $7",
@@ -665,13 +649,12 @@ impl Store {
         .bind(ended)
         .bind(id.to_string())
         .bind(state.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?
         .rows_affected();
         if n != 1 {
             return Err(StoreError::Conflict);
         }
-        let cs = current.case_id.to_string();
         let kind = match next {
             ReferralState::Accepted => "referral.accepted",
             ReferralState::Declined => "referral.declined",
@@ -679,17 +662,18 @@ impl Store {
             ReferralState::Withdrawn => "referral.withdrawn",
             ReferralState::Pending => "referral.pending",
         };
-        Self::case_event(&mut tx, ctx, &access, kind, &format!("referral={id}")).await?;
+        w.event(kind, &format!("referral={id}")).await?;
         let other = if side == Side::Receiver {
             current.from_org
         } else {
             current.to_org
         };
-        Self::notify(&mut tx, other, None, kind, &id.to_string(), now).await?;
-        let mut a = entry(ctx, "referral.respond", "success", &cs);
-        a.detail = format!("referral={id} state={}", next.as_str());
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        Self::notify(&mut w, other, None, kind, &id.to_string(), now).await?;
+        w.commit(
+            "referral.respond",
+            format!("referral={id} state={}", next.as_str()),
+        )
+        .await?;
         self.referral(ctx, id).await
     }
 }
