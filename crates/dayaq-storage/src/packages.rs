@@ -13,16 +13,15 @@
 
 use crate::audit::append;
 use crate::crypto::{field_aad, sha256_hex};
-use crate::identification::Consent;
 use crate::kernel::Ctx;
+use crate::referrals::parse_services;
 use crate::{Result, Store, StoreError, from_millis, millis};
 use age::secrecy::ExposeSecret;
-use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::package::{
     FORMAT, MAX_PLAINTEXT_BYTES, Package, VERSION, case_for_sections, section_name,
 };
-use dayaq_domain::policy::{Action, Resource, Section, decide};
-use dayaq_domain::referral::{Service, sections_for};
+use dayaq_domain::policy::{Action, Section};
+use dayaq_domain::referral::sections_for;
 use dayaq_domain::vocab::ReferralReason;
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -339,21 +338,7 @@ impl Store {
             }
             None => None,
         };
-        let mut services = Vec::new();
-        for (i, s) in input.services.iter().enumerate() {
-            match Service::parse_for(&format!("services[{i}]"), s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(e) => errs.push(e),
-            }
-        }
-        if input.services.is_empty() {
-            errs.push(FieldError::new(
-                "services",
-                "required",
-                "name at least one service",
-            ));
-        }
+        let mut services = parse_services(&input.services, &mut errs);
         let reason = ReferralReason::parse(&input.reason)
             .map_err(|e| errs.push(e))
             .ok();
@@ -380,33 +365,15 @@ impl Store {
             self.require(ctx, &access, Action::ReadSection(*s)).await?;
         }
         // Consent: the same rule as an on-platform referral.
-        let consents: Vec<ConsentFact> = self
-            .consents_of(ctx, &access)
-            .await?
-            .iter()
-            .filter_map(Consent::fact)
-            .collect();
-        let covered = sharing_covered(&consents, to.id, to.org_type);
-        if !covered {
-            if override_reason.is_none() {
-                let mut a = ctx.entry("referral.package_export", "denied", &case.to_string());
-                a.detail = "no_consent".into();
-                self.audit(a, ctx.now).await?;
-                return Err(invalid(
-                    "consent",
-                    "consent_required",
-                    "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
-                ));
-            }
-            let d = decide(
-                ctx.actor,
-                Action::OverrideConsent,
-                Resource::Case(access.facts()),
-            );
-            if !d.allowed {
-                return Err(StoreError::Forbidden(d.reason));
-            }
-        }
+        let covered = self
+            .consent_or_override(
+                ctx,
+                &access,
+                &to,
+                override_reason,
+                "referral.package_export",
+            )
+            .await?;
         // The document, in memory only.
         let from = self.org_by_id(access.facts().owner_org).await?;
         // The sender's signing key (created on first use, before the write transaction).

@@ -4,9 +4,10 @@
 use super::{CONSENTS_SQL, Consent, ConsentInput, ConsentRow};
 use crate::kernel::one_row;
 use crate::kernel::{CaseAccess, CaseWrite, Ctx, ts, uuid_of};
+use crate::orgs::Organisation;
 use crate::{Result, Store, StoreError};
 use dayaq_domain::identification::{ConsentFact, ConsentPurpose, sharing_covered};
-use dayaq_domain::policy::Action;
+use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::vocab::OrgType;
 use dayaq_domain::{FieldError, ValidationErrors};
 use sqlx::{FromRow, Row};
@@ -226,5 +227,60 @@ impl Store {
         self.require(ctx, access, Action::ReadCase).await?;
         self.case_list(access, CONSENTS_SQL, ConsentRow::into_consent)
             .await
+    }
+}
+
+impl Store {
+    /// Do the survivor's consents of the checked case cover sharing it with `to`?
+    pub(crate) async fn consents_cover(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        to: &Organisation,
+    ) -> Result<bool> {
+        let facts: Vec<ConsentFact> = self
+            .consents_of(ctx, access)
+            .await?
+            .iter()
+            .filter_map(Consent::fact)
+            .collect();
+        Ok(sharing_covered(&facts, to.id, to.org_type))
+    }
+
+    /// The consent rule of sending case data to `to` (a referral, a package): a consent
+    /// covering it, or a supervisor's written `override_reason` (policy `OverrideConsent`).
+    /// Without either the refusal is audited as `audit_action` (`denied`, `no_consent`) and
+    /// is a field error on `consent`. Returns whether a consent covered it (`false`: sent
+    /// under the override).
+    pub(crate) async fn consent_or_override(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        to: &Organisation,
+        override_reason: Option<&str>,
+        audit_action: &'static str,
+    ) -> Result<bool> {
+        if self.consents_cover(ctx, access, to).await? {
+            return Ok(true);
+        }
+        if override_reason.is_none() {
+            let e = ctx.entry_with(audit_action, "denied", access.id_str(), "no_consent".into());
+            self.audit(e, ctx.now).await?;
+            return Err(ValidationErrors::single(FieldError::new(
+                "consent",
+                "consent_required",
+                "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
+            ))
+            .into());
+        }
+        let d = decide(
+            ctx.actor,
+            Action::OverrideConsent,
+            Resource::Case(access.facts()),
+        );
+        if !d.allowed {
+            return Err(StoreError::Forbidden(d.reason));
+        }
+        Ok(false)
     }
 }

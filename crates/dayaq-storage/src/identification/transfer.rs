@@ -1,9 +1,7 @@
 //! The hand-over of a case to another organisation, under the survivor's consent.
 
-use super::Consent;
 use crate::kernel::Ctx;
 use crate::{Result, Store, StoreError};
-use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::policy::Action;
 use dayaq_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
@@ -28,13 +26,7 @@ impl Store {
         let Some(to) = to else {
             return Err(StoreError::Data("unreachable".into()));
         };
-        let facts: Vec<ConsentFact> = self
-            .consents_of(ctx, &access)
-            .await?
-            .iter()
-            .filter_map(Consent::fact)
-            .collect();
-        if !sharing_covered(&facts, to.id, to.org_type) {
+        if !self.consents_cover(ctx, &access, &to).await? {
             let e = ctx.entry_with(
                 "case.transfer",
                 "denied",

@@ -14,11 +14,9 @@ pub use referral::*;
 
 use crate::audit::{AuditEntry, append};
 use crate::crypto::field_aad;
-use crate::identification::Consent;
 use crate::kernel::Ctx;
 use crate::kernel::{ts, uuid_of};
 use crate::{Result, Store, StoreError, millis};
-use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::referral::{
     Eligibility, EligibilityFacts, ReferralEvent, ReferralState, Service, Side, Travel,
@@ -49,4 +47,25 @@ pub(crate) use crate::kernel::access::ENDED_BY_CONSENT;
 
 fn b(v: bool) -> i64 {
     i64::from(v)
+}
+
+/// The services an input lists (`services[i]` names a bad one), each once, in input order;
+/// an empty list is `required` on `services`.
+pub(crate) fn parse_services(list: &[String], errs: &mut ValidationErrors) -> Vec<Service> {
+    let mut services = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        match Service::parse_for(&format!("services[{i}]"), s) {
+            Ok(s) if !services.contains(&s) => services.push(s),
+            Ok(_) => {}
+            Err(e) => errs.push(e),
+        }
+    }
+    if list.is_empty() {
+        errs.push(FieldError::new(
+            "services",
+            "required",
+            "name at least one service",
+        ));
+    }
+    services
 }

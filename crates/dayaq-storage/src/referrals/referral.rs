@@ -143,21 +143,7 @@ impl Store {
         let to = self
             .receiver_of_field("to_org", input.to_org.trim(), owner, &mut errs)
             .await?;
-        let mut services = Vec::new();
-        for (i, s) in input.services.iter().enumerate() {
-            match Service::parse_for(&format!("services[{i}]"), s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(e) => errs.push(e),
-            }
-        }
-        if input.services.is_empty() {
-            errs.push(FieldError::new(
-                "services",
-                "required",
-                "name at least one service",
-            ));
-        }
+        let mut services = parse_services(&input.services, &mut errs);
         let reason = ReferralReason::parse(&input.reason)
             .map_err(|e| errs.push(e))
             .ok();
@@ -200,38 +186,14 @@ impl Store {
             return Err(errs.into());
         }
         // Consent: a record covering the recipient, or a supervisor's written override.
-        let consents: Vec<ConsentFact> = self
-            .consents_of(ctx, &access)
-            .await?
-            .iter()
-            .filter_map(Consent::fact)
-            .collect();
-        let covered = sharing_covered(&consents, to.id, to.org_type);
         let override_reason = input
             .consent_override_reason
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        if !covered {
-            let Some(_) = override_reason else {
-                let mut a = entry(ctx, "referral.create", "denied", &case.to_string());
-                a.detail = "no_consent".into();
-                self.audit(a, ctx.now).await?;
-                return Err(invalid(
-                    "consent",
-                    "consent_required",
-                    "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
-                ));
-            };
-            let d = decide(
-                ctx.actor,
-                Action::OverrideConsent,
-                Resource::Case(access.facts()),
-            );
-            if !d.allowed {
-                return Err(StoreError::Forbidden(d.reason));
-            }
-        }
+        let covered = self
+            .consent_or_override(ctx, &access, &to, override_reason, "referral.create")
+            .await?;
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let cs = case.to_string();
