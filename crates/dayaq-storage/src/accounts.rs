@@ -6,7 +6,7 @@
 //! asked by the callers that act for a signed-in administrator (screens); the CLI acts as the
 //! machine's operator and is recorded as `cli:<os user>`.
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::crypto::{random_token, sha256_hex};
 use crate::kernel::one_row;
 use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
@@ -115,8 +115,7 @@ impl Store {
         let enrolment = issue_enrolment_tx(&mut tx, id, by, now_ms).await?;
         let mut e = by.entry("user.create", "success");
         e.detail = format!("user={id} org={} role={} enrolment", org.id, role.as_str());
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok((self.user_by_id(id).await?, enrolment))
     }
 
@@ -145,8 +144,7 @@ impl Store {
         let enrolment = issue_enrolment_tx(&mut tx, user_id, by, now_ms).await?;
         let mut e = by.entry("user.reset_password", "success");
         e.detail = format!("user={user_id} tokens_revoked={tokens} enrolment");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(enrolment)
     }
 
@@ -214,8 +212,7 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         self.user_by_id(user.id).await
     }
 
@@ -250,8 +247,7 @@ impl Store {
             "success",
         );
         e.detail = format!("user={user_id} tokens_revoked={tokens}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 
@@ -274,8 +270,7 @@ impl Store {
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let mut e = by.entry("user.reset_totp", "success");
         e.detail = format!("user={user_id}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 
@@ -310,8 +305,7 @@ impl Store {
             Some(id) => format!("user={user_id} token={id}"),
             None => format!("user={user_id} all={n}"),
         };
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(n)
     }
 
@@ -325,11 +319,10 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<()> {
         let now_ms = millis(now);
-        let mut tx = self.begin_write().await?;
+        let tx = self.begin_write().await?;
         let mut e = by.entry("access.denied", "denied");
         e.detail = format!("administer_user user={user_id} reason={reason}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 

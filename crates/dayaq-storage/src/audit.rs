@@ -344,9 +344,8 @@ pub(crate) async fn seal_head(conn: &mut AnyConnection, keys: &Keys) -> Result<(
 impl Store {
     /// Appends one entry in its own durable transaction.
     pub async fn audit(&self, e: AuditEntry, now: time::OffsetDateTime) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        let tx = self.begin_write().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 
@@ -543,8 +542,8 @@ impl Store {
         .await?;
         let mut e = AuditEntry::new("audit.seal", "success");
         e.detail = format!("seq={seq}");
-        append(&mut tx, &e, millis(time::OffsetDateTime::now_utc())).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(time::OffsetDateTime::now_utc()))
+            .await?;
         Ok(Checkpoint { seq, hash, mac })
     }
 

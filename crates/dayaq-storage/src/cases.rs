@@ -181,13 +181,8 @@ impl Store {
             .ok_or_else(|| StoreError::Data("no case prepared".into()))?;
         let mut tx = self.begin_write().await?;
         self.insert_prepared(&mut tx, ctx, &prepared, "").await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.create", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry("case.create", "success", &ids), millis(ctx.now))
+            .await?;
         self.case_view(&ids, None).await
     }
 
@@ -448,13 +443,8 @@ impl Store {
             &format!("version={}", version + 1),
         )
         .await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.update", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry("case.update", "success", &ids), millis(ctx.now))
+            .await?;
         self.case_view(&ids, None).await
     }
 
@@ -492,13 +482,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::case_event(&mut tx, ctx, &access, "case.erased", "").await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.erase", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry("case.erase", "success", &ids), millis(ctx.now))
+            .await?;
         self.scrub_after_erasure().await;
         Ok(())
     }

@@ -105,8 +105,7 @@ impl Store {
         .map_err(|e| unique_as(e, "slug"))?;
         let mut e = crate::audit::AuditEntry::new("org.create", "success");
         e.actor_org = org.id.to_string();
-        crate::audit::append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(org)
     }
 

@@ -11,7 +11,6 @@
 //!   problem named by field; nothing written on error) and creates a case in the importing
 //!   user's organisation with an incoming-package record naming the sender.
 
-use crate::audit::append;
 use crate::crypto::{field_aad, sha256_hex};
 use crate::kernel::Ctx;
 use crate::referrals::parse_services;
@@ -200,8 +199,7 @@ impl Store {
         let mut e = crate::audit::AuditEntry::new("org.age_recipient", "success");
         e.actor_org = org.id.to_string();
         e.source = "cli".into();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 
@@ -254,8 +252,7 @@ impl Store {
             .await?;
         let mut e = crate::audit::AuditEntry::new("key.age_identity", "success");
         e.source = "cli".into();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(public)
     }
 
@@ -485,8 +482,7 @@ impl Store {
             &cs,
         );
         a.detail = format!("referral={rid} to_org={} off_platform=1", to.id);
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, now).await?;
         Ok(ExportedPackage {
             referral_id,
             sections,
@@ -611,8 +607,7 @@ impl Store {
             sender.sender_org_id,
             &sha256_hex(sender.public_key.as_bytes())[..16]
         );
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, now).await?;
         let case_number: String = sqlx::query_scalar("SELECT case_number FROM cases WHERE id = $1")
             .bind(&ids)
             .fetch_one(&self.pool)

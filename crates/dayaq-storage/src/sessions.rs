@@ -1,6 +1,6 @@
 //! Server-side sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::crypto::{random_token, sha256_hex};
 use crate::users::User;
 use crate::{Result, Store, StoreError, millis};
@@ -101,8 +101,7 @@ impl Store {
             "session_pending_second_factor"
         }
         .into();
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok((
             token,
             Session {
@@ -204,8 +203,7 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
     }
 
@@ -275,8 +273,7 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.detail = format!("token={id}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(secret)
     }
 
@@ -368,8 +365,7 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.detail = format!("token={id}");
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
     }
 }

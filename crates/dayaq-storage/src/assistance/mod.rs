@@ -16,7 +16,6 @@ pub use plan::*;
 pub use services::*;
 pub use shelter::*;
 
-use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
 use crate::kernel::{CaseAccess, Ctx};
 use crate::kernel::{one_row, ts, uuid_of};

@@ -66,14 +66,7 @@ pub struct Stay {
 impl Store {
     /// Registers a shelter facility of the actor's organisation (supervisor or org admin).
     pub async fn add_facility(&self, ctx: &Ctx<'_>, f: &FacilityInput) -> Result<Facility> {
-        let d = decide(
-            ctx.actor,
-            Action::ManageDirectory,
-            Resource::Organisation(ctx.actor.org_id),
-        );
-        if !d.allowed {
-            return Err(StoreError::Forbidden(d.reason));
-        }
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let mut errs = ValidationErrors::default();
         let name = f.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
@@ -113,13 +106,11 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_as(e, "name"))?;
-        append(
-            &mut tx,
+        tx.commit_with(
             &Self::audit_entry(ctx, "shelter.facility_add", "", format!("facility={id}")),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(Facility {
             id,
             org_id: ctx.actor.org_id,

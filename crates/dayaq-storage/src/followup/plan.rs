@@ -308,8 +308,7 @@ impl Store {
         Self::case_event(&mut tx, ctx, &access, "followup.scheduled", ch.as_str()).await?;
         let mut e = ctx.entry("followup.schedule", "success", &cs);
         e.detail = format!("task={task} channel={}", ch.as_str());
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(Task {
             channel: Some(ch.as_str().into()),
             planned_at: Some(ts(millis(planned_at))),

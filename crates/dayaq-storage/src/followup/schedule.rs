@@ -127,8 +127,7 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, &entry, at).await?;
-        tx.commit().await?;
+        tx.commit_with(&entry, at).await?;
         Ok(())
     }
 }

@@ -2,7 +2,6 @@
 //! sealed under the contact's own key and decrypted only on the single-contact read (audited).
 
 use super::{Contact, ContactRow};
-use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
 use crate::kernel::one_row;
 use crate::kernel::{Ctx, ts};
@@ -58,8 +57,7 @@ impl Store {
         .await?;
         let detail = format!("contact={ids} channel={}", channel.as_str());
         let e = ctx.entry_with("contact.create", "success", "", detail);
-        append(&mut tx, &e, millis(ctx.now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(ctx.now)).await?;
         Ok(Contact {
             id,
             channel: channel.as_str().into(),

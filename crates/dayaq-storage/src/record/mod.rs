@@ -56,13 +56,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let key = self.case_key(&mut tx, access).await?;
         body(&mut tx, &key).await?;
-        append(
-            &mut tx,
-            &ctx.entry(audit_action, "success", cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry(audit_action, "success", cs), millis(ctx.now))
+            .await?;
         Ok(())
     }
 }

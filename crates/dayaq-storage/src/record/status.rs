@@ -176,8 +176,8 @@ impl Store {
         } else {
             "record.status.change"
         };
-        append(&mut tx, &ctx.entry(action, "success", &cs), millis(ctx.now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry(action, "success", &cs), millis(ctx.now))
+            .await?;
         self.status_view_of(ctx, &access).await
     }
 
@@ -207,13 +207,11 @@ impl Store {
             true,
         )
         .await?;
-        append(
-            &mut tx,
+        tx.commit_with(
             &ctx.entry("record.status.reopen", "success", &cs),
             millis(ctx.now),
         )
         .await?;
-        tx.commit().await?;
         self.status_view_of(ctx, &access).await
     }
 

@@ -67,8 +67,7 @@ impl Store {
         .await?;
         let mut a = entry(ctx, "break_glass", "success", &id);
         a.detail = format!("expires={expires}");
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, now).await?;
         Ok((case, ts(expires)))
     }
 }

@@ -121,8 +121,7 @@ impl Store {
         .await?;
         let mut a = entry(ctx, "directory.update", "success", "");
         a.detail = format!("org={} service={}", org.id, service.as_str());
-        append(&mut tx, &a, millis(ctx.now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, millis(ctx.now)).await?;
         Ok(())
     }
 

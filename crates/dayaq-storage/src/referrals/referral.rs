@@ -270,8 +270,7 @@ impl Store {
             &cs,
         );
         a.detail = format!("referral={ids} to_org={}", to.id);
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, now).await?;
         self.referral(ctx, id).await
     }
 
@@ -488,14 +487,7 @@ impl Store {
     /// Incoming referrals of the actor's organisation (the inbox) or outgoing ones (of cases
     /// the organisation still owns).
     pub async fn referral_box(&self, ctx: &Ctx<'_>, incoming: bool) -> Result<Vec<Referral>> {
-        let d = decide(
-            ctx.actor,
-            Action::RespondReferral,
-            Resource::Organisation(ctx.actor.org_id),
-        );
-        if !d.allowed {
-            return Err(StoreError::Forbidden(d.reason));
-        }
+        self.authorize_org(ctx, Action::RespondReferral)?;
         let cond = if incoming {
             "r.to_org = $1"
         } else {

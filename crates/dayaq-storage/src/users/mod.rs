@@ -7,7 +7,7 @@ mod totp;
 pub use password::*;
 pub use totp::*;
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::{Result, Store, StoreError, millis, unique_as};
 use dayaq_domain::{Actor, Role, ValidationErrors};
 use serde::Serialize;
@@ -148,8 +148,7 @@ impl Store {
             org.id,
             role.as_str()
         );
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         self.user_by_id(id).await
     }
 

@@ -2,7 +2,7 @@
 //! per source address).
 
 use super::{User, revoke_all_tokens_tx};
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::crypto::random_bytes;
 use crate::{Result, Store, StoreError, millis};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
@@ -140,8 +140,7 @@ impl Store {
         }
         e.source = source.to_string();
         e.detail = reason.to_string();
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(())
     }
 
@@ -284,8 +283,7 @@ impl Store {
         e.actor_user = user.id.to_string();
         e.actor_org = user.org_id.to_string();
         e.source = source.to_string();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 
@@ -319,8 +317,7 @@ impl Store {
         e.actor_user = by.user;
         e.source = by.source;
         e.detail = format!("user={user_id}");
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 }

@@ -176,8 +176,7 @@ impl Store {
         if n != 1 {
             e.detail = "replayed_code".into();
         }
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
     }
 
