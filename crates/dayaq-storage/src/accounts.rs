@@ -6,7 +6,6 @@
 //! asked by the callers that act for a signed-in administrator (screens); the CLI acts as the
 //! machine's operator and is recorded as `cli:<os user>`.
 
-use crate::audit::AuditEntry;
 use crate::crypto::{random_token, sha256_hex};
 use crate::kernel::one_row;
 use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
@@ -208,10 +207,7 @@ impl Store {
             .await?;
         revoke_all_sessions_tx(&mut tx, user.id, now_ms).await?;
         revoke_all_tokens_tx(&mut tx, user.id, now_ms).await?;
-        let mut e = AuditEntry::new("user.enrol", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
+        let e = user.audit_entry("user.enrol", "success", source);
         tx.commit_with(&e, now_ms).await?;
         self.user_by_id(user.id).await
     }

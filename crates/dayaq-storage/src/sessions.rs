@@ -1,6 +1,5 @@
 //! Server-side sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
 
-use crate::audit::AuditEntry;
 use crate::crypto::{random_token, sha256_hex};
 use crate::users::User;
 use crate::{Result, Store, StoreError, millis};
@@ -91,10 +90,7 @@ impl Store {
         .bind(source)
         .execute(&mut *tx)
         .await?;
-        let mut e = AuditEntry::new("auth.login", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
+        let mut e = user.audit_entry("auth.login", "success", source);
         e.detail = if mfa_ok {
             "session"
         } else {
@@ -196,13 +192,8 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut e = AuditEntry::new(
-            "auth.session_revoke",
-            if n == 1 { "success" } else { "failure" },
-        );
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
+        let outcome = if n == 1 { "success" } else { "failure" };
+        let e = user.audit_entry("auth.session_revoke", outcome, source);
         tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
     }
@@ -269,9 +260,7 @@ impl Store {
         .bind(now_ms + ttl_days * 86_400_000)
         .execute(&mut *tx)
         .await?;
-        let mut e = AuditEntry::new("auth.token_create", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
+        let mut e = user.audit_entry("auth.token_create", "success", "");
         e.detail = format!("token={id}");
         tx.commit_with(&e, now_ms).await?;
         Ok(secret)
@@ -358,12 +347,8 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let mut e = AuditEntry::new(
-            "auth.token_revoke",
-            if n == 1 { "success" } else { "failure" },
-        );
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
+        let outcome = if n == 1 { "success" } else { "failure" };
+        let mut e = user.audit_entry("auth.token_revoke", outcome, "");
         e.detail = format!("token={id}");
         tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)

@@ -26,6 +26,22 @@ pub struct User {
 }
 
 impl User {
+    /// An audit row of an action by this user from `source` (a client address; empty when
+    /// none is recorded).
+    pub(crate) fn audit_entry(
+        &self,
+        action: &'static str,
+        outcome: &'static str,
+        source: &str,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor_user: self.id.to_string(),
+            actor_org: self.org_id.to_string(),
+            source: source.to_string(),
+            ..AuditEntry::new(action, outcome)
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.id,

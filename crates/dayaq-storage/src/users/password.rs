@@ -279,10 +279,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         revoke_all_tokens_tx(&mut tx, user.id, millis(now)).await?;
-        let mut e = AuditEntry::new("auth.password_change", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
+        let e = user.audit_entry("auth.password_change", "success", source);
         tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }

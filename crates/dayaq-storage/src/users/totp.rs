@@ -1,7 +1,7 @@
 //! The TOTP second factor: enrolment, activation, the sign-in code step (attempt budget).
 
 use super::{MAX_FAILURES_PER_HOUR, MAX_SECOND_FACTOR_ATTEMPTS, User};
-use crate::audit::{AuditEntry, append};
+use crate::audit::append;
 use crate::crypto::{field_aad, random_bytes};
 use crate::{Result, Store, StoreError, millis};
 use sqlx::Row;
@@ -162,17 +162,16 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut e = AuditEntry::new(
+        let outcome = if n == 1 { "success" } else { "failure" };
+        let mut e = user.audit_entry(
             if enrol {
                 "auth.totp_enrol"
             } else {
                 "auth.totp"
             },
-            if n == 1 { "success" } else { "failure" },
+            outcome,
+            source,
         );
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
         if n != 1 {
             e.detail = "replayed_code".into();
         }
@@ -268,10 +267,7 @@ impl Store {
         .await?
         .rows_affected();
         if n > 0 {
-            let mut e = AuditEntry::new("auth.pending_signin_dropped", "failure");
-            e.actor_user = user.id.to_string();
-            e.actor_org = user.org_id.to_string();
-            e.source = source.to_string();
+            let mut e = user.audit_entry("auth.pending_signin_dropped", "failure", source);
             e.detail = reason.to_string();
             append(&mut tx, &e, now).await?;
         }
