@@ -144,11 +144,8 @@ impl Store {
         }
         drop(conn);
         if !out.is_empty() {
-            self.audit(
-                ctx.entry("followup.assessments.read", "success", &cs),
-                ctx.now,
-            )
-            .await?;
+            self.audit_read(ctx, &access, "followup.assessments.read")
+                .await?;
         }
         Ok(out)
     }

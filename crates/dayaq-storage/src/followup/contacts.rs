@@ -253,7 +253,7 @@ impl Store {
         }
         drop(conn);
         if !out.is_empty() {
-            self.audit(ctx.entry("followup.contacts.read", "success", &cs), ctx.now)
+            self.audit_read(ctx, &access, "followup.contacts.read")
                 .await?;
         }
         Ok(out)

@@ -210,12 +210,11 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
             .await?;
-        let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
         let p = self.load_protocol(&mut conn, &access, true).await?;
         drop(conn);
         if p.is_some() {
-            self.audit(ctx.entry("followup.protocol.read", "success", &cs), ctx.now)
+            self.audit_read(ctx, &access, "followup.protocol.read")
                 .await?;
         }
         Ok(p)

@@ -1,6 +1,6 @@
 //! Time and row helpers shared by every area.
 
-use super::CaseAccess;
+use super::{CaseAccess, Ctx};
 use crate::{Result, Store, StoreError};
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
@@ -74,5 +74,16 @@ impl Store {
             .iter()
             .map(|r| into(R::from_row(r)?))
             .collect()
+    }
+
+    /// Audits a read of the checked case's protected data (`action`, success, no detail).
+    pub(crate) async fn audit_read(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        action: &'static str,
+    ) -> Result<()> {
+        self.audit(ctx.entry(action, "success", access.id_str()), ctx.now)
+            .await
     }
 }

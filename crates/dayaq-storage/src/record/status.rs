@@ -276,8 +276,7 @@ impl Store {
             });
         }
         if opened {
-            self.audit(ctx.entry("record.status.read", "success", &cs), ctx.now)
-                .await?;
+            self.audit_read(ctx, &access, "record.status.read").await?;
         }
         Ok(StatusView { status, history })
     }
