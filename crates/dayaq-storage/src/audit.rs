@@ -16,7 +16,7 @@ use crate::keys::Keys;
 use crate::{Result, Store, StoreError, millis};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 pub use crate::crypto::GENESIS;
 
@@ -42,7 +42,8 @@ impl AuditEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One row of `audit_log`, read by column name.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: i64,
@@ -385,19 +386,7 @@ impl Store {
         )
         .fetch(&self.pool);
         while let Some(r) = rows.try_next().await? {
-            let row = AuditRow {
-                seq: r.try_get("seq")?,
-                at: r.try_get("at")?,
-                actor_user: r.try_get("actor_user")?,
-                actor_org: r.try_get("actor_org")?,
-                action: r.try_get("action")?,
-                outcome: r.try_get("outcome")?,
-                case_id: r.try_get("case_id")?,
-                source: r.try_get("source")?,
-                detail: r.try_get("detail")?,
-                prev_hash: r.try_get("prev_hash")?,
-                hash: r.try_get("hash")?,
-            };
+            let row = AuditRow::from_row(&r)?;
             n += 1;
             if let Some(slot) = wanted.get_mut(&row.seq) {
                 *slot = Some(row.hash.clone());
@@ -556,22 +545,6 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    seq: r.try_get("seq")?,
-                    at: r.try_get("at")?,
-                    actor_user: r.try_get("actor_user")?,
-                    actor_org: r.try_get("actor_org")?,
-                    action: r.try_get("action")?,
-                    outcome: r.try_get("outcome")?,
-                    case_id: r.try_get("case_id")?,
-                    source: r.try_get("source")?,
-                    detail: r.try_get("detail")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(AuditRow::from_row(r)?)).collect()
     }
 }
