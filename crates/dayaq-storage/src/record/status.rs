@@ -153,32 +153,14 @@ impl Store {
         ) {
             self.require(ctx, &access, Action::CloseCase).await?;
         }
-        let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let from = Self::current_status(&mut tx, &cs).await?;
-        let (to, kind, reason) =
-            rules::check_status_change(from, &input.status, input.reason.as_deref())?;
-        let key = self.case_key(&mut tx, &access).await?;
-        Self::write_status(
-            &mut tx,
-            ctx,
-            &key,
-            &access,
-            Some(from),
-            to,
-            kind,
-            reason.as_deref(),
-            true,
-        )
-        .await?;
-        let action = if kind == StatusChange::Close {
-            "record.status.close"
-        } else {
-            "record.status.change"
-        };
-        tx.commit_with(&ctx.entry(action, "success", &cs), millis(ctx.now))
-            .await?;
-        self.status_view_of(ctx, &access).await
+        self.status_step(ctx, &access, |from| {
+            Ok(rules::check_status_change(
+                from,
+                &input.status,
+                input.reason.as_deref(),
+            )?)
+        })
+        .await
     }
 
     /// Reopens a closed case (explicit act, reason required, kept in the history).
@@ -189,30 +171,46 @@ impl Store {
         input: &ReopenInput,
     ) -> Result<StatusView> {
         let access = self.authorize_case(ctx, Action::ReopenCase, case).await?;
-        let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let from = Self::current_status(&mut tx, &cs).await?;
-        let (to, reason) =
-            rules::check_reopen(from, input.status.as_deref(), input.reason.as_deref())?;
-        let key = self.case_key(&mut tx, &access).await?;
+        self.status_step(ctx, &access, |from| {
+            let (to, reason) =
+                rules::check_reopen(from, input.status.as_deref(), input.reason.as_deref())?;
+            Ok((to, StatusChange::Reopen, Some(reason)))
+        })
+        .await
+    }
+
+    /// One step of the checked case's status: `step` checks it from the current status
+    /// (the domain's rules) and gives the new status, the kind of change and the reason;
+    /// written with its history entry, audited by kind. Gives the status view back.
+    async fn status_step(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        step: impl FnOnce(CaseStatus) -> Result<(CaseStatus, StatusChange, Option<String>)>,
+    ) -> Result<StatusView> {
+        let mut w = self.write_case(ctx, access).await?;
+        let from = Self::current_status(&mut w, access.id_str()).await?;
+        let (to, kind, reason) = step(from)?;
+        let key = self.case_key(&mut w, access).await?;
         Self::write_status(
-            &mut tx,
+            &mut w,
             ctx,
             &key,
-            &access,
+            access,
             Some(from),
             to,
-            StatusChange::Reopen,
-            Some(&reason),
+            kind,
+            reason.as_deref(),
             true,
         )
         .await?;
-        tx.commit_with(
-            &ctx.entry("record.status.reopen", "success", &cs),
-            millis(ctx.now),
-        )
-        .await?;
-        self.status_view_of(ctx, &access).await
+        let action = match kind {
+            StatusChange::Close => "record.status.close",
+            StatusChange::Reopen => "record.status.reopen",
+            _ => "record.status.change",
+        };
+        w.commit(action, String::new()).await?;
+        self.status_view_of(ctx, access).await
     }
 
     /// The current status and its history. Reasons are opened only for readers of the notes

@@ -217,34 +217,27 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        let Some(used) = used else {
-            self.drop_pending(
-                session_public_id,
-                user,
-                source,
-                "second_factor_attempts",
-                now_ms,
-            )
-            .await?;
-            return Ok(SecondFactor::Dropped);
-        };
-        if self.totp_verify(user, code, enrol, source, now).await? {
-            return Ok(SecondFactor::Ok);
+        // No attempt left before this code (`None`), or this wrong code was the last one:
+        // the pending sign-in ends.
+        if let Some(used) = used {
+            if self.totp_verify(user, code, enrol, source, now).await? {
+                return Ok(SecondFactor::Ok);
+            }
+            if used < MAX_SECOND_FACTOR_ATTEMPTS {
+                return Ok(SecondFactor::Wrong {
+                    remaining: MAX_SECOND_FACTOR_ATTEMPTS - used,
+                });
+            }
         }
-        if used >= MAX_SECOND_FACTOR_ATTEMPTS {
-            self.drop_pending(
-                session_public_id,
-                user,
-                source,
-                "second_factor_attempts",
-                now_ms,
-            )
-            .await?;
-            return Ok(SecondFactor::Dropped);
-        }
-        Ok(SecondFactor::Wrong {
-            remaining: MAX_SECOND_FACTOR_ATTEMPTS - used,
-        })
+        self.drop_pending(
+            session_public_id,
+            user,
+            source,
+            "second_factor_attempts",
+            now_ms,
+        )
+        .await?;
+        Ok(SecondFactor::Dropped)
     }
 
     /// Ends a pending sign-in (revokes the session) and audits the drop once.
