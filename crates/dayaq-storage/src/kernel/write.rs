@@ -41,6 +41,15 @@ impl CaseWrite<'_> {
         millis(self.ctx.now)
     }
 
+    /// Runs `sql` on the case: `$1` is bound to the case id. Gives the rows it changed.
+    pub(crate) async fn exec(&mut self, sql: &'static str) -> Result<u64> {
+        Ok(sqlx::query(sql)
+            .bind(self.access.id_str())
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
+    }
+
     /// Appends a timeline event of the case (`kind` and `detail` are codes, never personal
     /// data).
     pub(crate) async fn event(&mut self, kind: &str, detail: &str) -> Result<()> {
