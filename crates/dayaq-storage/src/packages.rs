@@ -420,10 +420,10 @@ impl Store {
         let rid = referral_id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let ovr = match (covered, override_reason) {
             (false, Some(r)) => {
-                let key = self.case_key(&mut tx, &access).await?;
+                let key = self.case_key(&mut w, &access).await?;
                 Some(key.seal(
                     &field_aad("referrals", "consent_override", &rid, "case"),
                     r.as_bytes(),
@@ -446,7 +446,7 @@ impl Store {
         .bind(ovr.as_ref().map(|_| ctx.actor.user_id.to_string()))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         sqlx::query(
             "INSERT INTO referral_packages (id, direction, case_id, referral_id, counterpart, services, reason, sections, digest, created_by, created_at) \
@@ -462,27 +462,22 @@ impl Store {
         .bind(&digest)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
+        w.event(
             "referral.package_sent",
             &format!("referral={rid} services={}", svc.join(",")),
         )
         .await?;
-        let mut a = ctx.entry(
+        w.commit(
             if ovr.is_some() {
                 "referral.consent_override"
             } else {
                 "referral.package_export"
             },
-            "success",
-            &cs,
-        );
-        a.detail = format!("referral={rid} to_org={} off_platform=1", to.id);
-        tx.commit_with(&a, now).await?;
+            format!("referral={rid} to_org={} off_platform=1", to.id),
+        )
+        .await?;
         Ok(ExportedPackage {
             referral_id,
             sections,

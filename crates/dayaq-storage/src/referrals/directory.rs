@@ -119,7 +119,7 @@ impl Store {
         .bind(b(e.adults_only))
         .execute(&mut *tx)
         .await?;
-        let mut a = entry(ctx, "directory.update", "success", "");
+        let mut a = ctx.entry("directory.update", "success", "");
         a.detail = format!("org={} service={}", org.id, service.as_str());
         tx.commit_with(&a, millis(ctx.now)).await?;
         Ok(())

@@ -12,7 +12,7 @@ pub use legal::*;
 pub use notifications::*;
 pub use referral::*;
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::append;
 use crate::crypto::field_aad;
 use crate::kernel::Ctx;
 use crate::kernel::{ts, uuid_of};
@@ -30,17 +30,6 @@ use uuid::Uuid;
 
 fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
-}
-fn entry(ctx: &Ctx<'_>, action: &'static str, outcome: &'static str, case: &str) -> AuditEntry {
-    AuditEntry {
-        actor_user: ctx.actor.user_id.to_string(),
-        actor_org: ctx.actor.org_id.to_string(),
-        action,
-        outcome,
-        case_id: case.to_string(),
-        source: ctx.source.to_string(),
-        detail: String::new(),
-    }
 }
 
 pub(crate) use crate::kernel::access::ENDED_BY_CONSENT;

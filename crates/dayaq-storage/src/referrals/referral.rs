@@ -198,8 +198,8 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let details = match input
             .details
             .as_deref()
@@ -243,34 +243,25 @@ impl Store {
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
         .bind(travel)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         let kind = if ovr.is_some() {
             "referral.override"
         } else {
             "referral.created"
         };
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            kind,
-            &format!("referral={ids} services={}", svc.join(",")),
-        )
-        .await?;
-        Self::notify(&mut tx, to.id, None, "referral.received", &ids, now).await?;
-        let mut a = entry(
-            ctx,
+        w.event(kind, &format!("referral={ids} services={}", svc.join(",")))
+            .await?;
+        Self::notify(&mut w, to.id, None, "referral.received", &ids, now).await?;
+        w.commit(
             if ovr.is_some() {
                 "referral.consent_override"
             } else {
                 "referral.create"
             },
-            "success",
-            &cs,
-        );
-        a.detail = format!("referral={ids} to_org={}", to.id);
-        tx.commit_with(&a, now).await?;
+            format!("referral={ids} to_org={}", to.id),
+        )
+        .await?;
         self.referral(ctx, id).await
     }
 
@@ -378,7 +369,7 @@ impl Store {
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
         for (case, referral) in reads {
-            let mut a = entry(ctx, "referral.read_details", "success", case);
+            let mut a = ctx.entry("referral.read_details", "success", case);
             a.detail = format!("referral={referral}");
             append(&mut tx, &a, now).await?;
         }
