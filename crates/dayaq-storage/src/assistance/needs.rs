@@ -140,12 +140,7 @@ impl Store {
             .await?;
         let mut all = self.assessments_unchecked(&access).await?;
         // Need-to-know: the health domains' notes are part of the health section.
-        let health = decide(
-            ctx.actor,
-            Action::ReadSection(Section::Health),
-            Resource::Case(access.facts()),
-        )
-        .allowed;
+        let health = access.may(Action::ReadSection(Section::Health));
         if !health {
             for a in &mut all {
                 for n in &mut a.needs {
@@ -164,22 +159,16 @@ impl Store {
         &self,
         access: &CaseAccess,
     ) -> Result<Vec<Assessment>> {
-        let cs = access.id_str();
-        let rows = sqlx::query("SELECT id, org_id, assessed_at, priorities FROM needs_assessments WHERE case_id = $1 ORDER BY assessed_at DESC, id")
-            .bind(cs)
-            .fetch_all(&self.pool)
-            .await?;
-        if rows.is_empty() {
+        let sql = "SELECT id, org_id, assessed_at, priorities FROM needs_assessments WHERE case_id = $1 ORDER BY assessed_at DESC, id";
+        let Some((rows, key)) = self.case_rows_keyed(access, sql).await? else {
             return Ok(Vec::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let key = self.case_key(&mut conn, access).await?;
+        };
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;
             let nrows = sqlx::query("SELECT id, domain, severity, notes FROM assessment_needs WHERE assessment_id = $1 ORDER BY domain")
                 .bind(&ids)
-                .fetch_all(&mut *conn)
+                .fetch_all(&self.pool)
                 .await?;
             let mut needs = Vec::new();
             for n in &nrows {

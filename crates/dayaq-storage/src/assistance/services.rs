@@ -175,25 +175,12 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(Section::Services), case)
             .await?;
-        let health = decide(
-            ctx.actor,
-            Action::ReadSection(Section::Health),
-            Resource::Case(access.facts()),
-        )
-        .allowed;
-        let cs = case.to_string();
-        let rows = sqlx::query(
-            "SELECT id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id \
-             FROM services_delivered WHERE case_id = $1 ORDER BY started_on, created_at, id",
-        )
-        .bind(&cs)
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
+        let health = access.may(Action::ReadSection(Section::Health));
+        let sql = "SELECT id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id \
+             FROM services_delivered WHERE case_id = $1 ORDER BY started_on, created_at, id";
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(Vec::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let key = self.case_key(&mut conn, &access).await?;
+        };
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;

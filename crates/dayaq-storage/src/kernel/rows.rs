@@ -1,6 +1,7 @@
 //! Time and row helpers shared by every area.
 
 use super::{CaseAccess, Ctx};
+use crate::crypto::SecretKey;
 use crate::{Result, Store, StoreError};
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
@@ -85,5 +86,24 @@ impl Store {
     ) -> Result<()> {
         self.audit(ctx.entry(action, "success", access.id_str()), ctx.now)
             .await
+    }
+
+    /// [`Store::case_rows`] with the case key to open their sealed parts; `None` when there
+    /// are no rows (no key is unwrapped for nothing).
+    pub(crate) async fn case_rows_keyed(
+        &self,
+        access: &CaseAccess,
+        sql: &'static str,
+    ) -> Result<Option<(Vec<AnyRow>, SecretKey)>> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(sql)
+            .bind(access.id_str())
+            .fetch_all(&mut *conn)
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let key = self.case_key(&mut conn, access).await?;
+        Ok(Some((rows, key)))
     }
 }

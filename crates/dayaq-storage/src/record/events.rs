@@ -68,7 +68,7 @@ impl Store {
             .await?;
         let sql = "SELECT id, hte_type, hte_country, hte_city, hte_state, hte_date, sealed, created_at \
              FROM trafficking_events WHERE case_id = $1";
-        let Some((rows, key)) = self.sealed_rows(&access, sql).await? else {
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(vec![]);
         };
         let mut out = Vec::with_capacity(rows.len());

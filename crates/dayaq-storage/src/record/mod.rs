@@ -28,7 +28,6 @@ use dayaq_domain::record::{
 };
 use dayaq_domain::vocab::{CaseStatus, Gender};
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::macros::format_description;
 use uuid::Uuid;
@@ -86,27 +85,6 @@ impl Store {
         w.event("record.removed", table).await?;
         w.commit(audit_action, String::new()).await?;
         Ok(())
-    }
-}
-
-impl Store {
-    /// The rows `sql` selects for the checked case (`$1`), with the case key to open their
-    /// sealed parts; `None` when there are none (no key is unwrapped for nothing).
-    async fn sealed_rows(
-        &self,
-        access: &CaseAccess,
-        sql: &'static str,
-    ) -> Result<Option<(Vec<AnyRow>, SecretKey)>> {
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(sql)
-            .bind(access.id_str())
-            .fetch_all(&mut *conn)
-            .await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let key = self.case_key(&mut conn, access).await?;
-        Ok(Some((rows, key)))
     }
 }
 

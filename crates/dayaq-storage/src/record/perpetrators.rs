@@ -69,7 +69,7 @@ impl Store {
             .await?;
         let sql = "SELECT id, per_role_in_process, sealed, created_at FROM perpetrator_roles \
              WHERE case_id = $1 ORDER BY created_at, id";
-        let Some((rows, key)) = self.sealed_rows(&access, sql).await? else {
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(vec![]);
         };
         let mut out = Vec::with_capacity(rows.len());
