@@ -144,9 +144,7 @@ impl Store {
                     .execute(&mut *w)
                     .await?;
             }
-            sqlx::query("UPDATE followup_plans SET lost_contact_at = NULL WHERE case_id = $1")
-                .bind(&cs)
-                .execute(&mut *w)
+            w.exec("UPDATE followup_plans SET lost_contact_at = NULL WHERE case_id = $1")
                 .await?;
         } else {
             let max: Option<i64> =

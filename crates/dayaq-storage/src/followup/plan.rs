@@ -75,9 +75,7 @@ impl Store {
         let assignee = protocol
             .and_then(|p| p.caller_user)
             .unwrap_or(ctx.actor.user_id);
-        sqlx::query("DELETE FROM followup_plans WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *w)
+        w.exec("DELETE FROM followup_plans WHERE case_id = $1")
             .await?;
         sqlx::query(
             "INSERT INTO followup_plans (case_id, assistance_end, months, max_failed, lost_contact_at, updated_by, updated_at) \
@@ -91,12 +89,7 @@ impl Store {
         .bind(now)
         .execute(&mut *w)
         .await?;
-        sqlx::query(
-            "UPDATE followup_tasks SET state = 'cancelled' WHERE case_id = $1 AND kind = 'scheduled' AND state = 'open'",
-        )
-        .bind(&cs)
-        .execute(&mut *w)
-        .await?;
+        w.exec("UPDATE followup_tasks SET state = 'cancelled' WHERE case_id = $1 AND kind = 'scheduled' AND state = 'open'").await?;
         for d in rules::plan_dates(end, &months) {
             sqlx::query(
                 "INSERT INTO followup_tasks (id, case_id, kind, request, due_on, assignee, channel, planned_at, state, done_at, created_by, created_at) \

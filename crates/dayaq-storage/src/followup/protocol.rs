@@ -115,9 +115,7 @@ impl Store {
         )?;
         let ch: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         let wi: Vec<String> = windows.iter().map(Window::encode).collect();
-        sqlx::query("DELETE FROM followup_protocols WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *w)
+        w.exec("DELETE FROM followup_protocols WHERE case_id = $1")
             .await?;
         sqlx::query(
             "INSERT INTO followup_protocols (case_id, channels, windows, utc_offset_min, do_not_contact, caller_user, language, sealed, updated_by, updated_at) \

@@ -58,10 +58,7 @@ impl Store {
             )?),
             None => None,
         };
-        sqlx::query("DELETE FROM case_legal WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *w)
-            .await?;
+        w.exec("DELETE FROM case_legal WHERE case_id = $1").await?;
         sqlx::query(
             "INSERT INTO case_legal (case_id, criminal_case_ref, cooperation, witness, compensation_claim, non_punishment, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
