@@ -1,6 +1,7 @@
 //! Server-side sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
 
 use crate::crypto::{random_token, sha256_hex};
+use crate::kernel::uuid_of;
 use crate::users::User;
 use crate::{Result, Store, StoreError, millis};
 use serde::Serialize;
@@ -138,13 +139,9 @@ impl Store {
         {
             return Ok(None);
         }
-        let uid: String = r.try_get("user_id")?;
-        let user = self
-            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
-            .await?;
-        if user.disabled {
+        let Some(user) = self.enabled_user_of(&r).await? else {
             return Ok(None);
-        }
+        };
         // Touch at most every 10 s to spare writes.
         if now - last_seen > 10_000 {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
@@ -289,13 +286,9 @@ impl Store {
         if revoked.is_some() || expires <= now_ms {
             return Ok(None);
         }
-        let uid: String = r.try_get("user_id")?;
-        let user = self
-            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
-            .await?;
-        if user.disabled {
+        let Some(user) = self.enabled_user_of(&r).await? else {
             return Ok(None);
-        }
+        };
         let last_used: Option<i64> = r.try_get("last_used_at")?;
         if last_used.is_none_or(|t| now_ms - t >= TOKEN_USE_RESOLUTION_MS) {
             // Throttled by the condition too, so concurrent requests write once.
@@ -352,5 +345,15 @@ impl Store {
         e.detail = format!("token={id}");
         tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
+    }
+}
+
+impl Store {
+    /// The user a credential row (`user_id`: a session, an API token) belongs to; `None`
+    /// when the account is disabled.
+    async fn enabled_user_of(&self, r: &sqlx::any::AnyRow) -> Result<Option<User>> {
+        let uid: String = r.try_get("user_id")?;
+        let user = self.user_by_id(uuid_of(&uid)?).await?;
+        Ok((!user.disabled).then_some(user))
     }
 }
