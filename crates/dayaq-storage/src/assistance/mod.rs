@@ -16,7 +16,7 @@ pub use plan::*;
 pub use services::*;
 pub use shelter::*;
 
-use crate::crypto::{SecretKey, field_aad};
+use crate::kernel::case_keys::{open_text as open, seal_text as seal};
 use crate::kernel::{CaseAccess, Ctx};
 use crate::kernel::{one_row, ts, uuid_of};
 use crate::{Result, Store, StoreError, millis, unique_as};
@@ -51,33 +51,6 @@ fn text_ok(errs: &mut ValidationErrors, field: &str, s: Option<&str>) {
 }
 fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-fn seal(
-    key: &SecretKey,
-    table: &str,
-    col: &str,
-    row: &str,
-    s: Option<&str>,
-) -> Result<Option<Vec<u8>>> {
-    Ok(match s {
-        Some(s) => Some(key.seal(&field_aad(table, col, row, "case"), s.as_bytes())?),
-        None => None,
-    })
-}
-fn open(
-    key: &SecretKey,
-    table: &str,
-    col: &str,
-    row: &str,
-    ct: Option<Vec<u8>>,
-) -> Result<Option<String>> {
-    Ok(match ct {
-        Some(ct) => {
-            let p = key.open(&field_aad(table, col, row, "case"), &ct)?;
-            Some(String::from_utf8_lossy(&p).into_owned())
-        }
-        None => None,
-    })
 }
 fn opt_date(field: &str, s: &Option<String>, errs: &mut ValidationErrors) -> Option<Date> {
     match nonempty(s) {

@@ -1,5 +1,6 @@
 //! Logged contacts (checked against the protocol, lost contact) and the due list.
 use super::*;
+use crate::kernel::case_keys::open_text;
 use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -215,22 +216,12 @@ impl Store {
             let id: String = r.try_get("id")?;
             let task: Option<String> = r.try_get("task_id")?;
             let breaches: String = r.try_get("breaches")?;
-            let justification = match r.try_get::<Option<Vec<u8>>, _>("justification")? {
-                Some(ct) => {
-                    if key.is_none() {
-                        key = Some(self.case_key(&mut conn, &access).await?);
-                    }
-                    match &key {
-                        Some(k) => {
-                            let p = k.open(
-                                &field_aad("followup_contacts", "justification", &id, "case"),
-                                &ct,
-                            )?;
-                            Some(String::from_utf8_lossy(&p).into_owned())
-                        }
-                        None => None,
-                    }
-                }
+            let sealed: Option<Vec<u8>> = r.try_get("justification")?;
+            if sealed.is_some() && key.is_none() {
+                key = Some(self.case_key(&mut conn, &access).await?);
+            }
+            let justification = match &key {
+                Some(k) => open_text(k, "followup_contacts", "justification", &id, sealed)?,
                 None => None,
             };
             out.push(LoggedContact {

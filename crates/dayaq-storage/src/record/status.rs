@@ -1,5 +1,6 @@
 //! The case status and its history: changes, closure, explicit reopening.
 use super::*;
+use crate::kernel::case_keys::open_text;
 
 /// A status change (not a reopening). `reason` is required when closing
 /// (`cas_ReasonForCaseClosure` is accepted as its name).
@@ -247,17 +248,17 @@ impl Store {
             let kind: String = r.try_get("kind")?;
             let from: Option<String> = r.try_get("from_status")?;
             let to: String = r.try_get("to_status")?;
-            let reason = match (&key, r.try_get::<Option<Vec<u8>>, _>("reason")?) {
-                (Some(k), Some(ct)) => {
-                    opened = true;
-                    let p = k.open(
-                        &field_aad("case_status_history", "reason", &id, "case"),
-                        &ct,
-                    )?;
-                    Some(String::from_utf8_lossy(&p).into_owned())
-                }
-                _ => None,
+            let reason = match &key {
+                Some(k) => open_text(
+                    k,
+                    "case_status_history",
+                    "reason",
+                    &id,
+                    r.try_get("reason")?,
+                )?,
+                None => None,
             };
+            opened |= reason.is_some();
             history.push(StatusEntry {
                 seq: r.try_get("seq")?,
                 at: ts(r.try_get("at")?),

@@ -1,5 +1,6 @@
 //! The criminal-justice link (legal section).
 use super::*;
+use crate::kernel::case_keys::open_text;
 
 /// Criminal-justice link (legal section).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -95,15 +96,12 @@ impl Store {
         else {
             return Ok(None);
         };
-        let reference = match r.try_get::<Option<Vec<u8>>, _>("criminal_case_ref")? {
-            Some(ct) => {
+        let sealed: Option<Vec<u8>> = r.try_get("criminal_case_ref")?;
+        let reference = match sealed {
+            Some(_) => {
                 let mut conn = self.pool.acquire().await?;
                 let key = self.case_key(&mut conn, &access).await?;
-                let plain = key.open(
-                    &field_aad("case_legal", "criminal_case_ref", &cs, "case"),
-                    &ct,
-                )?;
-                Some(String::from_utf8_lossy(&plain).into_owned())
+                open_text(&key, "case_legal", "criminal_case_ref", &cs, sealed)?
             }
             None => None,
         };
