@@ -89,8 +89,8 @@ pub fn generate_age_identity(now: time::OffsetDateTime) -> (Zeroizing<String>, S
     (text, public)
 }
 
-/// An organisation that can receive packages.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An organisation that can receive packages (read by column name).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct PackageRecipient {
     pub org_slug: String,
     #[serde(rename = "org_Name")]
@@ -205,22 +205,12 @@ impl Store {
 
     /// Organisations with a recorded age public key (possible package recipients).
     pub async fn package_recipients(&self) -> Result<Vec<PackageRecipient>> {
-        let rows = sqlx::query(
-            "SELECT o.slug, o.name, o.org_type, r.recipient FROM org_age_recipients r \
-             JOIN organisations o ON o.id = r.org_id ORDER BY o.slug",
+        Ok(sqlx::query_as(
+            "SELECT o.slug AS org_slug, o.name AS org_name, o.org_type AS org_type, r.recipient AS age_recipient \
+             FROM org_age_recipients r JOIN organisations o ON o.id = r.org_id ORDER BY o.slug",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PackageRecipient {
-                    org_slug: r.try_get("slug")?,
-                    org_name: r.try_get("name")?,
-                    org_type: r.try_get("org_type")?,
-                    age_recipient: r.try_get("recipient")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Stores this instance's age identity (sealed with the system key) so that the web

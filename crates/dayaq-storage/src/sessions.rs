@@ -34,7 +34,8 @@ pub struct Session {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A live session as listed to its user (read by column name).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct SessionInfo {
     pub public_id: String,
     pub created_at: i64,
@@ -202,7 +203,7 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<Vec<SessionInfo>> {
         let now = millis(now);
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT public_id, created_at, last_seen, user_agent, source FROM sessions \
              WHERE user_id = $1 AND revoked_at IS NULL AND last_seen > $2 AND created_at > $3 ORDER BY last_seen DESC",
         )
@@ -210,18 +211,7 @@ impl Store {
         .bind(now - policy.idle_ms)
         .bind(now - policy.absolute_ms)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SessionInfo {
-                    public_id: r.try_get("public_id")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen: r.try_get("last_seen")?,
-                    user_agent: r.try_get("user_agent")?,
-                    source: r.try_get("source")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Creates an API token for a user; the secret is returned once and stored hashed.
