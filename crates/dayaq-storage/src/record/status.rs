@@ -275,7 +275,7 @@ impl Store {
             });
         }
         if opened {
-            self.audit_read(ctx, &access, "record.status.read").await?;
+            self.audit_read(ctx, access, "record.status.read").await?;
         }
         Ok(StatusView { status, history })
     }
