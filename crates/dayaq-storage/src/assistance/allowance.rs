@@ -106,16 +106,9 @@ impl Store {
                 "status must be Requested, Paid or Cancelled",
             )));
         }
-        let cs = case.to_string();
-        let now = millis(ctx.now);
         let mut w = self.write_case(ctx, &access).await?;
-        one_row(sqlx::query("UPDATE allowance_payments SET status = $1, updated_at = $2 WHERE id = $3 AND case_id = $4")
-            .bind(status)
-            .bind(now)
-            .bind(payment.to_string())
-            .bind(&cs)
-            .execute(&mut *w)
-            .await?)?;
+        w.set_status("UPDATE allowance_payments SET status = $1, updated_at = $2 WHERE id = $3 AND case_id = $4", status, payment)
+            .await?;
         w.event("allowance.status", status).await?;
         w.commit(
             "case.allowance_status",

@@ -305,16 +305,9 @@ impl Store {
     ) -> Result<()> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let s = ActionStatus::parse(status).map_err(invalid)?;
-        let cs = case.to_string();
-        let now = millis(ctx.now);
         let mut w = self.write_case(ctx, &access).await?;
-        one_row(sqlx::query("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)")
-            .bind(s.as_str())
-            .bind(now)
-            .bind(action.to_string())
-            .bind(&cs)
-            .execute(&mut *w)
-            .await?)?;
+        w.set_status("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)", s.as_str(), action)
+            .await?;
         w.event("plan.progress", s.as_str()).await?;
         w.commit(
             "case.plan_action_status",

@@ -50,6 +50,24 @@ impl CaseWrite<'_> {
             .rows_affected())
     }
 
+    /// Moves one row of the case to `status`: `sql` binds $1 the status, $2 the time, $3 the
+    /// row id, $4 the case id, and must change exactly one row (else `NotFound`).
+    pub(crate) async fn set_status(
+        &mut self,
+        sql: &'static str,
+        status: &str,
+        row: uuid::Uuid,
+    ) -> Result<()> {
+        let done = sqlx::query(sql)
+            .bind(status)
+            .bind(self.now())
+            .bind(row.to_string())
+            .bind(self.access.id_str())
+            .execute(&mut *self.tx)
+            .await?;
+        super::one_row(done)
+    }
+
     /// Appends a timeline event of the case (`kind` and `detail` are codes, never personal
     /// data).
     pub(crate) async fn event(&mut self, kind: &str, detail: &str) -> Result<()> {
