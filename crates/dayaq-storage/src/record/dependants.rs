@@ -66,11 +66,11 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, &access, "record.dependant.add", async |w, key| {
+        self.record_write(ctx, &access, "record.dependant.add", async |tx, key| {
             // Checked inside the write transaction, so two concurrent additions cannot both
             // pass the count.
-            let declared = Self::declared_children(w, &cs).await?;
-            let recorded = Self::recorded_children(w, &cs).await?;
+            let declared = Self::declared_children(tx, &cs).await?;
+            let recorded = Self::recorded_children(tx, &cs).await?;
             rules::check_new_dependant(d.relation, declared, recorded)
                 .map_err(ValidationErrors::single)?;
             let sealed = match &d.whereabouts {
@@ -98,9 +98,9 @@ impl Store {
             .bind(sealed)
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
-            .execute(&mut **w)
+            .execute(&mut *tx)
             .await?;
-            w.event("record.dependant", d.relation.as_str()).await
+            Store::case_event(tx, ctx, &access, "record.dependant", d.relation.as_str()).await
         })
         .await?;
         Ok(DependantView {

@@ -23,7 +23,7 @@ impl Store {
         });
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, &access, "record.event.add", async |w, key| {
+        self.record_write(ctx, &access, "record.event.add", async |tx, key| {
             let sealed = seal_json(
                 key,
                 &field_aad("trafficking_events", "sealed", &ids, "case"),
@@ -43,9 +43,9 @@ impl Store {
             .bind(sealed)
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
-            .execute(&mut **w)
+            .execute(&mut *tx)
             .await?;
-            w.event("record.event", e.kind.as_str()).await
+            Store::case_event(tx, ctx, &access, "record.event", e.kind.as_str()).await
         })
         .await?;
         Ok(EventView {

@@ -16,7 +16,7 @@ pub use status::*;
 
 use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
-use crate::kernel::{CaseAccess, CaseWrite, Ctx};
+use crate::kernel::{CaseAccess, Ctx};
 use crate::kernel::{one_row, ts, uuid_of};
 use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::ValidationErrors;
@@ -45,17 +45,20 @@ fn open_json<T: serde::de::DeserializeOwned>(key: &SecretKey, aad: &[u8], ct: &[
 }
 
 impl Store {
-    async fn record_write<'a>(
+    async fn record_write(
         &self,
-        ctx: &Ctx<'a>,
-        access: &'a CaseAccess,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
         audit_action: &'static str,
-        body: impl AsyncFnOnce(&mut CaseWrite<'a>, &SecretKey) -> Result<()>,
+        body: impl AsyncFnOnce(&mut AnyConnection, &SecretKey) -> Result<()>,
     ) -> Result<()> {
-        let mut w = self.write_case(ctx, access).await?;
-        let key = self.case_key(&mut w, access).await?;
-        body(&mut w, &key).await?;
-        w.commit(audit_action, String::new()).await
+        let cs = access.id_str();
+        let mut tx = self.begin_write().await?;
+        let key = self.case_key(&mut tx, access).await?;
+        body(&mut tx, &key).await?;
+        tx.commit_with(&ctx.entry(audit_action, "success", cs), millis(ctx.now))
+            .await?;
+        Ok(())
     }
 }
 

@@ -29,7 +29,7 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        self.record_write(ctx, &access, "record.perpetrator.add", async |w, key| {
+        self.record_write(ctx, &access, "record.perpetrator.add", async |tx, key| {
             let sealed = match &p.details {
                 Some(d) => Some(seal_json(
                     key,
@@ -50,9 +50,9 @@ impl Store {
             .bind(sealed)
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
-            .execute(&mut **w)
+            .execute(&mut *tx)
             .await?;
-            w.event("record.perpetrator", "").await
+            Store::case_event(tx, ctx, &access, "record.perpetrator", "").await
         })
         .await?;
         Ok(PerpetratorView {
