@@ -6,8 +6,8 @@
 //! asked by the callers that act for a signed-in administrator (screens); the CLI acts as the
 //! machine's operator and is recorded as `cli:<os user>`.
 
-use crate::audit::{AuditEntry, append};
 use crate::crypto::{random_token, sha256_hex};
+use crate::kernel::one_row;
 use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
 use crate::{Result, Store, StoreError, WriteTx, millis};
 use dayaq_domain::ValidationErrors;
@@ -114,8 +114,7 @@ impl Store {
         let enrolment = issue_enrolment_tx(&mut tx, id, by, now_ms).await?;
         let mut e = by.entry("user.create", "success");
         e.detail = format!("user={id} org={} role={} enrolment", org.id, role.as_str());
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok((self.user_by_id(id).await?, enrolment))
     }
 
@@ -129,25 +128,22 @@ impl Store {
     ) -> Result<Enrolment> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
-        )
-        .bind(NO_PASSWORD)
-        .bind(now_ms)
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            )
+            .bind(NO_PASSWORD)
+            .bind(now_ms)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?,
+        )?;
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let tokens = revoke_all_tokens_tx(&mut tx, user_id, now_ms).await?;
         let enrolment = issue_enrolment_tx(&mut tx, user_id, by, now_ms).await?;
         let mut e = by.entry("user.reset_password", "success");
         e.detail = format!("user={user_id} tokens_revoked={tokens} enrolment");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(enrolment)
     }
 
@@ -192,19 +188,17 @@ impl Store {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
         // Single use even under concurrent submissions: only one UPDATE finds the row unused.
-        let n = sqlx::query(
-            "UPDATE user_enrolments SET used_at = $1 \
+        one_row(
+            sqlx::query(
+                "UPDATE user_enrolments SET used_at = $1 \
              WHERE token_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now_ms)
-        .bind(sha256_hex(token.as_bytes()))
-        .bind(user.id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+            )
+            .bind(now_ms)
+            .bind(sha256_hex(token.as_bytes()))
+            .bind(user.id.to_string())
+            .execute(&mut *tx)
+            .await?,
+        )?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now_ms)
@@ -213,12 +207,8 @@ impl Store {
             .await?;
         revoke_all_sessions_tx(&mut tx, user.id, now_ms).await?;
         revoke_all_tokens_tx(&mut tx, user.id, now_ms).await?;
-        let mut e = AuditEntry::new("user.enrol", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        let e = user.audit_entry("user.enrol", "success", source);
+        tx.commit_with(&e, now_ms).await?;
         self.user_by_id(user.id).await
     }
 
@@ -232,15 +222,13 @@ impl Store {
     ) -> Result<()> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(i64::from(disabled))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(i64::from(disabled))
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?,
+        )?;
         let mut tokens = 0;
         if disabled {
             revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
@@ -255,8 +243,7 @@ impl Store {
             "success",
         );
         e.detail = format!("user={user_id} tokens_revoked={tokens}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 
@@ -270,19 +257,16 @@ impl Store {
     ) -> Result<()> {
         let now_ms = millis(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
+        one_row(
+            sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = $1")
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?,
+        )?;
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let mut e = by.entry("user.reset_totp", "success");
         e.detail = format!("user={user_id}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 
@@ -317,8 +301,7 @@ impl Store {
             Some(id) => format!("user={user_id} token={id}"),
             None => format!("user={user_id} all={n}"),
         };
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(n)
     }
 
@@ -332,11 +315,10 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<()> {
         let now_ms = millis(now);
-        let mut tx = self.begin_write().await?;
+        let tx = self.begin_write().await?;
         let mut e = by.entry("access.denied", "denied");
         e.detail = format!("administer_user user={user_id} reason={reason}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(())
     }
 

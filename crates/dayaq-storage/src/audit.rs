@@ -16,7 +16,7 @@ use crate::keys::Keys;
 use crate::{Result, Store, StoreError, millis};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 pub use crate::crypto::GENESIS;
 
@@ -42,7 +42,8 @@ impl AuditEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One row of `audit_log`, read by column name.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: i64,
@@ -273,26 +274,39 @@ pub fn parse_witness(text: &str) -> Result<Vec<Checkpoint>> {
     Ok(out)
 }
 
+/// The audit head: the chain's last row (`seq`, `hash`) and the seal over the row it was
+/// last sealed at (`mac_seq`, `mac_hash`, `mac` under key `mac_key_id`; empty `mac` =
+/// unsealed).
+#[derive(sqlx::FromRow)]
+struct Head {
+    seq: i64,
+    hash: String,
+    mac_seq: i64,
+    mac_hash: String,
+    mac: String,
+    mac_key_id: String,
+}
+
+const HEAD_SQL: &str =
+    "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1";
+
 /// Seals the audit head at the end of a write transaction (called by `WriteTx::commit`):
 /// when the head moved, its (seq, hash) get a new MAC under the database's current master
 /// key — but only when the previous seal still verifies and its row is still in the log with
 /// the sealed hash. A head found moved without the key is left as found (the evidence for
 /// `verify`) and reported in the log; writes go on.
 pub(crate) async fn seal_head(conn: &mut AnyConnection, keys: &Keys) -> Result<()> {
-    let Some(h) = sqlx::query(
-        "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?
+    let Some(Head {
+        seq,
+        hash,
+        mac_seq,
+        mac_hash,
+        mac,
+        mac_key_id,
+    }) = sqlx::query_as(HEAD_SQL).fetch_optional(&mut *conn).await?
     else {
         return Ok(());
     };
-    let seq: i64 = h.try_get("seq")?;
-    let hash: String = h.try_get("hash")?;
-    let mac_seq: i64 = h.try_get("mac_seq")?;
-    let mac_hash: String = h.try_get("mac_hash")?;
-    let mac: String = h.try_get("mac")?;
-    let mac_key_id: String = h.try_get("mac_key_id")?;
     if mac.is_empty() || (seq == mac_seq && hash == mac_hash) {
         // Unsealed (an old database: `dayaq audit seal`) or not moved by this transaction.
         return Ok(());
@@ -344,9 +358,8 @@ pub(crate) async fn seal_head(conn: &mut AnyConnection, keys: &Keys) -> Result<(
 impl Store {
     /// Appends one entry in its own durable transaction.
     pub async fn audit(&self, e: AuditEntry, now: time::OffsetDateTime) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        let tx = self.begin_write().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 
@@ -361,17 +374,14 @@ impl Store {
     pub async fn audit_verify_with(&self, witness: &[Checkpoint]) -> Result<VerifyReport> {
         use futures_util::TryStreamExt;
         use std::collections::HashMap;
-        let head = sqlx::query(
-            "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let head_seq: i64 = head.try_get("seq")?;
-        let head_hash: String = head.try_get("hash")?;
-        let mac_seq: i64 = head.try_get("mac_seq")?;
-        let mac_hash: String = head.try_get("mac_hash")?;
-        let mac: String = head.try_get("mac")?;
-        let mac_key_id: String = head.try_get("mac_key_id")?;
+        let Head {
+            seq: head_seq,
+            hash: head_hash,
+            mac_seq,
+            mac_hash,
+            mac,
+            mac_key_id,
+        } = sqlx::query_as(HEAD_SQL).fetch_one(&self.pool).await?;
         // Rows whose hash we must remember while walking: the sealed one and the witnessed.
         let mut wanted: HashMap<i64, Option<String>> =
             witness.iter().map(|c| (c.seq, None)).collect();
@@ -386,19 +396,7 @@ impl Store {
         )
         .fetch(&self.pool);
         while let Some(r) = rows.try_next().await? {
-            let row = AuditRow {
-                seq: r.try_get("seq")?,
-                at: r.try_get("at")?,
-                actor_user: r.try_get("actor_user")?,
-                actor_org: r.try_get("actor_org")?,
-                action: r.try_get("action")?,
-                outcome: r.try_get("outcome")?,
-                case_id: r.try_get("case_id")?,
-                source: r.try_get("source")?,
-                detail: r.try_get("detail")?,
-                prev_hash: r.try_get("prev_hash")?,
-                hash: r.try_get("hash")?,
-            };
+            let row = AuditRow::from_row(&r)?;
             n += 1;
             if let Some(slot) = wanted.get_mut(&row.seq) {
                 *slot = Some(row.hash.clone());
@@ -467,15 +465,13 @@ impl Store {
     /// The sealed audit head as a witness checkpoint, or None when the head is unsealed or
     /// its seal does not verify (then nothing is witnessed; `verify` says why).
     pub async fn audit_checkpoint(&self) -> Result<Option<Checkpoint>> {
-        let h = sqlx::query(
-            "SELECT seq, hash, mac_seq, mac_hash, mac, mac_key_id FROM audit_head WHERE id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let mac_seq: i64 = h.try_get("mac_seq")?;
-        let mac_hash: String = h.try_get("mac_hash")?;
-        let mac: String = h.try_get("mac")?;
-        let mac_key_id: String = h.try_get("mac_key_id")?;
+        let Head {
+            mac_seq,
+            mac_hash,
+            mac,
+            mac_key_id,
+            ..
+        } = sqlx::query_as(HEAD_SQL).fetch_one(&self.pool).await?;
         if mac.is_empty() {
             return Ok(None);
         }
@@ -543,8 +539,8 @@ impl Store {
         .await?;
         let mut e = AuditEntry::new("audit.seal", "success");
         e.detail = format!("seq={seq}");
-        append(&mut tx, &e, millis(time::OffsetDateTime::now_utc())).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(time::OffsetDateTime::now_utc()))
+            .await?;
         Ok(Checkpoint { seq, hash, mac })
     }
 
@@ -557,22 +553,6 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    seq: r.try_get("seq")?,
-                    at: r.try_get("at")?,
-                    actor_user: r.try_get("actor_user")?,
-                    actor_org: r.try_get("actor_org")?,
-                    action: r.try_get("action")?,
-                    outcome: r.try_get("outcome")?,
-                    case_id: r.try_get("case_id")?,
-                    source: r.try_get("source")?,
-                    detail: r.try_get("detail")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(AuditRow::from_row(r)?)).collect()
     }
 }

@@ -181,13 +181,8 @@ impl Store {
             .ok_or_else(|| StoreError::Data("no case prepared".into()))?;
         let mut tx = self.begin_write().await?;
         self.insert_prepared(&mut tx, ctx, &prepared, "").await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.create", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry("case.create", "success", &ids), millis(ctx.now))
+            .await?;
         self.case_view(&ids, None).await
     }
 
@@ -374,11 +369,11 @@ impl Store {
     ) -> Result<CaseView> {
         let access = self.authorize_case(ctx, Action::UpdateCase, id).await?;
         let ids = id.to_string();
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         // `cas_Status` is never overwritten here: a change goes through the same rules and
         // history as the status action (closing needs a reason and a case manager; a closed
         // case is reopened explicitly).
-        let from = Self::current_status(&mut tx, &ids).await?;
+        let from = Self::current_status(&mut w, &ids).await?;
         let status_change = if !status_given || from == c.status {
             None
         } else {
@@ -390,7 +385,7 @@ impl Store {
             if kind == dayaq_domain::record::StatusChange::Close {
                 let d = decide(ctx.actor, Action::CloseCase, Resource::Case(access.facts()));
                 if !d.allowed {
-                    drop(tx);
+                    drop(w);
                     let mut e = ctx.entry("access.denied", "denied", &ids);
                     e.detail = d.reason.to_string();
                     self.audit(e, ctx.now).await?;
@@ -409,17 +404,17 @@ impl Store {
         .bind(millis(ctx.now))
         .bind(&ids)
         .bind(version)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?
         .rows_affected();
         if n != 1 {
-            drop(tx);
+            drop(w);
             return Err(StoreError::Conflict);
         }
-        let key = self.case_key(&mut tx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         if let Some((to, kind, reason)) = status_change {
             Self::write_status(
-                &mut tx,
+                &mut w,
                 ctx,
                 &key,
                 &access,
@@ -432,7 +427,7 @@ impl Store {
             .await?;
         }
         self.write_case_parts(
-            &mut tx,
+            &mut w,
             &ids,
             &access.facts().owner_org.to_string(),
             &key,
@@ -440,21 +435,9 @@ impl Store {
             status_given,
         )
         .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "case.updated",
-            &format!("version={}", version + 1),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.update", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("case.updated", &format!("version={}", version + 1))
+            .await?;
+        w.commit("case.update", String::new()).await?;
         self.case_view(&ids, None).await
     }
 
@@ -462,43 +445,24 @@ impl Store {
     /// tombstone row with no personal data remains so that the audit trail still resolves.
     pub async fn erase_case(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
         let access = self.authorize_case(ctx, Action::EraseCase, id).await?;
-        let ids = id.to_string();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM blind_index WHERE case_id = $1")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        w.exec("DELETE FROM case_keys WHERE case_id = $1").await?;
+        w.exec("DELETE FROM blind_index WHERE case_id = $1").await?;
         // Contacts of the case are shredded with it.
-        sqlx::query("UPDATE contacts SET wrapped_key = NULL, master_key_id = NULL, summary = NULL WHERE case_id = $1")
-            .bind(&ids)
-            .execute(&mut *tx)
+        w.exec("UPDATE contacts SET wrapped_key = NULL, master_key_id = NULL, summary = NULL WHERE case_id = $1")
             .await?;
         // The once-per-person allowance rule keys on the name + birth-date digest: replace it
         // by the payment's own id, so that no identifier derived from the person survives (the
         // payment row stays for the accounts; the rule no longer links her to it).
-        sqlx::query(
-            "UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1",
-        )
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
-            .bind(millis(ctx.now))
-            .bind(&ids)
-            .execute(&mut *tx)
+        w.exec("UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1")
             .await?;
-        Self::case_event(&mut tx, ctx, &access, "case.erased", "").await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.erase", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
+            .bind(w.now())
+            .bind(access.id_str())
+            .execute(&mut *w)
+            .await?;
+        w.event("case.erased", "").await?;
+        w.commit("case.erase", String::new()).await?;
         self.scrub_after_erasure().await;
         Ok(())
     }

@@ -2,14 +2,13 @@
 //! request → approve → download-once flow (issue 14 item 5). The export itself is
 //! `Store::export_cases_with` (`htcds.rs`).
 
-use crate::audit::append;
 use crate::kernel::Ctx;
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::{ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::Role;
-use dayaq_domain::policy::{Action, Resource, decide};
+use dayaq_domain::policy::Action;
 use serde::Serialize;
 use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 /// One request for an export with identities.
@@ -23,24 +22,7 @@ pub struct ExportRequest {
     pub decided_by: Option<Uuid>,
 }
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
-
 impl Store {
-    fn authorize_org_action(&self, ctx: &Ctx<'_>, action: Action) -> Result<()> {
-        let d = decide(ctx.actor, action, Resource::Organisation(ctx.actor.org_id));
-        if d.allowed {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(d.reason))
-        }
-    }
-
     /// Does the organisation require a supervisor's approval for identity exports?
     pub async fn export_approval_required(&self, org: Uuid) -> Result<bool> {
         let v: Option<i64> = sqlx::query_scalar(
@@ -54,7 +36,7 @@ impl Store {
 
     /// Turns the approval requirement on or off (supervisors of the organisation; audited).
     pub async fn set_export_approval(&self, ctx: &Ctx<'_>, required: bool) -> Result<()> {
-        self.authorize_org_action(ctx, Action::Approve)?;
+        self.authorize_org(ctx, Action::Approve)?;
         let org = ctx.actor.org_id.to_string();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
@@ -73,15 +55,14 @@ impl Store {
         .await?;
         let mut e = ctx.entry("org.export_approval", "success", "");
         e.detail = format!("required={required}");
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(())
     }
 
     /// Asks for one export with identities (a caseworker or supervisor). The organisation's
     /// supervisors are notified (kind and id only).
     pub async fn request_export(&self, ctx: &Ctx<'_>) -> Result<ExportRequest> {
-        self.authorize_org_action(ctx, Action::ExportIdentities)?;
+        self.authorize_org(ctx, Action::ExportIdentities)?;
         let id = Uuid::new_v4();
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
@@ -105,8 +86,7 @@ impl Store {
             .await?;
         let mut e = ctx.entry("case.export_request", "success", "");
         e.detail = format!("request={id}");
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(ExportRequest {
             id,
             requested_by: ctx.actor.user_id,
@@ -155,7 +135,7 @@ impl Store {
         let Some(requester) = requester else {
             return Err(StoreError::NotFound);
         };
-        self.authorize_org_action(ctx, Action::Approve)?;
+        self.authorize_org(ctx, Action::Approve)?;
         if requester == ctx.actor.user_id.to_string() {
             return Err(StoreError::Forbidden("approval_by_requester"));
         }
@@ -175,8 +155,7 @@ impl Store {
         }
         let mut e = ctx.entry("case.export_approve", "success", "");
         e.detail = format!("request={id}");
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(())
     }
 
@@ -201,8 +180,7 @@ impl Store {
         }
         let mut e = ctx.entry("case.export_request_used", "success", "");
         e.detail = format!("request={id}");
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(())
     }
 }

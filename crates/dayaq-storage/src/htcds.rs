@@ -10,7 +10,6 @@
 //!
 //! This module does no file I/O: callers pass bytes in and take bytes or a stream out.
 
-use crate::audit::append;
 use crate::cases::{CASE_COLS, Ctx, blind_terms};
 use crate::crypto::{SecretKey, field_aad, random_bytes};
 use crate::keys::Keys;
@@ -455,8 +454,7 @@ impl Store {
             .await?;
         let mut e = ctx.entry("case.import", "success", "");
         e.detail = format!("count={n}");
-        append(&mut tx, &e, millis(ctx.now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(ctx.now)).await?;
         Ok(n)
     }
 

@@ -6,6 +6,20 @@ use crate::keys::{next_path, rename_durable, retired_path, sync_dir};
 use crate::{Result, Store};
 use sqlx::Row;
 
+/// The rows holding a key wrapped under the master key (cases, intake contacts): how to read
+/// them (`id`, `master_key_id`, `wrapped`) and how to write one re-wrapped ($1 key id, $2
+/// wrapped key, $3 id).
+const WRAPPED_KEYS: [(&str, &str); 2] = [
+    (
+        "SELECT case_id AS id, master_key_id, wrapped FROM case_keys",
+        "UPDATE case_keys SET master_key_id = $1, wrapped = $2 WHERE case_id = $3",
+    ),
+    (
+        "SELECT id, master_key_id, wrapped_key AS wrapped FROM contacts WHERE wrapped_key IS NOT NULL",
+        "UPDATE contacts SET master_key_id = $1, wrapped_key = $2 WHERE id = $3",
+    ),
+];
+
 const BLIND: &str = "blind_index";
 const SYSTEM: &str = "system";
 
@@ -31,39 +45,21 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let mut n = 0usize;
-        let rows = sqlx::query("SELECT case_id, master_key_id, wrapped FROM case_keys")
-            .fetch_all(&mut *tx)
-            .await?;
-        for r in rows {
-            let id: String = r.try_get("case_id")?;
-            let kid: String = r.try_get("master_key_id")?;
-            let wrapped: Vec<u8> = r.try_get("wrapped")?;
-            let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
-            sqlx::query("UPDATE case_keys SET master_key_id = $1, wrapped = $2 WHERE case_id = $3")
-                .bind(new.key_id())
-                .bind(new.wrap("case", &k)?)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            n += 1;
-        }
-        let rows = sqlx::query(
-            "SELECT id, master_key_id, wrapped_key FROM contacts WHERE wrapped_key IS NOT NULL",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            let id: String = r.try_get("id")?;
-            let kid: String = r.try_get("master_key_id")?;
-            let wrapped: Vec<u8> = r.try_get("wrapped_key")?;
-            let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
-            sqlx::query("UPDATE contacts SET master_key_id = $1, wrapped_key = $2 WHERE id = $3")
-                .bind(new.key_id())
-                .bind(new.wrap("case", &k)?)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            n += 1;
+        for (select, update) in WRAPPED_KEYS {
+            let rows = sqlx::query(select).fetch_all(&mut *tx).await?;
+            for r in rows {
+                let id: String = r.try_get("id")?;
+                let kid: String = r.try_get("master_key_id")?;
+                let wrapped: Vec<u8> = r.try_get("wrapped")?;
+                let k = self.keys.unwrap_case_key(&kid, &wrapped)?;
+                sqlx::query(update)
+                    .bind(new.key_id())
+                    .bind(new.wrap("case", &k)?)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                n += 1;
+            }
         }
         let (blind, system) = (self.keys.blind()?, self.keys.system()?);
         for (name, k) in [(BLIND, &blind), (SYSTEM, &system)] {

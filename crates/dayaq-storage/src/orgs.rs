@@ -105,8 +105,7 @@ impl Store {
         .map_err(|e| unique_as(e, "slug"))?;
         let mut e = crate::audit::AuditEntry::new("org.create", "success");
         e.actor_org = org.id.to_string();
-        crate::audit::append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(org)
     }
 
@@ -137,5 +136,65 @@ impl Store {
                 .await?
                 .ok_or(StoreError::NotFound)?;
         from_row(&r)
+    }
+}
+
+impl Store {
+    /// The organisation an input field names by slug. An unknown slug is pushed to `errs`
+    /// as `unknown_organisation` on `field` (and gives `None`), so the caller can report it
+    /// with the input's other errors.
+    pub(crate) async fn org_of_field(
+        &self,
+        field: &str,
+        slug: &str,
+        errs: &mut ValidationErrors,
+    ) -> Result<Option<Organisation>> {
+        match self.org_by_slug(slug).await {
+            Ok(o) => Ok(Some(o)),
+            Err(StoreError::NotFound) => {
+                errs.push(FieldError::new(
+                    field,
+                    "unknown_organisation",
+                    "no organisation with this slug",
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Store::org_of_field`] where the slug is the only input: an unknown slug is the error.
+    pub(crate) async fn org_of_field_or_invalid(
+        &self,
+        field: &str,
+        slug: &str,
+    ) -> Result<Organisation> {
+        let mut errs = ValidationErrors::default();
+        match self.org_of_field(field, slug, &mut errs).await? {
+            Some(o) => Ok(o),
+            None => Err(errs.into()),
+        }
+    }
+
+    /// The organisation a case is handed or referred to (`field` names it by slug): unknown
+    /// (`unknown_organisation`) or the case's own organisation `owner` (`same_organisation`)
+    /// is pushed to `errs` and gives `None`.
+    pub(crate) async fn receiver_of_field(
+        &self,
+        field: &str,
+        slug: &str,
+        owner: Uuid,
+        errs: &mut ValidationErrors,
+    ) -> Result<Option<Organisation>> {
+        let o = self.org_of_field(field, slug, errs).await?;
+        if o.as_ref().is_some_and(|o| o.id == owner) {
+            errs.push(FieldError::new(
+                field,
+                "same_organisation",
+                "the case already belongs to this organisation",
+            ));
+            return Ok(None);
+        }
+        Ok(o)
     }
 }

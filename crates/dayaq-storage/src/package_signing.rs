@@ -18,7 +18,6 @@
 //! instance accepts only keys an administrator accepted (`dayaq org trust-package-key`,
 //! audited); the name recorded with that key is the **verified sender** shown on import.
 
-use crate::audit::append;
 use crate::crypto::{field_aad, sha256_hex};
 use crate::{Result, Store, StoreError, millis};
 use base64::Engine as _;
@@ -232,8 +231,7 @@ impl Store {
         let mut e = crate::audit::AuditEntry::new("key.package_signing_created", "success");
         e.actor_org = org.clone();
         e.detail = format!("key={}", &sha256_hex(key.verifying_key().as_bytes())[..16]);
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(key)
     }
 
@@ -244,17 +242,7 @@ impl Store {
         slug: &str,
         now: time::OffsetDateTime,
     ) -> Result<String> {
-        let org = match self.org_by_slug(slug).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(invalid(
-                    "org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field_or_invalid("org", slug).await?;
         let key = self.org_signing_key(org.id, now).await?;
         Ok(format_public_key(&org.id.to_string(), &key.verifying_key()))
     }
@@ -298,8 +286,7 @@ impl Store {
         let mut e = crate::audit::AuditEntry::new("org.package_key_trusted", "success");
         e.source = "cli".into();
         e.detail = format!("sender_org={org} key={}", &sha256_hex(vk.as_bytes())[..16]);
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(TrustedPackageKey {
             name: name.to_string(),
             sender_org_id: org,

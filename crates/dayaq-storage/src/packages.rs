@@ -11,18 +11,16 @@
 //!   problem named by field; nothing written on error) and creates a case in the importing
 //!   user's organisation with an incoming-package record naming the sender.
 
-use crate::audit::append;
 use crate::crypto::{field_aad, sha256_hex};
-use crate::identification::Consent;
 use crate::kernel::Ctx;
+use crate::referrals::parse_services;
 use crate::{Result, Store, StoreError, from_millis, millis};
 use age::secrecy::ExposeSecret;
-use dayaq_domain::identification::{ConsentFact, sharing_covered};
 use dayaq_domain::package::{
     FORMAT, MAX_PLAINTEXT_BYTES, Package, VERSION, case_for_sections, section_name,
 };
-use dayaq_domain::policy::{Action, Resource, Section, decide};
-use dayaq_domain::referral::{Service, sections_for};
+use dayaq_domain::policy::{Action, Section};
+use dayaq_domain::referral::sections_for;
 use dayaq_domain::vocab::ReferralReason;
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -91,8 +89,8 @@ pub fn generate_age_identity(now: time::OffsetDateTime) -> (Zeroizing<String>, S
     (text, public)
 }
 
-/// An organisation that can receive packages.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An organisation that can receive packages (read by column name).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct PackageRecipient {
     pub org_slug: String,
     #[serde(rename = "org_Name")]
@@ -184,17 +182,7 @@ impl Store {
     ) -> Result<()> {
         let r = parse_age_recipient("age_recipient", recipient)
             .map_err(|e| StoreError::Invalid(ValidationErrors::single(e)))?;
-        let org = match self.org_by_slug(slug).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(invalid(
-                    "slug",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field_or_invalid("slug", slug).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM org_age_recipients WHERE org_id = $1")
             .bind(org.id.to_string())
@@ -211,29 +199,18 @@ impl Store {
         let mut e = crate::audit::AuditEntry::new("org.age_recipient", "success");
         e.actor_org = org.id.to_string();
         e.source = "cli".into();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(())
     }
 
     /// Organisations with a recorded age public key (possible package recipients).
     pub async fn package_recipients(&self) -> Result<Vec<PackageRecipient>> {
-        let rows = sqlx::query(
-            "SELECT o.slug, o.name, o.org_type, r.recipient FROM org_age_recipients r \
-             JOIN organisations o ON o.id = r.org_id ORDER BY o.slug",
+        Ok(sqlx::query_as(
+            "SELECT o.slug AS org_slug, o.name AS org_name, o.org_type AS org_type, r.recipient AS age_recipient \
+             FROM org_age_recipients r JOIN organisations o ON o.id = r.org_id ORDER BY o.slug",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PackageRecipient {
-                    org_slug: r.try_get("slug")?,
-                    org_name: r.try_get("name")?,
-                    org_type: r.try_get("org_type")?,
-                    age_recipient: r.try_get("recipient")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Stores this instance's age identity (sealed with the system key) so that the web
@@ -265,8 +242,7 @@ impl Store {
             .await?;
         let mut e = crate::audit::AuditEntry::new("key.age_identity", "success");
         e.source = "cli".into();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(public)
     }
 
@@ -301,26 +277,15 @@ impl Store {
     ) -> Result<ExportedPackage> {
         let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
-        let to = match self.org_by_slug(input.recipient_org.trim()).await {
-            Ok(o) if o.id == access.facts().owner_org => {
-                errs.push(FieldError::new(
-                    "recipient_org",
-                    "same_organisation",
-                    "the case already belongs to this organisation",
-                ));
-                None
-            }
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "recipient_org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let owner = access.facts().owner_org;
+        let to = self
+            .receiver_of_field(
+                "recipient_org",
+                input.recipient_org.trim(),
+                owner,
+                &mut errs,
+            )
+            .await?;
         if let Some(o) = &to {
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1")
                 .bind(o.id.to_string())
@@ -360,21 +325,7 @@ impl Store {
             }
             None => None,
         };
-        let mut services = Vec::new();
-        for (i, s) in input.services.iter().enumerate() {
-            match Service::parse_for(&format!("services[{i}]"), s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(e) => errs.push(e),
-            }
-        }
-        if input.services.is_empty() {
-            errs.push(FieldError::new(
-                "services",
-                "required",
-                "name at least one service",
-            ));
-        }
+        let mut services = parse_services(&input.services, &mut errs);
         let reason = ReferralReason::parse(&input.reason)
             .map_err(|e| errs.push(e))
             .ok();
@@ -401,33 +352,15 @@ impl Store {
             self.require(ctx, &access, Action::ReadSection(*s)).await?;
         }
         // Consent: the same rule as an on-platform referral.
-        let consents: Vec<ConsentFact> = self
-            .consents_of(ctx, &access)
-            .await?
-            .iter()
-            .filter_map(Consent::fact)
-            .collect();
-        let covered = sharing_covered(&consents, to.id, to.org_type);
-        if !covered {
-            if override_reason.is_none() {
-                let mut a = ctx.entry("referral.package_export", "denied", &case.to_string());
-                a.detail = "no_consent".into();
-                self.audit(a, ctx.now).await?;
-                return Err(invalid(
-                    "consent",
-                    "consent_required",
-                    "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
-                ));
-            }
-            let d = decide(
-                ctx.actor,
-                Action::OverrideConsent,
-                Resource::Case(access.facts()),
-            );
-            if !d.allowed {
-                return Err(StoreError::Forbidden(d.reason));
-            }
-        }
+        let covered = self
+            .consent_or_override(
+                ctx,
+                &access,
+                &to,
+                override_reason,
+                "referral.package_export",
+            )
+            .await?;
         // The document, in memory only.
         let from = self.org_by_id(access.facts().owner_org).await?;
         // The sender's signing key (created on first use, before the write transaction).
@@ -477,10 +410,10 @@ impl Store {
         let rid = referral_id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let ovr = match (covered, override_reason) {
             (false, Some(r)) => {
-                let key = self.case_key(&mut tx, &access).await?;
+                let key = self.case_key(&mut w, &access).await?;
                 Some(key.seal(
                     &field_aad("referrals", "consent_override", &rid, "case"),
                     r.as_bytes(),
@@ -503,7 +436,7 @@ impl Store {
         .bind(ovr.as_ref().map(|_| ctx.actor.user_id.to_string()))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         sqlx::query(
             "INSERT INTO referral_packages (id, direction, case_id, referral_id, counterpart, services, reason, sections, digest, created_by, created_at) \
@@ -519,28 +452,22 @@ impl Store {
         .bind(&digest)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
+        w.event(
             "referral.package_sent",
             &format!("referral={rid} services={}", svc.join(",")),
         )
         .await?;
-        let mut a = ctx.entry(
+        w.commit(
             if ovr.is_some() {
                 "referral.consent_override"
             } else {
                 "referral.package_export"
             },
-            "success",
-            &cs,
-        );
-        a.detail = format!("referral={rid} to_org={} off_platform=1", to.id);
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+            format!("referral={rid} to_org={} off_platform=1", to.id),
+        )
+        .await?;
         Ok(ExportedPackage {
             referral_id,
             sections,
@@ -665,8 +592,7 @@ impl Store {
             sender.sender_org_id,
             &sha256_hex(sender.public_key.as_bytes())[..16]
         );
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, now).await?;
         let case_number: String = sqlx::query_scalar("SELECT case_number FROM cases WHERE id = $1")
             .bind(&ids)
             .fetch_one(&self.pool)

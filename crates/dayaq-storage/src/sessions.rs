@@ -1,7 +1,7 @@
 //! Server-side sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
 
-use crate::audit::{AuditEntry, append};
 use crate::crypto::{random_token, sha256_hex};
+use crate::kernel::uuid_of;
 use crate::users::User;
 use crate::{Result, Store, StoreError, millis};
 use serde::Serialize;
@@ -34,7 +34,8 @@ pub struct Session {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A live session as listed to its user (read by column name).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct SessionInfo {
     pub public_id: String,
     pub created_at: i64,
@@ -91,18 +92,14 @@ impl Store {
         .bind(source)
         .execute(&mut *tx)
         .await?;
-        let mut e = AuditEntry::new("auth.login", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
+        let mut e = user.audit_entry("auth.login", "success", source);
         e.detail = if mfa_ok {
             "session"
         } else {
             "session_pending_second_factor"
         }
         .into();
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok((
             token,
             Session {
@@ -143,13 +140,9 @@ impl Store {
         {
             return Ok(None);
         }
-        let uid: String = r.try_get("user_id")?;
-        let user = self
-            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
-            .await?;
-        if user.disabled {
+        let Some(user) = self.enabled_user_of(&r).await? else {
             return Ok(None);
-        }
+        };
         // Touch at most every 10 s to spare writes.
         if now - last_seen > 10_000 {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
@@ -197,15 +190,9 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut e = AuditEntry::new(
-            "auth.session_revoke",
-            if n == 1 { "success" } else { "failure" },
-        );
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
-        e.source = source.to_string();
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        let outcome = if n == 1 { "success" } else { "failure" };
+        let e = user.audit_entry("auth.session_revoke", outcome, source);
+        tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
     }
 
@@ -216,7 +203,7 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<Vec<SessionInfo>> {
         let now = millis(now);
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT public_id, created_at, last_seen, user_agent, source FROM sessions \
              WHERE user_id = $1 AND revoked_at IS NULL AND last_seen > $2 AND created_at > $3 ORDER BY last_seen DESC",
         )
@@ -224,18 +211,7 @@ impl Store {
         .bind(now - policy.idle_ms)
         .bind(now - policy.absolute_ms)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SessionInfo {
-                    public_id: r.try_get("public_id")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen: r.try_get("last_seen")?,
-                    user_agent: r.try_get("user_agent")?,
-                    source: r.try_get("source")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Creates an API token for a user; the secret is returned once and stored hashed.
@@ -271,12 +247,9 @@ impl Store {
         .bind(now_ms + ttl_days * 86_400_000)
         .execute(&mut *tx)
         .await?;
-        let mut e = AuditEntry::new("auth.token_create", "success");
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
+        let mut e = user.audit_entry("auth.token_create", "success", "");
         e.detail = format!("token={id}");
-        append(&mut tx, &e, now_ms).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now_ms).await?;
         Ok(secret)
     }
 
@@ -303,13 +276,9 @@ impl Store {
         if revoked.is_some() || expires <= now_ms {
             return Ok(None);
         }
-        let uid: String = r.try_get("user_id")?;
-        let user = self
-            .user_by_id(Uuid::parse_str(&uid).map_err(|e| StoreError::Data(e.to_string()))?)
-            .await?;
-        if user.disabled {
+        let Some(user) = self.enabled_user_of(&r).await? else {
             return Ok(None);
-        }
+        };
         let last_used: Option<i64> = r.try_get("last_used_at")?;
         if last_used.is_none_or(|t| now_ms - t >= TOKEN_USE_RESOLUTION_MS) {
             // Throttled by the condition too, so concurrent requests write once.
@@ -361,15 +330,20 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let mut e = AuditEntry::new(
-            "auth.token_revoke",
-            if n == 1 { "success" } else { "failure" },
-        );
-        e.actor_user = user.id.to_string();
-        e.actor_org = user.org_id.to_string();
+        let outcome = if n == 1 { "success" } else { "failure" };
+        let mut e = user.audit_entry("auth.token_revoke", outcome, "");
         e.detail = format!("token={id}");
-        append(&mut tx, &e, millis(now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, millis(now)).await?;
         Ok(n == 1)
+    }
+}
+
+impl Store {
+    /// The user a credential row (`user_id`: a session, an API token) belongs to; `None`
+    /// when the account is disabled.
+    async fn enabled_user_of(&self, r: &sqlx::any::AnyRow) -> Result<Option<User>> {
+        let uid: String = r.try_get("user_id")?;
+        let user = self.user_by_id(uuid_of(&uid)?).await?;
+        Ok((!user.disabled).then_some(user))
     }
 }

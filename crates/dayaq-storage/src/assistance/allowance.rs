@@ -58,7 +58,7 @@ impl Store {
         let person = self.person_key(&cs).await?;
         let id = Uuid::new_v4();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         sqlx::query(
             "INSERT INTO allowance_payments (id, person_key, case_id, org_id, amount_minor, currency, status, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 'AZN', 'Requested', $6, $7, $7)",
@@ -70,24 +70,15 @@ impl Store {
         .bind(amount_minor)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await
         .map_err(|e| unique_as(e, "allowance"))?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
+        w.event(
             "allowance.requested",
             &format!("amount_minor={amount_minor}"),
         )
         .await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.allowance", &cs, format!("payment={id}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.commit("case.allowance", format!("payment={id}")).await?;
         Ok(Payment {
             id,
             case_id: case,
@@ -115,33 +106,15 @@ impl Store {
                 "status must be Requested, Paid or Cancelled",
             )));
         }
-        let cs = case.to_string();
-        let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE allowance_payments SET status = $1, updated_at = $2 WHERE id = $3 AND case_id = $4")
-            .bind(status)
-            .bind(now)
-            .bind(payment.to_string())
-            .bind(&cs)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Self::case_event(&mut tx, ctx, &access, "allowance.status", status).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.allowance_status",
-                &cs,
-                format!("payment={payment} status={status}"),
-            ),
-            now,
+        let mut w = self.write_case(ctx, &access).await?;
+        w.set_status("UPDATE allowance_payments SET status = $1, updated_at = $2 WHERE id = $3 AND case_id = $4", status, payment)
+            .await?;
+        w.event("allowance.status", status).await?;
+        w.commit(
+            "case.allowance_status",
+            format!("payment={payment} status={status}"),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

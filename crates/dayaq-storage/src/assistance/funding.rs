@@ -88,22 +88,9 @@ fn cost_report_of(lines: &[(Uuid, String, Uuid, String, i64)]) -> CostReport {
 }
 
 impl Store {
-    fn manage_funding(ctx: &Ctx<'_>) -> Result<()> {
-        let d = decide(
-            ctx.actor,
-            Action::ManageDirectory,
-            Resource::Organisation(ctx.actor.org_id),
-        );
-        if d.allowed {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(d.reason))
-        }
-    }
-
     /// A funding source of the actor's organisation (supervisor or org admin).
     pub async fn add_funding_source(&self, ctx: &Ctx<'_>, name: &str, kind: &str) -> Result<Uuid> {
-        Self::manage_funding(ctx)?;
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let mut errs = ValidationErrors::default();
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
@@ -133,19 +120,17 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_as(e, "name"))?;
-        append(
-            &mut tx,
+        tx.commit_with(
             &Self::audit_entry(ctx, "funding.source_add", "", format!("source={id}")),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
     /// A grant from a source of the actor's organisation.
     pub async fn add_grant(&self, ctx: &Ctx<'_>, source: Uuid, g: &GrantInput) -> Result<Uuid> {
-        Self::manage_funding(ctx)?;
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let owner: Option<String> =
             sqlx::query_scalar("SELECT org_id FROM funding_sources WHERE id = $1")
                 .bind(source.to_string())
@@ -210,19 +195,17 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        append(
-            &mut tx,
+        tx.commit_with(
             &Self::audit_entry(ctx, "funding.grant_add", "", format!("grant={id}")),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
     /// Funding sources of the actor's organisation with their grants.
     pub async fn funding_sources(&self, ctx: &Ctx<'_>) -> Result<Vec<FundingSource>> {
-        Self::manage_funding(ctx)?;
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let rows = sqlx::query(
             "SELECT id, name, kind FROM funding_sources WHERE org_id = $1 ORDER BY name, id",
         )
@@ -261,7 +244,7 @@ impl Store {
     /// delivered (their cost) and shelter days (days stayed up to the exit or today, excluding
     /// the exit day, times the daily cost); per source, per survivor (case) and per service type.
     pub async fn cost_report(&self, ctx: &Ctx<'_>) -> Result<CostReport> {
-        Self::manage_funding(ctx)?;
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let lines = self
             .cost_lines(Some(ctx.actor.org_id), ctx.now.date())
             .await?
@@ -536,7 +519,7 @@ impl Store {
     pub async fn funding_source_options(&self, ctx: &Ctx<'_>) -> Result<Vec<FundingOption>> {
         let org = Resource::Organisation(ctx.actor.org_id);
         let d = decide(ctx.actor, Action::ListCases, org);
-        if !d.allowed && Self::manage_funding(ctx).is_err() {
+        if !d.allowed && self.authorize_org(ctx, Action::ManageDirectory).is_err() {
             return Err(StoreError::Forbidden(d.reason));
         }
         let rows = sqlx::query(

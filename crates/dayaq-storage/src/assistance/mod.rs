@@ -16,10 +16,10 @@ pub use plan::*;
 pub use services::*;
 pub use shelter::*;
 
-use crate::audit::append;
-use crate::crypto::{SecretKey, field_aad};
+use crate::kernel::case_keys::{open_text as open, seal_text as seal};
 use crate::kernel::{CaseAccess, Ctx};
-use crate::{Result, Store, StoreError, from_millis, millis, unique_as};
+use crate::kernel::{one_row, ts, uuid_of};
+use crate::{Result, Store, StoreError, millis, unique_as};
 use dayaq_domain::assistance::{
     ActionFact, ActionStatus, ExitDestination, GoalFact, GoalTerm, NeedDomain, NeedFact, PlanGaps,
     PlanType, STATE_SHELTER_MAX_STAY_DAYS, Severity, StayState, allowance_eligibility, fmt_date,
@@ -33,17 +33,10 @@ use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::Date;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 const MAX_TEXT: usize = 4000;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
 fn invalid(e: FieldError) -> StoreError {
     ValidationErrors::single(e).into()
 }
@@ -58,33 +51,6 @@ fn text_ok(errs: &mut ValidationErrors, field: &str, s: Option<&str>) {
 }
 fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-fn seal(
-    key: &SecretKey,
-    table: &str,
-    col: &str,
-    row: &str,
-    s: Option<&str>,
-) -> Result<Option<Vec<u8>>> {
-    Ok(match s {
-        Some(s) => Some(key.seal(&field_aad(table, col, row, "case"), s.as_bytes())?),
-        None => None,
-    })
-}
-fn open(
-    key: &SecretKey,
-    table: &str,
-    col: &str,
-    row: &str,
-    ct: Option<Vec<u8>>,
-) -> Result<Option<String>> {
-    Ok(match ct {
-        Some(ct) => {
-            let p = key.open(&field_aad(table, col, row, "case"), &ct)?;
-            Some(String::from_utf8_lossy(&p).into_owned())
-        }
-        None => None,
-    })
 }
 fn opt_date(field: &str, s: &Option<String>, errs: &mut ValidationErrors) -> Option<Date> {
     match nonempty(s) {

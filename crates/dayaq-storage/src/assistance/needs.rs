@@ -90,8 +90,8 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         sqlx::query("INSERT INTO needs_assessments (id, case_id, org_id, assessed_by, assessed_at, priorities) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(&cs)
@@ -99,7 +99,7 @@ impl Store {
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
             .bind(seal(&key, "needs_assessments", "priorities", &ids, nonempty(&a.priorities))?)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
         for (d, s, notes) in &needs {
             let nid = Uuid::new_v4().to_string();
@@ -109,24 +109,13 @@ impl Store {
                 .bind(d.as_str())
                 .bind(s.as_str())
                 .bind(seal(&key, "assessment_needs", "notes", &nid, *notes)?)
-                .execute(&mut *tx)
+                .execute(&mut *w)
                 .await?;
         }
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "assessment.recorded",
-            &format!("needs={}", needs.len()),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.assessment", &cs, format!("assessment={ids}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("assessment.recorded", &format!("needs={}", needs.len()))
+            .await?;
+        w.commit("case.assessment", format!("assessment={ids}"))
+            .await?;
         Ok(Assessment {
             id,
             org_id: ctx.actor.org_id,
@@ -151,12 +140,7 @@ impl Store {
             .await?;
         let mut all = self.assessments_unchecked(&access).await?;
         // Need-to-know: the health domains' notes are part of the health section.
-        let health = decide(
-            ctx.actor,
-            Action::ReadSection(Section::Health),
-            Resource::Case(access.facts()),
-        )
-        .allowed;
+        let health = access.may(Action::ReadSection(Section::Health));
         if !health {
             for a in &mut all {
                 for n in &mut a.needs {
@@ -175,22 +159,16 @@ impl Store {
         &self,
         access: &CaseAccess,
     ) -> Result<Vec<Assessment>> {
-        let cs = access.id_str();
-        let rows = sqlx::query("SELECT id, org_id, assessed_at, priorities FROM needs_assessments WHERE case_id = $1 ORDER BY assessed_at DESC, id")
-            .bind(cs)
-            .fetch_all(&self.pool)
-            .await?;
-        if rows.is_empty() {
+        let sql = "SELECT id, org_id, assessed_at, priorities FROM needs_assessments WHERE case_id = $1 ORDER BY assessed_at DESC, id";
+        let Some((rows, key)) = self.case_rows_keyed(access, sql).await? else {
             return Ok(Vec::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let key = self.case_key(&mut conn, access).await?;
+        };
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;
             let nrows = sqlx::query("SELECT id, domain, severity, notes FROM assessment_needs WHERE assessment_id = $1 ORDER BY domain")
                 .bind(&ids)
-                .fetch_all(&mut *conn)
+                .fetch_all(&self.pool)
                 .await?;
             let mut needs = Vec::new();
             for n in &nrows {

@@ -112,8 +112,8 @@ impl Store {
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         sqlx::query(
             "INSERT INTO plans (id, case_id, org_id, spl_type, spl_objectives, spl_planned_end_date, review_on, survivor_agreed, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)",
@@ -127,16 +127,10 @@ impl Store {
         .bind(review.map(fmt_date))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(&mut tx, ctx, &access, "plan.created", t.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.plan_create", &cs, format!("plan={ids}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("plan.created", t.as_str()).await?;
+        w.commit("case.plan_create", format!("plan={ids}")).await?;
         Ok(id)
     }
 
@@ -193,10 +187,9 @@ impl Store {
         };
         let id = Uuid::new_v4();
         let ids = id.to_string();
-        let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, access).await?;
+        let mut w = self.write_case(ctx, access).await?;
+        let key = self.case_key(&mut w, access).await?;
         sqlx::query("INSERT INTO plan_goals (id, plan_id, term, domain, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(plan.to_string())
@@ -204,22 +197,12 @@ impl Store {
             .bind(domain.map(|d| d.as_str()))
             .bind(seal(&key, "plan_goals", "description", &ids, Some(desc))?)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
-        Self::touch_plan(&mut tx, plan, now).await?;
-        Self::case_event(&mut tx, ctx, access, "plan.goal", term.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.plan_goal",
-                &cs,
-                format!("plan={plan} goal={ids}"),
-            ),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        Self::touch_plan(&mut w, plan, now).await?;
+        w.event("plan.goal", term.as_str()).await?;
+        w.commit("case.plan_goal", format!("plan={plan} goal={ids}"))
+            .await?;
         Ok(id)
     }
 
@@ -258,18 +241,10 @@ impl Store {
         };
         let due = opt_date("due_on", &a.due_on, &mut errs);
         let responsible = match nonempty(&a.responsible_org) {
-            Some(slug) => match self.org_by_slug(slug).await {
-                Ok(o) => Some(o.id),
-                Err(StoreError::NotFound) => {
-                    errs.push(FieldError::new(
-                        "responsible_org",
-                        "unknown_organisation",
-                        "no organisation with this slug",
-                    ));
-                    None
-                }
-                Err(e) => return Err(e),
-            },
+            Some(slug) => self
+                .org_of_field("responsible_org", slug, &mut errs)
+                .await?
+                .map(|o| o.id),
             None => Some(access.facts().owner_org),
         };
         if let Some(g) = a.goal_id {
@@ -295,9 +270,8 @@ impl Store {
         };
         let id = Uuid::new_v4();
         let ids = id.to_string();
-        let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         sqlx::query(
             "INSERT INTO plan_actions (id, plan_id, goal_id, domain, service, responsible_org, due_on, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -311,22 +285,12 @@ impl Store {
         .bind(due.map(fmt_date))
         .bind(status.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::touch_plan(&mut tx, plan, now).await?;
-        Self::case_event(&mut tx, ctx, &access, "plan.action", service.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.plan_action",
-                &cs,
-                format!("plan={plan} action={ids}"),
-            ),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        Self::touch_plan(&mut w, plan, now).await?;
+        w.event("plan.action", service.as_str()).await?;
+        w.commit("case.plan_action", format!("plan={plan} action={ids}"))
+            .await?;
         Ok(id)
     }
 
@@ -341,33 +305,15 @@ impl Store {
     ) -> Result<()> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let s = ActionStatus::parse(status).map_err(invalid)?;
-        let cs = case.to_string();
-        let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)")
-            .bind(s.as_str())
-            .bind(now)
-            .bind(action.to_string())
-            .bind(&cs)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Self::case_event(&mut tx, ctx, &access, "plan.progress", s.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.plan_action_status",
-                &cs,
-                format!("action={action} status={}", s.as_str()),
-            ),
-            now,
+        let mut w = self.write_case(ctx, &access).await?;
+        w.set_status("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)", s.as_str(), action)
+            .await?;
+        w.event("plan.progress", s.as_str()).await?;
+        w.commit(
+            "case.plan_action_status",
+            format!("action={action} status={}", s.as_str()),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -453,7 +399,7 @@ impl Store {
     ) -> Result<()> {
         let cs = access.id_str().to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, access).await?;
         let mut query = sqlx::query(q)
             .bind(now)
             .bind(plan.to_string())
@@ -461,18 +407,12 @@ impl Store {
         if let Some(x) = extra {
             query = query.bind(x);
         }
-        let n = query.execute(&mut *tx).await?.rows_affected();
+        let n = query.execute(&mut *w).await?.rows_affected();
         if n != 1 {
             return Err(StoreError::NotFound);
         }
-        Self::case_event(&mut tx, ctx, access, event, "").await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, audit, &cs, format!("plan={plan}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event(event, "").await?;
+        w.commit(audit, format!("plan={plan}")).await?;
         Ok(())
     }
 

@@ -99,18 +99,10 @@ impl Store {
         }
         text_ok(&mut errs, "details", nonempty(&d.details));
         let provider = match nonempty(&d.provider_org) {
-            Some(slug) => match self.org_by_slug(slug).await {
-                Ok(o) => Some(o.id),
-                Err(StoreError::NotFound) => {
-                    errs.push(FieldError::new(
-                        "provider_org",
-                        "unknown_organisation",
-                        "no organisation with this slug",
-                    ));
-                    None
-                }
-                Err(e) => return Err(e),
-            },
+            Some(slug) => self
+                .org_of_field("provider_org", slug, &mut errs)
+                .await?
+                .map(|o| o.id),
             None => Some(access.facts().owner_org),
         };
         if let Some(act) = d.plan_action_id {
@@ -143,8 +135,8 @@ impl Store {
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         sqlx::query(
             "INSERT INTO services_delivered (id, case_id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -162,7 +154,7 @@ impl Store {
         .bind(d.funding_source_id.map(|f| f.to_string()))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         if let Some(act) = d.plan_action_id
             && d.outcome == "Completed"
@@ -170,17 +162,11 @@ impl Store {
             sqlx::query("UPDATE plan_actions SET status = 'Done', updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(act.to_string())
-                .execute(&mut *tx)
+                .execute(&mut *w)
                 .await?;
         }
-        Self::case_event(&mut tx, ctx, &access, "service.delivered", service.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.service", &cs, format!("service={ids}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("service.delivered", service.as_str()).await?;
+        w.commit("case.service", format!("service={ids}")).await?;
         Ok(id)
     }
 
@@ -189,25 +175,12 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(Section::Services), case)
             .await?;
-        let health = decide(
-            ctx.actor,
-            Action::ReadSection(Section::Health),
-            Resource::Case(access.facts()),
-        )
-        .allowed;
-        let cs = case.to_string();
-        let rows = sqlx::query(
-            "SELECT id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id \
-             FROM services_delivered WHERE case_id = $1 ORDER BY started_on, created_at, id",
-        )
-        .bind(&cs)
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
+        let health = access.may(Action::ReadSection(Section::Health));
+        let sql = "SELECT id, plan_action_id, service, provider_org, started_on, ended_on, outcome, details, cost_minor, funding_source_id \
+             FROM services_delivered WHERE case_id = $1 ORDER BY started_on, created_at, id";
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(Vec::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        let key = self.case_key(&mut conn, &access).await?;
+        };
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;

@@ -66,14 +66,7 @@ pub struct Stay {
 impl Store {
     /// Registers a shelter facility of the actor's organisation (supervisor or org admin).
     pub async fn add_facility(&self, ctx: &Ctx<'_>, f: &FacilityInput) -> Result<Facility> {
-        let d = decide(
-            ctx.actor,
-            Action::ManageDirectory,
-            Resource::Organisation(ctx.actor.org_id),
-        );
-        if !d.allowed {
-            return Err(StoreError::Forbidden(d.reason));
-        }
+        self.authorize_org(ctx, Action::ManageDirectory)?;
         let mut errs = ValidationErrors::default();
         let name = f.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
@@ -113,13 +106,11 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_as(e, "name"))?;
-        append(
-            &mut tx,
+        tx.commit_with(
             &Self::audit_entry(ctx, "shelter.facility_add", "", format!("facility={id}")),
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(Facility {
             id,
             org_id: ctx.actor.org_id,
@@ -225,12 +216,12 @@ impl Store {
         }
         let id = Uuid::new_v4();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let open_stays: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM shelter_stays WHERE case_id = $1 AND exited_on IS NULL",
         )
         .bind(&cs)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *w)
         .await?;
         if open_stays > 0 {
             return Err(invalid(FieldError::new(
@@ -241,7 +232,7 @@ impl Store {
         }
         let occupied: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(1 + dependants), 0) AS BIGINT) FROM shelter_stays WHERE facility_id = $1 AND exited_on IS NULL")
             .bind(fac.id.to_string())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *w)
             .await?;
         if occupied + 1 + a.dependants > fac.beds {
             return Err(invalid(FieldError::new(
@@ -260,23 +251,11 @@ impl Store {
             .bind(now)
             .bind(a.daily_cost_minor)
             .bind(a.funding_source_id.map(|f| f.to_string()))
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "shelter.admitted",
-            &format!("facility={}", fac.id),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.shelter_admit", &cs, format!("stay={id}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("shelter.admitted", &format!("facility={}", fac.id))
+            .await?;
+        w.commit("case.shelter_admit", format!("stay={id}")).await?;
         Ok(Stay {
             id,
             case_id: case,
@@ -400,8 +379,8 @@ impl Store {
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         sqlx::query("INSERT INTO shelter_extensions (id, stay_id, days, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&ids)
             .bind(stay.to_string())
@@ -409,28 +388,12 @@ impl Store {
             .bind(seal(&key, "shelter_extensions", "reason", &ids, Some(reason))?)
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "shelter.extension",
-            &format!("days={days}"),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.shelter_extension",
-                &cs,
-                format!("extension={ids}"),
-            ),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("shelter.extension", &format!("days={days}"))
+            .await?;
+        w.commit("case.shelter_extension", format!("extension={ids}"))
+            .await?;
         Ok(id)
     }
 
@@ -444,8 +407,8 @@ impl Store {
         let access = self.authorize_case(ctx, Action::Approve, case).await?;
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
+        let mut w = self.write_case(ctx, &access).await?;
+        one_row(sqlx::query(
             "UPDATE shelter_extensions SET approved_by = $1, approved_at = $2 WHERE id = $3 AND approved_at IS NULL \
              AND stay_id IN (SELECT id FROM shelter_stays WHERE case_id = $4)",
         )
@@ -453,25 +416,14 @@ impl Store {
         .bind(now)
         .bind(extension.to_string())
         .bind(&cs)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Self::case_event(&mut tx, ctx, &access, "shelter.extended", "").await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(
-                ctx,
-                "case.shelter_extension_approve",
-                &cs,
-                format!("extension={extension}"),
-            ),
-            now,
+        .execute(&mut *w)
+        .await?)?;
+        w.event("shelter.extended", "").await?;
+        w.commit(
+            "case.shelter_extension_approve",
+            format!("extension={extension}"),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -495,27 +447,17 @@ impl Store {
             return Err(StoreError::Data("unreachable".into()));
         };
         let cs = case.to_string();
-        let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE shelter_stays SET exited_on = $1, exit_destination = $2 WHERE id = $3 AND case_id = $4 AND exited_on IS NULL")
+        let mut w = self.write_case(ctx, &access).await?;
+        one_row(sqlx::query("UPDATE shelter_stays SET exited_on = $1, exit_destination = $2 WHERE id = $3 AND case_id = $4 AND exited_on IS NULL")
             .bind(fmt_date(d))
             .bind(dest.as_str())
             .bind(stay.to_string())
             .bind(&cs)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Self::case_event(&mut tx, ctx, &access, "shelter.exited", dest.as_str()).await?;
-        append(
-            &mut tx,
-            &Self::audit_entry(ctx, "case.shelter_exit", &cs, format!("stay={stay}")),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+            .execute(&mut *w)
+            .await?)?;
+        w.event("shelter.exited", dest.as_str()).await?;
+        w.commit("case.shelter_exit", format!("stay={stay}"))
+            .await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Reintegration assessments, their trajectories and risk flags, goals from a risk flag.
 use super::*;
+use crate::kernel::case_keys::open_text;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = FollowupAssessment)]
@@ -120,14 +121,11 @@ impl Store {
         for r in &rows {
             let id: String = r.try_get("id")?;
             let answers: String = r.try_get("answers")?;
-            let words = match r.try_get::<Option<Vec<u8>>, _>("words")? {
-                Some(ct) => {
+            let sealed: Option<Vec<u8>> = r.try_get("words")?;
+            let words = match sealed {
+                Some(_) => {
                     let key = self.case_key(&mut conn, &access).await?;
-                    let p = key.open(
-                        &field_aad("followup_assessments", "words", &id, "case"),
-                        &ct,
-                    )?;
-                    Some(String::from_utf8_lossy(&p).into_owned())
+                    open_text(&key, "followup_assessments", "words", &id, sealed)?
                 }
                 None => None,
             };
@@ -144,11 +142,8 @@ impl Store {
         }
         drop(conn);
         if !out.is_empty() {
-            self.audit(
-                ctx.entry("followup.assessments.read", "success", &cs),
-                ctx.now,
-            )
-            .await?;
+            self.audit_read(ctx, &access, "followup.assessments.read")
+                .await?;
         }
         Ok(out)
     }

@@ -1,5 +1,7 @@
 //! Logged contacts (checked against the protocol, lost contact) and the due list.
 use super::*;
+use crate::kernel::case_keys::open_text;
+use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,20 +76,20 @@ impl Store {
         let cs = case.to_string();
         let now = millis(ctx.now);
         let id = Uuid::new_v4();
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         if let Some(t) = input.task_id {
             let n: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM followup_tasks WHERE id = $1 AND case_id = $2",
             )
             .bind(t.to_string())
             .bind(&cs)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *w)
             .await?;
             if n != 1 {
                 return Err(invalid("task_id", "unknown", "no such task on this case"));
             }
         }
-        let breaches: Vec<Breach> = match self.load_protocol(&mut tx, &access, false).await? {
+        let breaches: Vec<Breach> = match self.load_protocol(&mut w, &access, false).await? {
             // Without a recorded protocol every contact is outside it.
             None => vec![Breach::ChannelNotAllowed, Breach::OutsideSafeWindow],
             Some(p) => rules::check_contact(&p.rules(), ch, at, ctx.actor.user_id)
@@ -104,7 +106,7 @@ impl Store {
         }
         let sealed = match justification {
             Some(j) => {
-                let key = self.case_key(&mut tx, &access).await?;
+                let key = self.case_key(&mut w, &access).await?;
                 Some(key.seal(
                     &field_aad(
                         "followup_contacts",
@@ -133,32 +135,30 @@ impl Store {
         .bind(codes.join(","))
         .bind(sealed)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         if input.reached {
             if let Some(t) = input.task_id {
                 sqlx::query("UPDATE followup_tasks SET state = 'done', done_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(t.to_string())
-                    .execute(&mut *tx)
+                    .execute(&mut *w)
                     .await?;
             }
-            sqlx::query("UPDATE followup_plans SET lost_contact_at = NULL WHERE case_id = $1")
-                .bind(&cs)
-                .execute(&mut *tx)
+            w.exec("UPDATE followup_plans SET lost_contact_at = NULL WHERE case_id = $1")
                 .await?;
         } else {
             let max: Option<i64> =
                 sqlx::query_scalar("SELECT max_failed FROM followup_plans WHERE case_id = $1")
                     .bind(&cs)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w)
                     .await?;
             let max = max.unwrap_or(i64::from(DEFAULT_MAX_FAILED)) as u32;
             let history: Vec<i64> = sqlx::query_scalar(
                 "SELECT reached FROM followup_contacts WHERE case_id = $1 ORDER BY at, created_at, id",
             )
             .bind(&cs)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *w)
             .await?;
             let history: Vec<bool> = history.iter().map(|r| *r != 0).collect();
             if rules::lost_contact(&history, max) {
@@ -167,11 +167,11 @@ impl Store {
                 )
                 .bind(now)
                 .bind(&cs)
-                .execute(&mut *tx)
+                .execute(&mut *w)
                 .await?
                 .rows_affected();
                 if n > 0 {
-                    Self::case_event(&mut tx, ctx, &access, "followup.unreachable", "").await?;
+                    w.event("followup.unreachable", "").await?;
                 }
             }
         }
@@ -181,11 +181,8 @@ impl Store {
             input.reached,
             codes.join(",")
         );
-        Self::case_event(&mut tx, ctx, &access, "followup.contact", &detail).await?;
-        let mut e = ctx.entry("followup.contact", "success", &cs);
-        e.detail = detail;
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        w.event("followup.contact", &detail).await?;
+        w.commit("followup.contact", detail).await?;
         Ok(LoggedContact {
             id,
             task_id: input.task_id,
@@ -219,22 +216,12 @@ impl Store {
             let id: String = r.try_get("id")?;
             let task: Option<String> = r.try_get("task_id")?;
             let breaches: String = r.try_get("breaches")?;
-            let justification = match r.try_get::<Option<Vec<u8>>, _>("justification")? {
-                Some(ct) => {
-                    if key.is_none() {
-                        key = Some(self.case_key(&mut conn, &access).await?);
-                    }
-                    match &key {
-                        Some(k) => {
-                            let p = k.open(
-                                &field_aad("followup_contacts", "justification", &id, "case"),
-                                &ct,
-                            )?;
-                            Some(String::from_utf8_lossy(&p).into_owned())
-                        }
-                        None => None,
-                    }
-                }
+            let sealed: Option<Vec<u8>> = r.try_get("justification")?;
+            if sealed.is_some() && key.is_none() {
+                key = Some(self.case_key(&mut conn, &access).await?);
+            }
+            let justification = match &key {
+                Some(k) => open_text(k, "followup_contacts", "justification", &id, sealed)?,
                 None => None,
             };
             out.push(LoggedContact {
@@ -255,7 +242,7 @@ impl Store {
         }
         drop(conn);
         if !out.is_empty() {
-            self.audit(ctx.entry("followup.contacts.read", "success", &cs), ctx.now)
+            self.audit_read(ctx, &access, "followup.contacts.read")
                 .await?;
         }
         Ok(out)

@@ -20,7 +20,8 @@ pub use schedule::*;
 use crate::audit::append;
 use crate::crypto::field_aad;
 use crate::kernel::{CaseAccess, Ctx};
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::{ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::followup::{
     self as rules, Answers, Breach, Channel, ContactRules, DEFAULT_MAX_FAILED, DEFAULT_MONTHS,
     DEFAULT_UTC_OFFSET_MIN, MAX_TEXT, QUESTIONS, RiskFlag, ScheduleSource, Trajectory, Window,
@@ -37,17 +38,10 @@ pub use dayaq_interchange::questionnaire::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow, Row};
-use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
 fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
 }

@@ -70,14 +70,12 @@ impl Store {
         }
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let protocol = self.load_protocol(&mut tx, &access, false).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let protocol = self.load_protocol(&mut w, &access, false).await?;
         let assignee = protocol
             .and_then(|p| p.caller_user)
             .unwrap_or(ctx.actor.user_id);
-        sqlx::query("DELETE FROM followup_plans WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *tx)
+        w.exec("DELETE FROM followup_plans WHERE case_id = $1")
             .await?;
         sqlx::query(
             "INSERT INTO followup_plans (case_id, assistance_end, months, max_failed, lost_contact_at, updated_by, updated_at) \
@@ -89,14 +87,9 @@ impl Store {
         .bind(i64::from(max_failed))
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        sqlx::query(
-            "UPDATE followup_tasks SET state = 'cancelled' WHERE case_id = $1 AND kind = 'scheduled' AND state = 'open'",
-        )
-        .bind(&cs)
-        .execute(&mut *tx)
-        .await?;
+        w.exec("UPDATE followup_tasks SET state = 'cancelled' WHERE case_id = $1 AND kind = 'scheduled' AND state = 'open'").await?;
         for d in rules::plan_dates(end, &months) {
             sqlx::query(
                 "INSERT INTO followup_tasks (id, case_id, kind, request, due_on, assignee, channel, planned_at, state, done_at, created_by, created_at) \
@@ -108,7 +101,7 @@ impl Store {
             .bind(assignee.to_string())
             .bind(ctx.actor.user_id.to_string())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
         }
         let detail = format!(
@@ -119,11 +112,8 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        Self::case_event(&mut tx, ctx, &access, "followup.plan", &detail).await?;
-        let mut e = ctx.entry("followup.plan", "success", &cs);
-        e.detail = detail;
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        w.event("followup.plan", &detail).await?;
+        w.commit("followup.plan", detail).await?;
         Ok(Plan {
             case_id: case,
             assistance_end: date_str(end),
@@ -200,9 +190,9 @@ impl Store {
         let now = millis(ctx.now);
         let id = Uuid::new_v4();
         let due = today(ctx.now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let assignee = self
-            .load_protocol(&mut tx, &access, false)
+            .load_protocol(&mut w, &access, false)
             .await?
             .and_then(|p| p.caller_user)
             .unwrap_or(ctx.actor.user_id);
@@ -217,13 +207,10 @@ impl Store {
         .bind(assignee.to_string())
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(&mut tx, ctx, &access, "followup.request", kind).await?;
-        let mut e = ctx.entry("followup.request", "success", &cs);
-        e.detail = kind.to_string();
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        w.event("followup.request", kind).await?;
+        w.commit("followup.request", kind.to_string()).await?;
         Ok(Task {
             id,
             case_id: case,
@@ -314,8 +301,7 @@ impl Store {
         Self::case_event(&mut tx, ctx, &access, "followup.scheduled", ch.as_str()).await?;
         let mut e = ctx.entry("followup.schedule", "success", &cs);
         e.detail = format!("task={task} channel={}", ch.as_str());
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        tx.commit_with(&e, now).await?;
         Ok(Task {
             channel: Some(ch.as_str().into()),
             planned_at: Some(ts(millis(planned_at))),

@@ -106,8 +106,8 @@ impl Store {
         };
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let plain = serde_json::to_vec(&sealed).map_err(|e| StoreError::Data(e.to_string()))?;
         let ct = key.seal(
             &field_aad("followup_protocols", "sealed", &cs, "case"),
@@ -115,9 +115,7 @@ impl Store {
         )?;
         let ch: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         let wi: Vec<String> = windows.iter().map(Window::encode).collect();
-        sqlx::query("DELETE FROM followup_protocols WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *tx)
+        w.exec("DELETE FROM followup_protocols WHERE case_id = $1")
             .await?;
         sqlx::query(
             "INSERT INTO followup_protocols (case_id, channels, windows, utc_offset_min, do_not_contact, caller_user, language, sealed, updated_by, updated_at) \
@@ -133,14 +131,11 @@ impl Store {
         .bind(ct)
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         let detail = format!("do_not_contact={}", rules.do_not_contact);
-        Self::case_event(&mut tx, ctx, &access, "followup.protocol", &detail).await?;
-        let mut e = ctx.entry("followup.protocol", "success", &cs);
-        e.detail = detail;
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        w.event("followup.protocol", &detail).await?;
+        w.commit("followup.protocol", detail).await?;
         Ok(Protocol {
             case_id: case,
             channels: ch.iter().map(|c| c.to_string()).collect(),
@@ -213,12 +208,11 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(Section::FollowUp), case)
             .await?;
-        let cs = case.to_string();
         let mut conn = self.pool.acquire().await?;
         let p = self.load_protocol(&mut conn, &access, true).await?;
         drop(conn);
         if p.is_some() {
-            self.audit(ctx.entry("followup.protocol.read", "success", &cs), ctx.now)
+            self.audit_read(ctx, &access, "followup.protocol.read")
                 .await?;
         }
         Ok(p)

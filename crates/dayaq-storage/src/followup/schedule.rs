@@ -94,17 +94,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<OrgSchedule> {
         rules::validate_org_months(months)?;
-        let org = match self.org_by_slug(slug).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(invalid(
-                    "slug",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
+        let org = self.org_of_field_or_invalid("slug", slug).await?;
         let mut e = crate::audit::AuditEntry::new("followup.org_schedule", "success");
         e.actor_org = org.id.to_string();
         e.source = "cli".into();
@@ -137,8 +127,7 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, &entry, at).await?;
-        tx.commit().await?;
+        tx.commit_with(&entry, at).await?;
         Ok(())
     }
 }

@@ -28,6 +28,20 @@ impl Ctx<'_> {
             detail: String::new(),
         }
     }
+
+    /// [`Ctx::entry`] with its detail (codes and ids only, never personal data).
+    pub(crate) fn entry_with(
+        &self,
+        action: &'static str,
+        outcome: &'static str,
+        case_id: &str,
+        detail: String,
+    ) -> AuditEntry {
+        AuditEntry {
+            detail,
+            ..self.entry(action, outcome, case_id)
+        }
+    }
 }
 
 /// Who performs an administrative action, as recorded in the audit row.

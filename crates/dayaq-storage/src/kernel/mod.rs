@@ -11,7 +11,9 @@
 //! - [`events`]: the case timeline row (`case_events`), written only with a `&CaseAccess`.
 //! - [`tx`]: [`WriteTx`] and `Store::begin_write` (the SQLite write turn, key adoption, the
 //!   audit seal on commit).
-//! - [`rows`]: time and row helpers (`millis`, `from_millis`, `ts`, `unique_as`).
+//! - [`rows`]: time and row helpers (`millis`, `from_millis`, `ts`, `uuid_of`, `unique_as`).
+//! - [`write`]: [`CaseWrite`] — one change to a checked case: transaction, timeline event,
+//!   audit row, commit (`Store::write_case`).
 //!
 //! Why the public `Store` methods still take `ctx` and a case id rather than a `CaseAccess`:
 //! authorisation lives behind the storage boundary, so no handler can reach case data without
@@ -32,9 +34,11 @@ pub mod context;
 pub mod events;
 pub mod rows;
 pub mod tx;
+pub mod write;
 
 pub use access::CaseAccess;
 pub use context::{Acting, Ctx};
 pub use rows::{from_millis, millis};
-pub(crate) use rows::{ts, unique_as};
+pub(crate) use rows::{one_row, ts, unique_as, uuid_of};
 pub(crate) use tx::WriteTx;
+pub(crate) use write::CaseWrite;

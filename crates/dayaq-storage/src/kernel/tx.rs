@@ -1,5 +1,6 @@
 //! Write transactions: the SQLite write turn, the current master key, the audit seal.
 
+use crate::audit::{AuditEntry, append};
 use crate::{Engine, Result, Store, StoreError};
 use std::sync::Arc;
 
@@ -24,6 +25,12 @@ impl WriteTx {
         crate::audit::seal_head(&mut self.tx, &self.keys).await?;
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// Appends the audit row `e` of the change (at `now_ms`), then commits.
+    pub(crate) async fn commit_with(mut self, e: &AuditEntry, now_ms: i64) -> Result<()> {
+        append(&mut self.tx, e, now_ms).await?;
+        self.commit().await
     }
 }
 

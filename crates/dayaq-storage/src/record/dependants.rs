@@ -144,12 +144,8 @@ impl Store {
                 let birth_year = r
                     .try_get::<Option<i64>, _>("birth_year")?
                     .and_then(|y| i32::try_from(y).ok());
-                let sealed: DependantSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
-                    Some(ct) => {
-                        open_json(&key, &field_aad("dependants", "sealed", &id, "case"), &ct)?
-                    }
-                    None => DependantSealed::default(),
-                };
+                let sealed: DependantSealed =
+                    open_sealed(&key, "dependants", &id, r.try_get("sealed")?)?;
                 out.push(DependantView {
                     id: uuid_of(&id)?,
                     relation: Relation::parse(&rel).map_err(|e| data(e.message))?,
@@ -167,7 +163,7 @@ impl Store {
                 });
             }
             drop(conn);
-            self.audit(ctx.entry("record.dependants.read", "success", &cs), ctx.now)
+            self.audit_read(ctx, &access, "record.dependants.read")
                 .await?;
         }
         Ok(DependantsView {

@@ -194,8 +194,8 @@ impl Store {
             now,
         )
         .await?;
-        append(&mut tx, &ctx.entry("case.create", "success", &new_id), now).await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry("case.create", "success", &new_id), now)
+            .await?;
         uuid_of(&new_id)
     }
 

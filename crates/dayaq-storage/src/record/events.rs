@@ -66,32 +66,17 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(rules::EVENTS_SECTION), case)
             .await?;
-        let cs = case.to_string();
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(
-            "SELECT id, hte_type, hte_country, hte_city, hte_state, hte_date, sealed, created_at \
-             FROM trafficking_events WHERE case_id = $1",
-        )
-        .bind(&cs)
-        .fetch_all(&mut *conn)
-        .await?;
-        if rows.is_empty() {
+        let sql = "SELECT id, hte_type, hte_country, hte_city, hte_state, hte_date, sealed, created_at \
+             FROM trafficking_events WHERE case_id = $1";
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(vec![]);
-        }
-        let key = self.case_key(&mut conn, &access).await?;
-        drop(conn);
+        };
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("id")?;
             let kind: String = r.try_get("hte_type")?;
-            let sealed: EventSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
-                Some(ct) => open_json(
-                    &key,
-                    &field_aad("trafficking_events", "sealed", &id, "case"),
-                    &ct,
-                )?,
-                None => EventSealed::default(),
-            };
+            let sealed: EventSealed =
+                open_sealed(&key, "trafficking_events", &id, r.try_get("sealed")?)?;
             let at: i64 = r.try_get("created_at")?;
             out.push(EventView {
                 id: uuid_of(&id)?,
@@ -106,8 +91,7 @@ impl Store {
             });
         }
         rules::sort_chronologically(&mut out);
-        self.audit(ctx.entry("record.events.read", "success", &cs), ctx.now)
-            .await?;
+        self.audit_read(ctx, &access, "record.events.read").await?;
         Ok(out)
     }
 

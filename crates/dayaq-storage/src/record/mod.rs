@@ -17,7 +17,8 @@ pub use status::*;
 use crate::audit::append;
 use crate::crypto::{SecretKey, field_aad};
 use crate::kernel::{CaseAccess, Ctx};
-use crate::{Result, Store, StoreError, from_millis, millis};
+use crate::kernel::{one_row, ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::ValidationErrors;
 use dayaq_domain::case::Identity;
 use dayaq_domain::policy::Action;
@@ -28,18 +29,11 @@ use dayaq_domain::record::{
 use dayaq_domain::vocab::{CaseStatus, Gender};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
-use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use uuid::Uuid;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
 fn data(e: impl std::fmt::Display) -> StoreError {
     StoreError::Data(e.to_string())
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(data)
 }
 fn seal_json<T: Serialize>(key: &SecretKey, aad: &[u8], v: &T) -> Result<Vec<u8>> {
     let plain = serde_json::to_vec(v).map_err(data)?;
@@ -62,13 +56,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let key = self.case_key(&mut tx, access).await?;
         body(&mut tx, &key).await?;
-        append(
-            &mut tx,
-            &ctx.entry(audit_action, "success", cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit_with(&ctx.entry(audit_action, "success", cs), millis(ctx.now))
+            .await?;
         Ok(())
     }
 }
@@ -83,26 +72,32 @@ impl Store {
         audit_action: &'static str,
     ) -> Result<()> {
         let cs = access.id_str();
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, access).await?;
         // `table` is one of this module's constant table names, never input.
         let q = format!("DELETE FROM {table} WHERE id = $1 AND case_id = $2");
-        let n = sqlx::query(sqlx::AssertSqlSafe(q))
-            .bind(id.to_string())
-            .bind(cs)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Store::case_event(&mut tx, ctx, access, "record.removed", table).await?;
-        append(
-            &mut tx,
-            &ctx.entry(audit_action, "success", cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        one_row(
+            sqlx::query(sqlx::AssertSqlSafe(q))
+                .bind(id.to_string())
+                .bind(cs)
+                .execute(&mut *w)
+                .await?,
+        )?;
+        w.event("record.removed", table).await?;
+        w.commit(audit_action, String::new()).await?;
         Ok(())
+    }
+}
+
+/// The sealed JSON part (`sealed` column) of row `id` of `table`, opened; its default when
+/// nothing was sealed.
+fn open_sealed<T: serde::de::DeserializeOwned + Default>(
+    key: &SecretKey,
+    table: &str,
+    id: &str,
+    ct: Option<Vec<u8>>,
+) -> Result<T> {
+    match ct {
+        Some(ct) => open_json(key, &field_aad(table, "sealed", id, "case"), &ct),
+        None => Ok(T::default()),
     }
 }

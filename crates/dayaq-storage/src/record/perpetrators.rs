@@ -67,32 +67,17 @@ impl Store {
         let access = self
             .authorize_case(ctx, Action::ReadSection(rules::PERPETRATORS_SECTION), case)
             .await?;
-        let cs = case.to_string();
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(
-            "SELECT id, per_role_in_process, sealed, created_at FROM perpetrator_roles \
-             WHERE case_id = $1 ORDER BY created_at, id",
-        )
-        .bind(&cs)
-        .fetch_all(&mut *conn)
-        .await?;
-        if rows.is_empty() {
+        let sql = "SELECT id, per_role_in_process, sealed, created_at FROM perpetrator_roles \
+             WHERE case_id = $1 ORDER BY created_at, id";
+        let Some((rows, key)) = self.case_rows_keyed(&access, sql).await? else {
             return Ok(vec![]);
-        }
-        let key = self.case_key(&mut conn, &access).await?;
-        drop(conn);
+        };
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("id")?;
             let roles: String = r.try_get("per_role_in_process")?;
-            let sealed: PerpetratorSealed = match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
-                Some(ct) => open_json(
-                    &key,
-                    &field_aad("perpetrator_roles", "sealed", &id, "case"),
-                    &ct,
-                )?,
-                None => PerpetratorSealed::default(),
-            };
+            let sealed: PerpetratorSealed =
+                open_sealed(&key, "perpetrator_roles", &id, r.try_get("sealed")?)?;
             out.push(PerpetratorView {
                 id: uuid_of(&id)?,
                 roles: rules::decode_roles(&roles).map_err(|e| data(e.message))?,
@@ -100,11 +85,8 @@ impl Store {
                 created_at: ts(r.try_get("created_at")?),
             });
         }
-        self.audit(
-            ctx.entry("record.perpetrators.read", "success", &cs),
-            ctx.now,
-        )
-        .await?;
+        self.audit_read(ctx, &access, "record.perpetrators.read")
+            .await?;
         Ok(out)
     }
 

@@ -1,5 +1,6 @@
 //! The case status and its history: changes, closure, explicit reopening.
 use super::*;
+use crate::kernel::case_keys::open_text;
 
 /// A status change (not a reopening). `reason` is required when closing
 /// (`cas_ReasonForCaseClosure` is accepted as its name).
@@ -153,32 +154,14 @@ impl Store {
         ) {
             self.require(ctx, &access, Action::CloseCase).await?;
         }
-        let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let from = Self::current_status(&mut tx, &cs).await?;
-        let (to, kind, reason) =
-            rules::check_status_change(from, &input.status, input.reason.as_deref())?;
-        let key = self.case_key(&mut tx, &access).await?;
-        Self::write_status(
-            &mut tx,
-            ctx,
-            &key,
-            &access,
-            Some(from),
-            to,
-            kind,
-            reason.as_deref(),
-            true,
-        )
-        .await?;
-        let action = if kind == StatusChange::Close {
-            "record.status.close"
-        } else {
-            "record.status.change"
-        };
-        append(&mut tx, &ctx.entry(action, "success", &cs), millis(ctx.now)).await?;
-        tx.commit().await?;
-        self.status_view_of(ctx, &access).await
+        self.status_step(ctx, &access, |from| {
+            Ok(rules::check_status_change(
+                from,
+                &input.status,
+                input.reason.as_deref(),
+            )?)
+        })
+        .await
     }
 
     /// Reopens a closed case (explicit act, reason required, kept in the history).
@@ -189,32 +172,46 @@ impl Store {
         input: &ReopenInput,
     ) -> Result<StatusView> {
         let access = self.authorize_case(ctx, Action::ReopenCase, case).await?;
-        let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let from = Self::current_status(&mut tx, &cs).await?;
-        let (to, reason) =
-            rules::check_reopen(from, input.status.as_deref(), input.reason.as_deref())?;
-        let key = self.case_key(&mut tx, &access).await?;
+        self.status_step(ctx, &access, |from| {
+            let (to, reason) =
+                rules::check_reopen(from, input.status.as_deref(), input.reason.as_deref())?;
+            Ok((to, StatusChange::Reopen, Some(reason)))
+        })
+        .await
+    }
+
+    /// One step of the checked case's status: `step` checks it from the current status
+    /// (the domain's rules) and gives the new status, the kind of change and the reason;
+    /// written with its history entry, audited by kind. Gives the status view back.
+    async fn status_step(
+        &self,
+        ctx: &Ctx<'_>,
+        access: &CaseAccess,
+        step: impl FnOnce(CaseStatus) -> Result<(CaseStatus, StatusChange, Option<String>)>,
+    ) -> Result<StatusView> {
+        let mut w = self.write_case(ctx, access).await?;
+        let from = Self::current_status(&mut w, access.id_str()).await?;
+        let (to, kind, reason) = step(from)?;
+        let key = self.case_key(&mut w, access).await?;
         Self::write_status(
-            &mut tx,
+            &mut w,
             ctx,
             &key,
-            &access,
+            access,
             Some(from),
             to,
-            StatusChange::Reopen,
-            Some(&reason),
+            kind,
+            reason.as_deref(),
             true,
         )
         .await?;
-        append(
-            &mut tx,
-            &ctx.entry("record.status.reopen", "success", &cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
-        self.status_view_of(ctx, &access).await
+        let action = match kind {
+            StatusChange::Close => "record.status.close",
+            StatusChange::Reopen => "record.status.reopen",
+            _ => "record.status.change",
+        };
+        w.commit(action, String::new()).await?;
+        self.status_view_of(ctx, access).await
     }
 
     /// The current status and its history. Reasons are opened only for readers of the notes
@@ -251,17 +248,17 @@ impl Store {
             let kind: String = r.try_get("kind")?;
             let from: Option<String> = r.try_get("from_status")?;
             let to: String = r.try_get("to_status")?;
-            let reason = match (&key, r.try_get::<Option<Vec<u8>>, _>("reason")?) {
-                (Some(k), Some(ct)) => {
-                    opened = true;
-                    let p = k.open(
-                        &field_aad("case_status_history", "reason", &id, "case"),
-                        &ct,
-                    )?;
-                    Some(String::from_utf8_lossy(&p).into_owned())
-                }
-                _ => None,
+            let reason = match &key {
+                Some(k) => open_text(
+                    k,
+                    "case_status_history",
+                    "reason",
+                    &id,
+                    r.try_get("reason")?,
+                )?,
+                None => None,
             };
+            opened |= reason.is_some();
             history.push(StatusEntry {
                 seq: r.try_get("seq")?,
                 at: ts(r.try_get("at")?),
@@ -278,8 +275,7 @@ impl Store {
             });
         }
         if opened {
-            self.audit(ctx.entry("record.status.read", "success", &cs), ctx.now)
-                .await?;
+            self.audit_read(ctx, access, "record.status.read").await?;
         }
         Ok(StatusView { status, history })
     }

@@ -35,8 +35,8 @@ impl Store {
         let access = self.authorize_case(ctx, Action::BreakGlass, case).await?;
         let now = millis(ctx.now);
         let expires = now + self.settings.break_glass_ms;
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let bg = Uuid::new_v4().to_string();
         sqlx::query("INSERT INTO break_glass (id, case_id, user_id, org_id, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&bg)
@@ -46,18 +46,12 @@ impl Store {
             .bind(key.seal(&field_aad("break_glass", "reason", &bg, "case"), reason.as_bytes())?)
             .bind(now)
             .bind(expires)
-            .execute(&mut *tx)
+            .execute(&mut *w)
             .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "breakglass.opened",
-            &format!("until={}", ts(expires)),
-        )
-        .await?;
+        w.event("breakglass.opened", &format!("until={}", ts(expires)))
+            .await?;
         Self::notify(
-            &mut tx,
+            &mut w,
             access.facts().owner_org,
             Some("supervisor"),
             "break_glass.opened",
@@ -65,10 +59,8 @@ impl Store {
             now,
         )
         .await?;
-        let mut a = entry(ctx, "break_glass", "success", &id);
-        a.detail = format!("expires={expires}");
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        w.commit("break_glass", format!("expires={expires}"))
+            .await?;
         Ok((case, ts(expires)))
     }
 }

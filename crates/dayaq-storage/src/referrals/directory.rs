@@ -119,10 +119,9 @@ impl Store {
         .bind(b(e.adults_only))
         .execute(&mut *tx)
         .await?;
-        let mut a = entry(ctx, "directory.update", "success", "");
+        let mut a = ctx.entry("directory.update", "success", "");
         a.detail = format!("org={} service={}", org.id, service.as_str());
-        append(&mut tx, &a, millis(ctx.now)).await?;
-        tx.commit().await?;
+        tx.commit_with(&a, millis(ctx.now)).await?;
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! The criminal-justice link (legal section).
 use super::*;
+use crate::kernel::case_keys::open_text;
 
 /// Criminal-justice link (legal section).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -44,8 +45,8 @@ impl Store {
             ));
         }
         let cs = case.to_string();
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let sealed = match l
             .criminal_case_ref
             .as_deref()
@@ -58,10 +59,7 @@ impl Store {
             )?),
             None => None,
         };
-        sqlx::query("DELETE FROM case_legal WHERE case_id = $1")
-            .bind(&cs)
-            .execute(&mut *tx)
-            .await?;
+        w.exec("DELETE FROM case_legal WHERE case_id = $1").await?;
         sqlx::query(
             "INSERT INTO case_legal (case_id, criminal_case_ref, cooperation, witness, compensation_claim, non_punishment, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -73,23 +71,11 @@ impl Store {
         .bind(b(l.compensation_claim))
         .bind(b(l.non_punishment))
         .bind(millis(ctx.now))
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            "legal.updated",
-            &format!("cooperation={}", l.cooperation),
-        )
-        .await?;
-        append(
-            &mut tx,
-            &entry(ctx, "case.legal", "success", &cs),
-            millis(ctx.now),
-        )
-        .await?;
-        tx.commit().await?;
+        w.event("legal.updated", &format!("cooperation={}", l.cooperation))
+            .await?;
+        w.commit("case.legal", String::new()).await?;
         Ok(())
     }
 
@@ -110,15 +96,12 @@ impl Store {
         else {
             return Ok(None);
         };
-        let reference = match r.try_get::<Option<Vec<u8>>, _>("criminal_case_ref")? {
-            Some(ct) => {
+        let sealed: Option<Vec<u8>> = r.try_get("criminal_case_ref")?;
+        let reference = match sealed {
+            Some(_) => {
                 let mut conn = self.pool.acquire().await?;
                 let key = self.case_key(&mut conn, &access).await?;
-                let plain = key.open(
-                    &field_aad("case_legal", "criminal_case_ref", &cs, "case"),
-                    &ct,
-                )?;
-                Some(String::from_utf8_lossy(&plain).into_owned())
+                open_text(&key, "case_legal", "criminal_case_ref", &cs, sealed)?
             }
             None => None,
         };

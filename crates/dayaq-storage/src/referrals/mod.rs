@@ -12,12 +12,11 @@ pub use legal::*;
 pub use notifications::*;
 pub use referral::*;
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::append;
 use crate::crypto::field_aad;
-use crate::identification::Consent;
 use crate::kernel::Ctx;
-use crate::{Result, Store, StoreError, from_millis, millis};
-use dayaq_domain::identification::{ConsentFact, sharing_covered};
+use crate::kernel::{ts, uuid_of};
+use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::referral::{
     Eligibility, EligibilityFacts, ReferralEvent, ReferralState, Service, Side, Travel,
@@ -27,32 +26,35 @@ use dayaq_domain::vocab::{Gender, ReferralReason, TraffickingStatus};
 use dayaq_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-fn ts(ms: i64) -> String {
-    from_millis(ms).format(&Rfc3339).unwrap_or_default()
-}
-fn uuid_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
 fn invalid(field: &str, code: &'static str, msg: &str) -> StoreError {
     ValidationErrors::single(FieldError::new(field, code, msg)).into()
-}
-fn entry(ctx: &Ctx<'_>, action: &'static str, outcome: &'static str, case: &str) -> AuditEntry {
-    AuditEntry {
-        actor_user: ctx.actor.user_id.to_string(),
-        actor_org: ctx.actor.org_id.to_string(),
-        action,
-        outcome,
-        case_id: case.to_string(),
-        source: ctx.source.to_string(),
-        detail: String::new(),
-    }
 }
 
 pub(crate) use crate::kernel::access::ENDED_BY_CONSENT;
 
 fn b(v: bool) -> i64 {
     i64::from(v)
+}
+
+/// The services an input lists (`services[i]` names a bad one), each once, in input order;
+/// an empty list is `required` on `services`.
+pub(crate) fn parse_services(list: &[String], errs: &mut ValidationErrors) -> Vec<Service> {
+    let mut services = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        match Service::parse_for(&format!("services[{i}]"), s) {
+            Ok(s) if !services.contains(&s) => services.push(s),
+            Ok(_) => {}
+            Err(e) => errs.push(e),
+        }
+    }
+    if list.is_empty() {
+        errs.push(FieldError::new(
+            "services",
+            "required",
+            "name at least one service",
+        ));
+    }
+    services
 }

@@ -139,41 +139,11 @@ impl Store {
     ) -> Result<Referral> {
         let access = self.authorize_case(ctx, Action::ReferCase, case).await?;
         let mut errs = ValidationErrors::default();
-        let to = match self.org_by_slug(input.to_org.trim()).await {
-            Ok(o) if o.id == access.facts().owner_org => {
-                errs.push(FieldError::new(
-                    "to_org",
-                    "same_organisation",
-                    "the case already belongs to this organisation",
-                ));
-                None
-            }
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => {
-                errs.push(FieldError::new(
-                    "to_org",
-                    "unknown_organisation",
-                    "no organisation with this slug",
-                ));
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        let mut services = Vec::new();
-        for (i, s) in input.services.iter().enumerate() {
-            match Service::parse_for(&format!("services[{i}]"), s) {
-                Ok(s) if !services.contains(&s) => services.push(s),
-                Ok(_) => {}
-                Err(e) => errs.push(e),
-            }
-        }
-        if input.services.is_empty() {
-            errs.push(FieldError::new(
-                "services",
-                "required",
-                "name at least one service",
-            ));
-        }
+        let owner = access.facts().owner_org;
+        let to = self
+            .receiver_of_field("to_org", input.to_org.trim(), owner, &mut errs)
+            .await?;
+        let mut services = parse_services(&input.services, &mut errs);
         let reason = ReferralReason::parse(&input.reason)
             .map_err(|e| errs.push(e))
             .ok();
@@ -216,44 +186,20 @@ impl Store {
             return Err(errs.into());
         }
         // Consent: a record covering the recipient, or a supervisor's written override.
-        let consents: Vec<ConsentFact> = self
-            .consents_of(ctx, &access)
-            .await?
-            .iter()
-            .filter_map(Consent::fact)
-            .collect();
-        let covered = sharing_covered(&consents, to.id, to.org_type);
         let override_reason = input
             .consent_override_reason
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        if !covered {
-            let Some(_) = override_reason else {
-                let mut a = entry(ctx, "referral.create", "denied", &case.to_string());
-                a.detail = "no_consent".into();
-                self.audit(a, ctx.now).await?;
-                return Err(invalid(
-                    "consent",
-                    "consent_required",
-                    "no consent of the survivor covers sharing with this organisation; a supervisor may override with a written reason",
-                ));
-            };
-            let d = decide(
-                ctx.actor,
-                Action::OverrideConsent,
-                Resource::Case(access.facts()),
-            );
-            if !d.allowed {
-                return Err(StoreError::Forbidden(d.reason));
-            }
-        }
+        let covered = self
+            .consent_or_override(ctx, &access, &to, override_reason, "referral.create")
+            .await?;
         let id = Uuid::new_v4();
         let ids = id.to_string();
         let cs = case.to_string();
         let now = millis(ctx.now);
-        let mut tx = self.begin_write().await?;
-        let key = self.case_key(&mut tx, &access).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let key = self.case_key(&mut w, &access).await?;
         let details = match input
             .details
             .as_deref()
@@ -297,35 +243,25 @@ impl Store {
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
         .bind(travel)
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?;
         let kind = if ovr.is_some() {
             "referral.override"
         } else {
             "referral.created"
         };
-        Self::case_event(
-            &mut tx,
-            ctx,
-            &access,
-            kind,
-            &format!("referral={ids} services={}", svc.join(",")),
-        )
-        .await?;
-        Self::notify(&mut tx, to.id, None, "referral.received", &ids, now).await?;
-        let mut a = entry(
-            ctx,
+        w.event(kind, &format!("referral={ids} services={}", svc.join(",")))
+            .await?;
+        Self::notify(&mut w, to.id, None, "referral.received", &ids, now).await?;
+        w.commit(
             if ovr.is_some() {
                 "referral.consent_override"
             } else {
                 "referral.create"
             },
-            "success",
-            &cs,
-        );
-        a.detail = format!("referral={ids} to_org={}", to.id);
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+            format!("referral={ids} to_org={}", to.id),
+        )
+        .await?;
         self.referral(ctx, id).await
     }
 
@@ -433,7 +369,7 @@ impl Store {
         let now = millis(ctx.now);
         let mut tx = self.begin_write().await?;
         for (case, referral) in reads {
-            let mut a = entry(ctx, "referral.read_details", "success", case);
+            let mut a = ctx.entry("referral.read_details", "success", case);
             a.detail = format!("referral={referral}");
             append(&mut tx, &a, now).await?;
         }
@@ -542,14 +478,7 @@ impl Store {
     /// Incoming referrals of the actor's organisation (the inbox) or outgoing ones (of cases
     /// the organisation still owns).
     pub async fn referral_box(&self, ctx: &Ctx<'_>, incoming: bool) -> Result<Vec<Referral>> {
-        let d = decide(
-            ctx.actor,
-            Action::RespondReferral,
-            Resource::Organisation(ctx.actor.org_id),
-        );
-        if !d.allowed {
-            return Err(StoreError::Forbidden(d.reason));
-        }
+        self.authorize_org(ctx, Action::RespondReferral)?;
         let cond = if incoming {
             "r.to_org = $1"
         } else {
@@ -653,7 +582,7 @@ impl Store {
         let now = millis(ctx.now);
         let ended =
             matches!(next, ReferralState::Completed | ReferralState::Withdrawn).then_some(now);
-        let mut tx = self.begin_write().await?;
+        let mut w = self.write_case(ctx, &access).await?;
         let n = sqlx::query(
             "UPDATE referrals SET state = $1, responded_by = $2, responded_at = $3, decline_reason = COALESCE($4, decline_reason), ended_at = COALESCE($5, ended_at) \
              WHERE id = $6 AND state = $7",
@@ -665,13 +594,12 @@ impl Store {
         .bind(ended)
         .bind(id.to_string())
         .bind(state.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *w)
         .await?
         .rows_affected();
         if n != 1 {
             return Err(StoreError::Conflict);
         }
-        let cs = current.case_id.to_string();
         let kind = match next {
             ReferralState::Accepted => "referral.accepted",
             ReferralState::Declined => "referral.declined",
@@ -679,17 +607,18 @@ impl Store {
             ReferralState::Withdrawn => "referral.withdrawn",
             ReferralState::Pending => "referral.pending",
         };
-        Self::case_event(&mut tx, ctx, &access, kind, &format!("referral={id}")).await?;
+        w.event(kind, &format!("referral={id}")).await?;
         let other = if side == Side::Receiver {
             current.from_org
         } else {
             current.to_org
         };
-        Self::notify(&mut tx, other, None, kind, &id.to_string(), now).await?;
-        let mut a = entry(ctx, "referral.respond", "success", &cs);
-        a.detail = format!("referral={id} state={}", next.as_str());
-        append(&mut tx, &a, now).await?;
-        tx.commit().await?;
+        Self::notify(&mut w, other, None, kind, &id.to_string(), now).await?;
+        w.commit(
+            "referral.respond",
+            format!("referral={id} state={}", next.as_str()),
+        )
+        .await?;
         self.referral(ctx, id).await
     }
 }
