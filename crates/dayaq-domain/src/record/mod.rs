@@ -31,40 +31,10 @@ pub const DEPENDANTS_SECTION: Section = Section::Plan;
 /// `cas_ReasonForCaseClosure` on the case itself.
 pub const STATUS_REASON_SECTION: Section = Section::Notes;
 
-/// Defines a closed list whose string form is exactly the variant name.
+/// Defines a closed list whose string form is exactly the variant name (see
+/// `vocab::closed_enum`).
 macro_rules! value_list {
-    ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const FIELD: &'static str = $field;
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => stringify!($variant)),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<Self, FieldError> {
-                Self::parse_for(Self::FIELD, s)
-            }
-
-            /// Exact, case-sensitive; the error names `field` and lists the allowed values
-            /// (never the submitted value).
-            pub fn parse_for(field: &str, s: &str) -> Result<Self, FieldError> {
-                match s {
-                    $(stringify!($variant) => Ok($name::$variant),)+
-                    _ => Err(FieldError::new(
-                        field,
-                        "invalid_value",
-                        format!("not an allowed value for {}; allowed: {}", field,
-                            [$(stringify!($variant)),+].join(", ")),
-                    )),
-                }
-            }
-        }
-    };
+    ($($t:tt)*) => { crate::vocab::closed_enum!("not an allowed value for", $($t)*); };
 }
 
 value_list!(

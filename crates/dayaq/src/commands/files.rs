@@ -20,11 +20,7 @@ pub async fn import(g: &GlobalOpts, cmd: ImportCommand) -> anyhow::Result<ExitCo
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();
-    let ctx = Ctx {
-        actor: &actor,
-        source: "cli",
-        now: OffsetDateTime::now_utc(),
-    };
+    let ctx = cli_ctx(&actor);
     let started = std::time::Instant::now();
     let outcome = store.import_file(&ctx, bytes, format).await;
     store.close().await;
@@ -77,22 +73,11 @@ pub async fn export(g: &GlobalOpts, cmd: ExportCommand) -> anyhow::Result<ExitCo
         } => return export_questionnaire(g, as_user, round, &format, out).await,
     };
     let format = htcds_format(&out)?;
-    if out.exists() {
-        bail!("{} exists already: choose a new file name", out.display());
-    }
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| anyhow::anyhow!("--out must name a file"))?;
-    let partial = out.with_file_name(format!(".{name}.partial"));
+    let partial = partial_path(&out)?;
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();
-    let ctx = Ctx {
-        actor: &actor,
-        source: "cli",
-        now: OffsetDateTime::now_utc(),
-    };
+    let ctx = cli_ctx(&actor);
     store.authorize_export(&ctx)?;
     let file =
         create_private(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
@@ -147,11 +132,7 @@ pub(super) async fn import_questionnaire(
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();
-    let ctx = Ctx {
-        actor: &actor,
-        source: "cli",
-        now: OffsetDateTime::now_utc(),
-    };
+    let ctx = cli_ctx(&actor);
     let outcome = store
         .import_questionnaire(&ctx, &bytes, format == Format::Xlsx)
         .await;
@@ -182,22 +163,11 @@ pub(super) async fn export_questionnaire(
     out: std::path::PathBuf,
 ) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    if out.exists() {
-        bail!("{} exists already: choose a new file name", out.display());
-    }
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| anyhow::anyhow!("--out must name a file"))?;
-    let partial = out.with_file_name(format!(".{name}.partial"));
+    let partial = partial_path(&out)?;
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();
-    let ctx = Ctx {
-        actor: &actor,
-        source: "cli",
-        now: OffsetDateTime::now_utc(),
-    };
+    let ctx = cli_ctx(&actor);
     let round = round.as_deref().map(str::trim).filter(|r| !r.is_empty());
     // The command line has no second factor to check: her words go to users whose role may
     // export identities (as `export htcds`), the column stays empty for the others.
@@ -247,11 +217,7 @@ pub async fn report(g: &GlobalOpts, cmd: crate::cli::ReportCommand) -> anyhow::R
     let store = open(g).await?;
     let user = acting_user(&store, &as_user).await?;
     let actor = user.actor();
-    let ctx = Ctx {
-        actor: &actor,
-        source: "cli",
-        now: OffsetDateTime::now_utc(),
-    };
+    let ctx = cli_ctx(&actor);
     let summary = store.questionnaire_summary(&ctx, round.as_deref()).await;
     store.close().await;
     let summary = summary?;

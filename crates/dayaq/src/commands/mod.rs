@@ -28,6 +28,28 @@ pub async fn open(g: &GlobalOpts) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The context of a command acting as `actor`, now.
+fn cli_ctx(actor: &dayaq_domain::Actor) -> Ctx<'_> {
+    Ctx {
+        actor,
+        source: "cli",
+        now: OffsetDateTime::now_utc(),
+    }
+}
+
+/// The temporary file an export writes beside `out` (renamed to `out` when complete); `out`
+/// must name a new file.
+fn partial_path(out: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    if out.exists() {
+        bail!("{} exists already: choose a new file name", out.display());
+    }
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow::anyhow!("--out must name a file"))?;
+    Ok(out.with_file_name(format!(".{name}.partial")))
+}
+
 /// Turns a storage `AlreadyExists` into a plain message.
 fn already_exists(e: StoreError, msg: &'static str) -> anyhow::Error {
     match e {

@@ -57,11 +57,7 @@ pub async fn referral(g: &GlobalOpts, cmd: ReferralCommand) -> anyhow::Result<Ex
             let store = open(g).await?;
             let user = acting_user(&store, &as_user).await?;
             let actor = user.actor();
-            let ctx = Ctx {
-                actor: &actor,
-                source: "cli",
-                now: OffsetDateTime::now_utc(),
-            };
+            let ctx = cli_ctx(&actor);
             let input = dayaq_storage::packages::PackageInput {
                 recipient_org,
                 services,
@@ -94,11 +90,7 @@ pub async fn referral(g: &GlobalOpts, cmd: ReferralCommand) -> anyhow::Result<Ex
             let store = open(g).await?;
             let user = acting_user(&store, &as_user).await?;
             let actor = user.actor();
-            let ctx = Ctx {
-                actor: &actor,
-                source: "cli",
-                now: OffsetDateTime::now_utc(),
-            };
+            let ctx = cli_ctx(&actor);
             let imported = store.import_package(&ctx, &bytes, &ids).await;
             store.close().await;
             match imported {
