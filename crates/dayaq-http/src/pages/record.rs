@@ -178,13 +178,7 @@ struct RecordSection {
 
 /// The case-record part of the case page, rendered to HTML.
 pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
-    let CasePart {
-        state,
-        a,
-        ctx,
-        t,
-        case,
-    } = part;
+    let (state, a, ctx, t, case) = part.parts();
     let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };
