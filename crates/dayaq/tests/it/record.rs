@@ -1,6 +1,10 @@
 //! The rest of the case record: trafficking events, perpetrator roles, dependants, status
 //! changes with closure, explicit reopening and history, new episodes linked both ways —
 //! through the API and the case page, on the configured engine (`kit::db`).
+//!
+//! Why this file is over 800 lines: seven scenario tests of one area, each a case record told
+//! from start to end (events, roles, dependants, status, reopening, episodes) through the API and
+//! the screens; one file keeps the area's tests under one filter.
 
 use crate::kit::{
     accepted_vt_referral, api_call, api_client, csrf_field, ctx, db_with_user, fetch_text,
