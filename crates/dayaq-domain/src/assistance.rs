@@ -8,39 +8,10 @@ use crate::vocab::TraffickingStatus;
 use serde::Serialize;
 use time::Date;
 
-/// Defines a closed list whose string form is the variant name.
+/// Defines a closed list whose string form is exactly the variant name (see
+/// `vocab::closed_enum`).
 macro_rules! closed_list {
-    ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const FIELD: &'static str = $field;
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => stringify!($variant)),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<Self, FieldError> {
-                Self::parse_for(Self::FIELD, s)
-            }
-
-            pub fn parse_for(field: &str, s: &str) -> Result<Self, FieldError> {
-                match s {
-                    $(stringify!($variant) => Ok($name::$variant),)+
-                    _ => Err(FieldError::new(
-                        field,
-                        "invalid_value",
-                        format!("not a value for {}; allowed: {}", field,
-                            [$(stringify!($variant)),+].join(", ")),
-                    )),
-                }
-            }
-        }
-    };
+    ($($t:tt)*) => { crate::vocab::closed_enum!("not a value for", $($t)*); };
 }
 
 closed_list!(

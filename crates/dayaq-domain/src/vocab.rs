@@ -3,9 +3,12 @@
 
 use crate::error::FieldError;
 
-/// Defines a picklist enum whose string form is exactly the HTCDS value name.
-macro_rules! picklist {
-    ($(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
+/// Defines a closed-list enum whose string form is exactly the variant name, with `FIELD`,
+/// `ALL`, `as_str`, `parse` and `parse_for`. Parsing is exact (case-sensitive); the error names
+/// the field, starts with `$msg` and lists the allowed values (never the submitted one). Used
+/// by the HTCDS picklists here and by the closed lists of the other areas.
+macro_rules! closed_enum {
+    ($msg:literal, $(#[$m:meta])* $name:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
         $(#[$m])*
         #[allow(non_camel_case_types)] // HTCDS value names are the variant names
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -13,7 +16,7 @@ macro_rules! picklist {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            /// The HTCDS field this picklist belongs to.
+            /// The field this list belongs to.
             pub const FIELD: &'static str = $field;
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
@@ -21,23 +24,32 @@ macro_rules! picklist {
                 match self { $($name::$variant => stringify!($variant)),+ }
             }
 
-            /// Parses an HTCDS value name; the error names the field and lists allowed values.
-            pub fn parse(s: &str) -> Result<Self, FieldError> {
+            /// Parses a value name; the error names the field and lists allowed values.
+            pub fn parse(s: &str) -> Result<Self, $crate::error::FieldError> {
                 Self::parse_for(Self::FIELD, s)
             }
 
-            pub fn parse_for(field: &str, s: &str) -> Result<Self, FieldError> {
+            pub fn parse_for(field: &str, s: &str) -> Result<Self, $crate::error::FieldError> {
                 match s {
                     $(stringify!($variant) => Ok($name::$variant),)+
-                    _ => Err(FieldError::new(
+                    _ => Err($crate::error::FieldError::new(
                         field,
                         "invalid_value",
-                        format!("not an HTCDS value for {}; allowed: {}", field,
+                        format!(concat!($msg, " {}; allowed: {}"), field,
                             [$(stringify!($variant)),+].join(", ")),
                     )),
                 }
             }
         }
+    };
+}
+pub(crate) use closed_enum;
+
+/// Defines a picklist enum whose string form is exactly the HTCDS value name (a closed list
+/// that also prints and parses with `Display` / `FromStr`).
+macro_rules! picklist {
+    ($(#[$m:meta])* $name:ident, $($rest:tt)*) => {
+        closed_enum!("not an HTCDS value for", $(#[$m])* $name, $($rest)*);
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -359,7 +359,20 @@ pub(crate) struct CasePart<'a> {
     pub case: Uuid,
 }
 
-impl CasePart<'_> {
+impl<'a> CasePart<'a> {
+    /// Its parts: state, user, request context, translations, case id.
+    pub(crate) fn parts(
+        self,
+    ) -> (
+        &'a AppState,
+        &'a auth::Authed,
+        &'a dayaq_storage::cases::Ctx<'a>,
+        &'a Tr,
+        Uuid,
+    ) {
+        (self.state, self.a, self.ctx, self.t, self.case)
+    }
+
     /// The facts the policy needs about the case; `None` when there is no such case (the part
     /// is then left out).
     pub(crate) async fn facts(&self) -> Result<Option<dayaq_domain::policy::CaseFacts>, AppError> {

@@ -60,7 +60,7 @@ pub struct SessionList {
 }
 
 #[utoipa::path(get, path = "/sessions", tag = "auth",
-    responses((status = 200, description = "The user's live sessions", body = SessionList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The user's live sessions", body = SessionList)))]
 async fn list_sessions(
     State(state): State<AppState>,
     a: Authed,
@@ -77,7 +77,7 @@ async fn list_sessions(
 
 #[utoipa::path(delete, path = "/sessions/{public_id}", tag = "auth",
     params(("public_id" = String, Path, description = "Session public id")),
-    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Revoked")))]
 async fn revoke_session(
     State(state): State<AppState>,
     a: Authed,
@@ -95,7 +95,7 @@ async fn revoke_session(
 }
 
 #[utoipa::path(get, path = "/organisations", tag = "directory",
-    responses((status = 200, description = "The organisations on this platform (public directory data)", body = OrganisationList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The organisations on this platform (public directory data)", body = OrganisationList)))]
 async fn list_organisations(
     State(state): State<AppState>,
     _a: Authed,

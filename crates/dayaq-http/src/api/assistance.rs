@@ -1,14 +1,17 @@
 //! Assistance API: needs assessments, the individual rehabilitation plan (HTCDS `spl_`),
 //! shelter facilities and stays (length-of-stay rule), the one-time allowance.
 
-use super::common::{ApiJson, Created, ErrorBody, case_body, list_bodies, org_body, path_id};
+use super::common::{
+    ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody, UpdateCase,
+    created, list_bodies, org_body,
+};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use dayaq_domain::policy::Action;
 use dayaq_storage::assistance::{
     ActionInput, AdmissionInput, AssessmentInput, FacilityInput, GoalInput, GrantInput, PlanInput,
@@ -49,14 +52,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/cases/{id}/assessments", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Needs assessments, newest first (plan section)", body = AssessmentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Needs assessments, newest first (plan section)", body = AssessmentList)))]
 async fn list_assessments(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<AssessmentList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(AssessmentList {
         assessments: state.store.assessments(&ctx, id).await?,
     }))
@@ -65,30 +66,21 @@ async fn list_assessments(
 #[utoipa::path(post, path = "/cases/{id}/assessments", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = AssessmentInput, description = "{needs: [{domain (Safety | PhysicalHealth | MentalHealth | Legal | Housing | EmploymentIncome | EducationSkills | FamilySocial | Dependants), severity (None | Low | Medium | High), notes}], priorities (the survivor's own words; encrypted)}"),
-    responses((status = 201, body = Assessment), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Assessment)))]
 async fn add_assessment(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<AssessmentInput>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    let input: AssessmentInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let r = state.store.add_assessment(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(r)).into_response())
+    Ok(created(r))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/plans", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Plans (spl_), newest first, with goals, actions and gaps", body = PlanList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list_plans(
-    State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-) -> Result<Json<PlanList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    responses((status = 200, description = "Plans (spl_), newest first, with goals, actions and gaps", body = PlanList)))]
+async fn list_plans(State(state): State<AppState>, r: OnPath) -> Result<Json<PlanList>, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(PlanList {
         plans: state.store.plans(&ctx, id).await?,
     }))
@@ -97,52 +89,40 @@ async fn list_plans(
 #[utoipa::path(post, path = "/cases/{id}/plans", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = PlanInput, description = "{spl_Type, spl_Objectives (encrypted), spl_PlannedEndDate, review_on}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn create_plan(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<PlanInput>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    let input: PlanInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let p = state.store.create_plan(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: p })).into_response())
+    Ok(created(Created { id: p }))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/goals", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
     request_body(content = GoalInput, description = "{term (ShortTerm | LongTerm), domain, description (encrypted)}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn add_goal(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, plan)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<GoalInput, UpdateCase, 2>,
 ) -> Result<Response, AppError> {
-    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
-    let ctx = a.cx();
-    let input: GoalInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, plan], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let g = state.store.add_goal(&ctx, id, plan, &input).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: g })).into_response())
+    Ok(created(Created { id: g }))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/actions", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
     request_body(content = ActionInput, description = "{goal_id, domain, service (the service catalogue), responsible_org (slug; default the case owner), due_on, status (Planned | InProgress | Done | Cancelled)}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn add_action(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, plan)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<ActionInput, UpdateCase, 2>,
 ) -> Result<Response, AppError> {
-    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
-    let ctx = a.cx();
-    let input: ActionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, plan], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let x = state.store.add_action(&ctx, id, plan, &input).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+    Ok(created(Created { id: x }))
 }
 
 /// The new status of a plan action or an allowance payment. Named `StatusUpdate` in the
@@ -158,16 +138,12 @@ pub struct StatusChange {
 #[utoipa::path(post, path = "/cases/{id}/plan-actions/{action_id}/status", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("action_id" = String, Path, description = "Plan action id (UUID)")),
     request_body(content = StatusChange, description = "{status: Planned | InProgress | Done | Cancelled}"),
-    responses((status = 204, description = "Updated"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Updated")))]
 async fn set_action_status(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, action)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<StatusChange, UpdateCase, 2>,
 ) -> Result<StatusCode, AppError> {
-    let (id, action) = (path_id(&id)?, path_id(&action)?);
-    let ctx = a.cx();
-    let input: StatusChange = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, action], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state
         .store
         .set_action_status(&ctx, id, action, &input.status)
@@ -177,28 +153,18 @@ async fn set_action_status(
 
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/agreement", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
-    responses((status = 204, description = "The survivor's agreement is recorded"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn agree_plan(
-    State(state): State<AppState>,
-    a: Authed,
-    Path((id, plan)): Path<(String, String)>,
-) -> Result<StatusCode, AppError> {
-    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
-    let ctx = a.cx();
+    responses((status = 204, description = "The survivor's agreement is recorded")))]
+async fn agree_plan(State(state): State<AppState>, r: OnPath<2>) -> Result<StatusCode, AppError> {
+    let ([id, plan], ctx) = (r.ids, r.cx());
     state.store.record_plan_agreement(&ctx, id, plan).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/approval", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
-    responses((status = 204, description = "Approved by a supervisor of the owner organisation"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "The survivor has not agreed yet", body = ErrorBody)))]
-async fn approve_plan(
-    State(state): State<AppState>,
-    a: Authed,
-    Path((id, plan)): Path<(String, String)>,
-) -> Result<StatusCode, AppError> {
-    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
-    let ctx = a.cx();
+    responses((status = 204, description = "Approved by a supervisor of the owner organisation"), (status = 422, description = "The survivor has not agreed yet", body = ErrorBody)))]
+async fn approve_plan(State(state): State<AppState>, r: OnPath<2>) -> Result<StatusCode, AppError> {
+    let ([id, plan], ctx) = (r.ids, r.cx());
     state.store.approve_plan(&ctx, id, plan).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -213,16 +179,12 @@ pub struct EndInput {
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/end", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
     request_body(content = EndInput, description = "{spl_ActualEndDate: YYYY-MM-DD}"),
-    responses((status = 204, description = "Ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Ended")))]
 async fn end_plan(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, plan)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<EndInput, UpdateCase, 2>,
 ) -> Result<StatusCode, AppError> {
-    let (id, plan) = (path_id(&id)?, path_id(&plan)?);
-    let ctx = a.cx();
-    let input: EndInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, plan], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state
         .store
         .end_plan(&ctx, id, plan, &input.actual_end)
@@ -231,7 +193,7 @@ async fn end_plan(
 }
 
 #[utoipa::path(get, path = "/approvals/plans", tag = "assistance",
-    responses((status = 200, description = "Plans of the supervisor's organisation waiting for approval (ids only)", body = PendingPlanList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Plans of the supervisor's organisation waiting for approval (ids only)", body = PendingPlanList)))]
 async fn plans_waiting(
     State(state): State<AppState>,
     a: Authed,
@@ -243,7 +205,7 @@ async fn plans_waiting(
 }
 
 #[utoipa::path(get, path = "/shelters", tag = "assistance",
-    responses((status = 200, description = "Shelter facilities with occupancy and free beds (counts only)", body = FacilityList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Shelter facilities with occupancy and free beds (counts only)", body = FacilityList)))]
 async fn list_facilities(
     State(state): State<AppState>,
     _a: Authed,
@@ -255,7 +217,7 @@ async fn list_facilities(
 
 #[utoipa::path(post, path = "/shelters", tag = "assistance",
     request_body(content = FacilityInput, description = "{name, beds, max_stay_days (default 30), state_shelter (admission needs cooperation with law enforcement)}"),
-    responses((status = 201, body = Facility), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Facility), (status = 409, body = ErrorBody)))]
 async fn add_facility(
     State(state): State<AppState>,
     a: Authed,
@@ -264,19 +226,14 @@ async fn add_facility(
     let ctx = a.cx();
     let input: FacilityInput = org_body(&state, &ctx, Action::ManageDirectory, raw)?;
     let f = state.store.add_facility(&ctx, &input).await?;
-    Ok((StatusCode::CREATED, Json(f)).into_response())
+    Ok(created(f))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/shelter-stays", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Shelter stays with the length-of-stay rule today (ok / warning / blocked)", body = StayList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list_stays(
-    State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-) -> Result<Json<StayList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    responses((status = 200, description = "Shelter stays with the length-of-stay rule today (ok / warning / blocked)", body = StayList)))]
+async fn list_stays(State(state): State<AppState>, r: OnPath) -> Result<Json<StayList>, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(StayList {
         stays: state.store.stays(&ctx, id).await?,
     }))
@@ -285,18 +242,14 @@ async fn list_stays(
 #[utoipa::path(post, path = "/cases/{id}/shelter-stays", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = AdmissionInput, description = "{facility_id, admitted_on (YYYY-MM-DD), dependants}"),
-    responses((status = 201, body = Stay), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "Not eligible, no free beds, or already admitted", body = ErrorBody)))]
+    responses((status = 201, body = Stay), (status = 422, description = "Not eligible, no free beds, or already admitted", body = ErrorBody)))]
 async fn admit(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<AdmissionInput>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    let input: AdmissionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let s = state.store.admit(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(s)).into_response())
+    Ok(created(s))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -310,33 +263,27 @@ pub struct ExtensionInput {
 #[utoipa::path(post, path = "/cases/{id}/shelter-stays/{stay_id}/extensions", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("stay_id" = String, Path, description = "Stay id (UUID)")),
     request_body(content = ExtensionInput, description = "{days, reason (encrypted)}; counts once a supervisor approves"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn request_extension(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, stay)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<ExtensionInput, UpdateCase, 2>,
 ) -> Result<Response, AppError> {
-    let (id, stay) = (path_id(&id)?, path_id(&stay)?);
-    let ctx = a.cx();
-    let input: ExtensionInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, stay], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let e = state
         .store
         .request_extension(&ctx, id, stay, input.days, &input.reason)
         .await?;
-    Ok((StatusCode::CREATED, Json(Created { id: e })).into_response())
+    Ok(created(Created { id: e }))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/shelter-extensions/{extension_id}/approval", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("extension_id" = String, Path, description = "Extension id (UUID)")),
-    responses((status = 204, description = "Approved by a supervisor"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Approved by a supervisor")))]
 async fn approve_extension(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, ext)): Path<(String, String)>,
+    r: OnPath<2>,
 ) -> Result<StatusCode, AppError> {
-    let (id, ext) = (path_id(&id)?, path_id(&ext)?);
-    let ctx = a.cx();
+    let ([id, ext], ctx) = (r.ids, r.cx());
     state.store.approve_extension(&ctx, id, ext).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -352,16 +299,12 @@ pub struct ExitInput {
 #[utoipa::path(post, path = "/cases/{id}/shelter-stays/{stay_id}/exit", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("stay_id" = String, Path, description = "Stay id (UUID)")),
     request_body(content = ExitInput, description = "{exited_on, exit_destination}"),
-    responses((status = 204, description = "Stay ended"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Stay ended")))]
 async fn exit_stay(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, stay)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<ExitInput, UpdateCase, 2>,
 ) -> Result<StatusCode, AppError> {
-    let (id, stay) = (path_id(&id)?, path_id(&stay)?);
-    let ctx = a.cx();
-    let input: ExitInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id, stay], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state
         .store
         .exit_stay(&ctx, id, stay, &input.exited_on, &input.exit_destination)
@@ -371,14 +314,12 @@ async fn exit_stay(
 
 #[utoipa::path(get, path = "/cases/{id}/allowance", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "One-time allowance payments of the case", body = PaymentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "One-time allowance payments of the case", body = PaymentList)))]
 async fn list_payments(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<PaymentList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(PaymentList {
         payments: state.store.payments(&ctx, id).await?,
     }))
@@ -386,36 +327,27 @@ async fn list_payments(
 
 #[utoipa::path(post, path = "/cases/{id}/allowance", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 201, description = "Allowance requested (amount from DAYAQ_ALLOWANCE_MINOR, default AZN 400)", body = Payment), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, description = "Allowance requested (amount from DAYAQ_ALLOWANCE_MINOR, default AZN 400)", body = Payment),
               (status = 409, description = "This person already received the allowance (any organisation)", body = ErrorBody),
               (status = 422, description = "Status is not ActualVictimOfTrafficking", body = ErrorBody)))]
-async fn pay_allowance(
-    State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+async fn pay_allowance(State(state): State<AppState>, r: OnPath) -> Result<Response, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
     let p = state
         .store
         .pay_allowance(&ctx, id, crate::settings::allowance_amount())
         .await?;
-    Ok((StatusCode::CREATED, Json(p)).into_response())
+    Ok(created(p))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/allowance/{payment_id}/status", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)"), ("payment_id" = String, Path, description = "Payment id (UUID)")),
     request_body(content = StatusChange, description = "{status: Requested | Paid | Cancelled} (supervisor)"),
-    responses((status = 204, description = "Updated"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Updated")))]
 async fn set_payment_status(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, payment)): Path<(String, String)>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<StatusChange, Approve, 2>,
 ) -> Result<StatusCode, AppError> {
-    let (id, payment) = (path_id(&id)?, path_id(&payment)?);
-    let ctx = a.cx();
-    let input: StatusChange = case_body(&state, &ctx, Action::Approve, id, raw).await?;
+    let ([id, payment], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state
         .store
         .set_payment_status(&ctx, id, payment, &input.status)
@@ -425,14 +357,12 @@ async fn set_payment_status(
 
 #[utoipa::path(get, path = "/cases/{id}/services", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Services delivered (services section; health details need the health section)", body = ServiceList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Services delivered (services section; health details need the health section)", body = ServiceList)))]
 async fn list_services(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<ServiceList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(ServiceList {
         services: state.store.services(&ctx, id).await?,
     }))
@@ -441,18 +371,14 @@ async fn list_services(
 #[utoipa::path(post, path = "/cases/{id}/services", tag = "assistance",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = ServiceInput, description = "{service, provider_org (slug), started_on, ended_on, outcome (Ongoing | Completed | Discontinued | Declined), details (encrypted), cost_minor (qepik), funding_source_id, plan_action_id}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn add_service(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<ServiceInput>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    let input: ServiceInput = case_body(&state, &ctx, Action::UpdateCase, id, raw).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let x = state.store.add_service(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+    Ok(created(Created { id: x }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -464,7 +390,7 @@ pub struct SourceInput {
 }
 
 #[utoipa::path(get, path = "/funding-sources", tag = "assistance",
-    responses((status = 200, description = "The organisation's funding sources with grants (supervisor, org admin)", body = FundingSourceList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "The organisation's funding sources with grants (supervisor, org admin)", body = FundingSourceList)))]
 async fn list_funding(
     State(state): State<AppState>,
     a: Authed,
@@ -477,7 +403,7 @@ async fn list_funding(
 
 #[utoipa::path(post, path = "/funding-sources", tag = "assistance",
     request_body(content = SourceInput, description = "{name, kind (StateBudget | VictimAssistanceFund | Donor | Other)}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody)))]
 async fn add_funding_source(
     State(state): State<AppState>,
     a: Authed,
@@ -489,28 +415,24 @@ async fn add_funding_source(
         .store
         .add_funding_source(&ctx, &input.name, &input.kind)
         .await?;
-    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+    Ok(created(Created { id: x }))
 }
 
 #[utoipa::path(post, path = "/funding-sources/{source_id}/grants", tag = "assistance",
     params(("source_id" = String, Path, description = "Funding source id (UUID)")),
     request_body(content = GrantInput, description = "{amount_minor, currency (ISO 4217), period_start, period_end, purpose}"),
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 async fn add_grant(
     State(state): State<AppState>,
-    a: Authed,
-    Path(source): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: OrgBody<GrantInput, ManageDirectory, 1>,
 ) -> Result<Response, AppError> {
-    let source = path_id(&source)?;
-    let ctx = a.cx();
-    let input: GrantInput = org_body(&state, &ctx, Action::ManageDirectory, raw)?;
+    let ([source], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let x = state.store.add_grant(&ctx, source, &input).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: x })).into_response())
+    Ok(created(Created { id: x }))
 }
 
 #[utoipa::path(get, path = "/reports/costs", tag = "assistance",
-    responses((status = 200, description = "Costs charged to the organisation's funding sources: per source, per survivor (case id), per service type (AZN minor units)", body = CostReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Costs charged to the organisation's funding sources: per source, per survivor (case id), per service type (AZN minor units)", body = CostReport)))]
 async fn cost_report(
     State(state): State<AppState>,
     a: Authed,

@@ -1,7 +1,7 @@
 //! Cases: the register (list, exact search), one case with its ETag version (read, replace,
 //! erase) and its timeline. Keys and values are HTCDS field and value names.
 
-use super::common::{ApiJson, ApiQuery, ErrorBody, list_bodies, path_id};
+use super::common::{ApiJson, ApiQuery, ErrorBody, OnPath, list_bodies, path_id};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -40,8 +40,7 @@ struct Page {
 }
 
 #[utoipa::path(get, path = "/cases", tag = "cases", params(Page),
-    responses((status = 200, description = "The organisation's cases, newest first, without identity", body = CaseList),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "The organisation's cases, newest first, without identity", body = CaseList)))]
 async fn list_cases(
     State(state): State<AppState>,
     a: Authed,
@@ -57,8 +56,7 @@ async fn list_cases(
 
 #[utoipa::path(post, path = "/cases", tag = "cases",
     request_body(content = CaseInput, description = "HTCDS fields: prs_FirstName, prs_SecondName, prs_Birthdate (YYYY-MM-DD), prs_IdentityNumber, prs_MobilePhone, prs_HomePhone, prs_Email, prs_MailingStreet, prs_MailingCity, prs_MailingCountry, cco_CaseComment (encrypted); prs_Gender, prs_Citizenship[], vic_AgeWhenTrafficked, vic_TypeOfExploitation[], cas_Status, cas_ReasonForCaseClosure"),
-    responses((status = 201, description = "Created; ETag carries the version", body = CaseView),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody)))]
+    responses((status = 201, description = "Created; ETag carries the version", body = CaseView), (status = 422, description = "Invalid field", body = ErrorBody)))]
 async fn create_case(
     State(state): State<AppState>,
     a: Authed,
@@ -76,8 +74,7 @@ async fn create_case(
 
 #[utoipa::path(post, path = "/cases/search", tag = "cases",
     request_body(content = SearchQuery, description = "Exact search: case_number, or prs_FirstName + prs_SecondName + prs_Birthdate, or prs_MobilePhone, or prs_IdentityNumber (through the keyed blind index; sent in the body so that no personal data is in a URL)"),
-    responses((status = 200, description = "Visible matches, and names of organisations holding a possible match", body = SearchResult),
-              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "Visible matches, and names of organisations holding a possible match", body = SearchResult)))]
 async fn search_cases(
     State(state): State<AppState>,
     a: Authed,
@@ -97,8 +94,7 @@ struct Include {
 
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id (UUID)"), Include),
-    responses((status = 200, description = "The case; ETag carries the version", body = CaseView),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The case; ETag carries the version", body = CaseView)))]
 async fn get_case(
     State(state): State<AppState>,
     a: Authed,
@@ -128,8 +124,8 @@ async fn get_case(
     params(("id" = String, Path, description = "Case id (UUID)"),
            ("If-Match" = String, Header, description = "The version being replaced, as returned in ETag, e.g. \"3\"")),
     request_body(content = CaseInput, description = "The whole case (same fields as create); missing fields are cleared, except cas_Status: when absent the status is kept, when present it changes under the rules of POST /cases/{id}/status (history kept; closing needs cas_ReasonForCaseClosure and a caseworker or supervisor; a closed case is reopened only through /status/reopen)"),
-    responses((status = 200, description = "The case as saved; ETag carries the new version", body = CaseView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "The case changed since that version", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "The case as saved; ETag carries the new version", body = CaseView),
+              (status = 409, description = "The case changed since that version", body = ErrorBody)))]
 async fn update_case(
     State(state): State<AppState>,
     a: Authed,
@@ -166,29 +162,21 @@ async fn update_case(
 
 #[utoipa::path(delete, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 204, description = "Erased: the case key is destroyed"), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn erase_case(
-    State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    responses((status = 204, description = "Erased: the case key is destroyed")))]
+async fn erase_case(State(state): State<AppState>, r: OnPath) -> Result<StatusCode, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
     state.store.erase_case(&ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/cases/{id}/events", tag = "cases",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Timeline", body = EventList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Timeline", body = EventList)))]
 async fn case_events(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<EventList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(EventList {
         events: state.store.case_events(&ctx, id).await?,
     }))

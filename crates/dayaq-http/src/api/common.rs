@@ -6,17 +6,28 @@
 //! the case or the organisation reads its body as JSON first (`ApiJson<Value>`: 422 for a body
 //! that is not JSON), then asks the policy, and only then gives the body its type
 //! (`case_body`, `org_body`), so that a refused caller learns nothing from the body's errors.
+//!
+//! The extractors below do that whole sequence, so a handler is the one storage call:
+//! `OnPath<N>` (signed in + the N ids of the path, case first), `Body<T, A, N>` (signed in +
+//! ids + the body typed after the policy allows `A` on the case — or, with `A = Typed`, typed
+//! at once) and `OrgBody<T, A, N>` (the same for an organisation-level write).
 
 use crate::AppState;
+use crate::auth::Authed;
 use crate::error::{AppError, json_body_error};
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use dayaq_domain::policy::Action;
 use dayaq_storage::cases::Ctx;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::marker::PhantomData;
 use uuid::Uuid;
 
 /// A JSON body whose errors name the offending field (and never echo its value).
@@ -99,6 +110,157 @@ pub(crate) fn org_body<T: DeserializeOwned>(
 ) -> Result<T, AppError> {
     state.store.authorize_org(ctx, action)?;
     typed(raw)
+}
+
+/// `201 Created` with a JSON body.
+pub(crate) fn created<T: Serialize>(body: T) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// The policy action a body extractor checks before it types the body (`None`: none, the body
+/// is typed at once and the storage method authorises).
+pub(crate) trait Act: Send + Sync + 'static {
+    const ACTION: Option<Action>;
+}
+
+macro_rules! acts {
+    ($($name:ident)+) => {
+        $(
+            #[doc = concat!("Checks `Action::", stringify!($name), "` before typing the body.")]
+            pub(crate) struct $name;
+            impl Act for $name {
+                const ACTION: Option<Action> = Some(Action::$name);
+            }
+        )+
+    };
+}
+acts!(UpdateCase ReopenCase OpenEpisode Approve ReferCase DecideIdentification ManageDirectory);
+
+/// No check before the body is typed (the storage method authorises).
+pub(crate) struct Typed;
+impl Act for Typed {
+    const ACTION: Option<Action> = None;
+}
+
+/// The raw values of the path's parameters, in order (none for a path without any).
+async fn raw_ids<const N: usize>(parts: &mut Parts, state: &AppState) -> Vec<String> {
+    if N == 0 {
+        return Vec::new();
+    }
+    Path::<Vec<String>>::from_request_parts(parts, state)
+        .await
+        .map(|Path(v)| v)
+        .unwrap_or_default()
+}
+
+/// The path's ids, parsed (404 for a malformed or missing one).
+fn parse_ids<const N: usize>(raw: &[String]) -> Result<[Uuid; N], AppError> {
+    let ids = raw
+        .iter()
+        .map(|r| path_id(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    <[Uuid; N]>::try_from(ids).map_err(|_| AppError::NotFound)
+}
+
+/// A signed-in request on a path of `N` ids (the case, then its records, in the path's order).
+pub(crate) struct OnPath<const N: usize = 1> {
+    pub auth: Authed,
+    pub ids: [Uuid; N],
+}
+
+impl<const N: usize> OnPath<N> {
+    pub fn cx(&self) -> Ctx<'_> {
+        self.auth.cx()
+    }
+}
+
+impl<const N: usize> FromRequestParts<AppState> for OnPath<N> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let auth = Authed::from_request_parts(parts, state).await?;
+        let raw = raw_ids::<N>(parts, state).await;
+        Ok(Self {
+            auth,
+            ids: parse_ids(&raw)?,
+        })
+    }
+}
+
+/// A signed-in write on a case path with a JSON body: 401, then 422 for a body that is not
+/// JSON, then 404 for a malformed id, then the policy (`A` on the case, ids[0]), then the
+/// body's type (field-named 422). With `A = Typed` the body is typed at once (before the ids).
+pub(crate) struct Body<T, A: Act = UpdateCase, const N: usize = 1> {
+    pub auth: Authed,
+    pub ids: [Uuid; N],
+    pub body: T,
+    act: PhantomData<A>,
+}
+
+impl<T: DeserializeOwned + Send, A: Act, const N: usize> FromRequest<AppState> for Body<T, A, N> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let (mut parts, body) = req.into_parts();
+        let auth = Authed::from_request_parts(&mut parts, state).await?;
+        let raw = raw_ids::<N>(&mut parts, state).await;
+        let req = Request::from_parts(parts, body);
+        let Some(action) = A::ACTION else {
+            let ApiJson(body) = ApiJson::<T>::from_request(req, state).await?;
+            let ids = parse_ids(&raw)?;
+            return Ok(Self {
+                auth,
+                ids,
+                body,
+                act: PhantomData,
+            });
+        };
+        let ApiJson(json) = ApiJson::<Value>::from_request(req, state).await?;
+        let ids: [Uuid; N] = parse_ids(&raw)?;
+        let case = ids.first().copied().ok_or(AppError::NotFound)?;
+        let body = case_body(state, &auth.cx(), action, case, json).await?;
+        Ok(Self {
+            auth,
+            ids,
+            body,
+            act: PhantomData,
+        })
+    }
+}
+
+/// A signed-in organisation-level write with a JSON body: 401, 422 for a body that is not
+/// JSON, 404 for a malformed id of the path, then the policy (`A` on the actor's
+/// organisation), then the body's type.
+pub(crate) struct OrgBody<T, A: Act = ManageDirectory, const N: usize = 0> {
+    pub auth: Authed,
+    pub ids: [Uuid; N],
+    pub body: T,
+    act: PhantomData<A>,
+}
+
+impl<T: DeserializeOwned + Send, A: Act, const N: usize> FromRequest<AppState>
+    for OrgBody<T, A, N>
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let (mut parts, body) = req.into_parts();
+        let auth = Authed::from_request_parts(&mut parts, state).await?;
+        let raw = raw_ids::<N>(&mut parts, state).await;
+        let ApiJson(json) =
+            ApiJson::<Value>::from_request(Request::from_parts(parts, body), state).await?;
+        let ids = parse_ids(&raw)?;
+        let body = match A::ACTION {
+            Some(action) => org_body(state, &auth.cx(), action, json)?,
+            None => typed(json)?,
+        };
+        Ok(Self {
+            auth,
+            ids,
+            body,
+            act: PhantomData,
+        })
+    }
 }
 
 /// The one error shape of the API (rendered by `crate::error`): `{"error": {...}}`.

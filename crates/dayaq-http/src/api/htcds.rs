@@ -2,7 +2,7 @@
 //! and the organisation's setting and requests for exports with identities.
 //! Error messages never repeat a cell's value.
 
-use super::common::{ApiQuery, ErrorBody, list_bodies, path_id};
+use super::common::{ApiQuery, ErrorBody, OnPath, created, list_bodies};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -11,7 +11,7 @@ use crate::htcds_export::{
 };
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -64,7 +64,6 @@ async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, AppError> {
         content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "Every row was imported: `{\"imported\": n, \"ignored_columns\": [{\"column\", \"code\", \"message\"}]}`", body = ImportReport),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "Nothing was imported. `error.errors` lists every problem as `{\"row\", \"column\", \"code\", \"message\"}`; `row` is the spreadsheet row (the header is row 1), messages never contain cell values", body = ErrorBody)))]
 async fn import_htcds(
     State(state): State<AppState>,
@@ -102,8 +101,7 @@ async fn import_htcds(
 #[utoipa::path(get, path = "/export/htcds", tag = "htcds", params(ExportQuery),
     responses(
         (status = 200, description = "Every case the caller may see, identity included unless `identity=none`, as a download (Content-Disposition; the file name carries only the date). Columns are HTCDS field names (docs/HTCDS.md). Audited with the case ids.",
-            content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+            content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn export_htcds(
     State(state): State<AppState>,
     a: Authed,
@@ -208,7 +206,7 @@ async fn create_export_request(
 ) -> Result<Response, AppError> {
     let ctx = a.cx();
     let r = state.store.request_export(&ctx).await?;
-    Ok((StatusCode::CREATED, Json(request_view(r))).into_response())
+    Ok(created(request_view(r)))
 }
 
 #[utoipa::path(post, path = "/export-requests/{id}/approve", tag = "htcds",
@@ -216,11 +214,9 @@ async fn create_export_request(
     responses((status = 204, description = "Approved (a supervisor of the organisation other than the requester; audited)")))]
 async fn approve_export_request(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     state.store.approve_export(&ctx, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

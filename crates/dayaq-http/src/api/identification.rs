@@ -1,25 +1,25 @@
 //! Identification API: intake contacts, screening, the formal decision, consent records.
 
-use super::common::{ApiJson, ErrorBody, case_body, list_bodies, path_id};
+use super::common::{
+    ApiJson, Body, DecideIdentification, ErrorBody, OnPath, Typed, created, list_bodies, path_id,
+};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::case::CaseView;
 use dayaq_domain::identification::Rights;
 use dayaq_domain::identification::{ContactChannel, DecisionInput, ScreeningInput, rights};
-use dayaq_domain::policy::Action;
 use dayaq_domain::vocab::TraffickingStatus;
 use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::identification::{Consent, Contact, Decision, Screening};
 use dayaq_storage::orgs::Organisation;
 use serde::Deserialize;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,15 +45,12 @@ pub struct TransferInput {
 #[utoipa::path(post, path = "/cases/{id}/transfer", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = TransferInput, description = "{to_org: slug}. Hands the case over (e.g. hotline to police); needs a consent covering sharing with that organisation or its type"),
-    responses((status = 200, body = Transferred), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "No covering consent, or unknown organisation", body = ErrorBody)))]
+    responses((status = 200, body = Transferred), (status = 422, description = "No covering consent, or unknown organisation", body = ErrorBody)))]
 async fn transfer_case(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<TransferInput>,
+    r: Body<TransferInput, Typed>,
 ) -> Result<Json<Transferred>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let to = state
         .store
         .transfer_case(&ctx, id, input.to_org.trim())
@@ -75,8 +72,7 @@ pub struct ContactInput {
 }
 
 #[utoipa::path(get, path = "/contacts", tag = "identification",
-    responses((status = 200, description = "The organisation's intake contacts (summaries stay encrypted)", body = ContactList),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "The organisation's intake contacts (summaries stay encrypted)", body = ContactList)))]
 async fn list_contacts(
     State(state): State<AppState>,
     a: Authed,
@@ -89,7 +85,7 @@ async fn list_contacts(
 
 #[utoipa::path(post, path = "/contacts", tag = "identification",
     request_body(content = ContactInput, description = "{channel, anonymous, summary}"),
-    responses((status = 201, body = Contact), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Contact)))]
 async fn create_contact(
     State(state): State<AppState>,
     a: Authed,
@@ -107,27 +103,21 @@ async fn create_contact(
         .store
         .create_contact(&ctx, channel, c.anonymous, summary)
         .await?;
-    Ok((StatusCode::CREATED, Json(contact)).into_response())
+    Ok(created(contact))
 }
 
 #[utoipa::path(get, path = "/contacts/{id}", tag = "identification",
     params(("id" = String, Path, description = "Contact id (UUID)")),
-    responses((status = 200, description = "The contact with its summary (audited)", body = Contact), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_contact(
-    State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-) -> Result<Json<Contact>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    responses((status = 200, description = "The contact with its summary (audited)", body = Contact)))]
+async fn get_contact(State(state): State<AppState>, r: OnPath) -> Result<Json<Contact>, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(state.store.get_contact(&ctx, id).await?))
 }
 
 #[utoipa::path(post, path = "/contacts/{id}/case", tag = "identification",
     params(("id" = String, Path, description = "Contact id (UUID)")),
     request_body(content = CaseInput, description = "The case to open (same fields as POST /cases)"),
-    responses((status = 201, description = "A case was opened from the contact and keeps it", body = CaseView),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "A case was opened from the contact and keeps it", body = CaseView)))]
 async fn contact_to_case(
     State(state): State<AppState>,
     a: Authed,
@@ -150,19 +140,17 @@ async fn contact_to_case(
     }
     let case = state.store.create_case(&ctx, &valid).await?;
     state.store.link_contact(&ctx, contact, case.id).await?;
-    Ok((StatusCode::CREATED, Json(case)).into_response())
+    Ok(created(case))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/screenings", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, body = ScreeningList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ScreeningList)))]
 async fn list_screenings(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<ScreeningList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(ScreeningList {
         screenings: state.store.screenings(&ctx, id).await?,
     }))
@@ -171,31 +159,25 @@ async fn list_screenings(
 #[utoipa::path(post, path = "/cases/{id}/screenings", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = ScreeningInput, description = "{act, means, purpose, is_child, vic_MethodsOfControl[], vic_TypeOfExploitation[], ilo_indicators[]}; the result follows the UN Protocol (means not needed for children)"),
-    responses((status = 201, body = Screening), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Screening)))]
 async fn add_screening(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<ScreeningInput>,
+    r: Body<ScreeningInput, Typed>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let valid = input.validate().map_err(AppError::Invalid)?;
-    let ctx = a.cx();
     let s = state.store.add_screening(&ctx, id, &valid).await?;
-    Ok((StatusCode::CREATED, Json(s)).into_response())
+    Ok(created(s))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/decisions", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Identification decision history, the current status and the rights it opens", body = DecisionList),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Identification decision history, the current status and the rights it opens", body = DecisionList)))]
 async fn list_decisions(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<DecisionList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     let status = state.store.trafficking_status(&ctx, id).await?;
     Ok(Json(DecisionList {
         status,
@@ -207,35 +189,29 @@ async fn list_decisions(
 #[utoipa::path(post, path = "/cases/{id}/decisions", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = DecisionInput, description = "{vic_TraffickingStatus, vic_TraffickingStatusDecisionMakingOrg, decided_on (YYYY-MM-DD), reference}; only the competent authority (police identification officer) may decide"),
-    responses((status = 201, body = Decision), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Decision)))]
+// Access first (the extractor): a caller who may not decide learns nothing from the body's
+// errors.
 async fn add_decision(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(raw): ApiJson<Value>,
+    r: Body<DecisionInput, DecideIdentification>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    // Access first: a caller who may not decide learns nothing from the body's errors.
-    let input: DecisionInput =
-        case_body(&state, &ctx, Action::DecideIdentification, id, raw).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let valid = input
         .validate(state.now().date())
         .map_err(AppError::Invalid)?;
     let d = state.store.decide_identification(&ctx, id, &valid).await?;
-    Ok((StatusCode::CREATED, Json(d)).into_response())
+    Ok(created(d))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/consents", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, body = ConsentList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConsentList)))]
 async fn list_consents(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<ConsentList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(ConsentList {
         consents: state.store.consents(&ctx, id).await?,
     }))
@@ -244,30 +220,24 @@ async fn list_consents(
 #[utoipa::path(post, path = "/cases/{id}/consents", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = ConsentInput, description = "{purpose (Assistance | SharingWithOrganisation | SharingWithOrganisationType | FollowUpContact | Research), given (true = given, false = declined), recipient_org (slug), recipient_org_type (HTCDS org_Type), given_by (Survivor | ParentOrGuardian | LegalRepresentative), language (ISO 639-1)}"),
-    responses((status = 201, body = Consent), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Consent)))]
 async fn add_consent(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<ConsentInput>,
+    r: Body<ConsentInput, Typed>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let c = state.store.add_consent(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(c)).into_response())
+    Ok(created(c))
 }
 
 #[utoipa::path(post, path = "/cases/{id}/consents/{consent_id}/withdraw", tag = "identification",
     params(("id" = String, Path, description = "Case id (UUID)"), ("consent_id" = String, Path, description = "Consent id (UUID)")),
-    responses((status = 204, description = "Withdrawn"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Withdrawn")))]
 async fn withdraw_consent(
     State(state): State<AppState>,
-    a: Authed,
-    Path((id, consent)): Path<(String, String)>,
+    r: OnPath<2>,
 ) -> Result<StatusCode, AppError> {
-    let id = path_id(&id)?;
-    let consent = path_id(&consent)?;
-    let ctx = a.cx();
+    let ([id, consent], ctx) = (r.ids, r.cx());
     state.store.withdraw_consent(&ctx, id, consent).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,20 +2,18 @@
 //! platform (age-encrypted, consent required), import of a package on this instance, and the
 //! record of packages on a case. Logic lives in `dayaq_storage::packages`.
 
-use super::common::{ApiJson, ErrorBody, case_body, list_bodies, path_id};
+use super::common::{Body, ErrorBody, OnPath, ReferCase, created, list_bodies};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use dayaq_domain::policy::Action;
 use dayaq_storage::packages::PackageInput;
 use dayaq_storage::packages::{PackageRecipient, PackageRecord};
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/package-recipients", tag = "referral",
-    responses((status = 200, description = "Organisations not on the platform with a recorded age public key (set with `dayaq org set-recipient`)", body = RecipientList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Organisations not on the platform with a recorded age public key (set with `dayaq org set-recipient`)", body = RecipientList)))]
 async fn package_recipients(
     State(state): State<AppState>,
     _a: Authed,
@@ -39,14 +37,12 @@ async fn package_recipients(
 
 #[utoipa::path(get, path = "/cases/{id}/referral-packages", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Packages sent for this case and the package it came from", body = PackageList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Packages sent for this case and the package it came from", body = PackageList)))]
 async fn list_case_packages(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<PackageList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(PackageList {
         packages: state.store.case_packages(&ctx, id).await?,
     }))
@@ -56,18 +52,13 @@ async fn list_case_packages(
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = PackageInput, description = "{recipient_org (slug of an organisation with an age key), services [..], cas_ReasonForOutgoingReferral, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
     responses((status = 201, description = "The signed package file (application/octet-stream, a `dayaq-signed-referral-package` JSON envelope: the age ciphertext, signed with the sending organisation's Ed25519 key over its id, the recipient's age key and the ciphertext; a download named after the referral id; header `X-Dayaq-Referral` holds the referral id). Recorded as a completed off-platform referral and audited.", content_type = "application/octet-stream"),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, description = "Invalid, no age key recorded for the recipient, or no covering consent", body = ErrorBody)))]
+// Access first (the extractor): another organisation learns nothing from a body error.
 async fn export_package(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<Value>,
+    r: Body<PackageInput, ReferCase>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
-    // Access first: another organisation learns nothing from a body error.
-    let input: PackageInput = case_body(&state, &ctx, Action::ReferCase, id, body).await?;
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let p = state.store.export_package(&ctx, id, &input).await?;
     let rid = p.referral_id.to_string();
     Ok((
@@ -106,7 +97,6 @@ struct ImportedPackageBody {
 #[utoipa::path(post, path = "/referral-packages/import", tag = "referral",
     request_body(description = "A signed referral package file (`dayaq-signed-referral-package` envelope around the age ciphertext), made for this instance's public key (`dayaq key age-identity`) and signed by a sender whose key an administrator accepted (`dayaq org trust-package-key`).", content_type = "application/octet-stream"),
     responses((status = 201, description = "A new case of the caller's organisation with a record of the verified sender; audited", body = ImportedPackageBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "Nothing was imported: not a package or unsigned (field `package`), made for another recipient (`package`, code `wrong_recipient`), signer not accepted or signature not matching (field `signature`), not encrypted to this instance (field `identity`), or invalid content (each problem named by its HTCDS field)", body = ErrorBody)))]
 async fn import_package(
     State(state): State<AppState>,
@@ -134,7 +124,7 @@ async fn import_package(
         services: p.services,
         sections: p.sections,
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(created(body))
 }
 
 list_bodies! {

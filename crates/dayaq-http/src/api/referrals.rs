@@ -1,7 +1,9 @@
 //! Referral API: directory, referrals (consent-scoped, need-to-know), break-glass,
 //! notifications, and the criminal-justice link.
 
-use super::common::{ApiJson, ApiQuery, ErrorBody, list_bodies, path_id};
+use super::common::{
+    ApiJson, ApiQuery, Body, ErrorBody, OnPath, Typed, created, list_bodies, path_id,
+};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -42,7 +44,7 @@ struct DirQuery {
 }
 
 #[utoipa::path(get, path = "/directory", tag = "referral", params(DirQuery),
-    responses((status = 200, description = "Who can help with X in region Y", body = DirectoryList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Who can help with X in region Y", body = DirectoryList)))]
 async fn directory(
     State(state): State<AppState>,
     _a: Authed,
@@ -58,7 +60,7 @@ async fn directory(
 #[utoipa::path(put, path = "/directory/{org}", tag = "referral",
     params(("org" = String, Path, description = "Organisation slug")),
     request_body(content = ServiceOffer, description = "{service, region, city, languages, opening_hours, capacity, requires_police_cooperation, requires_criminal_case, requires_identified_victim, women_only, children_only, adults_only}"),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204)))]
 async fn set_service(
     State(state): State<AppState>,
     a: Authed,
@@ -71,7 +73,7 @@ async fn set_service(
 }
 
 #[utoipa::path(get, path = "/directory/coverage", tag = "referral",
-    responses((status = 200, description = "Services offered per region (gaps are the missing ones)", body = CoverageList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Services offered per region (gaps are the missing ones)", body = CoverageList)))]
 async fn coverage(
     State(state): State<AppState>,
     _a: Authed,
@@ -103,14 +105,12 @@ async fn coverage(
 
 #[utoipa::path(get, path = "/cases/{id}/referrals", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, body = ReferralList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReferralList)))]
 async fn list_case_referrals(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<ReferralList>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(ReferralList {
         referrals: state.store.case_referrals(&ctx, id).await?,
     }))
@@ -119,22 +119,19 @@ async fn list_case_referrals(
 #[utoipa::path(post, path = "/cases/{id}/referrals", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = ReferralInput, description = "{to_org (slug), services [..], cas_ReasonForOutgoingReferral, cas_OutgoingReferralDetails?, consent_override_reason? (supervisors only, when no consent covers the recipient)}"),
-    responses((status = 201, body = Referral), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = Referral),
               (status = 422, description = "Invalid, not eligible (each unmet rule listed) or no covering consent", body = ErrorBody)))]
 async fn create_referral(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<ReferralInput>,
+    r: Body<ReferralInput, Typed>,
 ) -> Result<Response, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let r = state.store.create_referral(&ctx, id, &input).await?;
-    Ok((StatusCode::CREATED, Json(r)).into_response())
+    Ok(created(r))
 }
 
 #[utoipa::path(get, path = "/referrals/inbox", tag = "referral",
-    responses((status = 200, description = "Referrals received by the organisation (overdue flagged)", body = ReferralList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Referrals received by the organisation (overdue flagged)", body = ReferralList)))]
 async fn referral_inbox(
     State(state): State<AppState>,
     a: Authed,
@@ -146,7 +143,7 @@ async fn referral_inbox(
 }
 
 #[utoipa::path(get, path = "/referrals/outbox", tag = "referral",
-    responses((status = 200, description = "Referrals sent by the organisation", body = ReferralList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Referrals sent by the organisation", body = ReferralList)))]
 async fn referral_outbox(
     State(state): State<AppState>,
     a: Authed,
@@ -159,14 +156,12 @@ async fn referral_outbox(
 
 #[utoipa::path(get, path = "/referrals/{id}", tag = "referral",
     params(("id" = String, Path, description = "Referral id (UUID)")),
-    responses((status = 200, body = Referral), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Referral)))]
 async fn get_referral(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<Referral>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(state.store.referral(&ctx, id).await?))
 }
 
@@ -180,7 +175,7 @@ pub struct ReferralActionInput {
 #[utoipa::path(post, path = "/referrals/{id}/{action}", tag = "referral",
     params(("id" = String, Path, description = "Referral id (UUID)"), ("action" = String, Path, description = "accept | decline | complete | withdraw")),
     request_body(content = ReferralActionInput, description = "{decline_reason} (required to decline)"),
-    responses((status = 200, body = Referral), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Referral), (status = 409, body = ErrorBody)))]
 async fn referral_action(
     State(state): State<AppState>,
     a: Authed,
@@ -213,7 +208,7 @@ pub struct BreakGlassInput {
 
 #[utoipa::path(post, path = "/break-glass", tag = "referral",
     request_body(content = BreakGlassInput, description = "{case_number, reason}. Supervisors only; access lasts 3 hours; the owner's supervisors are notified"),
-    responses((status = 201, body = BreakGlass), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = BreakGlass), (status = 404, description = "No case with that number", body = ErrorBody)))]
 async fn break_glass(
     State(state): State<AppState>,
     a: Authed,
@@ -235,7 +230,7 @@ async fn break_glass(
 }
 
 #[utoipa::path(get, path = "/notifications", tag = "referral",
-    responses((status = 200, description = "In-app notifications (kinds and ids only)", body = NotificationList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "In-app notifications (kinds and ids only)", body = NotificationList)))]
 async fn notifications(
     State(state): State<AppState>,
     a: Authed,
@@ -248,14 +243,12 @@ async fn notifications(
 
 #[utoipa::path(get, path = "/cases/{id}/legal", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    responses((status = 200, description = "Criminal-justice link (legal section)", body = LegalSection), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Criminal-justice link (legal section)", body = LegalSection)))]
 async fn get_legal(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
+    r: OnPath,
 ) -> Result<Json<LegalSection>, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx) = (r.ids, r.cx());
     Ok(Json(LegalSection {
         legal: state.store.legal(&ctx, id).await?,
     }))
@@ -264,15 +257,12 @@ async fn get_legal(
 #[utoipa::path(put, path = "/cases/{id}/legal", tag = "referral",
     params(("id" = String, Path, description = "Case id (UUID)")),
     request_body(content = LegalInput, description = "{criminal_case_ref?, cooperation (Yes | No | Declined), witness, compensation_claim, non_punishment}"),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204)))]
 async fn set_legal(
     State(state): State<AppState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<LegalInput>,
+    r: Body<LegalInput, Typed>,
 ) -> Result<StatusCode, AppError> {
-    let id = path_id(&id)?;
-    let ctx = a.cx();
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state.store.set_legal(&ctx, id, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,12 +2,12 @@
 //! with its gaps, supervisor approval, services delivered, shelter stays (length-of-stay rule)
 //! and the one-time allowance; the supervisor's "waiting for approval" list on the home page.
 
-use super::form::{Opt, lang_of, opt_value, value};
+use super::form::{Back, CaseForm, Opt, lang_of, opt_value, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{CasePart, Chrome, error_page, error_text, render_case_with, see_other};
+use crate::pages::{CasePart, Chrome, error_page, error_text, see_other};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -140,29 +140,12 @@ fn opt_uuid(form: &[(String, String)], key: &str) -> Option<Uuid> {
     opt_value(form, key).and_then(|v| Uuid::parse_str(&v).ok())
 }
 
-async fn outcome<T>(state: &AppState, a: &Authed, id: &str, r: Result<T, StoreError>) -> Response {
-    match r {
-        Ok(_) => see_other(&format!("/cases/{id}#assistance")),
-        Err(StoreError::Invalid(v)) => with_errors(state, a, id, v).await,
-        Err(StoreError::AlreadyExists(w)) => {
-            let v = ValidationErrors::single(dayaq_domain::FieldError::new(
-                w,
-                "already_exists",
-                "already exists",
-            ));
-            with_errors(state, a, id, v).await
-        }
-        Err(e) => error_page(state, None, lang_of(a), e.into()),
-    }
-}
-
-async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
-    let t = Tr::new(lang_of(a));
-    let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
-    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
-}
+/// Case forms of assistance go back to `#assistance`; "already exists" is shown by its field.
+const BACK: Back = Back {
+    anchor: "assistance",
+    text: error_text,
+    conflict_by_field: true,
+};
 
 macro_rules! case_uuid {
     ($state:expr, $a:expr, $id:expr) => {

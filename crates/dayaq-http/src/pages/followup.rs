@@ -2,12 +2,12 @@
 //! (schedule a contact, log a contact, an on-demand request), reintegration trajectory and
 //! re-trafficking risk flags on the case page; the caseworker's due follow-ups on the home page.
 
-use super::form::{lang_of, value, values};
+use super::form::{Back, CaseForm, lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{CasePart, Chrome, error_page, error_text, render_case_with, see_other};
+use crate::pages::{CasePart, Chrome, error_page, error_text, see_other};
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -261,21 +261,12 @@ fn lines(s: &str) -> Vec<String> {
         .collect()
 }
 
-async fn outcome<T>(state: &AppState, a: &Authed, id: &str, r: Result<T, StoreError>) -> Response {
-    match r {
-        Ok(_) => see_other(&format!("/cases/{id}#followup")),
-        Err(StoreError::Invalid(v)) => with_errors(state, a, id, v).await,
-        Err(e) => error_page(state, None, lang_of(a), e.into()),
-    }
-}
-
-async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
-    let t = Tr::new(lang_of(a));
-    let msgs = errs.errors.iter().map(|e| fu_error_text(&t, e)).collect();
-    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
-}
+/// Case forms of follow-up go back to `#followup`; errors name the question where there is one.
+const BACK: Back = Back {
+    anchor: "followup",
+    text: fu_error_text,
+    conflict_by_field: false,
+};
 
 fn invalid(field: &str, code: &'static str) -> ValidationErrors {
     ValidationErrors::single(dayaq_domain::FieldError::new(field, code, "invalid"))

@@ -3,8 +3,18 @@
 //! pattern (CSRF field, a field with its label and error, the error summary) is in
 //! `templates/macros.html`.
 
-use crate::auth::Authed;
-use crate::i18n::Lang;
+use crate::AppState;
+use crate::auth::{Authed, PageUser};
+use crate::error::AppError;
+use crate::i18n::{Lang, Tr};
+use crate::pages::{error_page, render_case_with, see_other};
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dayaq_domain::{FieldError, ValidationErrors};
+use dayaq_storage::StoreError;
+use uuid::Uuid;
 
 /// One `<option>` of a choice list.
 pub struct Opt {
@@ -36,4 +46,98 @@ pub(crate) fn values(form: &[(String, String)], key: &str) -> Vec<String> {
 /// The value posted under `key`, trimmed; `None` when empty.
 pub(crate) fn opt_value(form: &[(String, String)], key: &str) -> Option<String> {
     Some(value(form, key).trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// A form posted to a case page (`/cases/{id}/…`): the signed-in user, the case id as written
+/// in the path (for the redirect and the page shown again) and parsed, and the posted fields.
+/// Extracted in the order the handlers always had: sign-in (else the login page), the form
+/// body, then the id (a malformed one is the "not found" page).
+pub(crate) struct CaseForm {
+    pub a: Authed,
+    pub id: String,
+    pub uid: Uuid,
+    pub f: Vec<(String, String)>,
+}
+
+impl FromRequest<AppState> for CaseForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let PageUser(a) = PageUser::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = Path::<Vec<String>>::from_request_parts(&mut parts, state)
+            .await
+            .ok()
+            .and_then(|Path(v)| v.into_iter().next())
+            .unwrap_or_default();
+        let Form(f) =
+            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let Ok(uid) = crate::paths::parse_id(&id) else {
+            return Err(error_page(state, None, lang_of(&a), AppError::NotFound));
+        };
+        Ok(Self { a, id, uid, f })
+    }
+}
+
+/// Where a case form goes back to: the case page at `#anchor`, its errors written by `text`;
+/// with `conflict_by_field` an "already exists" answer is shown by its field like any other
+/// refused input (else it is an error page).
+pub(crate) struct Back {
+    pub anchor: &'static str,
+    pub text: fn(&Tr, &FieldError) -> String,
+    pub conflict_by_field: bool,
+}
+
+impl Back {
+    /// Back to the case page's `anchor`, errors written the common way.
+    pub(crate) const fn to(anchor: &'static str) -> Back {
+        Back {
+            anchor,
+            text: crate::pages::error_text,
+            conflict_by_field: false,
+        }
+    }
+
+    /// The answer to a case form: the case page on success, the page again with the errors
+    /// by their fields (422) for refused input, else the error page.
+    pub(crate) async fn outcome<T>(
+        &self,
+        state: &AppState,
+        a: &Authed,
+        id: &str,
+        r: Result<T, StoreError>,
+    ) -> Response {
+        match r {
+            Ok(_) => see_other(&format!("/cases/{id}#{}", self.anchor)),
+            Err(StoreError::Invalid(v)) => self.with_errors(state, a, id, v).await,
+            Err(StoreError::AlreadyExists(w)) if self.conflict_by_field => {
+                let v = ValidationErrors::single(FieldError::new(
+                    w,
+                    "already_exists",
+                    "already exists",
+                ));
+                self.with_errors(state, a, id, v).await
+            }
+            Err(e) => error_page(state, None, lang_of(a), e.into()),
+        }
+    }
+
+    /// The case page again (422) with every error of a refused form.
+    pub(crate) async fn with_errors(
+        &self,
+        state: &AppState,
+        a: &Authed,
+        id: &str,
+        errs: ValidationErrors,
+    ) -> Response {
+        let t = Tr::new(lang_of(a));
+        let msgs = errs.errors.iter().map(|e| (self.text)(&t, e)).collect();
+        render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
+            .await
+            .unwrap_or_else(|e| error_page(state, None, t.lang, e))
+    }
 }

@@ -1,12 +1,12 @@
 //! Screens for identification: screening, the formal decision, consent, hand-over, and the
 //! intake contacts list (hotline desk).
 
-use super::form::{Opt, lang_of, value, values};
+use super::form::{Back, CaseForm, Opt, lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
+use crate::pages::{Chrome, error_page, error_text, non_empty, see_other};
 use crate::paths::parse_id;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,7 +16,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use dayaq_domain::ValidationErrors;
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::identification::{
     ConsentPurpose, ContactChannel, DecisionInput, ILO_INDICATORS, ScreeningInput, rights,
@@ -244,43 +243,11 @@ pub(crate) async fn section(
     })
 }
 
-/// Re-renders the case page with translated errors, or an error page.
-async fn case_with_errors(
-    state: &AppState,
-    a: &Authed,
-    id: &str,
-    errs: ValidationErrors,
-) -> Response {
-    let t = Tr::new(lang_of(a));
-    let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
-    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
-}
+/// Identification forms show their errors on the case page again.
+const BACK: Back = Back::to("identification");
 
-async fn outcome(
-    state: &AppState,
-    a: &Authed,
-    id: &str,
-    r: Result<(), StoreError>,
-    anchor: &str,
-) -> Response {
-    match r {
-        Ok(()) => see_other(&format!("/cases/{id}#{anchor}")),
-        Err(StoreError::Invalid(v)) => case_with_errors(state, a, id, v).await,
-        Err(e) => error_page(state, None, lang_of(a), e.into()),
-    }
-}
-
-async fn screening_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn screening_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = ScreeningInput {
         act: value(&f, "act") == "on",
         means: value(&f, "means") == "on",
@@ -292,7 +259,7 @@ async fn screening_submit(
     };
     let valid = match input.validate() {
         Ok(v) => v,
-        Err(e) => return case_with_errors(&state, &a, &id, e).await,
+        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
     };
     let ctx = a.cx();
     let r = state
@@ -300,18 +267,11 @@ async fn screening_submit(
         .add_screening(&ctx, uid, &valid)
         .await
         .map(|_| ());
-    outcome(&state, &a, &id, r, "screening").await
+    Back::to("screening").outcome(&state, &a, &id, r).await
 }
 
-async fn decision_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn decision_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = DecisionInput {
         status: value(&f, "status"),
         decision_making_org: value(&f, "decision_org"),
@@ -320,7 +280,7 @@ async fn decision_submit(
     };
     let valid = match input.validate(state.now().date()) {
         Ok(v) => v,
-        Err(e) => return case_with_errors(&state, &a, &id, e).await,
+        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
     };
     let ctx = a.cx();
     let r = state
@@ -328,18 +288,11 @@ async fn decision_submit(
         .decide_identification(&ctx, uid, &valid)
         .await
         .map(|_| ());
-    outcome(&state, &a, &id, r, "identification").await
+    Back::to("identification").outcome(&state, &a, &id, r).await
 }
 
-async fn consent_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn consent_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = ConsentInput {
         purpose: value(&f, "purpose"),
         given: value(&f, "given") == "yes",
@@ -350,7 +303,7 @@ async fn consent_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_consent(&ctx, uid, &input).await.map(|_| ());
-    outcome(&state, &a, &id, r, "consent").await
+    Back::to("consent").outcome(&state, &a, &id, r).await
 }
 
 async fn consent_withdraw(
@@ -363,18 +316,11 @@ async fn consent_withdraw(
     };
     let ctx = a.cx();
     let r = state.store.withdraw_consent(&ctx, uid, c).await;
-    outcome(&state, &a, &id, r, "consent").await
+    Back::to("consent").outcome(&state, &a, &id, r).await
 }
 
-async fn transfer_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn transfer_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let ctx = a.cx();
     match state
         .store
@@ -383,7 +329,7 @@ async fn transfer_submit(
     {
         // The case now belongs elsewhere: back to the list.
         Ok(_) => see_other("/cases"),
-        Err(StoreError::Invalid(v)) => case_with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }

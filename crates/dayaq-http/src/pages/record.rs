@@ -2,17 +2,15 @@
 //! episode, the person's episodes, trafficking events, perpetrator roles and dependants, each
 //! with a form to add one. Sections the reader may not see (need-to-know) are left out.
 
-use super::form::{Opt, lang_of, value};
+use super::form::{Back, CaseForm, Opt, lang_of, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{CasePart, Chrome, error_page, error_text, render_case_with, see_other};
+use crate::pages::{CasePart, Chrome, error_page, see_other};
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use dayaq_domain::policy::{Action, Resource, decide};
@@ -180,13 +178,7 @@ struct RecordSection {
 
 /// The case-record part of the case page, rendered to HTML.
 pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
-    let CasePart {
-        state,
-        a,
-        ctx,
-        t,
-        case,
-    } = part;
+    let (state, a, ctx, t, case) = part.parts();
     let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };
@@ -382,8 +374,6 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
 
 // ------------------------------------------------------------------ form handlers
 
-type FormData = Vec<(String, String)>;
-
 fn opt(form: &[(String, String)], key: &str) -> Option<String> {
     let v = value(form, key);
     (!v.trim().is_empty()).then_some(v)
@@ -410,50 +400,29 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-async fn outcome<T>(state: &AppState, a: &Authed, id: &str, r: Result<T, StoreError>) -> Response {
-    match r {
-        Ok(_) => see_other(&format!("/cases/{id}#record")),
-        Err(StoreError::Invalid(v)) => with_errors(state, a, id, v).await,
-        Err(e) => error_page(state, None, lang_of(a), e.into()),
-    }
-}
+/// Case forms of the record go back to `#record`.
+const BACK: Back = Back::to("record");
 
-async fn with_errors(state: &AppState, a: &Authed, id: &str, errs: ValidationErrors) -> Response {
-    let t = Tr::new(lang_of(a));
-    let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
-    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
-}
-
-/// Parses the case id and checks access before looking at the form, so another
-/// organisation learns nothing from a form error.
-async fn access(state: &AppState, a: &Authed, id: &str, action: Action) -> Result<Uuid, Response> {
-    let Ok(uid) = crate::paths::parse_id(id) else {
-        return Err(error_page(state, None, lang_of(a), AppError::NotFound));
-    };
+/// Checks access before looking at the form, so another organisation learns nothing from a
+/// form error.
+async fn access(state: &AppState, a: &Authed, uid: Uuid, action: Action) -> Result<(), Response> {
     let ctx = a.cx();
     match state.store.authorize_case(&ctx, action, uid).await {
-        Ok(_) => Ok(uid),
+        Ok(_) => Ok(()),
         Err(e) => Err(error_page(state, None, lang_of(a), e.into())),
     }
 }
 
-async fn event_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn event_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::UpdateCase).await {
+        return r;
+    }
     let mut errs = ValidationErrors::default();
     let latitude = number(&f, "hte_Latitude", &mut errs);
     let longitude = number(&f, "hte_Longitude", &mut errs);
     if !errs.is_empty() {
-        return with_errors(&state, &a, &id, errs).await;
+        return BACK.with_errors(&state, &a, &id, errs).await;
     }
     let input = EventInput {
         kind: value(&f, "hte_Type"),
@@ -469,7 +438,7 @@ async fn event_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_trafficking_event(&ctx, uid, input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
 /// Removes a trafficking event, perpetrator role or dependant entered by mistake (audited as a
@@ -479,10 +448,12 @@ async fn remove_submit(
     PageUser(a): PageUser,
     Path((id, kind, entry)): Path<(String, String, String)>,
 ) -> Response {
-    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Ok(uid) = crate::paths::parse_id(&id) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
+    if let Err(r) = access(&state, &a, uid, Action::UpdateCase).await {
+        return r;
+    }
     let Ok(entry) = crate::paths::parse_id(&entry) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -493,19 +464,14 @@ async fn remove_submit(
         "dependant" => state.store.delete_dependant(&ctx, uid, entry).await,
         _ => return error_page(&state, None, lang_of(&a), AppError::NotFound),
     };
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-async fn perpetrator_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn perpetrator_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::UpdateCase).await {
+        return r;
+    }
     let input = PerpetratorInput {
         roles: f
             .iter()
@@ -516,24 +482,19 @@ async fn perpetrator_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_perpetrator(&ctx, uid, input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-async fn dependant_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn dependant_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::UpdateCase).await {
+        return r;
+    }
     let mut errs = ValidationErrors::default();
     let birth_year = number(&f, "birth_year", &mut errs);
     let age = number(&f, "age", &mut errs);
     if !errs.is_empty() {
-        return with_errors(&state, &a, &id, errs).await;
+        return BACK.with_errors(&state, &a, &id, errs).await;
     }
     let with_victim = value(&f, "lives") != "elsewhere";
     let input = DependantInput {
@@ -553,64 +514,49 @@ async fn dependant_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_dependant(&ctx, uid, input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-async fn status_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::UpdateCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn status_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::UpdateCase).await {
+        return r;
+    }
     let input = StatusInput {
         status: value(&f, "cas_Status"),
         reason: opt(&f, "cas_ReasonForCaseClosure"),
     };
     let ctx = a.cx();
     let r = state.store.change_status(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-async fn reopen_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::ReopenCase).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn reopen_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::ReopenCase).await {
+        return r;
+    }
     let input = ReopenInput {
         status: opt(&f, "cas_Status"),
         reason: opt(&f, "reason"),
     };
     let ctx = a.cx();
     let r = state.store.reopen_case(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-async fn episode_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<FormData>,
-) -> Response {
-    let uid = match access(&state, &a, &id, Action::OpenEpisode).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn episode_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    if let Err(r) = access(&state, &a, uid, Action::OpenEpisode).await {
+        return r;
+    }
     let input = EpisodeInput {
         reason: opt(&f, "reason"),
     };
     let ctx = a.cx();
     match state.store.open_episode(&ctx, uid, &input).await {
         Ok(new_case) => see_other(&format!("/cases/{new_case}#record")),
-        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }

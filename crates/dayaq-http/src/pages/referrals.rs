@@ -2,12 +2,12 @@
 //! referral and legal parts of the case page, and break-glass.
 
 use super::form::Opt;
-use super::form::{lang_of, value, values};
+use super::form::{Back, CaseForm, lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, error_page, error_text, non_empty, render_case_with, see_other};
+use crate::pages::{Chrome, error_page, error_text, non_empty, see_other};
 use crate::upload::{UploadError, file_field};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,10 +19,10 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use dayaq_domain::Role;
 use dayaq_domain::policy::Section;
 use dayaq_domain::referral::{ReferralEvent, Service, Travel};
 use dayaq_domain::vocab::ReferralReason;
-use dayaq_domain::{Role, ValidationErrors};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::packages::PackageInput;
@@ -471,23 +471,11 @@ async fn directory_page(
     r.unwrap_or_else(|e| error_page(&state, None, lang, e))
 }
 
-async fn case_errors(state: &AppState, a: &Authed, id: &str, v: ValidationErrors) -> Response {
-    let t = Tr::new(lang_of(a));
-    let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
-    render_case_with(state, a, id, false, msgs, StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .unwrap_or_else(|e| error_page(state, None, t.lang, e))
-}
+/// Referral forms of the case page go back to `#referrals`.
+const BACK: Back = Back::to("referrals");
 
-async fn refer_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn refer_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = ReferralInput {
         to_org: value(&f, "to_org"),
         services: values(&f, "service"),
@@ -497,25 +485,15 @@ async fn refer_submit(
         travel: travel_from_form(&f),
     };
     let ctx = a.cx();
-    match state.store.create_referral(&ctx, uid, &input).await {
-        Ok(_) => see_other(&format!("/cases/{id}#referrals")),
-        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
-        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
-    }
+    let r = state.store.create_referral(&ctx, uid, &input).await;
+    BACK.outcome(&state, &a, &id, r).await
 }
 
 /// Exports an off-platform referral package from the case page: the age-encrypted file is
 /// the response (a download named after the referral, no personal data in the name); on a
 /// refusal the case page shows why.
-async fn package_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn package_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = PackageInput {
         recipient_org: value(&f, "recipient_org"),
         services: values(&f, "service"),
@@ -537,7 +515,7 @@ async fn package_submit(
             p.ciphertext,
         )
             .into_response(),
-        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }
@@ -603,15 +581,8 @@ fn travel_from_form(f: &[(String, String)]) -> Option<Travel> {
     (t != Travel::default()).then_some(t)
 }
 
-async fn legal_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+async fn legal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = LegalInput {
         criminal_case_ref: non_empty(&value(&f, "criminal_case_ref")),
         cooperation: value(&f, "cooperation"),
@@ -622,7 +593,7 @@ async fn legal_submit(
     let ctx = a.cx();
     match state.store.set_legal(&ctx, uid, &input).await {
         Ok(()) => see_other(&format!("/cases/{id}#legal")),
-        Err(StoreError::Invalid(v)) => case_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }

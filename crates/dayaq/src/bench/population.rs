@@ -10,6 +10,11 @@
 //!
 //! To add an event kind: add a variant to [`Event`], draw it in [`events`], and write it in
 //! `generator::EventBatch` (one multi-row INSERT per kind and batch).
+//!
+//! Why this file is over 800 lines: it is mostly tables (marginals, syllables, vocabularies)
+//! and one drawing function per event kind of every area, all reading one random stream per
+//! (seed, index); the order of the draws is part of the determinism the tests pin, and is
+//! easiest to keep when it reads top to bottom in one file.
 
 use super::rng::Rng;
 use dayaq_domain::assistance::{

@@ -15,6 +15,10 @@
 //!   a state the route refuses is fine: access passed). Denied: 403 or 404.
 //! - A deliberately widened policy (a referral receiver may also edit the case) is evaluated
 //!   against the same observations and must disagree: the matrix would catch it.
+//!
+//! Why this file is over 800 lines: about a third is the `ROUTES` table (one row per API route,
+//! the matrix fails on a route without one) and the rest builds the referral and consent states
+//! the matrix runs in; they read best side by side.
 
 use crate::kit::{
     TestApp, api_request, csrf_field, form_post, json_answer, now, org_and_user, page_get, sign_in,

@@ -1,6 +1,10 @@
 //! Long-term follow-up: protocol-checked scheduling, schedule → overdue → lost contact with a
 //! controllable clock, reintegration assessments and risk flags, questionnaire import and the
 //! per-question summary (both engines via `kit::db`).
+//!
+//! Why this file is over 800 lines: nine scenario tests of one area, each a survivor's follow-up
+//! told from start to end on its own data (protocol, schedule, contacts, assessments, file
+//! import); one file keeps the area's tests under one filter (`-E 'test(/followup/)'`).
 
 use crate::kit::{
     api_call, api_client, bearer_get, csrf_field, db_with_user, fetch_text, org_and_user,

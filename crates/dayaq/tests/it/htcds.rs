@@ -3,6 +3,10 @@
 //!
 //! Row numbers are spreadsheet rows: the header is row 1, so the n-th case of a file is row
 //! n + 1.
+//!
+//! Why this file is over 800 lines: seven tests, one per path of the same file format (store
+//! round trips, XLSX, the HTCDS template, roles, API, screen, CLI), kept with the row-number
+//! helpers they share.
 
 use crate::kit::{
     TestDb, api_token, assert_cli_ok, bearer_get, csrf_field, ctx, dayaq_cli, db_with_user, fetch,

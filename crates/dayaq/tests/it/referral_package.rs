@@ -1,6 +1,9 @@
 //! Off-platform referral packages between two Dayaq instances (two data directories / two
 //! stores on the configured engine): export needs consent, the package carries only the
 //! consented sections, a wrong identity fails clearly and writes nothing.
+//!
+//! Why this file is over 800 lines: five scenario tests between two instances, sharing the two-
+//! store set-up at the top of the file.
 
 use crate::kit::{
     TestDb, api_token, assert_cli_ok, bearer_get, ctx, dayaq_cli, fetch_text, json_answer,

@@ -91,13 +91,7 @@ pub(super) struct CaseSection {
 
 /// The assistance part of the case page, rendered to HTML (empty when nothing to show).
 pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
-    let CasePart {
-        state,
-        a,
-        ctx,
-        t,
-        case,
-    } = part;
+    let (state, a, ctx, t, case) = part.parts();
     let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };

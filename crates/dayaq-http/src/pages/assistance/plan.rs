@@ -2,13 +2,8 @@
 
 use super::*;
 
-pub(super) async fn assessment_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let needs = DOMAINS
         .iter()
         .filter_map(|(d, _)| {
@@ -26,16 +21,11 @@ pub(super) async fn assessment_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_assessment(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn plan_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = PlanInput {
         spl_type: value(&f, "spl_type"),
         objectives: opt_value(&f, "objectives"),
@@ -44,16 +34,11 @@ pub(super) async fn plan_submit(
     };
     let ctx = a.cx();
     let r = state.store.create_plan(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn goal_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn goal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(plan) = opt_uuid(&f, "plan") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -64,16 +49,11 @@ pub(super) async fn goal_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_goal(&ctx, uid, plan, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn action_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn action_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(plan) = opt_uuid(&f, "plan") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -87,16 +67,11 @@ pub(super) async fn action_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_action(&ctx, uid, plan, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn action_done_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn action_done_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(action) = opt_uuid(&f, "action") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -105,46 +80,31 @@ pub(super) async fn action_done_submit(
         .store
         .set_action_status(&ctx, uid, action, "Done")
         .await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn agree_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn agree_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(plan) = opt_uuid(&f, "plan") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let ctx = a.cx();
     let r = state.store.record_plan_agreement(&ctx, uid, plan).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn approve_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn approve_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(plan) = opt_uuid(&f, "plan") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let ctx = a.cx();
     let r = state.store.approve_plan(&ctx, uid, plan).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn service_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn service_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     // Cost is entered in AZN with up to two decimals.
     let cost_minor = match opt_value(&f, "cost") {
         None => 0,
@@ -156,7 +116,7 @@ pub(super) async fn service_submit(
                     "out_of_range",
                     "invalid cost",
                 ));
-                return with_errors(&state, &a, &id, v).await;
+                return BACK.with_errors(&state, &a, &id, v).await;
             }
         },
     };
@@ -173,7 +133,7 @@ pub(super) async fn service_submit(
     };
     let ctx = a.cx();
     let r = state.store.add_service(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
 pub(super) async fn allowance_submit(
@@ -187,18 +147,13 @@ pub(super) async fn allowance_submit(
         .store
         .pay_allowance(&ctx, uid, crate::settings::allowance_amount())
         .await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
 // ---------- allowance payment status (supervisor) ----------
 
-pub(super) async fn payment_status_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn payment_status_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(payment) = opt_uuid(&f, "payment") else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -207,5 +162,5 @@ pub(super) async fn payment_status_submit(
         .store
         .set_payment_status(&ctx, uid, payment, &value(&f, "status"))
         .await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }

@@ -344,13 +344,8 @@ pub(super) async fn shelter_outcome<T>(
     }
 }
 
-pub(super) async fn admit_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn admit_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let dependants = parse_int("dependants", &value(&f, "dependants"), 0);
     let daily = parse_money("daily_cost_minor", &value(&f, "daily_cost_minor"));
     let facility = opt_uuid(&f, "facility_id");
@@ -377,13 +372,8 @@ pub(super) async fn admit_submit(
     shelter_outcome(&state, &a, &id, "admit", posted, r).await
 }
 
-pub(super) async fn extension_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn extension_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(stay) = opt_uuid(&f, "stay") else {
         return page_error(&state, &a, "cases", AppError::NotFound);
     };
@@ -408,11 +398,9 @@ pub(super) async fn extension_submit(
 
 pub(super) async fn extension_approve_submit(
     State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    c: CaseForm,
 ) -> Response {
-    let uid = case_uuid!(state, a, id);
+    let CaseForm { a, id, uid, f } = c;
     let Some(ext) = opt_uuid(&f, "extension") else {
         return page_error(&state, &a, "cases", AppError::NotFound);
     };
@@ -421,13 +409,8 @@ pub(super) async fn extension_approve_submit(
     shelter_outcome(&state, &a, &id, "approve", Posted(f), r).await
 }
 
-pub(super) async fn exit_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let uid = case_uuid!(state, a, id);
+pub(super) async fn exit_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(stay) = opt_uuid(&f, "stay") else {
         return page_error(&state, &a, "cases", AppError::NotFound);
     };

@@ -2,15 +2,8 @@
 
 use super::*;
 
-pub(super) async fn protocol_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn protocol_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let input = ProtocolInput {
         channels: values(&f, "channels"),
         windows: lines(&value(&f, "windows")),
@@ -26,26 +19,21 @@ pub(super) async fn protocol_submit(
     };
     let ctx = a.cx();
     let r = state.store.set_protocol(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn plan_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     // Empty: the organisation's default schedule.
     let months = match dayaq_domain::followup::parse_months(&value(&f, "months")) {
         Ok(m) if m.is_empty() => None,
         Ok(m) => Some(m),
-        Err(e) => return with_errors(&state, &a, &id, e).await,
+        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
     };
     let Ok(max_failed) = value(&f, "max_failed").trim().parse::<u32>() else {
-        return with_errors(&state, &a, &id, invalid("max_failed", "invalid")).await;
+        return BACK
+            .with_errors(&state, &a, &id, invalid("max_failed", "invalid"))
+            .await;
     };
     let input = PlanInput {
         assistance_end: value(&f, "assistance_end"),
@@ -54,7 +42,7 @@ pub(super) async fn plan_submit(
     };
     let ctx = a.cx();
     let r = state.store.set_plan(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
 pub(super) async fn schedule_submit(
@@ -70,27 +58,24 @@ pub(super) async fn schedule_submit(
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let Some(when) = local_time(&value(&f, "planned_at")) else {
-        return with_errors(&state, &a, &id, invalid("planned_at", "invalid_time")).await;
+        return BACK
+            .with_errors(&state, &a, &id, invalid("planned_at", "invalid_time"))
+            .await;
     };
     let ctx = a.cx();
     let r = state
         .store
         .schedule_contact(&ctx, uid, task, value(&f, "channel").trim(), when)
         .await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn contact_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn contact_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let Some(when) = local_time(&value(&f, "at")) else {
-        return with_errors(&state, &a, &id, invalid("at", "invalid_time")).await;
+        return BACK
+            .with_errors(&state, &a, &id, invalid("at", "invalid_time"))
+            .await;
     };
     let input = LogInput {
         task_id: Uuid::parse_str(value(&f, "task").trim()).ok(),
@@ -101,35 +86,21 @@ pub(super) async fn contact_submit(
     };
     let ctx = a.cx();
     let r = state.store.log_contact(&ctx, uid, &input).await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn request_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn request_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let ctx = a.cx();
     let r = state
         .store
         .request_followup(&ctx, uid, value(&f, "request").trim())
         .await;
-    outcome(&state, &a, &id, r).await
+    BACK.outcome(&state, &a, &id, r).await
 }
 
-pub(super) async fn assessment_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let mut answers = dayaq_domain::followup::Answers::new();
     for q in QUESTIONS {
         let v: Vec<String> = values(&f, q.key)
@@ -156,20 +127,13 @@ pub(super) async fn assessment_submit(
     {
         // Back to the flags and the trajectory of the case.
         Ok(_) => see_other(&format!("/cases/{id}#fu-reintegration")),
-        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }
 
-pub(super) async fn flag_goal_submit(
-    State(state): State<AppState>,
-    PageUser(a): PageUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let Ok(uid) = crate::paths::parse_id(&id) else {
-        return error_page(&state, None, lang_of(&a), AppError::NotFound);
-    };
+pub(super) async fn flag_goal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
     let t = Tr::new(lang_of(&a));
     let code = value(&f, "flag");
     let code = code.trim();
@@ -189,7 +153,7 @@ pub(super) async fn flag_goal_submit(
         .await
     {
         Ok(_) => see_other(&format!("/cases/{id}#assistance")),
-        Err(StoreError::Invalid(v)) => with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }
