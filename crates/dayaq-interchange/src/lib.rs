@@ -17,7 +17,7 @@
 pub mod charts;
 pub mod htcds;
 pub mod questionnaire;
-pub mod scorecard;
 pub mod report_pdf;
+pub mod scorecard;
 pub mod statistics;
 pub mod tabular;
