@@ -1,12 +1,13 @@
 //! Aggregation rules for statistics that expose no one: small cells are suppressed.
 
+use crate::statistics::SUPPRESSED_MARK;
 use crate::statistics::sdc::{Constraint, protect};
 use serde::Serialize;
 
 /// Cells with fewer cases than this (but more than zero) are not published.
 pub const MIN_CELL: i64 = 5;
 
-/// A published count: exact, or suppressed as "fewer than MIN_CELL".
+/// A published count: exact, or suppressed (shown as [`SUPPRESSED_MARK`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Cell {
@@ -17,7 +18,7 @@ pub enum Cell {
 impl Cell {
     pub fn of(n: i64) -> Cell {
         if n > 0 && n < MIN_CELL {
-            Cell::Suppressed("<5")
+            Cell::Suppressed(SUPPRESSED_MARK)
         } else {
             Cell::Count(n)
         }
@@ -34,7 +35,7 @@ pub fn publish(values: &[i64], constraints: &[Constraint]) -> Vec<Cell> {
         .zip(values)
         .map(|(hidden, n)| {
             if hidden {
-                Cell::Suppressed("<5")
+                Cell::Suppressed(SUPPRESSED_MARK)
             } else {
                 Cell::Count(*n)
             }
@@ -82,7 +83,10 @@ mod tests {
         assert_eq!(total, Cell::Count(30));
         assert_eq!(
             groups[0],
-            vec![Cell::Suppressed("<5"), Cell::Suppressed("<5")]
+            vec![
+                Cell::Suppressed(SUPPRESSED_MARK),
+                Cell::Suppressed(SUPPRESSED_MARK)
+            ]
         );
         assert_eq!(
             groups[1],

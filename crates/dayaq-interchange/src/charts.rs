@@ -7,7 +7,7 @@
 //!
 //! Every chart carries a `<title>` and a `<desc>` and `role="img"` with `aria-labelledby`
 //! naming both; the caller shows the table beside it. A suppressed cell (public variant) is
-//! never drawn as a bar or a point: its place holds the suppression mark (`<k`) as text.
+//! never drawn as a bar or a point: its place holds the suppression mark (`x`, `dayaq_domain::statistics::SUPPRESSED_MARK`) as text.
 //! Every published cell gets exactly one bar (`<rect>` in the series colour) or one point
 //! (`<circle>`).
 
@@ -85,7 +85,7 @@ pub struct Chart<'a> {
     pub category_labels: &'a [String],
     /// Labels of `data.series`, same order.
     pub series_labels: &'a [String],
-    /// The text drawn where a suppressed cell would be (`<11`).
+    /// The text drawn where a suppressed cell would be (`x`).
     pub suppressed_mark: &'a str,
     pub data: &'a ChartData,
 }
@@ -466,7 +466,7 @@ mod tests {
             desc: "Bars; suppressed cells show <11",
             category_labels: &cats,
             series_labels: &sers,
-            suppressed_mark: "<11",
+            suppressed_mark: "x",
             data: d,
         })
         .expect("chart")
@@ -496,7 +496,7 @@ mod tests {
         assert_eq!(bars(&svg, 0), 1);
         assert_eq!(bars(&svg, 1), 1);
         // Two suppression marks, the labels escaped, the true value of no suppressed cell.
-        assert_eq!(svg.matches("&lt;11\n").count(), 2, "{svg}");
+        assert_eq!(svg.matches("\nx\n").count(), 2, "{svg}");
         assert!(svg.contains("L&lt;ForcedLabour&gt;"));
         assert!(!svg.contains("<script"));
     }
@@ -513,7 +513,7 @@ mod tests {
         assert!(svg.contains("<title id=\"c-by_form-title\">"));
         assert!(svg.contains("<desc id=\"c-by_form-desc\">"));
         assert_eq!(svg.matches("<circle").count(), 4, "{svg}");
-        assert_eq!(svg.matches("&lt;11\n").count(), 2);
+        assert_eq!(svg.matches("\nx\n").count(), 2);
         for y in ["2023", "2024", "2025"] {
             assert!(svg.contains(&format!(">\n{y}\n</text>")) || svg.contains(y));
         }
@@ -552,7 +552,7 @@ mod tests {
                 proptest::prop_assert_eq!(bars(&svg, s), published);
             }
             let suppressed = cells.iter().flatten().filter(|c| c.is_none()).count();
-            proptest::prop_assert_eq!(svg.matches("&lt;11\n").count(), suppressed);
+            proptest::prop_assert_eq!(svg.matches("\nx\n").count(), suppressed);
         }
     }
 }

@@ -250,7 +250,7 @@ mod tests {
             assert_eq!(back[0].input.round, "=R1");
             assert_eq!(back[0].case_number, "DQ-1");
         }
-        let s = summary_csv([("employment", "part_time", "<5".to_string())]).unwrap();
-        assert_eq!(s, "question,answer,count\r\nemployment,part_time,<5\r\n");
+        let s = summary_csv([("employment", "part_time", "x".to_string())]).unwrap();
+        assert_eq!(s, "question,answer,count\r\nemployment,part_time,x\r\n");
     }
 }

@@ -18,7 +18,7 @@ use krilla::text::{Font, TextDirection};
 /// The vendored font (DejaVu Sans 2.37).
 pub static FONT_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
-/// One row: its label and the cells as text (numbers, `<k`, amounts).
+/// One row: its label and the cells as text (numbers, `x` for a suppressed cell, amounts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PdfRow {
     pub label: String,

@@ -2,14 +2,14 @@
 //! the one formula guard of `tabular::guard`).
 //!
 //! - CSV: one long table, a line per cell: `year, variant, k, table, unit, row, column,
-//!   value, note` (`value` is the number, or `<k` when suppressed; `note` is
+//!   value, note` (`value` is the number, or `x` (`SUPPRESSED_MARK`) when suppressed; `note` is
 //!   `not_recorded:<reason>` for a table the data model cannot fill).
 //! - XLSX: a sheet `about` (year, variant, k), then one sheet per table: the row keys in
-//!   column A, a column per table column; suppressed cells hold the text `<k`.
+//!   column A, a column per table column; suppressed cells hold the text `x`.
 
 use crate::tabular::WriteError;
 use crate::tabular::guard::guard;
-use dayaq_domain::statistics::{Cell, Disclosure, NationalReport, Table};
+use dayaq_domain::statistics::{Cell, Disclosure, NationalReport, SUPPRESSED_MARK, Table};
 
 /// A report with its trend table and the disclosure rule it was made under.
 pub struct ReportFile<'a> {
@@ -18,10 +18,10 @@ pub struct ReportFile<'a> {
     pub disclosure: Disclosure,
 }
 
-fn cell_text(c: Cell, k: Option<i64>) -> String {
+fn cell_text(c: Cell) -> String {
     match c {
         Cell::Value(v) => v.to_string(),
-        Cell::Suppressed => format!("<{}", k.unwrap_or(0)),
+        Cell::Suppressed => SUPPRESSED_MARK.to_string(),
     }
 }
 
@@ -62,7 +62,7 @@ pub fn report_csv(r: &ReportFile<'_>) -> Result<Vec<u8>, WriteError> {
         }
         for row in &t.rows {
             for (col, cell) in t.columns.iter().zip(&row.cells) {
-                let value = cell_text(*cell, k);
+                let value = cell_text(*cell);
                 w.write_record([
                     year.as_str(),
                     variant,
@@ -132,7 +132,7 @@ pub fn report_xlsx(r: &ReportFile<'_>) -> Result<Vec<u8>, WriteError> {
                 let x = ci as u16 + 1;
                 match cell {
                     Cell::Value(v) => sheet.write_number(y, x, *v as f64),
-                    Cell::Suppressed => sheet.write_string(y, x, cell_text(*cell, k)),
+                    Cell::Suppressed => sheet.write_string(y, x, cell_text(*cell)),
                 }
                 .map_err(err)?;
             }

@@ -499,7 +499,7 @@ pub enum ReportCommand {
     /// Counts per question and answer of the reintegration questionnaire.
     #[command(
         long_about = "Counts per question and answer of the reintegration questionnaire, for one \
-            survey round (--round) or all. Counts below 5 are shown as \"<5\" unless the user \
+            survey round (--round) or all. Counts below 5 (and counts a small one could be recomputed from) are shown as \"x\" unless the user \
             given with --as has follow-up access to every counted case."
     )]
     Questionnaire {

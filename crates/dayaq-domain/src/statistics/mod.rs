@@ -37,6 +37,11 @@ use crate::vocab::{DecisionMakingOrg, Gender, OrgType, TraffickingStatus, TypeOf
 use serde::Serialize;
 use time::Date;
 
+/// The text shown in place of a suppressed cell, everywhere (CSV, XLSX, PDF, screens, charts,
+/// the home card, funding and questionnaire figures). Neutral on purpose: a complementary
+/// suppressed cell may hold k or more, so "<k" would mislead.
+pub const SUPPRESSED_MARK: &str = "x";
+
 /// A per-person key (the keyed blind-index digest of name + birth date, else the case id).
 /// It is compared, never shown: it has no `Serialize` and its `Debug` hides the value.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -119,7 +119,7 @@ home-stats-total = Qeydə alınmış işlər
 home-stats-by-status = İşin statusu üzrə
 home-stats-by-gender = Cins üzrə
 home-stats-by-tstatus = Müəyyənləşdirmə statusu üzrə
-home-stats-suppressed-note = Heç bir şəxsin tanınmaması üçün 1-dən 4-ə qədər olan saylar “<5” kimi göstərilir.
+home-stats-suppressed-note = Heç bir şəxsin tanınmaması üçün 1-dən 4-ə qədər olan saylar və kiçik sayın hesablana biləcəyi saylar “x” (dərc edilmir) kimi göstərilir.
 home-audit-title = Audit jurnalı
 home-audit-ok = { $rows ->
     [one] Zəncir bütövdür ({ $rows } qeyd).
@@ -1013,7 +1013,7 @@ fund-overview = Maliyyələşmənin ölkə üzrə icmalı
 fund-per-kind = Mənbə növü üzrə
 fund-survivors = Dəstək alan zərərçəkənlər
 fund-suppressed = göstərilmir
-fund-suppressed-note = Yalnız ümumi göstəricilər. 5-dən az zərərçəkən "<5" kimi göstərilir və onların məbləğləri göstərilmir.
+fund-suppressed-note = Yalnız ümumi göstəricilər. x = dərc edilmir (kiçik say və ya kiçik sayın ondan hesablana biləcəyi say); yanındakı məbləğlər göstərilmir.
 
 ## Case record
 rec-title = İşin qeydiyyatı
@@ -1270,7 +1270,7 @@ stat-k = Gizlətmə həddi k
 stat-k-help = Yalnız ictimai variant üçün: 1-dən k − 1-ə qədər olan saylar gizlədilir. Ən azı 5; başqa seçilməyibsə 11.
 stat-show = Göstər
 stat-internal-note = Koordinatorun daxili istifadəsi üçün dəqiq saylar. Hər baxış və hər yükləmə audit jurnalına yazılır.
-stat-public-note = İctimai variant: 1-dən { $count } − 1-ə qədər olan saylar “<{ $count }” kimi göstərilir, gizlədilmiş sayın yanındakı məbləğ də gizlədilir.
+stat-public-note = İctimai variant: x = dərc edilmir (1-dən { $count } − 1-ə qədər kiçik say və ya kiçik sayın ondan hesablana biləcəyi say); gizlədilmiş sayın yanındakı məbləğ də gizlədilir.
 stat-rules-note = Bir neçə işi olsa belə, hər şəxs cədvəldə bir dəfə sayılır. Müəyyənləşdirilmiş: “faktiki qurban” üzrə ilk qərar həmin ildə verilib. Ehtimal olunan: həmin ildə ilkin yoxlamada mümkün qurban hesab edilib və (hələ) müəyyənləşdirilməyib. Yaş — qərar anına görə. Hesablama qaydaları docs/STATISTICS.md sənədindədir.
 stat-download-csv = CSV yüklə
 stat-download-xlsx = XLSX yüklə
@@ -1426,5 +1426,5 @@ stat-chart-by-sex-age = Müəyyən edilmiş qurbanlar cinsə və yaşa görə
 stat-chart-by-sex-age-desc = Üfüqi sütunlar: hər cins üçün uşaqlar, böyüklər və yaşı məlum olmayan şəxslər üzrə bir sütun; rəqəmlər yanındakı cədvəldədir.
 stat-chart-by-form = Qurbanlar istismar formasına görə
 stat-chart-by-form-desc = Üfüqi sütunlar: hər istismar forması üçün müəyyən edilmiş və ehtimal olunan qurbanlar üzrə bir sütun; bir neçə formalı şəxs hər birində sayılır; rəqəmlər yanındakı cədvəldədir.
-stat-chart-suppressed-desc = { $count }-dən kiçik saylar gizlədilib: onların sütunu və ya nöqtəsi yoxdur, <{ $count } kimi işarələnib.
+stat-chart-suppressed-desc = Dərc edilməyən saylar ({ $count }-dən kiçik və ya kiçik sayın ondan hesablana biləcəyi saylar) sütunsuz və nöqtəsizdir, x kimi işarələnib.
 stat-pdf-page = səhifə

@@ -119,7 +119,7 @@ home-stats-total = Cases recorded
 home-stats-by-status = By case status
 home-stats-by-gender = By gender
 home-stats-by-tstatus = By identification status
-home-stats-suppressed-note = Counts from 1 to 4 are shown as “<5” so that no person can be recognised.
+home-stats-suppressed-note = Counts from 1 to 4, and counts a small one could be recomputed from, are shown as “x” (not published) so that no person can be recognised.
 home-audit-title = Audit log
 home-audit-ok = { $rows ->
     [one] The chain is intact ({ $rows } entry).
@@ -1013,7 +1013,7 @@ fund-overview = National funding overview
 fund-per-kind = Per kind of source
 fund-survivors = Survivors supported
 fund-suppressed = not shown
-fund-suppressed-note = Aggregates only. Fewer than 5 survivors are shown as "<5", and their amounts are not shown.
+fund-suppressed-note = Aggregates only. x = not published (small count, or a count a small one could be recomputed from); the amounts next to it are not shown.
 
 ## Case record
 rec-title = Case record
@@ -1273,7 +1273,7 @@ stat-k = Suppression threshold k
 stat-k-help = Public variant only: counts from 1 to k − 1 are hidden. At least 5; 11 unless you choose otherwise.
 stat-show = Show
 stat-internal-note = Exact counts, for the coordinator's internal use. Every view and download is recorded in the audit log.
-stat-public-note = Public variant: counts from 1 to { $count } − 1 are shown as “<{ $count }”, and the amount next to a hidden count is hidden too.
+stat-public-note = Public variant: x = not published (small count, from 1 to { $count } − 1, or a count a small one could be recomputed from); the amount next to a hidden count is hidden too.
 stat-rules-note = One person counts once per table, even with several cases. Identified: the first decision “actual victim” falls in the year. Presumed: screened as a possible victim in the year and not (yet) identified. Age at the decision. The counting rules are in docs/STATISTICS.md.
 stat-download-csv = Download CSV
 stat-download-xlsx = Download XLSX
@@ -1429,5 +1429,5 @@ stat-chart-by-sex-age = Identified victims by sex and age
 stat-chart-by-sex-age-desc = Horizontal bars: for each sex, a bar for children, adults and persons of unknown age; the numbers are in the table beside it.
 stat-chart-by-form = Victims by form of exploitation
 stat-chart-by-form-desc = Horizontal bars: for each form of exploitation, a bar for identified and one for presumed victims; a person with several forms counts in each; the numbers are in the table beside it.
-stat-chart-suppressed-desc = Counts below { $count } are suppressed: they have no bar or point and are marked <{ $count }.
+stat-chart-suppressed-desc = Counts not published (below { $count }, or a count a small one could be recomputed from) have no bar or point and are marked x.
 stat-pdf-page = page

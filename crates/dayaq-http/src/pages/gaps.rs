@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use dayaq_domain::statistics::{Cell, Disclosure, Table};
+use dayaq_domain::statistics::{Cell, Disclosure, SUPPRESSED_MARK, Table};
 use dayaq_storage::statistics::gaps::GapScope;
 
 pub fn router() -> Router<AppState> {
@@ -147,7 +147,7 @@ fn row_label(t: &Tr, table: &str, key: &str) -> String {
     label(t, key)
 }
 
-fn view(t: &Tr, tb: &Table, k: i64) -> GapTable {
+fn view(t: &Tr, tb: &Table) -> GapTable {
     GapTable {
         id: tb.id,
         caption: caption(t, tb.id),
@@ -163,7 +163,7 @@ fn view(t: &Tr, tb: &Table, k: i64) -> GapTable {
                     .iter()
                     .map(|c| match c {
                         Cell::Value(v) => v.to_string(),
-                        Cell::Suppressed => format!("<{k}"),
+                        Cell::Suppressed => SUPPRESSED_MARK.to_string(),
                     })
                     .collect(),
             })
@@ -249,10 +249,7 @@ async fn gaps_page(
         .await
     {
         Ok(out) => {
-            let k = disclosure
-                .k()
-                .unwrap_or(dayaq_domain::statistics::DEFAULT_K);
-            page.tables = out.tables.iter().map(|tb| view(&page.c.t, tb, k)).collect();
+            page.tables = out.tables.iter().map(|tb| view(&page.c.t, tb)).collect();
             page.as_of = out.as_of.to_string();
             let mut qs = format!("from={}&to={}", query.from, query.to);
             if let Some(r) = &query.region {

@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use dayaq_domain::Role;
-use dayaq_domain::statistics::{Cell, ColumnKind, Disclosure, Table};
+use dayaq_domain::statistics::{Cell, ColumnKind, Disclosure, SUPPRESSED_MARK, Table};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/statistics/national", get(national_page))
@@ -124,15 +124,15 @@ fn label(t: &Tr, table: &str, key: &str) -> String {
     t.vocab(field, key)
 }
 
-fn cell_text(c: Cell, kind: ColumnKind, k: i64) -> String {
+fn cell_text(c: Cell, kind: ColumnKind) -> String {
     match (c, kind) {
-        (Cell::Suppressed, _) => format!("<{k}"),
+        (Cell::Suppressed, _) => SUPPRESSED_MARK.to_string(),
         (Cell::Value(v), ColumnKind::AmountMinor) => format!("{}.{:02}", v / 100, v % 100),
         (Cell::Value(v), ColumnKind::Count) => v.to_string(),
     }
 }
 
-pub(crate) fn view(t: &Tr, table: &Table, k: i64) -> ViewTable {
+pub(crate) fn view(t: &Tr, table: &Table) -> ViewTable {
     ViewTable {
         id: table.id,
         caption: label(t, table.id, table.id),
@@ -150,7 +150,7 @@ pub(crate) fn view(t: &Tr, table: &Table, k: i64) -> ViewTable {
                     .cells
                     .iter()
                     .zip(&table.columns)
-                    .map(|(c, col)| cell_text(*c, col.kind, k))
+                    .map(|(c, col)| cell_text(*c, col.kind))
                     .collect(),
             })
             .collect(),
@@ -183,13 +183,9 @@ async fn national_page(
             .k()
             .unwrap_or(dayaq_domain::statistics::DEFAULT_K);
         let public = matches!(disclosure, Disclosure::Public { .. });
-        let mut tables: Vec<ViewTable> = out
-            .report
-            .tables
-            .iter()
-            .map(|tb| view(&c.t, tb, k))
-            .collect();
-        tables.push(view(&c.t, &out.trend, k));
+        let mut tables: Vec<ViewTable> =
+            out.report.tables.iter().map(|tb| view(&c.t, tb)).collect();
+        tables.push(view(&c.t, &out.trend));
         let public_k = public.then_some(k);
         for (vt, tb) in tables
             .iter_mut()

@@ -3,13 +3,13 @@
 //! drawing and the PDF writing are pure and live in `dayaq_interchange::{charts, report_pdf}`;
 //! this module only picks the series and translates the labels.
 //!
-//! Public variant: a suppressed cell is drawn as the mark `<k` (no bar, no point) and printed
-//! as `<k` in the PDF, never as its value.
+//! Public variant: a suppressed cell is drawn as the mark `x` (no bar, no point) and printed
+//! as `x` in the PDF, never as its value.
 
 use super::statistics::{ViewTable, view};
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
-use dayaq_domain::statistics::{DEFAULT_K, Disclosure, Table};
+use dayaq_domain::statistics::{DEFAULT_K, Disclosure, SUPPRESSED_MARK, Table};
 use dayaq_interchange::charts::{Chart, bar_chart_svg, chart_data, line_chart_svg};
 use dayaq_interchange::report_pdf::{PdfReport, PdfRow, PdfTable, report_pdf};
 use dayaq_storage::statistics::NationalReportOut;
@@ -96,7 +96,6 @@ pub(crate) fn chart_svg(
         desc.push(' ');
         desc.push_str(&t.arg("stat-chart-suppressed-desc", "count", k));
     }
-    let mark = format!("<{k}");
     let id = format!("chart-{}", table.id);
     let chart = Chart {
         id: &id,
@@ -104,7 +103,7 @@ pub(crate) fn chart_svg(
         desc: &desc,
         category_labels: &category_labels,
         series_labels: &series_labels,
-        suppressed_mark: &mark,
+        suppressed_mark: SUPPRESSED_MARK,
         data: &data,
     };
     let svg = if spec.line {
@@ -134,7 +133,7 @@ pub fn national_pdf(lang: Lang, r: &NationalReportOut) -> Result<Vec<u8>, AppErr
         .iter()
         .chain(std::iter::once(&r.trend))
         .map(|tb| {
-            let v = view(&t, tb, k);
+            let v = view(&t, tb);
             PdfTable {
                 caption: v.caption,
                 columns: v.columns,

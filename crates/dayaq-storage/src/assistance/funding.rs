@@ -580,6 +580,7 @@ impl Store {
 #[cfg(test)]
 mod screen_tests {
     use super::*;
+    use dayaq_domain::statistics::SUPPRESSED_MARK;
 
     fn line(kind: &str, case: u128, service: &str, amount: i64) -> CostLine {
         CostLine {
@@ -609,7 +610,7 @@ mod screen_tests {
         // Donor's 5 is hidden too (complementary suppression): next to the 7 survivors in
         // all, it would tell that StateBudget funded at least 2.
         let donor = o.per_kind.iter().find(|k| k.kind == "Donor").unwrap();
-        assert_eq!(donor.survivors, Cell::Suppressed("<5"));
+        assert_eq!(donor.survivors, Cell::Suppressed(SUPPRESSED_MARK));
         assert_eq!(
             (donor.services_minor, donor.shelter_minor, donor.total_minor),
             (None, None, None)
@@ -619,7 +620,7 @@ mod screen_tests {
             (2, vec![("USD".into(), 900_000)])
         );
         let state = o.per_kind.iter().find(|k| k.kind == "StateBudget").unwrap();
-        assert_eq!(state.survivors, Cell::Suppressed("<5"));
+        assert_eq!(state.survivors, Cell::Suppressed(SUPPRESSED_MARK));
         assert_eq!((state.total_minor, state.services_minor), (None, None));
         let fund = o
             .per_kind
@@ -638,7 +639,7 @@ mod screen_tests {
             .unwrap();
         assert_eq!(
             (medical.survivors, medical.total_minor),
-            (Cell::Suppressed("<5"), None)
+            (Cell::Suppressed(SUPPRESSED_MARK), None)
         );
         let training = o
             .per_service
@@ -662,7 +663,10 @@ mod screen_tests {
         let o = funding_overview_of(&lines, &[], &[]);
         let kind = |k: &str| o.per_kind.iter().find(|x| x.kind == k).unwrap().clone();
         assert_eq!(kind("Donor").survivors, Cell::Count(12));
-        assert_eq!(kind("StateBudget").survivors, Cell::Suppressed("<5"));
+        assert_eq!(
+            kind("StateBudget").survivors,
+            Cell::Suppressed(SUPPRESSED_MARK)
+        );
         // 19,500 in all − 12,000 would be the state budget's 7,500: the donor's amount is
         // hidden too, and so is the training's next to the medical one.
         assert_eq!(o.total_minor, Some(19_500));

@@ -19,7 +19,7 @@ use dayaq_domain::statistics::gaps::{
     GapCase, GapFollowup, GapGoal, GapPeriod, GapReferral, GapService, decline_code, gap_report,
     suppress_tables,
 };
-use dayaq_domain::statistics::{Cell, Disclosure, Table};
+use dayaq_domain::statistics::{Cell, Disclosure, SUPPRESSED_MARK, Table};
 use dayaq_domain::vocab::TraffickingStatus;
 use dayaq_domain::{FieldError, ValidationErrors};
 use dayaq_interchange::tabular::{CsvWriter, XlsxCell, XlsxWriter};
@@ -412,10 +412,10 @@ const HEADER: [&str; 12] = [
     "value",
 ];
 
-fn cell_text(c: Cell, k: Option<i64>) -> String {
+fn cell_text(c: Cell) -> String {
     match c {
         Cell::Value(v) => v.to_string(),
-        Cell::Suppressed => format!("<{}", k.unwrap_or(0)),
+        Cell::Suppressed => SUPPRESSED_MARK.to_string(),
     }
 }
 
@@ -438,7 +438,7 @@ fn lines(r: &GapReportOut) -> Vec<[String; 12]> {
                     t.unit.to_string(),
                     row.key.clone(),
                     col.key.to_string(),
-                    cell_text(*cell, k),
+                    cell_text(*cell),
                 ]);
             }
         }

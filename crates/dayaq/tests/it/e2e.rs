@@ -688,7 +688,7 @@ async fn coordinator_reads_the_national_report() {
 
             b.select("#st-variant", "public").await;
             b.click_to("#st-submit", "national-report-public").await;
-            assert!(b.text("#stat-variant-note").await.contains("<11"));
+            assert!(b.text("#stat-variant-note").await.contains("x = "));
             let csv = b
                 .find("#stat-csv")
                 .await

@@ -542,7 +542,7 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
     );
     // The national overview beside it: one survivor is a small cell, its money is hidden.
     let overview = &html[html.find("id=\"fund-overview\"").unwrap()..];
-    let small = ["&lt;5", "&#60;5"].iter().any(|x| overview.contains(x));
+    let small = overview.contains(">x<") || overview.contains(">x\n") || overview.contains("\nx<");
     assert!(
         small && overview.contains(t.get("fund-suppressed")),
         "suppressed cell"

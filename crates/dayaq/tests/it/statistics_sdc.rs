@@ -58,7 +58,7 @@ fn grids_of(body: &Value) -> Vec<Grid> {
 }
 
 /// The report's CSV (`year, variant, k, table, unit, row, column, value, note`) as grids laid
-/// out like `like` (the JSON's tables); `<k` is a hidden cell.
+/// out like `like` (the JSON's tables); `x` is a hidden cell.
 fn grids_of_csv(csv: &str, like: &[Grid]) -> Vec<Grid> {
     let mut out: Vec<Grid> = like
         .iter()
