@@ -162,6 +162,54 @@ impl ReferralState {
     }
 }
 
+/// Why a referral was declined: the one list of codes offered on the decline screen and
+/// counted by the gap view (`decline_reasons`) and the scorecard (`state_shelter_refusals`).
+/// The stored reason stays free text (the API accepts any text): [`DeclineReason::classify`]
+/// maps a text that is not one of the codes (compared trimmed, case-insensitive) to `Other`,
+/// so no words of a free-text reason ever reach a statistics table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    NoCapacity,
+    NotEligible,
+    OutsideArea,
+    ServiceUnavailable,
+    SurvivorDeclined,
+    Other,
+}
+
+impl DeclineReason {
+    /// Every code, `Other` last.
+    pub const ALL: &'static [DeclineReason] = &[
+        DeclineReason::NoCapacity,
+        DeclineReason::NotEligible,
+        DeclineReason::OutsideArea,
+        DeclineReason::ServiceUnavailable,
+        DeclineReason::SurvivorDeclined,
+        DeclineReason::Other,
+    ];
+    /// The code, as stored when chosen on the decline screen.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeclineReason::NoCapacity => "no_capacity",
+            DeclineReason::NotEligible => "not_eligible",
+            DeclineReason::OutsideArea => "outside_area",
+            DeclineReason::ServiceUnavailable => "service_unavailable",
+            DeclineReason::SurvivorDeclined => "survivor_declined",
+            DeclineReason::Other => "other",
+        }
+    }
+    /// The code a stored decline reason is counted under.
+    pub fn classify(text: &str) -> DeclineReason {
+        let t = text.trim().to_lowercase();
+        DeclineReason::ALL
+            .iter()
+            .copied()
+            .find(|r| r.code() == t)
+            .unwrap_or(DeclineReason::Other)
+    }
+}
+
 /// Who moves a referral: the sending or the receiving organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -479,6 +527,46 @@ pub fn check_travel(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn decline_reasons_are_one_closed_list() {
+        let codes: Vec<&str> = DeclineReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "no_capacity",
+                "not_eligible",
+                "outside_area",
+                "service_unavailable",
+                "survivor_declined",
+                "other"
+            ]
+        );
+        for r in DeclineReason::ALL {
+            assert_eq!(DeclineReason::classify(r.code()), *r);
+            let shouted = format!("  {}\n", r.code().to_uppercase());
+            assert_eq!(DeclineReason::classify(&shouted), *r);
+        }
+        // The former gap-view code is no longer a code: it counts as other.
+        assert_eq!(
+            DeclineReason::classify("survivor_refused"),
+            DeclineReason::Other
+        );
+    }
+
+    proptest! {
+        /// Free text that is not a code is `other`, so its words never reach a table.
+        #[test]
+        fn free_text_reasons_are_other(text in "\\PC{0,40}") {
+            let t = text.trim().to_lowercase();
+            let r = DeclineReason::classify(&text);
+            if DeclineReason::ALL.iter().any(|c| c.code() == t) {
+                prop_assert_eq!(r.code(), t.as_str());
+            } else {
+                prop_assert_eq!(r, DeclineReason::Other);
+            }
+        }
+    }
 
     #[test]
     fn vocational_training_sees_no_health_or_contact_details() {

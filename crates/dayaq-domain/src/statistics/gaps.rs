@@ -16,7 +16,7 @@
 use super::{Cell, Column, ColumnKind, Row, Table};
 use crate::assistance::{ActionStatus, GoalTerm, NeedDomain};
 use crate::followup::add_months;
-use crate::referral::{ReferralState, Service};
+use crate::referral::{DeclineReason, ReferralState, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use time::Date;
 
@@ -43,25 +43,10 @@ pub const REFERRAL_KINDS: &[(&str, &[Service])] = &[
     ("training", &[Service::VocationalTraining]),
 ];
 
-/// Decline reasons are free text in the referral record: only these codes (compared trimmed,
-/// case-insensitive) are published; every other reason is `other`, so no words of a reason
-/// ever reach a table.
-pub const DECLINE_CODES: &[&str] = &[
-    "no_capacity",
-    "not_eligible",
-    "outside_area",
-    "service_unavailable",
-    "survivor_refused",
-];
-
-/// The code a decline reason is published under.
+/// The code a decline reason is published under: one of [`DeclineReason::ALL`] (the referral
+/// module's one list); every other text is `other`, so no words of a reason reach a table.
 pub fn decline_code(reason: &str) -> &'static str {
-    let r = reason.trim().to_lowercase();
-    DECLINE_CODES
-        .iter()
-        .copied()
-        .find(|c| *c == r)
-        .unwrap_or("other")
+    DeclineReason::classify(reason).code()
 }
 
 /// The follow-up milestones, in months after the end of assistance.
@@ -313,11 +298,8 @@ pub fn gap_report(
         ]
     };
     let mut refs: Vec<[i64; 5]> = vec![[0; 5]; REFERRAL_KINDS.len() + 1];
-    let mut reasons: BTreeMap<&'static str, i64> = DECLINE_CODES
-        .iter()
-        .map(|c| (*c, 0))
-        .chain([("other", 0)])
-        .collect();
+    let mut reasons: BTreeMap<&'static str, i64> =
+        DeclineReason::ALL.iter().map(|r| (r.code(), 0)).collect();
     for c in &cohort {
         for r in &c.referrals {
             let mut any = false;
@@ -343,10 +325,9 @@ pub fn gap_report(
         .map(|((k, _), cells)| row(*k, cells))
         .collect();
     ref_rows.push(row("total", &refs[REFERRAL_KINDS.len()]));
-    let mut reason_rows: Vec<Row> = DECLINE_CODES
+    let mut reason_rows: Vec<Row> = DeclineReason::ALL
         .iter()
-        .chain(["other"].iter())
-        .map(|k| row(*k, &[reasons.get(k).copied().unwrap_or(0)]))
+        .map(|r| row(r.code(), &[reasons.get(r.code()).copied().unwrap_or(0)]))
         .collect();
     reason_rows.push(row("total", &[reasons.values().sum()]));
 

@@ -15,6 +15,7 @@
 use super::{DecisionFact, PersonKey};
 use crate::assistance::ActionStatus;
 use crate::error::{FieldError, ValidationErrors};
+use crate::referral::DeclineReason;
 use crate::vocab::TraffickingStatus;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -454,50 +455,12 @@ impl ScoreCase {
     }
 }
 
-/// Why a state shelter declined a referral. The referral answer's reason is free text: only
-/// these codes (written as they are) are counted by name, anything else is `other` and never
-/// shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefusalReason {
-    NoCapacity,
-    NotEligible,
-    SurvivorDeclined,
-    Other,
-}
-
-impl RefusalReason {
-    pub const ALL: &'static [RefusalReason] = &[
-        RefusalReason::NoCapacity,
-        RefusalReason::NotEligible,
-        RefusalReason::SurvivorDeclined,
-        RefusalReason::Other,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            RefusalReason::NoCapacity => "no_capacity",
-            RefusalReason::NotEligible => "not_eligible",
-            RefusalReason::SurvivorDeclined => "survivor_declined",
-            RefusalReason::Other => "other",
-        }
-    }
-    /// The code a decline reason is counted under.
-    pub fn classify(text: &str) -> RefusalReason {
-        let t = text.trim().to_lowercase();
-        RefusalReason::ALL
-            .iter()
-            .copied()
-            .find(|r| r.name() == t)
-            .unwrap_or(RefusalReason::Other)
-    }
-}
-
 /// A referral for shelter to an organisation that runs a state shelter, answered on `on`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShelterAnswer {
     pub on: Date,
     /// `Some` when it was declined.
-    pub refused: Option<RefusalReason>,
+    pub refused: Option<DeclineReason>,
 }
 
 /// A yearly value entered by the national coordinator.
@@ -766,11 +729,11 @@ fn compute(ind: &Indicator, facts: &ScoreFacts, year: i32) -> Computed {
             if answered.is_empty() {
                 return none;
             }
-            let breakdown: Vec<(String, i64)> = RefusalReason::ALL
+            let breakdown: Vec<(String, i64)> = DeclineReason::ALL
                 .iter()
                 .map(|r| {
                     let n = answered.iter().filter(|a| a.refused == Some(*r)).count() as i64;
-                    (r.name().to_string(), n)
+                    (r.code().to_string(), n)
                 })
                 .collect();
             let num: i64 = breakdown.iter().map(|(_, n)| n).sum();
@@ -1141,7 +1104,7 @@ mod tests {
             shelter_answers: vec![
                 ShelterAnswer {
                     on: date!(2025 - 04 - 01),
-                    refused: Some(RefusalReason::NoCapacity),
+                    refused: Some(DeclineReason::NoCapacity),
                 },
                 ShelterAnswer {
                     on: date!(2025 - 04 - 02),

@@ -38,7 +38,7 @@ pub struct TextBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BreakdownBody {
-    /// A closed code: a refusal reason (`no_capacity`, `not_eligible`, `survivor_declined`,
+    /// A closed code: a refusal reason (`no_capacity`, `not_eligible`, `outside_area`, `service_unavailable`, `survivor_declined`,
     /// `other`) or a service missing in regions (`Shelter`, `Medical`, …).
     pub key: String,
     pub count: i64,

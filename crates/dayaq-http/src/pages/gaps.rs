@@ -106,7 +106,7 @@ fn label(t: &Tr, key: &str) -> String {
         "not_eligible" => "gap-k-not-eligible",
         "outside_area" => "gap-k-outside-area",
         "service_unavailable" => "gap-k-service-unavailable",
-        "survivor_refused" => "gap-k-survivor-refused",
+        "survivor_declined" => "gap-k-survivor-declined",
         "other" => "gap-k-other",
         "m6" => "gap-k-m6",
         "m12" => "gap-k-m12",

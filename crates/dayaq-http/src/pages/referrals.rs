@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dayaq_domain::Role;
 use dayaq_domain::policy::Section;
-use dayaq_domain::referral::{ReferralEvent, Service, Travel};
+use dayaq_domain::referral::{DeclineReason, ReferralEvent, Service, Travel};
 use dayaq_domain::vocab::ReferralReason;
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
@@ -115,7 +115,7 @@ fn rows(
                 created: t.datetime(&r.created_at),
                 overdue: r.overdue,
                 override_used: r.consent_override,
-                decline_reason: r.decline_reason,
+                decline_reason: r.decline_reason.map(|d| decline_text(t, &d)),
                 details: r.details,
                 travel: r
                     .travel
@@ -262,6 +262,39 @@ pub(crate) async fn section(
     })
 }
 
+/// The label of a decline-reason code on the decline screen.
+fn decline_label(t: &Tr, r: DeclineReason) -> String {
+    t.get(match r {
+        DeclineReason::NoCapacity => "referrals-decline-reason-no-capacity",
+        DeclineReason::NotEligible => "referrals-decline-reason-not-eligible",
+        DeclineReason::OutsideArea => "referrals-decline-reason-outside-area",
+        DeclineReason::ServiceUnavailable => "referrals-decline-reason-service-unavailable",
+        DeclineReason::SurvivorDeclined => "referrals-decline-reason-survivor-declined",
+        DeclineReason::Other => "referrals-decline-reason-other",
+    })
+}
+
+/// A stored decline reason as shown: the label when it is one of the codes, else the text as
+/// it was written (reasons given through the API before the closed list, or by the API).
+fn decline_text(t: &Tr, stored: &str) -> String {
+    DeclineReason::ALL
+        .iter()
+        .find(|r| r.code() == stored)
+        .map(|r| decline_label(t, *r))
+        .unwrap_or_else(|| stored.to_string())
+}
+
+/// The options of the decline screen's reason list (the stored value is the code).
+fn decline_options(t: &Tr) -> Vec<Opt> {
+    DeclineReason::ALL
+        .iter()
+        .map(|r| Opt {
+            value: r.code().into(),
+            label: decline_label(t, *r),
+        })
+        .collect()
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "referrals.html")]
 struct ReferralsPage {
@@ -269,6 +302,7 @@ struct ReferralsPage {
     incoming: Vec<ReferralRow>,
     outgoing: Vec<ReferralRow>,
     errors: Vec<String>,
+    decline_reasons: Vec<Opt>,
 }
 
 async fn referrals_with(
@@ -297,6 +331,7 @@ async fn referrals_with(
         Ok((
             status,
             ReferralsPage {
+                decline_reasons: decline_options(&c.t),
                 c,
                 incoming,
                 outgoing,

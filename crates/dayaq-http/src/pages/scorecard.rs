@@ -141,6 +141,8 @@ fn breakdown_label(t: &Tr, key: &str) -> String {
     match key {
         "no_capacity" => t.get("sc-reason-no-capacity"),
         "not_eligible" => t.get("sc-reason-not-eligible"),
+        "outside_area" => t.get("sc-reason-outside-area"),
+        "service_unavailable" => t.get("sc-reason-service-unavailable"),
         "survivor_declined" => t.get("sc-reason-survivor-declined"),
         "other" => t.get("sc-reason-other"),
         // Services missing in regions: the directory's service labels.

@@ -15,9 +15,10 @@ use crate::{Result, Store, StoreError, from_millis, millis};
 use dayaq_domain::assistance::{ActionStatus, GoalTerm};
 use dayaq_domain::case::parse_date;
 use dayaq_domain::policy::{Action, Resource, decide};
+use dayaq_domain::referral::DeclineReason;
 use dayaq_domain::statistics::scorecard::{
-    FollowupFact, GoalFact, IndicatorSet, ManualValue, ReferralTiming, RefusalReason, ScoreCase,
-    ScoreFacts, Scorecard, ShelterAnswer, ValidManualValue, scorecard,
+    FollowupFact, GoalFact, IndicatorSet, ManualValue, ReferralTiming, ScoreCase, ScoreFacts,
+    Scorecard, ShelterAnswer, ValidManualValue, scorecard,
 };
 use dayaq_domain::statistics::{DecisionFact, PersonKey};
 use dayaq_domain::vocab::{DecisionMakingOrg, TraffickingStatus};
@@ -239,7 +240,7 @@ impl Store {
             if let (true, true, Some(at)) = (shelter, state_orgs.contains(&to_org), answered) {
                 let refused = (state == "Declined").then(|| {
                     let reason: Option<String> = r.try_get("decline_reason").ok().flatten();
-                    RefusalReason::classify(reason.as_deref().unwrap_or(""))
+                    DeclineReason::classify(reason.as_deref().unwrap_or(""))
                 });
                 shelter_answers.push(ShelterAnswer {
                     on: day(at),

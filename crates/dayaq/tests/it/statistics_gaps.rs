@@ -881,3 +881,126 @@ async fn supervisor_reads_the_gap_view_in_a_browser() {
     })
     .await;
 }
+
+/// The decline screen offers the one list of decline-reason codes (`DeclineReason::ALL`) as a
+/// select; an empty choice is refused and changes nothing; the chosen code is stored as the
+/// reason and counted by the gap view under its own row.
+#[tokio::test]
+async fn gap_decline_screen_offers_the_reason_codes_and_the_gap_view_counts_them() {
+    use crate::kit::{form_post, page_get, web_session};
+    use dayaq_domain::referral::DeclineReason;
+    let app = spawn_app().await;
+    let db = &app.db;
+    db.store
+        .add_org("gp-b", "Organisation gp-b", "NGO", "Ganja", now())
+        .await
+        .unwrap();
+    let (_, cw_a) = org_and_user(db, "gp-a", "caseworker").await;
+    let (_, cw_b) = org_and_user(db, "gp-b", "caseworker").await;
+    let (_, coord) = org_and_user(db, "gp-nrm", "national_coordinator").await;
+    let cw = user_token(db, &cw_a).await;
+    let p = id(&ok(
+        &app,
+        &cw,
+        "POST",
+        "/cases",
+        json!({"prs_FirstName": "Aysel", "prs_SecondName": "Gapova", "prs_Birthdate": "1991-04-04",
+               "prs_Gender": "Feminine"}),
+    )
+    .await);
+    let t = now().date();
+    ok(
+        &app,
+        &cw,
+        "POST",
+        &format!("/cases/{p}/decisions"),
+        json!({"vic_TraffickingStatus": "ActualVictimOfTrafficking",
+               "vic_TraffickingStatusDecisionMakingOrg": "Police",
+               "decided_on": t.to_string(), "reference": "DEC-G"}),
+    )
+    .await;
+    ok(
+        &app,
+        &cw,
+        "POST",
+        &format!("/cases/{p}/consents"),
+        json!({"purpose": "SharingWithOrganisation", "given": true, "recipient_org": "gp-b",
+               "given_by": "Survivor", "language": "az"}),
+    )
+    .await;
+    let rid = id(&ok(
+        &app,
+        &cw,
+        "POST",
+        &format!("/cases/{p}/referrals"),
+        json!({"to_org": "gp-b", "services": ["Housing"],
+               "cas_ReasonForOutgoingReferral": "AdditionalServicesRequired"}),
+    )
+    .await);
+
+    let (c, csrf) = web_session(&app, &cw_b.username, None).await;
+    let (st, page) = page_get(&app, &c, "/referrals").await;
+    assert_eq!(st, 200);
+    let sel = &page[page
+        .find(&format!("<select id=\"dr-{rid}\" name=\"decline_reason\" required>"))
+        .expect("the decline reason is a select")..];
+    let sel = &sel[..sel.find("</select>").unwrap()];
+    for r in DeclineReason::ALL {
+        assert!(
+            sel.contains(&format!("<option value=\"{}\">", r.code())),
+            "{sel}"
+        );
+    }
+    assert_eq!(sel.matches("<option").count(), DeclineReason::ALL.len() + 1);
+
+    // No reason chosen: refused, the referral stays pending.
+    let (st, body) = form_post(
+        &app,
+        &c,
+        &format!("/referrals/{rid}/decline"),
+        &[("csrf", &csrf), ("decline_reason", "")],
+    )
+    .await;
+    assert_eq!(st, 422, "{body}");
+    let (st, page) = page_get(&app, &c, "/referrals").await;
+    assert_eq!(st, 200);
+    assert!(page.contains(&format!("id=\"dr-{rid}\"")), "still pending");
+
+    let (st, _) = form_post(
+        &app,
+        &c,
+        &format!("/referrals/{rid}/decline"),
+        &[("csrf", &csrf), ("decline_reason", "survivor_declined")],
+    )
+    .await;
+    assert_eq!(st, 303);
+
+    let coordinator = user_token(db, &coord).await;
+    let (st, r) = api_call(
+        &app,
+        &coordinator,
+        "GET",
+        &format!("/statistics/gaps?from={}&to={t}", months_ago(t, 1)),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(
+        row_keys(&r, "decline_reasons"),
+        DeclineReason::ALL
+            .iter()
+            .map(|r| r.code().to_string())
+            .chain(["total".to_string()])
+            .collect::<Vec<_>>()
+    );
+    expect(
+        &r,
+        "decline_reasons",
+        &[
+            ("no_capacity", &[("declined", 0)]),
+            ("survivor_declined", &[("declined", 1)]),
+            ("other", &[("declined", 0)]),
+            ("total", &[("declined", 1)]),
+        ],
+    );
+}
