@@ -90,7 +90,7 @@ fn grids_of_csv(csv: &str, like: &[Grid]) -> Vec<Grid> {
             .iter_mut()
             .find(|r| r.key == row)
             .unwrap_or_else(|| panic!("CSV row {table}/{row} not in the JSON"));
-        r.cells[c] = if value.starts_with('<') {
+        r.cells[c] = if value == dayaq_domain::statistics::SUPPRESSED_MARK {
             Cell::Suppressed
         } else {
             Cell::Value(value.parse().unwrap())
