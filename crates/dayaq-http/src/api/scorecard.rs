@@ -12,6 +12,7 @@ use crate::error::AppError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use dayaq_domain::policy::Action;
 use dayaq_domain::statistics::scorecard::{
@@ -26,6 +27,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(scorecard))
+        .routes(routes!(scorecard_export))
         .routes(routes!(enter_value))
 }
 
@@ -182,6 +184,71 @@ async fn scorecard(
         .scorecard(&access, &state.cfg.indicators, year, "json")
         .await?;
     Ok(Json(scorecard_body(&card)))
+}
+
+/// Query parameters of the export, read as text so that nothing is refused before the policy
+/// is asked.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScorecardExportQuery {
+    /// Calendar year (default: the current year).
+    pub year: Option<String>,
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/statistics/scorecard/export", tag = "statistics",
+    params(ScorecardExportQuery),
+    responses((status = 200, description = "The scorecard of the year as a file: CSV (text cells formula-guarded) or XLSX, the same lines as `dayaq report scorecard`; national coordinator only; audited with the format",
+               content_type = "text/csv")))]
+async fn scorecard_export(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<ScorecardExportQuery>,
+) -> Result<Response, AppError> {
+    let cx = a.cx();
+    let access = state
+        .store
+        .authorize_scorecard(&cx, Action::ReadScorecard)
+        .await?;
+    let year = parse_year(q.year.as_deref(), a.now.year())?;
+    let xlsx = match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(_) => {
+            return Err(AppError::Invalid(ValidationErrors::single(
+                FieldError::new("format", "unknown", "csv or xlsx"),
+            )));
+        }
+    };
+    let via = if xlsx { "xlsx" } else { "csv" };
+    let card = state
+        .store
+        .scorecard(&access, &state.cfg.indicators, year, via)
+        .await?;
+    let (bytes, ct) = if xlsx {
+        (
+            dayaq_storage::statistics::scorecard_xlsx(&card)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    } else {
+        (
+            dayaq_storage::statistics::scorecard_csv(&card)?,
+            "text/csv; charset=utf-8",
+        )
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, ct.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"scorecard-{year}.{via}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A yearly value of an indicator the data cannot compute.

@@ -110,6 +110,12 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         false,
     ),
     (
+        "GET",
+        "/statistics/scorecard/export",
+        Sys(Action::ReadScorecard),
+        false,
+    ),
+    (
         "POST",
         "/statistics/scorecard/values",
         Sys(Action::EnterIndicatorValue),

@@ -623,6 +623,58 @@ async fn scorecard_matches_hand_computed_indicators() {
         "year,indicator,metric,unit,direction,target,tolerance,value,numerator,denominator,light"
     ));
     assert!(csv.contains(&format!("{y},needs_assessment_14_days,needs_assessment_within_14_days,percent,higher,90,10,50,1,2,red")), "{csv}");
+    // The same lines from the API's export (CSV and XLSX); bad format 422; others 403.
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/api/v1/statistics/scorecard/export?year={y}&format=csv",
+        app.base_url
+    );
+    let r = client
+        .get(&url)
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let api_csv = r.text().await.unwrap();
+    assert!(api_csv.starts_with(
+        "year,indicator,metric,unit,direction,target,tolerance,value,numerator,denominator,light"
+    ));
+    assert!(api_csv.contains(&format!("{y},needs_assessment_14_days,needs_assessment_within_14_days,percent,higher,90,10,50,1,2,red")), "{api_csv}");
+    let x = client
+        .get(url.replace("format=csv", "format=xlsx"))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(x.status(), 200);
+    assert!(x.bytes().await.unwrap().starts_with(b"PK"));
+    let (st, v) = api_call(
+        &app,
+        &coordinator,
+        "GET",
+        &format!("/statistics/scorecard/export?year={y}&format=pdf"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(st, 422, "{v}");
+    assert!(v.to_string().contains("format"), "{v}");
+    let (st, _) = api_call(
+        &app,
+        &sup,
+        "GET",
+        &format!("/statistics/scorecard/export?year={y}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(st, 403);
     let dir = tempfile::tempdir().unwrap();
     let xlsx = dir.path().join("card.xlsx");
     let out = dayaq_cli(
