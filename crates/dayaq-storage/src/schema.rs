@@ -667,6 +667,26 @@ pub const FOLLOWUP_TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
     ),
+    // Self check-in (issue 17, migration 0019).
+    (
+        "followup_checkins",
+        &[
+            ("id", Text),
+            ("case_id", Text),
+            ("token_hash", Text),
+            ("code_hash", Text),
+            ("cover", Text),
+            ("language", Text),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("answered_at", Int),
+            ("revoked_at", Int),
+            ("expiry_noted_at", Int),
+            ("contact_id", Text),
+            ("task_id", Text),
+        ],
+    ),
 ];
 
 /// Tables of the packages area (`packages.rs`), in foreign-key order.

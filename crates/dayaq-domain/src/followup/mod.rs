@@ -31,6 +31,7 @@ pub fn summarise(all: &[Answers]) -> Vec<(&'static str, &'static str, i64)> {
     out
 }
 
+mod checkin;
 mod protocol;
 mod questionnaire;
 mod risk;
@@ -38,6 +39,7 @@ mod schedule;
 #[cfg(test)]
 mod tests;
 
+pub use checkin::*;
 pub use protocol::*;
 pub use questionnaire::*;
 pub use risk::*;

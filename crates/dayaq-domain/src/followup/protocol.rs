@@ -27,6 +27,10 @@ pub enum Channel {
     Messenger,
     Email,
     Visit,
+    /// The survivor answered a self check-in link herself (issue 17). Not in [`Channel::ALL`]:
+    /// a protocol cannot allow it and a caseworker cannot log it; only an answered check-in
+    /// records it.
+    SelfCheckIn,
 }
 
 impl Channel {
@@ -45,6 +49,7 @@ impl Channel {
             Channel::Messenger => "messenger",
             Channel::Email => "email",
             Channel::Visit => "visit",
+            Channel::SelfCheckIn => "self_check_in",
         }
     }
 

@@ -4,6 +4,7 @@
 //! Rules live in `dayaq_domain::followup`.
 
 mod assessments;
+mod checkin;
 mod contacts;
 mod plan;
 mod protocol;
@@ -11,6 +12,7 @@ mod questionnaire;
 mod schedule;
 
 pub use assessments::*;
+pub use checkin::*;
 pub use contacts::*;
 pub use plan::*;
 pub use protocol::*;
