@@ -11,6 +11,7 @@ pub mod common;
 pub mod account;
 pub mod assistance;
 pub mod cases;
+pub mod checkin;
 pub mod followup;
 pub mod htcds;
 pub mod identification;
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(checkin::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

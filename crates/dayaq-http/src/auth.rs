@@ -151,7 +151,11 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
         // Sign-in itself needs the pre-login cookie and its token (no login CSRF: another
         // site must not sign a victim's browser into the attacker's account).
         let signing_in = parts.uri.path() == "/login" || parts.uri.path().starts_with("/login/");
+        // The self check-in pages (issue 17) are bound to their one-time token or code, need
+        // no session and must work in any browser: no CSRF token.
+        let checkin = parts.uri.path() == "/c" || parts.uri.path().starts_with("/c/");
         match expected {
+            _ if checkin => {}
             Some(expected)
                 if !presented
                     .as_deref()

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod checkin_sender;
 pub mod error;
 pub mod htcds_export;
 pub mod i18n;
@@ -45,6 +46,8 @@ pub struct AppConfig {
     /// The action-plan scorecard's indicators (built-in `config/indicators.toml`, or the file
     /// `serve --indicators` names; checked at start).
     pub indicators: Arc<dayaq_domain::statistics::scorecard::IndicatorSet>,
+    /// How self check-in links reach the survivor (issue 17); the default only logs the id.
+    pub checkin_sender: Arc<dyn checkin_sender::CheckInSender>,
 }
 
 impl Default for AppConfig {
@@ -59,6 +62,7 @@ impl Default for AppConfig {
             indicators: Arc::new(
                 dayaq_domain::statistics::scorecard::IndicatorSet::builtin().unwrap_or_default(),
             ),
+            checkin_sender: checkin_sender::logging_sender(),
         }
     }
 }
@@ -86,6 +90,8 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     let limiters = ratelimit::Limiters::new(&state.cfg.rate_limits);
     let mut signin = pages::signin_router();
+    // The survivor's self check-in pages (no account), rate-limited per client address.
+    let mut checkin = pages::checkin_router();
     let mut api_router = api_router;
     if let Some(l) = &limiters {
         l.spawn_cleanup();
@@ -96,10 +102,12 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
                 ratelimit::signin_page,
             ));
         api_router = api_router.layer(l.api_layer());
+        checkin = checkin.layer(l.checkin_layer());
     }
     Router::new()
         .merge(pages::router())
         .merge(signin)
+        .merge(checkin)
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))

@@ -31,6 +31,7 @@ mod account;
 mod admin;
 mod assistance;
 mod cases;
+mod checkin;
 mod followup;
 pub(crate) mod form;
 mod gaps;
@@ -63,6 +64,12 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(checkin::router())
+}
+
+/// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).
+pub fn checkin_router() -> Router<AppState> {
+    checkin::public_router()
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

@@ -100,6 +100,9 @@ struct SignInLimited(i64);
 pub struct Limiters {
     pub signin: Arc<Config>,
     pub api: Arc<Config>,
+    /// The self check-in pages (`/c`, `/c/{token}`, issue 17): every method, the sign-in
+    /// budget (a guessed link or code is a guessed password).
+    pub checkin: Arc<Config>,
 }
 
 impl Limiters {
@@ -107,6 +110,7 @@ impl Limiters {
         Some(Self {
             signin: config(l.signin, Some(vec![Method::POST]))?,
             api: config(l.api, None)?,
+            checkin: config(l.signin, None)?,
         })
     }
 
@@ -123,10 +127,23 @@ impl Limiters {
         })
     }
 
+    /// Over the budget the check-in pages answer a bare 429 (no page that could tell a valid
+    /// link from another).
+    pub fn checkin_layer(&self) -> Layer {
+        tower_governor::GovernorLayer::new(self.checkin.clone()).error_handler(|e| {
+            let mut r = StatusCode::TOO_MANY_REQUESTS.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&wait_secs(&e).to_string()) {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            r
+        })
+    }
+
     /// Forgets idle clients once a minute while the application lives (bounded memory).
     pub fn spawn_cleanup(&self) {
         let (a, b): (Weak<Config>, Weak<Config>) =
             (Arc::downgrade(&self.signin), Arc::downgrade(&self.api));
+        let c: Weak<Config> = Arc::downgrade(&self.checkin);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 loop {
@@ -136,6 +153,9 @@ impl Limiters {
                     };
                     a.limiter().retain_recent();
                     b.limiter().retain_recent();
+                    if let Some(c) = c.upgrade() {
+                        c.limiter().retain_recent();
+                    }
                 }
             });
         }

@@ -556,6 +556,25 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         true,
     ),
     ("DELETE", "/cases/{id}", Case(Action::EraseCase), true),
+    // Self check-in (issue 17, part 1).
+    (
+        "GET",
+        "/cases/{id}/followup/checkins",
+        Case(Action::ReadSection(Section::FollowUp)),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/followup/checkins",
+        Case(Action::UpdateCase),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/followup/checkins/revoke",
+        Case(Action::UpdateCase),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ mod api;
 mod assistance;
 mod authz_matrix;
 mod bench_smoke;
+mod checkin;
 mod e2e;
 mod e2e_assistance;
 mod followup;

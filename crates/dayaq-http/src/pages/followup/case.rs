@@ -255,6 +255,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                 id: x.id.to_string(),
                 due_on: x.due_on.clone(),
                 kind: match &x.request {
+                    Some(r) if r == "call_back" => t.get("fu-req-call-back"),
                     Some(r) => label(&t, REQUESTS, r),
                     None => t.get("fu-kind-scheduled"),
                 },
@@ -288,7 +289,11 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .into_iter()
             .map(|c| ContactRow {
                 at: t.datetime(&c.at),
-                channel: label(&t, CHANNELS, &c.channel),
+                channel: if c.channel == "self_check_in" {
+                    t.get("fu-ch-self-check-in")
+                } else {
+                    label(&t, CHANNELS, &c.channel)
+                },
                 reached: c.reached,
                 breaches: c
                     .breaches
@@ -448,6 +453,7 @@ pub(crate) async fn home_section(
             due_on: d.task.due_on.clone(),
             status: label(&t, STATUSES, &d.task.status),
             kind: match &d.task.request {
+                Some(r) if r == "call_back" => t.get("fu-req-call-back"),
                 Some(r) => label(&t, REQUESTS, r),
                 None => t.get("fu-kind-scheduled"),
             },
