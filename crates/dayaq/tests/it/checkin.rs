@@ -325,9 +325,7 @@ async fn checkin_answer_becomes_a_contact_an_assessment_and_a_call_back_task() {
     assert_eq!((ps, fps), (StatusCode::OK, StatusCode::OK));
     assert_eq!(replay_post, forged_page);
     assert_eq!(forged_post, forged_page);
-    let (_, malformed, _) = public_get(app, "/c/not-a-token").await;
     let (ms, _, malformed_page) = public_get(app, "/c/not-a-token").await;
-    let _ = malformed;
     assert_eq!((ms, malformed_page), (StatusCode::OK, forged_page.clone()));
     // The code of an answered check-in is dead too.
     let (cs, code_page) = public_post(app, "/c", &[("code", &code)]).await;
@@ -575,4 +573,134 @@ async fn checkin_screen_shows_link_and_code_once_and_keeps_a_refused_form() {
     // The case's follow-up section links to the screen.
     let (_, case_page) = page_get(app, &c, &format!("/cases/{}", s.case)).await;
     assert!(case_page.contains("id=\"fu-checkins-link\""));
+}
+
+// ---------- browser: a phone-sized window, az and ru ----------
+
+/// A check-in of a ready case (consent, protocol) in `lang`, created at `when` for `days`.
+async fn browser_checkin(
+    app: &TestApp,
+    actor: &Actor,
+    case: uuid::Uuid,
+    lang: &str,
+    when: OffsetDateTime,
+    days: u32,
+) -> String {
+    app.db
+        .store
+        .create_checkin(
+            &at(actor, when),
+            case,
+            &dayaq_domain::followup::CheckInInput {
+                cover: "appointment_reminder".into(),
+                language: lang.into(),
+                expiry_days: Some(days),
+            },
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+#[tokio::test]
+async fn e2e_checkin_phone_az_ru() {
+    use crate::kit::browser::{Catalogue, run};
+    run("e2e_checkin_phone_az_ru", |b, app| async move {
+        let (_, cw) = org_and_user(&app.db, "ngo-ci-e2e", "caseworker").await;
+        let actor = cw.actor();
+        let now = OffsetDateTime::now_utc();
+        let s = &app.db.store;
+        let case = s
+            .create_case(
+                &at(&actor, now),
+                &sample_case(NAME, SURNAME, "1994-03-03", "+994500000078"),
+            )
+            .await
+            .unwrap();
+        s.add_consent(&at(&actor, now), case.id, &consent())
+            .await
+            .unwrap();
+        s.set_protocol(&at(&actor, now), case.id, &protocol(false))
+            .await
+            .unwrap();
+        b.resize((390, 844)).await;
+        for lang in ["az", "ru"] {
+            let t = Catalogue::load(lang);
+            // Answer flow.
+            let token = browser_checkin(&app, &actor, case.id, lang, now, 7).await;
+            b.open(&format!("/c/{token}"), &format!("{lang}-questions"))
+                .await;
+            assert_eq!(b.html_lang().await, lang);
+            assert_eq!(
+                b.js("return document.title;", vec![]).await,
+                json!(t.get("ci-cover-appointment-reminder"))
+            );
+            let src = b.source().await;
+            for canary in [NAME, SURNAME, case.case_number.as_str()] {
+                assert!(!src.contains(canary));
+            }
+            let o = b.overflow().await;
+            assert!(
+                o["scroll"].as_u64() <= o["viewport"].as_u64(),
+                "at 390 px the check-in scrolls sideways: {o}"
+            );
+            b.find("input[name=feeling][value=good]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            b.find("input[name=help][value=health]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            b.find("input[name=call][value=yes]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            b.find("input[name=call_period][value=morning]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            b.click_to("#ci-send", &format!("{lang}-thanks")).await;
+            assert_eq!(b.text("#ci-thanks").await, t.get("ci-thanks"));
+
+            // Quick exit replaces the history entry: back does not return to the check-in.
+            let token = browser_checkin(&app, &actor, case.id, lang, now, 7).await;
+            b.open(&format!("/c/{token}"), &format!("{lang}-exit-before"))
+                .await;
+            let before = b.js("return history.length;", vec![]).await;
+            assert_eq!(b.text("#quick-exit").await, t.get("ci-exit"));
+            b.click_to("#quick-exit", &format!("{lang}-exit")).await;
+            assert_eq!(b.path().await, "/c/exit");
+            assert_eq!(b.js("return history.length;", vec![]).await, before);
+            assert!(b.count("#quick-exit").await == 0);
+            b.js("history.back();", vec![]).await;
+            tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+            assert_ne!(
+                b.path().await,
+                format!("/c/{token}"),
+                "back returned to the check-in"
+            );
+
+            // An expired link: the neutral page.
+            let old = now - time::Duration::days(3);
+            let token = browser_checkin(&app, &actor, case.id, lang, old, 1).await;
+            b.open(&format!("/c/{token}"), &format!("{lang}-expired"))
+                .await;
+            b.find("#ci-gone").await;
+            assert_eq!(b.count("#ci-form").await, 0);
+        }
+        // Both answers landed on the case as self check-in contacts.
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM followup_contacts WHERE channel = 'self_check_in'",
+        )
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 2);
+    })
+    .await;
 }
