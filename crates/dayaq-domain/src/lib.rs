@@ -12,6 +12,7 @@ pub mod record;
 pub mod referral;
 pub mod role;
 pub mod statistics;
+pub mod subject_request;
 pub mod stats;
 pub mod vocab;
 
