@@ -176,9 +176,47 @@ impl RequestInput {
     }
 }
 
+/// Names one request of the case (the body of the export, download and erasure routes).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct RequestRef {
+    /// The request's id (UUID)
+    #[serde(default)]
+    pub request: Option<String>,
+}
+
+/// The request id of a body: a field-named error when missing or malformed.
+pub fn request_id(request: Option<&str>) -> Result<Uuid, ValidationErrors> {
+    match request.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Err(ValidationErrors::single(FieldError::new(
+            "request",
+            "required",
+            "name the request",
+        ))),
+        Some(s) => Uuid::parse_str(s).map_err(|_| {
+            ValidationErrors::single(FieldError::new(
+                "request",
+                "invalid_value",
+                "expected a request id",
+            ))
+        }),
+    }
+}
+
+/// The error for a request id that is not one of the case's requests.
+pub fn unknown_request() -> ValidationErrors {
+    ValidationErrors::single(FieldError::new(
+        "request",
+        "unknown",
+        "no such request on this case",
+    ))
+}
+
 /// A supervisor's decision as typed.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
+    /// The request's id (UUID)
+    #[serde(default)]
+    pub request: Option<String>,
     /// accept (correction, restriction) | approve (erasure) | refuse (any)
     #[serde(default)]
     pub decision: String,

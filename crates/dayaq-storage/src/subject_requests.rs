@@ -23,14 +23,14 @@ use dayaq_domain::ValidationErrors;
 use dayaq_domain::case::CaseView;
 use dayaq_domain::policy::Action;
 use dayaq_domain::subject_request::{
-    Channel, DecisionInput, RecordLanguage, RefusalReason, RequestInput, RequestKind,
-    RequestState, Stored, may_execute, may_export,
+    Channel, Decision, DecisionInput, RecordLanguage, RefusalReason, RequestInput, RequestKind,
+    RequestRef, RequestState, Stored, may_execute, may_export, request_id, unknown_request,
 };
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
-use zeroize::Zeroizing;
+pub use zeroize::Zeroizing;
 
 /// One data-subject request as shown to its organisation (no staff names: the recorder is
 /// an account id, for the four-eyes rule on screen).
@@ -170,7 +170,8 @@ impl Store {
 
     /// The stored facts of request `req` of the checked case (`NotFound` if it is another
     /// case's).
-    async fn stored_request(&self, access: &CaseAccess, req: Uuid) -> Result<Stored> {
+    async fn stored_request(&self, access: &CaseAccess, req: Option<&str>) -> Result<(Uuid, Stored)> {
+        let req = request_id(req)?;
         let r = sqlx::query(
             "SELECT kind, state, recorded_by FROM subject_requests WHERE id = $1 AND case_id = $2",
         )
@@ -178,12 +179,15 @@ impl Store {
         .bind(access.id_str())
         .fetch_optional(&self.pool)
         .await?
-        .ok_or(StoreError::NotFound)?;
-        Ok(Stored {
-            kind: code(RequestKind::parse_code, &r.try_get::<String, _>("kind")?)?,
-            state: code(RequestState::parse_code, &r.try_get::<String, _>("state")?)?,
-            recorded_by: uuid_of(&r.try_get::<String, _>("recorded_by")?)?,
-        })
+        .ok_or_else(unknown_request)?;
+        Ok((
+            req,
+            Stored {
+                kind: code(RequestKind::parse_code, &r.try_get::<String, _>("kind")?)?,
+                state: code(RequestState::parse_code, &r.try_get::<String, _>("state")?)?,
+                recorded_by: uuid_of(&r.try_get::<String, _>("recorded_by")?)?,
+            },
+        ))
     }
 
     async fn one_request(&self, ctx: &Ctx<'_>, case: Uuid, req: Uuid) -> Result<SubjectRequestView> {
@@ -231,6 +235,20 @@ impl Store {
         })
     }
 
+    /// Is processing of the case's data restricted (an accepted restriction request)? For
+    /// anyone who may read the case (a receiving organisation must know it too); not audited:
+    /// a flag, no personal data.
+    pub async fn case_restricted(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<bool> {
+        let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM subject_requests WHERE case_id = $1 AND kind = 'restriction' AND state = 'completed'",
+        )
+        .bind(access.id_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Records a request (caseworker or supervisor of the owning organisation).
     pub async fn record_subject_request(
         &self,
@@ -275,13 +293,22 @@ impl Store {
         &self,
         ctx: &Ctx<'_>,
         case: Uuid,
-        req: Uuid,
         input: &DecisionInput,
     ) -> Result<SubjectRequestView> {
         let access = self
             .authorize_case(ctx, Action::DecideSubjectRequest, case)
             .await?;
-        let stored = self.stored_request(&access, req).await?;
+        // The decision's code first: a body without one is refused before any lookup.
+        if Decision::parse_code(input.decision.trim()).is_none() {
+            return Err(ValidationErrors::single(dayaq_domain::FieldError::new(
+                "decision",
+                "invalid_value",
+                "expected accept, approve or refuse",
+            )
+            )
+            .into());
+        }
+        let (req, stored) = self.stored_request(&access, input.request.as_deref()).await?;
         let known = |n: &str| dayaq_interchange::htcds::COLUMNS.iter().any(|c| c.name == n);
         let (d, next) = input.validate(stored, ctx.actor.user_id, &known)?;
         let rid = req.to_string();
@@ -338,12 +365,12 @@ impl Store {
         &self,
         ctx: &Ctx<'_>,
         case: Uuid,
-        req: Uuid,
+        r: &RequestRef,
     ) -> Result<AccessSource> {
         let access = self
             .authorize_case(ctx, Action::DecideSubjectRequest, case)
             .await?;
-        let stored = self.stored_request(&access, req).await?;
+        let (req, stored) = self.stored_request(&access, r.request.as_deref()).await?;
         may_export(stored).map_err(ValidationErrors::single)?;
         let language: Option<String> =
             sqlx::query_scalar("SELECT language FROM subject_requests WHERE id = $1")
@@ -456,13 +483,13 @@ impl Store {
         &self,
         ctx: &Ctx<'_>,
         case: Uuid,
-        req: Uuid,
+        r: &RequestRef,
         plain: &[u8],
     ) -> Result<Zeroizing<String>> {
         let access = self
             .authorize_case(ctx, Action::DecideSubjectRequest, case)
             .await?;
-        let stored = self.stored_request(&access, req).await?;
+        let (req, stored) = self.stored_request(&access, r.request.as_deref()).await?;
         may_export(stored).map_err(ValidationErrors::single)?;
         let pass = new_passphrase()?;
         let recipient = age::scrypt::Recipient::new(pass.as_str().to_owned().into());
@@ -495,11 +522,12 @@ impl Store {
         &self,
         ctx: &Ctx<'_>,
         case: Uuid,
-        req: Uuid,
+        r: &RequestRef,
     ) -> Result<Vec<u8>> {
         let access = self
             .authorize_case(ctx, Action::DecideSubjectRequest, case)
             .await?;
+        let req = request_id(r.request.as_deref())?;
         let mut w = self.write_case(ctx, &access).await?;
         let blob: Option<Option<Vec<u8>>> = sqlx::query_scalar(
             "SELECT export_blob FROM subject_requests WHERE id = $1 AND case_id = $2",
@@ -508,8 +536,17 @@ impl Store {
         .bind(access.id_str())
         .fetch_optional(&mut *w)
         .await?;
-        let Some(Some(blob)) = blob else {
-            return Err(StoreError::NotFound);
+        let blob = match blob {
+            None => return Err(unknown_request().into()),
+            Some(None) => {
+                return Err(ValidationErrors::single(dayaq_domain::FieldError::new(
+                    "request",
+                    "no_copy_waiting",
+                    "no copy is waiting: it was downloaded already, or none was made",
+                ))
+                .into());
+            }
+            Some(Some(b)) => b,
         };
         let now = w.now();
         sqlx::query(
@@ -533,12 +570,12 @@ impl Store {
         &self,
         ctx: &Ctx<'_>,
         case: Uuid,
-        req: Uuid,
+        r: &RequestRef,
     ) -> Result<()> {
         let access = self
             .authorize_case(ctx, Action::DecideSubjectRequest, case)
             .await?;
-        let stored = self.stored_request(&access, req).await?;
+        let (req, stored) = self.stored_request(&access, r.request.as_deref()).await?;
         may_execute(stored).map_err(ValidationErrors::single)?;
         self.erase_case(ctx, case).await?;
         let mut tx = self.begin_write().await?;
