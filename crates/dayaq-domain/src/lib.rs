@@ -12,8 +12,8 @@ pub mod record;
 pub mod referral;
 pub mod role;
 pub mod statistics;
-pub mod subject_request;
 pub mod stats;
+pub mod subject_request;
 pub mod vocab;
 
 pub use error::{FieldError, ValidationErrors};

@@ -148,7 +148,10 @@ impl RequestInput {
                 }
             },
         };
-        if kind == Some(RequestKind::Access) && language.is_none() && !errs.errors.iter().any(|e| e.field == "language") {
+        if kind == Some(RequestKind::Access)
+            && language.is_none()
+            && !errs.errors.iter().any(|e| e.field == "language")
+        {
             errs.push(FieldError::new(
                 "language",
                 "required",
@@ -308,13 +311,11 @@ impl DecisionInput {
                     "required",
                     "say the reason in words",
                 )),
-                (_, Some(t)) if t.chars().count() > MAX_REASON_CHARS => {
-                    errs.push(FieldError::new(
-                        "refusal_text",
-                        "too_long",
-                        "the reason is longer than 2000 characters",
-                    ))
-                }
+                (_, Some(t)) if t.chars().count() > MAX_REASON_CHARS => errs.push(FieldError::new(
+                    "refusal_text",
+                    "too_long",
+                    "the reason is longer than 2000 characters",
+                )),
                 (Some(RefusalReason::Other), Some(t)) => refusal_text = Some(t.to_string()),
                 _ => {}
             }
@@ -521,7 +522,10 @@ mod tests {
         );
         d.changed_fields = Some(vec!["prs_FirstName".into(), "prs_FirstName".into()]);
         let (v, s) = d.validate(r, B, &known).unwrap();
-        assert_eq!((v.changed_fields, s), (vec!["prs_FirstName".to_string()], RequestState::Completed));
+        assert_eq!(
+            (v.changed_fields, s),
+            (vec!["prs_FirstName".to_string()], RequestState::Completed)
+        );
     }
 
     fn kind() -> impl Strategy<Value = RequestKind> {

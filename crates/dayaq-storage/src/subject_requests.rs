@@ -26,6 +26,7 @@ use dayaq_domain::subject_request::{
     Channel, Decision, DecisionInput, RecordLanguage, RefusalReason, RequestInput, RequestKind,
     RequestRef, RequestState, Stored, may_execute, may_export, request_id, unknown_request,
 };
+pub use dayaq_interchange::subject_access::{HTML_NAME, JSON_NAME, unpack};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -132,9 +133,8 @@ impl Store {
             }
             _ => None,
         };
-        let opt_ts = |c: &str| -> Result<Option<String>> {
-            Ok(r.try_get::<Option<i64>, _>(c)?.map(ts))
-        };
+        let opt_ts =
+            |c: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(ts)) };
         Ok(SubjectRequestView {
             id: uuid_of(&id)?,
             kind: code(RequestKind::parse_code, &r.try_get::<String, _>("kind")?)?,
@@ -170,7 +170,11 @@ impl Store {
 
     /// The stored facts of request `req` of the checked case (`NotFound` if it is another
     /// case's).
-    async fn stored_request(&self, access: &CaseAccess, req: Option<&str>) -> Result<(Uuid, Stored)> {
+    async fn stored_request(
+        &self,
+        access: &CaseAccess,
+        req: Option<&str>,
+    ) -> Result<(Uuid, Stored)> {
         let req = request_id(req)?;
         let r = sqlx::query(
             "SELECT kind, state, recorded_by FROM subject_requests WHERE id = $1 AND case_id = $2",
@@ -190,7 +194,12 @@ impl Store {
         ))
     }
 
-    async fn one_request(&self, ctx: &Ctx<'_>, case: Uuid, req: Uuid) -> Result<SubjectRequestView> {
+    async fn one_request(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        req: Uuid,
+    ) -> Result<SubjectRequestView> {
         self.subject_requests(ctx, case)
             .await?
             .requests
@@ -226,7 +235,8 @@ impl Store {
             .iter()
             .map(|r| Self::request_view(r, key.as_ref()))
             .collect::<Result<Vec<_>>>()?;
-        self.audit_read(ctx, &access, "subject_request.list").await?;
+        self.audit_read(ctx, &access, "subject_request.list")
+            .await?;
         Ok(SubjectRequests {
             restricted: requests
                 .iter()
@@ -304,12 +314,17 @@ impl Store {
                 "decision",
                 "invalid_value",
                 "expected accept, approve or refuse",
-            )
-            )
+            ))
             .into());
         }
-        let (req, stored) = self.stored_request(&access, input.request.as_deref()).await?;
-        let known = |n: &str| dayaq_interchange::htcds::COLUMNS.iter().any(|c| c.name == n);
+        let (req, stored) = self
+            .stored_request(&access, input.request.as_deref())
+            .await?;
+        let known = |n: &str| {
+            dayaq_interchange::htcds::COLUMNS
+                .iter()
+                .any(|c| c.name == n)
+        };
         let (d, next) = input.validate(stored, ctx.actor.user_id, &known)?;
         let rid = req.to_string();
         let mut w = self.write_case(ctx, &access).await?;
@@ -472,7 +487,10 @@ impl Store {
                 },
             ));
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.organisation.cmp(&b.1.organisation)));
+        out.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.organisation.cmp(&b.1.organisation))
+        });
         Ok(out.into_iter().map(|(_, r)| r).collect())
     }
 
@@ -626,7 +644,6 @@ mod tests {
         assert_ne!(*a, *b);
     }
 }
-
 
 /// Opens her encrypted copy with its passphrase (as `age -d` does), for checks and tools.
 /// A wrong passphrase is an error.

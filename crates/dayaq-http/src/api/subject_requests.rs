@@ -60,10 +60,7 @@ async fn record_request(
     r: Body<RequestInput, Typed>,
 ) -> Result<Response, AppError> {
     let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
-    let v = state
-        .store
-        .record_subject_request(&ctx, id, &input)
-        .await?;
+    let v = state.store.record_subject_request(&ctx, id, &input).await?;
     Ok(created(v))
 }
 
@@ -77,10 +74,7 @@ async fn decide_request(
 ) -> Result<Json<SubjectRequestView>, AppError> {
     let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     Ok(Json(
-        state
-            .store
-            .decide_subject_request(&ctx, id, &input)
-            .await?,
+        state.store.decide_subject_request(&ctx, id, &input).await?,
     ))
 }
 
@@ -101,8 +95,10 @@ async fn access_export(
         passphrase: pass.as_str().to_owned(),
         download: format!("/api/v1/cases/{id}/subject-requests/access-download"),
     });
-    resp.headers_mut()
-        .insert(CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     Ok(resp)
 }
 

@@ -142,9 +142,15 @@ const STATES: &[(RequestState, &str)] = &[
     (RequestState::Completed, "dsr-state-completed"),
 ];
 const REASONS: &[(RefusalReason, &str)] = &[
-    (RefusalReason::OngoingProsecution, "dsr-reason-ongoing-prosecution"),
+    (
+        RefusalReason::OngoingProsecution,
+        "dsr-reason-ongoing-prosecution",
+    ),
     (RefusalReason::LegalHold, "dsr-reason-legal-hold"),
-    (RefusalReason::StatutoryRetention, "dsr-reason-statutory-retention"),
+    (
+        RefusalReason::StatutoryRetention,
+        "dsr-reason-statutory-retention",
+    ),
     (RefusalReason::Other, "dsr-reason-other"),
 ];
 
@@ -235,7 +241,11 @@ fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid) -> Row {
         state: state_label(t, r.state),
         state_code: r.state.as_str(),
         language: r.language.map(language_label).unwrap_or_default().into(),
-        decided_at: r.decided_at.as_deref().map(|d| t.datetime(d)).unwrap_or_default(),
+        decided_at: r
+            .decided_at
+            .as_deref()
+            .map(|d| t.datetime(d))
+            .unwrap_or_default(),
         refusal,
         changed_fields: r.changed_fields.join(", "),
         completed_at: r
@@ -251,8 +261,7 @@ fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid) -> Row {
         can_accept: supervisor && open && matches!(r.kind, K::Correction | K::Restriction),
         can_approve: supervisor && open && r.kind == K::Erasure && r.recorded_by != me,
         own_erasure: supervisor && open && r.kind == K::Erasure && r.recorded_by == me,
-        can_refuse: supervisor
-            && (open || (r.kind == K::Erasure && r.state == S::Approved)),
+        can_refuse: supervisor && (open || (r.kind == K::Erasure && r.state == S::Approved)),
         can_export: supervisor && r.kind == K::Access && r.state != S::Refused,
         can_download: supervisor && r.export_ready,
         can_execute: supervisor && r.kind == K::Erasure && r.state == S::Approved,
@@ -297,7 +306,13 @@ struct Extra {
     errs: FieldErrs,
 }
 
-async fn render(state: &AppState, a: &Authed, id: Uuid, extra: Extra, status: StatusCode) -> Response {
+async fn render(
+    state: &AppState,
+    a: &Authed,
+    id: Uuid,
+    extra: Extra,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "cases");
     let t = c.t;
     let r: Result<Response, AppError> = async {

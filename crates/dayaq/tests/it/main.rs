@@ -29,3 +29,4 @@ mod statistics_scorecard;
 mod statistics_sdc;
 mod statistics_speed;
 mod storage;
+mod subject_requests;
