@@ -221,7 +221,7 @@ async fn subject_requests_access_copy_decrypts_and_names_recipients_only() {
     assert_eq!(rec.len(), 1, "{doc}");
     assert_eq!(rec[0]["org_Name"], "Organisation dsr-b");
     assert_eq!(rec[0]["how"], "referral");
-    assert_eq!(rec[0]["state"], "accepted");
+    assert_eq!(rec[0]["state"], "Accepted");
     // Never staff names.
     for u in &w.usernames {
         assert!(
@@ -600,7 +600,8 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
         ],
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "redirected to the page");
+    assert_eq!(s, StatusCode::SEE_OTHER, "back to the page: {html}");
+    let (_, html) = page_get(&w.app, &c, &path).await;
     assert!(html.contains("request-access state-requested"));
     assert!(
         !html.contains("id=\"export-1\""),
@@ -608,7 +609,14 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
     );
     // The supervisor makes her copy: the passphrase is on this answer only.
     let sup_name = w.sup_user.username.clone();
-    let (c, csrf) = web_session(&w.app, &sup_name, None).await;
+    let secret = b"dayaq-dsr-screen-key1";
+    w.app
+        .db
+        .store
+        .totp_set_secret(&w.sup_user, secret)
+        .await
+        .unwrap();
+    let (c, csrf) = web_session(&w.app, &sup_name, Some(secret)).await;
     let (_, html) = page_get(&w.app, &c, &path).await;
     let req = html
         .split("name=\"request\" value=\"")
@@ -674,7 +682,8 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
         "no approval of one's own erasure request"
     );
     let sup2 = second_supervisor(&w.app, "dsr-s").await;
-    let (c2, csrf2) = web_session(&w.app, &sup2.username, None).await;
+    w.app.db.store.totp_set_secret(&sup2, secret).await.unwrap();
+    let (c2, csrf2) = web_session(&w.app, &sup2.username, Some(secret)).await;
     let (_, html) = page_get(&w.app, &c2, &path).await;
     assert!(html.contains("id=\"approve-1\""));
     let erasure = html
@@ -695,7 +704,7 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
         ],
     )
     .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, html) = form_post(
         &w.app,
         &c,
@@ -712,7 +721,7 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
         &[("csrf", &csrf), ("request", &erasure), ("confirm", "erase")],
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "back to the case list");
+    assert_eq!(s, StatusCode::SEE_OTHER, "back to the case list");
     let (s, _) = page_get(&w.app, &c, &format!("/cases/{}", w.case)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
