@@ -13,6 +13,7 @@ pub mod referral;
 pub mod role;
 pub mod statistics;
 pub mod stats;
+pub mod subject_request;
 pub mod vocab;
 
 pub use error::{FieldError, ValidationErrors};

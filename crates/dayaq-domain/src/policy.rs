@@ -133,6 +133,14 @@ pub enum Action {
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
+    /// Record (and read) a data-subject request on a case: the survivor asks for her record,
+    /// a correction, a restriction or the erasure (issue #17 part 2): case management of the
+    /// owning organisation.
+    RecordSubjectRequest,
+    /// Decide a data-subject request (accept, approve an erasure, refuse with a legal reason),
+    /// produce and download her record, execute an approved erasure: a supervisor of the
+    /// owning organisation.
+    DecideSubjectRequest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,6 +397,14 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
             }
             A::CloseCase => deny("close_needs_caseworker"),
             A::ReopenCase | A::OpenEpisode => deny("reopen_needs_caseworker"),
+            A::RecordSubjectRequest if matches!(actor.role, Caseworker | Supervisor) => {
+                allow("case_management")
+            }
+            A::RecordSubjectRequest => deny("subject_request_needs_case_manager"),
+            A::DecideSubjectRequest if actor.role == Supervisor => {
+                allow("supervisor_own_organisation")
+            }
+            A::DecideSubjectRequest => deny("subject_request_decision_needs_supervisor"),
             _ => deny("no_rule"),
         };
     }
@@ -500,6 +516,21 @@ mod tests {
             )
             .allowed
         );
+    }
+
+    #[test]
+    fn subject_requests_recorded_by_case_managers_decided_by_supervisors() {
+        let f = facts(A);
+        let may = |r: Role, org: Uuid, act: Action| {
+            decide(&actor(r, org), act, Resource::Case(&f)).allowed
+        };
+        assert!(may(Role::Caseworker, A, Action::RecordSubjectRequest));
+        assert!(may(Role::Supervisor, A, Action::RecordSubjectRequest));
+        assert!(!may(Role::HotlineOperator, A, Action::RecordSubjectRequest));
+        assert!(!may(Role::Caseworker, A, Action::DecideSubjectRequest));
+        assert!(may(Role::Supervisor, A, Action::DecideSubjectRequest));
+        assert!(!may(Role::Supervisor, B, Action::DecideSubjectRequest));
+        assert!(!may(Role::Supervisor, B, Action::RecordSubjectRequest));
     }
 
     #[test]
@@ -712,6 +743,8 @@ mod tests {
             Action::EnterIndicatorValue,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
+            Action::RecordSubjectRequest,
+            Action::DecideSubjectRequest,
         ];
         v.extend(Section::ALL.iter().map(|s| Action::ReadSection(*s)));
         proptest::sample::select(v)

@@ -32,6 +32,7 @@ use utoipa_axum::routes;
 pub mod gaps;
 pub mod scorecard;
 pub mod statistics;
+pub mod subject_requests;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -83,6 +84,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(subject_requests::router())
         .merge(checkin::router())
 }
 

@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod ratelimit;
 mod security;
 pub mod settings;
+pub(crate) mod subject_access;
 pub mod upload;
 
 use axum::Router;

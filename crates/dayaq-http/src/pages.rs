@@ -44,6 +44,7 @@ mod scorecard;
 mod signin;
 mod statistics;
 pub mod statistics_charts;
+mod subject_requests;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(subject_requests::router())
         .merge(checkin::router())
 }
 
@@ -415,6 +417,7 @@ pub(crate) async fn render_case_with(
         record::case_section(part).await?,
         assistance::case_section(part).await?,
         followup::case_section(part).await?,
+        subject_requests::case_section(part).await?,
     ];
     Ok((
         status,

@@ -20,4 +20,5 @@ pub mod questionnaire;
 pub mod report_pdf;
 pub mod scorecard;
 pub mod statistics;
+pub mod subject_access;
 pub mod tabular;

@@ -36,6 +36,7 @@ pub mod schema;
 pub mod sessions;
 pub mod statistics;
 pub mod stats;
+pub mod subject_requests;
 pub mod users;
 
 /// The CSV formula guard, at its old path (it lives in `dayaq_interchange::tabular`).

@@ -395,6 +395,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(SUBJECT_REQUEST_TABLES)
         .copied()
         .collect()
 }
@@ -843,3 +844,29 @@ pub const STATISTICS_TABLES: &[Table] = &[
     ("stat_case", &[("case_id", Text), ("person", Text)]),
     ("stat_dirty", &[("case_id", Text)]),
 ];
+
+/// Tables of the data-subject requests (`subject_requests.rs`, migration 0021).
+pub const SUBJECT_REQUEST_TABLES: &[Table] = &[(
+    "subject_requests",
+    &[
+        ("id", Text),
+        ("case_id", Text),
+        ("org_id", Text),
+        ("kind", Text),
+        ("channel", Text),
+        ("language", Text),
+        ("requested_on", Text),
+        ("state", Text),
+        ("recorded_by", Text),
+        ("recorded_at", Int),
+        ("decided_by", Text),
+        ("decided_at", Int),
+        ("refusal_reason", Text),
+        ("sealed", Blob),
+        ("changed_fields", Text),
+        ("completed_at", Int),
+        ("export_blob", Blob),
+        ("export_made_at", Int),
+        ("export_downloaded_at", Int),
+    ],
+)];

@@ -556,6 +556,44 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         true,
     ),
     ("DELETE", "/cases/{id}", Case(Action::EraseCase), true),
+    // Data-subject requests (issue #17 part 2): the request is named in the body, so `{}` is
+    // a 422 for those allowed.
+    (
+        "GET",
+        "/cases/{id}/subject-requests",
+        Case(Action::RecordSubjectRequest),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/subject-requests",
+        Case(Action::RecordSubjectRequest),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/subject-requests/decision",
+        Case(Action::DecideSubjectRequest),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/subject-requests/access-export",
+        Case(Action::DecideSubjectRequest),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/subject-requests/access-download",
+        Case(Action::DecideSubjectRequest),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/subject-requests/erasure",
+        Case(Action::DecideSubjectRequest),
+        true,
+    ),
     // Self check-in (issue 17, part 1).
     (
         "GET",

@@ -30,3 +30,4 @@ mod statistics_scorecard;
 mod statistics_sdc;
 mod statistics_speed;
 mod storage;
+mod subject_requests;
