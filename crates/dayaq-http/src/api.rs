@@ -17,6 +17,7 @@ pub mod identification;
 pub mod packages;
 pub mod record;
 pub mod referrals;
+pub mod retention;
 
 pub use common::{ApiJson, ApiQuery};
 
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(retention::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

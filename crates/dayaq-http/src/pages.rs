@@ -39,6 +39,7 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
+mod retention;
 mod scorecard;
 mod signin;
 mod statistics;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(retention::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
@@ -337,6 +339,7 @@ pub(crate) async fn home_sections(
     Ok(vec![
         followup::home_section(state, a, ctx, t).await?,
         assistance::home_section(state, a, ctx, t).await?,
+        retention::home_section(state, a, ctx, t).await?,
     ])
 }
 
@@ -408,6 +411,7 @@ pub(crate) async fn render_case_with(
         record::case_section(part).await?,
         assistance::case_section(part).await?,
         followup::case_section(part).await?,
+        retention::case_section(part).await?,
     ];
     Ok((
         status,
