@@ -7,8 +7,8 @@
 //! still verify, idempotence, the screen and the CLI.
 
 use crate::kit::{
-    TestApp, api_call, assert_cli_ok, csrf_field, dayaq_cli, form_post, generous_config, now,
-    org_and_user, page_get, spawn_app_with, user_token, web_session,
+    TOTP_SECRET, TestApp, api_call, assert_cli_ok, csrf_field, dayaq_cli, form_post,
+    generous_config, now, org_and_user, page_get, spawn_app_with, user_token, web_session,
 };
 use dayaq_domain::identification::ContactChannel;
 use dayaq_storage::Engine;
@@ -183,7 +183,12 @@ async fn retention_job_shreds_expired_cases_and_keeps_held_and_not_due_ones() {
     assert_eq!(v["held"], true);
     assert_eq!(v["reason"], "prosecution");
     // The hold is on the case page.
-    let (web, _) = web_session(&app, &sup.username, None).await;
+    app.db
+        .store
+        .totp_set_secret(&sup, TOTP_SECRET)
+        .await
+        .unwrap();
+    let (web, _) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
     let (st, page) = page_get(&app, &web, &format!("/cases/{held}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(
@@ -600,11 +605,17 @@ async fn retention_rules_refuse_below_minimum_and_stay_in_their_organisation() {
     assert!(
         audit
             .iter()
-            .any(|r| r.action == "retention.rule" && r.outcome == "denied")
+            .any(|r| r.action == "retention.rules" && r.outcome == "denied"),
+        "a refused reading of the rules is audited"
     );
 
     // The screen: a refused value is kept and its error is beside its field.
-    let (web, _) = web_session(&app, &sup.username, None).await;
+    app.db
+        .store
+        .totp_set_secret(&sup, TOTP_SECRET)
+        .await
+        .unwrap();
+    let (web, _) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
     let (st, page) = page_get(&app, &web, "/retention").await;
     assert_eq!(st, StatusCode::OK);
     assert!(page.contains("id=\"ret-months-case_identity\""));
