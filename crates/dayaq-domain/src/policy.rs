@@ -133,6 +133,13 @@ pub enum Action {
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
+    /// Read and set the organisation's retention rules and preview what the daily job
+    /// erases (issue #17 part 3): a supervisor of the organisation, the role that may erase
+    /// a case.
+    ManageRetention,
+    /// Set or lift a legal hold on a case (it is then never shredded by retention): a
+    /// supervisor of the owning organisation.
+    HoldCase,
     /// Record (and read) a data-subject request on a case: the survivor asks for her record,
     /// a correction, a restriction or the erasure (issue #17 part 2): case management of the
     /// owning organisation.
@@ -317,6 +324,11 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             NationalCoordinator => allow("scorecard_value"),
             _ => deny("role_cannot_enter_indicator_value"),
         },
+        (A::ManageRetention, R::Organisation(org)) => match actor.role {
+            Supervisor if org == actor.org_id => allow("supervisor_retention"),
+            Supervisor => deny("other_organisation"),
+            _ => deny("retention_needs_supervisor"),
+        },
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
             _ => deny("role_cannot_download_release"),
@@ -388,6 +400,8 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
             A::OverrideConsent => deny("override_needs_supervisor"),
             A::EraseCase if actor.role == Supervisor => allow("supervisor_own_organisation"),
             A::EraseCase => deny("erase_needs_supervisor"),
+            A::HoldCase if actor.role == Supervisor => allow("supervisor_legal_hold"),
+            A::HoldCase => deny("hold_needs_supervisor"),
             A::DecideIdentification if actor.role == PoliceOfficer => allow("competent_authority"),
             A::DecideIdentification => deny("decision_needs_police"),
             A::CloseCase | A::ReopenCase | A::OpenEpisode
@@ -743,6 +757,8 @@ mod tests {
             Action::EnterIndicatorValue,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
+            Action::ManageRetention,
+            Action::HoldCase,
             Action::RecordSubjectRequest,
             Action::DecideSubjectRequest,
         ];
@@ -854,6 +870,22 @@ mod tests {
             assert_eq!(mine, *role == Role::Supervisor, "{role:?}");
             let theirs = decide(&a, Action::ReadGapReport, Resource::Organisation(other)).allowed;
             assert!(!theirs, "{role:?}");
+        }
+    }
+
+    /// Retention (issue #17 part 3): rules and preview for the organisation's supervisors,
+    /// legal holds for the owning organisation's supervisors; nobody else.
+    #[test]
+    fn retention_is_for_own_supervisors() {
+        for role in Role::ALL {
+            let a = actor(*role, A);
+            let mine = decide(&a, Action::ManageRetention, Resource::Organisation(A)).allowed;
+            assert_eq!(mine, *role == Role::Supervisor, "{role:?}");
+            assert!(!decide(&a, Action::ManageRetention, Resource::Organisation(B)).allowed);
+            assert!(!decide(&a, Action::ManageRetention, Resource::System).allowed);
+            let hold = decide(&a, Action::HoldCase, Resource::Case(&facts(A))).allowed;
+            assert_eq!(hold, *role == Role::Supervisor, "{role:?}");
+            assert!(!decide(&a, Action::HoldCase, Resource::Case(&facts(B))).allowed);
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod identification;
 pub mod packages;
 pub mod record;
 pub mod referrals;
+pub mod retention;
 
 pub use common::{ApiJson, ApiQuery};
 
@@ -84,6 +85,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())
 }

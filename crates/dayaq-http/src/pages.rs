@@ -40,6 +40,7 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
+mod retention;
 mod scorecard;
 mod signin;
 mod statistics;
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())
 }
@@ -346,6 +348,7 @@ pub(crate) async fn home_sections(
     Ok(vec![
         followup::home_section(state, a, ctx, t).await?,
         assistance::home_section(state, a, ctx, t).await?,
+        retention::home_section(state, a, ctx, t).await?,
     ])
 }
 
@@ -417,6 +420,7 @@ pub(crate) async fn render_case_with(
         record::case_section(part).await?,
         assistance::case_section(part).await?,
         followup::case_section(part).await?,
+        retention::case_section(part).await?,
         subject_requests::case_section(part).await?,
     ];
     Ok((

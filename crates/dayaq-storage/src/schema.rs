@@ -395,6 +395,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
         .copied()
         .collect()
@@ -843,6 +844,30 @@ pub const STATISTICS_TABLES: &[Table] = &[
     ("stat_person", &[("person", Text), ("cells", Text)]),
     ("stat_case", &[("case_id", Text), ("person", Text)]),
     ("stat_dirty", &[("case_id", Text)]),
+];
+
+/// Tables of retention schedules and legal holds (`retention/`, migration 0022).
+pub const RETENTION_TABLES: &[Table] = &[
+    (
+        "retention_rules",
+        &[
+            ("org_id", Text),
+            ("kind", Text),
+            ("months", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "retention_holds",
+        &[
+            ("case_id", Text),
+            ("org_id", Text),
+            ("reason", Text),
+            ("set_by", Text),
+            ("set_at", Int),
+        ],
+    ),
 ];
 
 /// Tables of the data-subject requests (`subject_requests.rs`, migration 0021).

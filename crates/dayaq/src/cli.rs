@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Retention schedules: rules per organisation, the preview, the daily erasure job.
+    #[command(subcommand)]
+    Retention(crate::retention_cli::RetentionCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -706,6 +709,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Retention(c) => c.name(),
         }
     }
 }

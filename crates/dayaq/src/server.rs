@@ -64,6 +64,12 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
             }
         })
     };
+    // Retention schedules: the daily erasure job, on the application's clock (checked hourly).
+    let retention = tokio::spawn(crate::retention_cli::daily(
+        store.clone(),
+        cfg.clock.clone(),
+        std::time::Duration::from_secs(3600),
+    ));
     // Graceful: on a signal, stop accepting and let in-flight requests (and their audit
     // writes) finish before the store closes.
     let shutdown = async {
@@ -74,6 +80,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .context("the HTTP server failed");
     ticker.abort();
+    retention.abort();
     witness.checkpoint(&store).await;
     store.close().await;
     tracing::info!("stopped");

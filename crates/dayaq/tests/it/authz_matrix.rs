@@ -556,6 +556,43 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         true,
     ),
     ("DELETE", "/cases/{id}", Case(Action::EraseCase), true),
+    // Retention schedules and legal hold (issue #17 part 3).
+    (
+        "GET",
+        "/retention/rules",
+        Org(Action::ManageRetention),
+        false,
+    ),
+    (
+        "PUT",
+        "/retention/rules",
+        Org(Action::ManageRetention),
+        false,
+    ),
+    (
+        "GET",
+        "/retention/preview",
+        Org(Action::ManageRetention),
+        false,
+    ),
+    (
+        "GET",
+        "/cases/{id}/legal-hold",
+        Case(Action::ReadCase),
+        false,
+    ),
+    (
+        "PUT",
+        "/cases/{id}/legal-hold",
+        Case(Action::HoldCase),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/legal-hold/lift",
+        Case(Action::HoldCase),
+        false,
+    ),
     // Data-subject requests (issue #17 part 2): the request is named in the body, so `{}` is
     // a 422 for those allowed.
     (

@@ -19,6 +19,7 @@ mod query_count;
 mod record;
 mod referral_package;
 mod referrals;
+mod retention;
 mod security_accounts;
 mod security_audit;
 mod security_auth;
