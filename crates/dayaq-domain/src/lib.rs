@@ -11,6 +11,7 @@ pub mod policy;
 pub mod record;
 pub mod referral;
 pub mod role;
+pub mod rules;
 pub mod statistics;
 pub mod stats;
 pub mod vocab;

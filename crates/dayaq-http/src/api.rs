@@ -31,6 +31,7 @@ use utoipa_axum::routes;
 pub mod gaps;
 pub mod scorecard;
 pub mod statistics;
+pub mod rules;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(rules::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Rules of practice: the reflection period, facility admission rules (coordinator).
+    #[command(subcommand)]
+    Rules(crate::rules_cli::RulesCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -706,6 +709,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Rules(c) => c.name(),
         }
     }
 }
