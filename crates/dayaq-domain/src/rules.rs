@@ -134,7 +134,10 @@ pub struct AdmissionFacts {
 }
 
 /// Checks the facility's rules against the survivor's facts: `Ok` or the first refusal.
-pub fn admission_check(rules: &AdmissionRules, facts: &AdmissionFacts) -> Result<(), RefusalReason> {
+pub fn admission_check(
+    rules: &AdmissionRules,
+    facts: &AdmissionFacts,
+) -> Result<(), RefusalReason> {
     if rules.requires_cooperation && !facts.cooperates {
         return Err(RefusalReason::CooperationRequired);
     }
@@ -160,7 +163,10 @@ mod tests {
         assert_eq!(p.ends_on, date!(2026 - 04 - 03));
         assert!(p.active);
         assert_eq!(p.days_left, 29);
-        assert_eq!(reflection_period(None, None, 30, date!(2026 - 01 - 01)), None);
+        assert_eq!(
+            reflection_period(None, None, 30, date!(2026 - 01 - 01)),
+            None
+        );
     }
 
     #[test]
@@ -218,7 +224,9 @@ mod tests {
             let rules = AdmissionRules { requires_cooperation: req };
             let r = admission_check(&rules, &AdmissionFacts { cooperates: coop });
             prop_assert_eq!(r.is_err(), req && !coop);
-            prop_assert!(admission_check(&AdmissionRules::default(), &AdmissionFacts { cooperates: coop }).is_ok());
+            let none = AdmissionRules::default();
+            let facts = AdmissionFacts { cooperates: coop };
+            prop_assert!(admission_check(&none, &facts).is_ok());
         }
     }
 }

@@ -29,9 +29,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod gaps;
+pub mod rules;
 pub mod scorecard;
 pub mod statistics;
-pub mod rules;
 
 #[derive(OpenApi)]
 #[openapi(

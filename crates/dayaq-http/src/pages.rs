@@ -39,6 +39,7 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
+mod rules;
 mod scorecard;
 mod signin;
 mod statistics;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(rules::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

@@ -30,9 +30,9 @@ pub mod package_signing;
 pub mod packages;
 pub mod record;
 pub mod referrals;
-pub mod rules;
 #[cfg(test)]
 mod rows_guard;
+pub mod rules;
 pub mod schema;
 pub mod sessions;
 pub mod statistics;

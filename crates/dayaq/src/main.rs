@@ -11,10 +11,10 @@ mod demo;
 mod report_gaps;
 mod report_national;
 mod report_scorecard;
+mod rules_cli;
 mod secret_input;
 mod server;
 mod statistics_cli;
-mod rules_cli;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use dayaq_domain::{FieldError, ValidationErrors};
 use dayaq_storage::rules::{
-    AdmissionRulesInput, CaseReflection, FacilityRules, PrioritiesInput, RefusalCount,
-    ReflectionSetting,
+    AdmissionRulesInput, CaseReflection, FacilityRules, PrioritiesInput, ReflectionSetting,
+    RefusalCount,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,8 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_reflection, set_reflection))
         .routes(routes!(case_reflection))
-        .routes(routes!(list_facility_rules))
-        .routes(routes!(get_facility_rules, set_facility_rules))
+        .routes(routes!(list_facility_rules, set_facility_rules))
         .routes(routes!(refusal_counts))
         .routes(routes!(set_priorities))
 }
@@ -83,7 +82,9 @@ async fn set_reflection(
     let cx = a.cx();
     state.store.authorize_rules(&cx).await?;
     let input: ReflectionInput = typed(raw)?;
-    Ok(Json(state.store.set_reflection_days(&cx, input.days).await?))
+    Ok(Json(
+        state.store.set_reflection_days(&cx, input.days).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/reflection-period", tag = "rules",
@@ -110,30 +111,36 @@ async fn list_facility_rules(
     }))
 }
 
-#[utoipa::path(get, path = "/shelters/{id}/admission-rules", tag = "rules",
-    params(("id" = String, Path, description = "Facility id (UUID)")),
-    responses((status = 200, description = "The facility's admission rules (none switched on by default)", body = FacilityRules)))]
-async fn get_facility_rules(
-    State(state): State<AppState>,
-    r: OnPath,
-) -> Result<Json<FacilityRules>, AppError> {
-    let [id] = r.ids;
-    Ok(Json(state.store.admission_rules(id).await?))
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityRulesInput {
+    /// The shelter facility (UUID).
+    pub facility_id: uuid::Uuid,
+    /// Admit only a survivor whose legal section says she cooperates with law enforcement.
+    /// International standards (CoE Convention art. 12(6)) say assistance must not depend on it.
+    pub requires_cooperation: bool,
 }
 
-#[utoipa::path(put, path = "/shelters/{id}/admission-rules", tag = "rules",
-    params(("id" = String, Path, description = "Facility id (UUID)")),
-    request_body(content = AdmissionRulesInput, description = "{requires_cooperation}"),
+#[utoipa::path(put, path = "/rules/facilities", tag = "rules",
+    request_body(content = FacilityRulesInput, description = "{facility_id, requires_cooperation}"),
     responses((status = 200, description = "Changed (national coordinator; audited)", body = FacilityRules)))]
 async fn set_facility_rules(
     State(state): State<AppState>,
-    r: OnPath,
+    a: Authed,
     ApiJson(raw): ApiJson<Value>,
 ) -> Result<Json<FacilityRules>, AppError> {
-    let ([id], cx) = (r.ids, r.cx());
+    let cx = a.cx();
     state.store.authorize_rules(&cx).await?;
-    let input: AdmissionRulesInput = typed(raw)?;
-    Ok(Json(state.store.set_admission_rules(&cx, id, &input).await?))
+    let input: FacilityRulesInput = typed(raw)?;
+    let rules = AdmissionRulesInput {
+        requires_cooperation: input.requires_cooperation,
+    };
+    Ok(Json(
+        state
+            .store
+            .set_admission_rules(&cx, input.facility_id, &rules)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/rules/admission-refusals", tag = "rules",

@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::form::value;
+use crate::pages::form::{Back, CaseForm, lang_of, opt_value, value};
 use crate::pages::{Chrome, error_page, see_other};
 use crate::paths::parse_id;
 use askama::Template;
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dayaq_domain::policy::{Action, Resource, decide};
 use dayaq_domain::{FieldError, ValidationErrors};
-use dayaq_storage::rules::AdmissionRulesInput;
+use dayaq_storage::rules::{AdmissionRulesInput, PrioritiesInput};
 use time::{Date, Month};
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,26 @@ pub fn router() -> Router<AppState> {
         .route("/rules", get(rules_page))
         .route("/rules/reflection-period", post(reflection_submit))
         .route("/rules/facilities/{id}", post(facility_submit))
+        .route("/cases/{id}/assistance/priorities", post(priorities_submit))
+}
+
+/// Her priorities go back to the plan on the case page (`#assistance`).
+const PLAN_BACK: Back = Back::to("assistance");
+
+async fn priorities_submit(State(state): State<AppState>, c: CaseForm) -> Response {
+    let CaseForm { a, id, uid, f } = c;
+    let Some(plan) = opt_value(&f, "plan").and_then(|v| uuid::Uuid::parse_str(&v).ok()) else {
+        return error_page(&state, None, lang_of(&a), AppError::NotFound);
+    };
+    let input = PrioritiesInput {
+        words: value(&f, "words"),
+    };
+    let ctx = a.cx();
+    let r = state
+        .store
+        .set_plan_priorities(&ctx, uid, plan, &input)
+        .await;
+    PLAN_BACK.outcome(&state, &a, &id, r).await
 }
 
 pub struct FacilityView {
@@ -61,7 +81,10 @@ fn field_text(t: &Tr, e: &FieldError) -> String {
         "days" => t.get("rules-days"),
         _ => t.get("rules-facility"),
     };
-    format!("{label}: {}", t.get(&format!("err-{}", e.code.replace('_', "-"))))
+    format!(
+        "{label}: {}",
+        t.get(&format!("err-{}", e.code.replace('_', "-")))
+    )
 }
 
 async fn render(
@@ -101,7 +124,9 @@ async fn render(
                 .await?
                 .into_iter()
                 .map(|r| RefusalView {
-                    label: c.t.get(&format!("rules-reason-{}", r.reason.replace('_', "-"))),
+                    label: c
+                        .t
+                        .get(&format!("rules-reason-{}", r.reason.replace('_', "-"))),
                     count: r.count,
                 })
                 .collect()

@@ -88,12 +88,14 @@ impl Store {
             .map(|r| {
                 let id: String = r.try_get("id")?;
                 let rules = AdmissionRules {
-                    requires_cooperation: r.try_get::<Option<i64>, _>("requires_cooperation")?
+                    requires_cooperation: r
+                        .try_get::<Option<i64>, _>("requires_cooperation")?
                         .unwrap_or(0)
                         != 0,
                 };
                 Ok(FacilityRules {
-                    facility_id: Uuid::parse_str(&id).map_err(|e| StoreError::Data(e.to_string()))?,
+                    facility_id: Uuid::parse_str(&id)
+                        .map_err(|e| StoreError::Data(e.to_string()))?,
                     name: r.try_get("name")?,
                     conflicts_with_standards: rules.conflicts_with_standards(),
                     rules,

@@ -1,8 +1,8 @@
 //! Her priorities in her words: a sealed free-text part of the rehabilitation plan.
 
+use crate::crypto::SecretKey;
 use crate::kernel::case_keys::{open_text, seal_text};
 use crate::kernel::{Ctx, millis};
-use crate::crypto::SecretKey;
 use crate::{Result, Store, StoreError};
 use dayaq_domain::policy::Action;
 use dayaq_domain::{FieldError, ValidationErrors};

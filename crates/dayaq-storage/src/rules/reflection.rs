@@ -96,7 +96,11 @@ impl Store {
     /// The case's reflection period on `ctx.now` (anyone who may read the case summary: the
     /// dates are no more than the summary shows); `None` before any contact or presumed-victim
     /// screening.
-    pub async fn case_reflection(&self, ctx: &Ctx<'_>, case: Uuid) -> Result<Option<CaseReflection>> {
+    pub async fn case_reflection(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+    ) -> Result<Option<CaseReflection>> {
         let access = self.authorize_case(ctx, Action::ReadCase, case).await?;
         let cs = access.id_str();
         let contact: Option<i64> =
