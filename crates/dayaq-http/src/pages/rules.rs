@@ -124,9 +124,10 @@ async fn render(
                 .await?
                 .into_iter()
                 .map(|r| RefusalView {
-                    label: c
-                        .t
-                        .get(&format!("rules-reason-{}", r.reason.replace('_', "-"))),
+                    label: match r.reason.as_str() {
+                        "cooperation_required" => c.t.get("rules-reason-cooperation-required"),
+                        other => other.to_string(),
+                    },
                     count: r.count,
                 })
                 .collect()
