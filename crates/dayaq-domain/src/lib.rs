@@ -12,6 +12,7 @@ pub mod record;
 pub mod referral;
 pub mod retention;
 pub mod role;
+pub mod rules;
 pub mod statistics;
 pub mod stats;
 pub mod subject_request;

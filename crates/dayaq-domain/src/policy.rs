@@ -130,6 +130,9 @@ pub enum Action {
     /// Enter a yearly value of an indicator the data cannot compute (with its source): the
     /// national coordinator only.
     EnterIndicatorValue,
+    /// Change the rules of practice (the reflection period, facility admission rules) on
+    /// `Resource::System`: the national coordinator only (issue #17 part 4).
+    ManagePracticeRules,
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
@@ -323,6 +326,10 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         (A::EnterIndicatorValue, R::System) => match actor.role {
             NationalCoordinator => allow("scorecard_value"),
             _ => deny("role_cannot_enter_indicator_value"),
+        },
+        (A::ManagePracticeRules, R::System) => match actor.role {
+            NationalCoordinator => allow("practice_rules"),
+            _ => deny("role_cannot_manage_practice_rules"),
         },
         (A::ManageRetention, R::Organisation(org)) => match actor.role {
             Supervisor if org == actor.org_id => allow("supervisor_retention"),
@@ -755,6 +762,7 @@ mod tests {
             Action::ReadGapReport,
             Action::ReadScorecard,
             Action::EnterIndicatorValue,
+            Action::ManagePracticeRules,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
             Action::ManageRetention,
@@ -853,6 +861,20 @@ mod tests {
             if d.allowed {
                 prop_assert!(role == Role::SystemAdmin && matches!(action, Action::ManageUsers | Action::ManageDirectory));
             }
+        }
+    }
+
+    /// The rules of practice: the national coordinator only, on the system; no organisation
+    /// or case resource grants it.
+    #[test]
+    fn practice_rules_only_coordinator() {
+        let own = Uuid::new_v4();
+        for role in Role::ALL {
+            let a = actor(*role, own);
+            let sys = decide(&a, Action::ManagePracticeRules, Resource::System).allowed;
+            assert_eq!(sys, *role == Role::NationalCoordinator, "{role:?}");
+            let org = decide(&a, Action::ManagePracticeRules, Resource::Organisation(own));
+            assert!(!org.allowed, "{role:?}");
         }
     }
 

@@ -31,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod gaps;
+pub mod rules;
 pub mod scorecard;
 pub mod statistics;
 pub mod subject_requests;
@@ -85,6 +86,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(rules::router())
         .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())

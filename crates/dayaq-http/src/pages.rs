@@ -40,6 +40,7 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
+mod rules;
 mod retention;
 mod scorecard;
 mod signin;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(rules::router())
         .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())

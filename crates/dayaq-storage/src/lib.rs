@@ -33,6 +33,7 @@ pub mod referrals;
 pub mod retention;
 #[cfg(test)]
 mod rows_guard;
+pub mod rules;
 pub mod schema;
 pub mod sessions;
 pub mod statistics;

@@ -395,6 +395,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
         .copied()
@@ -826,6 +827,49 @@ pub const SCORECARD_TABLES: &[Table] = &[(
         ("entered_at", Int),
     ],
 )];
+/// Rules of practice as data (`rules/`, migration 0020): the reflection period, facility
+/// admission rules, admission refusals by reason, her priorities on the plan (sealed).
+pub const RULES_TABLES: &[Table] = &[
+    (
+        "reflection_setting",
+        &[
+            ("id", Int),
+            ("days", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "facility_admission_rules",
+        &[
+            ("facility_id", Text),
+            ("requires_cooperation", Int),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "admission_refusals",
+        &[
+            ("id", Text),
+            ("facility_id", Text),
+            ("org_id", Text),
+            ("reason", Text),
+            ("refused_on", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "plan_priorities",
+        &[
+            ("plan_id", Text),
+            ("case_id", Text),
+            ("words", Blob),
+            ("updated_by", Text),
+            ("updated_at", Int),
+        ],
+    ),
+];
 /// The maintained national statistics (`aggregates.rs`, migration 0017): derived from the
 /// records, so neither backed up nor restored (`all_tables` leaves them out); a restore and
 /// `dayaq statistics rebuild` recompute them.

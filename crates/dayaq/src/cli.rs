@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Rules of practice: the reflection period, facility admission rules (coordinator).
+    #[command(subcommand)]
+    Rules(crate::rules_cli::RulesCommand),
     /// Retention schedules: rules per organisation, the preview, the daily erasure job.
     #[command(subcommand)]
     Retention(crate::retention_cli::RetentionCommand),
@@ -709,6 +712,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Rules(c) => c.name(),
             Command::Retention(c) => c.name(),
         }
     }

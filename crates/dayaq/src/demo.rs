@@ -10,8 +10,10 @@ use anyhow::{Context, bail};
 use dayaq_domain::Role;
 use dayaq_domain::case::{CaseInput, Identity, VictimContext};
 use dayaq_domain::referral::Eligibility;
+use dayaq_storage::assistance::FacilityInput;
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::referrals::ServiceOffer;
+use dayaq_storage::rules::AdmissionRulesInput;
 use dayaq_storage::users::User;
 use dayaq_storage::{Store, StoreError};
 use std::process::ExitCode;
@@ -76,6 +78,7 @@ pub const USERS: &[(&str, Role, &str)] = &[
     ("demo.police", Role::PoliceOfficer, "police-atd"),
     ("demo.hotline", Role::HotlineOperator, "hotline"),
     ("demo.orgadmin", Role::OrgAdmin, "ngo-shelter-baku"),
+    ("demo.shelter", Role::Supervisor, "state-shelter"),
     (
         "demo.coordinator",
         Role::NationalCoordinator,
@@ -306,6 +309,7 @@ pub async fn load(store: &Store) -> anyhow::Result<usize> {
         };
         store.set_service(&admin_ctx, org, &offer).await?;
     }
+    shelters(store, now).await?;
     let today = now.date();
     let mut index = 0usize;
     for (_org, username, count) in CASES {
@@ -323,6 +327,52 @@ pub async fn load(store: &Store) -> anyhow::Result<usize> {
         }
     }
     Ok(index)
+}
+
+/// The two shelters of the demo world. The coordinator switches on the state shelter's
+/// cooperation condition to show the Azerbaijani rule (a new installation has none; the
+/// screens then cite CoE Convention art. 12(6)).
+async fn shelters(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
+    let at = |actor| Ctx {
+        actor,
+        source: SOURCE,
+        now,
+    };
+    let state = store.user_by_name("demo.shelter").await?.actor();
+    let ngo = store.user_by_name("demo.supervisor").await?.actor();
+    let coord = store.user_by_name("demo.coordinator").await?.actor();
+    let state_shelter = store
+        .add_facility(
+            &at(&state),
+            &FacilityInput {
+                name: "State shelter (Baku)".into(),
+                beds: 30,
+                max_stay_days: None,
+                state_shelter: true,
+            },
+        )
+        .await?;
+    store
+        .add_facility(
+            &at(&ngo),
+            &FacilityInput {
+                name: "Clean World shelter".into(),
+                beds: 12,
+                max_stay_days: Some(90),
+                state_shelter: false,
+            },
+        )
+        .await?;
+    store
+        .set_admission_rules(
+            &at(&coord),
+            state_shelter.id,
+            &AdmissionRulesInput {
+                requires_cooperation: true,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// A deterministic synthetic case for index `i`. Proportions follow the seeds: almost all

@@ -11,6 +11,7 @@ mod demo;
 mod report_gaps;
 mod report_national;
 mod report_scorecard;
+mod rules_cli;
 mod retention_cli;
 mod secret_input;
 mod server;
@@ -68,6 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
         Command::Statistics(c) => statistics_cli::run(g, c).await,
+        Command::Rules(c) => rules_cli::run(g, c).await,
         Command::Retention(c) => retention_cli::run(g, c).await,
     }
 }

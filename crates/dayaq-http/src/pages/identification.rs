@@ -83,6 +83,9 @@ pub struct IdentSection {
     pub orgs: Vec<Opt>,
     pub org_types: Vec<Opt>,
     pub can_update: bool,
+    /// The recovery and reflection period (issue #17 part 4): None before any contact or
+    /// presumed-victim screening.
+    pub reflection: Option<dayaq_storage::rules::CaseReflection>,
 }
 
 fn opts(t: &Tr, field: &str, values: impl Iterator<Item = &'static str>) -> Vec<Opt> {
@@ -240,6 +243,7 @@ pub(crate) async fn section(
             .collect(),
         org_types: opts(t, "org_Type", OrgType::ALL.iter().map(|s| s.as_str())),
         can_update,
+        reflection: state.store.case_reflection(ctx, id).await?,
     })
 }
 

@@ -84,6 +84,8 @@ pub struct Plan {
     #[serde(rename = "spl_ActionPlan")]
     pub actions: Vec<PlanAction>,
     pub gaps: PlanGaps,
+    /// Her priorities in her words (sealed; `PUT .../plans/{plan}/priorities`).
+    pub priorities: Option<String>,
 }
 
 /// A plan waiting for a supervisor's approval (no personal data).
@@ -523,6 +525,7 @@ impl Store {
                 })
                 .collect();
             let approved_at: Option<i64> = r.try_get("approved_at")?;
+            let priorities = crate::rules::priorities_of(&mut conn, &key, &ids).await?;
             out.push(Plan {
                 id: uuid_of(&ids)?,
                 case_id: case,
@@ -544,6 +547,7 @@ impl Store {
                 gaps: plan_gaps(&latest_needs, &gfacts, &afacts, today),
                 goals,
                 actions,
+                priorities,
             });
         }
         Ok(out)

@@ -1,6 +1,7 @@
 //! Shelter facilities and stays (length-of-stay rule, extensions, exit).
 
 use super::*;
+use dayaq_domain::rules::{AdmissionFacts, admission_check};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -10,7 +11,8 @@ pub struct FacilityInput {
     /// Default 30 (the state shelter's legal limit).
     #[serde(default)]
     pub max_stay_days: Option<i64>,
-    /// A state shelter admits only survivors cooperating with law enforcement.
+    /// A state-run shelter (counted as such in the statistics). Admission conditions are the
+    /// facility's rules (`/rules`), not this flag.
     #[serde(default)]
     pub state_shelter: bool,
 }
@@ -151,9 +153,9 @@ impl Store {
             .collect()
     }
 
-    /// Admits the survivor of `case` (with dependants) to a facility. A state shelter needs
-    /// cooperation with law enforcement (the legal section says `cooperation = Yes`); a full
-    /// facility refuses; one open stay per case.
+    /// Admits the survivor of `case` (with dependants) to a facility. The facility's admission
+    /// rules (data, set by the coordinator; none by default) may refuse it — counted by reason
+    /// and audited; a full facility refuses; one open stay per case.
     pub async fn admit(&self, ctx: &Ctx<'_>, case: Uuid, a: &AdmissionInput) -> Result<Stay> {
         let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
         let mut errs = ValidationErrors::default();
@@ -200,19 +202,38 @@ impl Store {
                 ))
             })?;
         let cs = case.to_string();
-        if fac.state_shelter {
-            let coop: Option<String> =
-                sqlx::query_scalar("SELECT cooperation FROM case_legal WHERE case_id = $1")
-                    .bind(&cs)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if coop.as_deref() != Some("Yes") {
-                return Err(invalid(FieldError::new(
-                    "cooperation",
-                    "cooperation_required",
-                    "the state shelter admits survivors who cooperate with law enforcement (legal section: cooperation = Yes)",
-                )));
-            }
+        // The facility's admission rules (data, `rules/`): none switched on = no condition.
+        let rules = {
+            let mut conn = self.pool.acquire().await?;
+            crate::rules::rules_of(&mut conn, &fac.id.to_string()).await?
+        };
+        let coop: Option<String> =
+            sqlx::query_scalar("SELECT cooperation FROM case_legal WHERE case_id = $1")
+                .bind(&cs)
+                .fetch_optional(&self.pool)
+                .await?;
+        let facts = AdmissionFacts {
+            cooperates: coop.as_deref() == Some("Yes"),
+        };
+        if let Err(reason) = admission_check(&rules, &facts) {
+            // Counted by reason for the scorecard and audited; nothing else changes.
+            let mut w = self.write_case(ctx, &access).await?;
+            let now = w.now();
+            crate::rules::record_refusal(
+                &mut w,
+                &fac.id.to_string(),
+                &fac.org_id.to_string(),
+                reason,
+                ctx.now.date(),
+                now,
+            )
+            .await?;
+            w.commit(
+                "case.shelter_admission_refused",
+                format!("facility={} reason={}", fac.id, reason.as_str()),
+            )
+            .await?;
+            return Err(invalid(reason.error()));
         }
         let id = Uuid::new_v4();
         let now = millis(ctx.now);

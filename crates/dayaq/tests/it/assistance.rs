@@ -82,7 +82,19 @@ async fn shelter_thirty_day_rule_with_controllable_clock() {
         daily_cost_minor: 0,
         funding_source_id: None,
     };
-    // Eligibility: the state shelter needs cooperation with law enforcement.
+    // Eligibility: the state shelter's admission rule (data, off by default; the coordinator
+    // switches it on) needs cooperation with law enforcement.
+    let (_, coord) = org_and_user(&db, "org-nrm", "national_coordinator").await;
+    let coord = coord.actor();
+    s.set_admission_rules(
+        &ctx(&coord),
+        fac.id,
+        &dayaq_storage::rules::AdmissionRulesInput {
+            requires_cooperation: true,
+        },
+    )
+    .await
+    .unwrap();
     let e = s.admit(&at(&cw, day0), case, &adm).await.unwrap_err();
     assert_eq!(
         field_of(&e),

@@ -19,6 +19,7 @@ mod query_count;
 mod record;
 mod referral_package;
 mod referrals;
+mod rules;
 mod retention;
 mod security_accounts;
 mod security_audit;

@@ -29,6 +29,8 @@ pub struct PlanView {
     pub id: String,
     pub spl_type: String,
     pub objectives: String,
+    /// Her priorities in her words (sealed; rules of practice).
+    pub priorities: String,
     pub planned_end: String,
     pub review_on: String,
     pub agreed: bool,
@@ -153,6 +155,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             id: p.id.to_string(),
             spl_type: label(&t, PLAN_TYPES, &p.spl_type),
             objectives: p.objectives.clone().unwrap_or_default(),
+            priorities: p.priorities.clone().unwrap_or_default(),
             planned_end: p.planned_end.clone().unwrap_or_default(),
             review_on: p.review_on.clone().unwrap_or_default(),
             agreed: p.survivor_agreed,

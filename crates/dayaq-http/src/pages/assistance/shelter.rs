@@ -13,6 +13,8 @@ pub struct FacilityRow {
     pub max_stay_days: i64,
     pub state_shelter: bool,
     pub full: bool,
+    /// The facility's cooperation condition is on (rules of practice; CoE art. 12(6) warning).
+    pub cooperation_rule: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,6 +50,12 @@ pub(super) async fn shelters_with(
     let r: Result<Response, AppError> = async {
         let orgs = state.store.list_orgs().await?;
         let facilities = state.store.facilities().await?;
+        let rules = state.store.facility_rules().await?;
+        let coop_rule = |id| {
+            rules
+                .iter()
+                .any(|r| r.facility_id == id && r.rules.requires_cooperation)
+        };
         let actor = &a.actor;
         let can_manage = decide(
             actor,
@@ -70,6 +78,7 @@ pub(super) async fn shelters_with(
                 max_stay_days: f.max_stay_days,
                 state_shelter: f.state_shelter,
                 full: f.available == 0,
+                cooperation_rule: coop_rule(f.id),
             })
             .collect();
         Ok((
@@ -176,6 +185,8 @@ pub(super) struct CaseShelterPage {
     today: String,
     posted: Posted,
     errs: FieldErrs,
+    /// Facilities whose cooperation condition is on (the admission form warns, CoE art. 12(6)).
+    rule_facilities: Vec<String>,
 }
 
 pub(super) fn stay_label(t: &Tr, s: Option<StayState>) -> (String, &'static str) {
@@ -220,6 +231,14 @@ pub(super) async fn case_shelter_with(
         let can_edit = allowed(Action::UpdateCase);
         let can_approve = allowed(Action::Approve);
         let facilities = state.store.facilities().await?;
+        let rule_facilities: Vec<String> = state
+            .store
+            .facility_rules()
+            .await?
+            .into_iter()
+            .filter(|r| r.rules.requires_cooperation)
+            .map(|r| r.name)
+            .collect();
         let sources = if can_edit {
             state.store.funding_source_options(&ctx).await?
         } else {
@@ -297,6 +316,7 @@ pub(super) async fn case_shelter_with(
                 today: dayaq_domain::assistance::fmt_date(ctx.now.date()),
                 posted,
                 errs,
+                rule_facilities,
                 c,
             },
         )
