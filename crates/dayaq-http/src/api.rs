@@ -28,6 +28,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod alerts;
 pub mod gaps;
 pub mod scorecard;
 pub mod statistics;
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(alerts::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

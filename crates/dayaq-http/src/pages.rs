@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 mod account;
 mod admin;
+mod alerts;
 mod assistance;
 mod cases;
 mod followup;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(alerts::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
@@ -82,6 +84,8 @@ pub struct NavUser {
     pub sees_funding: bool,
     /// The annual national report (national coordinator).
     pub sees_national_report: bool,
+    /// Access-anomaly alerts (auditors; organisation administrators).
+    pub sees_alerts: bool,
 }
 
 pub struct Chrome {
@@ -108,6 +112,7 @@ impl Chrome {
                 let (sees_shelters, sees_funding) = assistance::nav_links(a);
                 NavUser {
                     sees_national_report: statistics::nav_link(a),
+                    sees_alerts: alerts::nav_link(a),
                     sees_shelters,
                     sees_funding,
                     username: a.user.username.clone(),
