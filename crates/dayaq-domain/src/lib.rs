@@ -6,6 +6,7 @@ pub mod case;
 pub mod error;
 pub mod followup;
 pub mod identification;
+pub mod oversight;
 pub mod package;
 pub mod policy;
 pub mod record;

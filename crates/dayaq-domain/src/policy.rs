@@ -136,6 +136,12 @@ pub enum Action {
     DownloadRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
+    /// Access-anomaly alerts (issue #18 part 2): every alert (`Resource::System`) for
+    /// auditors; an organisation's alerts (`Resource::Organisation`) for its administrator.
+    ReadAlerts,
+    /// Acknowledge an alert with a note: the same readers (never an alert about oneself,
+    /// checked by storage).
+    AcknowledgeAlert,
     /// Read and set the organisation's retention rules and preview what the daily job
     /// erases (issue #17 part 3): a supervisor of the organisation, the role that may erase
     /// a case.
@@ -339,6 +345,15 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
         (A::DownloadRelease, R::System) => match actor.role {
             Researcher | NationalCoordinator => allow("anonymised_release"),
             _ => deny("role_cannot_download_release"),
+        },
+        (A::ReadAlerts | A::AcknowledgeAlert, R::System) => match actor.role {
+            Auditor => allow("auditor"),
+            _ => deny("role_cannot_read_alerts"),
+        },
+        (A::ReadAlerts | A::AcknowledgeAlert, R::Organisation(org)) => match actor.role {
+            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
+            OrgAdmin => deny("other_organisation"),
+            _ => deny("role_cannot_read_alerts"),
         },
         _ => deny("no_rule"),
     }
@@ -765,6 +780,8 @@ mod tests {
             Action::ManagePracticeRules,
             Action::DownloadRelease,
             Action::ManageOwnAccount,
+            Action::ReadAlerts,
+            Action::AcknowledgeAlert,
             Action::ManageRetention,
             Action::HoldCase,
             Action::RecordSubjectRequest,
@@ -892,6 +909,25 @@ mod tests {
             assert_eq!(mine, *role == Role::Supervisor, "{role:?}");
             let theirs = decide(&a, Action::ReadGapReport, Resource::Organisation(other)).allowed;
             assert!(!theirs, "{role:?}");
+        }
+    }
+
+    /// Alerts: every alert (the system) for auditors; an organisation's own for its
+    /// administrator; nobody else, no other organisation's.
+    #[test]
+    fn alert_scopes() {
+        let own = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        for role in Role::ALL {
+            let a = actor(*role, own);
+            for action in [Action::ReadAlerts, Action::AcknowledgeAlert] {
+                let sys = decide(&a, action, Resource::System).allowed;
+                assert_eq!(sys, *role == Role::Auditor, "{role:?}");
+                let mine = decide(&a, action, Resource::Organisation(own)).allowed;
+                assert_eq!(mine, *role == Role::OrgAdmin, "{role:?}");
+                let theirs = decide(&a, action, Resource::Organisation(other)).allowed;
+                assert!(!theirs, "{role:?}");
+            }
         }
     }
 

@@ -30,6 +30,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod alerts;
 pub mod gaps;
 pub mod rules;
 pub mod scorecard;
@@ -86,6 +87,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(alerts::router())
         .merge(rules::router())
         .merge(retention::router())
         .merge(subject_requests::router())

@@ -92,5 +92,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         out.push_str("# TYPE dayaq_audit_head_seq gauge\n");
         out.push_str(&format!("dayaq_audit_head_seq {seq}\n"));
     }
+    // Access-anomaly alerts (issue #18 part 2): open alerts per rule, every rule listed.
+    if let Ok(counts) = state.store.open_alert_counts().await {
+        out.push_str("# HELP dayaq_alerts_open Open access-anomaly alerts by rule.\n");
+        out.push_str("# TYPE dayaq_alerts_open gauge\n");
+        for (rule, n) in counts {
+            out.push_str(&format!("dayaq_alerts_open{{rule=\"{rule}\"}} {n}\n"));
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

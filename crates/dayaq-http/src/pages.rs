@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 mod account;
 mod admin;
+mod alerts;
 mod assistance;
 mod cases;
 mod checkin;
@@ -67,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(alerts::router())
         .merge(rules::router())
         .merge(retention::router())
         .merge(subject_requests::router())
@@ -95,6 +97,8 @@ pub struct NavUser {
     pub sees_funding: bool,
     /// The annual national report (national coordinator).
     pub sees_national_report: bool,
+    /// Access-anomaly alerts (auditors; organisation administrators).
+    pub sees_alerts: bool,
 }
 
 pub struct Chrome {
@@ -121,6 +125,7 @@ impl Chrome {
                 let (sees_shelters, sees_funding) = assistance::nav_links(a);
                 NavUser {
                     sees_national_report: statistics::nav_link(a),
+                    sees_alerts: alerts::nav_link(a),
                     sees_shelters,
                     sees_funding,
                     username: a.user.username.clone(),

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod aggregates;
+pub mod alerts;
 pub mod assistance;
 pub mod audit;
 pub mod backup;

@@ -395,6 +395,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(ALERTS_TABLES)
         .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
@@ -408,6 +409,7 @@ pub fn expected_schema() -> Vec<ColumnInfo> {
     let mut v: Vec<ColumnInfo> = all_tables()
         .iter()
         .chain(STATISTICS_TABLES)
+        .chain(ALERT_STATE_TABLES)
         .flat_map(|(t, cols)| {
             cols.iter()
                 .map(move |(c, k)| (t.to_string(), c.to_string(), *k))
@@ -826,6 +828,34 @@ pub const SCORECARD_TABLES: &[Table] = &[(
         ("entered_by", Text),
         ("entered_at", Int),
     ],
+)];
+/// Access-anomaly alerts (`alerts/`, migration 0024), in foreign-key order.
+pub const ALERTS_TABLES: &[Table] = &[
+    (
+        "alerts",
+        &[
+            ("id", Text),
+            ("dedup_key", Text),
+            ("rule", Text),
+            ("severity", Text),
+            ("org_id", Text),
+            ("subject_user", Text),
+            ("subject_source", Text),
+            ("raised_at", Int),
+            ("state", Text),
+            ("ack_by", Text),
+            ("ack_at", Int),
+            ("ack_note", Text),
+        ],
+    ),
+    ("alert_rows", &[("alert_id", Text), ("seq", Int)]),
+];
+/// The alert evaluation cursors (migration 0024): derived, so neither backed up nor restored;
+/// after a restore evaluation starts again from the first row and the alerts' keys keep every
+/// restored alert single.
+pub const ALERT_STATE_TABLES: &[Table] = &[(
+    "alert_state",
+    &[("id", Int), ("last_seq", Int), ("deferred_seq", Int)],
 )];
 /// Rules of practice as data (`rules/`, migration 0020): the reflection period, facility
 /// admission rules, admission refusals by reason, her priorities on the plan (sealed).

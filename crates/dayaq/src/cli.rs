@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Access-anomaly alerts: evaluate the rules, list, acknowledge.
+    #[command(subcommand)]
+    Alerts(crate::alerts_cli::AlertsCommand),
     /// Rules of practice: the reflection period, facility admission rules (coordinator).
     #[command(subcommand)]
     Rules(crate::rules_cli::RulesCommand),
@@ -204,6 +207,16 @@ pub struct ServeArgs {
     /// indicator and field named.
     #[arg(long, value_name = "FILE", env = "DAYAQ_INDICATORS")]
     pub indicators: Option<PathBuf>,
+
+    /// The access-anomaly rules file (TOML; default: the built-in config/alert_rules.toml).
+    /// Checked at start: a bad file stops the server with the key named.
+    #[arg(long, value_name = "FILE", env = "DAYAQ_ALERT_RULES")]
+    pub alert_rules: Option<PathBuf>,
+
+    /// How often the anomaly rules run over new audit rows, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub alert_interval_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -712,6 +725,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Alerts(c) => c.name(),
             Command::Rules(c) => c.name(),
             Command::Retention(c) => c.name(),
         }

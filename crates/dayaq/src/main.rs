@@ -4,6 +4,7 @@
 //! Logs are JSON lines on standard error and never carry personal data; results for the
 //! operator go to standard output.
 
+mod alerts_cli;
 mod bench;
 mod cli;
 mod commands;
@@ -69,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
         Command::Statistics(c) => statistics_cli::run(g, c).await,
+        Command::Alerts(c) => alerts_cli::run(g, c).await,
         Command::Rules(c) => rules_cli::run(g, c).await,
         Command::Retention(c) => retention_cli::run(g, c).await,
     }

@@ -37,6 +37,8 @@ pub fn app_config(args: &ServeArgs) -> AppConfig {
 pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
     // The scorecard's indicators: a bad file stops the server before it listens.
     let indicators = crate::report_scorecard::load_indicators(args.indicators.as_deref())?;
+    // The access-anomaly rules: likewise checked before listening.
+    let alert_rules = crate::alerts_cli::load_rules(args.alert_rules.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -64,6 +66,18 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
             }
         })
     };
+    // The access-anomaly rules over new audit rows: periodically (the first run at start).
+    let alert_job = {
+        let store = store.clone();
+        let every = std::time::Duration::from_secs(args.alert_interval_seconds);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                crate::alerts_cli::evaluate(&store, &alert_rules).await;
+            }
+        })
+    };
     // Retention schedules: the daily erasure job, on the application's clock (checked hourly).
     let retention = tokio::spawn(crate::retention_cli::daily(
         store.clone(),
@@ -80,6 +94,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .context("the HTTP server failed");
     ticker.abort();
+    alert_job.abort();
     retention.abort();
     witness.checkpoint(&store).await;
     store.close().await;

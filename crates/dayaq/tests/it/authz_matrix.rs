@@ -59,6 +59,9 @@ enum Need {
     /// The policy on the deployment as a whole, else on the actor's own organisation (the gap
     /// view: national for the coordinator, the own caseload for a supervisor).
     SysOrOrg(Action),
+    /// [`SysOrOrg`] on an object that is absent here (an alert): a refused caller gets 403, an
+    /// allowed one anything but 403 (404: no such object).
+    SysOrOrgObject(Action),
 }
 
 use Need::*;
@@ -119,6 +122,13 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         "POST",
         "/statistics/scorecard/values",
         Sys(Action::EnterIndicatorValue),
+        false,
+    ),
+    ("GET", "/alerts", SysOrOrg(Action::ReadAlerts), false),
+    (
+        "POST",
+        "/alerts/{id}/acknowledge",
+        SysOrOrgObject(Action::AcknowledgeAlert),
         false,
     ),
     // Rules of practice (issue #17 part 4).
@@ -1064,6 +1074,10 @@ fn expected(
             policy(a, action, Resource::System).allowed
                 || policy(a, action, Resource::Organisation(a.org_id)).allowed
         }
+        SysOrOrgObject(action) => {
+            policy(a, action, Resource::System).allowed
+                || policy(a, action, Resource::Organisation(a.org_id)).allowed
+        }
         OrgA(action) => {
             a.org_id == org_a && policy(a, action, Resource::Organisation(org_a)).allowed
         }
@@ -1096,6 +1110,7 @@ fn agrees(o: &Observation, allowed: bool) -> bool {
     match o.need {
         // The caller's own object does not exist here: 404 is the right answer for all.
         OwnObject => s == StatusCode::NOT_FOUND || s.is_success(),
+        SysOrOrgObject(_) => allowed != (s == StatusCode::FORBIDDEN),
         _ => allowed != refused,
     }
 }

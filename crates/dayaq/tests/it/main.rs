@@ -4,6 +4,7 @@
 //! is set (see `kit::db`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod alerts;
 mod api;
 mod assistance;
 mod authz_matrix;
