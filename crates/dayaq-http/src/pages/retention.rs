@@ -32,8 +32,40 @@ pub(crate) fn router() -> Router<AppState> {
 const BACK: Back = Back::to("legal-hold");
 
 fn kind_label(t: &Tr, k: RecordKind) -> String {
-    t.get(&format!("ret-kind-{}", k.as_str().replace('_', "-")))
+    t.get(match k {
+        RecordKind::CaseIdentity => "ret-kind-case-identity",
+        RecordKind::CaseNotes => "ret-kind-case-notes",
+        RecordKind::ContactsWithoutCase => "ret-kind-contacts-without-case",
+        RecordKind::Sessions => "ret-kind-sessions",
+        RecordKind::AuditRows => "ret-kind-audit-rows",
+    })
 }
+
+fn hold_label(t: &Tr, r: HoldReason) -> String {
+    t.get(match r {
+        HoldReason::Prosecution => "ret-hold-prosecution",
+        HoldReason::CivilClaim => "ret-hold-civil-claim",
+        HoldReason::SurvivorRequest => "ret-hold-survivor-request",
+        HoldReason::CourtOrder => "ret-hold-court-order",
+    })
+}
+
+fn lift_label(t: &Tr, r: LiftReason) -> String {
+    t.get(match r {
+        LiftReason::ProceedingsEnded => "ret-lift-proceedings-ended",
+        LiftReason::OrderLifted => "ret-lift-order-lifted",
+        LiftReason::SurvivorRequest => "ret-lift-survivor-request",
+        LiftReason::SetInError => "ret-lift-set-in-error",
+    })
+}
+
+/// The timeline labels of this area's case events (`event-` + kind, by `pages::event_text`).
+#[cfg(test)]
+const EVENT_KEYS: &[&str] = &[
+    "event-retention-hold",
+    "event-retention-hold-lifted",
+    "event-retention-notes-cleared",
+];
 
 /// One rule's row: its form keeps a refused value and shows the error beside it.
 pub struct RuleRow {
@@ -285,10 +317,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
         csrf: Chrome::for_user(state, a, "cases").csrf,
         case_id: case,
         held: hold.held,
-        reason: hold
-            .reason
-            .map(|r| t.get(&format!("ret-hold-{}", r.as_str().replace('_', "-"))))
-            .unwrap_or_default(),
+        reason: hold.reason.map(|r| hold_label(&t, r)).unwrap_or_default(),
         set_at: hold
             .set_at
             .as_deref()
@@ -299,14 +328,14 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .iter()
             .map(|r| Opt {
                 value: r.as_str().into(),
-                label: t.get(&format!("ret-hold-{}", r.as_str().replace('_', "-"))),
+                label: hold_label(&t, *r),
             })
             .collect(),
         lift_reasons: LiftReason::ALL
             .iter()
             .map(|r| Opt {
                 value: r.as_str().into(),
-                label: t.get(&format!("ret-lift-{}", r.as_str().replace('_', "-"))),
+                label: lift_label(&t, *r),
             })
             .collect(),
         t,
@@ -315,10 +344,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
 }
 
 #[derive(Template)]
-#[template(
-    source = r#"<section class="card" id="home-retention" aria-labelledby="h-home-retention"><h2 id="h-home-retention">{{ t.get("ret-home-title") }}</h2><p><a href="/retention">{{ t.get("ret-home-link") }}</a></p></section>"#,
-    ext = "html"
-)]
+#[template(path = "retention_home.html")]
 struct HomeSection {
     t: Tr,
 }
@@ -344,4 +370,20 @@ pub(crate) async fn home_section(
     HomeSection { t: *t }
         .render()
         .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EVENT_KEYS;
+    use crate::i18n::{Lang, Tr};
+
+    #[test]
+    fn retention_event_labels_resolve() {
+        for lang in [Lang::Az, Lang::Ru, Lang::En] {
+            let t = Tr::new(lang);
+            for k in EVENT_KEYS {
+                assert_ne!(t.get(k), *k, "{k}");
+            }
+        }
+    }
 }
