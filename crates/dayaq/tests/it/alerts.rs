@@ -8,8 +8,8 @@
 
 use crate::kit::browser::{Catalogue, run};
 use crate::kit::{
-    TestApp, api_call, assert_cli_ok, dayaq_cli, generous_config, new_case, org_and_user,
-    page_csrf, spawn_app, spawn_app_with, submit_login, user_token, web_client,
+    TestApp, api_call, assert_cli_ok, dayaq_cli, new_case, org_and_user, page_csrf, spawn_app,
+    submit_login, user_token, web_client,
 };
 use dayaq_domain::oversight::RulesConfig;
 use dayaq_domain::policy::Actor;
@@ -19,8 +19,6 @@ use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::users::User;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use time::{Date, OffsetDateTime, Time, Weekday};
 
 /// A Monday at least two days after today, so that every planted row is later than the rows
@@ -226,56 +224,24 @@ async fn alerts_identity_reads_far_above_the_users_baseline() {
     app.db.cleanup().await;
 }
 
-/// The server's clock, moved by the test.
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn set(&self, t: OffsetDateTime) {
-        self.0.store(
-            (t.unix_timestamp_nanos() / 1_000_000) as i64,
-            Ordering::SeqCst,
-        );
-    }
-}
-
-async fn app_with_clock() -> (TestApp, Clock) {
-    let ms = Arc::new(AtomicI64::new(
-        (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
-    ));
-    let read = ms.clone();
-    let cfg = dayaq_http::AppConfig {
-        clock: Arc::new(move || {
-            OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(read.load(Ordering::SeqCst)) * 1_000_000,
-            )
-            .unwrap()
-        }),
-        ..generous_config()
-    };
-    (spawn_app_with(cfg).await, Clock(ms))
-}
-
 #[tokio::test]
-async fn alerts_reads_outside_working_hours_through_the_server_clock() {
-    let (app, clock) = app_with_clock().await;
+async fn alerts_reads_outside_working_hours() {
+    let app = spawn_app().await;
     let (_, cw) = org_and_user(&app.db, "al-a", "caseworker").await;
-    let token = user_token(&app.db, &cw).await;
-    let case = new_case(
-        &app.db.store,
-        &cw.actor(),
-        ["Sevda", "Huseynova", "1993-07-08", ""],
-    )
-    .await;
-    let path = format!("/cases/{}?include=identity", case.id);
+    let a = cw.actor();
+    let s = &app.db.store;
+    let case = new_case(s, &a, ["Sevda", "Huseynova", "1993-07-08", ""]).await;
     // Monday 14:00 in Baku: working hours.
-    clock.set(utc(7, 10, 0));
-    let (s, _) = api_call(&app, &token, "GET", &path, Value::Null).await;
-    assert_eq!(s, StatusCode::OK);
+    s.get_case(&cx(&a, utc(7, 10, 0)), case.id, true)
+        .await
+        .unwrap();
     // Monday 06:30 and Sunday noon in Baku: outside.
-    clock.set(utc(7, 2, 30));
-    api_call(&app, &token, "GET", &path, Value::Null).await;
-    clock.set(utc(6, 8, 0));
-    api_call(&app, &token, "GET", &path, Value::Null).await;
+    s.get_case(&cx(&a, utc(7, 2, 30)), case.id, true)
+        .await
+        .unwrap();
+    s.get_case(&cx(&a, utc(6, 8, 0)), case.id, true)
+        .await
+        .unwrap();
     evaluate(&app, utc(7, 11, 0)).await;
     let list = alerts(&app, &auditor(&app).await, "&rule=off_hours_read").await;
     assert_eq!(list.len(), 2, "one per user and local day: {list:?}");
