@@ -29,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod gaps;
+pub mod audit_viewer;
 pub mod scorecard;
 pub mod statistics;
 
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(audit_viewer::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

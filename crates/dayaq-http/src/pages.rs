@@ -34,6 +34,7 @@ mod cases;
 mod followup;
 pub(crate) mod form;
 mod gaps;
+mod audit_viewer;
 mod home;
 mod htcds;
 mod identification;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(audit_viewer::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

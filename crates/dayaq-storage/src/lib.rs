@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod aggregates;
 pub mod assistance;
 pub mod audit;
+pub mod audit_viewer;
 pub mod backup;
 pub mod cases;
 pub mod crypto;

@@ -6,6 +6,7 @@
 
 mod api;
 mod assistance;
+mod audit_viewer;
 mod authz_matrix;
 mod bench_smoke;
 mod e2e;
