@@ -98,7 +98,13 @@ async fn tail(g: &GlobalOpts, a: AuditTailArgs) -> anyhow::Result<ExitCode> {
     let mut f = filter(&a.filter, None, None)?;
     let store = open(g).await?;
     store
-        .audit_record_cli_read(&Acting::cli(), "audit.tail", &f, 0, OffsetDateTime::now_utc())
+        .audit_record_cli_read(
+            &Acting::cli(),
+            "audit.tail",
+            &f,
+            0,
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     let mut out = std::io::stdout().lock();
     // The last --lines rows first, oldest first.

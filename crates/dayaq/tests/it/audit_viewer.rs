@@ -46,7 +46,11 @@ async fn scenario() -> Scenario {
     db.store.get_case(&ctx(&a), case.id, true).await.unwrap();
     let b = sup_b.actor();
     db.store
-        .break_glass(&ctx(&b), &case.case_number, "child at immediate risk tonight")
+        .break_glass(
+            &ctx(&b),
+            &case.case_number,
+            "child at immediate risk tonight",
+        )
         .await
         .unwrap();
     db.store.get_case(&ctx(&b), case.id, true).await.unwrap();
@@ -88,9 +92,8 @@ async fn audit_viewer_contents_by_role() {
     let (st, v) = get(app, &s.auditor, &format!("/audit/rows?case={}", s.case_id)).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["scope"], "all");
-    let by_action = |a: &str| -> Vec<&Value> {
-        rows(&v).iter().filter(|r| r["action"] == a).collect()
-    };
+    let by_action =
+        |a: &str| -> Vec<&Value> { rows(&v).iter().filter(|r| r["action"] == a).collect() };
     assert_eq!(by_action("case.create").len(), 1);
     assert_eq!(by_action("case.create")[0]["grant"], "owner");
     let reads = by_action("case.read_identity");
@@ -109,7 +112,10 @@ async fn audit_viewer_contents_by_role() {
         assert!(!text.contains(p), "the viewer shows {p}");
     }
     // Seqs strictly decreasing.
-    let seqs: Vec<i64> = rows(&v).iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = rows(&v)
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
 
     // By kind: break-glass only.
@@ -188,14 +194,13 @@ async fn audit_viewer_contents_by_role() {
     // The case view, the kind view, the user view (this page's own row is written after
     // its rows are read).
     assert_eq!(mine.len(), 3, "{views}");
-    assert!(
-        mine.iter()
-            .any(|r| r["case_id"] == s.case_id
-                && r["detail"]
-                    .as_str()
-                    .unwrap()
-                    .contains(&format!("case={}", s.case_id)))
-    );
+    assert!(mine.iter().any(|r| {
+        r["case_id"] == s.case_id
+            && r["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("case={}", s.case_id))
+    }));
     let admin_views = rows(&views)
         .iter()
         .filter(|r| r["actor_user"] == s.admin_a.id.to_string())
@@ -291,7 +296,10 @@ async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     let app = &s.app;
     let client = reqwest::Client::new();
     let r = client
-        .get(format!("{}/api/v1/audit/export?since=2000-01-01", app.base_url))
+        .get(format!(
+            "{}/api/v1/audit/export?since=2000-01-01",
+            app.base_url
+        ))
         .bearer_auth(&s.auditor)
         .send()
         .await
@@ -307,7 +315,15 @@ async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
     for l in &lines {
-        for k in ["at", "actor_user", "action", "outcome", "hash", "prev_hash", "grant"] {
+        for k in [
+            "at",
+            "actor_user",
+            "action",
+            "outcome",
+            "hash",
+            "prev_hash",
+            "grant",
+        ] {
             assert!(l.get(k).is_some(), "{k} missing in {l}");
         }
     }
@@ -316,7 +332,10 @@ async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     }
     // From a cursor: only the later rows.
     let r = client
-        .get(format!("{}/api/v1/audit/export?after={}", app.base_url, seqs[2]))
+        .get(format!(
+            "{}/api/v1/audit/export?after={}",
+            app.base_url, seqs[2]
+        ))
         .bearer_auth(&s.auditor)
         .send()
         .await
@@ -349,7 +368,14 @@ async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     // The CLI: the same JSON lines (the API's rows are a prefix: the CLI runs later).
     let out = dayaq_cli(
         &app.db,
-        &["audit", "export", "--since", "2000-01-01", "--format", "jsonl"],
+        &[
+            "audit",
+            "export",
+            "--since",
+            "2000-01-01",
+            "--format",
+            "jsonl",
+        ],
     );
     assert_cli_ok(&out);
     let cli = String::from_utf8(out.stdout).unwrap();
@@ -372,7 +398,14 @@ async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
     let out = dayaq_cli(
         &app.db,
-        &["audit", "export", "--since", "2025-01-01", "--format", "csv"],
+        &[
+            "audit",
+            "export",
+            "--since",
+            "2025-01-01",
+            "--format",
+            "csv",
+        ],
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format"));
@@ -537,7 +570,10 @@ async fn audit_archive_round_trip() {
     assert_ne!(edited, text);
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, &edited).unwrap();
-    let out = dayaq_cli(&fresh, &["audit", "verify", "--segment", bad.to_str().unwrap()]);
+    let out = dayaq_cli(
+        &fresh,
+        &["audit", "verify", "--segment", bad.to_str().unwrap()],
+    );
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("row 4: edited"), "{said}");
@@ -580,42 +616,45 @@ async fn count(db: &crate::kit::TestDb, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn auditor_filters_and_pages_the_viewer_in_a_browser() {
-    run("auditor_filters_and_pages_the_audit_viewer", |b, app| async move {
-        let t = Catalogue::load("en");
-        let (_, aud) = org_and_user(&app.db, "av-nrm", "auditor").await;
-        app.db.store.set_locale(aud.id, "en").await.unwrap();
-        for i in 0..60 {
-            let mut e = AuditEntry::new("test.browser", "success");
-            e.detail = format!("n={i}");
-            app.db.store.audit(e, now()).await.unwrap();
-        }
-        let secret: &[u8; 20] = b"dayaq-e2e-audit-key1";
-        app.db.store.totp_set_secret(&aud, secret).await.unwrap();
-        b.sign_in(&aud.username, Some(secret)).await;
-        b.click_to("#home-audit-log", "audit-log").await;
-        assert_eq!(b.path().await, "/audit/log");
-        assert_eq!(b.text("h1").await, t.get("aud-title"));
-        b.fill("#aud-action", "test.browser").await;
-        b.click_to("#aud-submit", "audit-log-filtered").await;
-        assert_eq!(b.count("tr.aud-row").await, 50);
-        b.narrow("audit-log-filtered").await;
-        b.click_to("#aud-older", "audit-log-older").await;
-        assert_eq!(b.count("tr.aud-row").await, 10);
-        assert_eq!(b.count("#aud-older").await, 0);
-        b.fill("#aud-since", "2025-02-30").await;
-        b.click_to("#aud-submit", "audit-log-bad-date").await;
-        assert_eq!(b.text("#aud-since-error").await, t.get("aud-err-date"));
-        let kept = b
-            .find("#aud-since")
-            .await
-            .prop("value")
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        assert_eq!(kept, "2025-02-30");
-        assert_eq!(b.count("#aud-table").await, 0);
-        b.narrow("audit-log-bad-date").await;
-    })
+    run(
+        "auditor_filters_and_pages_the_audit_viewer",
+        |b, app| async move {
+            let t = Catalogue::load("en");
+            let (_, aud) = org_and_user(&app.db, "av-nrm", "auditor").await;
+            app.db.store.set_locale(aud.id, "en").await.unwrap();
+            for i in 0..60 {
+                let mut e = AuditEntry::new("test.browser", "success");
+                e.detail = format!("n={i}");
+                app.db.store.audit(e, now()).await.unwrap();
+            }
+            let secret: &[u8; 20] = b"dayaq-e2e-audit-key1";
+            app.db.store.totp_set_secret(&aud, secret).await.unwrap();
+            b.sign_in(&aud.username, Some(secret)).await;
+            b.click_to("#home-audit-log", "audit-log").await;
+            assert_eq!(b.path().await, "/audit/log");
+            assert_eq!(b.text("h1").await, t.get("aud-title"));
+            b.fill("#aud-action", "test.browser").await;
+            b.click_to("#aud-submit", "audit-log-filtered").await;
+            assert_eq!(b.count("tr.aud-row").await, 50);
+            b.narrow("audit-log-filtered").await;
+            b.click_to("#aud-older", "audit-log-older").await;
+            assert_eq!(b.count("tr.aud-row").await, 10);
+            assert_eq!(b.count("#aud-older").await, 0);
+            b.fill("#aud-since", "2025-02-30").await;
+            b.click_to("#aud-submit", "audit-log-bad-date").await;
+            assert_eq!(b.text("#aud-since-error").await, t.get("aud-err-date"));
+            let kept = b
+                .find("#aud-since")
+                .await
+                .prop("value")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            assert_eq!(kept, "2025-02-30");
+            assert_eq!(b.count("#aud-table").await, 0);
+            b.narrow("audit-log-bad-date").await;
+        },
+    )
     .await;
 }
