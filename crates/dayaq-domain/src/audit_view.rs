@@ -75,7 +75,7 @@ impl Kind {
                 "backup.create",
                 "audit.export",
             ],
-            Kind::BreakGlass => &["break_glass.opened"],
+            Kind::BreakGlass => &["break_glass", "break_glass.opened"],
             Kind::Erasures => &["case.erase", "case.erased"],
             Kind::Keys => &[
                 "key.rotate",
@@ -405,7 +405,10 @@ mod tests {
             ..text()
         };
         let f = parse_filter(&ok).unwrap_or_default();
-        assert_eq!(f.until_ms.unwrap_or(0) - f.since_ms.unwrap_or(0), 86_400_000);
+        assert_eq!(
+            f.until_ms.unwrap_or(0) - f.since_ms.unwrap_or(0),
+            86_400_000
+        );
     }
 
     #[test]

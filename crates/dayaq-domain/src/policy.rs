@@ -873,7 +873,10 @@ mod tests {
             break_glass: vec![],
         };
         assert_eq!(access_grant(&me, &facts), "");
-        facts.grants.push(Grant { org_id: B, sections: vec![Section::Health] });
+        facts.grants.push(Grant {
+            org_id: B,
+            sections: vec![Section::Health],
+        });
         assert_eq!(access_grant(&me, &facts), "referral");
         facts.break_glass.push(me.user_id);
         assert_eq!(access_grant(&me, &facts), "break_glass");

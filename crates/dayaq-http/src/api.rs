@@ -28,8 +28,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub mod gaps;
 pub mod audit_viewer;
+pub mod gaps;
 pub mod scorecard;
 pub mod statistics;
 

@@ -170,14 +170,12 @@ async fn audit_rows(
 pub fn export_filter(q: &AuditQueryParams) -> Result<AuditFilter, ValidationErrors> {
     let mut errs = ValidationErrors::default();
     if q.before.is_some() {
-        errs.errors.extend(
-            unexpected("before", "the export goes forward: use after").errors,
-        );
+        errs.errors
+            .extend(unexpected("before", "the export goes forward: use after").errors);
     }
     if q.limit.is_some() {
-        errs.errors.extend(
-            unexpected("limit", "the export sends up to 10000 rows per request").errors,
-        );
+        errs.errors
+            .extend(unexpected("limit", "the export sends up to 10000 rows per request").errors);
     }
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 0,
@@ -254,10 +252,8 @@ async fn audit_export(
     )
         .into_response();
     if more && let Some(n) = next {
-        resp.headers_mut().insert(
-            "x-dayaq-next-after",
-            axum::http::HeaderValue::from(n),
-        );
+        resp.headers_mut()
+            .insert("x-dayaq-next-after", axum::http::HeaderValue::from(n));
     }
     Ok(resp)
 }

@@ -177,7 +177,10 @@ pub fn verify_segment(text: &str) -> SegmentReport {
             access_grant: r.access_grant,
         };
         if row_hash(&row) != row.hash {
-            problems.push(format!("row {}: edited (content does not match its hash)", row.seq));
+            problems.push(format!(
+                "row {}: edited (content does not match its hash)",
+                row.seq
+            ));
         }
         if let Some((pseq, phash)) = &prev {
             if row.seq != pseq + 1 {
@@ -204,7 +207,10 @@ pub fn verify_segment(text: &str) -> SegmentReport {
     }
     if let Some(h) = &header {
         if h.rows != rows {
-            problems.push(format!("the header says {} rows, the segment holds {rows}", h.rows));
+            problems.push(format!(
+                "the header says {} rows, the segment holds {rows}",
+                h.rows
+            ));
         }
         match &prev {
             Some((s, hash)) if *s == h.last_seq && *hash == h.last_hash => {}
@@ -340,10 +346,9 @@ impl Store {
         let mut e = acting.entry("audit.archive", "success");
         e.detail = anchor_detail(&anchor);
         append(&mut tx, &e, millis(now)).await?;
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(last_seq) FROM audit_archive")
-                .fetch_one(&mut *tx)
-                .await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(last_seq) FROM audit_archive")
+            .fetch_one(&mut *tx)
+            .await?;
         if current.unwrap_or(0) != start_seq {
             return Err(StoreError::Conflict);
         }
