@@ -185,7 +185,7 @@ pub fn verify_segment(text: &str) -> SegmentReport {
         if let Some((pseq, phash)) = &prev {
             if row.seq != pseq + 1 {
                 problems.push(format!("row {}: does not follow row {pseq}", row.seq));
-            } else if &row.prev_hash != phash {
+            } else if row.prev_hash != *phash {
                 problems.push(format!(
                     "row {}: does not link to the previous row",
                     row.seq
