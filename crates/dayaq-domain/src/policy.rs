@@ -308,6 +308,13 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             Auditor => allow("auditor"),
             _ => deny("role_cannot_read_audit"),
         },
+        // The audit viewer for one organisation's own rows (issue #18): the organisation's
+        // administrator (the role `ManageUsers` grants); auditors read everything (above).
+        (A::ReadAudit, R::Organisation(org)) => match actor.role {
+            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
+            OrgAdmin => deny("other_organisation"),
+            _ => deny("role_cannot_read_audit"),
+        },
         (A::ReadStatistics, R::System) => match actor.role {
             NationalCoordinator | Supervisor => allow("aggregate_statistics"),
             _ => deny("role_cannot_read_statistics"),
@@ -356,6 +363,21 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             _ => deny("role_cannot_read_alerts"),
         },
         _ => deny("no_rule"),
+    }
+}
+
+/// Under which grant `actor` reaches a case, for the audit row (`audit_log.access_grant`):
+/// `owner` (the owning organisation), `break_glass` (an unexpired break-glass of the user),
+/// `referral` (an accepted referral to the actor's organisation), or `""` (none: a refusal).
+pub fn access_grant(actor: &Actor, facts: &CaseFacts) -> &'static str {
+    if facts.owner_org == actor.org_id {
+        "owner"
+    } else if facts.break_glass.contains(&actor.user_id) {
+        "break_glass"
+    } else if facts.grants.iter().any(|g| g.org_id == actor.org_id) {
+        "referral"
+    } else {
+        ""
     }
 }
 
@@ -910,6 +932,44 @@ mod tests {
             let theirs = decide(&a, Action::ReadGapReport, Resource::Organisation(other)).allowed;
             assert!(!theirs, "{role:?}");
         }
+    }
+
+    /// The audit viewer: everything for auditors, an organisation's own rows for its
+    /// administrator only; no other role, no other organisation.
+    #[test]
+    fn audit_viewer_scopes() {
+        let own = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        for role in Role::ALL {
+            let a = actor(*role, own);
+            let sys = decide(&a, Action::ReadAudit, Resource::System).allowed;
+            assert_eq!(sys, *role == Role::Auditor, "{role:?}");
+            let mine = decide(&a, Action::ReadAudit, Resource::Organisation(own)).allowed;
+            assert_eq!(mine, *role == Role::OrgAdmin, "{role:?}");
+            let theirs = decide(&a, Action::ReadAudit, Resource::Organisation(other)).allowed;
+            assert!(!theirs, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn access_grant_names_the_way_in() {
+        let me = actor(Role::Supervisor, B);
+        let mut facts = CaseFacts {
+            owner_org: A,
+            erased: false,
+            grants: vec![],
+            break_glass: vec![],
+        };
+        assert_eq!(access_grant(&me, &facts), "");
+        facts.grants.push(Grant {
+            org_id: B,
+            sections: vec![Section::Health],
+        });
+        assert_eq!(access_grant(&me, &facts), "referral");
+        facts.break_glass.push(me.user_id);
+        assert_eq!(access_grant(&me, &facts), "break_glass");
+        facts.owner_org = B;
+        assert_eq!(access_grant(&me, &facts), "owner");
     }
 
     /// Alerts: every alert (the system) for auditors; an organisation's own for its

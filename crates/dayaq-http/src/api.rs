@@ -30,6 +30,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod audit_viewer;
 pub mod alerts;
 pub mod gaps;
 pub mod rules;
@@ -87,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(audit_viewer::router())
         .merge(alerts::router())
         .merge(rules::router())
         .merge(retention::router())

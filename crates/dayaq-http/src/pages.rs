@@ -31,6 +31,7 @@ mod account;
 mod admin;
 mod alerts;
 mod assistance;
+mod audit_viewer;
 mod cases;
 mod checkin;
 mod followup;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(audit_viewer::router())
         .merge(alerts::router())
         .merge(rules::router())
         .merge(retention::router())

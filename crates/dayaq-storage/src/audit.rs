@@ -30,6 +30,9 @@ pub struct AuditEntry {
     pub case_id: String,
     pub source: String,
     pub detail: String,
+    /// Under which grant the actor reached the case: `owner`, `referral`, `break_glass`
+    /// (`dayaq_domain::policy::access_grant`), or empty.
+    pub grant: &'static str,
 }
 
 impl AuditEntry {
@@ -56,9 +59,13 @@ pub struct AuditRow {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// `owner`, `referral`, `break_glass` or empty (migration 0023).
+    pub access_grant: String,
 }
 
-fn row_hash(r: &AuditRow) -> String {
+/// The row hash: SHA-256 over the length-prefixed fields and the previous hash; the grant
+/// (migration 0023) is hashed after them only when not empty, so older rows keep their hashes.
+pub fn row_hash(r: &AuditRow) -> String {
     let mut h = Sha256::new();
     for part in [
         r.seq.to_string().as_str(),
@@ -74,6 +81,10 @@ fn row_hash(r: &AuditRow) -> String {
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
+    }
+    if !r.access_grant.is_empty() {
+        h.update((r.access_grant.len() as u64).to_be_bytes());
+        h.update(r.access_grant.as_bytes());
     }
     hex::encode(h.finalize())
 }
@@ -98,11 +109,12 @@ pub async fn append(conn: &mut AnyConnection, e: &AuditEntry, now_ms: i64) -> Re
         detail: e.detail.clone(),
         prev_hash: prev,
         hash: String::new(),
+        access_grant: e.grant.to_string(),
     };
     row.hash = row_hash(&row);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_user, actor_org, action, outcome, case_id, source, \
-         detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         detail, prev_hash, hash, access_grant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(row.seq)
     .bind(row.at)
@@ -115,6 +127,7 @@ pub async fn append(conn: &mut AnyConnection, e: &AuditEntry, now_ms: i64) -> Re
     .bind(&row.detail)
     .bind(&row.prev_hash)
     .bind(&row.hash)
+    .bind(&row.access_grant)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -149,6 +162,9 @@ pub enum Tamper {
     WitnessMismatch { seq: i64 },
     /// A witness line's MAC is not one this instance made.
     WitnessForged { seq: i64 },
+    /// The last archive anchor (`audit_archive`) is not confirmed by an `audit.archive` row of
+    /// the live chain: rows were cut and an anchor forged.
+    AnchorUnconfirmed { seq: i64 },
 }
 
 impl std::fmt::Display for Tamper {
@@ -213,6 +229,10 @@ impl std::fmt::Display for Tamper {
             Tamper::WitnessForged { seq } => write!(
                 f,
                 "row {seq}: the witness line's MAC was not made with this instance's keys"
+            ),
+            Tamper::AnchorUnconfirmed { seq } => write!(
+                f,
+                "row {seq}: the archive anchor is not confirmed by an audit.archive row of the live log (rows cut, anchor forged)"
             ),
         }
     }
@@ -387,17 +407,32 @@ impl Store {
             witness.iter().map(|c| (c.seq, None)).collect();
         wanted.insert(mac_seq, None);
         let mut problems = Vec::new();
-        let mut prev_seq = 0i64;
-        let mut prev_hash = GENESIS.to_string();
+        // Archived segments (`audit_viewer::archive`): the live chain continues from the last
+        // anchor, which an `audit.archive` row of the live chain must confirm.
+        let anchor = crate::audit_viewer::archive::last_anchor(&self.pool).await?;
+        let (start_seq, start_hash) = anchor
+            .as_ref()
+            .map(|a| (a.last_seq, a.last_hash.clone()))
+            .unwrap_or_else(|| (0, GENESIS.to_string()));
+        let confirm = anchor
+            .as_ref()
+            .map(crate::audit_viewer::archive::anchor_detail);
+        let mut confirmed = false;
+        let mut prev_seq = start_seq;
+        let mut prev_hash = start_hash.clone();
         let mut n = 0i64;
         let mut rows = sqlx::query(
             "SELECT seq, at, actor_user, actor_org, action, outcome, case_id, source, detail, \
-             prev_hash, hash FROM audit_log ORDER BY seq",
+             prev_hash, hash, access_grant FROM audit_log WHERE seq > $1 ORDER BY seq",
         )
+        .bind(start_seq)
         .fetch(&self.pool);
         while let Some(r) = rows.try_next().await? {
             let row = AuditRow::from_row(&r)?;
             n += 1;
+            if row.action == "audit.archive" && confirm.as_deref() == Some(row.detail.as_str()) {
+                confirmed = true;
+            }
             if let Some(slot) = wanted.get_mut(&row.seq) {
                 *slot = Some(row.hash.clone());
             }
@@ -421,9 +456,14 @@ impl Store {
                 last_seq: prev_seq,
             });
         }
+        if anchor.is_some() && !confirmed {
+            problems.push(Tamper::AnchorUnconfirmed { seq: start_seq });
+        }
         let chain_hash = |seq: i64| -> Option<String> {
             if seq == 0 {
                 Some(GENESIS.to_string())
+            } else if seq == start_seq {
+                Some(start_hash.clone())
             } else {
                 wanted.get(&seq).cloned().flatten()
             }
@@ -450,6 +490,8 @@ impl Store {
         for c in witness {
             if !self.keys.audit_mac_known(c.seq, &c.hash, &c.mac)? {
                 problems.push(Tamper::WitnessForged { seq: c.seq });
+            } else if c.seq < start_seq {
+                // Archived: `dayaq audit verify --segment` checks it offline.
             } else if c.seq > prev_seq {
                 problems.push(Tamper::WitnessAhead {
                     witness_seq: c.seq,
@@ -548,7 +590,7 @@ impl Store {
     pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
             "SELECT seq, at, actor_user, actor_org, action, outcome, case_id, source, detail, \
-             prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT $1",
+             prev_hash, hash, access_grant FROM audit_log ORDER BY seq DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)

@@ -339,12 +339,9 @@ impl Store {
                 .await?;
         }
         let mut tx = self.begin_write().await?;
-        append(
-            &mut tx,
-            &ctx.entry("case.read_identity", "success", &ids),
-            millis(ctx.now),
-        )
-        .await?;
+        let mut read = ctx.entry("case.read_identity", "success", &ids);
+        read.grant = access.grant();
+        append(&mut tx, &read, millis(ctx.now)).await?;
         let key = self.case_key(&mut tx, access).await?;
         tx.commit().await?;
         Ok(redact(self.case_view(&ids, Some(&key)).await?))

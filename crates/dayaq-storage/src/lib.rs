@@ -12,6 +12,7 @@ pub mod aggregates;
 pub mod alerts;
 pub mod assistance;
 pub mod audit;
+pub mod audit_viewer;
 pub mod backup;
 pub mod cases;
 pub mod crypto;

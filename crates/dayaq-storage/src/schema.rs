@@ -162,6 +162,7 @@ pub const TABLES: &[Table] = &[
             ("detail", Text),
             ("prev_hash", Text),
             ("hash", Text),
+            ("access_grant", Text),
         ],
     ),
     (
@@ -395,6 +396,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(AUDIT_ARCHIVE_TABLES)
         .chain(ALERTS_TABLES)
         .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
@@ -919,6 +921,20 @@ pub const STATISTICS_TABLES: &[Table] = &[
     ("stat_case", &[("case_id", Text), ("person", Text)]),
     ("stat_dirty", &[("case_id", Text)]),
 ];
+
+/// Anchors of archived audit segments (`audit_viewer/archive.rs`, migration 0023).
+pub const AUDIT_ARCHIVE_TABLES: &[Table] = &[(
+    "audit_archive",
+    &[
+        ("last_seq", Int),
+        ("first_seq", Int),
+        ("first_prev_hash", Text),
+        ("last_hash", Text),
+        ("row_count", Int),
+        ("segment_sha256", Text),
+        ("archived_at", Int),
+    ],
+)];
 
 /// Tables of retention schedules and legal holds (`retention/`, migration 0022).
 pub const RETENTION_TABLES: &[Table] = &[

@@ -365,6 +365,10 @@ pub enum AuditCommand {
         /// also report rows it recorded that are gone or differ.
         #[arg(long, value_name = "FILE")]
         witness: Option<PathBuf>,
+        /// Verify an archived segment file (`audit archive --out`) offline instead: every
+        /// row's hash and link, the counts and the trailer's SHA-256. Needs no database.
+        #[arg(long, value_name = "FILE", conflicts_with = "witness")]
+        segment: Option<PathBuf>,
     },
     /// Seal an unsealed audit head (a database from before sealing, or restored from such a
     /// backup). Refused unless `verify` finds nothing else. A head that was sealed before and
@@ -374,6 +378,75 @@ pub enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         witness: Option<PathBuf>,
     },
+    /// Write audit rows as JSON lines (one object per row, oldest first: ids, codes, hashes;
+    /// never personal data) for a SIEM. Audited as `audit.export`.
+    Export(AuditExportArgs),
+    /// Print new audit rows as JSON lines as they are written (polls the database).
+    Tail(AuditTailArgs),
+    /// Move the rows older than --before into a sealed segment file (--out; created readable
+    /// by its owner only, must not exist) and remove them from the live log, keeping an anchor
+    /// so that `audit verify` still verifies the live chain. Audited as `audit.archive`.
+    Archive {
+        /// Cut-off date: rows before it (YYYY-MM-DD or RFC 3339) are archived.
+        #[arg(long)]
+        before: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// Filters shared by `audit export` and `audit tail` (ids and codes only).
+#[derive(Debug, Args)]
+pub struct AuditFilterArgs {
+    /// A case id.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// A user id (or cli:<name>).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// An organisation id.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// exports, break_glass, erasures, keys, failed_signins, denied or audit_reads.
+    #[arg(long)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    /// From (inclusive): YYYY-MM-DD or RFC 3339.
+    #[arg(long)]
+    pub since: String,
+    /// Until (exclusive): YYYY-MM-DD or RFC 3339.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The output format (only `jsonl`).
+    #[arg(long, default_value = "jsonl")]
+    pub format: String,
+    /// Write to this file (created readable by its owner only; must not exist) instead of
+    /// standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditTailArgs {
+    /// Keep polling for new rows (otherwise print the last --lines rows and stop).
+    #[arg(long)]
+    pub follow: bool,
+    /// Rows to print first (the most recent ones).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i64).range(0..=500))]
+    pub lines: i64,
+    /// Milliseconds between polls.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub interval_ms: u64,
+    /// Stop after this many polls (for scripts and tests; default: never).
+    #[arg(long)]
+    pub polls: Option<u64>,
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -710,6 +783,9 @@ impl Command {
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
             Command::Audit(AuditCommand::Seal { .. }) => "audit.seal",
+            Command::Audit(AuditCommand::Export(_)) => "audit.export",
+            Command::Audit(AuditCommand::Tail(_)) => "audit.tail",
+            Command::Audit(AuditCommand::Archive { .. }) => "audit.archive",
             Command::Token(TokenCommand::List { .. }) => "token.list",
             Command::Token(TokenCommand::Revoke { .. }) => "token.revoke",
             Command::Backup(_) => "backup",

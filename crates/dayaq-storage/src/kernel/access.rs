@@ -63,6 +63,12 @@ impl CaseAccess {
         decide(&self.actor, action, Resource::Case(&self.facts)).allowed
     }
 
+    /// Under which grant the actor reaches the case (`owner`, `referral`, `break_glass`),
+    /// recorded in the audit row.
+    pub fn grant(&self) -> &'static str {
+        dayaq_domain::policy::access_grant(&self.actor, &self.facts)
+    }
+
     /// The sections of the case the actor may read.
     pub fn readable_sections(&self) -> Vec<Section> {
         Section::ALL

@@ -26,6 +26,7 @@ impl Ctx<'_> {
             case_id: case_id.to_string(),
             source: self.source.to_string(),
             detail: String::new(),
+            grant: "",
         }
     }
 

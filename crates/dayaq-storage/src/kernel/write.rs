@@ -76,9 +76,10 @@ impl CaseWrite<'_> {
 
     /// Appends a success audit row of the case with `detail` (codes and ids only).
     pub(crate) async fn audit(&mut self, action: &'static str, detail: String) -> Result<()> {
-        let e = self
+        let mut e = self
             .ctx
             .entry_with(action, "success", self.access.id_str(), detail);
+        e.grant = self.access.grant();
         append(&mut self.tx, &e, millis(self.ctx.now)).await?;
         Ok(())
     }

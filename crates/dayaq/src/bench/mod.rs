@@ -9,6 +9,7 @@
 //! generator refuses a database that already holds a generated population, and `run` reads as
 //! the generated accounts only). docs/PERFORMANCE.md explains the figures.
 
+pub mod audit;
 pub mod generator;
 pub mod population;
 pub mod rng;
@@ -28,6 +29,23 @@ pub enum BenchCommand {
     /// Measure read paths, statistics and export on a generated store, side by side with the
     /// raw SQL equivalents; prints a Markdown table, optionally writes JSON.
     Run(RunArgs),
+    /// Bulk-insert N synthetic audit rows (a valid hash chain of ids and codes) into an EMPTY
+    /// data directory or database and time the audit viewer's queries (p50/p99).
+    Audit(AuditBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditBenchArgs {
+    /// Number of audit rows to insert.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub rows: u64,
+    /// Samples per viewer query.
+    #[arg(long, default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub samples: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +84,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Generate(_) => "bench.generate",
             BenchCommand::Run(_) => "bench.run",
+            BenchCommand::Audit(_) => "bench.audit",
         }
     }
 }
@@ -112,6 +131,19 @@ pub async fn command(opts: &OpenOptions, cmd: BenchCommand) -> anyhow::Result<Ex
                 "population description: {}",
                 generator::info_path(opts).display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Audit(a) => {
+            let r = audit::run(opts, a.rows, usize::try_from(a.samples)?, a.seed).await?;
+            println!(
+                "inserted {} audit rows in {:.1} s ({:.0} rows/s)",
+                r.rows, r.insert_seconds, r.rows_per_second
+            );
+            println!("| viewer query | p50 ms | p99 ms | samples |");
+            println!("|---|---:|---:|---:|");
+            for (name, p50, p99, n) in &r.timings {
+                println!("| {name} | {p50:.2} | {p99:.2} | {n} |");
+            }
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Run(a) => {

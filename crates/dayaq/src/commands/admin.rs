@@ -5,7 +5,12 @@ use super::*;
 pub async fn audit(g: &GlobalOpts, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     let (seal, witness) = match cmd {
         AuditCommand::Seal { witness } => (true, witness),
-        AuditCommand::Verify { witness } => (false, witness),
+        AuditCommand::Verify {
+            segment: Some(path),
+            ..
+        } => return super::audit_viewer::verify_segment(&path),
+        AuditCommand::Verify { witness, .. } => (false, witness),
+        other => return super::audit_viewer::run(g, other).await,
     };
     let checkpoints = match &witness {
         Some(path) => {

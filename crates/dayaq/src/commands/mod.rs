@@ -73,6 +73,7 @@ pub(crate) async fn acting_user(store: &Store, username: &str) -> anyhow::Result
 
 mod accounts;
 mod admin;
+mod audit_viewer;
 mod files;
 mod referral;
 

@@ -164,6 +164,9 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Case(Action::UpdateCase),
         false,
     ),
+    // The audit viewer (issue #18): auditors everything, an organisation admin its own rows.
+    ("GET", "/audit/rows", SysOrOrg(Action::ReadAudit), false),
+    ("GET", "/audit/export", SysOrOrg(Action::ReadAudit), false),
     ("POST", "/cases", Org(Action::CreateCase), false),
     ("POST", "/cases/search", Org(Action::ListCases), false),
     ("GET", "/contacts", Org(Action::ListCases), false),

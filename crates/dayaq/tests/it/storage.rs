@@ -442,6 +442,11 @@ fn chain_hash(r: &AuditRow) -> String {
         buf.extend_from_slice(&(part.len() as u64).to_be_bytes());
         buf.extend_from_slice(part.as_bytes());
     }
+    // The grant (migration 0023) is hashed after the other fields, only when not empty.
+    if !r.access_grant.is_empty() {
+        buf.extend_from_slice(&(r.access_grant.len() as u64).to_be_bytes());
+        buf.extend_from_slice(r.access_grant.as_bytes());
+    }
     dayaq_storage::crypto::sha256_hex(&buf)
 }
 
