@@ -36,7 +36,7 @@ fn population() -> Vec<ReleaseRecord> {
                 } else {
                     Gender::Feminine
                 },
-                10 + (i % 50),
+                i64::from(10 + (i % 50)),
             )
         })
         .collect()
