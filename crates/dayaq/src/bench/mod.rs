@@ -11,6 +11,7 @@
 
 pub mod generator;
 pub mod population;
+pub mod release;
 pub mod rng;
 pub mod runner;
 
@@ -28,6 +29,9 @@ pub enum BenchCommand {
     /// Measure read paths, statistics and export on a generated store, side by side with the
     /// raw SQL equivalents; prints a Markdown table, optionally writes JSON.
     Run(RunArgs),
+    /// Utility and cost figures of research releases on a generated store: suppression of
+    /// the k-anonymous microdata, error of the DP tables, time and peak memory.
+    Release(release::ReleaseArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Generate(_) => "bench.generate",
             BenchCommand::Run(_) => "bench.run",
+            BenchCommand::Release(_) => "bench.release",
         }
     }
 }
@@ -124,6 +129,10 @@ pub async fn command(opts: &OpenOptions, cmd: BenchCommand) -> anyhow::Result<Ex
             };
             let report = runner::run(opts, &o).await?;
             print!("{}", runner::markdown(&report));
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Release(a) => {
+            release::run(opts, &a).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
