@@ -65,13 +65,23 @@ fn microdata_figures(records: &[ReleaseRecord]) -> anyhow::Result<()> {
     for (name, variables) in sets {
         for k in [11, 5] {
             let t = Instant::now();
-            let m = microdata(
+            let m = match microdata(
                 records,
                 &MicrodataParams {
                     k,
                     variables: variables.clone(),
                 },
-            )?;
+            ) {
+                Ok(m) => m,
+                Err(e) => {
+                    println!(
+                        "| {name} | {k} | 0 | {} | 100 % (refused: {}) | — |",
+                        records.len(),
+                        e.field()
+                    );
+                    continue;
+                }
+            };
             let csv = m.to_csv();
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             println!(

@@ -211,8 +211,7 @@ async fn releases_gen_microdata_is_k_anonymous_and_holds_no_identity() {
             variables: DEFAULT_VARIABLES.to_vec(),
         },
     )
-    .err()
-    .expect("k = 4 is refused");
+    .expect_err("k = 4 is refused");
     assert_eq!(e.field(), "k");
 
     let dp = dp_tables(
@@ -266,17 +265,14 @@ async fn releases_gen_dp_tables_at_a_huge_epsilon_are_exact_and_the_budget_holds
         check_budget(spent, 0.5, budget).expect("within the budget");
         spent += 0.5;
     }
-    let e = check_budget(spent, 0.5, budget)
-        .err()
-        .expect("over the budget");
+    let e = check_budget(spent, 0.5, budget).expect_err("over the budget");
     assert_eq!(e.field(), "budget");
     // A period whose first day comes after its last is refused, naming the period.
     let e =
         p.db.store
             .release_records(p.to, p.from)
             .await
-            .err()
-            .expect("refused");
+            .expect_err("refused");
     assert!(e.to_string().contains("invalid input"), "{e}");
     p.db.cleanup().await;
 }
