@@ -12,6 +12,7 @@ pub mod package;
 pub mod policy;
 pub mod record;
 pub mod referral;
+pub mod release;
 pub mod retention;
 pub mod role;
 pub mod rules;

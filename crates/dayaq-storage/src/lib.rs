@@ -32,6 +32,7 @@ pub mod package_signing;
 pub mod packages;
 pub mod record;
 pub mod referrals;
+pub mod releases;
 pub mod retention;
 #[cfg(test)]
 mod rows_guard;

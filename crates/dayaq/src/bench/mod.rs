@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod generator;
 pub mod population;
+pub mod release;
 pub mod rng;
 pub mod runner;
 
@@ -29,6 +30,9 @@ pub enum BenchCommand {
     /// Measure read paths, statistics and export on a generated store, side by side with the
     /// raw SQL equivalents; prints a Markdown table, optionally writes JSON.
     Run(RunArgs),
+    /// Utility and cost figures of research releases on a generated store: suppression of
+    /// the k-anonymous microdata, error of the DP tables, time and peak memory.
+    Release(release::ReleaseArgs),
     /// Bulk-insert N synthetic audit rows (a valid hash chain of ids and codes) into an EMPTY
     /// data directory or database and time the audit viewer's queries (p50/p99).
     Audit(AuditBenchArgs),
@@ -84,6 +88,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Generate(_) => "bench.generate",
             BenchCommand::Run(_) => "bench.run",
+            BenchCommand::Release(_) => "bench.release",
             BenchCommand::Audit(_) => "bench.audit",
         }
     }
@@ -156,6 +161,10 @@ pub async fn command(opts: &OpenOptions, cmd: BenchCommand) -> anyhow::Result<Ex
             };
             let report = runner::run(opts, &o).await?;
             print!("{}", runner::markdown(&report));
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Release(a) => {
+            release::run(opts, &a).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,0 +1,2 @@
+mod records;
+pub use records::*;
