@@ -31,6 +31,8 @@ use utoipa_axum::routes;
 pub mod gaps;
 pub mod scorecard;
 pub mod statistics;
+// Research data releases (issue #16).
+pub mod releases;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -82,6 +84,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(releases::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

@@ -40,6 +40,8 @@ mod identification;
 mod record;
 mod referrals;
 mod scorecard;
+// Research data releases (issue #16).
+mod releases;
 mod signin;
 mod statistics;
 pub mod statistics_charts;
@@ -63,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(releases::router())
 }
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).

@@ -30,6 +30,7 @@ pub mod package_signing;
 pub mod packages;
 pub mod record;
 pub mod referrals;
+pub mod releases;
 #[cfg(test)]
 mod rows_guard;
 pub mod schema;

@@ -395,6 +395,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(RELEASE_TABLES)
         .copied()
         .collect()
 }
@@ -804,6 +805,59 @@ pub const SCORECARD_TABLES: &[Table] = &[(
         ("entered_at", Int),
     ],
 )];
+/// Tables of the research data releases (`releases/`, migration 0018).
+pub const RELEASE_TABLES: &[Table] = &[
+    (
+        "release_recipients",
+        &[("user_id", Text), ("recipient", Text), ("updated_at", Int)],
+    ),
+    (
+        "release_requests",
+        &[
+            ("id", Text),
+            ("requester", Text),
+            ("purpose", Text),
+            ("kind", Text),
+            ("period_from", Text),
+            ("period_to", Text),
+            ("variables", Text),
+            ("k", Int),
+            ("epsilon", Text),
+            ("terms_accepted", Int),
+            ("state", Text),
+            ("decider", Text),
+            ("reason", Text),
+            ("created_at", Int),
+            ("decided_at", Int),
+            ("generated_at", Int),
+            ("downloaded_at", Int),
+        ],
+    ),
+    (
+        "release_files",
+        &[
+            ("request_id", Text),
+            ("ciphertext", Blob),
+            ("sha256", Text),
+            ("size", Int),
+            ("records", Int),
+            ("suppressed", Int),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "privacy_ledger",
+        &[
+            ("id", Text),
+            ("dataset", Text),
+            ("period_from", Text),
+            ("period_to", Text),
+            ("epsilon", Text),
+            ("release_id", Text),
+            ("created_at", Int),
+        ],
+    ),
+];
 /// The maintained national statistics (`aggregates.rs`, migration 0017): derived from the
 /// records, so neither backed up nor restored (`all_tables` leaves them out); a restore and
 /// `dayaq statistics rebuild` recompute them.

@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Research data releases: set-key, request, list, approve/generate, refuse, download.
+    #[command(subcommand)]
+    Release(crate::release_cli::ReleaseCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -706,6 +709,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Release(c) => c.name(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod report_scorecard;
 mod secret_input;
 mod server;
 mod statistics_cli;
+mod release_cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -67,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
         Command::Statistics(c) => statistics_cli::run(g, c).await,
+        Command::Release(c) => release_cli::run(g, c).await,
     }
 }
 

@@ -18,6 +18,7 @@ mod query_count;
 mod record;
 mod referral_package;
 mod referrals;
+mod releases;
 mod security_accounts;
 mod security_audit;
 mod security_auth;
