@@ -10,6 +10,7 @@ pub mod package;
 pub mod policy;
 pub mod record;
 pub mod referral;
+pub mod release;
 pub mod role;
 pub mod statistics;
 pub mod stats;
