@@ -348,7 +348,9 @@ fn decide_release(actor: &Actor, action: Action, f: ReleaseFacts) -> Decision {
     let own = f.requester == actor.user_id;
     match action {
         Action::DecideRelease if own => deny("requester_cannot_decide"),
-        Action::DecideRelease if actor.role == Role::NationalCoordinator => allow("release_decision"),
+        Action::DecideRelease if actor.role == Role::NationalCoordinator => {
+            allow("release_decision")
+        }
         Action::DecideRelease => deny("role_cannot_decide_release"),
         Action::DownloadRelease if own && actor.role == Role::Researcher => allow("own_release"),
         Action::DownloadRelease => deny("not_the_requester"),

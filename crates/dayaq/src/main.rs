@@ -8,13 +8,13 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+mod release_cli;
 mod report_gaps;
 mod report_national;
 mod report_scorecard;
 mod secret_input;
 mod server;
 mod statistics_cli;
-mod release_cli;
 
 use clap::Parser;
 use cli::{Cli, Command};

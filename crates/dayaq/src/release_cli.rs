@@ -229,7 +229,8 @@ pub async fn run(g: &GlobalOpts, cmd: ReleaseCommand) -> anyhow::Result<ExitCode
                 );
             }
         }
-        ReleaseCommand::Approve { id, reason, .. } | ReleaseCommand::Generate { id, reason, .. } => {
+        ReleaseCommand::Approve { id, reason, .. }
+        | ReleaseCommand::Generate { id, reason, .. } => {
             let r = store
                 .approve_release(&access, id, &reason)
                 .await
@@ -251,10 +252,7 @@ pub async fn run(g: &GlobalOpts, cmd: ReleaseCommand) -> anyhow::Result<ExitCode
             println!("{}\t{}", r.id, r.state.name());
         }
         ReleaseCommand::Download { id, out, .. } => {
-            let f = store
-                .download_release(&access, id)
-                .await
-                .map_err(explain)?;
+            let f = store.download_release(&access, id).await.map_err(explain)?;
             let mut file = create_private(&out)?;
             file.write_all(&f.ciphertext)?;
             file.sync_all()?;

@@ -132,8 +132,14 @@ fn label(t: &Tr, field: &str) -> String {
 /// The message of a refused field: its label and the reason, in the user's language.
 fn error_text(t: &Tr, e: &FieldError) -> String {
     let key = match e.code {
-        "unknown_variable" | "below_minimum" | "not_positive" | "above_cap"
-        | "budget_exceeded" | "too_few_records" | "invalid_age_recipient" | "whole_years" => {
+        "unknown_variable"
+        | "below_minimum"
+        | "not_positive"
+        | "above_cap"
+        | "budget_exceeded"
+        | "too_few_records"
+        | "invalid_age_recipient"
+        | "whole_years" => {
             format!("rel-err-{}", e.code.replace('_', "-"))
         }
         code => format!("err-{}", code.replace('_', "-")),

@@ -6,9 +6,7 @@
 //! written. A refusal (too few records, budget overrun) changes nothing but its audit row.
 
 use super::requests::release_error;
-use super::{
-    DATASET, EPSILON_BUDGET, ReleaseAccess, ReleaseKind, ReleaseRequest, ReleaseState,
-};
+use super::{DATASET, EPSILON_BUDGET, ReleaseAccess, ReleaseKind, ReleaseRequest, ReleaseState};
 use crate::audit::append;
 use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::ValidationErrors;
@@ -122,7 +120,11 @@ pub fn generate(r: &ReleaseRequest, records: &[ReleaseRecord]) -> Result<Made, R
             )?;
             Ok(Made {
                 csv: t.to_csv().into_bytes(),
-                method: format!("{}\n- records in the period: {}\n", t.method(), records.len()),
+                method: format!(
+                    "{}\n- records in the period: {}\n",
+                    t.method(),
+                    records.len()
+                ),
                 records: records.len(),
                 suppressed: 0,
             })

@@ -57,7 +57,11 @@ pub fn validate(input: &ReleaseInput, today: Date) -> Result<ValidRelease, Valid
     let mut errors = ValidationErrors::default();
     let purpose = input.purpose.trim().to_string();
     if purpose.is_empty() {
-        errors.push(FieldError::new("purpose", "required", "purpose is required"));
+        errors.push(FieldError::new(
+            "purpose",
+            "required",
+            "purpose is required",
+        ));
     } else if purpose.chars().count() > MAX_TEXT {
         errors.push(FieldError::new(
             "purpose",
@@ -96,7 +100,12 @@ pub fn validate(input: &ReleaseInput, today: Date) -> Result<ValidRelease, Valid
     }
     let mut variables = Vec::new();
     let mut unknown = false;
-    for name in input.variables.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    for name in input
+        .variables
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
         match ReleaseVariable::parse(name) {
             Ok(v) if !variables.contains(&v) => variables.push(v),
             Ok(_) => {}
@@ -374,7 +383,10 @@ impl Store {
         }
         let ctx = &access.ctx;
         let checked = match validate(input, ctx.now.date()) {
-            Ok(v) => self.release_preconditions(ctx.actor.user_id, &v).await.map(|()| v),
+            Ok(v) => self
+                .release_preconditions(ctx.actor.user_id, &v)
+                .await
+                .map(|()| v),
             Err(e) => Err(e),
         };
         let v = match checked {
@@ -461,15 +473,21 @@ impl Store {
 
     /// The requests the actor may see: a researcher her own, the national coordinator all of
     /// them (the register), newest first.
-    pub async fn release_requests(&self, access: &ReleaseAccess<'_>) -> Result<Vec<ReleaseRequest>> {
+    pub async fn release_requests(
+        &self,
+        access: &ReleaseAccess<'_>,
+    ) -> Result<Vec<ReleaseRequest>> {
         let mut conn = self.pool.acquire().await?;
         let rows = match access.action {
             Action::DecideRelease => {
                 let sql = format!("{SELECT} ORDER BY r.created_at DESC, r.id");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&mut *conn)
+                    .await?
             }
             Action::RequestRelease | Action::DownloadRelease => {
-                let sql = format!("{SELECT} WHERE r.requester = $1 ORDER BY r.created_at DESC, r.id");
+                let sql =
+                    format!("{SELECT} WHERE r.requester = $1 ORDER BY r.created_at DESC, r.id");
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(access.ctx.actor.user_id.to_string())
                     .fetch_all(&mut *conn)
@@ -487,12 +505,19 @@ impl Store {
         access: &ReleaseAccess<'_>,
         id: Uuid,
     ) -> Result<ReleaseRequest> {
-        let r = self.release_request_row(id).await?.ok_or(StoreError::NotFound)?;
+        let r = self
+            .release_request_row(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let visible = match access.action {
             Action::DecideRelease => true,
             _ => r.requester == access.ctx.actor.user_id,
         };
-        if visible { Ok(r) } else { Err(StoreError::NotFound) }
+        if visible {
+            Ok(r)
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     /// Loads a request for a decision and asks the policy on it (never the requester); a
@@ -503,7 +528,10 @@ impl Store {
         id: Uuid,
     ) -> Result<ReleaseRequest> {
         let ctx = &access.ctx;
-        let r = self.release_request_row(id).await?.ok_or(StoreError::NotFound)?;
+        let r = self
+            .release_request_row(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let d = decide(
             ctx.actor,
             Action::DecideRelease,
@@ -549,7 +577,9 @@ impl Store {
         e.detail = format!("request={id}");
         append(&mut tx, &e, now).await?;
         tx.commit().await?;
-        self.release_request_row(id).await?.ok_or(StoreError::NotFound)
+        self.release_request_row(id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 }
 
@@ -557,18 +587,18 @@ impl Store {
 pub fn check_reason(reason: &str) -> Result<String> {
     let r = reason.trim();
     if r.is_empty() {
-        return Err(StoreError::Invalid(ValidationErrors::single(FieldError::new(
-            "reason",
-            "required",
-            "a reason is required",
-        ))));
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            FieldError::new("reason", "required", "a reason is required"),
+        )));
     }
     if r.chars().count() > MAX_TEXT {
-        return Err(StoreError::Invalid(ValidationErrors::single(FieldError::new(
-            "reason",
-            "too_long",
-            format!("reason must be at most {MAX_TEXT} characters"),
-        ))));
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            FieldError::new(
+                "reason",
+                "too_long",
+                format!("reason must be at most {MAX_TEXT} characters"),
+            ),
+        )));
     }
     Ok(r.to_string())
 }
@@ -588,7 +618,11 @@ mod tests {
             kind: "microdata".into(),
             period_from: "2025-01-01".into(),
             period_to: "2025-12-31".into(),
-            variables: variable_names().iter().take(2).map(|s| s.to_string()).collect(),
+            variables: variable_names()
+                .iter()
+                .take(2)
+                .map(|s| s.to_string())
+                .collect(),
             k: None,
             epsilon: None,
             terms_accepted: true,
@@ -608,8 +642,20 @@ mod tests {
         bad.k = Some(4);
         bad.terms_accepted = false;
         bad.period_to = "2027-01-01".into();
-        let e = validate(&bad, today()).err().map(fields).unwrap_or_default();
-        assert_eq!(e, ["period_to", "variables", "k", "terms_accepted"]);
+        let e = validate(&bad, today())
+            .err()
+            .map(fields)
+            .unwrap_or_default();
+        assert_eq!(
+            e,
+            [
+                "period_to",
+                "variables",
+                "period_from",
+                "k",
+                "terms_accepted"
+            ]
+        );
         let mut t = input();
         t.kind = "tables".into();
         for eps in [0.0, -1.0, EPSILON_CAP + 0.1, f64::NAN] {

@@ -144,7 +144,7 @@ async fn audit(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
         .fetch_one(app.db.store.pool())
         .await
         .unwrap()
@@ -161,7 +161,13 @@ fn min_group(csv: &str) -> usize {
 }
 
 fn canary_free(text: &str) {
-    for canary in [CANARY_FIRST, CANARY_SECOND, CANARY_PHONE, CANARY_ID, "1990-0"] {
+    for canary in [
+        CANARY_FIRST,
+        CANARY_SECOND,
+        CANARY_PHONE,
+        CANARY_ID,
+        "1990-0",
+    ] {
         assert!(!text.contains(canary), "{canary} leaked into a release");
     }
 }
@@ -228,7 +234,14 @@ async fn releases_microdata_request_approve_download_on_the_api() {
         let (s, _) = api_call(app, token, "POST", "/releases", microdata_request()).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
-    let (s, _) = api_call(app, &w.coordinator, "POST", "/releases", microdata_request()).await;
+    let (s, _) = api_call(
+        app,
+        &w.coordinator,
+        "POST",
+        "/releases",
+        microdata_request(),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     let req = ok(app, &w.researcher, "POST", "/releases", microdata_request()).await;
@@ -328,7 +341,14 @@ async fn releases_microdata_request_approve_download_on_the_api() {
     assert!(readme.contains(&format!("{YEAR}-01-01")), "{readme}");
     canary_free(csv);
     canary_free(readme);
-    let after = ok(app, &w.researcher, "GET", &format!("/releases/{rid}"), json!(null)).await;
+    let after = ok(
+        app,
+        &w.researcher,
+        "GET",
+        &format!("/releases/{rid}"),
+        json!(null),
+    )
+    .await;
     assert_eq!(after["state"], json!("downloaded"));
 
     // Every step audited, with no identity value in any audit row.
@@ -341,7 +361,8 @@ async fn releases_microdata_request_approve_download_on_the_api() {
         "release.downloaded",
     ] {
         assert!(
-            rows.iter().any(|(a, o, d)| a == action && o == "success"
+            rows.iter().any(|(a, o, d)| a == action
+                && o == "success"
                 && (action == "release.age_recipient" || d.contains(&rid))),
             "{action} not audited"
         );
@@ -350,12 +371,16 @@ async fn releases_microdata_request_approve_download_on_the_api() {
         && d.contains("records=12")
         && d.contains("suppressed=0")));
     assert!(
-        rows.iter()
-            .any(|(a, o, d)| a == "access.denied" && o == "denied" && d.contains("requester_cannot_decide"))
+        rows.iter().any(|(a, o, d)| a == "access.denied"
+            && o == "denied"
+            && d.contains("not_the_requester"))
     );
     for (_, _, d) in &rows {
         canary_free(d);
-        assert!(!d.contains("exploitation by age"), "purpose in the audit: {d}");
+        assert!(
+            !d.contains("exploitation by age"),
+            "purpose in the audit: {d}"
+        );
     }
 }
 
@@ -398,12 +423,23 @@ async fn releases_tables_spend_the_budget_and_a_second_release_over_it_is_refuse
     assert_eq!(v["error"]["errors"][0]["field"], json!("budget"));
     assert_eq!(count(app, "privacy_ledger").await, 1);
     assert_eq!(count(app, "release_files").await, 1);
-    let still = ok(app, &w.coordinator, "GET", &format!("/releases/{b}"), json!(null)).await;
+    let still = ok(
+        app,
+        &w.coordinator,
+        "GET",
+        &format!("/releases/{b}"),
+        json!(null),
+    )
+    .await;
     assert_eq!(still["state"], json!("requested"));
-    assert!(audit(app).await.iter().any(|(a, o, d)| a
-        == "release.generation_refused"
-        && o == "refused"
-        && d.contains("budget")));
+    assert!(
+        audit(app)
+            .await
+            .iter()
+            .any(|(a, o, d)| a == "release.generation_refused"
+                && o == "refused"
+                && d.contains("budget"))
+    );
     // A new request over the budget is refused at once.
     let (s, v) = api_call(app, &w.researcher, "POST", "/releases", tables_request(1.5)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -456,19 +492,55 @@ async fn releases_on_the_cli() {
     let out = dayaq_cli(
         db,
         &[
-            "release", "request", "--as", &w.researcher_name, "--purpose", "CLI study",
-            "--kind", "tables", "--from", "2025-01-01", "--to", "2025-12-31",
-            "--variables", "prs_Gender,ageBroad", "--epsilon", "0.5", "--accept-terms",
+            "release",
+            "request",
+            "--as",
+            &w.researcher_name,
+            "--purpose",
+            "CLI study",
+            "--kind",
+            "tables",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--variables",
+            "prs_Gender,ageBroad",
+            "--epsilon",
+            "0.5",
+            "--accept-terms",
         ],
     );
     assert_cli_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let rid = stdout.split('\t').next().unwrap().trim().to_string();
-    let out = dayaq_cli(db, &["release", "approve", "--as", &w.researcher_name, &rid, "--reason", "mine"]);
+    let out = dayaq_cli(
+        db,
+        &[
+            "release",
+            "approve",
+            "--as",
+            &w.researcher_name,
+            &rid,
+            "--reason",
+            "mine",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused by the access policy"));
     let coordinator = "rl-n-national-coordinator";
-    let out = dayaq_cli(db, &["release", "generate", "--as", coordinator, &rid, "--reason", "ok"]);
+    let out = dayaq_cli(
+        db,
+        &[
+            "release",
+            "generate",
+            "--as",
+            coordinator,
+            &rid,
+            "--reason",
+            "ok",
+        ],
+    );
     assert_cli_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("generated"));
     let out = dayaq_cli(db, &["release", "list", "--as", coordinator]);
@@ -477,7 +549,18 @@ async fn releases_on_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.zip.age");
     let p = path.to_string_lossy().to_string();
-    let out = dayaq_cli(db, &["release", "download", "--as", &w.researcher_name, &rid, "--out", &p]);
+    let out = dayaq_cli(
+        db,
+        &[
+            "release",
+            "download",
+            "--as",
+            &w.researcher_name,
+            &rid,
+            "--out",
+            &p,
+        ],
+    );
     assert_cli_ok(&out);
     let e = entries(&w.identity, &std::fs::read(&path).unwrap());
     assert!(e.contains_key("data.csv") && e.contains_key("README.md"));
