@@ -126,7 +126,6 @@ home-audit-ok = { $rows ->
    *[other] Zəncir bütövdür ({ $rows } qeyd).
 }
 home-audit-problems = Audit zənciri pozulub:
-home-researcher-text = Anonimləşdirilmiş məlumat toplusu burada dərc olunacaq. Ayrı-ayrı işlər sizə heç vaxt göstərilmir.
 home-admin-text = Siz təşkilatınızın istifadəçilərini idarə edirsiniz. İşlərin məzmunu administratorlara görünmür.
 
 cases-title = İşlər

@@ -126,7 +126,6 @@ home-audit-ok = { $rows ->
    *[other] The chain is intact ({ $rows } entries).
 }
 home-audit-problems = The audit chain is broken:
-home-researcher-text = Anonymised data releases will appear here. You never see individual cases.
 home-admin-text = You manage the users of your organisation. Case content is not visible to administrators.
 
 cases-title = Cases
