@@ -134,6 +134,13 @@ pub enum Action {
     /// `Resource::System`: the national coordinator only (issue #17 part 4).
     ManagePracticeRules,
     DownloadRelease,
+    /// Ask for a research data release (issue #16): researchers (`Resource::System`; also
+    /// their own requests list and age key).
+    RequestRelease,
+    /// Approve or refuse a release request, read the register and the privacy budget: the
+    /// national coordinator (`Resource::System`), and on one request (`Resource::Release`)
+    /// never its requester.
+    DecideRelease,
     /// Own password, second factor and sessions.
     ManageOwnAccount,
     /// Access-anomaly alerts (issue #18 part 2): every alert (`Resource::System`) for
@@ -170,6 +177,15 @@ pub enum Resource<'a> {
     OwnAccount,
     /// Another user's account, for administration.
     User(TargetUser),
+    /// One research data release request.
+    Release(ReleaseFacts),
+}
+
+/// What the policy needs to know about a release request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseFacts {
+    /// The researcher who asked for it.
+    pub requester: Uuid,
 }
 
 /// What the policy needs to know about a user account an administrator acts on.
@@ -353,6 +369,31 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             Researcher | NationalCoordinator => allow("anonymised_release"),
             _ => deny("role_cannot_download_release"),
         },
+        (A::RequestRelease, R::System) => match actor.role {
+            Researcher => allow("release_request"),
+            _ => deny("role_cannot_request_release"),
+        },
+        (A::DecideRelease, R::System) => match actor.role {
+            NationalCoordinator => allow("release_register"),
+            _ => deny("role_cannot_decide_release"),
+        },
+        (A::DecideRelease | A::DownloadRelease, R::Release(f)) => decide_release(actor, action, f),
+        _ => deny("no_rule"),
+    }
+}
+
+/// One release request: a second person decides (the national coordinator, never the
+/// requester, whatever her role); only the requester downloads the file.
+fn decide_release(actor: &Actor, action: Action, f: ReleaseFacts) -> Decision {
+    let own = f.requester == actor.user_id;
+    match action {
+        Action::DecideRelease if own => deny("requester_cannot_decide"),
+        Action::DecideRelease if actor.role == Role::NationalCoordinator => {
+            allow("release_decision")
+        }
+        Action::DecideRelease => deny("role_cannot_decide_release"),
+        Action::DownloadRelease if own && actor.role == Role::Researcher => allow("own_release"),
+        Action::DownloadRelease => deny("not_the_requester"),
         (A::ReadAlerts | A::AcknowledgeAlert, R::System) => match actor.role {
             Auditor => allow("auditor"),
             _ => deny("role_cannot_read_alerts"),
@@ -801,6 +842,8 @@ mod tests {
             Action::EnterIndicatorValue,
             Action::ManagePracticeRules,
             Action::DownloadRelease,
+            Action::RequestRelease,
+            Action::DecideRelease,
             Action::ManageOwnAccount,
             Action::ReadAlerts,
             Action::AcknowledgeAlert,
@@ -931,6 +974,45 @@ mod tests {
             assert_eq!(mine, *role == Role::Supervisor, "{role:?}");
             let theirs = decide(&a, Action::ReadGapReport, Resource::Organisation(other)).allowed;
             assert!(!theirs, "{role:?}");
+        }
+    }
+
+    /// Research releases: researchers request, the coordinator decides the register.
+    #[test]
+    fn release_roles() {
+        for role in Role::ALL {
+            let a = actor(*role, A);
+            assert_eq!(
+                decide(&a, Action::RequestRelease, Resource::System).allowed,
+                *role == Role::Researcher,
+                "{role:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::DecideRelease, Resource::System).allowed,
+                *role == Role::NationalCoordinator,
+                "{role:?}"
+            );
+        }
+    }
+
+    proptest! {
+        /// A release is decided by a national coordinator who is not its requester, and
+        /// downloaded by its requester only (a researcher).
+        #[test]
+        fn release_four_eyes_and_own_download(role in any_role(), action in any_action(),
+                                              own in any::<bool>()) {
+            let a = actor(role, A);
+            let f = ReleaseFacts { requester: if own { a.user_id } else { Uuid::from_u128(99) } };
+            let d = decide(&a, action, Resource::Release(f));
+            let expected = match action {
+                Action::DecideRelease => !own && role == Role::NationalCoordinator,
+                Action::DownloadRelease => own && role == Role::Researcher,
+                _ => false,
+            };
+            prop_assert_eq!(d.allowed, expected);
+            if action == Action::DecideRelease && own {
+                prop_assert_eq!(d.reason, "requester_cannot_decide");
+            }
         }
     }
 

@@ -36,6 +36,8 @@ pub mod gaps;
 pub mod rules;
 pub mod scorecard;
 pub mod statistics;
+// Research data releases (issue #16).
+pub mod releases;
 pub mod subject_requests;
 
 #[derive(OpenApi)]
@@ -88,6 +90,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(releases::router())
         .merge(audit_viewer::router())
         .merge(alerts::router())
         .merge(rules::router())

@@ -45,6 +45,8 @@ mod referrals;
 mod rules;
 mod retention;
 mod scorecard;
+// Research data releases (issue #16).
+mod releases;
 mod signin;
 mod statistics;
 pub mod statistics_charts;
@@ -69,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .merge(statistics::router())
         .merge(gaps::router())
         .merge(scorecard::router())
+        .merge(releases::router())
         .merge(audit_viewer::router())
         .merge(alerts::router())
         .merge(rules::router())

@@ -396,6 +396,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(PACKAGES_TABLES)
         .chain(RECORD_TABLES)
         .chain(SCORECARD_TABLES)
+        .chain(RELEASE_TABLES)
         .chain(AUDIT_ARCHIVE_TABLES)
         .chain(ALERTS_TABLES)
         .chain(RULES_TABLES)
@@ -831,6 +832,59 @@ pub const SCORECARD_TABLES: &[Table] = &[(
         ("entered_at", Int),
     ],
 )];
+/// Tables of the research data releases (`releases/`, migration 0018).
+pub const RELEASE_TABLES: &[Table] = &[
+    (
+        "release_recipients",
+        &[("user_id", Text), ("recipient", Text), ("updated_at", Int)],
+    ),
+    (
+        "release_requests",
+        &[
+            ("id", Text),
+            ("requester", Text),
+            ("purpose", Text),
+            ("kind", Text),
+            ("period_from", Text),
+            ("period_to", Text),
+            ("variables", Text),
+            ("k", Int),
+            ("epsilon", Text),
+            ("terms_accepted", Int),
+            ("state", Text),
+            ("decider", Text),
+            ("reason", Text),
+            ("created_at", Int),
+            ("decided_at", Int),
+            ("generated_at", Int),
+            ("downloaded_at", Int),
+        ],
+    ),
+    (
+        "release_files",
+        &[
+            ("request_id", Text),
+            ("ciphertext", Blob),
+            ("sha256", Text),
+            ("size", Int),
+            ("records", Int),
+            ("suppressed", Int),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "privacy_ledger",
+        &[
+            ("id", Text),
+            ("dataset", Text),
+            ("period_from", Text),
+            ("period_to", Text),
+            ("epsilon", Text),
+            ("release_id", Text),
+            ("created_at", Int),
+        ],
+    ),
+];
 /// Access-anomaly alerts (`alerts/`, migration 0024), in foreign-key order.
 pub const ALERTS_TABLES: &[Table] = &[
     (

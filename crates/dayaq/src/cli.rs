@@ -125,6 +125,9 @@ pub enum Command {
     /// The maintained national statistics: rebuild from the records, check.
     #[command(subcommand)]
     Statistics(crate::statistics_cli::StatisticsCommand),
+    /// Research data releases: set-key, request, list, approve/generate, refuse, download.
+    #[command(subcommand)]
+    Release(crate::release_cli::ReleaseCommand),
     /// Access-anomaly alerts: evaluate the rules, list, acknowledge.
     #[command(subcommand)]
     Alerts(crate::alerts_cli::AlertsCommand),
@@ -801,6 +804,7 @@ impl Command {
             Command::Export(ExportCommand::Questionnaire { .. }) => "export.questionnaire",
             Command::Bench(b) => b.name(),
             Command::Statistics(c) => c.name(),
+            Command::Release(c) => c.name(),
             Command::Alerts(c) => c.name(),
             Command::Rules(c) => c.name(),
             Command::Retention(c) => c.name(),

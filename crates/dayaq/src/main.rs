@@ -9,6 +9,7 @@ mod bench;
 mod cli;
 mod commands;
 mod demo;
+mod release_cli;
 mod report_gaps;
 mod report_national;
 mod report_scorecard;
@@ -70,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Referral(c) => commands::referral(g, c).await,
         Command::Bench(c) => bench::command(&g.open_options(), c).await,
         Command::Statistics(c) => statistics_cli::run(g, c).await,
+        Command::Release(c) => release_cli::run(g, c).await,
         Command::Alerts(c) => alerts_cli::run(g, c).await,
         Command::Rules(c) => rules_cli::run(g, c).await,
         Command::Retention(c) => retention_cli::run(g, c).await,

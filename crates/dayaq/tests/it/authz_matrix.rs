@@ -59,6 +59,12 @@ enum Need {
     /// The policy on the deployment as a whole, else on the actor's own organisation (the gap
     /// view: national for the coordinator, the own caseload for a supervisor).
     SysOrOrg(Action),
+    /// The policy on the deployment as a whole, any of these actions (research releases: the
+    /// researcher's own list, the coordinator's register).
+    SysAny(&'static [Action]),
+    /// As `SysAny`, on an object that does not exist here: 404 for an allowed role, 403 for
+    /// a refused one (research releases by id).
+    SysAbsent(&'static [Action]),
     /// [`SysOrOrg`] on an object that is absent here (an alert): a refused caller gets 403, an
     /// allowed one anything but 403 (404: no such object).
     SysOrOrgObject(Action),
@@ -122,6 +128,44 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         "POST",
         "/statistics/scorecard/values",
         Sys(Action::EnterIndicatorValue),
+        false,
+    ),
+    // Research data releases (issue #16).
+    (
+        "GET",
+        "/releases",
+        SysAny(&[Action::RequestRelease, Action::DecideRelease]),
+        false,
+    ),
+    ("POST", "/releases", Sys(Action::RequestRelease), false),
+    (
+        "PUT",
+        "/releases/recipient",
+        Sys(Action::RequestRelease),
+        false,
+    ),
+    (
+        "GET",
+        "/releases/{id}",
+        SysAbsent(&[Action::RequestRelease, Action::DecideRelease]),
+        false,
+    ),
+    (
+        "POST",
+        "/releases/{id}/approve",
+        SysAbsent(&[Action::DecideRelease]),
+        false,
+    ),
+    (
+        "POST",
+        "/releases/{id}/refuse",
+        SysAbsent(&[Action::DecideRelease]),
+        false,
+    ),
+    (
+        "GET",
+        "/releases/{id}/file",
+        SysAbsent(&[Action::DownloadRelease]),
         false,
     ),
     ("GET", "/alerts", SysOrOrg(Action::ReadAlerts), false),
@@ -1073,6 +1117,9 @@ fn expected(
         Public | SignedIn | OwnObject => true,
         Org(action) => policy(a, action, Resource::Organisation(a.org_id)).allowed,
         Sys(action) => policy(a, action, Resource::System).allowed,
+        SysAny(actions) | SysAbsent(actions) => actions
+            .iter()
+            .any(|x| policy(a, *x, Resource::System).allowed),
         SysOrOrg(action) => {
             policy(a, action, Resource::System).allowed
                 || policy(a, action, Resource::Organisation(a.org_id)).allowed
@@ -1113,6 +1160,8 @@ fn agrees(o: &Observation, allowed: bool) -> bool {
     match o.need {
         // The caller's own object does not exist here: 404 is the right answer for all.
         OwnObject => s == StatusCode::NOT_FOUND || s.is_success(),
+        SysAbsent(_) if allowed => s == StatusCode::NOT_FOUND,
+        SysAbsent(_) => s == StatusCode::FORBIDDEN,
         SysOrOrgObject(_) => allowed != (s == StatusCode::FORBIDDEN),
         _ => allowed != refused,
     }

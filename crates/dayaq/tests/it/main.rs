@@ -21,6 +21,7 @@ mod query_count;
 mod record;
 mod referral_package;
 mod referrals;
+mod releases;
 mod releases_gen;
 mod rules;
 mod retention;
