@@ -378,6 +378,15 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             _ => deny("role_cannot_decide_release"),
         },
         (A::DecideRelease | A::DownloadRelease, R::Release(f)) => decide_release(actor, action, f),
+        (A::ReadAlerts | A::AcknowledgeAlert, R::System) => match actor.role {
+            Auditor => allow("auditor"),
+            _ => deny("role_cannot_read_alerts"),
+        },
+        (A::ReadAlerts | A::AcknowledgeAlert, R::Organisation(org)) => match actor.role {
+            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
+            OrgAdmin => deny("other_organisation"),
+            _ => deny("role_cannot_read_alerts"),
+        },
         _ => deny("no_rule"),
     }
 }
@@ -394,15 +403,6 @@ fn decide_release(actor: &Actor, action: Action, f: ReleaseFacts) -> Decision {
         Action::DecideRelease => deny("role_cannot_decide_release"),
         Action::DownloadRelease if own && actor.role == Role::Researcher => allow("own_release"),
         Action::DownloadRelease => deny("not_the_requester"),
-        (A::ReadAlerts | A::AcknowledgeAlert, R::System) => match actor.role {
-            Auditor => allow("auditor"),
-            _ => deny("role_cannot_read_alerts"),
-        },
-        (A::ReadAlerts | A::AcknowledgeAlert, R::Organisation(org)) => match actor.role {
-            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
-            OrgAdmin => deny("other_organisation"),
-            _ => deny("role_cannot_read_alerts"),
-        },
         _ => deny("no_rule"),
     }
 }

@@ -30,8 +30,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub mod audit_viewer;
 pub mod alerts;
+pub mod audit_viewer;
 pub mod gaps;
 pub mod rules;
 pub mod scorecard;

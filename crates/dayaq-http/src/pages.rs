@@ -42,8 +42,8 @@ mod htcds;
 mod identification;
 mod record;
 mod referrals;
-mod rules;
 mod retention;
+mod rules;
 mod scorecard;
 // Research data releases (issue #16).
 mod releases;

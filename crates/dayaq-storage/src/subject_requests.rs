@@ -630,6 +630,20 @@ pub fn date_of(rfc3339: &str) -> String {
     rfc3339.get(..10).unwrap_or(rfc3339).to_string()
 }
 
+/// Opens her encrypted copy with its passphrase (as `age -d` does), for checks and tools.
+/// A wrong passphrase is an error.
+pub fn open_subject_access(blob: &[u8], passphrase: &str) -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let dec = age::Decryptor::new_buffered(blob).map_err(data)?;
+    let id = age::scrypt::Identity::new(passphrase.to_owned().into());
+    let mut r = dec
+        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .map_err(data)?;
+    let mut out = Zeroizing::new(Vec::new());
+    r.read_to_end(&mut out)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,18 +657,4 @@ mod tests {
         assert!(a.chars().all(|c| c == '-' || ALPHABET.contains(&(c as u8))));
         assert_ne!(*a, *b);
     }
-}
-
-/// Opens her encrypted copy with its passphrase (as `age -d` does), for checks and tools.
-/// A wrong passphrase is an error.
-pub fn open_subject_access(blob: &[u8], passphrase: &str) -> Result<Zeroizing<Vec<u8>>> {
-    use std::io::Read;
-    let dec = age::Decryptor::new_buffered(blob).map_err(data)?;
-    let id = age::scrypt::Identity::new(passphrase.to_owned().into());
-    let mut r = dec
-        .decrypt(std::iter::once(&id as &dyn age::Identity))
-        .map_err(data)?;
-    let mut out = Zeroizing::new(Vec::new());
-    r.read_to_end(&mut out)?;
-    Ok(out)
 }

@@ -349,6 +349,35 @@ pub(super) fn dynamic_keys() -> BTreeSet<String> {
             dayaq_domain::package::section_name(*s).replace('_', "-")
         ));
     }
+    // Research releases (pages/releases.rs: `rel-state-<state>`, `rel-kind-<kind>`,
+    // `rel-done-<step>`, `rel-err-<error code>`).
+    for s in [
+        "requested",
+        "approved",
+        "refused",
+        "generated",
+        "downloaded",
+    ] {
+        keys.insert(format!("rel-state-{s}"));
+    }
+    for k in ["microdata", "tables"] {
+        keys.insert(format!("rel-kind-{k}"));
+    }
+    for d in ["requested", "key", "approved", "refused"] {
+        keys.insert(format!("rel-done-{d}"));
+    }
+    for e in [
+        "unknown-variable",
+        "below-minimum",
+        "not-positive",
+        "above-cap",
+        "budget-exceeded",
+        "too-few-records",
+        "invalid-age-recipient",
+        "whole-years",
+    ] {
+        keys.insert(format!("rel-err-{e}"));
+    }
     keys
 }
 

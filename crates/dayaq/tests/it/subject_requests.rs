@@ -326,7 +326,7 @@ async fn subject_requests_erasure_four_eyes_refusal_execution_and_canaries() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v.to_string().contains("four_eyes"), true, "{v}");
+    assert!(v.to_string().contains("four_eyes"), "{v}");
     let (s, v) = post(
         &w,
         &sup2,

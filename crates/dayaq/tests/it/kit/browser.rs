@@ -718,6 +718,7 @@ impl Browser {
         self.click_to("#login-submit", "signed-in").await;
         if let Some(secret) = totp {
             assert_eq!(self.path().await, "/login/totp");
+            wait_for_unused_totp_step(username).await;
             self.fill("#code", &totp_code(secret, username)).await;
             self.click_to("#totp-submit", "second-factor").await;
         }
@@ -728,6 +729,30 @@ impl Browser {
     pub async fn sign_out(&self) {
         self.click_to("#sign-out", "signed-out").await;
         assert_eq!(self.path().await, "/login");
+    }
+}
+
+/// The server refuses a TOTP code of a time step already used by the account (replay), so a
+/// test that signs the same account in twice within 30 seconds waits for the next step.
+async fn wait_for_unused_totp_step(username: &str) {
+    static LAST: std::sync::Mutex<Vec<(String, u64)>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let step = (time::OffsetDateTime::now_utc().unix_timestamp() as u64) / 30;
+        {
+            let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+            match last.iter_mut().find(|(u, _)| u == username) {
+                Some((_, s)) if *s == step => {}
+                Some((_, s)) => {
+                    *s = step;
+                    return;
+                }
+                None => {
+                    last.push((username.to_string(), step));
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
 
