@@ -409,14 +409,12 @@ impl Store {
         let mut problems = Vec::new();
         // Archived segments (`audit_viewer::archive`): the live chain continues from the last
         // anchor, which an `audit.archive` row of the live chain must confirm.
-        let anchor = crate::audit_viewer::archive::last_anchor(&self.pool).await?;
+        let anchor = last_anchor(&self.pool).await?;
         let (start_seq, start_hash) = anchor
             .as_ref()
             .map(|a| (a.last_seq, a.last_hash.clone()))
             .unwrap_or_else(|| (0, GENESIS.to_string()));
-        let confirm = anchor
-            .as_ref()
-            .map(crate::audit_viewer::archive::anchor_detail);
+        let confirm = anchor.as_ref().map(anchor_detail);
         let mut confirmed = false;
         let mut prev_seq = start_seq;
         let mut prev_hash = start_hash.clone();
@@ -597,4 +595,42 @@ impl Store {
         .await?;
         rows.iter().map(|r| Ok(AuditRow::from_row(r)?)).collect()
     }
+}
+
+// ---------- archive anchors (written by `audit_viewer::archive`, read by the verifier) ----------
+
+/// The last archive anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub last_hash: String,
+    pub segment_sha256: String,
+}
+
+/// The detail of the `audit.archive` row that confirms an anchor (ids and hashes only).
+pub fn anchor_detail(a: &Anchor) -> String {
+    format!(
+        "first={} last={} hash={} segment={}",
+        a.first_seq, a.last_seq, a.last_hash, a.segment_sha256
+    )
+}
+
+/// The newest anchor, if rows were archived.
+pub(crate) async fn last_anchor(pool: &sqlx::AnyPool) -> Result<Option<Anchor>> {
+    let r = sqlx::query(
+        "SELECT first_seq, last_seq, last_hash, segment_sha256 FROM audit_archive \
+         ORDER BY last_seq DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    r.map(|r| {
+        Ok(Anchor {
+            first_seq: r.try_get("first_seq")?,
+            last_seq: r.try_get("last_seq")?,
+            last_hash: r.try_get("last_hash")?,
+            segment_sha256: r.try_get("segment_sha256")?,
+        })
+    })
+    .transpose()
 }

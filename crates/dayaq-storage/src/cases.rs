@@ -442,6 +442,23 @@ impl Store {
     /// tombstone row with no personal data remains so that the audit trail still resolves.
     pub async fn erase_case(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
         let access = self.authorize_case(ctx, Action::EraseCase, id).await?;
+        // A case under legal hold (retention, issue #17 part 3) is never erased, whichever
+        // path asks (the API, a data-subject erasure, the retention job): lift the hold first.
+        let held: Option<String> =
+            sqlx::query_scalar("SELECT reason FROM retention_holds WHERE case_id = $1")
+                .bind(access.id_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        if held.is_some() {
+            return Err(
+                dayaq_domain::ValidationErrors::single(dayaq_domain::FieldError::new(
+                    "case",
+                    "legal_hold",
+                    "the case is under legal hold: lift the hold before erasing it",
+                ))
+                .into(),
+            );
+        }
         let mut w = self.write_case(ctx, &access).await?;
         w.exec("DELETE FROM case_keys WHERE case_id = $1").await?;
         w.exec("DELETE FROM blind_index WHERE case_id = $1").await?;

@@ -224,7 +224,7 @@ pub fn jsonl(rows: &[AuditRow]) -> String {
 #[utoipa::path(get, path = "/audit/export", tag = "audit",
     params(AuditQueryParams),
     responses((status = 200, description = "The filtered audit rows as JSON lines for a SIEM (one AuditRowBody object per line), oldest first after the `after` row number, up to 10000 per request; header `x-dayaq-next-after` carries the cursor when more rows follow; audited (`audit.export`)",
-               content_type = "application/x-ndjson")))]
+               body = String, content_type = "application/x-ndjson")))]
 async fn audit_export(
     State(state): State<AppState>,
     a: Authed,

@@ -378,6 +378,18 @@ pub(super) fn dynamic_keys() -> BTreeSet<String> {
     ] {
         keys.insert(format!("rel-err-{e}"));
     }
+    // Access-anomaly alerts (pages/alerts.rs: `alert-rule-<rule>`, `alert-severity-<s>`,
+    // `alert-state-<state>` and the filter's `all`).
+    use dayaq_domain::oversight::{Rule, Severity};
+    for r in Rule::ALL {
+        keys.insert(format!("alert-rule-{}", r.name().replace('_', "-")));
+    }
+    for s in [Severity::Low, Severity::Medium, Severity::High] {
+        keys.insert(format!("alert-severity-{}", s.name()));
+    }
+    for s in ["open", "acknowledged", "all"] {
+        keys.insert(format!("alert-state-{s}"));
+    }
     keys
 }
 

@@ -16,23 +16,14 @@
 //! `audit.archive` row whose detail repeats the anchor: the live chain then starts after the
 //! anchor, and `Store::audit_verify` checks the anchor against that (sealed) row.
 
-use crate::audit::{AuditRow, GENESIS, append, row_hash};
+use crate::audit::{Anchor, AuditRow, GENESIS, anchor_detail, append, last_anchor, row_hash};
 use crate::kernel::Acting;
 use crate::{Result, Store, StoreError, millis};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyPool, FromRow, Row};
+use sqlx::{FromRow, Row};
 
 pub const FORMAT: &str = "dayaq-audit-segment";
-
-/// The last archive anchor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anchor {
-    pub first_seq: i64,
-    pub last_seq: i64,
-    pub last_hash: String,
-    pub segment_sha256: String,
-}
 
 /// The segment file's first line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,33 +79,6 @@ pub struct SegmentReport {
     pub sha256: String,
     /// Empty when the segment verifies.
     pub problems: Vec<String>,
-}
-
-/// The detail of the `audit.archive` row that confirms an anchor (ids and hashes only).
-pub fn anchor_detail(a: &Anchor) -> String {
-    format!(
-        "first={} last={} hash={} segment={}",
-        a.first_seq, a.last_seq, a.last_hash, a.segment_sha256
-    )
-}
-
-/// The newest anchor, if rows were archived.
-pub(crate) async fn last_anchor(pool: &AnyPool) -> Result<Option<Anchor>> {
-    let r = sqlx::query(
-        "SELECT first_seq, last_seq, last_hash, segment_sha256 FROM audit_archive \
-         ORDER BY last_seq DESC LIMIT 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    r.map(|r| {
-        Ok(Anchor {
-            first_seq: r.try_get("first_seq")?,
-            last_seq: r.try_get("last_seq")?,
-            last_hash: r.try_get("last_hash")?,
-            segment_sha256: r.try_get("segment_sha256")?,
-        })
-    })
-    .transpose()
 }
 
 fn json_line(v: &impl Serialize) -> Result<String> {

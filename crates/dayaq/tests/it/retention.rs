@@ -240,6 +240,12 @@ async fn retention_job_shreds_expired_cases_and_keeps_held_and_not_due_ones() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["field"], "reason");
+    // A held case cannot be erased by hand either (every erasure path goes through
+    // `Store::erase_case`, which refuses under hold): 422 naming `case`, the key stays.
+    let (st, v) = api_call(&app, &tok, "DELETE", &format!("/cases/{held}"), json!({})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "case");
+    assert_eq!(v["error"]["errors"][0]["code"], "legal_hold", "{v}");
 
     // What the shredding must remove: the wrapped case key and the blind-index digests.
     let key: Vec<u8> = sqlx::query("SELECT wrapped FROM case_keys WHERE case_id = $1")
