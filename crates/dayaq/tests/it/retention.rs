@@ -111,12 +111,10 @@ fn kinds_ids(v: &Value) -> BTreeSet<(String, String)> {
 }
 
 async fn scalar(app: &TestApp, sql: &'static str, id: &str) -> i64 {
-    sqlx::query(sql)
+    sqlx::query_scalar::<_, i64>(sql)
         .bind(id)
         .fetch_one(app.db.store.pool())
         .await
-        .unwrap()
-        .try_get::<i64, _>(0)
         .unwrap()
 }
 
