@@ -237,6 +237,50 @@ pub fn fmt_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// Warnings about a plan a caseworker would expect before it is approved (issue #23 §3): no
+/// objectives written, or a planned end that has already passed on `today` (an unreadable end
+/// date counts as none). Empty when the plan is sound.
+pub fn plan_warnings(
+    objectives: Option<&str>,
+    planned_end: Option<&str>,
+    today: Date,
+) -> Vec<FieldError> {
+    let mut w = Vec::new();
+    if objectives.is_none_or(|o| o.trim().is_empty()) {
+        w.push(FieldError::new(
+            "spl_Objectives",
+            "plan_no_objectives",
+            "the plan has no objectives",
+        ));
+    }
+    if let Some(end) = planned_end.and_then(|e| parse_date("spl_PlannedEndDate", e).ok())
+        && end < today
+    {
+        w.push(FieldError::new(
+            "spl_PlannedEndDate",
+            "plan_end_in_past",
+            "the plan's planned end is in the past",
+        ));
+    }
+    w
+}
+
+/// Approval of a plan with warnings needs the approver's explicit confirmation (the field
+/// `confirm_warnings`); a sound plan is approved without it. Chosen over a refusal because the
+/// plan screen cannot edit a plan's objectives or end date: a supervisor who has read the
+/// warnings may still approve.
+pub fn approval_check(warnings: &[FieldError], confirmed: bool) -> Result<(), FieldError> {
+    if warnings.is_empty() || confirmed {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "confirm_warnings",
+            "confirm_required",
+            "the plan has warnings: confirm them to approve",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +370,55 @@ mod tests {
         assert!(allowance_eligibility(TraffickingStatus::ActualVictimOfTrafficking).is_ok());
         let e = allowance_eligibility(TraffickingStatus::PossibleVictimOfTrafficking);
         assert_eq!(e.map_err(|e| e.code), Err("not_actual_victim"));
+    }
+
+    #[test]
+    fn plan_warnings_name_missing_objectives_and_a_past_end() {
+        let today = date!(2026 - 12 - 05);
+        let codes = |o, e| {
+            plan_warnings(o, e, today)
+                .into_iter()
+                .map(|w| w.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(Some("work"), Some("2027-01-01")), Vec::<&str>::new());
+        assert_eq!(codes(Some("work"), None), Vec::<&str>::new());
+        assert_eq!(codes(Some("work"), Some("2026-12-05")), Vec::<&str>::new());
+        assert_eq!(codes(None, Some("2027-01-01")), vec!["plan_no_objectives"]);
+        assert_eq!(
+            codes(Some("  "), Some("2026-12-04")),
+            vec!["plan_no_objectives", "plan_end_in_past"]
+        );
+        assert_eq!(
+            codes(Some("work"), Some("2026-11-30")),
+            vec!["plan_end_in_past"]
+        );
+    }
+
+    #[test]
+    fn approval_of_a_plan_with_warnings_needs_confirmation() {
+        let w = plan_warnings(None, None, date!(2026 - 12 - 05));
+        assert_eq!(
+            approval_check(&w, false).map_err(|e| e.field),
+            Err("confirm_warnings".to_string())
+        );
+        assert!(approval_check(&w, true).is_ok());
+        assert!(approval_check(&[], false).is_ok());
+    }
+
+    proptest::proptest! {
+        /// An end date warns exactly when it is before today; objectives warn exactly when blank.
+        #[test]
+        fn plan_warnings_follow_the_dates(end_off in -3000i64..3000, obj in "[ a-z]{0,8}") {
+            let today = date!(2026 - 12 - 05);
+            let end = today + time::Duration::days(end_off);
+            let end = fmt_date(end);
+            let w = plan_warnings(Some(obj.as_str()), Some(end.as_str()), today);
+            let past = w.iter().any(|e| e.code == "plan_end_in_past");
+            let none = w.iter().any(|e| e.code == "plan_no_objectives");
+            proptest::prop_assert_eq!(past, end_off < 0);
+            proptest::prop_assert_eq!(none, obj.trim().is_empty());
+            proptest::prop_assert_eq!(approval_check(&w, false).is_ok(), w.is_empty());
+        }
     }
 }

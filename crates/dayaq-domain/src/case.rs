@@ -593,6 +593,47 @@ impl CaseInput {
     }
 }
 
+impl ValidCase {
+    /// Whether the case says nothing about the person (issue #23 §3): no identity field, no
+    /// gender, age or type of exploitation, no notes and no context. Citizenship alone does not
+    /// count (the new-case screen presets it).
+    pub fn is_empty(&self) -> bool {
+        let i = &self.identity;
+        [
+            &i.first_name,
+            &i.middle_name,
+            &i.second_name,
+            &i.birthdate,
+            &i.identity_number,
+            &i.mobile_phone,
+            &i.home_phone,
+            &i.email,
+            &i.mailing_street,
+            &i.mailing_city,
+            &i.mailing_country,
+            &i.notes,
+        ]
+        .iter()
+        .all(|v| v.is_none())
+            && self.gender.is_none()
+            && self.age_when_trafficked.is_none()
+            && self.types_of_exploitation.is_empty()
+            && self.context.to_values().is_empty()
+    }
+
+    /// Refuses an empty case (see `is_empty`) with an error on the first field of the form.
+    pub fn require_content(self) -> Result<ValidCase, ValidationErrors> {
+        if self.is_empty() {
+            return Err(ValidationErrors::single(FieldError::new(
+                "prs_FirstName",
+                "empty_case",
+                "the case holds nothing: give a name, gender, age, type of exploitation or a note",
+            )));
+        }
+        Ok(self)
+    }
+}
+
 /// Age bands used for statistics (the CTDC bands), so that ages are never published exactly.
 pub fn age_band(age: i64) -> &'static str {
     match age {
@@ -777,5 +818,49 @@ mod context_tests {
                 "vic_RecruitmentWebsitesAndApps[0]"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod empty_case_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid(input: CaseInput) -> ValidCase {
+        match input.validate(time::macros::date!(2026 - 12 - 05)) {
+            Ok(v) => v,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_case_is_refused_with_a_field_error() {
+        let only_citizenship = CaseInput {
+            citizenship: vec!["AZ".into()],
+            ..Default::default()
+        };
+        let e = valid(only_citizenship).require_content().err();
+        let e = e.map(|e| (e.errors[0].field.clone(), e.errors[0].code));
+        assert_eq!(e, Some(("prs_FirstName".to_string(), "empty_case")));
+        let named = CaseInput {
+            gender: Some("Feminine".into()),
+            ..Default::default()
+        };
+        assert!(valid(named).require_content().is_ok());
+    }
+
+    proptest! {
+        /// Any one non-blank name or note makes a case non-empty; blanks never do.
+        #[test]
+        fn one_written_field_is_enough(name in "[a-zA-Z]{1,12}", blank in "[ ]{0,3}", note in proptest::bool::ANY) {
+            let mut input = CaseInput::default();
+            if note { input.identity.notes = Some(name.clone()); } else { input.identity.first_name = Some(name); }
+            prop_assert!(valid(input).require_content().is_ok());
+            let blank_input = CaseInput {
+                identity: Identity { first_name: Some(blank), ..Default::default() },
+                ..Default::default()
+            };
+            prop_assert!(valid(blank_input).require_content().is_err());
+        }
     }
 }

@@ -311,6 +311,20 @@ pub fn follow_up_covered(consents: &[ConsentFact]) -> bool {
         .any(|c| c.given && !c.withdrawn && c.purpose == ConsentPurpose::FollowUpContact)
 }
 
+/// An intake contact as typed on the screen (issue #23 §3): a contact without any summary is
+/// empty and refused, so a double click or a stray submit does not leave blank records.
+pub fn contact_summary(summary: &str) -> Result<&str, ValidationErrors> {
+    let s = summary.trim();
+    if s.is_empty() {
+        return Err(ValidationErrors::single(FieldError::new(
+            "summary",
+            "empty_contact",
+            "write what the contact was about",
+        )));
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +364,28 @@ mod tests {
                 withdrawn,
             };
             prop_assert_eq!(sharing_covered(&[c], org, crate::vocab::OrgType::NGO), given && !withdrawn);
+        }
+    }
+
+    #[test]
+    fn an_empty_contact_is_refused_by_its_summary() {
+        assert_eq!(
+            contact_summary(" \n ").map_err(|e| (e.errors[0].field.clone(), e.errors[0].code)),
+            Err(("summary".to_string(), "empty_contact"))
+        );
+        assert_eq!(
+            contact_summary(" called about work ").ok(),
+            Some("called about work")
+        );
+    }
+
+    proptest::proptest! {
+        /// Exactly the summaries with a visible character are accepted, trimmed.
+        #[test]
+        fn contact_summary_accepts_exactly_non_blank(s in "[ \ta-z]{0,10}") {
+            let r = contact_summary(&s);
+            proptest::prop_assert_eq!(r.is_ok(), !s.trim().is_empty());
+            if let Ok(t) = r { proptest::prop_assert_eq!(t, s.trim()); }
         }
     }
 }

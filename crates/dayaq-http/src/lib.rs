@@ -113,6 +113,11 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback(error::not_found)
+        // Inside the session layer: a repeated screen form POST makes one record (issue #23).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::form::once_layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,

@@ -304,6 +304,8 @@ struct CasePage {
     /// Pre-rendered sections of later modules (assistance, follow-up), already escaped.
     extra_sections: Vec<String>,
     errors: Vec<String>,
+    /// The forms' state: refused form, confirmation, one-time token (issue #23).
+    forms: form::CaseForms,
 }
 
 #[derive(Template, WebTemplate)]
@@ -381,6 +383,8 @@ pub(crate) struct CasePart<'a> {
     pub ctx: &'a dayaq_storage::cases::Ctx<'a>,
     pub t: &'a Tr,
     pub case: Uuid,
+    /// The forms' state: refused form, confirmation, one-time token (issue #23).
+    pub forms: &'a form::CaseForms,
 }
 
 impl<'a> CasePart<'a> {
@@ -412,6 +416,33 @@ pub(crate) async fn render_case_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let t = Tr::new(form::lang_of(a));
+    let forms = form::CaseForms::page(&t, None);
+    render_case_page(state, a, id, reveal, errors, forms, status).await
+}
+
+/// The case page with its forms drawn from `forms` (a refused form open with its values and
+/// errors, or the confirmation of a success; issue #23).
+pub(crate) async fn render_case_forms(
+    state: &AppState,
+    a: &auth::Authed,
+    id: &str,
+    reveal: bool,
+    forms: form::CaseForms,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    render_case_page(state, a, id, reveal, vec![], forms, status).await
+}
+
+async fn render_case_page(
+    state: &AppState,
+    a: &auth::Authed,
+    id: &str,
+    reveal: bool,
+    errors: Vec<String>,
+    forms: form::CaseForms,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let id = crate::paths::parse_id(id)?;
     let c = Chrome::for_user(state, a, "cases");
     let ctx = a.cx();
@@ -427,6 +458,7 @@ pub(crate) async fn render_case_with(
         ctx: &ctx,
         t: &t,
         case: id,
+        forms: &forms,
     };
     let extra_sections = vec![
         record::case_section(part).await?,
@@ -442,6 +474,7 @@ pub(crate) async fn render_case_with(
             refer,
             extra_sections,
             errors,
+            forms,
             row: case_row(&t, &case),
             owner,
             citizenship: case.citizenship.join(", "),

@@ -20,6 +20,8 @@ mod db;
 mod engine;
 pub mod exports;
 pub mod followup;
+// One-time form tokens of the screens (issue #23).
+pub mod form_tokens;
 pub mod htcds;
 pub mod identification;
 #[cfg(test)]

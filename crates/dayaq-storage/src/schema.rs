@@ -413,6 +413,7 @@ pub fn expected_schema() -> Vec<ColumnInfo> {
         .iter()
         .chain(STATISTICS_TABLES)
         .chain(ALERT_STATE_TABLES)
+        .chain(FORM_TOKEN_TABLES)
         .flat_map(|(t, cols)| {
             cols.iter()
                 .map(move |(c, k)| (t.to_string(), c.to_string(), *k))
@@ -1037,5 +1038,18 @@ pub const SUBJECT_REQUEST_TABLES: &[Table] = &[(
         ("export_blob", Blob),
         ("export_made_at", Int),
         ("export_downloaded_at", Int),
+    ],
+)];
+
+/// One-time form tokens of the screens (`form_tokens.rs`, migration 0025, issue #23): ephemeral
+/// (an hour), so neither backed up nor restored.
+pub const FORM_TOKEN_TABLES: &[Table] = &[(
+    "form_tokens",
+    &[
+        ("key_hash", Text),
+        ("user_id", Text),
+        ("created_at", Int),
+        ("expires_at", Int),
+        ("outcome", Text),
     ],
 )];

@@ -119,6 +119,25 @@ pub fn plan_dates(assistance_end: Date, months: &[u32]) -> Vec<Date> {
         .collect()
 }
 
+/// How many days before its due date a follow-up round's window opens: a reached contact
+/// earlier than that cannot mark the round done (issue #23 §3: a contact on 2026-11-30 must
+/// not complete the 2027-09-30 round).
+pub const ROUND_WINDOW_OPENS_DAYS: i64 = 30;
+
+/// Whether a reached contact on `contact_on` may complete the round due on `due`.
+pub fn contact_completes_round(contact_on: Date, due: Date) -> Result<(), FieldError> {
+    if (due - contact_on).whole_days() > ROUND_WINDOW_OPENS_DAYS {
+        return Err(FieldError::new(
+            "task_id",
+            "before_round_window",
+            format!(
+                "the contact is more than {ROUND_WINDOW_OPENS_DAYS} days before the round it would complete"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {

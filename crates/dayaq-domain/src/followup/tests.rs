@@ -283,3 +283,29 @@ proptest! {
         }
     }
 }
+
+// ---------- a contact completes only a round whose window has opened (issue #23 §3) ----------
+
+#[test]
+fn a_contact_long_before_a_round_cannot_complete_it() {
+    let e = contact_completes_round(date!(2026 - 11 - 30), date!(2027 - 09 - 30)).err();
+    assert_eq!(
+        e.map(|e| (e.field, e.code)),
+        Some(("task_id".to_string(), "before_round_window"))
+    );
+    assert!(contact_completes_round(date!(2027 - 09 - 01), date!(2027 - 09 - 30)).is_ok());
+    assert!(contact_completes_round(date!(2027 - 10 - 15), date!(2027 - 09 - 30)).is_ok());
+}
+
+proptest! {
+    /// The window opens exactly `ROUND_WINDOW_OPENS_DAYS` before the due date and never closes.
+    #[test]
+    fn round_window_opens_before_due(offset in -400i64..400) {
+        let due = date!(2027 - 09 - 30);
+        let on = due - time::Duration::days(offset);
+        prop_assert_eq!(
+            contact_completes_round(on, due).is_ok(),
+            offset <= ROUND_WINDOW_OPENS_DAYS
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! with its gaps, supervisor approval, services delivered, shelter stays (length-of-stay rule)
 //! and the one-time allowance; the supervisor's "waiting for approval" list on the home page.
 
-use super::form::{Back, CaseForm, Opt, lang_of, opt_value, value};
+use super::form::{
+    Back, CaseForm, CaseForms, FieldErrs, FormSpec, Opt, Posted, lang_of, opt_value, value,
+};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -176,66 +178,6 @@ const FUNDING_KINDS: &[(&str, &str)] = &[
     ("Donor", "fund-kind-donor"),
     ("Other", "fund-kind-other"),
 ];
-
-/// The values a form was posted with, to fill it again after a refusal.
-#[derive(Default)]
-pub struct Posted(Vec<(String, String)>);
-
-impl Posted {
-    pub fn v(&self, key: &str) -> String {
-        value(&self.0, key)
-    }
-    pub fn is(&self, key: &str, v: &str) -> bool {
-        self.v(key) == v
-    }
-}
-
-/// Errors of one refused form: each next to its field, all in the summary.
-#[derive(Default)]
-pub struct FieldErrs {
-    /// The form the errors belong to (pages with several forms show them only there).
-    pub form: &'static str,
-    pub by_field: Vec<(String, String)>,
-    pub summary: Vec<String>,
-}
-
-impl FieldErrs {
-    fn of(t: &Tr, form: &'static str, errs: &ValidationErrors) -> FieldErrs {
-        FieldErrs {
-            form,
-            by_field: errs
-                .errors
-                .iter()
-                .map(|e| {
-                    let field = e.field.split('[').next().unwrap_or(&e.field).to_string();
-                    (field, error_text(t, e))
-                })
-                .collect(),
-            summary: errs.errors.iter().map(|e| error_text(t, e)).collect(),
-        }
-    }
-    /// The message for `field` of form `form`, if any.
-    pub fn get(&self, form: &str, field: &str) -> Option<String> {
-        if self.form != form {
-            return None;
-        }
-        let msgs: Vec<&str> = self
-            .by_field
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!msgs.is_empty()).then(|| msgs.join("; "))
-    }
-    /// `aria-invalid` and `aria-describedby` for an input whose error is shown with id `err_id`.
-    pub fn attrs(&self, form: &str, field: &str, err_id: &str) -> String {
-        if self.get(form, field).is_some() {
-            format!(" aria-invalid=\"true\" aria-describedby=\"{err_id}\"")
-        } else {
-            String::new()
-        }
-    }
-}
 
 fn field_err(field: &str, code: &'static str, msg: &str) -> ValidationErrors {
     ValidationErrors::single(dayaq_domain::FieldError::new(field, code, msg))

@@ -139,16 +139,36 @@ pub(super) struct CaseForm {
 pub(super) struct NewCasePage {
     c: Chrome,
     f: CaseForm,
-    errors: Vec<String>,
+    /// Each refused field's error beside it and in the linked summary (issue #23).
+    errs: form::FieldErrs,
+    /// The one-time form token (a double click makes one case).
+    token: String,
     genders: Vec<(String, String)>,
     exploitations: Vec<(String, String)>,
 }
+
+/// The new-case form: field names → input ids.
+const NEW_CASE: form::FormSpec = form::FormSpec {
+    name: "case",
+    done: "",
+    ids: &[
+        ("prs_FirstName", "first_name"),
+        ("prs_SecondName", "second_name"),
+        ("prs_Birthdate", "birthdate"),
+        ("prs_MobilePhone", "phone"),
+        ("cco_CaseComment", "notes"),
+        ("prs_Gender", "gender"),
+        ("prs_Citizenship", "citizenship"),
+        ("vic_AgeWhenTrafficked", "age"),
+        ("vic_TypeOfExploitation", "exploitation"),
+    ],
+};
 
 pub(super) fn new_case_page_with(
     state: &AppState,
     a: &auth::Authed,
     f: CaseForm,
-    errors: Vec<String>,
+    errs: Option<dayaq_domain::ValidationErrors>,
     status: StatusCode,
 ) -> Response {
     let c = Chrome::for_user(state, a, "new");
@@ -168,9 +188,12 @@ pub(super) fn new_case_page_with(
     (
         status,
         NewCasePage {
+            errs: errs
+                .map(|e| form::FieldErrs::of_spec(&c.t, &NEW_CASE, &e, error_text))
+                .unwrap_or_default(),
+            token: form::new_form_token(),
             c,
             f,
-            errors,
             genders,
             exploitations,
         },
@@ -189,7 +212,7 @@ pub(super) async fn new_case_page(
             citizenship: "AZ".into(),
             ..Default::default()
         },
-        vec![],
+        None,
         StatusCode::OK,
     )
 }
@@ -210,7 +233,7 @@ pub(super) async fn new_case_submit(
                     &state,
                     &a,
                     f,
-                    vec![error_text(&t, &e)],
+                    Some(dayaq_domain::ValidationErrors::single(e)),
                     StatusCode::UNPROCESSABLE_ENTITY,
                 );
             }
@@ -235,11 +258,15 @@ pub(super) async fn new_case_submit(
         reason_for_closure: None,
         context: Default::default(),
     };
-    let valid = match input.validate(state.now().date()) {
+    // An empty case is refused too (domain rule `ValidCase::require_content`).
+    let valid = match input
+        .validate(state.now().date())
+        .and_then(|v| v.require_content())
+    {
         Ok(v) => v,
         Err(errs) => {
-            let msgs = errs.errors.iter().map(|e| error_text(&t, e)).collect();
-            return new_case_page_with(&state, &a, f, msgs, StatusCode::UNPROCESSABLE_ENTITY);
+            let e = Some(errs);
+            return new_case_page_with(&state, &a, f, e, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
     let ctx = a.cx();
@@ -249,13 +276,21 @@ pub(super) async fn new_case_submit(
     }
 }
 
+/// `?done=<code>`: the fixed code of the form that just succeeded (never free text).
+#[derive(Deserialize)]
+pub(super) struct DoneQuery {
+    done: Option<String>,
+}
+
 pub(super) async fn case_page(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Response {
     let lang = Lang::parse(&a.user.locale).unwrap_or(Lang::Az);
-    render_case(&state, &a, &id, false)
+    let forms = form::CaseForms::page(&Tr::new(lang), q.done.as_deref());
+    render_case_forms(&state, &a, &id, false, forms, StatusCode::OK)
         .await
         .unwrap_or_else(|e| {
             error_page(&state, Some(Chrome::for_user(&state, &a, "cases")), lang, e)

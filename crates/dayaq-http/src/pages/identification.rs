@@ -1,7 +1,9 @@
 //! Screens for identification: screening, the formal decision, consent, hand-over, and the
 //! intake contacts list (hotline desk).
 
-use super::form::{Back, CaseForm, Opt, lang_of, value, values};
+use super::form::{
+    Back, CaseForm, FieldErrs, FormSpec, Opt, Posted, lang_of, new_form_token, value, values,
+};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -250,6 +252,42 @@ pub(crate) async fn section(
 /// Identification forms show their errors on the case page again.
 const BACK: Back = Back::to("identification");
 
+// The forms of the identification sections (issue #23 §1): storage's field names → input ids.
+const DECISION: FormSpec = FormSpec {
+    name: "decision",
+    done: "decision",
+    ids: &[
+        ("vic_TraffickingStatus", "d-status"),
+        ("vic_TraffickingStatusDecisionMakingOrg", "d-org"),
+        ("decided_on", "d-date"),
+        ("reference", "d-ref"),
+    ],
+};
+const SCREENING: FormSpec = FormSpec {
+    name: "screening",
+    done: "screening",
+    ids: &[
+        ("vic_MethodsOfControl", "s-act"),
+        ("ilo_indicators", "s-act"),
+    ],
+};
+const CONSENT: FormSpec = FormSpec {
+    name: "consent",
+    done: "consent",
+    ids: &[
+        ("purpose", "c-purpose"),
+        ("recipient_org", "c-org"),
+        ("recipient_org_type", "c-type"),
+        ("given_by", "c-by"),
+        ("language", "c-lang"),
+    ],
+};
+const WITHDRAWAL: FormSpec = FormSpec {
+    name: "withdrawal",
+    done: "withdrawal",
+    ids: &[],
+};
+
 async fn screening_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
     let input = ScreeningInput {
@@ -261,9 +299,14 @@ async fn screening_submit(State(state): State<AppState>, c: CaseForm) -> Respons
         types_of_exploitation: vec![],
         ilo_indicators: values(&f, "ilo"),
     };
+    let back = Back::to("screening");
     let valid = match input.validate() {
         Ok(v) => v,
-        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
+        Err(e) => {
+            return back
+                .refused(&state, &a, &id, &SCREENING, Posted(f), e)
+                .await;
+        }
     };
     let ctx = a.cx();
     let r = state
@@ -271,7 +314,7 @@ async fn screening_submit(State(state): State<AppState>, c: CaseForm) -> Respons
         .add_screening(&ctx, uid, &valid)
         .await
         .map(|_| ());
-    Back::to("screening").outcome(&state, &a, &id, r).await
+    back.answer(&state, &a, &id, &SCREENING, Posted(f), r).await
 }
 
 async fn decision_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -284,7 +327,7 @@ async fn decision_submit(State(state): State<AppState>, c: CaseForm) -> Response
     };
     let valid = match input.validate(state.now().date()) {
         Ok(v) => v,
-        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
+        Err(e) => return BACK.refused(&state, &a, &id, &DECISION, Posted(f), e).await,
     };
     let ctx = a.cx();
     let r = state
@@ -292,7 +335,7 @@ async fn decision_submit(State(state): State<AppState>, c: CaseForm) -> Response
         .decide_identification(&ctx, uid, &valid)
         .await
         .map(|_| ());
-    Back::to("identification").outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &DECISION, Posted(f), r).await
 }
 
 async fn consent_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -307,7 +350,9 @@ async fn consent_submit(State(state): State<AppState>, c: CaseForm) -> Response 
     };
     let ctx = a.cx();
     let r = state.store.add_consent(&ctx, uid, &input).await.map(|_| ());
-    Back::to("consent").outcome(&state, &a, &id, r).await
+    Back::to("consent")
+        .answer(&state, &a, &id, &CONSENT, Posted(f), r)
+        .await
 }
 
 async fn consent_withdraw(
@@ -320,7 +365,9 @@ async fn consent_withdraw(
     };
     let ctx = a.cx();
     let r = state.store.withdraw_consent(&ctx, uid, c).await;
-    Back::to("consent").outcome(&state, &a, &id, r).await
+    Back::to("consent")
+        .answer(&state, &a, &id, &WITHDRAWAL, Posted::default(), r)
+        .await
 }
 
 async fn transfer_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -355,12 +402,48 @@ struct ContactsPage {
     rows: Vec<ContactRow>,
     channels: Vec<Opt>,
     errors: Vec<String>,
+    /// The refused contact form's values and errors (issue #23), its one-time token.
+    posted: Posted,
+    errs: FieldErrs,
+    token: String,
 }
 
 async fn contacts_with(
     state: &AppState,
     a: &Authed,
     errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    contacts_full(
+        state,
+        a,
+        errors,
+        Posted::default(),
+        FieldErrs::default(),
+        status,
+    )
+    .await
+}
+
+/// The contacts page again with the refused contact form (values kept, errors by field).
+async fn contacts_form(state: &AppState, a: &Authed, posted: Posted, errs: FieldErrs) -> Response {
+    contacts_full(
+        state,
+        a,
+        vec![],
+        posted,
+        errs,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn contacts_full(
+    state: &AppState,
+    a: &Authed,
+    errors: Vec<String>,
+    posted: Posted,
+    errs: FieldErrs,
     status: StatusCode,
 ) -> Response {
     let c = Chrome::for_user(state, a, "contacts");
@@ -392,6 +475,9 @@ async fn contacts_with(
                     rows,
                     channels,
                     errors,
+                    posted,
+                    errs,
+                    token: new_form_token(),
                 },
             )
                 .into_response()
@@ -413,32 +499,29 @@ async fn contact_submit(
     let channel = match ContactChannel::parse(&value(&f, "channel")) {
         Ok(c) => c,
         Err(e) => {
-            return contacts_with(
-                &state,
-                &a,
-                vec![error_text(&t, &e)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let e = FieldErrs::of(&t, "contact", &dayaq_domain::ValidationErrors::single(e));
+            return contacts_form(&state, &a, Posted(f), e).await;
         }
     };
     let ctx = a.cx();
     let summary = value(&f, "summary");
-    let summary = summary.trim();
+    // An empty contact is refused (domain rule); the typed values come back with the error.
+    let summary = match dayaq_domain::identification::contact_summary(&summary) {
+        Ok(s) => s,
+        Err(v) => {
+            let e = FieldErrs::of(&t, "contact", &v);
+            return contacts_form(&state, &a, Posted(f), e).await;
+        }
+    };
     match state
         .store
-        .create_contact(
-            &ctx,
-            channel,
-            value(&f, "anonymous") == "on",
-            (!summary.is_empty()).then_some(summary),
-        )
+        .create_contact(&ctx, channel, value(&f, "anonymous") == "on", Some(summary))
         .await
     {
         Ok(c) => see_other(&format!("/contacts/{}", c.id)),
         Err(StoreError::Invalid(v)) => {
-            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
-            contacts_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
+            let e = FieldErrs::of(&t, "contact", &v);
+            contacts_form(&state, &a, Posted(f), e).await
         }
         Err(e) => error_page(&state, None, t.lang, e.into()),
     }

@@ -2,7 +2,7 @@
 //! episode, the person's episodes, trafficking events, perpetrator roles and dependants, each
 //! with a form to add one. Sections the reader may not see (need-to-know) are left out.
 
-use super::form::{Back, CaseForm, Opt, lang_of, value};
+use super::form::{Back, CaseForm, FormSpec, Opt, Posted, lang_of, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -149,8 +149,10 @@ pub struct EpisodeRow {
 
 #[derive(Template)]
 #[template(path = "case_record.html")]
-struct RecordSection {
+struct RecordSection<'a> {
     t: Tr,
+    /// The forms' state (refused form, confirmation, one-time token; issue #23).
+    forms: &'a super::form::CaseForms,
     csrf: String,
     case_id: Uuid,
     status: String,
@@ -213,6 +215,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     let st = |s: CaseStatus| t.vocab("cas_Status", s.as_str());
     let s = RecordSection {
         t,
+        forms: part.forms,
         csrf: Chrome::for_user(state, a, "cases").csrf,
         case_id: case,
         status: st(status.status),
@@ -403,6 +406,66 @@ fn number<T: std::str::FromStr>(
 /// Case forms of the record go back to `#record`.
 const BACK: Back = Back::to("record");
 
+// The forms of the record section (issue #23 §1): field names → input ids.
+const STATUS: FormSpec = FormSpec {
+    name: "status",
+    done: "status",
+    ids: &[
+        ("cas_ReasonForCaseClosure", "rec-closure"),
+        ("cas_Status", "rec-new-status"),
+    ],
+};
+const REOPEN: FormSpec = FormSpec {
+    name: "reopen",
+    done: "status",
+    ids: &[
+        ("reason", "rec-reopen-reason"),
+        ("cas_Status", "rec-reopen-status"),
+    ],
+};
+const EPISODE: FormSpec = FormSpec {
+    name: "episode",
+    done: "status",
+    ids: &[("reason", "rec-episode-reason")],
+};
+const EVENT: FormSpec = FormSpec {
+    name: "event",
+    done: "event",
+    ids: &[
+        ("hte_Type", "rec-hte-type"),
+        ("hte_Date", "rec-hte-date"),
+        ("hte_Country", "rec-hte-country"),
+        ("hte_State", "rec-hte-state"),
+        ("hte_City", "rec-hte-city"),
+        ("hte_Street", "rec-hte-street"),
+        ("hte_PostalCode", "rec-hte-postal"),
+        ("hte_Latitude", "rec-hte-lat"),
+        ("hte_Longitude", "rec-hte-lon"),
+        ("hte_Description", "rec-hte-desc"),
+    ],
+};
+const PERPETRATOR: FormSpec = FormSpec {
+    name: "perpetrator",
+    done: "perpetrator",
+    ids: &[("per_RoleDetails", "rec-per-details")],
+};
+const DEPENDANT: FormSpec = FormSpec {
+    name: "dependant",
+    done: "dependant",
+    ids: &[
+        ("relation", "rec-dep-relation"),
+        ("prs_Gender", "rec-dep-gender"),
+        ("birth_year", "rec-dep-year"),
+        ("age", "rec-dep-age"),
+        ("whereabouts", "rec-dep-where"),
+    ],
+};
+const REMOVAL: FormSpec = FormSpec {
+    name: "removal",
+    done: "removal",
+    ids: &[],
+};
+
 /// Checks access before looking at the form, so another organisation learns nothing from a
 /// form error.
 async fn access(state: &AppState, a: &Authed, uid: Uuid, action: Action) -> Result<(), Response> {
@@ -422,7 +485,7 @@ async fn event_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let latitude = number(&f, "hte_Latitude", &mut errs);
     let longitude = number(&f, "hte_Longitude", &mut errs);
     if !errs.is_empty() {
-        return BACK.with_errors(&state, &a, &id, errs).await;
+        return BACK.refused(&state, &a, &id, &EVENT, Posted(f), errs).await;
     }
     let input = EventInput {
         kind: value(&f, "hte_Type"),
@@ -438,7 +501,7 @@ async fn event_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     };
     let ctx = a.cx();
     let r = state.store.add_trafficking_event(&ctx, uid, input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &EVENT, Posted(f), r).await
 }
 
 /// Removes a trafficking event, perpetrator role or dependant entered by mistake (audited as a
@@ -464,7 +527,8 @@ async fn remove_submit(
         "dependant" => state.store.delete_dependant(&ctx, uid, entry).await,
         _ => return error_page(&state, None, lang_of(&a), AppError::NotFound),
     };
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &REMOVAL, Posted::default(), r)
+        .await
 }
 
 async fn perpetrator_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -482,7 +546,8 @@ async fn perpetrator_submit(State(state): State<AppState>, c: CaseForm) -> Respo
     };
     let ctx = a.cx();
     let r = state.store.add_perpetrator(&ctx, uid, input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &PERPETRATOR, Posted(f), r)
+        .await
 }
 
 async fn dependant_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -494,7 +559,9 @@ async fn dependant_submit(State(state): State<AppState>, c: CaseForm) -> Respons
     let birth_year = number(&f, "birth_year", &mut errs);
     let age = number(&f, "age", &mut errs);
     if !errs.is_empty() {
-        return BACK.with_errors(&state, &a, &id, errs).await;
+        return BACK
+            .refused(&state, &a, &id, &DEPENDANT, Posted(f), errs)
+            .await;
     }
     let with_victim = value(&f, "lives") != "elsewhere";
     let input = DependantInput {
@@ -514,7 +581,7 @@ async fn dependant_submit(State(state): State<AppState>, c: CaseForm) -> Respons
     };
     let ctx = a.cx();
     let r = state.store.add_dependant(&ctx, uid, input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &DEPENDANT, Posted(f), r).await
 }
 
 async fn status_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -528,7 +595,7 @@ async fn status_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     };
     let ctx = a.cx();
     let r = state.store.change_status(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &STATUS, Posted(f), r).await
 }
 
 async fn reopen_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -542,7 +609,7 @@ async fn reopen_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     };
     let ctx = a.cx();
     let r = state.store.reopen_case(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &REOPEN, Posted(f), r).await
 }
 
 async fn episode_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -556,7 +623,7 @@ async fn episode_submit(State(state): State<AppState>, c: CaseForm) -> Response 
     let ctx = a.cx();
     match state.store.open_episode(&ctx, uid, &input).await {
         Ok(new_case) => see_other(&format!("/cases/{new_case}#record")),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => BACK.refused(&state, &a, &id, &EPISODE, Posted(f), v).await,
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }

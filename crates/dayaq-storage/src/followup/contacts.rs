@@ -78,15 +78,20 @@ impl Store {
         let id = Uuid::new_v4();
         let mut w = self.write_case(ctx, &access).await?;
         if let Some(t) = input.task_id {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM followup_tasks WHERE id = $1 AND case_id = $2",
+            let due: Option<String> = sqlx::query_scalar(
+                "SELECT due_on FROM followup_tasks WHERE id = $1 AND case_id = $2",
             )
             .bind(t.to_string())
             .bind(&cs)
-            .fetch_one(&mut *w)
+            .fetch_optional(&mut *w)
             .await?;
-            if n != 1 {
+            let Some(due) = due else {
                 return Err(invalid("task_id", "unknown", "no such task on this case"));
+            };
+            // A reached contact completes the round only once its window has opened.
+            if input.reached {
+                let due = parse_date("due_on", &due)?;
+                rules::contact_completes_round(at.date(), due).map_err(ValidationErrors::single)?;
             }
         }
         let breaches: Vec<Breach> = match self.load_protocol(&mut w, &access, false).await? {

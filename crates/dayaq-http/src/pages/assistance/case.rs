@@ -39,6 +39,8 @@ pub struct PlanView {
     pub actions: Vec<ActionRow>,
     pub goal_opts: Vec<Opt>,
     pub gaps: Vec<String>,
+    /// No objectives, end in the past (domain `plan_warnings`): approval asks to confirm them.
+    pub warnings: Vec<String>,
 }
 
 pub struct ServiceRow {
@@ -67,8 +69,10 @@ pub struct PaymentRow {
 
 #[derive(Template)]
 #[template(path = "assistance_case.html")]
-pub(super) struct CaseSection {
+pub(super) struct CaseSection<'a> {
     t: Tr,
+    /// The forms' state (refused form, confirmation, one-time token).
+    forms: &'a CaseForms,
     csrf: String,
     case_id: Uuid,
     can_edit: bool,
@@ -194,6 +198,14 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                 })
                 .collect(),
             gaps,
+            warnings: dayaq_domain::assistance::plan_warnings(
+                p.objectives.as_deref(),
+                p.planned_end.as_deref(),
+                ctx.now.date(),
+            )
+            .iter()
+            .map(|w| t.get(&format!("err-{}", w.code.replace('_', "-"))))
+            .collect(),
         }
     });
     let sources = if can_edit {
@@ -221,6 +233,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     };
     let s = CaseSection {
         t,
+        forms: part.forms,
         csrf: Chrome::for_user(state, a, "cases").csrf,
         case_id: case,
         can_edit,

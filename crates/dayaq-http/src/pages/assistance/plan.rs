@@ -1,6 +1,71 @@
 //! Needs assessment, rehabilitation plan, services and allowance forms of the case page.
 
 use super::*;
+use dayaq_domain::assistance::{approval_check, plan_warnings};
+
+// The forms of the assistance section (issue #23 §1): storage's field names → input ids.
+const ASSESSMENT: FormSpec = FormSpec {
+    name: "assessment",
+    done: "assessment",
+    ids: &[("priorities", "asst-prio")],
+};
+const PLAN: FormSpec = FormSpec {
+    name: "plan",
+    done: "plan",
+    ids: &[
+        ("spl_Type", "p-type"),
+        ("spl_type", "p-type"),
+        ("spl_PlannedEndDate", "p-end"),
+        ("review_on", "p-review"),
+        ("spl_Objectives", "p-obj"),
+    ],
+};
+const GOAL: FormSpec = FormSpec {
+    name: "goal",
+    done: "goal",
+    ids: &[
+        ("term", "g-term"),
+        ("domain", "g-domain"),
+        ("description", "g-desc"),
+    ],
+};
+const ACTION: FormSpec = FormSpec {
+    name: "action",
+    done: "action",
+    ids: &[
+        ("goal_id", "a-goal"),
+        ("domain", "a-domain"),
+        ("service", "a-service"),
+        ("due_on", "a-due"),
+    ],
+};
+const SERVICE: FormSpec = FormSpec {
+    name: "service",
+    done: "service",
+    ids: &[
+        ("service", "s-service"),
+        ("plan_action_id", "s-action"),
+        ("started_on", "s-start"),
+        ("ended_on", "s-start"),
+        ("outcome", "s-outcome"),
+        ("cost_minor", "s-cost"),
+        ("funding_source_id", "s-source"),
+        ("details", "s-details"),
+    ],
+};
+const APPROVAL: FormSpec = FormSpec {
+    name: "approval",
+    done: "approval",
+    ids: &[("confirm_warnings", "asst-confirm")],
+};
+/// Forms that are one button (no fields): their refusals link to the form itself.
+const fn button(name: &'static str) -> FormSpec {
+    FormSpec {
+        name,
+        done: name,
+        ids: &[],
+    }
+}
 
 pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
@@ -21,7 +86,8 @@ pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm
     };
     let ctx = a.cx();
     let r = state.store.add_assessment(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &ASSESSMENT, Posted(f), r)
+        .await
 }
 
 pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -34,7 +100,7 @@ pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> R
     };
     let ctx = a.cx();
     let r = state.store.create_plan(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &PLAN, Posted(f), r).await
 }
 
 pub(super) async fn goal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -49,7 +115,7 @@ pub(super) async fn goal_submit(State(state): State<AppState>, c: CaseForm) -> R
     };
     let ctx = a.cx();
     let r = state.store.add_goal(&ctx, uid, plan, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &GOAL, Posted(f), r).await
 }
 
 pub(super) async fn action_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -67,7 +133,7 @@ pub(super) async fn action_submit(State(state): State<AppState>, c: CaseForm) ->
     };
     let ctx = a.cx();
     let r = state.store.add_action(&ctx, uid, plan, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &ACTION, Posted(f), r).await
 }
 
 pub(super) async fn action_done_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -80,7 +146,8 @@ pub(super) async fn action_done_submit(State(state): State<AppState>, c: CaseFor
         .store
         .set_action_status(&ctx, uid, action, "Done")
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &button("action-done"), Posted(f), r)
+        .await
 }
 
 pub(super) async fn agree_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -90,7 +157,8 @@ pub(super) async fn agree_submit(State(state): State<AppState>, c: CaseForm) -> 
     };
     let ctx = a.cx();
     let r = state.store.record_plan_agreement(&ctx, uid, plan).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &button("agreement"), Posted(f), r)
+        .await
 }
 
 pub(super) async fn approve_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -99,27 +167,38 @@ pub(super) async fn approve_submit(State(state): State<AppState>, c: CaseForm) -
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let ctx = a.cx();
-    let r = state.store.approve_plan(&ctx, uid, plan).await;
-    BACK.outcome(&state, &a, &id, r).await
+    // A plan with warnings (no objectives, end in the past) is approved only when the
+    // supervisor confirms them (domain rule `approval_check`).
+    let plans = match state.store.plans(&ctx, uid).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&state, None, lang_of(&a), e.into()),
+    };
+    let warnings = plans
+        .iter()
+        .find(|p| p.id == plan)
+        .map(|p| {
+            plan_warnings(
+                p.objectives.as_deref(),
+                p.planned_end.as_deref(),
+                ctx.now.date(),
+            )
+        })
+        .unwrap_or_default();
+    let confirmed = !value(&f, "confirm_warnings").is_empty();
+    let r = match approval_check(&warnings, confirmed) {
+        Ok(()) => state.store.approve_plan(&ctx, uid, plan).await,
+        Err(e) => Err(StoreError::Invalid(ValidationErrors::single(e))),
+    };
+    BACK.answer(&state, &a, &id, &APPROVAL, Posted(f), r).await
 }
 
 pub(super) async fn service_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
-    // Cost is entered in AZN with up to two decimals.
-    let cost_minor = match opt_value(&f, "cost") {
-        None => 0,
-        Some(c) => match c.replace(',', ".").parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => (v * 100.0).round() as i64,
-            _ => {
-                let v = ValidationErrors::single(dayaq_domain::FieldError::new(
-                    "cost_minor",
-                    "out_of_range",
-                    "invalid cost",
-                ));
-                return BACK.with_errors(&state, &a, &id, v).await;
-            }
-        },
-    };
+    // Cost is entered in AZN with up to two decimals; an unreadable cost is refused beside its
+    // field together with storage's checks of the other fields (nothing is written).
+    let cost = parse_money("cost_minor", &value(&f, "cost"));
+    let mine = gather(&[&cost]);
+    let cost_minor = cost.unwrap_or(-1);
     let input = ServiceInput {
         service: value(&f, "service"),
         provider_org: None,
@@ -132,8 +211,8 @@ pub(super) async fn service_submit(State(state): State<AppState>, c: CaseForm) -
         plan_action_id: opt_uuid(&f, "action"),
     };
     let ctx = a.cx();
-    let r = state.store.add_service(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    let r = merged(mine, state.store.add_service(&ctx, uid, &input).await);
+    BACK.answer(&state, &a, &id, &SERVICE, Posted(f), r).await
 }
 
 pub(super) async fn allowance_submit(
@@ -147,7 +226,8 @@ pub(super) async fn allowance_submit(
         .store
         .pay_allowance(&ctx, uid, crate::settings::allowance_amount())
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &button("allowance"), Posted::default(), r)
+        .await
 }
 
 // ---------- allowance payment status (supervisor) ----------
@@ -162,5 +242,6 @@ pub(super) async fn payment_status_submit(State(state): State<AppState>, c: Case
         .store
         .set_payment_status(&ctx, uid, payment, &value(&f, "status"))
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &button("payment"), Posted(f), r)
+        .await
 }

@@ -187,6 +187,8 @@ pub(super) struct CaseShelterPage {
     errs: FieldErrs,
     /// Facilities whose cooperation condition is on (the admission form warns, CoE art. 12(6)).
     rule_facilities: Vec<String>,
+    /// The one-time form token: a double click on "Admit" admits once (issue #23).
+    token: String,
 }
 
 pub(super) fn stay_label(t: &Tr, s: Option<StayState>) -> (String, &'static str) {
@@ -317,6 +319,7 @@ pub(super) async fn case_shelter_with(
                 posted,
                 errs,
                 rule_facilities,
+                token: super::super::form::new_form_token(),
                 c,
             },
         )

@@ -76,7 +76,9 @@ pub struct QGroup {
 
 #[derive(Template)]
 #[template(path = "followup_case.html")]
-pub(super) struct CaseSection {
+pub(super) struct CaseSection<'a> {
+    /// The forms' state (refused form, confirmation, one-time token; issue #23).
+    forms: &'a crate::pages::form::CaseForms,
     t: Tr,
     csrf: String,
     case_id: Uuid,
@@ -183,6 +185,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .is_some_and(|p| p.channels.iter().any(|x| x == c))
     };
     let s = CaseSection {
+        forms: part.forms,
         t,
         csrf: Chrome::for_user(state, a, "cases").csrf,
         case_id: case,

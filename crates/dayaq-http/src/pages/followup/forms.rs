@@ -1,6 +1,47 @@
 //! The follow-up forms of the case page.
 
 use super::*;
+use crate::pages::form::{FormSpec, Posted};
+
+// The follow-up forms of the case page (issue #23 §1): field names → input ids.
+const PROTOCOL: FormSpec = FormSpec {
+    name: "fuprotocol",
+    done: "followup",
+    ids: &[("windows", "fu-windows")],
+};
+const PLAN: FormSpec = FormSpec {
+    name: "fuplan",
+    done: "followup",
+    ids: &[
+        ("assistance_end", "fu-end"),
+        ("months", "fu-months"),
+        ("max_failed", "fu-max"),
+    ],
+};
+const SCHEDULE: FormSpec = FormSpec {
+    name: "fuschedule",
+    done: "followup",
+    ids: &[
+        ("task", "fu-s-task"),
+        ("channel", "fu-s-ch"),
+        ("planned_at", "fu-s-at"),
+    ],
+};
+const CONTACT: FormSpec = FormSpec {
+    name: "fucontact",
+    done: "followup",
+    ids: &[
+        ("task_id", "fu-l-task"),
+        ("channel", "fu-l-ch"),
+        ("at", "fu-l-at"),
+        ("justification", "fu-l-why"),
+    ],
+};
+const REQUEST: FormSpec = FormSpec {
+    name: "furequest",
+    done: "followup",
+    ids: &[("request", "fu-r")],
+};
 
 pub(super) async fn protocol_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
@@ -19,7 +60,7 @@ pub(super) async fn protocol_submit(State(state): State<AppState>, c: CaseForm) 
     };
     let ctx = a.cx();
     let r = state.store.set_protocol(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &PROTOCOL, Posted(f), r).await
 }
 
 pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -28,12 +69,11 @@ pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> R
     let months = match dayaq_domain::followup::parse_months(&value(&f, "months")) {
         Ok(m) if m.is_empty() => None,
         Ok(m) => Some(m),
-        Err(e) => return BACK.with_errors(&state, &a, &id, e).await,
+        Err(e) => return BACK.refused(&state, &a, &id, &PLAN, Posted(f), e).await,
     };
     let Ok(max_failed) = value(&f, "max_failed").trim().parse::<u32>() else {
-        return BACK
-            .with_errors(&state, &a, &id, invalid("max_failed", "invalid"))
-            .await;
+        let e = invalid("max_failed", "invalid");
+        return BACK.refused(&state, &a, &id, &PLAN, Posted(f), e).await;
     };
     let input = PlanInput {
         assistance_end: value(&f, "assistance_end"),
@@ -42,7 +82,7 @@ pub(super) async fn plan_submit(State(state): State<AppState>, c: CaseForm) -> R
     };
     let ctx = a.cx();
     let r = state.store.set_plan(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &PLAN, Posted(f), r).await
 }
 
 pub(super) async fn schedule_submit(
@@ -58,24 +98,22 @@ pub(super) async fn schedule_submit(
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
     let Some(when) = local_time(&value(&f, "planned_at")) else {
-        return BACK
-            .with_errors(&state, &a, &id, invalid("planned_at", "invalid_time"))
-            .await;
+        let e = invalid("planned_at", "invalid_time");
+        return BACK.refused(&state, &a, &id, &SCHEDULE, Posted(f), e).await;
     };
     let ctx = a.cx();
     let r = state
         .store
         .schedule_contact(&ctx, uid, task, value(&f, "channel").trim(), when)
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &SCHEDULE, Posted(f), r).await
 }
 
 pub(super) async fn contact_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
     let Some(when) = local_time(&value(&f, "at")) else {
-        return BACK
-            .with_errors(&state, &a, &id, invalid("at", "invalid_time"))
-            .await;
+        let e = invalid("at", "invalid_time");
+        return BACK.refused(&state, &a, &id, &CONTACT, Posted(f), e).await;
     };
     let input = LogInput {
         task_id: Uuid::parse_str(value(&f, "task").trim()).ok(),
@@ -86,7 +124,7 @@ pub(super) async fn contact_submit(State(state): State<AppState>, c: CaseForm) -
     };
     let ctx = a.cx();
     let r = state.store.log_contact(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &CONTACT, Posted(f), r).await
 }
 
 pub(super) async fn request_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -96,7 +134,7 @@ pub(super) async fn request_submit(State(state): State<AppState>, c: CaseForm) -
         .store
         .request_followup(&ctx, uid, value(&f, "request").trim())
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &REQUEST, Posted(f), r).await
 }
 
 pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm) -> Response {

@@ -725,6 +725,37 @@ impl Browser {
         assert_eq!(self.path().await, "/", "signed in as {username}");
     }
 
+    /// A refused form's field `#id` (issue #23): its error `#id-err` sits inside the field's
+    /// container, the input is marked invalid, and the form's summary links to it.
+    pub async fn assert_error_beside(&self, id: &str) {
+        let r = self
+            .js(
+                "const i = document.getElementById(arguments[0]); \
+                 const e = document.getElementById(arguments[0] + '-err'); \
+                 return [!!i, !!i && !!e && i.parentElement.contains(e), \
+                   !!i && i.getAttribute('aria-invalid') === 'true', \
+                   !!document.querySelector('a[href=\"#' + arguments[0] + '\"]')];",
+                vec![json!(id)],
+            )
+            .await;
+        assert_eq!(
+            r,
+            json!([true, true, true, true]),
+            "#{id}: [input, error beside it, marked invalid, linked from the summary]"
+        );
+    }
+
+    /// The current value of a form field (what the user typed, or what the page kept).
+    pub async fn value(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     /// Signs out with the button of the navigation; asserts that it ends on the login page.
     pub async fn sign_out(&self) {
         self.click_to("#sign-out", "signed-out").await;
