@@ -266,7 +266,7 @@ impl Layout<'_> {
             let values = self.m.wrap(v, TEXT_SIZE, CONTENT_W - label_w);
             for i in 0..keys.len().max(values.len()) {
                 self.need(line);
-                if let Some(k) = keys.get(i) {
+                if let Some(k) = keys.get(i).filter(|k| !k.is_empty()) {
                     self.text(MARGIN, TEXT_SIZE, k);
                 }
                 if let Some(v) = values.get(i) {
