@@ -1,7 +1,7 @@
 //! Referrals: the service catalogue, which case sections each service needs, the referral
 //! state machine, eligibility rules and the grant of access an accepted referral gives.
 
-use crate::case::Identity;
+use crate::case::{CaseView, Identity};
 use crate::error::FieldError;
 use crate::policy::{Grant, Section};
 use serde::{Deserialize, Serialize};
@@ -356,6 +356,24 @@ pub fn redact_identity(i: &Identity, allowed: &[Section]) -> Identity {
         mailing_country: keep(contact, &i.mailing_country),
         notes: keep(notes, &i.notes),
     }
+}
+
+/// A case as a reader with `allowed` sections sees it: the victim context (forms of
+/// exploitation, age, context) needs `VictimContext`, the closure reason `Notes`, the identity
+/// block as [`redact_identity`] says.
+pub fn redact_case(mut v: CaseView, allowed: &[Section]) -> CaseView {
+    if !allowed.contains(&Section::VictimContext) {
+        v.context = Default::default();
+        v.types_of_exploitation.clear();
+        v.age_when_trafficked = None;
+    }
+    if !allowed.contains(&Section::Notes) {
+        v.reason_for_closure = None;
+    }
+    if let Some(i) = &v.identity {
+        v.identity = Some(redact_identity(i, allowed));
+    }
+    v
 }
 
 // ---------------------------------------------------------------- travel (return home, airport)

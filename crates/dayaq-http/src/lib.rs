@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod checkin_sender;
+pub(crate) mod documents;
 pub mod error;
 pub mod htcds_export;
 pub mod i18n;

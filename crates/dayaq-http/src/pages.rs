@@ -50,6 +50,7 @@ mod releases;
 mod signin;
 mod statistics;
 pub mod statistics_charts;
+pub(crate) use assistance::plan_document;
 mod subject_requests;
 
 /// Every screen except the sign-in steps: one router per area, merged.

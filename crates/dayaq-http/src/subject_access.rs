@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::i18n::{LOCALES, Lang, Tr};
 use askama::Template;
 use dayaq_domain::subject_request::RequestRef;
+use dayaq_interchange::documents::{Block, Document, pdf};
 use dayaq_interchange::subject_access::{
     AccessDocument, FORMAT, Recipient, VERSION, htcds_case, pack,
 };
@@ -30,8 +31,48 @@ struct RecordHtml {
     recipients: Vec<(String, String, String)>,
 }
 
+impl RecordHtml {
+    /// The same copy as a printable document (issue #21 §2): what the page shows, in order.
+    fn document(&self, lang: Lang) -> Document {
+        let t = &self.t;
+        let title = t.get("dsr-copy-title");
+        let recipients = if self.recipients.is_empty() {
+            Block::Paragraph(t.get("dsr-copy-no-recipients"))
+        } else {
+            Block::KeyValues(
+                self.recipients
+                    .iter()
+                    .map(|(org, how, when)| (org.clone(), format!("{how} · {when}")))
+                    .collect(),
+            )
+        };
+        Document {
+            lang: lang.code().into(),
+            footer: crate::documents::footer(t, &title),
+            blocks: vec![
+                Block::Paragraph(t.get("dsr-copy-intro")),
+                Block::KeyValues(vec![
+                    (t.get("dsr-copy-holder"), self.holder.clone()),
+                    (t.get("dsr-copy-made"), self.made.clone()),
+                ]),
+                Block::Heading(t.get("dsr-copy-record")),
+                Block::KeyValues(
+                    self.rows
+                        .iter()
+                        .map(|(label, _, value)| (label.clone(), value.clone()))
+                        .collect(),
+                ),
+                Block::Heading(t.get("dsr-copy-recipients")),
+                recipients,
+                Block::Paragraph(t.get("dsr-copy-machine")),
+            ],
+            title,
+        }
+    }
+}
+
 /// The label of an HTCDS field in `t`'s language (the field name when there is none).
-fn field_label(t: &Tr, name: &str) -> String {
+pub(crate) fn field_label(t: &Tr, name: &str) -> String {
     let key = format!("field-{}", name.replace('_', "-")).to_lowercase();
     let id: Option<LanguageIdentifier> = t.code().parse().ok();
     id.and_then(|id| LOCALES.try_lookup(&id, &key))
@@ -39,7 +80,7 @@ fn field_label(t: &Tr, name: &str) -> String {
 }
 
 /// A value as she reads it: vocabulary values translated, lists joined.
-fn value_text(t: &Tr, field: &str, v: &serde_json::Value) -> String {
+pub(crate) fn value_text(t: &Tr, field: &str, v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => t.vocab(field, s),
         serde_json::Value::Array(xs) => xs
@@ -96,7 +137,7 @@ pub(crate) async fn make_copy(
             })
             .collect(),
     };
-    let html = RecordHtml {
+    let page = RecordHtml {
         holder: src.owner_org.clone(),
         made: t.datetime(&created),
         rows: doc
@@ -110,10 +151,14 @@ pub(crate) async fn make_copy(
             .map(|r| (r.organisation.clone(), how(&r.how), t.datetime(&r.at)))
             .collect(),
         t,
-    }
-    .render()
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let zip = Zeroizing::new(pack(&html, &doc).map_err(|e| AppError::Internal(e.to_string()))?);
+    };
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let printable = Zeroizing::new(pdf(&page.document(lang)).map_err(|e| AppError::Internal(e.0))?);
+    let zip = Zeroizing::new(
+        pack(&html, &doc, &printable).map_err(|e| AppError::Internal(e.to_string()))?,
+    );
     drop(html);
     drop(doc);
     Ok(state.store.seal_subject_access(ctx, case, r, &zip).await?)

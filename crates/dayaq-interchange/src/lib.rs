@@ -9,15 +9,16 @@
 //!   it, writing the individual answers and the summary.
 //!
 //! - [`charts`]: the national report's charts as accessible SVG (plotters, SVG backend only).
-//! - [`report_pdf`]: the national report as a PDF (krilla, vendored DejaVu Sans).
+//! - [`documents`]: printable documents (layout model → PDF with krilla, vendored DejaVu Sans):
+//!   the national report, referral letter, rehabilitation plan, consent form, her copy.
 //!
 //! Storage (`dayaq-storage`) calls these with bytes it was given or cases it read; it keeps
 //! only the SQL, the encryption and the audit.
 
 pub mod charts;
+pub mod documents;
 pub mod htcds;
 pub mod questionnaire;
-pub mod report_pdf;
 pub mod scorecard;
 pub mod statistics;
 pub mod subject_access;

@@ -1,6 +1,6 @@
 //! Her copy of her record (issue #17 part 2, access request): the machine-readable HTCDS JSON
-//! document and the ZIP that carries it with the readable HTML page. Pure: the caller renders
-//! the HTML and encrypts the ZIP.
+//! document and the ZIP that carries it with the readable HTML page and the printable PDF
+//! (issue #21 §2). Pure: the caller renders the HTML and the PDF and encrypts the ZIP.
 //!
 //! The case object uses the HTCDS export mapping (`htcds::COLUMNS`, `htcds::case_cells`): the
 //! same field names and values as an HTCDS export, empty fields left out.
@@ -17,6 +17,7 @@ pub const VERSION: i64 = 1;
 /// The files in the ZIP.
 pub const HTML_NAME: &str = "record.html";
 pub const JSON_NAME: &str = "record.json";
+pub const PDF_NAME: &str = "record.pdf";
 /// Largest unpacked file `unpack` accepts (a copy is a few kilobytes).
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
@@ -85,8 +86,8 @@ pub enum PackError {
     TooLarge,
 }
 
-/// The ZIP of her copy: `record.html` and `record.json`.
-pub fn pack(html: &str, doc: &AccessDocument) -> Result<Vec<u8>, PackError> {
+/// The ZIP of her copy: `record.html`, `record.json` and `record.pdf`.
+pub fn pack(html: &str, doc: &AccessDocument, pdf: &[u8]) -> Result<Vec<u8>, PackError> {
     let json = serde_json::to_vec_pretty(doc)?;
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opt = zip::write::SimpleFileOptions::default()
@@ -95,6 +96,8 @@ pub fn pack(html: &str, doc: &AccessDocument) -> Result<Vec<u8>, PackError> {
     zip.write_all(html.as_bytes())?;
     zip.start_file(JSON_NAME, opt)?;
     zip.write_all(&json)?;
+    zip.start_file(PDF_NAME, opt)?;
+    zip.write_all(pdf)?;
     Ok(zip.finish()?.into_inner())
 }
 
@@ -135,9 +138,11 @@ mod tests {
                 state: Some("accepted".into()),
             }],
         };
-        let z = pack("<p>ə ğ ı ö ü ş ç — Ж</p>", &doc).unwrap();
+        let z = pack("<p>ə ğ ı ö ü ş ç — Ж</p>", &doc, b"%PDF-1.7").unwrap();
         let files = unpack(&z).unwrap();
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[2].0, PDF_NAME);
+        assert_eq!(files[2].1, b"%PDF-1.7");
         assert_eq!(files[0].0, HTML_NAME);
         assert_eq!(
             String::from_utf8(files[0].1.clone()).unwrap(),

@@ -316,20 +316,7 @@ impl Store {
         // Need-to-know: the sections this actor may read (all of them in the owning
         // organisation; those of an accepted referral otherwise).
         let allowed: Vec<Section> = access.readable_sections();
-        let redact = |mut v: CaseView| {
-            if !allowed.contains(&Section::VictimContext) {
-                v.context = Default::default();
-                v.types_of_exploitation.clear();
-                v.age_when_trafficked = None;
-            }
-            if !allowed.contains(&Section::Notes) {
-                v.reason_for_closure = None;
-            }
-            if let Some(i) = &v.identity {
-                v.identity = Some(dayaq_domain::referral::redact_identity(i, &allowed));
-            }
-            v
-        };
+        let redact = |v: CaseView| dayaq_domain::referral::redact_case(v, &allowed);
         if !reveal_identity {
             return Ok(redact(self.case_view(&ids, None).await?));
         }

@@ -17,6 +17,7 @@ pub mod backup;
 pub mod cases;
 pub mod crypto;
 mod db;
+pub mod documents;
 mod engine;
 pub mod exports;
 pub mod followup;

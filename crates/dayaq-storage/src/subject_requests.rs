@@ -26,7 +26,7 @@ use dayaq_domain::subject_request::{
     Channel, Decision, DecisionInput, RecordLanguage, RefusalReason, RequestInput, RequestKind,
     RequestRef, RequestState, Stored, may_execute, may_export, request_id, unknown_request,
 };
-pub use dayaq_interchange::subject_access::{HTML_NAME, JSON_NAME, unpack};
+pub use dayaq_interchange::subject_access::{HTML_NAME, JSON_NAME, PDF_NAME, unpack};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;

@@ -1,6 +1,7 @@
 //! Assistance API: needs assessments, the individual rehabilitation plan (HTCDS `spl_`),
 //! shelter facilities and stays (length-of-stay rule), the one-time allowance.
 
+use super::common::ApiQuery;
 use super::common::{
     ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody, UpdateCase,
     created, list_bodies, org_body,
@@ -48,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_funding, add_funding_source))
         .routes(routes!(add_grant))
         .routes(routes!(cost_report))
+        .routes(routes!(plan_pdf))
 }
 
 #[utoipa::path(get, path = "/cases/{id}/assessments", tag = "assistance",
@@ -450,4 +452,20 @@ list_bodies! {
     PaymentList { payments: Payment }
     ServiceList { services: ServiceRecord }
     FundingSourceList { funding_sources: FundingSource }
+}
+
+#[utoipa::path(get, path = "/cases/{id}/plans/{plan_id}/pdf", tag = "assistance",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)"), crate::documents::DocQuery),
+    responses((status = 200, description = "The individual rehabilitation plan for signature as PDF (az/ru/en): her priorities in her words, goals, actions, dates, signature lines; for whoever may read the plan section; audited (`document.printed`); neutral file name",
+               content_type = "application/pdf")))]
+async fn plan_pdf(
+    State(state): State<AppState>,
+    r: OnPath<2>,
+    ApiQuery(q): ApiQuery<crate::documents::DocQuery>,
+) -> Result<Response, AppError> {
+    let ([id, plan], ctx) = (r.ids, r.cx());
+    let lang = q.lang(&r.auth)?;
+    let src = state.store.plan_source(&ctx, id, plan).await?;
+    let doc = crate::pages::plan_document(lang, &src);
+    Ok(crate::documents::pdf_answer(&doc, "plan", ctx.now))
 }

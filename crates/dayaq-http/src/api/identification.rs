@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_decisions, add_decision))
         .routes(routes!(list_consents, add_consent))
         .routes(routes!(withdraw_consent))
+        .routes(routes!(consent_pdf))
         .routes(routes!(transfer_case))
 }
 
@@ -261,4 +262,20 @@ pub struct DecisionList {
     pub status: TraffickingStatus,
     pub rights: Rights,
     pub decisions: Vec<Decision>,
+}
+
+#[utoipa::path(get, path = "/cases/{id}/consents/{consent_id}/pdf", tag = "identification",
+    params(("id" = String, Path, description = "Case id (UUID)"), ("consent_id" = String, Path, description = "Consent id (UUID)"), crate::documents::DocQuery),
+    responses((status = 200, description = "The consent form of a recorded consent as PDF (az/ru/en): purpose, recipient, answer, who gave it, the right to withdraw, signature lines; for whoever may read the case; audited (`document.printed`); neutral file name",
+               content_type = "application/pdf")))]
+async fn consent_pdf(
+    State(state): State<AppState>,
+    r: OnPath<2>,
+    super::common::ApiQuery(q): super::common::ApiQuery<crate::documents::DocQuery>,
+) -> Result<Response, AppError> {
+    let ([id, consent], ctx) = (r.ids, r.cx());
+    let lang = q.lang(&r.auth)?;
+    let src = state.store.consent_source(&ctx, id, consent).await?;
+    let doc = crate::documents::consent_form(lang, &src);
+    Ok(crate::documents::pdf_answer(&doc, "consent", ctx.now))
 }

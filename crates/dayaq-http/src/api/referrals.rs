@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(break_glass))
         .routes(routes!(notifications))
         .routes(routes!(get_legal, set_legal))
+        .routes(routes!(referral_letter_pdf))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -294,4 +295,24 @@ pub struct BreakGlass {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LegalSection {
     pub legal: Option<LegalInput>,
+}
+
+#[utoipa::path(get, path = "/referrals/{id}/pdf", tag = "referral",
+    params(("id" = String, Path, description = "Referral id (UUID)"), crate::documents::DocQuery),
+    responses((status = 200, description = "The referral letter for the receiving organisation as PDF (az/ru/en): only the sections the referral's services cover, signature lines; for the sending organisation and the receiver while the referral grants it the case; audited (`document.printed`); neutral file name",
+               content_type = "application/pdf")))]
+async fn referral_letter_pdf(
+    State(state): State<AppState>,
+    r: OnPath,
+    ApiQuery(q): ApiQuery<crate::documents::DocQuery>,
+) -> Result<Response, AppError> {
+    let ([id], ctx) = (r.ids, r.cx());
+    let lang = q.lang(&r.auth)?;
+    let src = state.store.referral_letter_source(&ctx, id).await?;
+    let doc = crate::documents::referral_letter(lang, &src);
+    Ok(crate::documents::pdf_answer(
+        &doc,
+        "referral-letter",
+        ctx.now,
+    ))
 }

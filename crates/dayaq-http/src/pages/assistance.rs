@@ -269,11 +269,13 @@ pub(crate) fn nav_links(a: &Authed) -> (bool, bool) {
 }
 
 mod case;
+mod document;
 mod funding;
 mod plan;
 mod shelter;
 
 pub(crate) use case::{case_section, home_section};
+pub(crate) use document::plan_document;
 use funding::*;
 use plan::*;
 use shelter::*;

@@ -1,6 +1,6 @@
 //! The national report's charts (SVG beside their tables on `/statistics/national`) and its
 //! PDF (API export `format=pdf`, CLI `--format pdf`), labelled in the reader's language. The
-//! drawing and the PDF writing are pure and live in `dayaq_interchange::{charts, report_pdf}`;
+//! drawing and the PDF writing are pure and live in `dayaq_interchange::{charts, documents}`;
 //! this module only picks the series and translates the labels.
 //!
 //! Public variant: a suppressed cell is drawn as the mark `x` (no bar, no point) and printed
@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use dayaq_domain::statistics::{DEFAULT_K, Disclosure, SUPPRESSED_MARK, Table};
 use dayaq_interchange::charts::{Chart, bar_chart_svg, chart_data, line_chart_svg};
-use dayaq_interchange::report_pdf::{PdfReport, PdfRow, PdfTable, report_pdf};
+use dayaq_interchange::documents::report::{PdfReport, PdfRow, PdfTable, report_pdf};
 use dayaq_storage::statistics::NationalReportOut;
 
 /// One chart: the table it draws, the columns drawn (series), the rows left out (totals),

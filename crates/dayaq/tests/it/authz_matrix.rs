@@ -52,6 +52,9 @@ enum Need {
     ReferralParty,
     /// Answering a referral: the receiver (`RespondReferral`) or the sender (`ReferCase`).
     ReferralAnswer,
+    /// A referral's case read with its identity (the referral letter): a party to the referral
+    /// who works cases and whom the policy lets read the case and a personal section.
+    ReferralRead,
     /// Any signed-in user; the route's object is the caller's own and absent here (404 allowed).
     OwnObject,
     /// The policy on the deployment as a whole (national statistics).
@@ -740,6 +743,22 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Case(Action::UpdateCase),
         false,
     ),
+    // Printable documents (issue 21 §2): the referral letter for the two organisations while
+    // the case may be read with its identity, the plan for readers of the plan, the consent form
+    // for readers of the case.
+    ("GET", "/referrals/{id}/pdf", ReferralRead, false),
+    (
+        "GET",
+        "/cases/{id}/plans/{plan_id}/pdf",
+        Case(Action::ReadSection(Section::Plan)),
+        false,
+    ),
+    (
+        "GET",
+        "/cases/{id}/consents/{consent_id}/pdf",
+        Case(Action::ReadCase),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1133,6 +1152,21 @@ fn expected(
         }
         OnOrgA(action) => policy(a, action, Resource::Organisation(org_a)).allowed,
         ReferralParty => o.referral.is_some() && a.role.works_cases(),
+        ReferralRead => {
+            o.referral.is_some()
+                && a.role.works_cases()
+                && match &o.facts {
+                    Some(f) => {
+                        policy(a, Action::ReadCase, Resource::Case(f)).allowed
+                            && [Section::Identity, Section::ContactDetails, Section::Notes]
+                                .iter()
+                                .any(|s| {
+                                    policy(a, Action::ReadSection(*s), Resource::Case(f)).allowed
+                                })
+                    }
+                    None => false,
+                }
+        }
         ReferralAnswer => {
             o.referral.is_some()
                 && a.role.works_cases()

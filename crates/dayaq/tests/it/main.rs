@@ -11,6 +11,7 @@ mod audit_viewer;
 mod authz_matrix;
 mod bench_smoke;
 mod checkin;
+mod documents_pdf;
 mod e2e;
 mod e2e_assistance;
 mod e2e_forms;

@@ -10,7 +10,9 @@ use crate::kit::{
     PASSWORD, TestApp, accepted_vt_referral, api_call, api_request, dayaq_cli, form_post, new_case,
     org_and_user, page_get, spawn_app, user_token, web_session,
 };
-use dayaq_storage::subject_requests::{HTML_NAME, JSON_NAME, open_subject_access, unpack};
+use dayaq_storage::subject_requests::{
+    HTML_NAME, JSON_NAME, PDF_NAME, open_subject_access, unpack,
+};
 use dayaq_storage::users::User;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -211,6 +213,22 @@ async fn subject_requests_access_copy_decrypts_and_names_recipients_only() {
         "{html}"
     );
     assert!(html.contains(FIRST) && html.contains("Organisation dsr-b"));
+    // The printable copy (issue 21 §2): the same record and recipients, in her language.
+    let printed = crate::kit::pdf_text(
+        &files
+            .iter()
+            .find(|(name, _)| name == PDF_NAME)
+            .expect("record.pdf in the ZIP")
+            .1,
+    );
+    assert!(
+        printed.contains(FIRST) && printed.contains("Organisation dsr-b"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Ваша запись") && printed.contains("Что записано"),
+        "{printed}"
+    );
     assert_eq!(doc["format"], "dayaq-subject-access");
     assert_eq!(doc["language"], "ru");
     assert_eq!(doc["case"]["prs_FirstName"], FIRST);

@@ -7,6 +7,7 @@
 //!   cookie-keeping client (sign-in, second factor, CSRF field, forms).
 //! - [`browser`]: the headless-Chromium harness (chromedriver with its retry, axe-core,
 //!   screenshots), used by the `e2e*` tests.
+//! - [`pdf`]: the text and the first page (PNG) of a printable document (poppler-utils).
 //!
 //! `db` and `api` are re-exported here (`use crate::kit::{spawn_app, api_call}`); the browser
 //! harness is named by its module (`use crate::kit::browser::run`).
@@ -14,6 +15,8 @@
 pub mod api;
 pub mod browser;
 pub mod db;
+pub mod pdf;
 
 pub use api::*;
 pub use db::*;
+pub use pdf::*;
