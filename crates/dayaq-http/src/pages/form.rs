@@ -125,9 +125,9 @@ impl Back {
     fn by_field(&self, e: StoreError) -> Result<ValidationErrors, StoreError> {
         match e {
             StoreError::Invalid(v) => Ok(v),
-            StoreError::AlreadyExists(w) if self.conflict_by_field => Ok(
-                ValidationErrors::single(FieldError::new(w, "already_exists", "already exists")),
-            ),
+            StoreError::AlreadyExists(w) if self.conflict_by_field => Ok(ValidationErrors::single(
+                FieldError::new(w, "already_exists", "already exists"),
+            )),
             e => Err(e),
         }
     }
