@@ -35,32 +35,38 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let found = sqlx::query("SELECT user_id, outcome FROM form_tokens WHERE key_hash = $1")
-            .bind(key_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(r) = found {
-            let owner: String = r.try_get("user_id")?;
-            let outcome: Option<String> = r.try_get("outcome")?;
-            tx.commit().await?;
-            // The key includes the user, so another user's row cannot match; checked anyway.
-            if uuid::Uuid::parse_str(&owner).ok() != Some(user) {
-                return Ok(FormClaim::Pending);
-            }
-            return Ok(outcome.map_or(FormClaim::Pending, FormClaim::Answered));
-        }
-        sqlx::query(
+        // ON CONFLICT: two claims of the same key at once (PostgreSQL has no write turn) make
+        // one row; the other finds it below.
+        let inserted = sqlx::query(
             "INSERT INTO form_tokens (key_hash, user_id, created_at, expires_at, outcome) \
-             VALUES ($1, $2, $3, $4, NULL)",
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (key_hash) DO NOTHING",
         )
         .bind(key_hash)
         .bind(user.to_string())
         .bind(now)
         .bind(now + FORM_TOKEN_TTL_MS)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            tx.commit().await?;
+            return Ok(FormClaim::Fresh);
+        }
+        let found = sqlx::query("SELECT user_id, outcome FROM form_tokens WHERE key_hash = $1")
+            .bind(key_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(FormClaim::Fresh)
+        let Some(r) = found else {
+            return Ok(FormClaim::Pending);
+        };
+        let owner: String = r.try_get("user_id")?;
+        let outcome: Option<String> = r.try_get("outcome")?;
+        // The key includes the user, so another user's row cannot match; checked anyway.
+        if uuid::Uuid::parse_str(&owner).ok() != Some(user) {
+            return Ok(FormClaim::Pending);
+        }
+        Ok(outcome.map_or(FormClaim::Pending, FormClaim::Answered))
     }
 
     /// Remembers the answer of a claimed submission (the path it was redirected to).

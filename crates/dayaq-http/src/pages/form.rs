@@ -113,16 +113,22 @@ impl Back {
     ) -> Response {
         match r {
             Ok(_) => see_other(&format!("/cases/{id}#{}", self.anchor)),
-            Err(StoreError::Invalid(v)) => self.with_errors(state, a, id, v).await,
-            Err(StoreError::AlreadyExists(w)) if self.conflict_by_field => {
-                let v = ValidationErrors::single(FieldError::new(
-                    w,
-                    "already_exists",
-                    "already exists",
-                ));
-                self.with_errors(state, a, id, v).await
-            }
-            Err(e) => error_page(state, None, lang_of(a), e.into()),
+            Err(e) => match self.by_field(e) {
+                Ok(v) => self.with_errors(state, a, id, v).await,
+                Err(e) => error_page(state, None, lang_of(a), e.into()),
+            },
+        }
+    }
+
+    /// A refusal shown by the fields: refused input, and "already exists" with
+    /// `conflict_by_field`; anything else stays an error.
+    fn by_field(&self, e: StoreError) -> Result<ValidationErrors, StoreError> {
+        match e {
+            StoreError::Invalid(v) => Ok(v),
+            StoreError::AlreadyExists(w) if self.conflict_by_field => Ok(ValidationErrors::single(
+                FieldError::new(w, "already_exists", "already exists"),
+            )),
+            e => Err(e),
         }
     }
 
@@ -411,16 +417,10 @@ impl Back {
     ) -> Response {
         match r {
             Ok(_) => see_other(&format!("/cases/{id}?done={}#{}", spec.done, self.anchor)),
-            Err(StoreError::Invalid(v)) => self.refused(state, a, id, spec, posted, v).await,
-            Err(StoreError::AlreadyExists(w)) if self.conflict_by_field => {
-                let v = ValidationErrors::single(FieldError::new(
-                    w,
-                    "already_exists",
-                    "already exists",
-                ));
-                self.refused(state, a, id, spec, posted, v).await
-            }
-            Err(e) => error_page(state, None, lang_of(a), e.into()),
+            Err(e) => match self.by_field(e) {
+                Ok(v) => self.refused(state, a, id, spec, posted, v).await,
+                Err(e) => error_page(state, None, lang_of(a), e.into()),
+            },
         }
     }
 
