@@ -77,9 +77,15 @@ pub(crate) fn pdf_answer(d: &Document, kind: &str, now: time::OffsetDateTime) ->
     }
 }
 
-/// The footer before the page number: `Dayaq · <title> · page`.
-pub(crate) fn footer(t: &Tr, title: &str) -> String {
-    format!("Dayaq · {title} · {}", t.get("doc-page"))
+/// A document in `lang` with its title and blocks; the footer before the page number is
+/// `Dayaq · <title> · page`.
+pub(crate) fn document(lang: Lang, t: &Tr, title: String, blocks: Vec<Block>) -> Document {
+    Document {
+        lang: lang.code().into(),
+        footer: format!("Dayaq · {title} · {}", t.get("doc-page")),
+        title,
+        blocks,
+    }
 }
 
 /// Signature lines: one per person, each with a date line.
@@ -138,8 +144,10 @@ pub(crate) fn referral_letter(lang: Lang, s: &ReferralLetterSource) -> Document 
     if let Some(d) = &r.details {
         head.push((t.get("doc-referral-details"), d.clone()));
     }
+    // The case number is in the head already.
     let record: Vec<(String, String)> = htcds_case(&s.case)
         .iter()
+        .filter(|(k, _)| k.as_str() != "case_number")
         .map(|(k, v)| (field_label(&t, k), value_text(&t, k, v)))
         .collect();
     let covered = s
@@ -158,12 +166,7 @@ pub(crate) fn referral_letter(lang: Lang, s: &ReferralLetterSource) -> Document 
         Block::Paragraph(t.get("doc-referral-in-dayaq")),
         signatures(&t, &["doc-sign-sender", "doc-sign-receiver"]),
     ];
-    Document {
-        lang: lang.code().into(),
-        footer: footer(&t, &title),
-        title,
-        blocks,
-    }
+    document(lang, &t, title, blocks)
 }
 
 /// The consent form of a recorded consent, for her signature: the purpose, to whom, her
@@ -198,7 +201,12 @@ pub(crate) fn consent_form(lang: Lang, s: &ConsentSource) -> Document {
             t.get("consent-given-by"),
             t.get(&format!("consent-by-{}", c.given_by.to_lowercase())),
         ),
-        (t.get("consent-language"), c.language.clone()),
+        (
+            t.get("consent-language"),
+            Lang::parse(&c.language)
+                .map(|l| l.native_name().to_string())
+                .unwrap_or_else(|| c.language.clone()),
+        ),
         (t.get("consent-recorded"), t.datetime(&c.recorded_at)),
     ];
     if let Some(w) = &c.withdrawn_at {
@@ -210,10 +218,5 @@ pub(crate) fn consent_form(lang: Lang, s: &ConsentSource) -> Document {
         Block::Paragraph(t.get("doc-consent-withdraw")),
         signatures(&t, &["doc-sign-survivor", "doc-sign-caseworker"]),
     ];
-    Document {
-        lang: lang.code().into(),
-        footer: footer(&t, &title),
-        title,
-        blocks,
-    }
+    document(lang, &t, title, blocks)
 }

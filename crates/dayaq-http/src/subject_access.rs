@@ -46,10 +46,11 @@ impl RecordHtml {
                     .collect(),
             )
         };
-        Document {
-            lang: lang.code().into(),
-            footer: crate::documents::footer(t, &title),
-            blocks: vec![
+        crate::documents::document(
+            lang,
+            t,
+            title,
+            vec![
                 Block::Paragraph(t.get("dsr-copy-intro")),
                 Block::KeyValues(vec![
                     (t.get("dsr-copy-holder"), self.holder.clone()),
@@ -66,8 +67,7 @@ impl RecordHtml {
                 recipients,
                 Block::Paragraph(t.get("dsr-copy-machine")),
             ],
-            title,
-        }
+        )
     }
 }
 

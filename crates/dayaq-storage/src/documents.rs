@@ -14,6 +14,7 @@ use dayaq_domain::case::CaseView;
 use dayaq_domain::policy::{Action, Section};
 use dayaq_domain::referral::{Service, redact_case, sections_for};
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use uuid::Uuid;
 
 /// The referral letter's facts: only what the referral covers.
@@ -121,8 +122,8 @@ impl Store {
         let view = self.get_case_of(ctx, &access, false).await?;
         let mut org_names = BTreeMap::new();
         for a in &plan.actions {
-            if !org_names.contains_key(&a.responsible_org) {
-                org_names.insert(a.responsible_org, self.org_name(a.responsible_org).await?);
+            if let Entry::Vacant(e) = org_names.entry(a.responsible_org) {
+                e.insert(self.org_name(a.responsible_org).await?);
             }
         }
         self.audit_printed(ctx, &access, "plan", plan.id).await?;

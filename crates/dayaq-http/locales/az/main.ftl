@@ -1868,3 +1868,4 @@ doc-plan-approved = Nəzarətçi təsdiq edib
 doc-consent-title = Razılıq forması
 doc-consent-intro = Mənə başa düşdüyüm dildə bu razılığın nə üçün olduğu və məlumatımı kimin alacağı izah edildi. İmtina etmək heç bir yardımı əlimdən almır.
 doc-consent-withdraw = Bu razılığı istənilən vaxt sosial işçimə deməklə geri götürə bilərəm; bundan sonra heç nə paylaşılmır.
+doc-her-copy-files = Onun nüsxəsində qeydi oxumaq üçün (record.html), çap etmək üçün (record.pdf, eyni dildə) və digər proqramlar üçün (record.json) fayllar var.

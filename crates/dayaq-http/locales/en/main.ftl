@@ -1871,3 +1871,4 @@ doc-plan-approved = Approved by the supervisor
 doc-consent-title = Consent form
 doc-consent-intro = I was told, in a language I understand, what this consent is for and who will receive my information. Saying no does not take away any assistance.
 doc-consent-withdraw = I may withdraw this consent at any time by telling my case worker; from then on nothing more is shared.
+doc-her-copy-files = Her copy holds her record to read (record.html), to print (record.pdf, in the same language) and for other software (record.json).

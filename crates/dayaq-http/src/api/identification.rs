@@ -270,12 +270,15 @@ pub struct DecisionList {
                content_type = "application/pdf")))]
 async fn consent_pdf(
     State(state): State<AppState>,
-    r: OnPath<2>,
     super::common::ApiQuery(q): super::common::ApiQuery<crate::documents::DocQuery>,
+    r: OnPath<2>,
 ) -> Result<Response, AppError> {
-    let ([id, consent], ctx) = (r.ids, r.cx());
     let lang = q.lang(&r.auth)?;
+    let ([id, consent], ctx) = (r.ids, r.cx());
     let src = state.store.consent_source(&ctx, id, consent).await?;
-    let doc = crate::documents::consent_form(lang, &src);
-    Ok(crate::documents::pdf_answer(&doc, "consent", ctx.now))
+    Ok(crate::documents::pdf_answer(
+        &crate::documents::consent_form(lang, &src),
+        "consent",
+        ctx.now,
+    ))
 }

@@ -4,7 +4,7 @@
 //! (`GET /api/v1/cases/{id}/plans/{plan_id}/pdf`), linked from the plan section.
 
 use super::{ACTION_STATUSES, DOMAINS, PLAN_TYPES, TERMS, label, service_label};
-use crate::documents::{footer, signatures};
+use crate::documents::{document, signatures};
 use crate::i18n::{Lang, Tr};
 use dayaq_interchange::documents::{Block, Document};
 use dayaq_storage::documents::PlanSource;
@@ -100,10 +100,5 @@ pub(crate) fn plan_document(lang: Lang, s: &PlanSource) -> Document {
             "doc-sign-supervisor",
         ],
     ));
-    Document {
-        lang: lang.code().into(),
-        footer: footer(&t, &title),
-        title,
-        blocks,
-    }
+    document(lang, &t, title, blocks)
 }
