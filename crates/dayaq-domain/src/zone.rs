@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(local.date(), date!(2026 - 12 - 05));
         assert_eq!((local.hour(), local.minute()), (1, 30));
         assert_eq!(to_local(t, zone("Not/AZone")), local);
-        assert_eq!(valid_zone("timezone", "Europe/Berlin"), Ok("Europe/Berlin".into()));
+        assert_eq!(
+            valid_zone("timezone", "Europe/Berlin"),
+            Ok("Europe/Berlin".into())
+        );
         assert_eq!(
             valid_zone("timezone", "Mars/Olympus").map_err(|e| e.code),
             Err("unknown_zone".into())

@@ -37,3 +37,5 @@ mod statistics_sdc;
 mod statistics_speed;
 mod storage;
 mod subject_requests;
+// Issue #23 §2/§4: human error pages, the session that ended, time zones (w5-session).
+mod human_pages;

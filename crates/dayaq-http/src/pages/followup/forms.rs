@@ -6,7 +6,7 @@ pub(super) async fn protocol_submit(State(state): State<AppState>, c: CaseForm) 
     let CaseForm { a, id, uid, f } = c;
     let input = ProtocolInput {
         channels: values(&f, "channels"),
-        windows: lines(&value(&f, "windows")),
+        windows: windows_posted(&f),
         utc_offset_min: None,
         do_not_contact: value(&f, "do_not_contact") == "yes",
         caller: Some(value(&f, "caller")),
@@ -57,7 +57,7 @@ pub(super) async fn schedule_submit(
     ) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let Some(when) = local_time(&value(&f, "planned_at")) else {
+    let Some(when) = local_time(&value(&f, "planned_at"), &a) else {
         return BACK
             .with_errors(&state, &a, &id, invalid("planned_at", "invalid_time"))
             .await;
@@ -72,7 +72,7 @@ pub(super) async fn schedule_submit(
 
 pub(super) async fn contact_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
-    let Some(when) = local_time(&value(&f, "at")) else {
+    let Some(when) = local_time(&value(&f, "at"), &a) else {
         return BACK
             .with_errors(&state, &a, &id, invalid("at", "invalid_time"))
             .await;
