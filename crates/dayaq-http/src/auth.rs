@@ -203,14 +203,7 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
 fn lang_from(headers: &HeaderMap, slot: Option<&SessionSlot>) -> Lang {
     slot.and_then(|s| s.session.as_ref())
         .and_then(|s| Lang::parse(&s.user.locale))
-        .or_else(|| cookie_value(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)))
-        .or_else(|| {
-            headers
-                .get(axum::http::header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or(Lang::Az)
+        .unwrap_or_else(|| crate::pages::visitor_lang(headers))
 }
 
 /// The language of `req` (after the session layer: the signed-in user's first).

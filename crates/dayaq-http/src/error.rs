@@ -359,7 +359,8 @@ pub fn humanise(path: &str, lang: Lang, resp: Response) -> Response {
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_api_path(path) || !json || !(status.is_client_error() || status.is_server_error()) {
+    let machine = is_api_path(path) || path == "/healthz" || path == "/metrics";
+    if machine || !json || !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
     let err = match status {

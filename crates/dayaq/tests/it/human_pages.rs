@@ -261,3 +261,134 @@ async fn timezone_contacts_are_shown_in_the_organisations_zone_across_the_day_bo
     assert_eq!(again.timezone, "UTC");
     app.db.cleanup().await;
 }
+
+/// Issue #23 §5: the case page speaks to a caseworker in each language: no CLI command, no
+/// language code for the consent's and the protocol's language, no untranslated
+/// "break-glass", safe times as pickers, the caller as a select of colleagues.
+#[tokio::test]
+async fn human_pages_the_case_page_shows_no_raw_codes() {
+    let app = spawn_app().await;
+    let (_, cw) = org_and_user(&app.db, "pw-ngo", "caseworker").await;
+    let (_, colleague) = org_and_user(&app.db, "pw-ngo", "hotline_operator").await;
+    let case = new_case(
+        &app.db.store,
+        &cw.actor(),
+        ["Aysel", "Kodova", "1990-01-02", "+994 50 555 00 11"],
+    )
+    .await;
+    let id = case.id;
+    let token = user_token(&app.db, &cw).await;
+    let (s, _) = api_call(
+        &app,
+        &token,
+        "POST",
+        &format!("/cases/{id}/consents"),
+        json!({"purpose": "SharingWithOrganisationType", "given": true,
+               "recipient_org_type": "LawEnforcement", "given_by": "Survivor", "language": "az"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = api_call(
+        &app,
+        &token,
+        "PUT",
+        &format!("/cases/{id}/followup/protocol"),
+        json!({"channels": ["phone"], "windows": ["2@10:00-12:00", "4@10:00-12:00"],
+               "language": "ru", "caller": colleague.username, "code_word": "lilac"}),
+    )
+    .await;
+    assert!(s.is_success(), "{s}");
+    for lang in ["az", "ru", "en"] {
+        app.db.store.set_locale(cw.id, lang).await.unwrap();
+        let (c, _) = web_session(&app, &cw.username, None).await;
+        let (s, html) = page_get(&app, &c, &format!("/cases/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            !html.contains("dayaq org"),
+            "{lang}: a CLI command on the case page"
+        );
+        assert!(
+            !html.contains("<td>az</td>"),
+            "{lang}: consent language as a code"
+        );
+        assert!(
+            html.contains("<td>Azərbaycanca</td>"),
+            "{lang}: consent language by name"
+        );
+        assert!(
+            !html.contains("<dd>ru</dd>"),
+            "{lang}: protocol language as a code"
+        );
+        assert!(html.contains("<dd>Русский</dd>"), "{lang}");
+        assert!(
+            !html.contains("2@10:00"),
+            "{lang}: safe times in their stored code"
+        );
+        assert!(
+            !html.contains("name=\"windows\""),
+            "{lang}: typed safe times"
+        );
+        assert!(
+            html.contains("name=\"w0_day\" value=\"2\" checked"),
+            "{lang}"
+        );
+        assert!(
+            html.contains("name=\"w0_day\" value=\"4\" checked"),
+            "{lang}"
+        );
+        assert!(html.contains("name=\"w0_from\" value=\"10:00\""), "{lang}");
+        assert!(
+            html.contains("<select id=\"fu-caller\" name=\"caller\">"),
+            "{lang}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<option value=\"{}\" selected>",
+                colleague.username
+            )),
+            "{lang}: the caller chosen among colleagues"
+        );
+        if lang != "en" {
+            assert!(!html.to_lowercase().contains("break-glass"), "{lang}");
+        }
+    }
+
+    // The pickers post what storage keeps: the same windows come back.
+    let (c, _) = web_session(&app, &cw.username, None).await;
+    let (_, html) = page_get(&app, &c, &format!("/cases/{id}")).await;
+    let csrf = csrf_field(&html);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("channels", "phone"),
+        ("w0_day", "1"),
+        ("w0_day", "3"),
+        ("w0_from", "09:00"),
+        ("w0_to", "11:30"),
+        ("w1_from", ""),
+        ("w1_to", ""),
+        ("caller", colleague.username.as_str()),
+        ("language", "az"),
+        ("code_word", "lilac"),
+    ];
+    let r = submit(
+        &c,
+        format!("{}/cases/{id}/followup/protocol", app.base_url),
+        &form,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, p) = api_call(
+        &app,
+        &token,
+        "GET",
+        &format!("/cases/{id}/followup/protocol"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(
+        p["windows"],
+        json!(["1@09:00-11:30", "3@09:00-11:30"]),
+        "{p}"
+    );
+    app.db.cleanup().await;
+}

@@ -12,6 +12,8 @@ pub struct Opt {
 /// `w<i>_day` (1 = Monday … 7), `w<i>_from`, `w<i>_to` and turned back into the stored
 /// `weekday@HH:MM-HH:MM` windows by `windows_posted`.
 pub struct WindowRow {
+    /// "Safe time 1", "Safe time 2" …
+    pub label: String,
     pub days: Vec<Opt>,
     pub from: String,
     pub to: String,
@@ -29,7 +31,8 @@ pub(super) fn window_rows(t: &Tr, windows: &[String]) -> Vec<WindowRow> {
         }
     }
     let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-    let row = |days: &[u8], from: String, to: String| WindowRow {
+    let row = |n: usize, days: &[u8], from: String, to: String| WindowRow {
+        label: t.arg("fu-window-n", "n", n),
         days: WEEKDAYS
             .iter()
             .map(|(d, k)| Opt {
@@ -43,10 +46,11 @@ pub(super) fn window_rows(t: &Tr, windows: &[String]) -> Vec<WindowRow> {
     };
     let mut rows: Vec<WindowRow> = groups
         .iter()
-        .map(|((a, b), days)| row(days, hm(*a), hm(*b)))
+        .enumerate()
+        .map(|(i, ((a, b), days))| row(i + 1, days, hm(*a), hm(*b)))
         .collect();
     for _ in 0..SPARE_WINDOW_ROWS {
-        rows.push(row(&[], String::new(), String::new()));
+        rows.push(row(rows.len() + 1, &[], String::new(), String::new()));
     }
     rows
 }
