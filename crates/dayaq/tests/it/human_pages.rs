@@ -7,8 +7,8 @@ use crate::kit::api::{
     web_session,
 };
 use crate::kit::db::{
-    PASSWORD, TestApp, assert_cli_ok, dayaq_cli, generous_config, now, org_and_user, spawn_app,
-    spawn_app_with,
+    PASSWORD, TestApp, assert_cli_ok, dayaq_cli, generous_config, new_case, now, org_and_user,
+    spawn_app, spawn_app_with,
 };
 use reqwest::StatusCode;
 use serde_json::json;
