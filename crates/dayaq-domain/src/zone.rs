@@ -98,7 +98,7 @@ mod tests {
         );
         assert_eq!(
             valid_zone("timezone", "Mars/Olympus").map_err(|e| e.code),
-            Err("unknown_zone".into())
+            Err("unknown_zone")
         );
         assert!(valid_zone("timezone", "").is_err());
     }
