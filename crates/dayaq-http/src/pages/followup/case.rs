@@ -32,7 +32,7 @@ pub(super) fn window_rows(t: &Tr, windows: &[String]) -> Vec<WindowRow> {
     }
     let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
     let row = |n: usize, days: &[u8], from: String, to: String| WindowRow {
-        label: t.arg("fu-window-n", "n", n),
+        label: t.arg("fu-window-n", "count", n),
         days: WEEKDAYS
             .iter()
             .map(|(d, k)| Opt {
