@@ -20,6 +20,7 @@ pub mod statistics;
 pub mod stats;
 pub mod subject_request;
 pub mod vocab;
+pub mod zone;
 
 pub use error::{FieldError, ValidationErrors};
 pub use policy::{Action, Actor, CaseFacts, Decision, Resource, TargetUser, decide};

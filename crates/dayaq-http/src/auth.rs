@@ -18,6 +18,8 @@ use dayaq_storage::users::User;
 use std::net::SocketAddr;
 
 pub const LANG_COOKIE: &str = "dayaq_lang";
+/// Where to go after the second factor (a path only, set by the password step; issue #23 §2).
+pub const NEXT_COOKIE: &str = "dayaq_next";
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -121,7 +123,11 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
                 slot.session = s;
                 slot.token = Some(token);
             }
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => {
+                let lang = lang_from(&parts.headers, None);
+                let resp = AppError::from(e).into_response();
+                return crate::error::humanise(parts.uri.path(), lang, resp);
+            }
         }
     }
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -164,6 +170,16 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
                 if signing_in {
                     return crate::pages::login_csrf_page(&state, &parts.headers);
                 }
+                if !crate::error::is_api_path(parts.uri.path()) {
+                    // A form of a tab whose session ended or was replaced: a human page that
+                    // signs in again and comes back (the typed values wait in the browser).
+                    let lang = lang_from(&parts.headers, Some(&slot));
+                    return crate::error::session_ended(
+                        lang,
+                        htmx_page(&parts.headers).as_deref(),
+                        parts.headers.contains_key("hx-request"),
+                    );
+                }
                 return AppError::Csrf.into_response();
             }
             None if signing_in => {
@@ -174,8 +190,60 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             _ => {}
         }
     }
+    // Screens answer errors with the human page in the user's language (issue #23 §2).
+    let lang = lang_from(&parts.headers, Some(&slot));
+    let path = parts.uri.path().to_string();
     parts.extensions.insert(slot);
-    next.run(Request::from_parts(parts, body)).await
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    crate::error::humanise(&path, lang, resp)
+}
+
+/// The language of a request: the signed-in user's, else the switcher's cookie, else the
+/// browser's, else Azerbaijani.
+fn lang_from(headers: &HeaderMap, slot: Option<&SessionSlot>) -> Lang {
+    slot.and_then(|s| s.session.as_ref())
+        .and_then(|s| Lang::parse(&s.user.locale))
+        .unwrap_or_else(|| crate::pages::visitor_lang(headers))
+}
+
+/// The language of `req` (after the session layer: the signed-in user's first).
+pub fn request_lang(req: &Request) -> Lang {
+    lang_from(req.headers(), req.extensions().get::<SessionSlot>())
+}
+
+/// A path to come back to after signing in: a local path (`pages::local_path`) without query
+/// or fragment (never personal data in a URL), and not a sign-in step itself.
+pub fn next_path(s: &str) -> Option<String> {
+    let s = s.trim();
+    let p = crate::pages::local_path(s);
+    let own = p == "/login"
+        || p.starts_with("/login/")
+        || p == "/logout"
+        || p == "/lang"
+        || p.starts_with("/static/")
+        || p.starts_with("/enrol/");
+    let ok = p != "/" && !own && !p.contains(['?', '#']);
+    ok.then(|| p.to_string())
+}
+
+/// `/login`, with `?next=` when there is a path to come back to.
+pub fn login_url(next: Option<&str>) -> String {
+    match next.and_then(next_path) {
+        Some(p) => format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", p.as_str())]).unwrap_or_default()
+        ),
+        None => "/login".to_string(),
+    }
+}
+
+/// The path of the page an htmx request was made from (`HX-Current-URL`), if it is local.
+fn htmx_page(headers: &HeaderMap) -> Option<String> {
+    let url = headers.get("hx-current-url")?.to_str().ok()?;
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = after_scheme.find('/').map(|i| &after_scheme[i..])?;
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    next_path(path)
 }
 
 /// An authenticated user (full session with second factor done, or a bearer token).
@@ -256,11 +324,21 @@ impl FromRequestParts<AppState> for Authed {
 #[derive(Debug, Clone)]
 pub struct PageUser(pub Authed);
 
-pub struct ToLogin(&'static str);
+/// Why a page request did not reach its handler: a step of the sign-in to finish, the sign-in
+/// page (coming back to the page after), or a form posted after the session ended.
+pub enum ToLogin {
+    Step(&'static str),
+    Page(String),
+    SessionEnded(Lang),
+}
 
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
-        Redirect::to(self.0).into_response()
+        match self {
+            ToLogin::Step(to) => Redirect::to(to).into_response(),
+            ToLogin::Page(path) => Redirect::to(&login_url(Some(&path))).into_response(),
+            ToLogin::SessionEnded(lang) => crate::error::session_ended(lang, None, false),
+        }
     }
 }
 
@@ -284,9 +362,21 @@ impl FromRequestParts<AppState> for PageUser {
                 source,
                 state.now(),
             ))),
-            Some(s) if s.user.totp_enabled => Err(ToLogin("/login/totp")),
-            Some(_) => Err(ToLogin("/login/enrol")),
-            None => Err(ToLogin("/login")),
+            Some(s) if s.user.totp_enabled => Err(ToLogin::Step("/login/totp")),
+            Some(_) => Err(ToLogin::Step("/login/enrol")),
+            // Signed out: a page comes back after signing in; a posted form gets the human
+            // page (its values wait in the browser, `static/drafts.js`).
+            None if matches!(parts.method, Method::GET | Method::HEAD) => {
+                Err(ToLogin::Page(parts.uri.path().to_string()))
+            }
+            None => {
+                let htmx = parts.headers.contains_key("hx-request");
+                let lang = lang_from(&parts.headers, None);
+                if htmx {
+                    return Err(ToLogin::Page(htmx_page(&parts.headers).unwrap_or_default()));
+                }
+                Err(ToLogin::SessionEnded(lang))
+            }
         }
     }
 }
@@ -318,8 +408,8 @@ impl FromRequestParts<AppState> for Pending {
                 token,
                 source,
             }),
-            (Some(_), _) => Err(ToLogin("/")),
-            _ => Err(ToLogin("/login")),
+            (Some(_), _) => Err(ToLogin::Step("/")),
+            _ => Err(ToLogin::Step("/login")),
         }
     }
 }
@@ -333,6 +423,8 @@ pub struct ReqInfo {
     pub source: String,
     pub user_agent: String,
     pub slot: SessionSlot,
+    /// The page to come back to after the second factor (`NEXT_COOKIE`), if any.
+    pub return_to: Option<String>,
 }
 
 impl FromRequestParts<AppState> for ReqInfo {
@@ -348,20 +440,10 @@ impl FromRequestParts<AppState> for ReqInfo {
             .cloned()
             .unwrap_or_default();
         let lang_cookie = cookie_value(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v));
-        let lang = slot
-            .session
-            .as_ref()
-            .and_then(|s| Lang::parse(&s.user.locale))
-            .or(lang_cookie)
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(axum::http::header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(Lang::from_accept_language)
-            })
-            .unwrap_or(Lang::Az);
+        let lang = lang_from(&parts.headers, Some(&slot));
+        let return_to = cookie_value(&parts.headers, NEXT_COOKIE).and_then(|v| next_path(&v));
         Ok(ReqInfo {
+            return_to,
             lang,
             lang_cookie,
             source: source_of(parts),
@@ -375,5 +457,38 @@ impl FromRequestParts<AppState> for ReqInfo {
                 .collect(),
             slot,
         })
+    }
+}
+
+#[cfg(test)]
+mod next_tests {
+    use super::{login_url, next_path};
+
+    #[test]
+    fn next_is_a_local_path_without_query_and_not_a_sign_in_step() {
+        assert_eq!(
+            next_path("/cases/0b6f1c2e-1111-4222-8333-444455556666"),
+            Some("/cases/0b6f1c2e-1111-4222-8333-444455556666".into())
+        );
+        for bad in [
+            "",
+            "/",
+            "//evil.com",
+            "/\\evil",
+            "https://evil.com",
+            "/cases?name=Aysel",
+            "/cases#x",
+            "/login",
+            "/login/totp",
+            "/logout",
+            "/lang",
+            "/static/app.js",
+            "/enrol/en_abc",
+        ] {
+            assert_eq!(next_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(login_url(Some("/cases/x")), "/login?next=%2Fcases%2Fx");
+        assert_eq!(login_url(Some("//evil.com")), "/login");
+        assert_eq!(login_url(None), "/login");
     }
 }

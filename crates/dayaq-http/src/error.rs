@@ -35,6 +35,8 @@ pub enum AppError {
     TooManyRequests(i64),
     #[error("CSRF token missing or wrong")]
     Csrf,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("internal error")]
     Internal(String),
 }
@@ -54,6 +56,7 @@ impl AppError {
             AppError::Conflict | AppError::AlreadyExists(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,6 +71,7 @@ impl AppError {
             AppError::AlreadyExists(_) => "already_exists",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Csrf => "csrf",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -81,6 +85,8 @@ impl AppError {
             AppError::Csrf => "error-csrf",
             AppError::TooManyRequests(_) => "error-too-many",
             AppError::Unauthorized => "error-unauthorized",
+            AppError::MethodNotAllowed => "error-method",
+            AppError::Invalid(_) => "error-invalid",
             _ => "error-internal",
         }
     }
@@ -219,6 +225,8 @@ struct ErrorPage {
     c: Chrome,
     title: String,
     message: String,
+    /// The "sign in again" link (`/login?next=…`) of the session-ended page; empty for others.
+    signin: String,
 }
 
 /// An error on a screen: answered with the human page (not JSON), in `frame` (the signed-in
@@ -246,7 +254,13 @@ impl IntoResponse for PageError {
             _ => c.t.get(&format!("{key}-text")),
         };
         let title = c.t.get(key);
-        (status, ErrorPage { c, title, message }).into_response()
+        let page = ErrorPage {
+            c,
+            title,
+            message,
+            signin: String::new(),
+        };
+        (status, page).into_response()
     }
 }
 
@@ -265,23 +279,19 @@ impl IntoResponse for PageMessage {
             c: self.frame,
             title,
             message: self.message,
+            signin: String::new(),
         };
         (self.status, page).into_response()
     }
 }
 
 /// The fallback for a path no route serves: JSON under `/api/`, the human page elsewhere (in
-/// the browser's language; no session is looked at).
+/// the signed-in user's language, else the switcher's or the browser's).
 pub async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
         return AppError::NotFound.into_response();
     }
-    let lang = req
-        .headers()
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or(Lang::Az);
+    let lang = crate::auth::request_lang(&req);
     let frame = Chrome::bare(lang);
     let message = frame.t.get("error-not-found-text");
     PageMessage {
@@ -291,4 +301,93 @@ pub async fn not_found(req: Request) -> Response {
         message,
     }
     .into_response()
+}
+
+// ---------- issue #23 §2: human pages for every error of a screen ----------
+
+/// Whether `path` is the JSON API's (errors stay JSON there) rather than a screen's.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// "Your session ended — sign in again; what you typed is kept" (401): a form posted from a
+/// tab whose session expired, was signed out or replaced, or whose CSRF token is stale. The
+/// link signs in and comes back to `next` (a path only; `static/drafts.js` fills in the
+/// form's page when the server does not know it, and restores what was typed there). An
+/// htmx request is sent to the sign-in page instead (`HX-Redirect`), since htmx does not show
+/// an error answer.
+pub fn session_ended(lang: Lang, next: Option<&str>, htmx: bool) -> Response {
+    let c = Chrome::bare(lang);
+    let signin = crate::auth::login_url(next);
+    let title = c.t.get("error-session-ended");
+    let message = c.t.get("error-session-ended-text");
+    let mut resp = (
+        StatusCode::UNAUTHORIZED,
+        ErrorPage {
+            c,
+            title,
+            message,
+            signin: signin.clone(),
+        },
+    )
+        .into_response();
+    if htmx && let Ok(v) = axum::http::HeaderValue::from_str(&signin) {
+        resp.headers_mut().insert("hx-redirect", v);
+    }
+    resp
+}
+
+/// The answer to a method a route does not serve (`GET` on a form's address): JSON under
+/// `/api/`, elsewhere a page saying that the address belongs to a form.
+pub async fn method_not_allowed(req: Request) -> Response {
+    if is_api_path(req.uri().path()) {
+        return AppError::MethodNotAllowed.into_response();
+    }
+    PageError {
+        err: AppError::MethodNotAllowed,
+        frame: Chrome::bare(crate::auth::request_lang(&req)),
+    }
+    .into_response()
+}
+
+/// A JSON error answered to a screen's request (outside `/api/`) becomes the human page with
+/// the same status, in `lang` (`Retry-After` is kept). Anything else passes unchanged.
+pub fn humanise(path: &str, lang: Lang, resp: Response) -> Response {
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let machine = is_api_path(path) || path == "/healthz" || path == "/metrics";
+    if machine || !json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let err = match status {
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::FORBIDDEN => AppError::Forbidden("forbidden"),
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        StatusCode::CONFLICT => AppError::Conflict,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::TOO_MANY_REQUESTS => AppError::TooManyRequests(0),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            AppError::Invalid(ValidationErrors::default())
+        }
+        // The detail was logged where the error was answered; not logged twice.
+        _ => AppError::Internal(String::new()),
+    };
+    let retry = resp.headers().get(axum::http::header::RETRY_AFTER).cloned();
+    let c = Chrome::bare(lang);
+    let key = err.page_key();
+    let page = ErrorPage {
+        title: c.t.get(key),
+        message: c.t.get(&format!("{key}-text")),
+        c,
+        signin: String::new(),
+    };
+    let mut out = (status, page).into_response();
+    if let Some(v) = retry {
+        out.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    out
 }

@@ -63,15 +63,43 @@ impl Lang {
     }
 }
 
-/// Translator handed to templates: `{{ t.get("key") }}`.
+/// A language's own name for a language code recorded in a form (the consent's "explained in"
+/// select offers these six); another code is shown as it is.
+pub fn language_name(code: &str) -> String {
+    match code {
+        "az" => "Azərbaycanca",
+        "ru" => "Русский",
+        "en" => "English",
+        "uz" => "Oʻzbekcha",
+        "tg" => "Тоҷикӣ",
+        "fa" => "فارسی",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Translator handed to templates: `{{ t.get("key") }}`. It also writes times, in `zone`
+/// (the organisation's time zone; Asia/Baku until a signed-in user's organisation says).
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
     pub lang: Lang,
+    pub zone: &'static jiff::tz::TimeZone,
 }
 
 impl Tr {
     pub fn new(lang: Lang) -> Self {
-        Self { lang }
+        Self {
+            lang,
+            zone: dayaq_domain::zone::zone(dayaq_domain::zone::DEFAULT_ZONE),
+        }
+    }
+
+    /// The same translator writing times in the zone named `zone` (IANA name).
+    pub fn in_zone(self, zone: &str) -> Self {
+        Self {
+            zone: dayaq_domain::zone::zone(zone),
+            ..self
+        }
     }
 
     pub fn get(&self, key: &str) -> String {
@@ -89,30 +117,15 @@ impl Tr {
         self.lang.code()
     }
 
-    /// A date/time as the locale writes it (day.month.year in az and ru).
+    /// An instant (RFC 3339) in the organisation's zone as the language writes it
+    /// (`time_fmt`: day.month.year in az and ru, ISO in en).
     pub fn datetime(&self, rfc3339: &str) -> String {
-        use time::format_description::well_known::Rfc3339;
-        let Ok(t) = time::OffsetDateTime::parse(rfc3339, &Rfc3339) else {
-            return rfc3339.to_string();
-        };
-        match self.lang {
-            Lang::Az | Lang::Ru => format!(
-                "{:02}.{:02}.{} {:02}:{:02}",
-                t.day(),
-                u8::from(t.month()),
-                t.year(),
-                t.hour(),
-                t.minute()
-            ),
-            Lang::En => format!(
-                "{}-{:02}-{:02} {:02}:{:02}",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            ),
-        }
+        crate::time_fmt::datetime(self.lang, self.zone, rfc3339)
+    }
+
+    /// A calendar date (`YYYY-MM-DD`) as the language writes it.
+    pub fn date(&self, iso: &str) -> String {
+        crate::time_fmt::date(self.lang, iso)
     }
 
     /// A vocabulary value's label, e.g. `t.vocab("prs_Gender", "Feminine")`.

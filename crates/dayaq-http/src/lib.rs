@@ -17,6 +17,7 @@ pub mod ratelimit;
 mod security;
 pub mod settings;
 pub(crate) mod subject_access;
+pub mod time_fmt;
 pub mod upload;
 
 use axum::Router;
@@ -113,6 +114,8 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
         .nest("/api/v1", api_router)
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
+        // GET on a form's address: a human page on screens, JSON on the API (issue #23 §2).
+        .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
         // Inside the session layer: a repeated screen form POST makes one record (issue #23).
         .layer(axum::middleware::from_fn_with_state(

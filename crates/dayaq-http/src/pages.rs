@@ -124,7 +124,11 @@ impl Chrome {
         csrf: String,
         nav: &'static str,
     ) -> Chrome {
-        let t = Tr::new(lang);
+        // Times are shown in the signed-in user's organisation's zone (issue #23 §4).
+        let t = match user {
+            Some(a) => Tr::new(lang).in_zone(&a.user.timezone),
+            None => Tr::new(lang),
+        };
         Chrome {
             t,
             user: user.map(|a| {
@@ -503,6 +507,7 @@ async fn static_file(Path(name): Path<String>) -> Response {
             "text/javascript",
         ),
         "app.js" => (include_bytes!("../static/app.js"), "text/javascript"),
+        "drafts.js" => (include_bytes!("../static/drafts.js"), "text/javascript"),
         "app.css" => (include_bytes!("../static/app.css"), "text/css"),
         _ => return AppError::NotFound.into_response(),
     };

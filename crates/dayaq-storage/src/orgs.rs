@@ -198,3 +198,41 @@ impl Store {
         Ok(o)
     }
 }
+
+// Issue #23 §4: the organisation's time zone (migration 0026).
+impl Store {
+    /// Sets the time zone (an IANA name) in which the organisation's screens show times and
+    /// read the local times typed in forms. Audited (`org.timezone`); an unknown slug or zone
+    /// is a field error and nothing is written.
+    pub async fn set_org_timezone(
+        &self,
+        slug: &str,
+        zone: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<String> {
+        let zone = dayaq_domain::zone::valid_zone("timezone", zone)
+            .map_err(|e| StoreError::Invalid(ValidationErrors::single(e)))?;
+        let org = self.org_of_field_or_invalid("slug", slug).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE organisations SET timezone = $1 WHERE id = $2")
+            .bind(&zone)
+            .bind(org.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let mut e = crate::audit::AuditEntry::new("org.timezone", "success");
+        e.actor_org = org.id.to_string();
+        e.source = "cli".into();
+        tx.commit_with(&e, millis(now)).await?;
+        Ok(zone)
+    }
+
+    /// The organisation's time zone (the default zone for an unknown organisation).
+    pub async fn org_timezone(&self, org: Uuid) -> Result<String> {
+        let zone: Option<String> =
+            sqlx::query_scalar("SELECT timezone FROM organisations WHERE id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(zone.unwrap_or_else(|| dayaq_domain::zone::DEFAULT_ZONE.to_string()))
+    }
+}

@@ -23,6 +23,7 @@ pub const TABLES: &[Table] = &[
             ("org_type", Text),
             ("region", Text),
             ("created_at", Int),
+            ("timezone", Text),
         ],
     ),
     (

@@ -261,6 +261,16 @@ pub enum OrgCommand {
         #[arg(long, value_name = "M,M,...", value_delimiter = ',', required = true)]
         months: Vec<u32>,
     },
+    /// Set the time zone (IANA name, e.g. Asia/Baku) in which the organisation's screens show
+    /// times and read the local times typed in forms. Times stay stored in UTC. Audited.
+    SetTimezone {
+        /// Organisation slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+        /// A zone of the tz database, e.g. Asia/Baku (the default of a new organisation).
+        #[arg(value_name = "ZONE")]
+        zone: String,
+    },
     /// Accept a sender's referral-package signing key on this instance. Packages signed with
     /// it are imported with NAME shown as the verified sender; packages that are unsigned or
     /// signed with a key not accepted here are refused. Audited.
@@ -773,6 +783,7 @@ impl Command {
             Command::Org(OrgCommand::List) => "org.list",
             Command::Org(OrgCommand::SetRecipient { .. }) => "org.set_recipient",
             Command::Org(OrgCommand::SetFollowupSchedule { .. }) => "org.set_followup_schedule",
+            Command::Org(OrgCommand::SetTimezone { .. }) => "org.set_timezone",
             Command::Key(KeyCommand::AgeIdentity { .. }) => "key.age_identity",
             Command::Key(KeyCommand::PackageSigningPublic { .. }) => "key.package_signing_public",
             Command::Org(OrgCommand::TrustPackageKey { .. }) => "org.trust_package_key",
@@ -951,5 +962,17 @@ mod tests {
             "age1x",
         ]);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn org_set_timezone_parses() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["dayaq", "org", "set-timezone", "ngo", "Asia/Baku"])?;
+        assert_eq!(cli.command.name(), "org.set_timezone");
+        assert!(matches!(
+            cli.command,
+            Command::Org(OrgCommand::SetTimezone { ref slug, ref zone }) if slug == "ngo" && zone == "Asia/Baku"
+        ));
+        assert!(Cli::try_parse_from(["dayaq", "org", "set-timezone", "ngo"]).is_err());
+        Ok(())
     }
 }

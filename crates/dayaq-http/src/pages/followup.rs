@@ -21,9 +21,8 @@ use dayaq_domain::policy::{Action, Resource, Section, decide};
 use dayaq_storage::StoreError;
 use dayaq_storage::cases::Ctx;
 use dayaq_storage::followup::{AssessmentInput, LogInput, PlanInput, ProtocolInput};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use uuid::Uuid;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -253,6 +252,35 @@ fn window_label(t: &Tr, w: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Form handlers
 
+/// Empty rows the safe-times picker offers after the recorded ones.
+const SPARE_WINDOW_ROWS: usize = 2;
+/// Rows read back from a posted picker (more than any form shows).
+const MAX_WINDOW_ROWS: usize = 32;
+
+/// The safe windows of a posted protocol form: each picker row's ticked days with its hours
+/// (`weekday@HH:MM-HH:MM`, what storage validates and keeps), plus any typed `windows` lines.
+/// A row with hours but no day, or a day without hours, is passed on as it is, so that storage
+/// refuses it by the field `windows`.
+fn windows_posted(f: &[(String, String)]) -> Vec<String> {
+    let mut out = lines(&value(f, "windows"));
+    for i in 0..MAX_WINDOW_ROWS {
+        let days = values(f, &format!("w{i}_day"));
+        let from = value(f, &format!("w{i}_from"));
+        let to = value(f, &format!("w{i}_to"));
+        let (from, to) = (from.trim(), to.trim());
+        if days.is_empty() && from.is_empty() && to.is_empty() {
+            continue;
+        }
+        if days.is_empty() {
+            out.push(format!("@{from}-{to}"));
+        }
+        for d in days {
+            out.push(format!("{}@{from}-{to}", d.trim()));
+        }
+    }
+    out
+}
+
 fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
@@ -272,20 +300,9 @@ fn invalid(field: &str, code: &'static str) -> ValidationErrors {
     ValidationErrors::single(dayaq_domain::FieldError::new(field, code, "invalid"))
 }
 
-/// A `datetime-local` value in Azerbaijan time (UTC+4).
-fn local_time(s: &str) -> Option<OffsetDateTime> {
-    let s = s.trim();
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t);
-    }
-    let p = PrimitiveDateTime::parse(
-        s,
-        format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-    )
-    .ok()?;
-    let off =
-        UtcOffset::from_whole_seconds(dayaq_domain::followup::DEFAULT_UTC_OFFSET_MIN * 60).ok()?;
-    Some(p.assume_offset(off))
+/// A `datetime-local` value in the organisation's time zone (`time_fmt::parse_local`).
+fn local_time(s: &str, a: &crate::auth::Authed) -> Option<OffsetDateTime> {
+    crate::time_fmt::parse_local(s, dayaq_domain::zone::zone(&a.user.timezone))
 }
 
 mod case;
@@ -295,3 +312,73 @@ mod schedule;
 pub(crate) use case::{case_section, home_section};
 use forms::*;
 use schedule::*;
+
+#[cfg(test)]
+mod picker_tests {
+    use super::case::window_rows;
+    use super::windows_posted;
+    use crate::i18n::{Lang, Tr};
+
+    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_safe_time_picker_posts_the_stored_windows() {
+        let f = posted(&[
+            ("w0_day", "2"),
+            ("w0_day", "4"),
+            ("w0_from", "10:00"),
+            ("w0_to", "12:00"),
+            ("w1_from", ""),
+            ("w1_to", ""),
+            ("w2_day", "6"),
+            ("w2_from", "09:30"),
+            ("w2_to", "11:00"),
+        ]);
+        assert_eq!(
+            windows_posted(&f),
+            vec!["2@10:00-12:00", "4@10:00-12:00", "6@09:30-11:00"]
+        );
+        // Hours without a day reach storage as an invalid window (refused by its field).
+        let f = posted(&[("w0_from", "10:00"), ("w0_to", "12:00")]);
+        assert_eq!(windows_posted(&f), vec!["@10:00-12:00"]);
+    }
+
+    #[test]
+    fn recorded_windows_come_back_as_picker_rows() {
+        let t = Tr::new(Lang::En);
+        let stored = vec![
+            "2@10:00-12:00".to_string(),
+            "4@10:00-12:00".to_string(),
+            "6@09:30-11:00".to_string(),
+        ];
+        let rows = window_rows(&t, &stored);
+        assert_eq!(rows.len(), 2 + super::SPARE_WINDOW_ROWS);
+        let on: Vec<&str> = rows[0]
+            .days
+            .iter()
+            .filter(|d| d.on)
+            .map(|d| d.value.as_str())
+            .collect();
+        assert_eq!(on, vec!["2", "4"]);
+        assert_eq!(
+            (rows[0].from.as_str(), rows[0].to.as_str()),
+            ("10:00", "12:00")
+        );
+        assert_eq!(rows[0].days[1].label, "Tuesday");
+        // What the rows post is what was stored.
+        let mut f = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            for d in r.days.iter().filter(|d| d.on) {
+                f.push((format!("w{i}_day"), d.value.clone()));
+            }
+            f.push((format!("w{i}_from"), r.from.clone()));
+            f.push((format!("w{i}_to"), r.to.clone()));
+        }
+        assert_eq!(windows_posted(&f), stored);
+    }
+}

@@ -193,7 +193,7 @@ pub(crate) async fn section(
                 .or(c.recipient_org_type.map(|x| t.vocab("org_Type", &x)))
                 .unwrap_or_default(),
             given_by: t.get(&format!("consent-by-{}", c.given_by.to_lowercase())),
-            language: c.language,
+            language: crate::i18n::language_name(&c.language),
             recorded: t.datetime(&c.recorded_at),
             withdrawn: c.withdrawn_at.map(|w| t.datetime(&w)),
         })

@@ -1,6 +1,7 @@
 //! Sign-in (password, second factor, enrolment), sign-out and the language switch.
 
 use super::*;
+use axum::extract::RawQuery;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -16,13 +17,30 @@ pub(crate) fn router() -> Router<AppState> {
 pub(super) struct LoginPage {
     c: Chrome,
     error: Option<String>,
+    /// The page to come back to after signing in (`?next=`, a path only; issue #23 §2).
+    next: String,
 }
 
-pub(super) async fn login_page(State(state): State<AppState>, info: ReqInfo) -> Response {
+/// `?next=` of the sign-in page, if it is a path to come back to (`auth::next_path`).
+fn next_of(query: Option<&str>) -> String {
+    query
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|v| v.into_iter().find(|(k, _)| k == "next"))
+        .and_then(|(_, v)| auth::next_path(&v))
+        .unwrap_or_default()
+}
+
+pub(super) async fn login_page(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let next = next_of(query.as_deref());
     if info.slot.session.as_ref().is_some_and(|s| s.mfa_ok) {
-        return see_other("/");
+        // Signed in already (a session replaced in another tab): straight back to the page.
+        return see_other(if next.is_empty() { "/" } else { &next });
     }
-    render_login(&state, info.lang, None, StatusCode::OK)
+    render_login_next(&state, info.lang, None, StatusCode::OK, &next)
 }
 
 pub(super) fn render_login(
@@ -31,11 +49,23 @@ pub(super) fn render_login(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    render_login_next(state, lang, error, status, "")
+}
+
+/// The sign-in page, coming back to `next` (a checked path, or empty) after signing in.
+pub(super) fn render_login_next(
+    state: &AppState,
+    lang: Lang,
+    error: Option<String>,
+    status: StatusCode,
+    next: &str,
+) -> Response {
     let Ok(pre) = random_token() else {
         return error_page(state, None, lang, AppError::Internal("rng".into()));
     };
     let c = Chrome::new(state, lang, None, pre.clone(), "login");
-    let resp = (status, LoginPage { c, error }).into_response();
+    let next = auth::next_path(next).unwrap_or_default();
+    let resp = (status, LoginPage { c, error, next }).into_response();
     with_cookie(
         resp,
         set_cookie(
@@ -53,6 +83,8 @@ pub(super) struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub(super) async fn login_submit(
@@ -73,19 +105,21 @@ pub(super) async fn login_submit(
     let user = match check {
         LoginCheck::Ok(u) => u,
         LoginCheck::Invalid | LoginCheck::Locked => {
-            return render_login(
+            return render_login_next(
                 &state,
                 info.lang,
                 Some(t.get("login-failed")),
                 StatusCode::UNAUTHORIZED,
+                &f.next,
             );
         }
         LoginCheck::Throttled { retry_after_secs } => {
-            return render_login(
+            return render_login_next(
                 &state,
                 info.lang,
                 Some(t.arg("login-throttled", "seconds", retry_after_secs)),
                 StatusCode::TOO_MANY_REQUESTS,
+                &f.next,
             );
         }
     };
@@ -99,7 +133,31 @@ pub(super) async fn login_submit(
         }
         user.locale = l.code().to_string();
     }
-    signed_in(&state, &user, &info).await
+    let resp = signed_in(&state, &user, &info).await;
+    match auth::next_path(&f.next) {
+        // Before the second factor the page waits in a short-lived cookie (a path only).
+        Some(next) if resp.status() == StatusCode::SEE_OTHER => {
+            let to = resp
+                .headers()
+                .get(axum::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("/");
+            if to == "/" {
+                let mut resp = resp;
+                if let Ok(v) = next.parse() {
+                    resp.headers_mut().insert(axum::http::header::LOCATION, v);
+                }
+                resp
+            } else {
+                let secure = state.cfg.secure_cookies;
+                with_cookie(
+                    resp,
+                    set_cookie(auth::NEXT_COOKIE, &next, secure, Some(900)),
+                )
+            }
+        }
+        _ => resp,
+    }
 }
 
 /// After a good password: a role that needs a second factor continues with its enrolment (or
@@ -135,10 +193,19 @@ pub(super) async fn start_session(
                 resp,
                 set_cookie(session_cookie_name(secure), &token, secure, None),
             );
-            with_cookie(
+            let resp = with_cookie(
                 resp,
                 set_cookie(prelogin_cookie_name(secure), "", secure, Some(0)),
-            )
+            );
+            // The user's language stays known after the session ends, so that the page
+            // saying so is in it (issue #23 §2).
+            match Lang::parse(&user.locale) {
+                Some(l) => with_cookie(
+                    resp,
+                    set_cookie(LANG_COOKIE, l.code(), secure, Some(365 * 24 * 3600)),
+                ),
+                None => resp,
+            }
         }
         Err(e) => error_page(state, None, info.lang, e.into()),
     }
@@ -210,7 +277,11 @@ pub(super) async fn finish_second_factor(
             let Ok(user) = state.store.user_by_id(user.id).await else {
                 return error_page(&state, None, info.lang, AppError::Unauthorized);
             };
-            start_session(&state, &user, true, &info, "/").await
+            // Back to the page the user was sent to sign in from, if any (issue #23 §2).
+            let next = info.return_to.clone().unwrap_or_else(|| "/".into());
+            let resp = start_session(&state, &user, true, &info, &next).await;
+            let secure = state.cfg.secure_cookies;
+            with_cookie(resp, set_cookie(auth::NEXT_COOKIE, "", secure, Some(0)))
         }
         Ok(SecondFactor::Dropped) => {
             // The pending sign-in is over: back to the password step, session cookie cleared.

@@ -23,6 +23,8 @@ pub struct User {
     pub totp_enabled: bool,
     pub locale: String,
     pub disabled: bool,
+    /// The time zone of the user's organisation (IANA name; issue #23 §4).
+    pub timezone: String,
 }
 
 impl User {
@@ -51,7 +53,8 @@ impl User {
     }
 }
 
-const USER_COLS: &str = "id, org_id, username, role, totp_enabled, locale, disabled";
+const USER_COLS: &str = "id, org_id, username, role, totp_enabled, locale, disabled, \
+     (SELECT o.timezone FROM organisations o WHERE o.id = users.org_id) AS timezone";
 
 /// One row of `USER_COLS`, read by column name.
 #[derive(sqlx::FromRow)]
@@ -63,6 +66,7 @@ struct UserRow {
     totp_enabled: i64,
     locale: String,
     disabled: i64,
+    timezone: Option<String>,
 }
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
@@ -75,6 +79,9 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
         totp_enabled: row.totp_enabled != 0,
         locale: row.locale,
         disabled: row.disabled != 0,
+        timezone: row
+            .timezone
+            .unwrap_or_else(|| dayaq_domain::zone::DEFAULT_ZONE.to_string()),
     })
 }
 

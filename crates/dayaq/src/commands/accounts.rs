@@ -75,6 +75,16 @@ pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
+        OrgCommand::SetTimezone { slug, zone } => {
+            match store
+                .set_org_timezone(&slug, &zone, OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(zone) => println!("time zone of {slug}: {zone}"),
+                Err(StoreError::Invalid(v)) => return refused(store, &v).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
         OrgCommand::List => {
             let orgs = store.list_orgs().await?;
             let w = orgs.iter().map(|o| o.slug.len()).max().unwrap_or(0).max(4);
@@ -277,4 +287,14 @@ pub async fn token(g: &GlobalOpts, cmd: TokenCommand) -> anyhow::Result<ExitCode
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A refused input: each field error on stderr, nothing changed, exit 1.
+async fn refused(store: Store, v: &dayaq_domain::ValidationErrors) -> anyhow::Result<ExitCode> {
+    store.close().await;
+    for e in &v.errors {
+        eprintln!("{}: {}", e.field, e.message);
+    }
+    eprintln!("error: nothing was changed");
+    Ok(ExitCode::FAILURE)
 }

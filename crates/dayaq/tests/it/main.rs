@@ -39,3 +39,6 @@ mod statistics_sdc;
 mod statistics_speed;
 mod storage;
 mod subject_requests;
+// Issue #23 §2/§4: human error pages, the session that ended, time zones (w5-session).
+mod e2e_session;
+mod human_pages;

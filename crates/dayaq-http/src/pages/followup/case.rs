@@ -8,6 +8,53 @@ pub struct Opt {
     pub on: bool,
 }
 
+/// One row of the safe-times picker (issue #23 §5): the days ticked and the hours, posted as
+/// `w<i>_day` (1 = Monday … 7), `w<i>_from`, `w<i>_to` and turned back into the stored
+/// `weekday@HH:MM-HH:MM` windows by `windows_posted`.
+pub struct WindowRow {
+    /// "Safe time 1", "Safe time 2" …
+    pub label: String,
+    pub days: Vec<Opt>,
+    pub from: String,
+    pub to: String,
+}
+
+/// The picker's rows for `windows`: one row per distinct pair of hours (days of the same hours
+/// together), then `SPARE_WINDOW_ROWS` empty rows.
+pub(super) fn window_rows(t: &Tr, windows: &[String]) -> Vec<WindowRow> {
+    let mut groups: Vec<((u16, u16), Vec<u8>)> = Vec::new();
+    for w in windows.iter().filter_map(|w| Window::parse(w)) {
+        let hours = (w.start_min, w.end_min);
+        match groups.iter_mut().find(|(h, _)| *h == hours) {
+            Some((_, days)) => days.push(w.weekday),
+            None => groups.push((hours, vec![w.weekday])),
+        }
+    }
+    let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    let row = |n: usize, days: &[u8], from: String, to: String| WindowRow {
+        label: t.arg("fu-window-n", "count", n),
+        days: WEEKDAYS
+            .iter()
+            .map(|(d, k)| Opt {
+                value: d.to_string(),
+                label: t.get(k),
+                on: days.contains(d),
+            })
+            .collect(),
+        from,
+        to,
+    };
+    let mut rows: Vec<WindowRow> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, ((a, b), days))| row(i + 1, days, hm(*a), hm(*b)))
+        .collect();
+    for _ in 0..SPARE_WINDOW_ROWS {
+        rows.push(row(rows.len() + 1, &[], String::new(), String::new()));
+    }
+    rows
+}
+
 pub struct ProtocolView {
     pub channels: String,
     pub windows: Vec<String>,
@@ -85,9 +132,12 @@ pub(super) struct CaseSection<'a> {
     can_edit: bool,
     protocol: Option<ProtocolView>,
     form_channels: Vec<Opt>,
-    form_windows: String,
+    form_windows: Vec<WindowRow>,
     form_dnc: bool,
     form_caller: String,
+    /// Colleagues of the organisation who may be named as the caller (a select, not a
+    /// username to type; issue #23 §5).
+    form_colleagues: Vec<Opt>,
     form_language: String,
     plan_end: String,
     plan_months: String,
@@ -179,6 +229,17 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .unwrap_or_default(),
         None => String::new(),
     };
+    let colleagues: Vec<dayaq_storage::users::User> = if can_edit {
+        state
+            .store
+            .users_of_org(a.user.org_id)
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && u.role.works_cases())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let on = |c: &str| {
         protocol
             .as_ref()
@@ -198,10 +259,25 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                 on: on(c),
             })
             .collect(),
-        form_windows: protocol
-            .as_ref()
-            .map(|p| p.windows.join("\n"))
-            .unwrap_or_default(),
+        form_windows: window_rows(
+            &t,
+            protocol
+                .as_ref()
+                .map(|p| p.windows.as_slice())
+                .unwrap_or(&[]),
+        ),
+        form_colleagues: colleagues
+            .iter()
+            .map(|u| Opt {
+                value: u.username.clone(),
+                label: format!(
+                    "{} · {}",
+                    u.username,
+                    t.get(&format!("role-{}", u.role.as_str().replace('_', "-")))
+                ),
+                on: u.username == caller_name,
+            })
+            .collect(),
         form_dnc: protocol.as_ref().is_some_and(|p| p.do_not_contact),
         form_caller: caller_name,
         form_language: protocol
@@ -216,7 +292,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                 .collect::<Vec<_>>()
                 .join(", "),
             windows: p.windows.iter().map(|w| window_label(&t, w)).collect(),
-            language: p.language,
+            language: crate::i18n::language_name(&p.language),
             safe_numbers: p.safe_numbers.join("\n"),
             never_contact: p.never_contact.join("\n"),
             never_places: p.never_places.join("\n"),

@@ -47,7 +47,7 @@ pub(super) async fn protocol_submit(State(state): State<AppState>, c: CaseForm) 
     let CaseForm { a, id, uid, f } = c;
     let input = ProtocolInput {
         channels: values(&f, "channels"),
-        windows: lines(&value(&f, "windows")),
+        windows: windows_posted(&f),
         utc_offset_min: None,
         do_not_contact: value(&f, "do_not_contact") == "yes",
         caller: Some(value(&f, "caller")),
@@ -97,7 +97,7 @@ pub(super) async fn schedule_submit(
     ) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    let Some(when) = local_time(&value(&f, "planned_at")) else {
+    let Some(when) = local_time(&value(&f, "planned_at"), &a) else {
         let e = invalid("planned_at", "invalid_time");
         return BACK.refused(&state, &a, &id, &SCHEDULE, Posted(f), e).await;
     };
@@ -111,7 +111,7 @@ pub(super) async fn schedule_submit(
 
 pub(super) async fn contact_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
-    let Some(when) = local_time(&value(&f, "at")) else {
+    let Some(when) = local_time(&value(&f, "at"), &a) else {
         let e = invalid("at", "invalid_time");
         return BACK.refused(&state, &a, &id, &CONTACT, Posted(f), e).await;
     };
