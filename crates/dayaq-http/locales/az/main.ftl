@@ -1809,3 +1809,14 @@ rel-err-budget-exceeded = bu dövrün məxfilik büdcəsi aşılardı
 rel-err-too-few-records = bu dövrdə nəyisə təqdim etmək üçün qeydlər çox azdır
 rel-err-invalid-age-recipient = age açıq açarı deyil (age1…)
 rel-err-whole-years = dövr tam təqvim illəri olmalıdır (1 yanvardan 31 dekabradək)
+
+# issue #23 §8–§10: the receiving organisation's view, derived labels, actions by role (w5-receiver)
+recv-not-shared = Təşkilatınızla paylaşılmayıb
+recv-bg-refused = Təcili giriş açılmadı: başqa təşkilatda bu nömrəli iş yoxdur və ya onu bu yolla açmaq olmaz. Nömrəni yoxlayıb yenidən cəhd edin.
+recv-new-title = Yeni yönləndirmələr
+recv-new-count = { $count ->
+   *[other] yeni yönləndirmə cavabınızı gözləyir
+}
+recv-new-open = Yönləndirmələri açın
+recv-new-none = Yeni yönləndirmə yoxdur.
+err-not-referred = təşkilatınıza tapşırılan xidmətlərdən deyil

@@ -1812,3 +1812,15 @@ rel-err-budget-exceeded = the privacy budget of this period would be exceeded
 rel-err-too-few-records = too few records in this period to release anything
 rel-err-invalid-age-recipient = not an age public key (age1…)
 rel-err-whole-years = the period must be whole calendar years (1 January to 31 December)
+
+# issue #23 §8–§10: the receiving organisation's view, derived labels, actions by role (w5-receiver)
+recv-not-shared = Not shared with your organisation
+recv-bg-refused = Emergency access was not opened: no case of another organisation has this number, or you may not open it this way. Check the number and try again.
+recv-new-title = New referrals
+recv-new-count = { $count ->
+    [one] new referral waits for your answer
+   *[other] new referrals wait for your answer
+}
+recv-new-open = Open the referrals
+recv-new-none = No new referrals.
+err-not-referred = is not a service your organisation was asked to deliver

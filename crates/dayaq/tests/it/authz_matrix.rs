@@ -427,7 +427,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/screenings",
-        Case(Action::UpdateCase),
+        Case(Action::RecordScreening),
         false,
     ),
     (
@@ -459,13 +459,13 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/plans/{plan_id}/actions",
-        Case(Action::UpdateCase),
+        Case(Action::RecordPlanAction),
         false,
     ),
     (
         "POST",
         "/cases/{id}/plan-actions/{action_id}/status",
-        Case(Action::UpdateCase),
+        Case(Action::RecordPlanAction),
         false,
     ),
     (
@@ -489,7 +489,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/services",
-        Case(Action::UpdateCase),
+        Case(Action::RecordService),
         false,
     ),
     (
@@ -519,7 +519,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/allowance",
-        Case(Action::UpdateCase),
+        Case(Action::RequestAllowance),
         false,
     ),
     (

@@ -37,3 +37,5 @@ mod statistics_sdc;
 mod statistics_speed;
 mod storage;
 mod subject_requests;
+// issue #23 §8–§10 (w5-receiver)
+mod receiver;
