@@ -1230,7 +1230,8 @@ mod tests {
             if !event_visible(kind, &sections) {
                 prop_assert_eq!(shown, "");
             }
-            if !sections.contains(&Section::VictimContext) && detail.contains("Exploitation") {
+            if kind == "plan.created" && !sections.contains(&Section::VictimContext)
+                && detail.contains("Exploitation") {
                 prop_assert_eq!(shown, "");
             }
         }

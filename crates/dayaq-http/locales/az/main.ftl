@@ -1815,6 +1815,7 @@ recv-not-shared = Təşkilatınızla paylaşılmayıb
 recv-bg-refused = Təcili giriş açılmadı: başqa təşkilatda bu nömrəli iş yoxdur və ya onu bu yolla açmaq olmaz. Nömrəni yoxlayıb yenidən cəhd edin.
 recv-new-title = Yeni yönləndirmələr
 recv-new-count = { $count ->
+    [one] yeni yönləndirmə cavabınızı gözləyir
    *[other] yeni yönləndirmə cavabınızı gözləyir
 }
 recv-new-open = Yönləndirmələri açın
