@@ -936,8 +936,14 @@ mod tests {
             assert_eq!(event_detail("plan.created", hidden, Section::ALL), hidden);
         }
         assert!(plan_type_visible("Livelihood", &vocational));
-        assert_eq!(event_detail("plan.created", "Livelihood", &vocational), "Livelihood");
-        assert_eq!(event_detail("service.delivered", "VocationalTraining", &vocational), "VocationalTraining");
+        assert_eq!(
+            event_detail("plan.created", "Livelihood", &vocational),
+            "Livelihood"
+        );
+        assert_eq!(
+            event_detail("service.delivered", "VocationalTraining", &vocational),
+            "VocationalTraining"
+        );
     }
 
     fn any_role() -> impl Strategy<Value = Role> {
@@ -1329,7 +1335,9 @@ mod tests {
         let mut v = facts(A);
         v.grants.push(Grant {
             org_id: B,
-            sections: crate::referral::sections_for(&[crate::referral::Service::VocationalTraining]),
+            sections: crate::referral::sections_for(&[
+                crate::referral::Service::VocationalTraining,
+            ]),
         });
         let centre = CaseButtons::of(&actor(Role::Caseworker, B), &v);
         assert!(centre.record_service && centre.plan_action && !centre.screen && !centre.update);

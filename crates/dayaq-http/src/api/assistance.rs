@@ -2,8 +2,8 @@
 //! shelter facilities and stays (length-of-stay rule), the one-time allowance.
 
 use super::common::{
-    ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody,
-    RecordPlanAction, RecordService, UpdateCase, created, list_bodies, org_body,
+    ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody, RecordPlanAction,
+    RecordService, UpdateCase, created, list_bodies, org_body,
 };
 use crate::AppState;
 use crate::auth::Authed;

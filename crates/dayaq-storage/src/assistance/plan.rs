@@ -229,7 +229,9 @@ impl Store {
         plan: Uuid,
         a: &ActionInput,
     ) -> Result<Uuid> {
-        let access = self.authorize_case(ctx, Action::RecordPlanAction, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordPlanAction, case)
+            .await?;
         if self.plan_case(plan).await? != case {
             return Err(StoreError::NotFound);
         }
@@ -311,7 +313,9 @@ impl Store {
         action: Uuid,
         status: &str,
     ) -> Result<()> {
-        let access = self.authorize_case(ctx, Action::RecordPlanAction, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordPlanAction, case)
+            .await?;
         let s = ActionStatus::parse(status).map_err(invalid)?;
         let mut w = self.write_case(ctx, &access).await?;
         w.set_status("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)", s.as_str(), action)
@@ -538,11 +542,7 @@ impl Store {
             out.push(Plan {
                 id: uuid_of(&ids)?,
                 case_id: case,
-                spl_type: if type_shown {
-                    spl_type
-                } else {
-                    String::new()
-                },
+                spl_type: if type_shown { spl_type } else { String::new() },
                 spl_type_restricted: !type_shown,
                 objectives: open(
                     &key,

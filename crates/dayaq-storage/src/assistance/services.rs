@@ -65,7 +65,9 @@ impl Store {
     /// for health services (Medical, PsychologicalCounselling) they are shown only to readers of
     /// the health section.
     pub async fn add_service(&self, ctx: &Ctx<'_>, case: Uuid, d: &ServiceInput) -> Result<Uuid> {
-        let access = self.authorize_case(ctx, Action::RecordService, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordService, case)
+            .await?;
         let cs = case.to_string();
         let mut errs = ValidationErrors::default();
         let service = Service::parse_for("service", &d.service)

@@ -100,11 +100,7 @@ impl Store {
         Ok(Service::ALL
             .iter()
             .copied()
-            .filter(|s| {
-                lists
-                    .iter()
-                    .any(|l| l.split(',').any(|x| x == s.as_str()))
-            })
+            .filter(|s| lists.iter().any(|l| l.split(',').any(|x| x == s.as_str())))
             .collect())
     }
 }

@@ -43,7 +43,11 @@ async fn new_referrals_badge_and_received_cases() {
 
     let r = pending_referral(s, &cw, case, "vt-centre", &["VocationalTraining"]).await;
     assert_eq!(s.new_referral_count(&ctx(&vt.actor())).await.unwrap(), 1);
-    assert_eq!(s.new_referral_count(&ctx(&cw)).await.unwrap(), 0, "the sender");
+    assert_eq!(
+        s.new_referral_count(&ctx(&cw)).await.unwrap(),
+        0,
+        "the sender"
+    );
     let (_, home) = page_get(&app, &web, "/").await;
     assert!(
         home.contains("id=\"home-new-referrals-count\">1<"),
@@ -173,7 +177,11 @@ async fn receiver_records_the_service_it_was_asked_to_deliver() {
     assert_eq!(p.actions[0].responsible_org, vt.org_id);
     assert_eq!(p.actions[0].status, "InProgress");
     for (method, path, body) in [
-        ("POST", format!("/cases/{case}/plans"), json!({"spl_Type": "Livelihood"})),
+        (
+            "POST",
+            format!("/cases/{case}/plans"),
+            json!({"spl_Type": "Livelihood"}),
+        ),
         ("POST", format!("/cases/{case}/allowance"), json!({})),
         (
             "POST",
@@ -194,7 +202,10 @@ async fn receiver_records_the_service_it_was_asked_to_deliver() {
     assert!(page.contains("id=\"asst-service-submit\""));
     assert!(page.contains("id=\"asst-action-submit\""));
     assert!(page.contains("value=\"VocationalTraining\""));
-    assert!(!page.contains("<option value=\"Medical\">"), "only what it was asked for");
+    assert!(
+        !page.contains("<option value=\"Medical\">"),
+        "only what it was asked for"
+    );
     let (st, _) = form_post(
         &app,
         &web,
@@ -275,7 +286,10 @@ async fn derived_labels_obey_the_grants_of_their_source() {
         t.get("event-screening-recorded"),
         "SexualExploitation".to_string(),
     ] {
-        assert!(!page.contains(&leak), "the receiver's case page shows {leak:?}");
+        assert!(
+            !page.contains(&leak),
+            "the receiver's case page shows {leak:?}"
+        );
     }
     assert!(page.contains("id=\"screening-not-shared\""));
     assert!(page.contains(&t.get("recv-not-shared")));
@@ -300,7 +314,12 @@ const BUTTONS: [&str; 6] = [
     "asst-allowance-pay",
 ];
 
-async fn buttons_on(app: &TestApp, user: &User, totp: Option<&[u8]>, case: Uuid) -> Vec<&'static str> {
+async fn buttons_on(
+    app: &TestApp,
+    user: &User,
+    totp: Option<&[u8]>,
+    case: Uuid,
+) -> Vec<&'static str> {
     let (web, _) = web_session(app, &user.username, totp).await;
     let (st, page) = page_get(app, &web, &format!("/cases/{case}")).await;
     assert_eq!(st, StatusCode::OK, "{}", user.username);
@@ -323,20 +342,52 @@ async fn case_page_actions_follow_the_role() {
     let (_, vt) = org_and_user(&app.db, "vt-centre", "caseworker").await;
     let (_, cop) = org_and_user(&app.db, "police-dept", "police_officer").await;
     accepted_vt_referral(s, &cw, &vt.actor(), case, "vt-centre").await;
-    accepted_referral(s, &cw, &cop.actor(), case, "police-dept", &["LegalConsultation"]).await;
+    accepted_referral(
+        s,
+        &cw,
+        &cop.actor(),
+        case,
+        "police-dept",
+        &["LegalConsultation"],
+    )
+    .await;
 
     let all = BUTTONS.to_vec();
-    let case_management = ["refer-submit", "screening-submit", "asst-plan-submit", "asst-service-submit", "asst-allowance-pay"];
-    let front_line = ["refer-submit", "screening-submit", "asst-plan-submit", "asst-service-submit"];
-    assert_eq!(buttons_on(&app, &cw_user, None, case).await, case_management);
-    assert_eq!(buttons_on(&app, &sup, Some(TOTP_SECRET), case).await, case_management);
-    assert_eq!(buttons_on(&app, &hotline, None, case).await, front_line, "no allowance");
+    let case_management = [
+        "refer-submit",
+        "screening-submit",
+        "asst-plan-submit",
+        "asst-service-submit",
+        "asst-allowance-pay",
+    ];
+    let front_line = [
+        "refer-submit",
+        "screening-submit",
+        "asst-plan-submit",
+        "asst-service-submit",
+    ];
+    assert_eq!(
+        buttons_on(&app, &cw_user, None, case).await,
+        case_management
+    );
+    assert_eq!(
+        buttons_on(&app, &sup, Some(TOTP_SECRET), case).await,
+        case_management
+    );
+    assert_eq!(
+        buttons_on(&app, &hotline, None, case).await,
+        front_line,
+        "no allowance"
+    );
     assert_eq!(
         buttons_on(&app, &police, None, case).await,
         all,
         "the identifying authority decides and requests the allowance"
     );
-    assert_eq!(buttons_on(&app, &vt, None, case).await, ["asst-service-submit"]);
+    assert_eq!(
+        buttons_on(&app, &vt, None, case).await,
+        ["asst-service-submit"]
+    );
     assert_eq!(
         buttons_on(&app, &cop, None, case).await,
         ["screening-submit", "decision-submit"],
@@ -357,7 +408,14 @@ async fn case_page_actions_follow_the_role() {
     assert_eq!(s.screenings(&ctx(&cw), case).await.unwrap().len(), 1);
     // The hotline operator cannot request the allowance, by the API either.
     let token = user_token(&app.db, &hotline).await;
-    let (st, _) = api_call(&app, &token, "POST", &format!("/cases/{case}/allowance"), json!({})).await;
+    let (st, _) = api_call(
+        &app,
+        &token,
+        "POST",
+        &format!("/cases/{case}/allowance"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     app.db.cleanup().await;
 }
@@ -372,7 +430,10 @@ async fn break_glass_card_only_for_those_who_may_and_refusal_in_words() {
 
     let (web, _) = web_session(&app, &cw_user.username, None).await;
     let (_, page) = page_get(&app, &web, "/referrals").await;
-    assert!(!page.contains("id=\"bg-submit\""), "a caseworker cannot ask");
+    assert!(
+        !page.contains("id=\"bg-submit\""),
+        "a caseworker cannot ask"
+    );
 
     let (web, csrf) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
     let (_, page) = page_get(&app, &web, "/referrals").await;
@@ -382,12 +443,19 @@ async fn break_glass_card_only_for_those_who_may_and_refusal_in_words() {
         &app,
         &web,
         "/break-glass",
-        &[("csrf", csrf.as_str()), ("case_number", "NO-SUCH-1"), ("reason", reason)],
+        &[
+            ("csrf", csrf.as_str()),
+            ("case_number", "NO-SUCH-1"),
+            ("reason", reason),
+        ],
     )
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(page.contains("id=\"bg-error\""), "{page}");
     assert!(page.contains(&tr(&sup).get("recv-bg-refused")));
-    assert!(page.contains("value=\"NO-SUCH-1\"") && page.contains(reason), "input kept");
+    assert!(
+        page.contains("value=\"NO-SUCH-1\"") && page.contains(reason),
+        "input kept"
+    );
     app.db.cleanup().await;
 }
