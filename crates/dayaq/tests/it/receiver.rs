@@ -14,6 +14,20 @@ use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
+/// Calls the API as `token` and checks the status (the answer in the message); gives the body.
+async fn expect(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+    want: StatusCode,
+) -> serde_json::Value {
+    let (st, v) = api_call(app, token, method, path, body).await;
+    assert_eq!(st, want, "{method} {path}: {v}");
+    v
+}
+
 const IDENTITY: [&str; 4] = ["Leyla", "Receiverova", "1990-02-03", "+994 55 321 54 76"];
 
 /// The translations of `user`'s screens.
@@ -27,6 +41,15 @@ async fn owner_case(app: &TestApp) -> (User, Actor, Uuid) {
     let a = cw.actor();
     let case = new_case(&app.db.store, &a, IDENTITY).await.id;
     (cw, a, case)
+}
+
+/// A case of `org-a` referred to `vt-centre` for vocational training, accepted by its
+/// caseworker (returned last).
+async fn vt_referred_case(app: &TestApp) -> (User, Actor, Uuid, User) {
+    let (cw_user, cw, case) = owner_case(app).await;
+    let (_, vt) = org_and_user(&app.db, "vt-centre", "caseworker").await;
+    accepted_vt_referral(&app.db.store, &cw, &vt.actor(), case, "vt-centre").await;
+    (cw_user, cw, case, vt)
 }
 
 #[tokio::test]
@@ -99,23 +122,21 @@ async fn new_referrals_badge_and_received_cases() {
 async fn receiver_records_the_service_it_was_asked_to_deliver() {
     let app = spawn_app().await;
     let s = &app.db.store;
-    let (cw_user, cw, case) = owner_case(&app).await;
-    let (_, vt) = org_and_user(&app.db, "vt-centre", "caseworker").await;
-    accepted_vt_referral(s, &cw, &vt.actor(), case, "vt-centre").await;
+    let (cw_user, cw, case, vt) = vt_referred_case(&app).await;
     let owner_token = user_token(&app.db, &cw_user).await;
     let token = user_token(&app.db, &vt).await;
 
     // API: the service it was asked for, with itself as the provider; audited.
-    let (st, v) = api_call(
+    let v = expect(
         &app,
         &token,
         "POST",
         &format!("/cases/{case}/services"),
         json!({"service": "VocationalTraining", "started_on": "2026-11-02", "outcome": "Ongoing",
                "details": "sewing course"}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
     let own = s.services(&ctx(&cw), case).await.unwrap();
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].provider_org, vt.org_id);
@@ -131,48 +152,48 @@ async fn receiver_records_the_service_it_was_asked_to_deliver() {
     assert_eq!(audited, 1);
 
     // A service it was not asked for: refused by its field, nothing written.
-    let (st, v) = api_call(
+    let v = expect(
         &app,
         &token,
         "POST",
         &format!("/cases/{case}/services"),
         json!({"service": "Medical", "started_on": "2026-11-02", "outcome": "Ongoing"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v.to_string().contains("not_referred") && v.to_string().contains("\"service\""));
     assert_eq!(s.services(&ctx(&cw), case).await.unwrap().len(), 1);
 
     // Plan actions within the granted plan section; the plan itself stays the owner's.
-    let (st, plan) = api_call(
+    let plan = expect(
         &app,
         &owner_token,
         "POST",
         &format!("/cases/{case}/plans"),
         json!({"spl_Type": "Livelihood"}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED, "{plan}");
     let plan = plan["id"].as_str().unwrap().to_string();
-    let (st, v) = api_call(
+    let v = expect(
         &app,
         &token,
         "POST",
         &format!("/cases/{case}/plans/{plan}/actions"),
         json!({"service": "VocationalTraining", "due_on": "2027-01-15"}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
     let action = v["id"].as_str().unwrap().to_string();
-    let (st, _) = api_call(
+    expect(
         &app,
         &token,
         "POST",
         &format!("/cases/{case}/plan-actions/{action}/status"),
         json!({"status": "InProgress"}),
+        StatusCode::NO_CONTENT,
     )
     .await;
-    assert_eq!(st, StatusCode::NO_CONTENT);
     let p = &s.plans(&ctx(&cw), case).await.unwrap()[0];
     assert_eq!(p.actions[0].responsible_org, vt.org_id);
     assert_eq!(p.actions[0].status, "InProgress");
@@ -228,29 +249,27 @@ async fn receiver_records_the_service_it_was_asked_to_deliver() {
 async fn derived_labels_obey_the_grants_of_their_source() {
     let app = spawn_app().await;
     let s = &app.db.store;
-    let (cw_user, cw, case) = owner_case(&app).await;
-    let (_, vt) = org_and_user(&app.db, "vt-centre", "caseworker").await;
+    let (cw_user, cw, case, vt) = vt_referred_case(&app).await;
     let owner_token = user_token(&app.db, &cw_user).await;
     // The owner screens the case and plans a rehabilitation named after the exploitation.
-    let (st, _) = api_call(
+    expect(
         &app,
         &owner_token,
         "POST",
         &format!("/cases/{case}/screenings"),
         json!({"act": true, "means": true, "purpose": true}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED);
-    let (st, _) = api_call(
+    expect(
         &app,
         &owner_token,
         "POST",
         &format!("/cases/{case}/plans"),
         json!({"spl_Type": "SexualExploitationRehabilitation", "spl_Objectives": "recovery"}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED);
-    accepted_vt_referral(s, &cw, &vt.actor(), case, "vt-centre").await;
 
     // The owner sees them; the vocational-training centre (no victim context) does not.
     let own = s.plans(&ctx(&cw), case).await.unwrap();
@@ -266,8 +285,7 @@ async fn derived_labels_obey_the_grants_of_their_source() {
         format!("/cases/{case}/services"),
         format!("/cases/{case}/referrals"),
     ] {
-        let (st, v) = api_call(&app, &token, "GET", &path, json!({})).await;
-        assert_eq!(st, StatusCode::OK, "{path}");
+        let v = expect(&app, &token, "GET", &path, json!({}), StatusCode::OK).await;
         let body = v.to_string();
         // Values, not keys: `vic_TypeOfExploitation` is there, empty.
         assert!(!body.contains("SexualExploitation"), "{path}: {body}");
@@ -396,27 +414,21 @@ async fn case_page_actions_follow_the_role() {
 
     // The police of the receiving organisation records a screening, audited as theirs.
     let token = user_token(&app.db, &cop).await;
-    let (st, v) = api_call(
-        &app,
-        &token,
-        "POST",
-        &format!("/cases/{case}/screenings"),
-        json!({"act": true, "means": true, "purpose": true}),
-    )
-    .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let screening = json!({"act": true, "means": true, "purpose": true});
+    let path = format!("/cases/{case}/screenings");
+    expect(&app, &token, "POST", &path, screening, StatusCode::CREATED).await;
     assert_eq!(s.screenings(&ctx(&cw), case).await.unwrap().len(), 1);
     // The hotline operator cannot request the allowance, by the API either.
     let token = user_token(&app.db, &hotline).await;
-    let (st, _) = api_call(
+    expect(
         &app,
         &token,
         "POST",
         &format!("/cases/{case}/allowance"),
         json!({}),
+        StatusCode::FORBIDDEN,
     )
     .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
     app.db.cleanup().await;
 }
 
