@@ -385,6 +385,11 @@ async fn referrals_with_card(
     mut bg: BreakGlassCard,
 ) -> Response {
     bg.shown = dayaq_domain::policy::may_request_break_glass(&a.actor);
+    let mut errors = errors;
+    if !bg.shown {
+        // Posted without the card (a role that may not ask): the refusal still says why.
+        errors.extend(bg.error.take());
+    }
     let c = Chrome::for_user(state, a, "referrals");
     let lang = c.t.lang;
     let ctx = a.cx();

@@ -440,11 +440,27 @@ async fn break_glass_card_only_for_those_who_may_and_refusal_in_words() {
     let (_, sup) = org_and_user(&app.db, "org-b", "supervisor").await;
     s.totp_set_secret(&sup, TOTP_SECRET).await.unwrap();
 
-    let (web, _) = web_session(&app, &cw_user.username, None).await;
+    let (web, csrf) = web_session(&app, &cw_user.username, None).await;
     let (_, page) = page_get(&app, &web, "/referrals").await;
     assert!(
         !page.contains("id=\"bg-submit\""),
         "a caseworker cannot ask"
+    );
+    let (st, page) = form_post(
+        &app,
+        &web,
+        "/break-glass",
+        &[
+            ("csrf", csrf.as_str()),
+            ("case_number", "X-1"),
+            ("reason", "ten letters or more"),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(
+        page.contains(&tr(&cw_user).get("recv-bg-refused")),
+        "not silent"
     );
 
     let (web, csrf) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
