@@ -127,7 +127,7 @@ async fn receiver_records_the_service_it_was_asked_to_deliver() {
     let token = user_token(&app.db, &vt).await;
 
     // API: the service it was asked for, with itself as the provider; audited.
-    let v = expect(
+    expect(
         &app,
         &token,
         "POST",
