@@ -164,6 +164,21 @@ pub enum Action {
     /// produce and download her record, execute an approved erasure: a supervisor of the
     /// owning organisation.
     DecideSubjectRequest,
+    /// Record a service delivered on a case (issue #23 §8): every case-working role of the
+    /// owning organisation (as `UpdateCase`); a caseworker or supervisor of an organisation
+    /// whose accepted referral grants the services section (the service it was asked for).
+    RecordService,
+    /// Add an action to the case's plan or record its progress: the owning organisation (as
+    /// `UpdateCase`); a caseworker or supervisor of a receiving organisation granted the plan.
+    RecordPlanAction,
+    /// Record a screening (indicators of trafficking): the owning organisation (as
+    /// `UpdateCase`); a police officer of a receiving organisation granted the victim context
+    /// (the identifying authority, issue #23 §10).
+    RecordScreening,
+    /// Request the one-time allowance: caseworkers, supervisors and the police (the
+    /// identifying authority requests it for the victims it identified) of the owning
+    /// organisation; never a hotline operator, never a receiving organisation (issue #23 §10).
+    RequestAllowance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -458,6 +473,28 @@ pub fn event_sections(kind: &str) -> &'static [Section] {
     }
 }
 
+/// Derived labels (issue #23 §9): whether a plan type (`spl_Type`) may be shown to a reader of
+/// `allowed` sections. The rehabilitation plan types name the form of exploitation, which is
+/// part of the victim context: without that section they are "not shared".
+pub fn plan_type_visible(spl_type: &str, allowed: &[Section]) -> bool {
+    use crate::assistance::PlanType;
+    allowed.contains(&Section::VictimContext)
+        || !matches!(
+            PlanType::parse(spl_type),
+            Ok(PlanType::LabourExploitationRehabilitation
+                | PlanType::SexualExploitationRehabilitation)
+        )
+}
+
+/// The detail of a visible timeline event as a reader of `allowed` sections may see it: the
+/// detail of an event is a code derived from a section (a plan type, a screening result),
+/// and obeys the same grants as its source (issue #23 §9). Empty when not shared.
+pub fn event_detail<'a>(kind: &str, detail: &'a str, allowed: &[Section]) -> &'a str {
+    let shown = event_visible(kind, allowed)
+        && (kind != "plan.created" || plan_type_visible(detail, allowed));
+    if shown { detail } else { "" }
+}
+
 /// Whether an event of `kind` may be shown to a reader who may read `allowed` sections.
 /// Referral events need the storage check of the referral id as well.
 pub fn event_visible(kind: &str, allowed: &[Section]) -> bool {
@@ -504,6 +541,13 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
                 allow("supervisor_own_organisation")
             }
             A::DecideSubjectRequest => deny("subject_request_decision_needs_supervisor"),
+            A::RecordService | A::RecordPlanAction | A::RecordScreening => {
+                allow("own_organisation")
+            }
+            A::RequestAllowance if actor.role == HotlineOperator => {
+                deny("allowance_needs_case_manager")
+            }
+            A::RequestAllowance => allow("own_organisation"),
             _ => deny("no_rule"),
         };
     }
@@ -540,7 +584,77 @@ fn decide_case(actor: &Actor, action: Action, facts: &CaseFacts) -> Decision {
         A::DecideIdentification if actor.role == PoliceOfficer => {
             allow("competent_authority_referral")
         }
+        // The receiving organisation records what it was asked to deliver, within the
+        // granted sections only (issue #23 §8); the police record a screening (§10).
+        A::RecordService | A::RecordPlanAction => {
+            let section = if action == A::RecordService {
+                Section::Services
+            } else {
+                Section::Plan
+            };
+            if !granted.contains(&section) {
+                deny("section_not_referred")
+            } else if matches!(actor.role, Caseworker | Supervisor) {
+                allow("accepted_referral_delivery")
+            } else {
+                deny("delivery_needs_case_manager")
+            }
+        }
+        A::RecordScreening
+            if actor.role == PoliceOfficer && granted.contains(&Section::VictimContext) =>
+        {
+            allow("competent_authority_referral")
+        }
         _ => deny("referral_is_read_only"),
+    }
+}
+
+/// Whether `actor` may ask for break-glass access at all (on a case of another organisation):
+/// the break-glass card is shown only to them (issue #23 §5).
+pub fn may_request_break_glass(actor: &Actor) -> bool {
+    let elsewhere = CaseFacts {
+        owner_org: if actor.org_id == Uuid::nil() {
+            Uuid::max()
+        } else {
+            Uuid::nil()
+        },
+        erased: false,
+        grants: vec![],
+        break_glass: vec![],
+    };
+    decide(actor, Action::BreakGlass, Resource::Case(&elsewhere)).allowed
+}
+
+/// The case page's action buttons (issue #23 §10): the policy is asked once per button, so
+/// a screen shows only what the reader may do. Field names are the buttons' actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CaseButtons {
+    pub update: bool,
+    pub refer: bool,
+    pub screen: bool,
+    pub decide_identification: bool,
+    pub record_service: bool,
+    pub plan_action: bool,
+    pub request_allowance: bool,
+    pub approve: bool,
+    pub close: bool,
+}
+
+impl CaseButtons {
+    /// Asks `decide` for each button of the case page.
+    pub fn of(actor: &Actor, facts: &CaseFacts) -> CaseButtons {
+        let may = |a: Action| decide(actor, a, Resource::Case(facts)).allowed;
+        CaseButtons {
+            update: may(Action::UpdateCase),
+            refer: may(Action::ReferCase),
+            screen: may(Action::RecordScreening),
+            decide_identification: may(Action::DecideIdentification),
+            record_service: may(Action::RecordService),
+            plan_action: may(Action::RecordPlanAction),
+            request_allowance: may(Action::RequestAllowance),
+            approve: may(Action::Approve),
+            close: may(Action::CloseCase),
+        }
     }
 }
 
@@ -807,6 +921,31 @@ mod tests {
         assert!(event_visible("legal.updated", &[Section::Legal]));
     }
 
+    #[test]
+    fn plan_types_naming_exploitation_need_the_victim_context() {
+        let vocational =
+            crate::referral::sections_for(&[crate::referral::Service::VocationalTraining]);
+        assert!(!vocational.contains(&Section::VictimContext));
+        for hidden in [
+            "SexualExploitationRehabilitation",
+            "LabourExploitationRehabilitation",
+        ] {
+            assert!(!plan_type_visible(hidden, &vocational));
+            assert!(plan_type_visible(hidden, Section::ALL));
+            assert_eq!(event_detail("plan.created", hidden, &vocational), "");
+            assert_eq!(event_detail("plan.created", hidden, Section::ALL), hidden);
+        }
+        assert!(plan_type_visible("Livelihood", &vocational));
+        assert_eq!(
+            event_detail("plan.created", "Livelihood", &vocational),
+            "Livelihood"
+        );
+        assert_eq!(
+            event_detail("service.delivered", "VocationalTraining", &vocational),
+            "VocationalTraining"
+        );
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         proptest::sample::select(Role::ALL.to_vec())
     }
@@ -851,6 +990,10 @@ mod tests {
             Action::HoldCase,
             Action::RecordSubjectRequest,
             Action::DecideSubjectRequest,
+            Action::RecordService,
+            Action::RecordPlanAction,
+            Action::RecordScreening,
+            Action::RequestAllowance,
         ];
         v.extend(Section::ALL.iter().map(|s| Action::ReadSection(*s)));
         proptest::sample::select(v)
@@ -1071,6 +1214,133 @@ mod tests {
                 assert!(!theirs, "{role:?}");
             }
         }
+    }
+
+    fn receiver_sections() -> impl Strategy<Value = Vec<Section>> {
+        proptest::sample::subsequence(Section::ALL.to_vec(), 0..=Section::ALL.len())
+    }
+
+    proptest! {
+        /// Issue #23 §9: an event detail is shown only when its event is, and a plan type
+        /// naming the form of exploitation only with the victim context.
+        #[test]
+        fn event_details_obey_the_grants(sections in receiver_sections(),
+                                         kind in proptest::sample::select(vec![
+                                             "plan.created", "screening.recorded", "service.delivered",
+                                             "identification.decided", "legal.updated", "case.updated"]),
+                                         detail in proptest::sample::select(vec![
+                                             "SexualExploitationRehabilitation", "LabourExploitationRehabilitation",
+                                             "Livelihood", "possible_victim", "x"])) {
+            let shown = event_detail(kind, detail, &sections);
+            prop_assert!(shown.is_empty() || shown == detail);
+            if !event_visible(kind, &sections) {
+                prop_assert_eq!(shown, "");
+            }
+            if kind == "plan.created" && !sections.contains(&Section::VictimContext)
+                && detail.contains("Exploitation") {
+                prop_assert_eq!(shown, "");
+            }
+        }
+
+        /// Issue #23 §8: a receiving organisation records a service (plan action) only when
+        /// its accepted referral grants the services (plan) section, and only its caseworkers
+        /// and supervisors; it never edits the case itself.
+        #[test]
+        fn receiver_delivers_within_granted_sections(role in any_role(), sections in receiver_sections()) {
+            let a = actor(role, B);
+            let mut f = facts(A);
+            f.grants.push(Grant { org_id: B, sections: sections.clone() });
+            let manages = matches!(role, Role::Caseworker | Role::Supervisor);
+            let may = |act| decide(&a, act, Resource::Case(&f)).allowed;
+            prop_assert_eq!(may(Action::RecordService), manages && sections.contains(&Section::Services));
+            prop_assert_eq!(may(Action::RecordPlanAction), manages && sections.contains(&Section::Plan));
+            prop_assert_eq!(
+                may(Action::RecordScreening),
+                role == Role::PoliceOfficer && sections.contains(&Section::VictimContext)
+            );
+            prop_assert!(!may(Action::UpdateCase));
+            prop_assert!(!may(Action::RequestAllowance));
+            // Another organisation's grant gives this one nothing.
+            let mut other = facts(A);
+            other.grants.push(Grant { org_id: Uuid::from_u128(3), sections: sections.clone() });
+            for act in [Action::RecordService, Action::RecordPlanAction, Action::RecordScreening] {
+                prop_assert!(!decide(&a, act, Resource::Case(&other)).allowed);
+            }
+        }
+
+        /// Issue #23 §10: in the owning organisation, recording follows `UpdateCase`; the
+        /// allowance is never requested by a hotline operator.
+        #[test]
+        fn owner_recording_follows_update_allowance_is_case_management(role in any_role()) {
+            let a = actor(role, A);
+            let f = facts(A);
+            let may = |act| decide(&a, act, Resource::Case(&f)).allowed;
+            for act in [Action::RecordService, Action::RecordPlanAction, Action::RecordScreening] {
+                prop_assert_eq!(may(act), may(Action::UpdateCase));
+            }
+            prop_assert_eq!(
+                may(Action::RequestAllowance),
+                matches!(role, Role::Caseworker | Role::Supervisor | Role::PoliceOfficer)
+            );
+        }
+
+        /// The break-glass card is shown to exactly those who may ask for it on another
+        /// organisation's case.
+        #[test]
+        fn break_glass_card_follows_the_policy(role in any_role(), own in any::<bool>()) {
+            let a = actor(role, if own { A } else { Uuid::nil() });
+            prop_assert_eq!(may_request_break_glass(&a), role == Role::Supervisor);
+            prop_assert_eq!(
+                may_request_break_glass(&a),
+                decide(&a, Action::BreakGlass, Resource::Case(&facts(B))).allowed
+            );
+        }
+
+        /// Every case-page button is the policy's answer for its action.
+        #[test]
+        fn case_buttons_are_the_policy(role in any_role(), own in any::<bool>(), sections in receiver_sections()) {
+            let a = actor(role, A);
+            let mut f = facts(if own { A } else { B });
+            f.grants.push(Grant { org_id: A, sections });
+            let b = CaseButtons::of(&a, &f);
+            let may = |act| decide(&a, act, Resource::Case(&f)).allowed;
+            prop_assert_eq!(b.update, may(Action::UpdateCase));
+            prop_assert_eq!(b.refer, may(Action::ReferCase));
+            prop_assert_eq!(b.screen, may(Action::RecordScreening));
+            prop_assert_eq!(b.decide_identification, may(Action::DecideIdentification));
+            prop_assert_eq!(b.record_service, may(Action::RecordService));
+            prop_assert_eq!(b.plan_action, may(Action::RecordPlanAction));
+            prop_assert_eq!(b.request_allowance, may(Action::RequestAllowance));
+            prop_assert_eq!(b.approve, may(Action::Approve));
+            prop_assert_eq!(b.close, may(Action::CloseCase));
+        }
+    }
+
+    /// The hotline operator of the owning organisation sees no case-management buttons; the
+    /// police officer of a receiving organisation granted the victim context may screen.
+    #[test]
+    fn buttons_by_role() {
+        let f = facts(A);
+        let hotline = CaseButtons::of(&actor(Role::HotlineOperator, A), &f);
+        assert!(hotline.update && !hotline.request_allowance && !hotline.close);
+        let cw = CaseButtons::of(&actor(Role::Caseworker, A), &f);
+        assert!(cw.request_allowance && cw.record_service && !cw.approve);
+        let mut g = facts(A);
+        g.grants.push(Grant {
+            org_id: B,
+            sections: crate::referral::sections_for(&[crate::referral::Service::LegalConsultation]),
+        });
+        let police = CaseButtons::of(&actor(Role::PoliceOfficer, B), &g);
+        assert!(police.screen && police.decide_identification && !police.update);
+        let mut v = facts(A);
+        v.grants.push(Grant {
+            org_id: B,
+            sections: crate::referral::sections_for(&[
+                crate::referral::Service::VocationalTraining,
+            ]),
+        });
+        let centre = CaseButtons::of(&actor(Role::Caseworker, B), &v);
+        assert!(centre.record_service && centre.plan_action && !centre.screen && !centre.update);
     }
 
     /// Retention (issue #17 part 3): rules and preview for the organisation's supervisors,

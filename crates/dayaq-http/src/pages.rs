@@ -368,6 +368,7 @@ pub(crate) async fn home_sections(
         followup::home_section(state, a, ctx, t).await?,
         assistance::home_section(state, a, ctx, t).await?,
         retention::home_section(state, a, ctx, t).await?,
+        referrals::home_section(state, a, ctx, t).await?,
     ])
 }
 
@@ -457,6 +458,17 @@ async fn render_case_page(
     let t = c.t;
     let ident = identification::section(state, a, &ctx, &t, id).await?;
     let refer = referrals::section(state, a, &ctx, &t, id).await?;
+    // Issue #23 §9: a reader without the victim context is told it is not shared, never a
+    // blank that reads as "none".
+    let exploitation = if ident.screening_shared {
+        case.types_of_exploitation
+            .iter()
+            .map(|x| t.vocab("vic_TypeOfExploitation", x.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        t.get("recv-not-shared")
+    };
     let part = CasePart {
         state,
         a,
@@ -483,12 +495,7 @@ async fn render_case_page(
             row: case_row(&t, &case),
             owner,
             citizenship: case.citizenship.join(", "),
-            exploitation: case
-                .types_of_exploitation
-                .iter()
-                .map(|x| t.vocab("vic_TypeOfExploitation", x.as_str()))
-                .collect::<Vec<_>>()
-                .join(", "),
+            exploitation,
             identity: case.identity.as_ref().map(|i| identity_view(&t, i)),
             events: events.iter().map(|e| event_text(&t, e)).collect(),
             case,

@@ -732,6 +732,12 @@ impl Store {
                     }
                 }
             }
+            // A detail derived from a section (a plan type) obeys that section's grant.
+            let detail = if everything {
+                detail
+            } else {
+                dayaq_domain::policy::event_detail(&kind, &detail, &allowed).to_string()
+            };
             out.push(CaseEvent {
                 at: ts(r.try_get("at")?),
                 kind,

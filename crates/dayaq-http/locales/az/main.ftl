@@ -1881,3 +1881,15 @@ fu-window-n = Təhlükəsiz vaxt { $count }
 fu-window-from = Başlanğıc
 fu-window-to = Son
 fu-caller-none = — heç kim seçilməyib —
+
+# issue #23 §8–§10: the receiving organisation's view, derived labels, actions by role (w5-receiver)
+recv-not-shared = Təşkilatınızla paylaşılmayıb
+recv-bg-refused = Təcili giriş açılmadı: başqa təşkilatda bu nömrəli iş yoxdur və ya onu bu yolla açmaq olmaz. Nömrəni yoxlayıb yenidən cəhd edin.
+recv-new-title = Yeni yönləndirmələr
+recv-new-count = { $count ->
+    [one] yeni yönləndirmə cavabınızı gözləyir
+   *[other] yeni yönləndirmə cavabınızı gözləyir
+}
+recv-new-open = Yönləndirmələri açın
+recv-new-none = Yeni yönləndirmə yoxdur.
+err-not-referred = təşkilatınıza tapşırılan xidmətlərdən deyil

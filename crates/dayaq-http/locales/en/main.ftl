@@ -1884,3 +1884,15 @@ fu-window-n = Safe time { $count }
 fu-window-from = From
 fu-window-to = To
 fu-caller-none = — nobody named —
+
+# issue #23 §8–§10: the receiving organisation's view, derived labels, actions by role (w5-receiver)
+recv-not-shared = Not shared with your organisation
+recv-bg-refused = Emergency access was not opened: no case of another organisation has this number, or you may not open it this way. Check the number and try again.
+recv-new-title = New referrals
+recv-new-count = { $count ->
+    [one] new referral waits for your answer
+   *[other] new referrals wait for your answer
+}
+recv-new-open = Open the referrals
+recv-new-none = No new referrals.
+err-not-referred = is not a service your organisation was asked to deliver

@@ -3,8 +3,8 @@
 
 use super::common::ApiQuery;
 use super::common::{
-    ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody, UpdateCase,
-    created, list_bodies, org_body,
+    ApiJson, Approve, Body, Created, ErrorBody, ManageDirectory, OnPath, OrgBody, RecordPlanAction,
+    RecordService, UpdateCase, created, list_bodies, org_body,
 };
 use crate::AppState;
 use crate::auth::Authed;
@@ -120,7 +120,7 @@ async fn add_goal(
     responses((status = 201, body = Created)))]
 async fn add_action(
     State(state): State<AppState>,
-    r: Body<ActionInput, UpdateCase, 2>,
+    r: Body<ActionInput, RecordPlanAction, 2>,
 ) -> Result<Response, AppError> {
     let ([id, plan], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let x = state.store.add_action(&ctx, id, plan, &input).await?;
@@ -143,7 +143,7 @@ pub struct StatusChange {
     responses((status = 204, description = "Updated")))]
 async fn set_action_status(
     State(state): State<AppState>,
-    r: Body<StatusChange, UpdateCase, 2>,
+    r: Body<StatusChange, RecordPlanAction, 2>,
 ) -> Result<StatusCode, AppError> {
     let ([id, action], ctx, input) = (r.ids, r.auth.cx(), r.body);
     state
@@ -376,7 +376,7 @@ async fn list_services(
     responses((status = 201, body = Created)))]
 async fn add_service(
     State(state): State<AppState>,
-    r: Body<ServiceInput>,
+    r: Body<ServiceInput, RecordService>,
 ) -> Result<Response, AppError> {
     let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
     let x = state.store.add_service(&ctx, id, &input).await?;

@@ -135,6 +135,8 @@ macro_rules! acts {
     };
 }
 acts!(UpdateCase ReopenCase OpenEpisode Approve ReferCase DecideIdentification ManageDirectory);
+// Issue #23 §8: what a receiving organisation records within its granted sections.
+acts!(RecordService RecordPlanAction);
 
 /// No check before the body is typed (the storage method authorises).
 pub(crate) struct Typed;

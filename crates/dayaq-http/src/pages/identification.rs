@@ -85,6 +85,12 @@ pub struct IdentSection {
     pub orgs: Vec<Opt>,
     pub org_types: Vec<Opt>,
     pub can_update: bool,
+    /// The screening form (`Action::RecordScreening`: the owner, or the police of a receiving
+    /// organisation granted the victim context).
+    pub can_screen: bool,
+    /// Whether the reader may read screenings (the victim context); otherwise the section says
+    /// "not shared with your organisation", never "not screened yet" (issue #23 §9).
+    pub screening_shared: bool,
     /// The recovery and reflection period (issue #17 part 4): None before any contact or
     /// presumed-victim screening.
     pub reflection: Option<dayaq_storage::rules::CaseReflection>,
@@ -115,6 +121,7 @@ pub(crate) async fn section(
     let actor = &a.actor;
     let can_decide = decide(actor, Action::DecideIdentification, Resource::Case(&facts)).allowed;
     let can_update = decide(actor, Action::UpdateCase, Resource::Case(&facts)).allowed;
+    let can_screen = decide(actor, Action::RecordScreening, Resource::Case(&facts)).allowed;
     let orgs = state.store.list_orgs().await?;
     let org_name = |oid: Uuid| {
         orgs.iter()
@@ -149,7 +156,8 @@ pub(crate) async fn section(
         })
         .collect();
     let sections = state.store.readable_sections(ctx, id).await?;
-    let screenings = if sections.contains(&dayaq_domain::policy::Section::VictimContext) {
+    let screening_shared = sections.contains(&dayaq_domain::policy::Section::VictimContext);
+    let screenings = if screening_shared {
         state.store.screenings(ctx, id).await?
     } else {
         vec![]
@@ -245,6 +253,8 @@ pub(crate) async fn section(
             .collect(),
         org_types: opts(t, "org_Type", OrgType::ALL.iter().map(|s| s.as_str())),
         can_update,
+        can_screen,
+        screening_shared,
         reflection: state.store.case_reflection(ctx, id).await?,
     })
 }

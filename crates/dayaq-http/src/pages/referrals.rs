@@ -45,6 +45,58 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/cases/{id}/legal", post(legal_submit))
         .route("/break-glass", post(break_glass_submit))
+        .route("/referrals/badge", get(new_referrals_badge))
+}
+
+// ---------- the receiving organisation's badge (issue #23 §8) ----------
+
+#[derive(Template)]
+#[template(path = "referrals_home.html")]
+struct HomeSection {
+    t: Tr,
+    count: i64,
+}
+
+/// The home page's "new referrals" card: referrals addressed to the organisation waiting for
+/// its answer (empty for roles that do not answer referrals).
+pub(crate) async fn home_section(
+    state: &AppState,
+    a: &Authed,
+    ctx: &Ctx<'_>,
+    t: &Tr,
+) -> Result<String, AppError> {
+    if !a.user.role.works_cases() {
+        return Ok(String::new());
+    }
+    let count = state.store.new_referral_count(ctx).await?;
+    HomeSection { t: *t, count }
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals_badge.html")]
+struct Badge {
+    t: Tr,
+    count: i64,
+}
+
+/// `GET /referrals/badge`: the navigation's count of new referrals (loaded by htmx into the
+/// header; nothing when there are none).
+async fn new_referrals_badge(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
+    let ctx = a.cx();
+    let count = match state.store.new_referral_count(&ctx).await {
+        Ok(n) => n,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    (
+        [(CACHE_CONTROL, "no-store")],
+        Badge {
+            t: Tr::new(lang_of(&a)),
+            count,
+        },
+    )
+        .into_response()
 }
 
 pub struct ReferralRow {
@@ -303,6 +355,17 @@ struct ReferralsPage {
     outgoing: Vec<ReferralRow>,
     errors: Vec<String>,
     decline_reasons: Vec<Opt>,
+    bg: BreakGlassCard,
+}
+
+/// The break-glass card: shown only to roles the policy lets ask for it; a refused request
+/// comes back with its error in words beside the form and what was typed (issue #23 §5).
+#[derive(Default)]
+struct BreakGlassCard {
+    shown: bool,
+    case_number: String,
+    reason: String,
+    error: Option<String>,
 }
 
 async fn referrals_with(
@@ -311,6 +374,22 @@ async fn referrals_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
+    referrals_with_card(state, a, errors, status, BreakGlassCard::default()).await
+}
+
+async fn referrals_with_card(
+    state: &AppState,
+    a: &Authed,
+    errors: Vec<String>,
+    status: StatusCode,
+    mut bg: BreakGlassCard,
+) -> Response {
+    bg.shown = dayaq_domain::policy::may_request_break_glass(&a.actor);
+    let mut errors = errors;
+    if !bg.shown {
+        // Posted without the card (a role that may not ask): the refusal still says why.
+        errors.extend(bg.error.take());
+    }
     let c = Chrome::for_user(state, a, "referrals");
     let lang = c.t.lang;
     let ctx = a.cx();
@@ -336,6 +415,7 @@ async fn referrals_with(
                 incoming,
                 outgoing,
                 errors,
+                bg,
             },
         )
             .into_response())
@@ -640,16 +720,27 @@ async fn break_glass_submit(
 ) -> Response {
     let t = Tr::new(lang_of(&a));
     let ctx = a.cx();
-    match state
-        .store
-        .break_glass(&ctx, &value(&f, "case_number"), &value(&f, "reason"))
-        .await
-    {
-        Ok((case, _)) => see_other(&format!("/cases/{case}")),
-        Err(StoreError::Invalid(v)) => {
-            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
-            referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => error_page(&state, None, t.lang, e.into()),
-    }
+    let (case_number, reason) = (value(&f, "case_number"), value(&f, "reason"));
+    let (status, error) = match state.store.break_glass(&ctx, &case_number, &reason).await {
+        Ok((case, _)) => return see_other(&format!("/cases/{case}")),
+        Err(StoreError::Invalid(v)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v.errors
+                .iter()
+                .map(|e| error_text(&t, e))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        // Never silent: no such case elsewhere, or one the user may not open this way.
+        Err(StoreError::NotFound) => (StatusCode::NOT_FOUND, t.get("recv-bg-refused")),
+        Err(StoreError::Forbidden(_)) => (StatusCode::FORBIDDEN, t.get("recv-bg-refused")),
+        Err(e) => return error_page(&state, None, t.lang, e.into()),
+    };
+    let card = BreakGlassCard {
+        shown: true,
+        case_number,
+        reason,
+        error: Some(error),
+    };
+    referrals_with_card(&state, &a, vec![], status, card).await
 }

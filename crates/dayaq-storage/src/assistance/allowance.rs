@@ -39,7 +39,9 @@ impl Store {
         case: Uuid,
         amount_minor: i64,
     ) -> Result<Payment> {
-        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RequestAllowance, case)
+            .await?;
         let cs = case.to_string();
         let s: String =
             sqlx::query_scalar("SELECT vic_trafficking_status FROM cases WHERE id = $1")

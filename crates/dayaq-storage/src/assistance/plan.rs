@@ -86,6 +86,10 @@ pub struct Plan {
     pub gaps: PlanGaps,
     /// Her priorities in her words (sealed; `PUT .../plans/{plan}/priorities`).
     pub priorities: Option<String>,
+    /// The plan type names the form of exploitation and the reader lacks the victim context
+    /// (`policy::plan_type_visible`): `spl_Type` is then empty (issue #23 §9).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub spl_type_restricted: bool,
 }
 
 /// A plan waiting for a supervisor's approval (no personal data).
@@ -225,7 +229,9 @@ impl Store {
         plan: Uuid,
         a: &ActionInput,
     ) -> Result<Uuid> {
-        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordPlanAction, case)
+            .await?;
         if self.plan_case(plan).await? != case {
             return Err(StoreError::NotFound);
         }
@@ -247,6 +253,8 @@ impl Store {
                 .org_of_field("responsible_org", slug, &mut errs)
                 .await?
                 .map(|o| o.id),
+            // A receiving organisation plans its own part (issue #23 §8).
+            None if access.facts().owner_org != ctx.actor.org_id => Some(ctx.actor.org_id),
             None => Some(access.facts().owner_org),
         };
         if let Some(g) = a.goal_id {
@@ -305,7 +313,9 @@ impl Store {
         action: Uuid,
         status: &str,
     ) -> Result<()> {
-        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordPlanAction, case)
+            .await?;
         let s = ActionStatus::parse(status).map_err(invalid)?;
         let mut w = self.write_case(ctx, &access).await?;
         w.set_status("UPDATE plan_actions SET status = $1, updated_at = $2 WHERE id = $3 AND plan_id IN (SELECT id FROM plans WHERE case_id = $4)", s.as_str(), action)
@@ -459,6 +469,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let key = self.case_key(&mut conn, access).await?;
         let today = ctx.now.date();
+        let sections = access.readable_sections();
         let mut out = Vec::new();
         for r in &rows {
             let ids: String = r.try_get("id")?;
@@ -526,10 +537,13 @@ impl Store {
                 .collect();
             let approved_at: Option<i64> = r.try_get("approved_at")?;
             let priorities = crate::rules::priorities_of(&mut conn, &key, &ids).await?;
+            let spl_type: String = r.try_get("spl_type")?;
+            let type_shown = dayaq_domain::policy::plan_type_visible(&spl_type, &sections);
             out.push(Plan {
                 id: uuid_of(&ids)?,
                 case_id: case,
-                spl_type: r.try_get("spl_type")?,
+                spl_type: if type_shown { spl_type } else { String::new() },
+                spl_type_restricted: !type_shown,
                 objectives: open(
                     &key,
                     "plans",

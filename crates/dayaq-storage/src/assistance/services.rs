@@ -60,16 +60,34 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Records one service delivered (owner organisation). Details are sealed with the case key;
+    /// Records one service delivered (the owner organisation; a receiving organisation the
+    /// services of its accepted referral, itself the default provider). Details are sealed with the case key;
     /// for health services (Medical, PsychologicalCounselling) they are shown only to readers of
     /// the health section.
     pub async fn add_service(&self, ctx: &Ctx<'_>, case: Uuid, d: &ServiceInput) -> Result<Uuid> {
-        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordService, case)
+            .await?;
         let cs = case.to_string();
         let mut errs = ValidationErrors::default();
         let service = Service::parse_for("service", &d.service)
             .map_err(|e| errs.push(e))
             .ok();
+        // A receiving organisation records the services it was asked to deliver (issue #23
+        // §8); the owner records any.
+        let own = access.facts().owner_org == ctx.actor.org_id;
+        if let (false, Some(s)) = (own, service)
+            && !self
+                .referred_services(&cs, ctx.actor.org_id)
+                .await?
+                .contains(&s)
+        {
+            errs.push(FieldError::new(
+                "service",
+                "not_referred",
+                "not a service your organisation was asked to deliver",
+            ));
+        }
         let started = parse_date("started_on", &d.started_on)
             .map_err(|e| errs.push(e))
             .ok();
@@ -103,7 +121,8 @@ impl Store {
                 .org_of_field("provider_org", slug, &mut errs)
                 .await?
                 .map(|o| o.id),
-            None => Some(access.facts().owner_org),
+            None if own => Some(access.facts().owner_org),
+            None => Some(ctx.actor.org_id),
         };
         if let Some(act) = d.plan_action_id {
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plan_actions a JOIN plans p ON p.id = a.plan_id WHERE a.id = $1 AND p.case_id = $2")

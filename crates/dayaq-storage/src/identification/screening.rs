@@ -17,7 +17,9 @@ impl Store {
         case: Uuid,
         s: &ValidScreening,
     ) -> Result<Screening> {
-        let access = self.authorize_case(ctx, Action::UpdateCase, case).await?;
+        let access = self
+            .authorize_case(ctx, Action::RecordScreening, case)
+            .await?;
         let id = Uuid::new_v4();
         let cs = access.id_str();
         let moc: Vec<&str> = s.methods_of_control.iter().map(|m| m.as_str()).collect();

@@ -5,11 +5,13 @@ mod break_glass;
 mod directory;
 mod legal;
 mod notifications;
+mod received;
 mod referral;
 
 pub use directory::*;
 pub use legal::*;
 pub use notifications::*;
+pub use received::*;
 pub use referral::*;
 
 use crate::audit::append;

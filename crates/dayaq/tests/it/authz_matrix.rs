@@ -430,7 +430,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/screenings",
-        Case(Action::UpdateCase),
+        Case(Action::RecordScreening),
         false,
     ),
     (
@@ -462,13 +462,13 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/plans/{plan_id}/actions",
-        Case(Action::UpdateCase),
+        Case(Action::RecordPlanAction),
         false,
     ),
     (
         "POST",
         "/cases/{id}/plan-actions/{action_id}/status",
-        Case(Action::UpdateCase),
+        Case(Action::RecordPlanAction),
         false,
     ),
     (
@@ -492,7 +492,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/services",
-        Case(Action::UpdateCase),
+        Case(Action::RecordService),
         false,
     ),
     (
@@ -522,7 +522,7 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     (
         "POST",
         "/cases/{id}/allowance",
-        Case(Action::UpdateCase),
+        Case(Action::RequestAllowance),
         false,
     ),
     (

@@ -42,3 +42,5 @@ mod subject_requests;
 // Issue #23 §2/§4: human error pages, the session that ended, time zones (w5-session).
 mod e2e_session;
 mod human_pages;
+// issue #23 §8–§10 (w5-receiver)
+mod receiver;

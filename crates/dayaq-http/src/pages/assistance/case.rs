@@ -77,6 +77,10 @@ pub(super) struct CaseSection<'a> {
     case_id: Uuid,
     can_edit: bool,
     can_approve: bool,
+    /// Issue #23 §8/§10: each button asks the policy (`CaseButtons`).
+    can_service: bool,
+    can_plan_action: bool,
+    can_allowance: bool,
     assessed: String,
     priorities: String,
     needs: Vec<NeedRow>,
@@ -108,8 +112,15 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     if !show_plan && !show_services {
         return Ok(String::new());
     }
-    let can_edit = allowed(Action::UpdateCase);
-    let can_approve = allowed(Action::Approve);
+    let buttons = dayaq_domain::policy::CaseButtons::of(actor, &facts);
+    let can_edit = buttons.update;
+    let can_approve = buttons.approve;
+    // A receiving organisation records only the services it was asked to deliver.
+    let asked = if facts.owner_org == actor.org_id {
+        Service::ALL.to_vec()
+    } else {
+        state.store.asked_services(ctx, case).await?
+    };
     let t = *t;
     let orgs = state.store.list_orgs().await?;
     let org_name = |oid: Uuid| {
@@ -157,7 +168,11 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
         }
         PlanView {
             id: p.id.to_string(),
-            spl_type: label(&t, PLAN_TYPES, &p.spl_type),
+            spl_type: if p.spl_type_restricted {
+                t.get("recv-not-shared")
+            } else {
+                label(&t, PLAN_TYPES, &p.spl_type)
+            },
             objectives: p.objectives.clone().unwrap_or_default(),
             priorities: p.priorities.clone().unwrap_or_default(),
             planned_end: p.planned_end.clone().unwrap_or_default(),
@@ -208,7 +223,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .collect(),
         }
     });
-    let sources = if can_edit {
+    let sources = if buttons.record_service {
         state
             .store
             .funding_source_options(ctx)
@@ -238,6 +253,9 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
         case_id: case,
         can_edit,
         can_approve,
+        can_service: buttons.record_service,
+        can_plan_action: buttons.plan_action,
+        can_allowance: buttons.request_allowance,
         assessed: latest
             .map(|x| t.datetime(&x.assessed_at))
             .unwrap_or_default(),
@@ -263,7 +281,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
         plan,
         plan_types: opts(&t, PLAN_TYPES),
         terms: opts(&t, TERMS),
-        services: Service::ALL
+        services: asked
             .iter()
             .map(|s| Opt {
                 value: s.as_str().into(),

@@ -293,6 +293,35 @@ pub async fn accepted_vt_referral(
     case: uuid::Uuid,
     to_org: &str,
 ) {
+    accepted_referral(store, cw, receiver, case, to_org, &["VocationalTraining"]).await;
+}
+
+/// `cw` refers `case` to organisation `to_org` for `services`, with the survivor's consent to
+/// share with that organisation; `receiver` (of `to_org`) accepts the referral.
+pub async fn accepted_referral(
+    store: &Store,
+    cw: &Actor,
+    receiver: &Actor,
+    case: uuid::Uuid,
+    to_org: &str,
+    services: &[&str],
+) {
+    let r = pending_referral(store, cw, case, to_org, services).await;
+    store
+        .respond_referral(&ctx(receiver), r, ReferralEvent::Accept, None)
+        .await
+        .expect("accept the referral");
+}
+
+/// `cw` refers `case` to organisation `to_org` for `services`, with the survivor's consent to
+/// share with that organisation; the referral (its id is returned) waits for an answer.
+pub async fn pending_referral(
+    store: &Store,
+    cw: &Actor,
+    case: uuid::Uuid,
+    to_org: &str,
+    services: &[&str],
+) -> uuid::Uuid {
     let consent = ConsentInput {
         purpose: "SharingWithOrganisation".into(),
         given: true,
@@ -307,20 +336,17 @@ pub async fn accepted_vt_referral(
         .expect("add_consent");
     let referral = ReferralInput {
         to_org: to_org.into(),
-        services: vec!["VocationalTraining".into()],
+        services: services.iter().map(|s| s.to_string()).collect(),
         reason: "AdditionalServicesRequired".into(),
         details: None,
         consent_override_reason: None,
         travel: None,
     };
-    let r = store
+    store
         .create_referral(&ctx(cw), case, &referral)
         .await
-        .expect("create_referral");
-    store
-        .respond_referral(&ctx(receiver), r.id, ReferralEvent::Accept, None)
-        .await
-        .expect("accept the referral");
+        .expect("create_referral")
+        .id
 }
 
 /// The application served on an ephemeral local port over a fresh test store.
