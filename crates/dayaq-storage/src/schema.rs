@@ -402,6 +402,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
+        .chain(CASELOAD_TABLES)
         .copied()
         .collect()
 }
@@ -1037,5 +1038,16 @@ pub const SUBJECT_REQUEST_TABLES: &[Table] = &[(
         ("export_blob", Blob),
         ("export_made_at", Int),
         ("export_downloaded_at", Int),
+    ],
+)];
+
+/// The caseload list's organisation setting (`caseload.rs`, migration 0028).
+pub const CASELOAD_TABLES: &[Table] = &[(
+    "org_caseload_settings",
+    &[
+        ("org_id", Text),
+        ("display_name", Text),
+        ("updated_by", Text),
+        ("updated_at", Int),
     ],
 )];
