@@ -304,6 +304,8 @@ struct CasePage {
     /// Pre-rendered sections of later modules (assistance, follow-up), already escaped.
     extra_sections: Vec<String>,
     errors: Vec<String>,
+    /// Section menu, stage and next-step prompts (issue 23 §6).
+    nav: Option<cases::CaseNav>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -435,6 +437,8 @@ pub(crate) async fn render_case_with(
         retention::case_section(part).await?,
         subject_requests::case_section(part).await?,
     ];
+    let nav =
+        cases::case_nav(state, &ctx, &t, id, refer.legal_visible, &extra_sections).await?;
     Ok((
         status,
         CasePage {
@@ -442,6 +446,7 @@ pub(crate) async fn render_case_with(
             refer,
             extra_sections,
             errors,
+            nav: Some(nav),
             row: case_row(&t, &case),
             owner,
             citizenship: case.citizenship.join(", "),
