@@ -437,8 +437,7 @@ pub(crate) async fn render_case_with(
         retention::case_section(part).await?,
         subject_requests::case_section(part).await?,
     ];
-    let nav =
-        cases::case_nav(state, &ctx, &t, id, refer.legal_visible, &extra_sections).await?;
+    let nav = cases::case_nav(state, &ctx, &t, id, refer.legal_visible, &extra_sections).await?;
     Ok((
         status,
         CasePage {

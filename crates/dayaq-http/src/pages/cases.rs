@@ -100,7 +100,11 @@ fn list_row(t: &Tr, r: &CaseloadRow) -> ListRow {
             )
         }),
         more: r.next_steps.len().saturating_sub(1) as i64,
-        due: r.due.as_deref().map(|d| day_label(t, d)).unwrap_or_default(),
+        due: r
+            .due
+            .as_deref()
+            .map(|d| day_label(t, d))
+            .unwrap_or_default(),
         assigned: r.assigned_to.clone().unwrap_or_default(),
         last_contact: r
             .last_contact
@@ -149,7 +153,10 @@ pub(super) async fn cases_page(
                 .iter()
                 .map(|s| {
                     let v = s.as_str();
-                    (v.to_string(), t.get(&format!("nav-stage-{}", v.to_lowercase())))
+                    (
+                        v.to_string(),
+                        t.get(&format!("nav-stage-{}", v.to_lowercase())),
+                    )
                 })
                 .collect(),
         ),
@@ -163,7 +170,10 @@ pub(super) async fn cases_page(
             .iter()
             .map(|s| {
                 let v = s.as_str();
-                (v.to_string(), t.get(&format!("nav-sort-{}", v.to_lowercase())))
+                (
+                    v.to_string(),
+                    t.get(&format!("nav-sort-{}", v.to_lowercase())),
+                )
             })
             .collect(),
         rows: vec![],
@@ -198,7 +208,10 @@ pub(super) async fn cases_page(
     match state.store.caseload(&ctx, &query).await {
         Ok(page) => {
             list.rows = page.rows.iter().map(|r| list_row(&t, r)).collect();
-            list.next = page.next.as_deref().map(|n| list_href(&list.params, Some(n)));
+            list.next = page
+                .next
+                .as_deref()
+                .map(|n| list_href(&list.params, Some(n)));
             list.show_name = page.display_name != DisplayName::None;
             CasesPage {
                 c,
@@ -298,7 +311,12 @@ pub(crate) async fn case_nav(
             let anchor = s.prompt.anchor();
             (
                 t.get(&format!("nav-prompt-{}", s.prompt.as_str().to_lowercase())),
-                if present(anchor) { anchor } else { "case-summary" }.to_string(),
+                if present(anchor) {
+                    anchor
+                } else {
+                    "case-summary"
+                }
+                .to_string(),
                 s.due
                     .map(|d| day_label(t, &d.to_string()))
                     .unwrap_or_default(),

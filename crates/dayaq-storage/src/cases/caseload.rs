@@ -11,7 +11,8 @@ use crate::kernel::{CaseAccess, Ctx, from_millis, millis, ts};
 use crate::{Result, Store, StoreError};
 use dayaq_domain::policy::{Action, CaseFacts, Resource, Section, decide};
 use dayaq_domain::progress::{
-    CaseloadSort, DisplayName, NextStep, PlanState, ProgressFacts, Prompt, Reader, Stage, initials, next_due, pseudonym,
+    CaseloadSort, DisplayName, NextStep, PlanState, ProgressFacts, Prompt, Reader, Stage, initials,
+    next_due, pseudonym,
 };
 use dayaq_domain::vocab::CaseStatus;
 use dayaq_domain::{FieldError, ValidationErrors};
@@ -113,12 +114,11 @@ fn parse_cursor(s: &str) -> Result<(i64, Uuid)> {
 impl Store {
     /// The organisation's display-name policy for the caseload list (default `None`).
     pub async fn caseload_display_name(&self, org: Uuid) -> Result<DisplayName> {
-        let v: Option<String> = sqlx::query_scalar(
-            "SELECT display_name FROM org_caseload_settings WHERE org_id = $1",
-        )
-        .bind(org.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT display_name FROM org_caseload_settings WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(v.and_then(|v| DisplayName::parse(&v).ok())
             .unwrap_or(DisplayName::None))
     }
@@ -132,7 +132,11 @@ impl Store {
         policy: DisplayName,
     ) -> Result<DisplayName> {
         let org = ctx.actor.org_id;
-        let d = decide(ctx.actor, Action::ManageDirectory, Resource::Organisation(org));
+        let d = decide(
+            ctx.actor,
+            Action::ManageDirectory,
+            Resource::Organisation(org),
+        );
         if !d.allowed {
             let mut e = ctx.entry("caseload.display_name", "denied", "");
             e.detail = d.reason.to_string();
@@ -168,10 +172,12 @@ impl Store {
         scope: &str,
         sql: &str,
     ) -> Result<Vec<sqlx::any::AnyRow>> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql.replace("{CANDIDATES}", scope)))
-            .bind(bind)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query(sqlx::AssertSqlSafe(sql.replace("{CANDIDATES}", scope)))
+                .bind(bind)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn caseload_set(
@@ -386,10 +392,16 @@ impl Store {
         let own_sections: Vec<Section> = Section::ALL
             .iter()
             .copied()
-            .filter(|s| decide(ctx.actor, Action::ReadSection(*s), Resource::Case(&own_facts)).allowed)
+            .filter(|s| {
+                decide(
+                    ctx.actor,
+                    Action::ReadSection(*s),
+                    Resource::Case(&own_facts),
+                )
+                .allowed
+            })
             .collect();
-        let own_may_read =
-            decide(ctx.actor, Action::ReadCase, Resource::Case(&own_facts)).allowed;
+        let own_may_read = decide(ctx.actor, Action::ReadCase, Resource::Case(&own_facts)).allowed;
 
         let mut items: Vec<Item> = Vec::with_capacity(base.len());
         for r in &base {
@@ -445,7 +457,9 @@ impl Store {
             .max();
             let created_at: i64 = r.try_get("created_at")?;
             let key = match sort {
-                CaseloadSort::Due => due.map(|d| i64::from(d.to_julian_day())).unwrap_or(i64::MAX),
+                CaseloadSort::Due => due
+                    .map(|d| i64::from(d.to_julian_day()))
+                    .unwrap_or(i64::MAX),
                 CaseloadSort::LastContact => last_contact.map(|t| -t).unwrap_or(i64::MAX),
                 CaseloadSort::Newest => -created_at,
             };
@@ -532,7 +546,12 @@ impl CaseloadParams {
     /// parameter is named (never its value).
     pub fn query(&self) -> std::result::Result<CaseloadQuery, ValidationErrors> {
         let mut errors = Vec::new();
-        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         let mut flag = |name: &str, v: &Option<String>| match text(v).as_deref() {
             None | Some("false") => false,
             Some("true" | "1" | "on") => true,
@@ -543,17 +562,25 @@ impl CaseloadParams {
         };
         let mine = flag("mine", &self.mine);
         let needs_action = flag("needs_action", &self.needs_action);
-        let stage = text(&self.stage).and_then(|s| Stage::parse(&s).map_err(|e| errors.push(e)).ok());
-        let status = text(&self.status)
-            .and_then(|s| CaseStatus::parse_for("status", &s).map_err(|e| errors.push(e)).ok());
-        let sort = text(&self.sort)
-            .and_then(|s| CaseloadSort::parse(&s).map_err(|e| errors.push(e)).ok());
+        let stage =
+            text(&self.stage).and_then(|s| Stage::parse(&s).map_err(|e| errors.push(e)).ok());
+        let status = text(&self.status).and_then(|s| {
+            CaseStatus::parse_for("status", &s)
+                .map_err(|e| errors.push(e))
+                .ok()
+        });
+        let sort =
+            text(&self.sort).and_then(|s| CaseloadSort::parse(&s).map_err(|e| errors.push(e)).ok());
         let limit = match text(&self.limit) {
             None => 50,
             Some(s) => match s.parse::<i64>() {
                 Ok(n) if (1..=200).contains(&n) => n,
                 _ => {
-                    errors.push(FieldError::new("limit", "out_of_range", "a number from 1 to 200"));
+                    errors.push(FieldError::new(
+                        "limit",
+                        "out_of_range",
+                        "a number from 1 to 200",
+                    ));
                     50
                 }
             },
@@ -562,7 +589,11 @@ impl CaseloadParams {
         if let Some(a) = &after
             && parse_cursor(a).is_err()
         {
-            errors.push(FieldError::new("after", "invalid_value", "not a cursor of this list"));
+            errors.push(FieldError::new(
+                "after",
+                "invalid_value",
+                "not a cursor of this list",
+            ));
         }
         if !errors.is_empty() {
             return Err(ValidationErrors { errors });

@@ -742,7 +742,12 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
     ),
     ("GET", "/caseload", Org(Action::ListCases), false),
     ("GET", "/caseload/settings", SignedIn, false),
-    ("PUT", "/caseload/settings", Org(Action::ManageDirectory), false),
+    (
+        "PUT",
+        "/caseload/settings",
+        Org(Action::ManageDirectory),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
