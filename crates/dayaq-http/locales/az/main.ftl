@@ -1827,6 +1827,7 @@ nav-col-assigned = Məsul şəxs
 nav-col-last-contact = Son əlaqə
 nav-referred-to-us = Bizə yönləndirilib
 nav-more-steps = { $count ->
+    [one] və daha { $count } addım
    *[other] və daha { $count } addım
 }
 nav-pages = Səhifələr

@@ -235,14 +235,29 @@ async fn caseload_display_name_follows_the_organisation_policy() {
     assert_eq!(row(&p, case.id).display_name.as_deref(), Some("A.M."));
     assert_eq!(reads(s).await, before + 1, "one audited identity read");
 
-    // The receiver's own policy applies, and it may not read the identity: no initials.
-    s.set_caseload_display_name(&ctx(&vt_sup), DisplayName::Initials)
-        .await
-        .unwrap();
+    // The receiver's list follows its own organisation's policy (none until it chooses);
+    // every referral grants the identity section, so its initials are an audited read too.
     let before = reads(s).await;
     let p = list(s, &vt, CaseloadParams::default()).await;
     assert_eq!(row(&p, case.id).display_name, None);
-    assert_eq!(reads(s).await, before, "nothing decrypted for the receiver");
+    assert_eq!(
+        reads(s).await,
+        before,
+        "nothing decrypted under the policy none"
+    );
+    s.set_caseload_display_name(&ctx(&vt_sup), DisplayName::Initials)
+        .await
+        .unwrap();
+    let p = list(s, &vt, CaseloadParams::default()).await;
+    assert_eq!(row(&p, case.id).display_name.as_deref(), Some("A.M."));
+    assert_eq!(reads(s).await, before + 1);
+    let grant: String = sqlx::query_scalar(
+        "SELECT access_grant FROM audit_log WHERE action = 'case.read_identity' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(s.pool())
+    .await
+    .expect("the last identity read");
+    assert_eq!(grant, "referral", "audited under the referral's grant");
 }
 
 #[tokio::test]
@@ -318,7 +333,12 @@ async fn caseload_browser_menu_and_progress() {
     run("caseload_browser_menu_and_progress", |b, app| async move {
         let s = &app.db.store;
         let (_, cw) = org_and_user(&app.db, "org-a", "caseworker").await;
-        let case = new_case(s, &cw.actor(), ["Ayla", "Mammadova", "1995-04-02", "+994501112233"]).await;
+        let case = new_case(
+            s,
+            &cw.actor(),
+            ["Ayla", "Mammadova", "1995-04-02", "+994501112233"],
+        )
+        .await;
         b.sign_in(&cw.username, None).await;
         for lang in ["az", "ru", "en"] {
             let t = Catalogue::load(lang);
@@ -327,16 +347,26 @@ async fn caseload_browser_menu_and_progress() {
             b.open("/cases", &format!("caseload-{lang}")).await;
             assert_eq!(b.html_lang().await, lang);
             assert_eq!(b.count("#case-list tbody tr").await, 1);
-            assert_eq!(b.text("#case-list td.stage").await, t.get("nav-stage-contact"));
-            assert_eq!(b.text("#case-list td.next a").await, t.get("nav-prompt-noconsent"));
+            assert_eq!(
+                b.text("#case-list td.stage").await,
+                t.get("nav-stage-contact")
+            );
+            assert_eq!(
+                b.text("#case-list td.next a").await,
+                t.get("nav-prompt-noconsent")
+            );
             b.check(&format!("caseload-{lang}")).await;
             b.narrow(&format!("caseload-{lang}")).await;
 
-            b.open(&format!("/cases/{}", case.id), &format!("case-page-{lang}")).await;
+            b.open(&format!("/cases/{}", case.id), &format!("case-page-{lang}"))
+                .await;
             let current = b.text("#case-stages li[aria-current=\"step\"]").await;
             assert_eq!(current, t.get("nav-stage-contact"));
             assert_eq!(b.count("#case-stages li").await, 6);
-            assert!(b.count(".case-menu-wide a").await >= 8, "a menu entry per section");
+            assert!(
+                b.count(".case-menu-wide a").await >= 8,
+                "a menu entry per section"
+            );
             assert_eq!(
                 b.text("#next-steps li:first-child a").await,
                 t.get("nav-prompt-noconsent")
