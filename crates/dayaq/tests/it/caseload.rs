@@ -4,7 +4,7 @@
 
 use crate::kit::{
     PASSWORD, accepted_vt_referral, api_call, ctx, db_with_user, new_case, now, org_and_user,
-    page_get, spawn_app, user_token, web_session,
+    page_get, pending_vt_referral, spawn_app, user_token, web_session,
 };
 use dayaq_domain::policy::Section;
 use dayaq_domain::progress::{DisplayName, Prompt, Stage};
@@ -129,13 +129,27 @@ async fn caseload_filters_sort_and_keyset_pages() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let third = new_case(s, &cw, ["Leyla", "Quliyeva", "1993-03-03", "+994501112266"]).await;
     accepted_vt_referral(s, &cw, &vt, third.id, "vt-centre").await;
+    // A referral of the first case sent five days ago and still unanswered: due since two days.
+    let five_days_ago = dayaq_storage::cases::Ctx {
+        now: now() - time::Duration::days(5),
+        ..ctx(&cw)
+    };
+    pending_vt_referral(s, &five_days_ago, first.id, "vt-centre").await;
+
+    // Due date first: the unanswered referral leads, with its due date.
+    let p = list(s, &cw, CaseloadParams::default()).await;
+    assert_eq!(p.rows[0].id, first.id);
+    assert_eq!(p.rows[0].next_steps[0], Prompt::ReferralUnanswered);
+    let due = (now() - time::Duration::days(2)).date().to_string();
+    assert_eq!(p.rows[0].due.as_deref(), Some(due.as_str()));
+    assert!(p.rows[1..].iter().all(|r| r.due.is_none()));
 
     // Assigned to me.
     let p = list(s, &cw2, with(|p| p.mine = Some("true".into()))).await;
     assert_eq!(ids(&p), vec![second.id]);
     // Stage.
-    let p = list(s, &cw, with(|p| p.stage = Some("Referral".into()))).await;
-    assert_eq!(ids(&p), vec![third.id]);
+    let p = list(s, &cw, with(|p| p.stage = Some("Contact".into()))).await;
+    assert_eq!(ids(&p), vec![second.id]);
     // Status.
     let p = list(s, &cw, with(|p| p.status = Some("Closed".into()))).await;
     assert!(p.rows.is_empty());

@@ -293,6 +293,21 @@ pub async fn accepted_vt_referral(
     case: uuid::Uuid,
     to_org: &str,
 ) {
+    let r = pending_vt_referral(store, &ctx(cw), case, to_org).await;
+    store
+        .respond_referral(&ctx(receiver), r, ReferralEvent::Accept, None)
+        .await
+        .expect("accept the referral");
+}
+
+/// The referral of [`accepted_vt_referral`] (consent, then referral) made in the context
+/// `cx` (its time is the referral's), not answered yet: its id.
+pub async fn pending_vt_referral(
+    store: &Store,
+    cx: &Ctx<'_>,
+    case: uuid::Uuid,
+    to_org: &str,
+) -> uuid::Uuid {
     let consent = ConsentInput {
         purpose: "SharingWithOrganisation".into(),
         given: true,
@@ -302,7 +317,7 @@ pub async fn accepted_vt_referral(
         language: "az".into(),
     };
     store
-        .add_consent(&ctx(cw), case, &consent)
+        .add_consent(cx, case, &consent)
         .await
         .expect("add_consent");
     let referral = ReferralInput {
@@ -313,14 +328,11 @@ pub async fn accepted_vt_referral(
         consent_override_reason: None,
         travel: None,
     };
-    let r = store
-        .create_referral(&ctx(cw), case, &referral)
-        .await
-        .expect("create_referral");
     store
-        .respond_referral(&ctx(receiver), r.id, ReferralEvent::Accept, None)
+        .create_referral(cx, case, &referral)
         .await
-        .expect("accept the referral");
+        .expect("create_referral")
+        .id
 }
 
 /// The application served on an ephemeral local port over a fresh test store.
