@@ -10,6 +10,7 @@ pub mod identification;
 pub mod oversight;
 pub mod package;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod referral;
 pub mod release;

@@ -311,6 +311,8 @@ struct CasePage {
     errors: Vec<String>,
     /// The forms' state: refused form, confirmation, one-time token (issue #23).
     forms: form::CaseForms,
+    /// Section menu, stage and next-step prompts (issue 23 §6).
+    nav: Option<cases::CaseNav>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -484,6 +486,7 @@ async fn render_case_page(
         retention::case_section(part).await?,
         subject_requests::case_section(part).await?,
     ];
+    let nav = cases::case_nav(state, &ctx, &t, id, refer.legal_visible, &extra_sections).await?;
     Ok((
         status,
         CasePage {
@@ -492,6 +495,7 @@ async fn render_case_page(
             extra_sections,
             errors,
             forms,
+            nav: Some(nav),
             row: case_row(&t, &case),
             owner,
             citizenship: case.citizenship.join(", "),

@@ -18,6 +18,9 @@ use uuid::Uuid;
 
 pub use crate::kernel::{CaseAccess, Ctx};
 
+mod caseload;
+pub use caseload::{CaseProgress, CaseloadPage, CaseloadParams, CaseloadQuery, CaseloadRow};
+
 /// Exact-match search through the blind index. Sent in a request body, never in a URL.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -403,6 +403,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
+        .chain(CASELOAD_TABLES)
         .copied()
         .collect()
 }
@@ -1052,5 +1053,16 @@ pub const FORM_TOKEN_TABLES: &[Table] = &[(
         ("created_at", Int),
         ("expires_at", Int),
         ("outcome", Text),
+    ],
+)];
+
+/// The caseload list's organisation setting (`caseload.rs`, migration 0028).
+pub const CASELOAD_TABLES: &[Table] = &[(
+    "org_caseload_settings",
+    &[
+        ("org_id", Text),
+        ("display_name", Text),
+        ("updated_by", Text),
+        ("updated_at", Int),
     ],
 )];

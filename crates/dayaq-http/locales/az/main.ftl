@@ -1893,3 +1893,49 @@ recv-new-count = { $count ->
 recv-new-open = Yönləndirmələri açın
 recv-new-none = Yeni yönləndirmə yoxdur.
 err-not-referred = təşkilatınıza tapşırılan xidmətlərdən deyil
+
+# issue 23 §6–7: case page navigation and the caseload list (w5-nav)
+nav-caseload-title = İş yükü
+nav-filter-all = Hamısı
+nav-filter-apply = Tətbiq et
+field-stage = Mərhələ
+field-mine = Mənə təyin edilənlər
+field-needs-action = Tədbir tələb edənlər
+field-sort = Sıralama
+field-after = Səhifə
+field-limit = Səhifədə sətir sayı
+nav-col-stage = Mərhələ
+nav-col-next = Növbəti addım
+nav-col-due = Müddət
+nav-col-assigned = Məsul şəxs
+nav-col-last-contact = Son əlaqə
+nav-referred-to-us = Bizə yönləndirilib
+nav-more-steps = { $count ->
+    [one] və daha { $count } addım
+   *[other] və daha { $count } addım
+}
+nav-pages = Səhifələr
+nav-page-first = Birinci səhifə
+nav-page-next = Növbəti səhifə
+nav-sort-due = Müddət
+nav-sort-lastcontact = Son əlaqə
+nav-sort-newest = Əvvəlcə yenilər
+nav-stage-contact = Müraciət
+nav-stage-screening = Skrininq
+nav-stage-identification = İdentifikasiya
+nav-stage-referral = Yönləndirmə
+nav-stage-assistance = Yardım
+nav-stage-followup = Sonrakı müşayiət
+nav-stage-done = tamamlanıb
+nav-prompt-noconsent = Razılıq hələ qeydə alınmayıb
+nav-prompt-screeningmissing = Skrininq hələ aparılmayıb
+nav-prompt-decisionmissing = İdentifikasiya qərarı gözlənilir
+nav-prompt-planmissing = Yardım planı hələ yoxdur
+nav-prompt-planawaitingapproval = Plan təsdiq gözləyir
+nav-prompt-planactiondue = Plan tədbirinin müddəti yaxınlaşır
+nav-prompt-followupdue = Müşayiət əlaqəsinin müddəti yaxınlaşır
+nav-prompt-referralunanswered = Yönləndirmə cavabsız qalıb
+nav-case-menu = İşin bölmələri
+nav-progress-title = İş hansı mərhələdədir
+nav-next-steps = Növbəti addımlar
+nav-no-steps = Bu iş üzrə gözləyən heç nə yoxdur.

@@ -1896,3 +1896,49 @@ recv-new-count = { $count ->
 recv-new-open = Open the referrals
 recv-new-none = No new referrals.
 err-not-referred = is not a service your organisation was asked to deliver
+
+# issue 23 §6–7: case page navigation and the caseload list (w5-nav)
+nav-caseload-title = Caseload
+nav-filter-all = All
+nav-filter-apply = Apply
+field-stage = Stage
+field-mine = Assigned to me
+field-needs-action = Needs action
+field-sort = Sort by
+field-after = Page
+field-limit = Rows per page
+nav-col-stage = Stage
+nav-col-next = Next action
+nav-col-due = Due
+nav-col-assigned = Assigned to
+nav-col-last-contact = Last contact
+nav-referred-to-us = Referred to us
+nav-more-steps = { $count ->
+    [one] and { $count } more
+   *[other] and { $count } more
+}
+nav-pages = Pages
+nav-page-first = First page
+nav-page-next = Next page
+nav-sort-due = Due date
+nav-sort-lastcontact = Last contact
+nav-sort-newest = Newest
+nav-stage-contact = Contact
+nav-stage-screening = Screening
+nav-stage-identification = Identification
+nav-stage-referral = Referral
+nav-stage-assistance = Assistance
+nav-stage-followup = Follow-up
+nav-stage-done = completed
+nav-prompt-noconsent = No consent recorded yet
+nav-prompt-screeningmissing = Screening not done yet
+nav-prompt-decisionmissing = Identification decision awaited
+nav-prompt-planmissing = No assistance plan yet
+nav-prompt-planawaitingapproval = Plan awaiting approval
+nav-prompt-planactiondue = Plan action due
+nav-prompt-followupdue = Follow-up contact due
+nav-prompt-referralunanswered = Referral not answered
+nav-case-menu = Sections of this case
+nav-progress-title = Where the case stands
+nav-next-steps = Next steps
+nav-no-steps = Nothing is waiting on this case.

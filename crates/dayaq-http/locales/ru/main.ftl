@@ -1914,3 +1914,51 @@ recv-new-count = { $count ->
 recv-new-open = Открыть направления
 recv-new-none = Новых направлений нет.
 err-not-referred = не входит в услуги, которые вашей организации поручено оказать
+
+# issue 23 §6–7: case page navigation and the caseload list (w5-nav)
+nav-caseload-title = Дела в работе
+nav-filter-all = Все
+nav-filter-apply = Применить
+field-stage = Этап
+field-mine = Назначенные мне
+field-needs-action = Требуют действий
+field-sort = Сортировка
+field-after = Страница
+field-limit = Строк на странице
+nav-col-stage = Этап
+nav-col-next = Следующее действие
+nav-col-due = Срок
+nav-col-assigned = Ответственный
+nav-col-last-contact = Последний контакт
+nav-referred-to-us = Направлено к нам
+nav-more-steps = { $count ->
+    [one] и ещё { $count } действие
+    [few] и ещё { $count } действия
+    [many] и ещё { $count } действий
+   *[other] и ещё { $count } действия
+}
+nav-pages = Страницы
+nav-page-first = Первая страница
+nav-page-next = Следующая страница
+nav-sort-due = Срок
+nav-sort-lastcontact = Последний контакт
+nav-sort-newest = Сначала новые
+nav-stage-contact = Обращение
+nav-stage-screening = Скрининг
+nav-stage-identification = Идентификация
+nav-stage-referral = Направление
+nav-stage-assistance = Помощь
+nav-stage-followup = Сопровождение
+nav-stage-done = завершено
+nav-prompt-noconsent = Согласие ещё не записано
+nav-prompt-screeningmissing = Скрининг ещё не проведён
+nav-prompt-decisionmissing = Ожидается решение об идентификации
+nav-prompt-planmissing = Плана помощи ещё нет
+nav-prompt-planawaitingapproval = План ожидает утверждения
+nav-prompt-planactiondue = Подходит срок мероприятия плана
+nav-prompt-followupdue = Подходит срок контакта сопровождения
+nav-prompt-referralunanswered = Направление без ответа
+nav-case-menu = Разделы дела
+nav-progress-title = На каком этапе дело
+nav-next-steps = Следующие шаги
+nav-no-steps = По этому делу ничего не ожидается.

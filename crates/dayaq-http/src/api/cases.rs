@@ -12,8 +12,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dayaq_domain::case::CaseInput;
 use dayaq_domain::case::CaseView;
-use dayaq_storage::cases::SearchQuery;
+use dayaq_domain::progress::DisplayName;
 use dayaq_storage::cases::{CaseEvent, SearchResult};
+use dayaq_storage::cases::{CaseloadPage, CaseloadParams, SearchQuery};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_cases))
         .routes(routes!(get_case, update_case, erase_case))
         .routes(routes!(case_events))
+        .routes(routes!(caseload))
+        .routes(routes!(get_caseload_settings, put_caseload_settings))
 }
 
 fn etag(version: i64) -> HeaderValue {
@@ -180,6 +183,55 @@ async fn case_events(
     Ok(Json(EventList {
         events: state.store.case_events(&ctx, id).await?,
     }))
+}
+
+#[utoipa::path(get, path = "/caseload", tag = "cases", params(CaseloadParams),
+    responses((status = 200, description = "The caseload list: the organisation's own cases and those it received by an accepted referral (marked referred_to_us), each with stage, next-step prompts and their due date, assigned worker (own cases), last contact and the display name the organisation's policy chooses; every row limited to the sections the caller may read. Filters and sort are plain values; `next` is the cursor of the following page", body = CaseloadPage),
+              (status = 422, description = "A named parameter is not allowed (stage, mine, needs_action, status, sort, after, limit)", body = ErrorBody)))]
+async fn caseload(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiQuery(p): ApiQuery<CaseloadParams>,
+) -> Result<Json<CaseloadPage>, AppError> {
+    let q = p.query().map_err(AppError::Invalid)?;
+    let ctx = a.cx();
+    Ok(Json(state.store.caseload(&ctx, &q).await?))
+}
+
+/// The organisation's caseload-list setting.
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseloadSettings {
+    /// What the list shows as a case's name: None (default), Initials (from the identity,
+    /// for readers who may read it; audited) or Pseudonym (derived from the case id).
+    pub display_name: DisplayName,
+}
+
+#[utoipa::path(get, path = "/caseload/settings", tag = "cases",
+    responses((status = 200, description = "The caller's organisation's caseload-list setting", body = CaseloadSettings)))]
+async fn get_caseload_settings(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<CaseloadSettings>, AppError> {
+    let display_name = state.store.caseload_display_name(a.actor.org_id).await?;
+    Ok(Json(CaseloadSettings { display_name }))
+}
+
+#[utoipa::path(put, path = "/caseload/settings", tag = "cases",
+    request_body(content = CaseloadSettings, description = "{display_name: None|Initials|Pseudonym}; org admin or supervisor of the organisation"),
+    responses((status = 200, body = CaseloadSettings),
+              (status = 422, description = "Field display_name, code invalid_value", body = ErrorBody)))]
+async fn put_caseload_settings(
+    State(state): State<AppState>,
+    a: Authed,
+    ApiJson(input): ApiJson<CaseloadSettings>,
+) -> Result<Json<CaseloadSettings>, AppError> {
+    let ctx = a.cx();
+    let display_name = state
+        .store
+        .set_caseload_display_name(&ctx, input.display_name)
+        .await?;
+    Ok(Json(CaseloadSettings { display_name }))
 }
 
 list_bodies! {

@@ -390,6 +390,18 @@ pub(super) fn dynamic_keys() -> BTreeSet<String> {
     for s in ["open", "acknowledged", "all"] {
         keys.insert(format!("alert-state-{s}"));
     }
+    // Case navigation and the caseload list (pages/cases.rs: `nav-stage-<stage>`,
+    // `nav-prompt-<prompt>`, `nav-sort-<sort>`).
+    use dayaq_domain::progress::{CaseloadSort, Prompt, Stage};
+    for s in Stage::ALL {
+        keys.insert(format!("nav-stage-{}", s.as_str().to_lowercase()));
+    }
+    for p in Prompt::ALL {
+        keys.insert(format!("nav-prompt-{}", p.as_str().to_lowercase()));
+    }
+    for s in CaseloadSort::ALL {
+        keys.insert(format!("nav-sort-{}", s.as_str().to_lowercase()));
+    }
     keys
 }
 

@@ -1,6 +1,10 @@
 //! The case list, the search, a new case and the case page itself.
 
 use super::*;
+use axum::extract::Query;
+use dayaq_domain::progress::{CaseloadSort, DisplayName, Stage};
+use dayaq_domain::vocab::CaseStatus;
+use dayaq_storage::cases::{CaseloadParams, CaseloadRow};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -21,28 +25,309 @@ pub(super) struct CasesPage {
     searched: bool,
     elsewhere: Vec<String>,
     error: Option<String>,
+    /// The caseload list (not after a search).
+    list: Option<CaseloadView>,
 }
 
-pub(super) async fn cases_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
+/// The caseload list as the screen shows it: filter values as sent, options, rows, pages.
+pub(super) struct CaseloadView {
+    params: CaseloadParams,
+    errors: Vec<(String, String)>,
+    stages: Vec<(String, String)>,
+    statuses: Vec<(String, String)>,
+    sorts: Vec<(String, String)>,
+    rows: Vec<ListRow>,
+    /// Links to the next page and back to the first (GET parameters, no personal data).
+    next: Option<String>,
+    first: Option<String>,
+    show_name: bool,
+}
+
+impl CaseloadView {
+    /// The error of one filter field, if it was refused.
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    fn sent(&self, field: &str) -> &str {
+        let v = match field {
+            "stage" => &self.params.stage,
+            "status" => &self.params.status,
+            "sort" => &self.params.sort,
+            "mine" => &self.params.mine,
+            _ => &self.params.needs_action,
+        };
+        v.as_deref().unwrap_or("")
+    }
+}
+
+pub(super) struct ListRow {
+    id: Uuid,
+    number: String,
+    name: String,
+    status: String,
+    stage: String,
+    next: Option<(String, String)>,
+    more: i64,
+    due: String,
+    assigned: String,
+    last_contact: String,
+    referred: bool,
+}
+
+/// A day (YYYY-MM-DD) as the language writes dates (day.month.year in az and ru).
+pub(super) fn day_label(t: &Tr, day: &str) -> String {
+    match (t.lang, day.split('-').collect::<Vec<_>>().as_slice()) {
+        (Lang::Az | Lang::Ru, [y, m, d]) => format!("{d}.{m}.{y}"),
+        _ => day.to_string(),
+    }
+}
+
+fn list_row(t: &Tr, r: &CaseloadRow) -> ListRow {
+    ListRow {
+        id: r.id,
+        number: r.case_number.clone(),
+        name: r.display_name.clone().unwrap_or_default(),
+        status: t.vocab("cas_Status", r.status.as_str()),
+        stage: t.get(&format!("nav-stage-{}", r.stage.as_str().to_lowercase())),
+        next: r.next_steps.first().map(|p| {
+            (
+                t.get(&format!("nav-prompt-{}", p.as_str().to_lowercase())),
+                p.anchor().to_string(),
+            )
+        }),
+        more: r.next_steps.len().saturating_sub(1) as i64,
+        due: r
+            .due
+            .as_deref()
+            .map(|d| day_label(t, d))
+            .unwrap_or_default(),
+        assigned: r.assigned_to.clone().unwrap_or_default(),
+        last_contact: r
+            .last_contact
+            .as_deref()
+            .map(|d| t.datetime(d))
+            .unwrap_or_default(),
+        referred: r.referred_to_us,
+    }
+}
+
+fn list_href(p: &CaseloadParams, after: Option<&str>) -> String {
+    let pairs: Vec<(&str, &str)> = [
+        ("stage", &p.stage),
+        ("status", &p.status),
+        ("sort", &p.sort),
+        ("mine", &p.mine),
+        ("needs_action", &p.needs_action),
+        ("limit", &p.limit),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .chain(after.map(|a| ("after", a)))
+    .collect();
+    match serde_urlencoded::to_string(&pairs) {
+        Ok(q) if !q.is_empty() => format!("/cases?{q}"),
+        _ => "/cases".to_string(),
+    }
+}
+
+pub(super) async fn cases_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(params): Query<CaseloadParams>,
+) -> Response {
     let c = Chrome::for_user(&state, &a, "cases");
+    let t = c.t;
+    let options = |all: Vec<(String, String)>| {
+        let mut v = vec![(String::new(), t.get("nav-filter-all"))];
+        v.extend(all);
+        v
+    };
+    let mut list = CaseloadView {
+        errors: vec![],
+        stages: options(
+            Stage::ALL
+                .iter()
+                .map(|s| {
+                    let v = s.as_str();
+                    (
+                        v.to_string(),
+                        t.get(&format!("nav-stage-{}", v.to_lowercase())),
+                    )
+                })
+                .collect(),
+        ),
+        statuses: options(
+            CaseStatus::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), t.vocab("cas_Status", s.as_str())))
+                .collect(),
+        ),
+        sorts: CaseloadSort::ALL
+            .iter()
+            .map(|s| {
+                let v = s.as_str();
+                (
+                    v.to_string(),
+                    t.get(&format!("nav-sort-{}", v.to_lowercase())),
+                )
+            })
+            .collect(),
+        rows: vec![],
+        next: None,
+        first: params.after.as_ref().map(|_| list_href(&params, None)),
+        show_name: false,
+        params,
+    };
+    let query = match list.params.query() {
+        Ok(q) => q,
+        Err(v) => {
+            list.errors = v
+                .errors
+                .iter()
+                .map(|e| (e.field.clone(), error_text(&t, e)))
+                .collect();
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                CasesPage {
+                    c,
+                    rows: vec![],
+                    searched: false,
+                    elsewhere: vec![],
+                    error: None,
+                    list: Some(list),
+                },
+            )
+                .into_response();
+        }
+    };
     let ctx = a.cx();
-    match state.store.list_cases(&ctx, 100, 0).await {
-        Ok(cases) => {
-            let rows = cases.iter().map(|v| case_row(&c.t, v)).collect();
+    match state.store.caseload(&ctx, &query).await {
+        Ok(page) => {
+            list.rows = page.rows.iter().map(|r| list_row(&t, r)).collect();
+            list.next = page
+                .next
+                .as_deref()
+                .map(|n| list_href(&list.params, Some(n)));
+            list.show_name = page.display_name != DisplayName::None;
             CasesPage {
                 c,
-                rows,
+                rows: vec![],
                 searched: false,
                 elsewhere: vec![],
                 error: None,
+                list: Some(list),
             }
             .into_response()
         }
-        Err(e) => {
-            let lang = c.t.lang;
-            error_page(&state, Some(c), lang, e.into())
-        }
+        Err(e) => error_page(&state, Some(c), t.lang, e.into()),
     }
+}
+
+/// The case page's header: the section menu, the stage on the mechanism's path and the
+/// next-step prompts (issue 23 §6).
+pub(crate) struct CaseNav {
+    /// (anchor, label) of each section present on the page.
+    pub menu: Vec<(String, String)>,
+    /// (label, state) of each stage: `done`, `current` or `todo`.
+    pub stages: Vec<(String, &'static str)>,
+    /// (label, anchor, due) of each prompt.
+    pub prompts: Vec<(String, String, String)>,
+}
+
+/// The sections of the case page in their order: (anchor, label key). The parts rendered by
+/// other modules are listed only when their HTML is on the page.
+const CASE_SECTIONS: &[(&str, &str)] = &[
+    ("case-summary", "case-summary"),
+    ("case-identity", "case-identity"),
+    ("identification", "ident-title"),
+    ("screening", "screen-title"),
+    ("consent", "consent-title"),
+    ("referrals", "referrals-title"),
+    ("packages", "package-title"),
+    ("legal", "legal-title"),
+    ("record", "rec-title"),
+    ("assistance", "asst-needs-title"),
+    ("h-plan", "asst-plan-title"),
+    ("h-services", "asst-services-title"),
+    ("followup", "fu-title"),
+    ("legal-hold", "ret-hold-title"),
+    ("her-data", "dsr-title"),
+    ("case-timeline", "case-timeline"),
+];
+
+pub(crate) async fn case_nav(
+    state: &AppState,
+    ctx: &dayaq_storage::cases::Ctx<'_>,
+    t: &Tr,
+    id: Uuid,
+    legal_visible: bool,
+    parts: &[String],
+) -> Result<CaseNav, AppError> {
+    let progress = state.store.case_progress(ctx, id).await?;
+    let always = [
+        "case-summary",
+        "case-identity",
+        "identification",
+        "screening",
+        "consent",
+        "referrals",
+        "packages",
+        "case-timeline",
+    ];
+    let present = |anchor: &str| {
+        always.contains(&anchor)
+            || (anchor == "legal" && legal_visible)
+            || parts
+                .iter()
+                .any(|h| h.contains(&format!("id=\"{anchor}\"")))
+    };
+    let menu = CASE_SECTIONS
+        .iter()
+        .filter(|(a, _)| present(a))
+        .map(|(a, k)| (a.to_string(), t.get(k)))
+        .collect();
+    let stages = Stage::ALL
+        .iter()
+        .map(|s| {
+            let state = match s.cmp(&progress.stage) {
+                std::cmp::Ordering::Less => "done",
+                std::cmp::Ordering::Equal => "current",
+                std::cmp::Ordering::Greater => "todo",
+            };
+            (
+                t.get(&format!("nav-stage-{}", s.as_str().to_lowercase())),
+                state,
+            )
+        })
+        .collect();
+    let prompts = progress
+        .steps
+        .iter()
+        .map(|s| {
+            let anchor = s.prompt.anchor();
+            (
+                t.get(&format!("nav-prompt-{}", s.prompt.as_str().to_lowercase())),
+                if present(anchor) {
+                    anchor
+                } else {
+                    "case-summary"
+                }
+                .to_string(),
+                s.due
+                    .map(|d| day_label(t, &d.to_string()))
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(CaseNav {
+        menu,
+        stages,
+        prompts,
+    })
 }
 
 #[derive(Deserialize)]
@@ -88,6 +373,7 @@ pub(super) async fn cases_search(
                 searched: true,
                 elsewhere: vec![],
                 error,
+                list: None,
             },
         )
             .into_response();
@@ -102,6 +388,7 @@ pub(super) async fn cases_search(
                 searched: true,
                 elsewhere: r.possible_matches_elsewhere,
                 error: None,
+                list: None,
             }
             .into_response()
         }

@@ -366,6 +366,35 @@ pub async fn run(opts: &OpenOptions, o: &RunOptions) -> anyhow::Result<Report> {
     ));
     eprintln!("bench run: caseload list done");
 
+    // 3b. The caseload screen's list (issue 23 §7): stage, prompts, due date, last contact of
+    // the organisation's whole caseload, sorted by due date, first 50 rows. It reads every
+    // case of the organisation per call, so fewer samples.
+    let view_n = n.clamp(1, 50);
+    let t = paired(
+        view_n,
+        |_| {
+            let store = &store;
+            let actor = &actor;
+            async move {
+                let q = dayaq_storage::cases::CaseloadQuery {
+                    limit: 50,
+                    ..Default::default()
+                };
+                store.caseload(&ctx(actor), &q).await?;
+                Ok(())
+            }
+        },
+        None::<fn(usize) -> std::future::Ready<anyhow::Result<()>>>,
+    )
+    .await?;
+    metrics.push(metric(
+        "caseload_view_50",
+        "Store::caseload (50 rows by due date: stage, next steps, last contact of the whole caseload)",
+        t,
+        None,
+    ));
+    eprintln!("bench run: caseload view done");
+
     // 4. Blind-index search by name + birth date (audited), probes re-derived from the seed.
     let mut probes: Vec<SearchQuery> = Vec::new();
     let mut guard = 0;

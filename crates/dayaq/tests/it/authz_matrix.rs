@@ -759,6 +759,14 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Case(Action::ReadCase),
         false,
     ),
+    ("GET", "/caseload", Org(Action::ListCases), false),
+    ("GET", "/caseload/settings", SignedIn, false),
+    (
+        "PUT",
+        "/caseload/settings",
+        Org(Action::ManageDirectory),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1105,6 +1113,7 @@ fn body_for(method: &str, path: &str, f: &Fixture) -> Value {
             json!({"amount_minor": 100000, "currency": "AZN", "period_start": "2026-01-01", "period_end": "2026-12-31", "purpose": "shelter costs"})
         }
         ("PUT", "/followups/org-schedule") => json!({"months": [1, 3, 6, 12]}),
+        ("PUT", "/caseload/settings") => json!({"display_name": "Pseudonym"}),
         ("PUT", "/directory/{org}") => json!({"service": "Medical", "region": "Baku"}),
         ("POST", "/break-glass") => {
             json!({"case_number": f.case_number, "reason": "survivor at our door, in danger"})

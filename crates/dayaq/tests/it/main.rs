@@ -10,6 +10,7 @@ mod assistance;
 mod audit_viewer;
 mod authz_matrix;
 mod bench_smoke;
+mod caseload;
 mod checkin;
 mod documents_pdf;
 mod e2e;

@@ -322,6 +322,28 @@ pub async fn pending_referral(
     to_org: &str,
     services: &[&str],
 ) -> uuid::Uuid {
+    pending_referral_in(store, &ctx(cw), case, to_org, services).await
+}
+
+/// The referral of [`accepted_vt_referral`] (consent, then referral) made in the context
+/// `cx` (its time is the referral's), not answered yet: its id.
+pub async fn pending_vt_referral(
+    store: &Store,
+    cx: &Ctx<'_>,
+    case: uuid::Uuid,
+    to_org: &str,
+) -> uuid::Uuid {
+    pending_referral_in(store, cx, case, to_org, &["VocationalTraining"]).await
+}
+
+/// Consent to share with `to_org`, then a referral for `services`, both in the context `cx`.
+async fn pending_referral_in(
+    store: &Store,
+    cx: &Ctx<'_>,
+    case: uuid::Uuid,
+    to_org: &str,
+    services: &[&str],
+) -> uuid::Uuid {
     let consent = ConsentInput {
         purpose: "SharingWithOrganisation".into(),
         given: true,
@@ -331,7 +353,7 @@ pub async fn pending_referral(
         language: "az".into(),
     };
     store
-        .add_consent(&ctx(cw), case, &consent)
+        .add_consent(cx, case, &consent)
         .await
         .expect("add_consent");
     let referral = ReferralInput {
@@ -343,7 +365,7 @@ pub async fn pending_referral(
         travel: None,
     };
     store
-        .create_referral(&ctx(cw), case, &referral)
+        .create_referral(cx, case, &referral)
         .await
         .expect("create_referral")
         .id
