@@ -1809,3 +1809,6 @@ rel-err-budget-exceeded = bu dövrün məxfilik büdcəsi aşılardı
 rel-err-too-few-records = bu dövrdə nəyisə təqdim etmək üçün qeydlər çox azdır
 rel-err-invalid-age-recipient = age açıq açarı deyil (age1…)
 rel-err-whole-years = dövr tam təqvim illəri olmalıdır (1 yanvardan 31 dekabradək)
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Menyu

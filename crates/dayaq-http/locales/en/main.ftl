@@ -1812,3 +1812,6 @@ rel-err-budget-exceeded = the privacy budget of this period would be exceeded
 rel-err-too-few-records = too few records in this period to release anything
 rel-err-invalid-age-recipient = not an age public key (age1…)
 rel-err-whole-years = the period must be whole calendar years (1 January to 31 December)
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Menu

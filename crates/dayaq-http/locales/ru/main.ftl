@@ -1828,3 +1828,6 @@ rel-err-budget-exceeded = бюджет приватности этого пер�
 rel-err-too-few-records = в этом периоде слишком мало записей, чтобы что-либо выдать
 rel-err-invalid-age-recipient = не открытый ключ age (age1…)
 rel-err-whole-years = период должен состоять из полных календарных лет (с 1 января по 31 декабря)
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Меню

@@ -13,6 +13,7 @@ mod bench_smoke;
 mod checkin;
 mod e2e;
 mod e2e_assistance;
+mod e2e_phone;
 mod followup;
 mod htcds;
 mod identification;

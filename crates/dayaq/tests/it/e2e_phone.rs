@@ -1,0 +1,318 @@
+//! Phone width (issue #23 §11), in a real browser on the demo world (`dayaq demo`).
+//!
+//! One account of each demo role signs in, in az, ru and en, and visits every page its
+//! navigation leads to, every page those pages link to, and — for the roles that work cases —
+//! the first case of its caseload with every section open and the case's own pages. Each page
+//! at 390 px and at 360 px must not scroll sideways (the failure names the elements that stick
+//! out) and must be axe-clean (WCAG 2.x A/AA, at 390 px). At 390 px the header is collapsed
+//! to the brand, a menu button and the languages; the menu opens by keyboard and by pointer.
+//!
+//! The screenshots listed in docs/SCREENS.md are saved to `target/screens/` (not committed):
+//! the caseload list and a case page at 1280 px (laptop) and 390 px (phone), per language.
+//!
+//! Run: `cargo nextest run -E 'test(/e2e_phone/)'` (about five minutes per language).
+
+use crate::kit::browser::{Browser, NARROW, WIDE, run};
+use crate::kit::{DemoLogin, load_demo};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// A phone: 390 px wide (the 360 px check is [`NARROW`]).
+const PHONE: (u32, u32) = (390, 844);
+
+/// The folder of the screenshots docs/SCREENS.md lists.
+fn screens_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screens")
+}
+
+/// The same-origin links of the elements `css` selects (as written in the page).
+const LINKS: &str = r#"
+return Array.from(document.querySelectorAll(arguments[0]))
+  .filter(function (a) { return !a.hasAttribute('download'); })
+  .map(function (a) { return a.getAttribute('href') || ''; });
+"#;
+
+/// A page worth visiting: a local address that is not a download; `None` otherwise.
+/// Returns (the address to open, its shape: ids replaced, query and fragment dropped), so
+/// that one page of each kind is visited (one user, one case, one page of a list).
+fn page(href: &str) -> Option<(String, String)> {
+    let href = href.split('#').next().unwrap_or_default();
+    if !href.starts_with('/') || href.starts_with("//") || href.starts_with("/static/") {
+        return None;
+    }
+    let path = href.split('?').next().unwrap_or_default();
+    let lower = path.to_ascii_lowercase();
+    let file = [
+        ".csv", ".xlsx", ".pdf", ".json", ".ndjson", ".zip", ".png", ".svg", ".age", ".txt",
+    ];
+    if file.iter().any(|ext| lower.ends_with(ext))
+        || ["download", "export", "/files/", "/file/"]
+            .iter()
+            .any(|w| lower.contains(w))
+    {
+        return None;
+    }
+    let shape = path
+        .split('/')
+        .map(|seg| {
+            if uuid::Uuid::parse_str(seg).is_ok() || (!seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit())) {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    Some((href.to_string(), shape))
+}
+
+async fn links(b: &Browser, css: &str) -> Vec<String> {
+    b.js(LINKS, vec![json!(css)])
+        .await
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Opens every `<details>` of the page (the case page's sections, the forms).
+async fn open_all_sections(b: &Browser) {
+    b.js(
+        "document.querySelectorAll('details').forEach(function (d) { d.open = true; });",
+        vec![],
+    )
+    .await;
+}
+
+/// The current page at 390 px and at 360 px: no sideways scrolling, axe-clean, in `lang`.
+async fn check_phone(b: &Browser, lang: &str, step: &str) {
+    assert_eq!(b.html_lang().await, lang, "language of {step}");
+    b.assert_fits(step).await;
+    b.check(&format!("{step} at 390 px")).await;
+    b.resize(NARROW).await;
+    b.assert_fits(step).await;
+    b.resize(PHONE).await;
+}
+
+/// Opens `path` at phone width and checks it; false when it is not an HTML page.
+async fn visit(b: &Browser, lang: &str, path: &str, all_sections: bool) -> bool {
+    b.goto(path).await;
+    if b.js("return document.contentType;", vec![]).await != json!("text/html") {
+        eprintln!("phone: {path} is not an HTML page; not checked");
+        return false;
+    }
+    if all_sections {
+        open_all_sections(b).await;
+    }
+    check_phone(b, lang, path).await;
+    true
+}
+
+/// At 390 px the navigation is folded behind the menu button; the keyboard opens it.
+async fn header_is_collapsed(b: &Browser) {
+    let shown = |css: &'static str| {
+        let b = b.clone();
+        async move {
+            b.js(
+                "var e = document.querySelector(arguments[0]); \
+                 return !!e && e.getClientRects().length > 0;",
+                vec![json!(css)],
+            )
+            .await
+                == json!(true)
+        }
+    };
+    assert!(shown(".menu-button").await, "the menu button shows at 390 px");
+    assert!(!shown("#top-menu nav").await, "the navigation is folded at 390 px");
+    let header: Value = b
+        .js(
+            "return document.querySelector('header.top').getBoundingClientRect().height;",
+            vec![],
+        )
+        .await;
+    assert!(
+        header.as_f64().unwrap_or(f64::MAX) < 120.0,
+        "the collapsed header is at most two rows high (is {header} px)"
+    );
+    // Keyboard: the toggle takes the focus and the space bar opens the menu.
+    b.find("#menu-toggle")
+        .await
+        .send_keys(" ")
+        .await
+        .expect("press space on the menu toggle");
+    assert!(shown("#top-menu nav").await, "space opens the menu");
+    assert!(shown("#sign-out").await, "the open menu holds sign-out");
+    b.find("#menu-toggle")
+        .await
+        .send_keys(" ")
+        .await
+        .expect("press space on the menu toggle");
+    assert!(!shown("#top-menu nav").await, "space folds the menu again");
+}
+
+/// Signs `login` in, in `lang`, and checks every page it reaches at phone width. Returns
+/// how many pages were checked.
+async fn walk_role(
+    b: &Browser,
+    app: &crate::kit::TestApp,
+    login: &DemoLogin,
+    password: &str,
+    lang: &'static str,
+) -> usize {
+    let user = app
+        .db
+        .store
+        .user_by_name(&login.username)
+        .await
+        .expect("demo account");
+    app.db
+        .store
+        .set_locale(user.id, lang)
+        .await
+        .expect("set the account's language");
+    b.resize(PHONE).await;
+    b.sign_in_with(&login.username, password, login.totp.as_deref())
+        .await;
+    assert_eq!(b.html_lang().await, lang);
+    header_is_collapsed(b).await;
+
+    let nav = links(b, "header nav a[href]").await;
+    assert!(!nav.is_empty(), "{} has a navigation", login.role);
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<(String, bool)> = Vec::new();
+    for href in &nav {
+        if let Some((href, shape)) = page(href)
+            && seen.insert(shape)
+        {
+            todo.push((href, true));
+        }
+    }
+    let mut checked = 0;
+    let mut i = 0;
+    while i < todo.len() {
+        let (path, follow) = todo[i].clone();
+        i += 1;
+        if !visit(b, lang, &path, false).await {
+            continue;
+        }
+        checked += 1;
+        if !follow {
+            continue;
+        }
+        for href in links(b, "main a[href]").await {
+            if let Some((href, shape)) = page(&href)
+                && !shape.starts_with("/cases/{id}")
+                && seen.insert(shape)
+            {
+                todo.push((href, false));
+            }
+        }
+    }
+
+    // The first case of the caseload, every section open, and the case's own pages.
+    if nav.iter().any(|h| h == "/cases") {
+        b.goto("/cases").await;
+        let cases: Vec<String> = links(b, "#case-list a[href^='/cases/']").await;
+        let case = cases
+            .first()
+            .unwrap_or_else(|| panic!("{} sees cases in the demo world", login.role))
+            .clone();
+        assert!(visit(b, lang, &case, true).await, "the case page is HTML");
+        checked += 1;
+        for href in links(b, "main a[href]").await {
+            if let Some((href, shape)) = page(&href)
+                && href.starts_with(&format!("{case}/"))
+                && seen.insert(shape)
+                && visit(b, lang, &href, true).await
+            {
+                checked += 1;
+            }
+        }
+    }
+    eprintln!(
+        "phone: {} ({}) in {lang}: {checked} pages fit at 390 and 360 px",
+        login.username, login.role
+    );
+
+    // Sign out through the folded menu.
+    b.click_here(".menu-button").await;
+    b.sign_out().await;
+    checked
+}
+
+/// The screenshots of docs/SCREENS.md for `lang`: the caseload list and its first case, at
+/// 1280 and 390 px. The browser is signed in as a caseworker.
+async fn screens(b: &Browser, lang: &str) {
+    let dir = screens_dir();
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    b.goto("/cases").await;
+    let case = links(b, "#case-list a[href^='/cases/']")
+        .await
+        .first()
+        .cloned()
+        .expect("the caseworker's caseload is not empty");
+    for (size, label) in [(WIDE, "laptop"), (PHONE, "phone")] {
+        b.resize(size).await;
+        b.goto("/cases").await;
+        b.capture(&dir.join(format!("{lang}-caseload-{label}.png")))
+            .await;
+        b.goto(&case).await;
+        b.capture(&dir.join(format!("{lang}-case-{label}.png")))
+            .await;
+    }
+    b.resize(PHONE).await;
+    b.click_here(".menu-button").await;
+    b.capture(&dir.join(format!("{lang}-menu-open-phone.png")))
+        .await;
+    for name in ["caseload-laptop", "caseload-phone", "case-laptop", "case-phone", "menu-open-phone"] {
+        let file = dir.join(format!("{lang}-{name}.png"));
+        let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "screenshot {} was saved", file.display());
+    }
+}
+
+/// Every demo role (one account each), every page, in `lang`, at 390 and 360 px.
+async fn every_page(test: &'static str, lang: &'static str) {
+    run(test, move |b, app| async move {
+        let demo = load_demo(&app.db);
+        let mut roles = BTreeSet::new();
+        let mut total = 0;
+        for login in &demo.logins {
+            if !roles.insert(login.role.clone()) {
+                continue;
+            }
+            total += walk_role(&b, &app, login, &demo.password, lang).await;
+        }
+        assert!(roles.len() >= 9, "the demo world has its nine roles: {roles:?}");
+
+        let caseworker = demo
+            .logins
+            .iter()
+            .find(|l| l.role == "caseworker")
+            .expect("a demo caseworker");
+        b.resize(PHONE).await;
+        b.sign_in_with(&caseworker.username, &demo.password, None)
+            .await;
+        screens(&b, lang).await;
+        eprintln!("phone: {total} pages of {} roles checked in {lang}", roles.len());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn e2e_phone_every_page_az() {
+    every_page("e2e_phone_every_page_az", "az").await;
+}
+
+#[tokio::test]
+async fn e2e_phone_every_page_ru() {
+    every_page("e2e_phone_every_page_ru", "ru").await;
+}
+
+#[tokio::test]
+async fn e2e_phone_every_page_en() {
+    every_page("e2e_phone_every_page_en", "en").await;
+}
