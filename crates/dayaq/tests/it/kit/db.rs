@@ -494,9 +494,10 @@ fn parse_demo_logins(lines: &[String]) -> Demo {
             username: cols[0].to_string(),
             role: cols[1].to_string(),
             totp: (cols[4] != "-").then(|| {
-                totp_rs::Secret::Encoded(cols[4].to_string())
-                    .to_bytes()
+                totp_rs::Secret::try_from_base32(cols[4])
                     .expect("the demo's TOTP secret is base32")
+                    .as_ref()
+                    .to_vec()
             }),
         })
         .collect();
