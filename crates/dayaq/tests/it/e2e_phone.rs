@@ -13,7 +13,7 @@
 //! Run: `cargo nextest run -E 'test(/e2e_phone/)'` (about five minutes per language).
 
 use crate::kit::browser::{Browser, NARROW, WIDE, run};
-use crate::kit::{DemoLogin, load_demo};
+use crate::kit::{Demo, DemoLogin, load_demo};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -162,20 +162,7 @@ async fn walk_role(
     password: &str,
     lang: &'static str,
 ) -> usize {
-    let user = app
-        .db
-        .store
-        .user_by_name(&login.username)
-        .await
-        .expect("demo account");
-    app.db
-        .store
-        .set_locale(user.id, lang)
-        .await
-        .expect("set the account's language");
-    b.resize(PHONE).await;
-    b.sign_in_with(&login.username, password, login.totp.as_deref())
-        .await;
+    sign_in_phone(b, app, login, password, lang).await;
     assert_eq!(b.html_lang().await, lang);
     header_is_collapsed(b).await;
 
@@ -237,10 +224,75 @@ async fn walk_role(
         login.username, login.role
     );
 
-    // Sign out through the folded menu.
+    sign_out_phone(b).await;
+    checked
+}
+
+/// Signs out through the folded menu of the phone header.
+async fn sign_out_phone(b: &Browser) {
     b.click_here(".menu-button").await;
     b.sign_out().await;
-    checked
+}
+
+/// The first demo account of `role`.
+fn demo_login<'a>(demo: &'a Demo, role: &str) -> &'a DemoLogin {
+    demo.logins
+        .iter()
+        .find(|l| l.role == role)
+        .unwrap_or_else(|| panic!("a demo {role}"))
+}
+
+/// Signs the demo account `login` in at phone width, in `lang`.
+async fn sign_in_phone(
+    b: &Browser,
+    app: &crate::kit::TestApp,
+    login: &DemoLogin,
+    password: &str,
+    lang: &str,
+) {
+    let user = app
+        .db
+        .store
+        .user_by_name(&login.username)
+        .await
+        .expect("demo account");
+    app.db
+        .store
+        .set_locale(user.id, lang)
+        .await
+        .expect("set the account's language");
+    b.resize(PHONE).await;
+    b.sign_in_with(&login.username, password, login.totp.as_deref())
+        .await;
+}
+
+/// The refused field `input` keeps `typed`, is marked invalid and has its error right after
+/// it, named by `aria-describedby`.
+async fn refused_beside(b: &Browser, input: &str, error: &str, typed: &str) {
+    let field = b.find(input).await;
+    let value = field.prop("value").await.ok().flatten().unwrap_or_default();
+    assert_eq!(value, typed, "{input} keeps what was typed");
+    assert_eq!(
+        field.attr("aria-invalid").await.ok().flatten().as_deref(),
+        Some("true"),
+        "{input} is marked invalid"
+    );
+    let described = field.attr("aria-describedby").await.ok().flatten().unwrap_or_default();
+    assert!(
+        described.split_whitespace().any(|id| format!("#{id}") == error),
+        "{input} is described by its error {error} (aria-describedby={described:?})"
+    );
+    assert!(!b.text(error).await.is_empty(), "{error} says what is wrong");
+    let beside = b
+        .js(
+            "var f = document.querySelector(arguments[0]), e = document.querySelector(arguments[1]); \
+             return !!f && !!e && f.parentElement.contains(e) && \
+               e.getBoundingClientRect().top >= f.getBoundingClientRect().bottom - 1 && \
+               e.getBoundingClientRect().top - f.getBoundingClientRect().bottom < 60;",
+            vec![json!(input), json!(error)],
+        )
+        .await;
+    assert_eq!(beside, json!(true), "{error} sits right under {input}");
 }
 
 /// The screenshots of docs/SCREENS.md for `lang`: the caseload list and its first case, at
@@ -288,14 +340,7 @@ async fn every_page(test: &'static str, lang: &'static str) {
         }
         assert!(roles.len() >= 9, "the demo world has its nine roles: {roles:?}");
 
-        let caseworker = demo
-            .logins
-            .iter()
-            .find(|l| l.role == "caseworker")
-            .expect("a demo caseworker");
-        b.resize(PHONE).await;
-        b.sign_in_with(&caseworker.username, &demo.password, None)
-            .await;
+        sign_in_phone(&b, &app, demo_login(&demo, "caseworker"), &demo.password, lang).await;
         screens(&b, lang).await;
         eprintln!("phone: {total} pages of {} roles checked in {lang}", roles.len());
     })
@@ -315,4 +360,93 @@ async fn e2e_phone_every_page_ru() {
 #[tokio::test]
 async fn e2e_phone_every_page_en() {
     every_page("e2e_phone_every_page_en", "en").await;
+}
+
+/// The screens of issue #17 that had no browser test, at 390 px in Russian: a refused value
+/// stays in its field with the error beside it, nothing is saved, and the page is axe-clean
+/// and fits. Practice rules (national coordinator), retention (supervisor), her data
+/// (caseworker).
+#[tokio::test]
+async fn e2e_phone_refused_forms_keep_input() {
+    run("e2e_phone_refused_forms_keep_input", |b, app| async move {
+        let demo = load_demo(&app.db);
+        let lang = "ru";
+
+        // Practice rules: the reflection period in days.
+        sign_in_phone(&b, &app, demo_login(&demo, "national_coordinator"), &demo.password, lang).await;
+        assert!(visit(&b, lang, "/rules", false).await);
+        let before = b.find("#r-days").await.prop("value").await.ok().flatten();
+        b.fill("#r-days", "тридцать").await;
+        b.click_to("#reflection-submit", "rules-refused").await;
+        refused_beside(&b, "#r-days", "#r-days-err", "тридцать").await;
+        check_phone(&b, lang, "/rules refused").await;
+        b.goto("/rules").await;
+        let after = b.find("#r-days").await.prop("value").await.ok().flatten();
+        assert_eq!(after, before, "the refused reflection period was not saved");
+        sign_out_phone(&b).await;
+
+        // Retention: the months of the first record kind.
+        sign_in_phone(&b, &app, demo_login(&demo, "supervisor"), &demo.password, lang).await;
+        assert!(visit(&b, lang, "/retention", false).await);
+        let form = b
+            .find("form.ret-rule")
+            .await
+            .attr("id")
+            .await
+            .ok()
+            .flatten()
+            .expect("a retention rule form");
+        let kind = form.trim_start_matches("ret-rule-").to_string();
+        let months = format!("#ret-months-{kind}");
+        let before = b.find(&months).await.prop("value").await.ok().flatten();
+        b.fill(&months, "12x").await;
+        b.click_to(&format!("#{form} button[type=submit]"), "retention-refused")
+            .await;
+        refused_beside(&b, &months, &format!("#ret-err-{kind}"), "12x").await;
+        check_phone(&b, lang, "/retention refused").await;
+        b.goto("/retention").await;
+        let after = b.find(&months).await.prop("value").await.ok().flatten();
+        assert_eq!(after, before, "the refused retention rule was not saved");
+        sign_out_phone(&b).await;
+
+        // Her data: a request dated in the future.
+        sign_in_phone(&b, &app, demo_login(&demo, "caseworker"), &demo.password, lang).await;
+        b.goto("/cases").await;
+        let case = links(&b, "#case-list a[href^='/cases/']")
+            .await
+            .first()
+            .cloned()
+            .expect("the caseworker's caseload is not empty");
+        let page = format!("{case}/her-data");
+        assert!(visit(&b, lang, &page, false).await);
+        let requests = b.count("article").await;
+        let option = |sel: &'static str| {
+            let b = b.clone();
+            async move {
+                b.js(
+                    "return document.querySelector(arguments[0]).options[1].value;",
+                    vec![json!(sel)],
+                )
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+            }
+        };
+        let kind = option("#dsr-kind").await;
+        let channel = option("#dsr-channel").await;
+        b.select("#dsr-kind", &kind).await;
+        b.select("#dsr-channel", &channel).await;
+        b.set_value("#dsr-date", "2999-01-01").await;
+        b.click_to("#record-submit", "her-data-refused").await;
+        refused_beside(&b, "#dsr-date", "#dsr-date-err", "2999-01-01").await;
+        for (sel, v) in [("#dsr-kind", &kind), ("#dsr-channel", &channel)] {
+            let kept = b.find(sel).await.prop("value").await.ok().flatten();
+            assert_eq!(kept.as_deref(), Some(v.as_str()), "{sel} keeps its choice");
+        }
+        check_phone(&b, lang, "her data refused").await;
+        b.goto(&page).await;
+        assert_eq!(b.count("article").await, requests, "no request was recorded");
+    })
+    .await;
 }
