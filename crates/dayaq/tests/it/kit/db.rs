@@ -468,10 +468,7 @@ pub fn load_demo(db: &TestDb) -> Demo {
         if let Some(mut e) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut err);
         }
-        panic!(
-            "dayaq demo did not start:\n{}\n{err}",
-            printed.join("\n")
-        );
+        panic!("dayaq demo did not start:\n{}\n{err}", printed.join("\n"));
     }
     parse_demo_logins(&printed)
 }
