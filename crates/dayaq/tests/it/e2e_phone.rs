@@ -21,10 +21,10 @@ use crate::kit::browser::{Browser, NARROW, WAIT, WIDE, run};
 use crate::kit::{Demo, DemoLogin, TestApp, ctx, load_demo, new_case};
 use dayaq_storage::identification::ConsentInput;
 use dayaq_storage::referrals::ReferralInput;
-use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 // Synthetic identity with long unbroken names (not a real person).
 const LONG_FIRST: &str = "Gülnarəxanımbəyimxanımqızıgözəlxanım";
@@ -221,7 +221,10 @@ async fn busy_case(app: &TestApp, demo: &Demo) -> String {
 /// The busy case with every section open and the identity shown: the long names wrap.
 async fn busy_case_fits(b: &Browser, lang: &str, case: &str) {
     assert!(visit(b, lang, case, true).await, "the case page is HTML");
-    assert!(b.count("#consent-list tbody tr").await > 0, "the consent is listed");
+    assert!(
+        b.count("#consent-list tbody tr").await > 0,
+        "the consent is listed"
+    );
     b.find("#reveal-identity")
         .await
         .click()
@@ -330,13 +333,7 @@ fn demo_login<'a>(demo: &'a Demo, role: &str) -> &'a DemoLogin {
 }
 
 /// Signs the demo account `login` in at phone width, in `lang`.
-async fn sign_in_phone(
-    b: &Browser,
-    app: &TestApp,
-    login: &DemoLogin,
-    password: &str,
-    lang: &str,
-) {
+async fn sign_in_phone(b: &Browser, app: &TestApp, login: &DemoLogin, password: &str, lang: &str) {
     let user = app
         .db
         .store
