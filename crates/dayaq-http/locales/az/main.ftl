@@ -1939,3 +1939,6 @@ nav-case-menu = İşin bölmələri
 nav-progress-title = İş hansı mərhələdədir
 nav-next-steps = Növbəti addımlar
 nav-no-steps = Bu iş üzrə gözləyən heç nə yoxdur.
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Menyu

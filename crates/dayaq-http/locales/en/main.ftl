@@ -1942,3 +1942,6 @@ nav-case-menu = Sections of this case
 nav-progress-title = Where the case stands
 nav-next-steps = Next steps
 nav-no-steps = Nothing is waiting on this case.
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Menu

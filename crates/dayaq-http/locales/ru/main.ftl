@@ -1962,3 +1962,6 @@ nav-case-menu = Разделы дела
 nav-progress-title = На каком этапе дело
 nav-next-steps = Следующие шаги
 nav-no-steps = По этому делу ничего не ожидается.
+
+# Phone width (issue #23 §11): the collapsed header menu.
+nav-menu = Меню

@@ -16,6 +16,7 @@ mod documents_pdf;
 mod e2e;
 mod e2e_assistance;
 mod e2e_forms;
+mod e2e_phone;
 mod followup;
 mod htcds;
 mod identification;

@@ -351,7 +351,7 @@ if (sw > vw) {
     }
   }
 }
-return { viewport: vw, scroll: sw, wide: wide };
+return { viewport: vw, inner: window.innerWidth, scroll: sw, wide: wide };
 "#;
 
 /// Bytes a first visit to the current page transfers: the document and every resource it
@@ -487,11 +487,25 @@ impl Browser {
 
     /// Opens `path`, then checks and captures the page.
     pub async fn open(&self, path: &str, step: &str) {
+        self.goto(path).await;
+        self.loaded(step).await;
+    }
+
+    /// Opens `path` and waits until it has loaded (no check, no capture).
+    pub async fn goto(&self, path: &str) {
         self.client
             .goto(&self.url(path))
             .await
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
-        self.loaded(step).await;
+        self.wait_complete().await;
+    }
+
+    async fn wait_complete(&self) {
+        let deadline = Instant::now() + WAIT;
+        while self.js("return document.readyState;", vec![]).await != json!("complete") {
+            assert!(Instant::now() < deadline, "page never finished loading");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Clicks what leads to another page (a submit button, a link), waits for the new
@@ -525,11 +539,7 @@ impl Browser {
 
     /// After each page load: the accessibility check, then a screenshot.
     pub async fn loaded(&self, step: &str) {
-        let deadline = Instant::now() + WAIT;
-        while self.js("return document.readyState;", vec![]).await != json!("complete") {
-            assert!(Instant::now() < deadline, "page never finished loading");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_complete().await;
         self.check(step).await;
         self.shot(step).await;
     }
@@ -597,6 +607,11 @@ impl Browser {
     }
 
     pub async fn shot_named(&self, name: &str) {
+        self.capture(&self.dir.join(format!("{name}.png"))).await;
+    }
+
+    /// Saves a screenshot of the whole page (up to 6000 px high) to `file`.
+    pub async fn capture(&self, file: &Path) {
         // Grow the window to the page's height for a full-page picture, then restore it.
         let size = self.client.get_window_size().await.ok();
         if let Some((w, _)) = size {
@@ -629,12 +644,11 @@ impl Browser {
         }
         match png {
             Ok(png) => {
-                let file = self.dir.join(format!("{name}.png"));
-                if let Err(e) = std::fs::write(&file, png) {
+                if let Err(e) = std::fs::write(file, png) {
                     eprintln!("cannot write {}: {e}", file.display());
                 }
             }
-            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+            Err(e) => eprintln!("screenshot {} failed: {e}", file.display()),
         }
     }
 
@@ -661,18 +675,27 @@ impl Browser {
     /// back to 1280 px. (The page was captured at 1280 px when it loaded.)
     pub async fn narrow(&self, step: &str) {
         self.resize(NARROW).await;
+        self.shot(&format!("{step}-360px")).await;
+        self.assert_fits(step).await;
+        self.check(&format!("{step} at 360 px")).await;
+        self.resize(WIDE).await;
+    }
+
+    /// Asserts that the page does not scroll sideways at the current width:
+    /// `scrollWidth` within the viewport (`clientWidth`, which is `innerWidth` less a
+    /// scroll bar); the message names the elements that stick out.
+    pub async fn assert_fits(&self, step: &str) {
         let o = self.overflow().await;
         let path = self.path().await;
-        self.shot(&format!("{step}-360px")).await;
         assert!(
-            o["scroll"].as_u64() <= o["viewport"].as_u64(),
-            "at 360 px {path} scrolls sideways ({} > {} px); too wide: {}",
+            o["scroll"].as_u64() <= o["viewport"].as_u64()
+                && o["scroll"].as_u64() <= o["inner"].as_u64(),
+            "at {} px {path} ({step}) scrolls sideways ({} > {} px); too wide: {}",
+            o["inner"],
             o["scroll"],
             o["viewport"],
             o["wide"]
         );
-        self.check(&format!("{step} at 360 px")).await;
-        self.resize(WIDE).await;
     }
 
     /// How wide the page is compared with the viewport, and what sticks out.
@@ -712,9 +735,14 @@ impl Browser {
     /// Signs `username` in through the login page (password [`PASSWORD`]), with the code of
     /// `totp` as second factor when given; asserts that it ends on the home page.
     pub async fn sign_in(&self, username: &str, totp: Option<&[u8]>) {
+        self.sign_in_with(username, PASSWORD, totp).await;
+    }
+
+    /// [`Browser::sign_in`] with another password (the demo world's accounts).
+    pub async fn sign_in_with(&self, username: &str, password: &str, totp: Option<&[u8]>) {
         self.open("/login", "login").await;
         self.fill("#username", username).await;
-        self.fill("#password", PASSWORD).await;
+        self.fill("#password", password).await;
         self.click_to("#login-submit", "signed-in").await;
         if let Some(secret) = totp {
             assert_eq!(self.path().await, "/login/totp");

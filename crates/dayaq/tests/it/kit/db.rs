@@ -466,3 +466,90 @@ pub fn dayaq_cli_default_key(db: &TestDb, args: &[&str]) -> std::process::Output
         .output()
         .expect("run the dayaq binary")
 }
+
+/// One account of the demo world, as `dayaq demo` prints it.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: String,
+    /// The second-factor secret, for roles that require one.
+    pub totp: Option<Vec<u8>>,
+}
+
+/// The demo world `dayaq demo` loaded: its shared password and its accounts.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub password: String,
+    pub logins: Vec<DemoLogin>,
+}
+
+/// Loads the demo world into `db` with the real `dayaq demo` command: the command loads it,
+/// prints the logins and starts serving on a free port; it is stopped as soon as it listens.
+/// The accounts are read from what it printed, so tests follow the demo's list.
+pub fn load_demo(db: &TestDb) -> Demo {
+    use std::io::{BufRead, BufReader};
+    let mut child = cli_command(
+        db,
+        &["demo", "--listen", "127.0.0.1:0"],
+        Some(&db.opts.master_key_path()),
+    )
+    .env("RUST_LOG", "warn")
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("run dayaq demo");
+    let out = child.stdout.take().expect("the demo's output");
+    let mut printed = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let Ok(line) = line else { break };
+        let listening = line.starts_with("Dayaq listening");
+        printed.push(line);
+        if listening {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    if !printed.iter().any(|l| l.starts_with("Dayaq listening")) {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        panic!("dayaq demo did not start:\n{}\n{err}", printed.join("\n"));
+    }
+    parse_demo_logins(&printed)
+}
+
+/// The password line and the login table of `dayaq demo`'s output.
+fn parse_demo_logins(lines: &[String]) -> Demo {
+    let password = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Demo logins (password for all: "))
+        .and_then(|rest| rest.strip_suffix("):"))
+        .unwrap_or_else(|| panic!("dayaq demo printed no password line:\n{}", lines.join("\n")))
+        .to_string();
+    let logins: Vec<DemoLogin> = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("USERNAME"))
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .take_while(|cols| cols.len() == 5)
+        .map(|cols| DemoLogin {
+            username: cols[0].to_string(),
+            role: cols[1].to_string(),
+            totp: (cols[4] != "-").then(|| {
+                totp_rs::Secret::try_from_base32(cols[4])
+                    .expect("the demo's TOTP secret is base32")
+                    .as_ref()
+                    .to_vec()
+            }),
+        })
+        .collect();
+    assert!(
+        !logins.is_empty(),
+        "dayaq demo printed no logins:\n{}",
+        lines.join("\n")
+    );
+    Demo { password, logins }
+}
