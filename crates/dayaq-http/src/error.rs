@@ -37,6 +37,9 @@ pub enum AppError {
     Csrf,
     #[error("internal error")]
     Internal(String),
+    /// A service the request needs does not answer (the attachment store): 503.
+    #[error("service unavailable")]
+    Unavailable(&'static str),
 }
 
 impl AppError {
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -69,6 +73,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Csrf => "csrf",
             AppError::Internal(_) => "internal",
+            AppError::Unavailable(r) => r,
         }
     }
 
@@ -100,6 +105,7 @@ impl From<StoreError> for AppError {
             StoreError::AlreadyExists(w) => AppError::AlreadyExists(w),
             StoreError::Invalid(v) => AppError::Invalid(v),
             StoreError::RateLimited(secs) => AppError::TooManyRequests(secs),
+            StoreError::Unavailable(r) => AppError::Unavailable(r),
             // Internal details are logged (they hold no personal data: SQL errors carry no
             // bound values) and never sent to the client.
             other => AppError::Internal(other.to_string()),

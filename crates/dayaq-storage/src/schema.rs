@@ -402,6 +402,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(RULES_TABLES)
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
+        .chain(ATTACHMENT_TABLES)
         .copied()
         .collect()
 }
@@ -1037,5 +1038,23 @@ pub const SUBJECT_REQUEST_TABLES: &[Table] = &[(
         ("export_blob", Blob),
         ("export_made_at", Int),
         ("export_downloaded_at", Int),
+    ],
+)];
+
+/// Encrypted attachments of a case section (issue #21 §1, migration 0029).
+pub const ATTACHMENT_TABLES: &[Table] = &[(
+    "case_attachments",
+    &[
+        ("id", Text),
+        ("case_id", Text),
+        ("section", Text),
+        ("kind", Text),
+        ("name", Blob),
+        ("object_key", Text),
+        ("state", Text),
+        ("size_bytes", Int),
+        ("sha256", Text),
+        ("created_at", Int),
+        ("created_by", Text),
     ],
 )];
