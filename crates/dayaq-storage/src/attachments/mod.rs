@@ -31,7 +31,7 @@ use dayaq_domain::policy::Section;
 use dayaq_domain::{FieldError, ValidationErrors};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStoreExt, WriteMultipart};
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -222,12 +222,12 @@ impl Store {
             tx.commit().await?;
         }
         let written = self
-            .stream_object(&key, case, id, &object_key, head, ended, &mut body)
+            .stream_attachment_object(&key, case, id, &object_key, head, ended, &mut body)
             .await;
         let (size, digest) = match written {
             Ok(v) => v,
             Err(e) => {
-                self.drop_pending(id).await;
+                self.drop_pending_attachment(id).await;
                 return Err(e);
             }
         };
@@ -260,7 +260,7 @@ impl Store {
     /// Encrypts `head` and the rest of `body` into a new object; aborts the upload on any
     /// failure. Gives the plaintext size and the SHA-256 of the stored ciphertext.
     #[allow(clippy::too_many_arguments)]
-    async fn stream_object<S>(
+    async fn stream_attachment_object<S>(
         &self,
         key: &crate::crypto::SecretKey,
         case: Uuid,
@@ -342,7 +342,7 @@ impl Store {
 
     /// Removes the row of an upload that failed (its object was aborted). A failure here is
     /// left to `repair` (the row is `pending`, invisible).
-    async fn drop_pending(&self, id: Uuid) {
+    async fn drop_pending_attachment(&self, id: Uuid) {
         let res: Result<()> = async {
             let mut tx = self.begin_write().await?;
             sqlx::query("DELETE FROM case_attachments WHERE id = $1 AND state = 'pending'")
@@ -505,11 +505,11 @@ impl Store {
             w.event("attachment.deleted", section_name(section)).await?;
             w.commit("attachment.delete", format!("attachment={id}")).await?;
         }
-        self.purge_object(&row.id, &row.object_key).await
+        self.purge_attachment_object(&row.id, &row.object_key).await
     }
 
     /// Deletes one object (a missing one is fine) and then its row.
-    async fn purge_object(&self, row_id: &str, object_key: &str) -> Result<()> {
+    async fn purge_attachment_object(&self, row_id: &str, object_key: &str) -> Result<()> {
         match self.blobs.store.delete(&ObjectPath::from(object_key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(store_down(e)),
@@ -535,7 +535,7 @@ impl Store {
         match rows {
             Ok(rows) => {
                 for r in rows {
-                    if let Err(e) = self.purge_object(&r.id, &r.object_key).await {
+                    if let Err(e) = self.purge_attachment_object(&r.id, &r.object_key).await {
                         tracing::warn!(error = %e, "an erased case's attachment is left for attachments repair");
                     }
                 }
@@ -584,7 +584,7 @@ impl Store {
         }
         if fix && !report.is_clean() {
             for (id, obj) in to_purge {
-                self.purge_object(id, obj).await?;
+                self.purge_attachment_object(id, obj).await?;
             }
             for o in &report.orphan_objects {
                 match self.blobs.store.delete(&ObjectPath::from(o.as_str())).await {
