@@ -37,7 +37,10 @@ fn png() -> Vec<u8> {
 }
 
 /// `data` as an upload body in pieces of `piece` bytes.
-fn body(data: Vec<u8>, piece: usize) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Unpin + Send {
+fn body(
+    data: Vec<u8>,
+    piece: usize,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Unpin + Send {
     let parts: Vec<std::io::Result<Bytes>> = data
         .chunks(piece)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -91,7 +94,10 @@ fn invalid_code(e: StoreError) -> (String, String) {
 
 async fn download_bytes(store: &Store, who: &Actor, case: uuid::Uuid, id: uuid::Uuid) -> Vec<u8> {
     use futures_util::StreamExt;
-    let mut d = store.download_attachment(&ctx(who), case, id).await.unwrap();
+    let mut d = store
+        .download_attachment(&ctx(who), case, id)
+        .await
+        .unwrap();
     let mut out = Vec::new();
     while let Some(p) = d.body.next().await {
         out.extend_from_slice(&p.unwrap());
@@ -109,14 +115,27 @@ async fn attachments_api_round_trip_and_need_to_know() {
     let store = &app.db.store;
     let (_, cw) = org_and_user(&app.db, "att-owner", "caseworker").await;
     let (_, rcv) = org_and_user(&app.db, "att-recv", "caseworker").await;
-    let case = new_case(store, &cw.actor(), ["Leyla", "Attachova", "1991-01-01", "+994 55 111 22 33"]).await;
+    let case = new_case(
+        store,
+        &cw.actor(),
+        ["Leyla", "Attachova", "1991-01-01", "+994 55 111 22 33"],
+    )
+    .await;
     accepted_vt_referral(store, &cw.actor(), &rcv.actor(), case.id, "att-recv").await;
     let owner = user_token(&app.db, &cw).await;
     let receiver = user_token(&app.db, &rcv).await;
     let cid = case.id.to_string();
 
     let health = pdf("HEALTHMARKER-report", 200_000);
-    let (s, h) = attachment_upload(&app, &owner, &cid, "health", "medical report.pdf", health.clone()).await;
+    let (s, h) = attachment_upload(
+        &app,
+        &owner,
+        &cid,
+        "health",
+        "medical report.pdf",
+        health.clone(),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{h}");
     assert_eq!(h["kind"], "pdf");
     assert_eq!(h["section"], "health");
@@ -129,55 +148,124 @@ async fn attachments_api_round_trip_and_need_to_know() {
     assert_eq!(objects.len(), 2);
     for o in &objects {
         let text = String::from_utf8_lossy(o);
-        assert!(!text.contains("HEALTHMARKER") && !text.contains("PNGMARKER") && !text.contains("%PDF"));
+        assert!(
+            !text.contains("HEALTHMARKER") && !text.contains("PNGMARKER") && !text.contains("%PDF")
+        );
     }
 
     // Canary scan of the database files (SQLite): the name is sealed, the contents elsewhere.
     for f in ["dayaq.db", "dayaq.db-wal"] {
         let raw = std::fs::read(app.db.opts.data_dir.join(f)).unwrap_or_default();
         let text = String::from_utf8_lossy(&raw);
-        assert!(!text.contains("medical report") && !text.contains("HEALTHMARKER"), "{f}");
+        assert!(
+            !text.contains("medical report") && !text.contains("HEALTHMARKER"),
+            "{f}"
+        );
     }
     // The owner downloads the file back, whole, under a neutral name.
     let hid = h["id"].as_str().unwrap();
-    let r = api_request(&app, Some(&owner), "GET", &format!("/cases/{cid}/attachments/{hid}")).send().await.unwrap();
+    let r = api_request(
+        &app,
+        Some(&owner),
+        "GET",
+        &format!("/cases/{cid}/attachments/{hid}"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let disp = r.headers()[CONTENT_DISPOSITION].to_str().unwrap().to_string();
-    assert!(disp.starts_with("attachment; filename=\"attachment-") && disp.ends_with(".pdf\""), "{disp}");
+    let disp = r.headers()[CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disp.starts_with("attachment; filename=\"attachment-") && disp.ends_with(".pdf\""),
+        "{disp}"
+    );
     assert!(!disp.contains("medical"));
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert_eq!(r.bytes().await.unwrap().to_vec(), health);
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.download' AND case_id = $1")
-        .bind(&cid)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.download' AND case_id = $1",
+    )
+    .bind(&cid)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
     assert_eq!(audited, 1);
 
     // The receiver: the identity file only, in the list and by id; never the health file.
-    let (s, list) = crate::kit::json_answer(api_request(&app, Some(&receiver), "GET", &format!("/cases/{cid}/attachments"))).await;
+    let (s, list) = crate::kit::json_answer(api_request(
+        &app,
+        Some(&receiver),
+        "GET",
+        &format!("/cases/{cid}/attachments"),
+    ))
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let sections: Vec<&str> = list.as_array().unwrap().iter().map(|v| v["section"].as_str().unwrap()).collect();
+    let sections: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["section"].as_str().unwrap())
+        .collect();
     assert_eq!(sections, vec!["identity"]);
     assert!(!list.to_string().contains("medical report"));
-    let r = api_request(&app, Some(&receiver), "GET", &format!("/cases/{cid}/attachments/{hid}")).send().await.unwrap();
-    assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", r.status());
+    let r = api_request(
+        &app,
+        Some(&receiver),
+        "GET",
+        &format!("/cases/{cid}/attachments/{hid}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(
+        matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        r.status()
+    );
     let iid = i["id"].as_str().unwrap();
-    let r = api_request(&app, Some(&receiver), "GET", &format!("/cases/{cid}/attachments/{iid}")).send().await.unwrap();
+    let r = api_request(
+        &app,
+        Some(&receiver),
+        "GET",
+        &format!("/cases/{cid}/attachments/{iid}"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().to_vec(), png());
     // Read-only: no upload, no delete.
     let (s, _) = attachment_upload(&app, &receiver, &cid, "identity", "x.pdf", pdf("R", 100)).await;
-    assert!(matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{s}");
-    let r = api_request(&app, Some(&receiver), "DELETE", &format!("/cases/{cid}/attachments/{iid}")).send().await.unwrap();
-    assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", r.status());
+    assert!(
+        matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{s}"
+    );
+    let r = api_request(
+        &app,
+        Some(&receiver),
+        "DELETE",
+        &format!("/cases/{cid}/attachments/{iid}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(
+        matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        r.status()
+    );
 
     // The screen: grouped by section, the receiver's page without the health file or form.
     let web = web_client();
     sign_in(&web, &app.base_url, &rcv.username).await;
     let (s, html) = page_get(&app, &web, &format!("/cases/{cid}/attachments")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("data-section=\"identity\"") && !html.contains("data-section=\"health\""));
+    assert!(
+        html.contains("data-section=\"identity\"") && !html.contains("data-section=\"health\"")
+    );
     assert!(!html.contains("medical report") && !html.contains("att-form"));
     let web = web_client();
     sign_in(&web, &app.base_url, &cw.username).await;
@@ -185,7 +273,15 @@ async fn attachments_api_round_trip_and_need_to_know() {
     assert!(html.contains("medical report.pdf") && html.contains("id=\"att-form\""));
 
     // Delete: gone from the list and from the disk.
-    let r = api_request(&app, Some(&owner), "DELETE", &format!("/cases/{cid}/attachments/{hid}")).send().await.unwrap();
+    let r = api_request(
+        &app,
+        Some(&owner),
+        "DELETE",
+        &format!("/cases/{cid}/attachments/{hid}"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(objects_on_disk(&app.db).len(), 1);
     assert_eq!(rows(store).await, 1);
@@ -198,42 +294,125 @@ async fn attachments_api_round_trip_and_need_to_know() {
 async fn attachments_bad_input_leaves_nothing_behind() {
     let db = test_db().await;
     let (_, cw) = org_and_user(&db, "att-bad", "caseworker").await;
-    let case = new_case(&db.store, &cw.actor(), ["Aygun", "Badova", "1990-02-02", "+994 55 222 33 44"]).await;
-    let small = db.store.clone().with_attachment_store(db.store.attachment_store().clone().with_max_bytes(100_000));
+    let case = new_case(
+        &db.store,
+        &cw.actor(),
+        ["Aygun", "Badova", "1990-02-02", "+994 55 222 33 44"],
+    )
+    .await;
+    let small = db
+        .store
+        .clone()
+        .with_attachment_store(db.store.attachment_store().clone().with_max_bytes(100_000));
     let a = cw.actor();
     let cases: Vec<(&str, &str, Vec<u8>, (&str, &str))> = vec![
-        ("health", "big.pdf", pdf("BIG", 300_000), ("file", "too_large")),
-        ("health", "bomb.zip", {
-            let mut z = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
-            z.extend(vec![0u8; 5000]);
-            z
-        }, ("file", "type_not_allowed")),
-        ("health", "notes.txt", b"plain text, not a document".to_vec(), ("file", "type_not_allowed")),
-        ("health", "../../etc/passwd.pdf", pdf("P", 500), ("name", "path_not_allowed")),
-        ("health", "a\u{0007}b.pdf", pdf("C", 500), ("name", "control_characters")),
-        ("kitchen", "x.pdf", pdf("S", 500), ("section", "invalid_value")),
+        (
+            "health",
+            "big.pdf",
+            pdf("BIG", 300_000),
+            ("file", "too_large"),
+        ),
+        (
+            "health",
+            "bomb.zip",
+            {
+                let mut z = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
+                z.extend(vec![0u8; 5000]);
+                z
+            },
+            ("file", "type_not_allowed"),
+        ),
+        (
+            "health",
+            "notes.txt",
+            b"plain text, not a document".to_vec(),
+            ("file", "type_not_allowed"),
+        ),
+        (
+            "health",
+            "../../etc/passwd.pdf",
+            pdf("P", 500),
+            ("name", "path_not_allowed"),
+        ),
+        (
+            "health",
+            "a\u{0007}b.pdf",
+            pdf("C", 500),
+            ("name", "control_characters"),
+        ),
+        (
+            "kitchen",
+            "x.pdf",
+            pdf("S", 500),
+            ("section", "invalid_value"),
+        ),
     ];
     for (section, name, data, want) in cases {
-        let e = upload(&small, &a, case.id, section, name, data).await.unwrap_err();
-        assert_eq!(invalid_code(e), (want.0.to_string(), want.1.to_string()), "{name}");
+        let e = upload(&small, &a, case.id, section, name, data)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            invalid_code(e),
+            (want.0.to_string(), want.1.to_string()),
+            "{name}"
+        );
     }
     // An upload cut off after 150 kB.
-    let mut parts: Vec<std::io::Result<Bytes>> = pdf("CUT", 150_000).chunks(10_000).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let mut parts: Vec<std::io::Result<Bytes>> = pdf("CUT", 150_000)
+        .chunks(10_000)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
     parts.push(Err(std::io::Error::other("connection reset")));
-    let e = db.store
-        .upload_attachment(&ctx(&a), case.id, "legal", Some("court.pdf"), futures_util::stream::iter(parts))
+    let e = db
+        .store
+        .upload_attachment(
+            &ctx(&a),
+            case.id,
+            "legal",
+            Some("court.pdf"),
+            futures_util::stream::iter(parts),
+        )
         .await
         .unwrap_err();
     assert_eq!(invalid_code(e), ("file".into(), "interrupted".into()));
     // An infected file (a fake scanner that refuses a marker).
-    let scanned = db.store.clone().with_attachment_store(db.store.attachment_store().clone().with_scanner(Arc::new(FakeScanner)));
-    let e = upload(&scanned, &a, case.id, "legal", "eicar.pdf", pdf("EICAR-TEST", 1000)).await.unwrap_err();
+    let scanned = db.store.clone().with_attachment_store(
+        db.store
+            .attachment_store()
+            .clone()
+            .with_scanner(Arc::new(FakeScanner)),
+    );
+    let e = upload(
+        &scanned,
+        &a,
+        case.id,
+        "legal",
+        "eicar.pdf",
+        pdf("EICAR-TEST", 1000),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(invalid_code(e), ("file".into(), "malware".into()));
-    assert!(upload(&scanned, &a, case.id, "legal", "clean.pdf", pdf("CLEAN", 1000)).await.is_ok());
+    assert!(
+        upload(
+            &scanned,
+            &a,
+            case.id,
+            "legal",
+            "clean.pdf",
+            pdf("CLEAN", 1000)
+        )
+        .await
+        .is_ok()
+    );
 
     assert_eq!(rows(&db.store).await, 1, "only the clean file");
     assert_eq!(objects_on_disk(&db).len(), 1);
-    let report = db.store.repair_attachments(crate::kit::now().unix_timestamp() * 1000, false).await.unwrap();
+    let report = db
+        .store
+        .repair_attachments(crate::kit::now().unix_timestamp() * 1000, false)
+        .await
+        .unwrap();
     assert!(report.is_clean(), "{report:?}");
 }
 
@@ -260,9 +439,25 @@ async fn attachments_erasure_shreds_objects() {
     let db = test_db().await;
     let (_, sv) = org_and_user(&db, "att-erase", "supervisor").await;
     let a = sv.actor();
-    let case = new_case(&db.store, &a, ["Nigar", "Erasova", "1989-03-03", "+994 55 333 44 55"]).await;
-    upload(&db.store, &a, case.id, "legal", "court.pdf", pdf("COURT", 70_000)).await.unwrap();
-    upload(&db.store, &a, case.id, "identity", "id.png", png()).await.unwrap();
+    let case = new_case(
+        &db.store,
+        &a,
+        ["Nigar", "Erasova", "1989-03-03", "+994 55 333 44 55"],
+    )
+    .await;
+    upload(
+        &db.store,
+        &a,
+        case.id,
+        "legal",
+        "court.pdf",
+        pdf("COURT", 70_000),
+    )
+    .await
+    .unwrap();
+    upload(&db.store, &a, case.id, "identity", "id.png", png())
+        .await
+        .unwrap();
     assert_eq!(objects_on_disk(&db).len(), 2);
     db.store.erase_case(&ctx(&a), case.id).await.unwrap();
     assert_eq!(objects_on_disk(&db).len(), 0);
@@ -277,9 +472,16 @@ async fn attachments_missing_object_and_repair() {
     let db = test_db().await;
     let (_, cw) = org_and_user(&db, "att-repair", "caseworker").await;
     let a = cw.actor();
-    let case = new_case(&db.store, &a, ["Sona", "Repairova", "1992-04-04", "+994 55 444 55 66"]).await;
+    let case = new_case(
+        &db.store,
+        &a,
+        ["Sona", "Repairova", "1992-04-04", "+994 55 444 55 66"],
+    )
+    .await;
     let data = pdf("LONG", 3 * 64 * 1024 + 123);
-    let v = upload(&db.store, &a, case.id, "plan", "plan.pdf", data.clone()).await.unwrap();
+    let v = upload(&db.store, &a, case.id, "plan", "plan.pdf", data.clone())
+        .await
+        .unwrap();
     assert_eq!(download_bytes(&db.store, &a, case.id, v.id).await, data);
     // Lose the object; add an orphan file.
     let dir = db.opts.data_dir.join("attachments");
@@ -296,7 +498,10 @@ async fn attachments_missing_object_and_repair() {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("orphan-object\torphan-object"), "{text}");
-    assert!(text.contains(&format!("missing-object\t{}", v.id)), "{text}");
+    assert!(
+        text.contains(&format!("missing-object\t{}", v.id)),
+        "{text}"
+    );
     let out = dayaq_cli(&db, &["attachments", "repair", "--fix"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("fixed"));
     assert!(!dir.join("orphan-object").exists());
@@ -308,7 +513,12 @@ async fn attachments_store_down_is_unavailable_and_keeps_nothing() {
     let db = test_db().await;
     let (_, cw) = org_and_user(&db, "att-down", "caseworker").await;
     let a = cw.actor();
-    let case = new_case(&db.store, &a, ["Gunel", "Downova", "1994-05-05", "+994 55 555 66 77"]).await;
+    let case = new_case(
+        &db.store,
+        &a,
+        ["Gunel", "Downova", "1994-05-05", "+994 55 555 66 77"],
+    )
+    .await;
     // A port nothing listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -345,11 +555,24 @@ async fn attachments_s3_round_trip() {
     let db = test_db().await;
     let (_, cw) = org_and_user(&db, "att-s3", "caseworker").await;
     let a = cw.actor();
-    let case = new_case(&db.store, &a, ["Aysel", "Bucketova", "1995-06-06", "+994 55 666 77 88"]).await;
+    let case = new_case(
+        &db.store,
+        &a,
+        ["Aysel", "Bucketova", "1995-06-06", "+994 55 666 77 88"],
+    )
+    .await;
     // A bucket of this test's own (moto accepts an unsigned bucket creation).
     let bucket = format!("dayaq-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let made = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.unwrap();
-    assert!(made.status().is_success(), "create bucket: {}", made.status());
+    let made = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        made.status().is_success(),
+        "create bucket: {}",
+        made.status()
+    );
     let s3 = Blobs::s3(&S3Config {
         endpoint: Some(endpoint),
         bucket,
@@ -362,12 +585,20 @@ async fn attachments_s3_round_trip() {
     let store = db.store.clone().with_attachment_store(s3);
     // Larger than one 5 MiB part: a real multipart upload.
     let data = pdf("S3MARKER", 6 * 1024 * 1024 + 17);
-    let v = upload(&store, &a, case.id, "legal", "judgment.pdf", data.clone()).await.unwrap();
+    let v = upload(&store, &a, case.id, "legal", "judgment.pdf", data.clone())
+        .await
+        .unwrap();
     assert_eq!(download_bytes(&store, &a, case.id, v.id).await, data);
     let sums = store.attachment_checksums().await.unwrap();
     assert_eq!(sums.len(), 1);
-    store.delete_attachment(&ctx(&a), case.id, v.id).await.unwrap();
+    store
+        .delete_attachment(&ctx(&a), case.id, v.id)
+        .await
+        .unwrap();
     assert_eq!(rows(&store).await, 0);
-    let report = store.repair_attachments(crate::kit::now().unix_timestamp() * 1000, false).await.unwrap();
+    let report = store
+        .repair_attachments(crate::kit::now().unix_timestamp() * 1000, false)
+        .await
+        .unwrap();
     assert!(report.orphan_objects.is_empty(), "{report:?}");
 }

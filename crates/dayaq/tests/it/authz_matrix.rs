@@ -741,8 +741,18 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         false,
     ),
     // Attachments (issue #21 §1): the fixture's file is in the health section.
-    ("GET", "/cases/{id}/attachments", Case(Action::ReadCase), false),
-    ("POST", "/cases/{id}/attachments", Case(Action::UpdateCase), false),
+    (
+        "GET",
+        "/cases/{id}/attachments",
+        Case(Action::ReadCase),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/attachments",
+        Case(Action::UpdateCase),
+        false,
+    ),
     (
         "GET",
         "/cases/{id}/attachments/{attachment}",
