@@ -139,17 +139,14 @@ async fn render(
             label: section_title(&t, *s),
         })
         .collect();
-    let err_of = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field || (field == "file" && e.field == "name"))
-            .map(|e| field_text(&t, e))
-            .unwrap_or_default()
+    // The name's errors show beside the file input (the name comes with the file).
+    let err_of = |fields: &[&str]| {
+        let e = errors.iter().find(|e| fields.contains(&e.field.as_str()));
+        e.map(|e| field_text(&t, e)).unwrap_or_default()
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let status = match errors.first() {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
     };
     let page = AttachmentsPage {
         case_id: id.to_string(),
@@ -158,8 +155,8 @@ async fn render(
         groups,
         sections,
         chosen,
-        err_section: err_of("section"),
-        err_file: err_of("file"),
+        err_section: err_of(&["section"]),
+        err_file: err_of(&["file", "name"]),
         errors: errors.iter().map(|e| field_text(&t, e)).collect(),
         c,
     };

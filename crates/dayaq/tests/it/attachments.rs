@@ -105,6 +105,21 @@ async fn download_bytes(store: &Store, who: &Actor, case: uuid::Uuid, id: uuid::
     out
 }
 
+/// `method` on attachment `id` of `case` with bearer `token`.
+async fn att_call(
+    app: &crate::kit::TestApp,
+    token: &str,
+    method: &str,
+    case: &str,
+    id: &str,
+) -> reqwest::Response {
+    let path = format!("/cases/{case}/attachments/{id}");
+    api_request(app, Some(token), method, &path)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Upload → list → download (bytes identical, neutral name, attachment disposition, audited)
 /// → delete on the API; the object on disk holds no plaintext; a receiver with a vocational
 /// training referral (identity, plan, services) sees the identity file only and changes
@@ -164,15 +179,7 @@ async fn attachments_api_round_trip_and_need_to_know() {
     }
     // The owner downloads the file back, whole, under a neutral name.
     let hid = h["id"].as_str().unwrap();
-    let r = api_request(
-        &app,
-        Some(&owner),
-        "GET",
-        &format!("/cases/{cid}/attachments/{hid}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = att_call(&app, &owner, "GET", &cid, &hid).await;
     assert_eq!(r.status(), StatusCode::OK);
     let disp = r.headers()[CONTENT_DISPOSITION]
         .to_str()
@@ -211,30 +218,14 @@ async fn attachments_api_round_trip_and_need_to_know() {
         .collect();
     assert_eq!(sections, vec!["identity"]);
     assert!(!list.to_string().contains("medical report"));
-    let r = api_request(
-        &app,
-        Some(&receiver),
-        "GET",
-        &format!("/cases/{cid}/attachments/{hid}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = att_call(&app, &receiver, "GET", &cid, &hid).await;
     assert!(
         matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{}",
         r.status()
     );
     let iid = i["id"].as_str().unwrap();
-    let r = api_request(
-        &app,
-        Some(&receiver),
-        "GET",
-        &format!("/cases/{cid}/attachments/{iid}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = att_call(&app, &receiver, "GET", &cid, &iid).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().to_vec(), png());
     // Read-only: no upload, no delete.
@@ -243,15 +234,7 @@ async fn attachments_api_round_trip_and_need_to_know() {
         matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{s}"
     );
-    let r = api_request(
-        &app,
-        Some(&receiver),
-        "DELETE",
-        &format!("/cases/{cid}/attachments/{iid}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = att_call(&app, &receiver, "DELETE", &cid, &iid).await;
     assert!(
         matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{}",
@@ -273,15 +256,7 @@ async fn attachments_api_round_trip_and_need_to_know() {
     assert!(html.contains("medical report.pdf") && html.contains("id=\"att-form\""));
 
     // Delete: gone from the list and from the disk.
-    let r = api_request(
-        &app,
-        Some(&owner),
-        "DELETE",
-        &format!("/cases/{cid}/attachments/{hid}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = att_call(&app, &owner, "DELETE", &cid, &hid).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(objects_on_disk(&app.db).len(), 1);
     assert_eq!(rows(store).await, 1);
