@@ -2,6 +2,7 @@
 //! access policy. This crate performs no I/O and never reads the clock: time is passed in.
 
 pub mod assistance;
+pub mod attachments;
 pub mod audit_view;
 pub mod case;
 pub mod error;

@@ -39,6 +39,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("internal error")]
     Internal(String),
+    /// A service the request needs does not answer (the attachment store): 503.
+    #[error("service unavailable")]
+    Unavailable(&'static str),
 }
 
 impl AppError {
@@ -58,6 +61,7 @@ impl AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -73,6 +77,7 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
+            AppError::Unavailable(r) => r,
         }
     }
 
@@ -106,6 +111,7 @@ impl From<StoreError> for AppError {
             StoreError::AlreadyExists(w) => AppError::AlreadyExists(w),
             StoreError::Invalid(v) => AppError::Invalid(v),
             StoreError::RateLimited(secs) => AppError::TooManyRequests(secs),
+            StoreError::Unavailable(r) => AppError::Unavailable(r),
             // Internal details are logged (they hold no personal data: SQL errors carry no
             // bound values) and never sent to the client.
             other => AppError::Internal(other.to_string()),

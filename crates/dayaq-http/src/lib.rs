@@ -135,7 +135,7 @@ pub fn app(store: Store, cfg: AppConfig) -> Router {
             security::headers,
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            8 * 1024 * 1024,
+            settings::request_body_limit(state.store.attachment_store().max_bytes()),
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             security::panic_response,

@@ -31,6 +31,8 @@ mod account;
 mod admin;
 mod alerts;
 mod assistance;
+// Encrypted attachments (issue #21 §1).
+mod attachments;
 mod audit_viewer;
 mod cases;
 mod checkin;
@@ -79,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())
+        .merge(attachments::router())
 }
 
 /// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).

@@ -15,3 +15,13 @@ pub(crate) fn allowance_amount() -> i64 {
         .filter(|v| *v > 0)
         .unwrap_or(DEFAULT_ALLOWANCE_MINOR)
 }
+
+/// The app-wide request body limit: 8 MiB, or an attachment of the configured largest size
+/// plus its multipart framing (issue #21). Every other route keeps its own smaller limit
+/// (axum's 2 MB default for JSON and forms, [`UPLOAD_LIMIT`] for imports).
+pub(crate) fn request_body_limit(attachment_max_bytes: u64) -> usize {
+    let attachment = usize::try_from(attachment_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
+    attachment.max(8 * 1024 * 1024)
+}

@@ -465,8 +465,12 @@ impl Store {
             .bind(access.id_str())
             .execute(&mut *w)
             .await?;
+        // Attachments: their names die with the key; the objects are removed after commit.
+        w.exec("UPDATE case_attachments SET state = 'deleting' WHERE case_id = $1")
+            .await?;
         w.event("case.erased", "").await?;
         w.commit("case.erase", String::new()).await?;
+        self.purge_erased_attachments(access.id_str()).await;
         self.scrub_after_erasure().await;
         Ok(())
     }

@@ -86,6 +86,7 @@ impl Store {
             write_turn: (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             searches: Arc::default(),
             fact_loads: Arc::default(),
+            blobs: crate::attachments::Blobs::local(&opts.data_dir.join("attachments"))?,
         };
         // Cases not yet counted (an upgrade to migration 0017): count them now.
         store.refresh_statistics().await?;

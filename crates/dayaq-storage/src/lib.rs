@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod aggregates;
 pub mod alerts;
 pub mod assistance;
+pub mod attachments;
 pub mod audit;
 pub mod audit_viewer;
 pub mod backup;
@@ -85,6 +86,9 @@ pub enum StoreError {
     /// Too many requests of this kind by this user; retry after this many seconds.
     #[error("too many requests; retry after {0} s")]
     RateLimited(i64),
+    /// A service the request needs does not answer (the attachment store): 503.
+    #[error("service unavailable: {0}")]
+    Unavailable(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -107,6 +111,8 @@ pub struct Store {
     pub(crate) searches: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Vec<i64>>>>,
     /// How many times case facts were loaded (`Store::case_facts_loads`, for tests).
     pub(crate) fact_loads: Arc<std::sync::atomic::AtomicU64>,
+    /// Where attachment objects live and their limits (issue #21; local disk by default).
+    pub(crate) blobs: attachments::Blobs,
 }
 
 /// Tunable rules (times in milliseconds).

@@ -404,6 +404,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(RETENTION_TABLES)
         .chain(SUBJECT_REQUEST_TABLES)
         .chain(CASELOAD_TABLES)
+        .chain(ATTACHMENT_TABLES)
         .copied()
         .collect()
 }
@@ -1064,5 +1065,23 @@ pub const CASELOAD_TABLES: &[Table] = &[(
         ("display_name", Text),
         ("updated_by", Text),
         ("updated_at", Int),
+    ],
+)];
+
+/// Encrypted attachments of a case section (issue #21 §1, migration 0029).
+pub const ATTACHMENT_TABLES: &[Table] = &[(
+    "case_attachments",
+    &[
+        ("id", Text),
+        ("case_id", Text),
+        ("section", Text),
+        ("kind", Text),
+        ("name", Blob),
+        ("object_key", Text),
+        ("state", Text),
+        ("size_bytes", Int),
+        ("sha256", Text),
+        ("created_at", Int),
+        ("created_by", Text),
     ],
 )];

@@ -137,6 +137,9 @@ pub enum Command {
     /// Retention schedules: rules per organisation, the preview, the daily erasure job.
     #[command(subcommand)]
     Retention(crate::retention_cli::RetentionCommand),
+    /// Encrypted attachments: list and fix what interrupted uploads and deletions left.
+    #[command(subcommand)]
+    Attachments(crate::attachments_cli::AttachmentsCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -220,6 +223,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(5..=3600))]
     pub alert_interval_seconds: u64,
+
+    /// The attachment store (issue #21): local directory or S3 bucket, size limit.
+    #[command(flatten)]
+    pub attachments: crate::attachments_cli::AttachmentStoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -819,6 +826,7 @@ impl Command {
             Command::Alerts(c) => c.name(),
             Command::Rules(c) => c.name(),
             Command::Retention(c) => c.name(),
+            Command::Attachments(c) => c.name(),
         }
     }
 }

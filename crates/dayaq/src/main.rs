@@ -5,6 +5,7 @@
 //! operator go to standard output.
 
 mod alerts_cli;
+mod attachments_cli;
 mod bench;
 mod cli;
 mod commands;
@@ -75,6 +76,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts(c) => alerts_cli::run(g, c).await,
         Command::Rules(c) => rules_cli::run(g, c).await,
         Command::Retention(c) => retention_cli::run(g, c).await,
+        Command::Attachments(c) => attachments_cli::run(g, c).await,
     }
 }
 

@@ -35,6 +35,8 @@ pub fn app_config(args: &ServeArgs) -> AppConfig {
 
 /// Binds `args.listen`, prints the URL and serves `store` until a shutdown signal.
 pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
+    // The attachment store (local directory or S3) and its size limit.
+    let store = args.attachments.apply(store)?;
     // The scorecard's indicators: a bad file stops the server before it listens.
     let indicators = crate::report_scorecard::load_indicators(args.indicators.as_deref())?;
     // The access-anomaly rules: likewise checked before listening.

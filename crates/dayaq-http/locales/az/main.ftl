@@ -1942,3 +1942,30 @@ nav-no-steps = Bu iş üzrə gözləyən heç nə yoxdur.
 
 # Phone width (issue #23 §11): the collapsed header menu.
 nav-menu = Menyu
+
+# Attachments (issue #21 §1, w5-attach)
+att-title = Fayllar
+att-back = İşə qayıt
+att-intro = Fayllar işin açarı ilə şifrələnir. PDF, JPEG və PNG faylları qəbul olunur (məzmununa görə yoxlanılır). İşin yönləndirildiyi təşkilatlar yalnız onlara verilmiş bölmələrin fayllarını görür.
+att-uploaded = Fayl şifrələnmiş şəkildə saxlanıldı.
+att-upload-title = Fayl əlavə et
+att-needs-js = Fayl yükləmək üçün JavaScript lazımdır (forma təhlükəsizlik açarını başlıqda göndərir).
+att-section = Bölmə
+att-file = Fayl
+att-upload = Yüklə
+att-list = Fayllar
+att-none = Görə biləcəyiniz fayl yoxdur.
+att-col-name = Ad
+att-col-type = Növ
+att-col-size = Ölçü
+att-col-added = Əlavə edilib
+att-download = Endir
+att-delete = Sil
+err-type-not-allowed = yalnız PDF, JPEG və PNG faylları qəbul olunur
+err-image-dimensions = şəkil çox böyükdür (piksellə)
+err-image-unreadable = şəklin ölçüləri oxuna bilmədi
+err-interrupted = yükləmə kəsildi; heç nə saxlanılmadı, faylı yenidən göndərin
+err-malware = zərərli proqram yoxlaması bu faylı rədd etdi
+err-path-not-allowed = fayl adı yol olmamalıdır
+event-attachment-added = Fayl əlavə edildi
+event-attachment-deleted = Fayl silindi

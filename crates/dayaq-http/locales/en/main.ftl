@@ -1945,3 +1945,30 @@ nav-no-steps = Nothing is waiting on this case.
 
 # Phone width (issue #23 §11): the collapsed header menu.
 nav-menu = Menu
+
+# Attachments (issue #21 §1, w5-attach)
+att-title = Attachments
+att-back = Back to the case
+att-intro = Files are encrypted with the case key. PDF, JPEG and PNG files are accepted (checked by their content). Organisations a case is referred to see only the files of the sections they were given.
+att-uploaded = The file was stored, encrypted.
+att-upload-title = Add a file
+att-needs-js = Uploading a file needs JavaScript (the form sends its security token in a header).
+att-section = Section
+att-file = File
+att-upload = Upload
+att-list = Files
+att-none = No files you may see.
+att-col-name = Name
+att-col-type = Type
+att-col-size = Size
+att-col-added = Added
+att-download = Download
+att-delete = Delete
+err-type-not-allowed = only PDF, JPEG and PNG files are accepted
+err-image-dimensions = the image is too large (in pixels)
+err-image-unreadable = the image's dimensions could not be read
+err-interrupted = the upload was cut off; nothing was kept, send it again
+err-malware = the malware scanner refused this file
+err-path-not-allowed = the file name must not be a path
+event-attachment-added = File added
+event-attachment-deleted = File deleted

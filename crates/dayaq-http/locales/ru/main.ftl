@@ -1965,3 +1965,30 @@ nav-no-steps = По этому делу ничего не ожидается.
 
 # Phone width (issue #23 §11): the collapsed header menu.
 nav-menu = Меню
+
+# Attachments (issue #21 §1, w5-attach)
+att-title = Файлы
+att-back = Назад к делу
+att-intro = Файлы шифруются ключом дела. Принимаются файлы PDF, JPEG и PNG (проверяется содержимое). Организации, которым дело направлено, видят только файлы переданных им разделов.
+att-uploaded = Файл сохранён в зашифрованном виде.
+att-upload-title = Добавить файл
+att-needs-js = Для загрузки файла нужен JavaScript (форма передаёт защитный токен в заголовке).
+att-section = Раздел
+att-file = Файл
+att-upload = Загрузить
+att-list = Файлы
+att-none = Нет файлов, доступных вам.
+att-col-name = Имя
+att-col-type = Тип
+att-col-size = Размер
+att-col-added = Добавлен
+att-download = Скачать
+att-delete = Удалить
+err-type-not-allowed = принимаются только файлы PDF, JPEG и PNG
+err-image-dimensions = изображение слишком большое (в пикселях)
+err-image-unreadable = не удалось прочитать размеры изображения
+err-interrupted = загрузка прервалась; ничего не сохранено, отправьте файл снова
+err-malware = антивирусная проверка отклонила этот файл
+err-path-not-allowed = имя файла не должно быть путём
+event-attachment-added = Файл добавлен
+event-attachment-deleted = Файл удалён

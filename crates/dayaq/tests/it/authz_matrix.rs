@@ -767,6 +767,31 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Org(Action::ManageDirectory),
         false,
     ),
+    // Attachments (issue #21 §1): the fixture's file is in the health section.
+    (
+        "GET",
+        "/cases/{id}/attachments",
+        Case(Action::ReadCase),
+        false,
+    ),
+    (
+        "POST",
+        "/cases/{id}/attachments",
+        Case(Action::UpdateCase),
+        false,
+    ),
+    (
+        "GET",
+        "/cases/{id}/attachments/{attachment}",
+        Case(Action::ReadSection(Section::Health)),
+        false,
+    ),
+    (
+        "DELETE",
+        "/cases/{id}/attachments/{attachment}",
+        Case(Action::UpdateCase),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -812,6 +837,7 @@ struct Fixture {
     source: String,
     stay: String,
     extension: String,
+    attachment: String,
 }
 
 /// One API call as the matrix makes it: every request carries `If-Match: "1"`, so that
@@ -986,6 +1012,19 @@ async fn fixture(app: &TestApp, u: &Users, state: RefState, consent: bool, n: us
         )
         .await,
     );
+    f.attachment = {
+        let (s, v) = crate::kit::attachment_upload(
+            app,
+            cw,
+            &f.case,
+            "health",
+            "report.pdf",
+            b"%PDF-1.7\n% matrix attachment\n".to_vec(),
+        )
+        .await;
+        assert!(s.is_success(), "fixture attachment upload: {s} {v}");
+        id_of(&v)
+    };
     f.perpetrator = id_of(
         &ok(
             app,
@@ -1084,6 +1123,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{code}", "family_rejection")
         .replace("{stay_id}", &f.stay)
         .replace("{extension_id}", &f.extension)
+        .replace("{attachment}", &f.attachment)
         // Payments and tasks do not exist for this case: the routes check access on the case
         // first, then read the body (422 for `{}`).
         .replace("{payment_id}", &random)

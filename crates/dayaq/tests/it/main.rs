@@ -7,6 +7,7 @@
 mod alerts;
 mod api;
 mod assistance;
+mod attachments;
 mod audit_viewer;
 mod authz_matrix;
 mod bench_smoke;

@@ -278,3 +278,19 @@ pub async fn page_get(app: &TestApp, c: &reqwest::Client, path: &str) -> (Status
     let s = r.status();
     (s, r.text().await.expect("page body"))
 }
+
+/// Uploads `data` as attachment `name` to `section` of `case` (multipart part `file`) with
+/// bearer `token`: the status and the JSON answer.
+pub async fn attachment_upload(
+    app: &TestApp,
+    token: &str,
+    case: &str,
+    section: &str,
+    name: &str,
+    data: Vec<u8>,
+) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(data).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let path = format!("/cases/{case}/attachments?section={section}");
+    json_answer(api_request(app, Some(token), "POST", &path).multipart(form)).await
+}
