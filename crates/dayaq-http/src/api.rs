@@ -39,6 +39,8 @@ pub mod statistics;
 // Research data releases (issue #16).
 pub mod releases;
 pub mod subject_requests;
+// Webhooks (issue 22 §4).
+pub mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -97,6 +99,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())
+        .merge(webhooks::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

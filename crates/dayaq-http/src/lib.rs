@@ -17,6 +17,7 @@ mod security;
 pub mod settings;
 pub(crate) mod subject_access;
 pub mod upload;
+pub mod webhook_worker;
 
 use axum::Router;
 use axum::routing::get;

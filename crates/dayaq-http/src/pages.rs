@@ -51,6 +51,8 @@ mod signin;
 mod statistics;
 pub mod statistics_charts;
 mod subject_requests;
+// Webhooks (issue 22 §4).
+mod webhooks;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
@@ -78,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(retention::router())
         .merge(subject_requests::router())
         .merge(checkin::router())
+        .merge(webhooks::router())
 }
 
 /// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).

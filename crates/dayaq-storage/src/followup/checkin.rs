@@ -10,6 +10,7 @@
 //! refusal of the public side is the same `None`, so the page cannot tell a forged link from an
 //! expired, revoked or answered one. No client address is stored: the audit rows of the public
 //! side carry the source `self_check_in`.
+use dayaq_domain::webhooks::{EventSubject, EventType};
 use super::*;
 use crate::crypto::{random_bytes, random_token, sha256_hex};
 use dayaq_domain::followup::{
@@ -491,6 +492,7 @@ impl Store {
         );
         w.event("followup.contact", "channel=self_check_in reached=true")
             .await?;
+        Self::enqueue_webhook(&mut w, access.facts().owner_org, EventType::CheckinAnswered, EventSubject { case_id: Some(case), checkin_id: uuid_of(&r.id).ok(), ..Default::default() }, now).await?;
         w.commit("checkin.answer", detail).await?;
         Ok(page)
     }
