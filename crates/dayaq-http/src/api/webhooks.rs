@@ -3,7 +3,7 @@
 //! (`crate::webhook_worker`), never by a request. Managed by the organisation's admin and
 //! supervisors (`Action::ManageWebhooks`).
 
-use super::common::{Act, OnPath, OrgBody, created};
+use super::common::{Act, ErrorBody, OnPath, OrgBody, created};
 use crate::AppState;
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -43,7 +43,7 @@ async fn list_endpoints(
 #[utoipa::path(post, path = "/webhooks/endpoints", tag = "webhooks",
     request_body(content = EndpointInput, description = "{url, events}: https (plain http only to a loopback host), at least one event type; audited"),
     responses((status = 201, description = "The endpoint and its signing secret (`whsec_…`), shown this once", body = CreatedEndpoint),
-              (status = 422, description = "Field `url` (required, invalid, not_https, credentials_in_url, too_long) or `events` (required, unknown)")))]
+              (status = 422, description = "Field `url` (required, invalid, not_https, credentials_in_url, too_long) or `events` (required, unknown)", body = ErrorBody)))]
 async fn add_endpoint(
     State(state): State<AppState>,
     r: OrgBody<EndpointInput, ManageWebhooks, 0>,

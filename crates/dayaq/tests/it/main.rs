@@ -37,3 +37,5 @@ mod statistics_sdc;
 mod statistics_speed;
 mod storage;
 mod subject_requests;
+mod tokens;
+mod webhooks;
