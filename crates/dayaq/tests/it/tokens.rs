@@ -114,7 +114,8 @@ async fn token_created_on_the_screen_is_shown_once_and_needs_integration_rights(
     )
     .await;
     assert_eq!(st, StatusCode::OK);
-    let i = page.find("id=\"token-secret\">").expect("the secret is shown") + 17;
+    let marker = "id=\"token-secret\">";
+    let i = page.find(marker).expect("the secret is shown") + marker.len();
     let secret = page[i..i + page[i..].find('<').unwrap()].to_string();
     assert!(secret.starts_with("dq_"));
     let (st, _) = api_call(&app, &secret, "GET", "/me", Value::Null).await;
