@@ -51,8 +51,8 @@ impl TokenScope {
             TokenScope::CaseWork => true,
             TokenScope::ReadOnly => read,
             TokenScope::Statistics => {
-                let plain = !path.contains('%')
-                    && path.split('/').all(|seg| seg != "." && seg != "..");
+                let plain =
+                    !path.contains('%') && path.split('/').all(|seg| seg != "." && seg != "..");
                 read && plain
                     && (path == "/api/v1/me"
                         || path == "/api/v1/statistics"
@@ -68,8 +68,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn method() -> impl Strategy<Value = String> {
-        prop::sample::select(vec!["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-            .prop_map(str::to_string)
+        prop::sample::select(vec![
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+        ])
+        .prop_map(str::to_string)
     }
 
     #[test]

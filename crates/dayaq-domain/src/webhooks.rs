@@ -155,7 +155,11 @@ impl EndpointInput {
                         ));
                         None
                     } else if u.fragment().is_some() {
-                        errs.push(FieldError::new("url", "invalid", "the URL must not have a #fragment"));
+                        errs.push(FieldError::new(
+                            "url",
+                            "invalid",
+                            "the URL must not have a #fragment",
+                        ));
                         None
                     } else {
                         Some(u.to_string())
@@ -168,11 +172,19 @@ impl EndpointInput {
             match EventType::parse(e.trim()) {
                 Some(t) if !events.contains(&t) => events.push(t),
                 Some(_) => {}
-                None => errs.push(FieldError::new("events", "unknown", "an unknown event type")),
+                None => errs.push(FieldError::new(
+                    "events",
+                    "unknown",
+                    "an unknown event type",
+                )),
             }
         }
         if self.events.is_empty() {
-            errs.push(FieldError::new("events", "required", "choose at least one event type"));
+            errs.push(FieldError::new(
+                "events",
+                "required",
+                "choose at least one event type",
+            ));
         }
         errs.into_result()?;
         events.sort_by_key(|e| e.as_str());
@@ -198,7 +210,11 @@ pub fn retry_delay_ms(attempts: u32) -> Option<i64> {
         return None;
     }
     let shift = attempts.saturating_sub(1).min(30);
-    Some(FIRST_RETRY_MS.saturating_mul(1_i64 << shift).min(MAX_RETRY_MS))
+    Some(
+        FIRST_RETRY_MS
+            .saturating_mul(1_i64 << shift)
+            .min(MAX_RETRY_MS),
+    )
 }
 
 #[cfg(test)]
@@ -223,11 +239,26 @@ mod tests {
         assert!(input("http://127.0.0.1:9000/hook").validate().is_ok());
         assert!(input("http://[::1]:9000/hook").validate().is_ok());
         assert!(input("http://localhost/hook").validate().is_ok());
-        assert_eq!(code(input("http://agency.example/hook").validate()).as_deref(), Some("not_https"));
-        assert_eq!(code(input("http://10.0.0.1/hook").validate()).as_deref(), Some("not_https"));
-        assert_eq!(code(input("ftp://agency.example/").validate()).as_deref(), Some("not_https"));
-        assert_eq!(code(input("https://u:p@agency.example/").validate()).as_deref(), Some("credentials_in_url"));
-        assert_eq!(code(input("not a url").validate()).as_deref(), Some("invalid"));
+        assert_eq!(
+            code(input("http://agency.example/hook").validate()).as_deref(),
+            Some("not_https")
+        );
+        assert_eq!(
+            code(input("http://10.0.0.1/hook").validate()).as_deref(),
+            Some("not_https")
+        );
+        assert_eq!(
+            code(input("ftp://agency.example/").validate()).as_deref(),
+            Some("not_https")
+        );
+        assert_eq!(
+            code(input("https://u:p@agency.example/").validate()).as_deref(),
+            Some("credentials_in_url")
+        );
+        assert_eq!(
+            code(input("not a url").validate()).as_deref(),
+            Some("invalid")
+        );
         assert_eq!(code(input("").validate()).as_deref(), Some("required"));
     }
 
@@ -239,7 +270,10 @@ mod tests {
         i.events = vec!["case.deleted".into()];
         assert_eq!(code(i.validate()).as_deref(), Some("unknown"));
         i.events = vec!["decision.made".into(), "decision.made".into()];
-        assert_eq!(i.validate().map(|v| v.events), Ok(vec![EventType::DecisionMade]));
+        assert_eq!(
+            i.validate().map(|v| v.events),
+            Ok(vec![EventType::DecisionMade])
+        );
     }
 
     #[test]

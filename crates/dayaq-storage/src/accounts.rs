@@ -428,7 +428,11 @@ impl Store {
         if label.is_empty() {
             errs.push(FieldError::new("label", "required", "a label is required"));
         } else if label.chars().count() > 100 || label.contains(['\n', '\r']) {
-            errs.push(FieldError::new("label", "too_long", "the label is one line of at most 100 characters"));
+            errs.push(FieldError::new(
+                "label",
+                "too_long",
+                "the label is one line of at most 100 characters",
+            ));
         }
         let days = days.unwrap_or(DEFAULT_TOKEN_DAYS);
         if !(1..=MAX_TOKEN_DAYS).contains(&days) {
@@ -439,7 +443,11 @@ impl Store {
             ));
         }
         if scope.is_none() {
-            errs.push(FieldError::new("scope", "required", "choose what the token may do"));
+            errs.push(FieldError::new(
+                "scope",
+                "required",
+                "choose what the token may do",
+            ));
         }
         errs.into_result()?;
         let scope = scope.unwrap_or(TokenScope::ReadOnly);

@@ -49,7 +49,9 @@ async fn add_endpoint(
     r: OrgBody<EndpointInput, ManageWebhooks, 0>,
 ) -> Result<Response, AppError> {
     let ctx = r.auth.cx();
-    Ok(created(state.store.add_webhook_endpoint(&ctx, &r.body).await?))
+    Ok(created(
+        state.store.add_webhook_endpoint(&ctx, &r.body).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/webhooks/endpoints/{id}", tag = "webhooks",

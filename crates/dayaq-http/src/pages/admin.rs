@@ -714,12 +714,24 @@ async fn token_create(
             .create_scoped_token(&a.cx(), &label, days, scope)
             .await
             .map_err(AppError::from),
-        Err(_) => Err(AppError::field("days", "invalid_number", "the days are a whole number")),
+        Err(_) => Err(AppError::field(
+            "days",
+            "invalid_number",
+            "the days are a whole number",
+        )),
     };
     match result {
         Ok(created) => {
             let msg = t.get("tokens-created");
-            tokens_render(&state, &a, Some(msg), Some(created.secret), Refused::default(), StatusCode::OK).await
+            tokens_render(
+                &state,
+                &a,
+                Some(msg),
+                Some(created.secret),
+                Refused::default(),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(AppError::Invalid(v)) => {
             let r = Refused::new(&t, "token", f, &v);

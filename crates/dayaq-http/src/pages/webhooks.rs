@@ -144,7 +144,10 @@ async fn render(
         .collect();
     let page = WebhooksPage {
         boxes,
-        endpoints: endpoints.into_iter().map(|e| endpoint_line(&t, e)).collect(),
+        endpoints: endpoints
+            .into_iter()
+            .map(|e| endpoint_line(&t, e))
+            .collect(),
         deliveries: deliveries
             .into_iter()
             .map(|d| delivery_line(&t, d))
@@ -172,7 +175,14 @@ async fn endpoint_submit(
     };
     match state.store.add_webhook_endpoint(&a.cx(), &input).await {
         Ok(created) => {
-            render(&state, &a, Some(created.secret), Refused::default(), StatusCode::CREATED).await
+            render(
+                &state,
+                &a,
+                Some(created.secret),
+                Refused::default(),
+                StatusCode::CREATED,
+            )
+            .await
         }
         Err(StoreError::Invalid(v)) => {
             let r = Refused::new(&t, "endpoint", f, &v);

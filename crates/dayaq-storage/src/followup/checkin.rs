@@ -10,13 +10,13 @@
 //! refusal of the public side is the same `None`, so the page cannot tell a forged link from an
 //! expired, revoked or answered one. No client address is stored: the audit rows of the public
 //! side carry the source `self_check_in`.
-use dayaq_domain::webhooks::{EventSubject, EventType};
 use super::*;
 use crate::crypto::{random_bytes, random_token, sha256_hex};
 use dayaq_domain::followup::{
     CHECKIN_CALL_REQUEST, CHECKIN_CODE_ALPHABET, CHECKIN_CODE_LEN, CHECKIN_ROUND, CheckInAnswers,
     CheckInInput, CheckInState, Cover, call_slot, normalise_code, normalise_token,
 };
+use dayaq_domain::webhooks::{EventSubject, EventType};
 
 /// The source recorded in audit rows of the public check-in page (never a client address).
 pub const CHECKIN_SOURCE: &str = "self_check_in";
@@ -492,7 +492,18 @@ impl Store {
         );
         w.event("followup.contact", "channel=self_check_in reached=true")
             .await?;
-        Self::enqueue_webhook(&mut w, access.facts().owner_org, EventType::CheckinAnswered, EventSubject { case_id: Some(case), checkin_id: uuid_of(&r.id).ok(), ..Default::default() }, now).await?;
+        Self::enqueue_webhook(
+            &mut w,
+            access.facts().owner_org,
+            EventType::CheckinAnswered,
+            EventSubject {
+                case_id: Some(case),
+                checkin_id: uuid_of(&r.id).ok(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
         w.commit("checkin.answer", detail).await?;
         Ok(page)
     }

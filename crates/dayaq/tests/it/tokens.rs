@@ -61,7 +61,11 @@ async fn token_scope_read_only_cannot_write_and_statistics_cannot_read_a_case() 
     assert_eq!(count(&list), Some(1), "the read-only token wrote nothing");
 
     // Statistics: no case, no case list, no write — even though the user may read them.
-    for (m, p) in [("GET", path.as_str()), ("GET", "/cases"), ("POST", "/cases")] {
+    for (m, p) in [
+        ("GET", path.as_str()),
+        ("GET", "/cases"),
+        ("POST", "/cases"),
+    ] {
         let (st, _) = api_call(&app, &stats.secret, m, p, case_body()).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{m} {p} with a statistics token");
     }
@@ -96,7 +100,12 @@ async fn token_created_on_the_screen_is_shown_once_and_needs_integration_rights(
         &app,
         &web,
         "/account/tokens",
-        &[("csrf", csrf.as_str()), ("label", ""), ("scope", "statistics"), ("days", "400")],
+        &[
+            ("csrf", csrf.as_str()),
+            ("label", ""),
+            ("scope", "statistics"),
+            ("days", "400"),
+        ],
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -104,13 +113,21 @@ async fn token_created_on_the_screen_is_shown_once_and_needs_integration_rights(
     assert!(page.contains("id=\"token-days-error\""));
     assert!(page.contains("value=\"statistics\" selected"));
     assert!(page.contains("value=\"400\""));
-    assert!(s.user_tokens(sup.id).await.unwrap().is_empty(), "nothing written");
+    assert!(
+        s.user_tokens(sup.id).await.unwrap().is_empty(),
+        "nothing written"
+    );
 
     let (st, page) = form_post(
         &app,
         &web,
         "/account/tokens",
-        &[("csrf", csrf.as_str()), ("label", "case system"), ("scope", "read_only"), ("days", "")],
+        &[
+            ("csrf", csrf.as_str()),
+            ("label", "case system"),
+            ("scope", "read_only"),
+            ("days", ""),
+        ],
     )
     .await;
     assert_eq!(st, StatusCode::OK);
@@ -121,7 +138,11 @@ async fn token_created_on_the_screen_is_shown_once_and_needs_integration_rights(
     let (st, _) = api_call(&app, &secret, "GET", "/me", Value::Null).await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = api_call(&app, &secret, "POST", "/cases", case_body()).await;
-    assert_eq!(st, StatusCode::FORBIDDEN, "the screen's read-only scope holds");
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "the screen's read-only scope holds"
+    );
 
     // Shown once: the list names it with its scope and last use, never the secret again.
     let (_, page) = page_get(&app, &web, "/account/tokens").await;
@@ -141,7 +162,11 @@ async fn token_created_on_the_screen_is_shown_once_and_needs_integration_rights(
         &app,
         &web_cw,
         "/account/tokens",
-        &[("csrf", csrf_cw.as_str()), ("label", "x"), ("scope", "case_work")],
+        &[
+            ("csrf", csrf_cw.as_str()),
+            ("label", "x"),
+            ("scope", "case_work"),
+        ],
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);

@@ -128,7 +128,13 @@ async fn webhook_events_of_referrals_and_decisions_delivered_signed() {
 
     // Nothing leaves before the worker runs; one round delivers the three events.
     assert!(got.all().is_empty());
-    assert_eq!(round(s, now()).await, Round { delivered: 3, failed: 0 });
+    assert_eq!(
+        round(s, now()).await,
+        Round {
+            delivered: 3,
+            failed: 0
+        }
+    );
     let all = got.all();
     assert_eq!(all.len(), 3);
     let by_type = |t: &str| {
@@ -141,7 +147,12 @@ async fn webhook_events_of_referrals_and_decisions_delivered_signed() {
     let v = check(&h, &b, &secret_b, "referral.received");
     assert_eq!(v["data"]["case_id"], case.to_string());
     // Signed with B's secret, not A's: another organisation's secret does not verify.
-    assert!(standardwebhooks::Webhook::new(&secret_a).unwrap().verify(b.as_bytes(), &h).is_err());
+    assert!(
+        standardwebhooks::Webhook::new(&secret_a)
+            .unwrap()
+            .verify(b.as_bytes(), &h)
+            .is_err()
+    );
     let (h, b) = by_type("referral.answered");
     let v = check(&h, &b, &secret_a, "referral.answered");
     assert_eq!(v["data"]["case_id"], case.to_string());
@@ -164,14 +175,20 @@ async fn webhook_events_of_referrals_and_decisions_delivered_signed() {
     assert_eq!(log[0]["state"], "delivered");
     assert_eq!(log[0]["event_type"], "referral.answered");
     assert_eq!(log[0]["attempts"], 1);
-    assert!(got.ids().contains(&log[0]["id"].as_str().unwrap().to_string()));
+    assert!(
+        got.ids()
+            .contains(&log[0]["id"].as_str().unwrap().to_string())
+    );
     let tok_b = user_token(&app.db, &admin_b).await;
     let (_, log_b) = api_call(&app, &tok_b, "GET", "/webhooks/deliveries", Value::Null).await;
     assert_eq!(log_b.as_array().unwrap().len(), 1);
     assert_eq!(log_b[0]["event_type"], "referral.received");
     let (_, eps_b) = api_call(&app, &tok_b, "GET", "/webhooks/endpoints", Value::Null).await;
     assert_eq!(eps_b.as_array().unwrap().len(), 1);
-    assert!(eps_b[0].get("secret").is_none(), "a listed endpoint never shows its secret");
+    assert!(
+        eps_b[0].get("secret").is_none(),
+        "a listed endpoint never shows its secret"
+    );
     app.db.cleanup().await;
 }
 
@@ -192,7 +209,13 @@ async fn webhook_receiver_down_is_retried_later_and_nothing_is_lost() {
         decide_identification(s, &police.actor(), case, "ActualVictimOfTrafficking").await;
     }
     let t0 = now();
-    assert_eq!(round(s, t0).await, Round { delivered: 0, failed: 2 });
+    assert_eq!(
+        round(s, t0).await,
+        Round {
+            delivered: 0,
+            failed: 2
+        }
+    );
     let tok = user_token(&app.db, &admin).await;
     let (_, log) = api_call(&app, &tok, "GET", "/webhooks/deliveries", Value::Null).await;
     for d in log.as_array().unwrap() {
@@ -208,7 +231,10 @@ async fn webhook_receiver_down_is_retried_later_and_nothing_is_lost() {
     let got = serve_receiver(tokio::net::TcpListener::bind(addr).await.unwrap());
     assert_eq!(
         round(s, t0 + Duration::seconds(31)).await,
-        Round { delivered: 2, failed: 0 }
+        Round {
+            delivered: 2,
+            failed: 0
+        }
     );
     let all = got.all();
     assert_eq!(all.len(), 2);
@@ -268,13 +294,22 @@ async fn webhook_killed_mid_delivery_is_redelivered_with_the_same_id() {
     // with the same id (the receiver drops the duplicate by its id).
     assert_eq!(round(s, t0 + Duration::seconds(5)).await, Round::default());
     let after = t0 + Duration::milliseconds(LEASE_MS + 1_000);
-    assert_eq!(round(s, after).await, Round { delivered: 1, failed: 0 });
+    assert_eq!(
+        round(s, after).await,
+        Round {
+            delivered: 1,
+            failed: 0
+        }
+    );
     let all = got.all();
     assert_eq!(all.len(), 2);
     let ids = got.ids();
     assert_eq!(ids[0], ids[1], "a duplicate carries the same id");
     check(&all[1].0, &all[1].1, &secret, "decision.made");
-    assert_eq!(round(s, after + Duration::seconds(LEASE_MS / 1000 + 1)).await, Round::default());
+    assert_eq!(
+        round(s, after + Duration::seconds(LEASE_MS / 1000 + 1)).await,
+        Round::default()
+    );
     app.db.cleanup().await;
 }
 
@@ -319,7 +354,11 @@ async fn webhook_non_https_url_refused_with_field_error_and_nothing_written() {
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // The screen: the refused URL stays in its field with the error beside it.
-    app.db.store.totp_set_secret(&sup, TOTP_SECRET).await.unwrap();
+    app.db
+        .store
+        .totp_set_secret(&sup, TOTP_SECRET)
+        .await
+        .unwrap();
     let (web, csrf) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
     let (st, page) = form_post(
         &app,
@@ -333,12 +372,24 @@ async fn webhook_non_https_url_refused_with_field_error_and_nothing_written() {
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("id=\"wh-url-error\""), "error beside the field");
-    assert!(page.contains("value=\"http://agency.example/x\""), "typed value kept");
-    assert!(page.contains("value=\"decision.made\" checked"), "chosen event kept");
+    assert!(
+        page.contains("id=\"wh-url-error\""),
+        "error beside the field"
+    );
+    assert!(
+        page.contains("value=\"http://agency.example/x\""),
+        "typed value kept"
+    );
+    assert!(
+        page.contains("value=\"decision.made\" checked"),
+        "chosen event kept"
+    );
     let (st, page) = page_get(&app, &web, "/webhooks").await;
     assert_eq!(st, StatusCode::OK);
     assert!(page.contains("https://agency.example/hook"));
-    assert!(!page.contains(made["secret"].as_str().unwrap()), "secret shown once only");
+    assert!(
+        !page.contains(made["secret"].as_str().unwrap()),
+        "secret shown once only"
+    );
     app.db.cleanup().await;
 }
