@@ -180,9 +180,12 @@ impl Refused {
     }
     /// The message of `field` when `form` is the refused one.
     pub fn get(&self, form: &str, field: &str) -> Option<String> {
-        (form == self.form)
-            .then(|| self.errors.iter().find(|(f, _)| f == field))
-            .flatten()
+        if form != self.form {
+            return None;
+        }
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
             .map(|(_, m)| m.clone())
     }
     /// `aria-invalid` and `aria-describedby` for the input of a refused field.
