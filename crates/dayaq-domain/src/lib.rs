@@ -21,8 +21,10 @@ pub mod rules;
 pub mod statistics;
 pub mod stats;
 pub mod subject_request;
+pub mod tokens;
 pub mod vocab;
 pub mod zone;
+pub mod webhooks;
 
 pub use error::{FieldError, ValidationErrors};
 pub use policy::{Action, Actor, CaseFacts, Decision, Resource, TargetUser, decide};

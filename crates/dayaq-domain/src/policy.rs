@@ -179,6 +179,13 @@ pub enum Action {
     /// identifying authority requests it for the victims it identified) of the owning
     /// organisation; never a hotline operator, never a receiving organisation (issue #23 §10).
     RequestAllowance,
+    /// Create API tokens for oneself (issue 22 §3, "integration rights", on
+    /// `Resource::OwnAccount`): supervisors, organisation admins, the national coordinator
+    /// (statistics integrations) and system admins. Everyone lists and revokes their own.
+    CreateApiToken,
+    /// Register an organisation's webhook endpoints and read their delivery log (issue 22 §4,
+    /// on `Resource::Organisation`): the organisation's admin and its supervisors.
+    ManageWebhooks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,6 +408,17 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
             OrgAdmin => deny("other_organisation"),
             _ => deny("role_cannot_read_alerts"),
+        },
+        (A::CreateApiToken, R::OwnAccount) => match actor.role {
+            Supervisor | OrgAdmin | NationalCoordinator | SystemAdmin => {
+                allow("integration_rights")
+            }
+            _ => deny("role_without_integration_rights"),
+        },
+        (A::ManageWebhooks, R::Organisation(org)) => match actor.role {
+            OrgAdmin | Supervisor if org == actor.org_id => allow("own_organisation_webhooks"),
+            OrgAdmin | Supervisor => deny("other_organisation"),
+            _ => deny("role_cannot_manage_webhooks"),
         },
         _ => deny("no_rule"),
     }
@@ -994,6 +1012,8 @@ mod tests {
             Action::RecordPlanAction,
             Action::RecordScreening,
             Action::RequestAllowance,
+            Action::CreateApiToken,
+            Action::ManageWebhooks,
         ];
         v.extend(Section::ALL.iter().map(|s| Action::ReadSection(*s)));
         proptest::sample::select(v)

@@ -41,6 +41,8 @@ pub mod releases;
 pub mod subject_requests;
 // Encrypted attachments (issue #21 §1).
 pub mod attachments;
+// Webhooks (issue 22 §4).
+pub mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -100,6 +102,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(subject_requests::router())
         .merge(checkin::router())
         .merge(attachments::router())
+        .merge(webhooks::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

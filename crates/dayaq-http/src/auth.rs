@@ -302,8 +302,19 @@ impl FromRequestParts<AppState> for Authed {
     ) -> Result<Self, Self::Rejection> {
         let source = source_of(parts);
         if let Some(token) = bearer(&parts.headers) {
-            return match state.store.token_user(token, state.now()).await? {
-                Some(user) => Ok(Authed::new(user, None, source, state.now())),
+            // The token's scope narrows what the policy grants its user (issue 22 §3): a
+            // request outside it is refused before any handler runs. The path is the one
+            // received (the API router is nested, so `parts.uri` lacks `/api/v1`).
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map(|u| u.0.path().to_string())
+                .unwrap_or_else(|| parts.uri.path().to_string());
+            return match state.store.token_auth(token, state.now()).await? {
+                Some((user, scope)) if scope.permits(parts.method.as_str(), &path) => {
+                    Ok(Authed::new(user, None, source, state.now()))
+                }
+                Some(_) => Err(AppError::Forbidden("token_scope")),
                 None => Err(AppError::Unauthorized),
             };
         }

@@ -19,6 +19,7 @@ pub mod settings;
 pub(crate) mod subject_access;
 pub mod time_fmt;
 pub mod upload;
+pub mod webhook_worker;
 
 use axum::Router;
 use axum::routing::get;

@@ -54,6 +54,8 @@ mod statistics;
 pub mod statistics_charts;
 pub(crate) use assistance::plan_document;
 mod subject_requests;
+// Webhooks (issue 22 §4).
+mod webhooks;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
@@ -82,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .merge(subject_requests::router())
         .merge(checkin::router())
         .merge(attachments::router())
+        .merge(webhooks::router())
 }
 
 /// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).

@@ -10,7 +10,8 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::kernel::one_row;
 use crate::users::{User, hash_password, insert_user_tx, revoke_all_tokens_tx, validate_password};
 use crate::{Result, Store, StoreError, WriteTx, millis};
-use dayaq_domain::ValidationErrors;
+use dayaq_domain::tokens::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TokenScope};
+use dayaq_domain::{Action, FieldError, Resource, ValidationErrors, decide};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -39,6 +40,17 @@ pub struct TokenRow {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// `read_only`, `case_work` or `statistics` (issue 22 §3).
+    pub scope: String,
+}
+
+/// A token just created on the screen or the API: its secret is shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub id: Uuid,
+    pub secret: String,
+    pub scope: TokenScope,
+    pub expires_at: i64,
 }
 
 /// A user as listed on the administration screen.
@@ -325,7 +337,7 @@ impl Store {
     /// A user's API tokens, newest first, with their last use.
     pub async fn user_tokens(&self, user_id: Uuid) -> Result<Vec<TokenRow>> {
         let rows = sqlx::query(
-            "SELECT id, label, created_at, expires_at, revoked_at, last_used_at FROM api_tokens \
+            "SELECT id, label, created_at, expires_at, revoked_at, last_used_at, scope FROM api_tokens \
              WHERE user_id = $1 ORDER BY created_at DESC, id",
         )
         .bind(user_id.to_string())
@@ -341,6 +353,7 @@ impl Store {
                     expires_at: r.try_get("expires_at")?,
                     revoked_at: r.try_get("revoked_at")?,
                     last_used_at: r.try_get("last_used_at")?,
+                    scope: r.try_get("scope")?,
                 })
             })
             .collect()
@@ -391,5 +404,83 @@ impl Store {
                 }
             })
             .collect())
+    }
+}
+
+impl Store {
+    /// Creates an API token for the acting user with a scope (issue 22 §3): only with
+    /// integration rights (`Action::CreateApiToken`); a label (one line, at most 100
+    /// characters) is required; the life is `days` (default 90, at most 180). The secret is
+    /// returned once and stored hashed; the audit row names the token and its scope.
+    pub async fn create_scoped_token(
+        &self,
+        ctx: &crate::kernel::Ctx<'_>,
+        label: &str,
+        days: Option<i64>,
+        scope: Option<TokenScope>,
+    ) -> Result<CreatedToken> {
+        let d = decide(ctx.actor, Action::CreateApiToken, Resource::OwnAccount);
+        if !d.allowed {
+            return Err(StoreError::Forbidden(d.reason));
+        }
+        let mut errs = ValidationErrors::default();
+        let label = label.trim();
+        if label.is_empty() {
+            errs.push(FieldError::new("label", "required", "a label is required"));
+        } else if label.chars().count() > 100 || label.contains(['\n', '\r']) {
+            errs.push(FieldError::new(
+                "label",
+                "too_long",
+                "the label is one line of at most 100 characters",
+            ));
+        }
+        let days = days.unwrap_or(DEFAULT_TOKEN_DAYS);
+        if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+            errs.push(FieldError::new(
+                "days",
+                "out_of_range",
+                format!("a token lives from 1 to {MAX_TOKEN_DAYS} days"),
+            ));
+        }
+        if scope.is_none() {
+            errs.push(FieldError::new(
+                "scope",
+                "required",
+                "choose what the token may do",
+            ));
+        }
+        errs.into_result()?;
+        let scope = scope.unwrap_or(TokenScope::ReadOnly);
+        let secret = format!("dq_{}", random_token()?);
+        let now_ms = millis(ctx.now);
+        let expires_at = now_ms + days * 86_400_000;
+        let id = Uuid::new_v4();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, expires_at, scope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.to_string())
+        .bind(ctx.actor.user_id.to_string())
+        .bind(sha256_hex(secret.as_bytes()))
+        .bind(label)
+        .bind(now_ms)
+        .bind(expires_at)
+        .bind(scope.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let e = ctx.entry_with(
+            "auth.token_create",
+            "success",
+            "",
+            format!("token={id} scope={}", scope.as_str()),
+        );
+        tx.commit_with(&e, now_ms).await?;
+        Ok(CreatedToken {
+            id,
+            secret,
+            scope,
+            expires_at,
+        })
     }
 }

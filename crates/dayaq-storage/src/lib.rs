@@ -47,6 +47,7 @@ pub mod statistics;
 pub mod stats;
 pub mod subject_requests;
 pub mod users;
+pub mod webhooks;
 
 /// The CSV formula guard, at its old path (it lives in `dayaq_interchange::tabular`).
 pub use dayaq_interchange::tabular::guard as csv_guard;

@@ -79,6 +79,7 @@ pub const TABLES: &[Table] = &[
             ("expires_at", Int),
             ("revoked_at", Int),
             ("last_used_at", Int),
+            ("scope", Text),
         ],
     ),
     (
@@ -405,6 +406,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(SUBJECT_REQUEST_TABLES)
         .chain(CASELOAD_TABLES)
         .chain(ATTACHMENT_TABLES)
+        .chain(WEBHOOK_TABLES)
         .copied()
         .collect()
 }
@@ -1085,3 +1087,40 @@ pub const ATTACHMENT_TABLES: &[Table] = &[(
         ("created_by", Text),
     ],
 )];
+
+/// Webhooks (`webhooks/`, migration 0031): an organisation's endpoints and the outbox of
+/// deliveries (ids and event types only), in foreign-key order.
+pub const WEBHOOK_TABLES: &[Table] = &[
+    (
+        "webhook_endpoints",
+        &[
+            ("id", Text),
+            ("org_id", Text),
+            ("url", Text),
+            ("events", Text),
+            ("secret", Blob),
+            ("created_by", Text),
+            ("created_at", Int),
+            ("disabled_at", Int),
+        ],
+    ),
+    (
+        "webhook_outbox",
+        &[
+            ("id", Text),
+            ("endpoint_id", Text),
+            ("org_id", Text),
+            ("event_type", Text),
+            ("payload", Text),
+            ("created_at", Int),
+            ("state", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("lease_until", Int),
+            ("delivered_at", Int),
+            ("last_attempt_at", Int),
+            ("last_status", Int),
+            ("last_error", Text),
+        ],
+    ),
+];

@@ -260,9 +260,19 @@ impl Store {
         secret: &str,
         now: time::OffsetDateTime,
     ) -> Result<Option<User>> {
+        Ok(self.token_auth(secret, now).await?.map(|(u, _)| u))
+    }
+
+    /// [`Store::token_user`] with the token's scope (issue 22 §3), which narrows what the
+    /// policy grants the user on every API request.
+    pub async fn token_auth(
+        &self,
+        secret: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<(User, dayaq_domain::tokens::TokenScope)>> {
         let hash = sha256_hex(secret.as_bytes());
         let Some(r) = sqlx::query(
-            "SELECT user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1",
+            "SELECT user_id, expires_at, revoked_at, last_used_at, scope FROM api_tokens WHERE token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -292,7 +302,9 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(Some(user))
+        // An unknown scope (a newer version's) is no scope at all: the token is refused.
+        let scope: String = r.try_get("scope")?;
+        Ok(dayaq_domain::tokens::TokenScope::parse(&scope).map(|s| (user, s)))
     }
 
     pub async fn list_tokens(&self, user: &User) -> Result<Vec<TokenInfo>> {

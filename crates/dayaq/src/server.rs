@@ -86,6 +86,12 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
         cfg.clock.clone(),
         std::time::Duration::from_secs(3600),
     ));
+    // Webhooks (issue 22 §4): deliveries from the outbox, a round every 5 seconds.
+    let webhooks = tokio::spawn(dayaq_http::webhook_worker::run(
+        store.clone(),
+        cfg.clock.clone(),
+        std::time::Duration::from_secs(5),
+    ));
     // Graceful: on a signal, stop accepting and let in-flight requests (and their audit
     // writes) finish before the store closes.
     let shutdown = async {
@@ -98,6 +104,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
     ticker.abort();
     alert_job.abort();
     retention.abort();
+    webhooks.abort();
     witness.checkpoint(&store).await;
     store.close().await;
     tracing::info!("stopped");

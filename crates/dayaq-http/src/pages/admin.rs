@@ -7,7 +7,7 @@
 //! - `/enrol/{token}`: the new user chooses a password (then enrols TOTP where the role needs it);
 //! - `/account/tokens`: a user's own API tokens (last use) and revocation.
 
-use super::form::lang_of;
+use super::form::{Opt, Refused, lang_of};
 use crate::AppState;
 use crate::auth::{Authed, PageUser, ReqInfo, prelogin_cookie_name, set_cookie};
 use crate::error::AppError;
@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dayaq_domain::policy::{Action, Resource, TargetUser, decide, org_admin_administers};
+use dayaq_domain::tokens::TokenScope;
 use dayaq_domain::{FieldError, Role};
 use dayaq_storage::StoreError;
 use dayaq_storage::accounts::{Acting, Enrolment, TokenRow};
@@ -41,7 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
             post(user_token_revoke),
         )
         .route("/enrol/{token}", get(enrol_page).post(enrol_submit))
-        .route("/account/tokens", get(tokens_page))
+        .route("/account/tokens", get(tokens_page).post(token_create))
         .route("/account/tokens/{tid}/revoke", post(own_token_revoke))
 }
 
@@ -284,6 +285,18 @@ pub struct TokenLine {
     pub expires: String,
     pub last_used: String,
     pub live: bool,
+    /// The scope's name (issue 22 §3).
+    pub scope: String,
+}
+
+/// The name of a token scope on the screens.
+fn scope_label(t: &Tr, scope: &str) -> String {
+    t.get(match TokenScope::parse(scope) {
+        Some(TokenScope::ReadOnly) => "token-scope-read-only",
+        Some(TokenScope::CaseWork) => "token-scope-case-work",
+        Some(TokenScope::Statistics) => "token-scope-statistics",
+        None => "token-dead",
+    })
 }
 
 fn token_lines(t: &Tr, rows: Vec<TokenRow>, now_ms: i64) -> Vec<TokenLine> {
@@ -298,6 +311,7 @@ fn token_lines(t: &Tr, rows: Vec<TokenRow>, now_ms: i64) -> Vec<TokenLine> {
                 .map(|ms| when(t, ms))
                 .unwrap_or_else(|| t.get("tokens-never-used")),
             live: r.revoked_at.is_none() && r.expires_at > now_ms,
+            scope: scope_label(t, &r.scope),
             id: r.id,
         })
         .collect()
@@ -619,23 +633,111 @@ struct TokensPage {
     tokens: Vec<TokenLine>,
     revoke_base: String,
     message: Option<String>,
+    /// Integration rights (`Action::CreateApiToken`): the creation form is shown.
+    may_create: bool,
+    /// The organisation's webhooks are the user's to manage: a link to them.
+    may_webhooks: bool,
+    /// A token just created: its secret, shown this once.
+    created: Option<String>,
+    /// The creation form refused (values kept, errors by field), or empty.
+    r: Refused,
+    scopes: Vec<Opt>,
 }
 
 async fn tokens_with(state: &AppState, a: &Authed, message: Option<String>) -> Response {
+    tokens_render(state, a, message, None, Refused::default(), StatusCode::OK).await
+}
+
+/// The tokens page with a message, a just-created secret, or the refused creation form.
+async fn tokens_render(
+    state: &AppState,
+    a: &Authed,
+    message: Option<String>,
+    created: Option<String>,
+    r: Refused,
+    status: StatusCode,
+) -> Response {
     let c = Chrome::for_user(state, a, "account");
     let lang = c.t.lang;
     match state.store.user_tokens(a.user.id).await {
         Ok(rows) => {
             let tokens = token_lines(&c.t, rows, dayaq_storage::millis(state.now()));
-            TokensPage {
+            let scopes = TokenScope::ALL
+                .iter()
+                .map(|s| Opt {
+                    value: s.as_str().into(),
+                    label: scope_label(&c.t, s.as_str()),
+                })
+                .collect();
+            let may_create = decide(&a.actor, Action::CreateApiToken, Resource::OwnAccount).allowed;
+            let may_webhooks = decide(
+                &a.actor,
+                Action::ManageWebhooks,
+                Resource::Organisation(a.actor.org_id),
+            )
+            .allowed;
+            let page = TokensPage {
                 c,
                 tokens,
                 revoke_base: "/account/tokens".into(),
                 message,
-            }
-            .into_response()
+                may_create,
+                may_webhooks,
+                created,
+                r,
+                scopes,
+            };
+            (status, page).into_response()
         }
         Err(e) => error_page(state, None, lang, e.into()),
+    }
+}
+
+/// Creates a token of one's own (integration rights only): label, scope, days (default 90).
+/// The secret is shown once on the page that answers; a refusal keeps what was typed.
+async fn token_create(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let t = Tr::new(lang_of(&a));
+    let label = super::form::value(&f, "label");
+    let scope = TokenScope::parse(super::form::value(&f, "scope").trim());
+    let days_text = super::form::value(&f, "days");
+    let days = match days_text.trim() {
+        "" => Ok(None),
+        d => d.parse::<i64>().map(Some),
+    };
+    let result = match days {
+        Ok(days) => state
+            .store
+            .create_scoped_token(&a.cx(), &label, days, scope)
+            .await
+            .map_err(AppError::from),
+        Err(_) => Err(AppError::field(
+            "days",
+            "invalid_number",
+            "the days are a whole number",
+        )),
+    };
+    match result {
+        Ok(created) => {
+            let msg = t.get("tokens-created");
+            tokens_render(
+                &state,
+                &a,
+                Some(msg),
+                Some(created.secret),
+                Refused::default(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(AppError::Invalid(v)) => {
+            let r = Refused::new(&t, "token", f, &v);
+            tokens_render(&state, &a, None, None, r, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&state, None, t.lang, e),
     }
 }
 

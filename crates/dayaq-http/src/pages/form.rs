@@ -536,3 +536,62 @@ pub async fn once_layer(
     }
     resp
 }
+
+/// A refused stand-alone form (not a case page's; issue 22's token and webhook forms): the
+/// posted values to fill it again and each error by its field, shaped for `macros.html`
+/// (`text_field` takes it as both `errs` and `posted`; `field_error`, `error_summary`).
+#[derive(Default)]
+pub(crate) struct Refused {
+    form: &'static str,
+    posted: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+impl Refused {
+    pub(crate) fn new(
+        t: &Tr,
+        form: &'static str,
+        posted: Vec<(String, String)>,
+        errs: &ValidationErrors,
+    ) -> Self {
+        let errors = errs
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), crate::error::error_text(t, e)))
+            .collect();
+        Self {
+            form,
+            posted,
+            errors,
+        }
+    }
+    /// The value posted under `key` ("" when none).
+    pub fn v(&self, key: &str) -> String {
+        value(&self.posted, key)
+    }
+    /// Was `v` among the values posted under `key` (checkboxes)?
+    pub fn has(&self, key: &str, v: &str) -> bool {
+        self.posted.iter().any(|(k, x)| k == key && x == v)
+    }
+    /// The message of `field` when `form` is the refused one.
+    pub fn get(&self, form: &str, field: &str) -> Option<String> {
+        if form != self.form {
+            return None;
+        }
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+    }
+    /// `aria-invalid` and `aria-describedby` for the input of a refused field.
+    pub fn attrs(&self, form: &str, field: &str, err_id: &str) -> String {
+        match self.get(form, field) {
+            Some(_) => format!(" aria-invalid=\"true\" aria-describedby=\"{err_id}\""),
+            None => String::new(),
+        }
+    }
+    /// Every message, for the summary at the top of the page.
+    pub fn summary(&self) -> Vec<String> {
+        self.errors.iter().map(|(_, m)| m.clone()).collect()
+    }
+}

@@ -16,6 +16,7 @@ use dayaq_domain::followup::{
     CHECKIN_CALL_REQUEST, CHECKIN_CODE_ALPHABET, CHECKIN_CODE_LEN, CHECKIN_ROUND, CheckInAnswers,
     CheckInInput, CheckInState, Cover, call_slot, normalise_code, normalise_token,
 };
+use dayaq_domain::webhooks::{EventSubject, EventType};
 
 /// The source recorded in audit rows of the public check-in page (never a client address).
 pub const CHECKIN_SOURCE: &str = "self_check_in";
@@ -491,6 +492,18 @@ impl Store {
         );
         w.event("followup.contact", "channel=self_check_in reached=true")
             .await?;
+        Self::enqueue_webhook(
+            &mut w,
+            access.facts().owner_org,
+            EventType::CheckinAnswered,
+            EventSubject {
+                case_id: Some(case),
+                checkin_id: uuid_of(&r.id).ok(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
         w.commit("checkin.answer", detail).await?;
         Ok(page)
     }

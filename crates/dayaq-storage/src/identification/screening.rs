@@ -7,6 +7,7 @@ use crate::{Result, Store, StoreError};
 use dayaq_domain::identification::{ValidDecision, ValidScreening};
 use dayaq_domain::policy::{Action, Section};
 use dayaq_domain::vocab::TraffickingStatus;
+use dayaq_domain::webhooks::{EventSubject, EventType};
 use uuid::Uuid;
 
 impl Store {
@@ -129,6 +130,18 @@ impl Store {
             .execute(&mut *w)
             .await?;
         w.event("identification.decided", d.status.as_str()).await?;
+        Self::enqueue_webhook(
+            &mut w,
+            access.facts().owner_org,
+            EventType::DecisionMade,
+            EventSubject {
+                case_id: Some(case),
+                decision_id: Some(id),
+                ..Default::default()
+            },
+            ctx.now,
+        )
+        .await?;
         w.commit("case.identification", d.status.as_str().into())
             .await?;
         Ok(Decision {

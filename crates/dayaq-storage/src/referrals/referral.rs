@@ -1,6 +1,7 @@
 //! Consent-scoped referrals that grant need-to-know access: eligibility, creation, reads
 //! (details decrypted and audited as `detail_read` says), responses.
 use super::*;
+use dayaq_domain::webhooks::{EventSubject, EventType};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -253,6 +254,18 @@ impl Store {
         w.event(kind, &format!("referral={ids} services={}", svc.join(",")))
             .await?;
         Self::notify(&mut w, to.id, None, "referral.received", &ids, now).await?;
+        Self::enqueue_webhook(
+            &mut w,
+            to.id,
+            EventType::ReferralReceived,
+            EventSubject {
+                referral_id: Some(id),
+                case_id: Some(case),
+                ..Default::default()
+            },
+            ctx.now,
+        )
+        .await?;
         w.commit(
             if ovr.is_some() {
                 "referral.consent_override"
@@ -614,6 +627,22 @@ impl Store {
             current.to_org
         };
         Self::notify(&mut w, other, None, kind, &id.to_string(), now).await?;
+        if side == Side::Receiver
+            && matches!(next, ReferralState::Accepted | ReferralState::Declined)
+        {
+            Self::enqueue_webhook(
+                &mut w,
+                other,
+                EventType::ReferralAnswered,
+                EventSubject {
+                    referral_id: Some(id),
+                    case_id: Some(current.case_id),
+                    ..Default::default()
+                },
+                ctx.now,
+            )
+            .await?;
+        }
         w.commit(
             "referral.respond",
             format!("referral={id} state={}", next.as_str()),

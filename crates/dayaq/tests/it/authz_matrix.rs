@@ -792,6 +792,31 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Case(Action::UpdateCase),
         false,
     ),
+    // Webhooks (issue 22 §4).
+    (
+        "GET",
+        "/webhooks/endpoints",
+        Org(Action::ManageWebhooks),
+        false,
+    ),
+    (
+        "POST",
+        "/webhooks/endpoints",
+        Org(Action::ManageWebhooks),
+        false,
+    ),
+    (
+        "DELETE",
+        "/webhooks/endpoints/{id}",
+        SysOrOrgObject(Action::ManageWebhooks),
+        false,
+    ),
+    (
+        "GET",
+        "/webhooks/deliveries",
+        Org(Action::ManageWebhooks),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

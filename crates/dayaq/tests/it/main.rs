@@ -47,3 +47,5 @@ mod e2e_session;
 mod human_pages;
 // issue #23 §8–§10 (w5-receiver)
 mod receiver;
+mod tokens;
+mod webhooks;
