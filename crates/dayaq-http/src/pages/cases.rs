@@ -134,6 +134,22 @@ fn list_href(p: &CaseloadParams, after: Option<&str>) -> String {
     }
 }
 
+/// (value, label) of closed-list values whose labels are `<prefix>-<value in lower case>`.
+fn labelled<'a>(
+    t: &Tr,
+    prefix: &str,
+    values: impl Iterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    values
+        .map(|v| {
+            (
+                v.to_string(),
+                t.get(&format!("{prefix}-{}", v.to_lowercase())),
+            )
+        })
+        .collect()
+}
+
 pub(super) async fn cases_page(
     State(state): State<AppState>,
     PageUser(a): PageUser,
@@ -148,34 +164,18 @@ pub(super) async fn cases_page(
     };
     let mut list = CaseloadView {
         errors: vec![],
-        stages: options(
-            Stage::ALL
-                .iter()
-                .map(|s| {
-                    let v = s.as_str();
-                    (
-                        v.to_string(),
-                        t.get(&format!("nav-stage-{}", v.to_lowercase())),
-                    )
-                })
-                .collect(),
-        ),
+        stages: options(labelled(
+            &t,
+            "nav-stage",
+            Stage::ALL.iter().map(|s| s.as_str()),
+        )),
         statuses: options(
             CaseStatus::ALL
                 .iter()
                 .map(|s| (s.as_str().to_string(), t.vocab("cas_Status", s.as_str())))
                 .collect(),
         ),
-        sorts: CaseloadSort::ALL
-            .iter()
-            .map(|s| {
-                let v = s.as_str();
-                (
-                    v.to_string(),
-                    t.get(&format!("nav-sort-{}", v.to_lowercase())),
-                )
-            })
-            .collect(),
+        sorts: labelled(&t, "nav-sort", CaseloadSort::ALL.iter().map(|s| s.as_str())),
         rows: vec![],
         next: None,
         first: params.after.as_ref().map(|_| list_href(&params, None)),
