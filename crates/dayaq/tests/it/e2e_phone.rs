@@ -117,7 +117,7 @@ async fn check_phone(b: &Browser, lang: &str, step: &str) {
 async fn visit(b: &Browser, lang: &str, path: &str, all_sections: bool) -> bool {
     b.goto(path).await;
     if b.js("return document.contentType;", vec![]).await != json!("text/html") {
-        eprintln!("phone: {path} is not an HTML page; not checked");
+        eprintln!("narrow screens: {path} is not an HTML page; not checked");
         return false;
     }
     if all_sections {
@@ -310,7 +310,7 @@ async fn walk_role(
         checked += 1;
     }
     eprintln!(
-        "phone: {} ({}) in {lang}: {checked} pages fit at 390 and 360 px",
+        "narrow screens: {} ({}) in {lang}: {checked} pages fit at 390 and 360 px",
         login.username, login.role
     );
 
@@ -455,7 +455,7 @@ async fn every_page(test: &'static str, lang: &'static str) {
         .await;
         screens(&b, lang).await;
         eprintln!(
-            "phone: {total} pages of {} roles checked in {lang}",
+            "narrow screens: {total} pages of {} roles checked in {lang}",
             roles.len()
         );
     })
