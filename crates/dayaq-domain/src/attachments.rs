@@ -217,7 +217,10 @@ mod tests {
             sniff(&png(15_000, 15_000)).err().map(|e| e.code),
             Some("image_dimensions")
         );
-        assert_eq!(sniff(&png(0, 5)).err().map(|e| e.code), Some("image_dimensions"));
+        assert_eq!(
+            sniff(&png(0, 5)).err().map(|e| e.code),
+            Some("image_dimensions")
+        );
         assert!(sniff(&png(4000, 3000)).is_ok());
         assert_eq!(
             sniff(&PNG_1X1[..12]).err().map(|e| e.code),
@@ -227,10 +230,20 @@ mod tests {
 
     #[test]
     fn names_that_are_paths_or_hold_control_characters_are_refused() {
-        for bad in ["../etc/passwd", "a/b.pdf", "c:\\x.pdf", "..", "x\u{0}.pdf", "a\nb"] {
+        for bad in [
+            "../etc/passwd",
+            "a/b.pdf",
+            "c:\\x.pdf",
+            "..",
+            "x\u{0}.pdf",
+            "a\nb",
+        ] {
             assert!(validate_name(Some(bad)).is_err(), "{bad:?}");
         }
-        assert_eq!(validate_name(Some(" scan.pdf ")).ok().as_deref(), Some("scan.pdf"));
+        assert_eq!(
+            validate_name(Some(" scan.pdf ")).ok().as_deref(),
+            Some("scan.pdf")
+        );
         assert_eq!(validate_name(None).ok().as_deref(), Some("attachment"));
         assert_eq!(
             validate_name(Some(&"a".repeat(201))).err().map(|e| e.code),

@@ -27,15 +27,32 @@ pub struct AttachmentStoreArgs {
     pub s3_endpoint: Option<String>,
 
     /// The bucket's region.
-    #[arg(long, value_name = "REGION", env = "DAYAQ_S3_REGION", default_value = "us-east-1")]
+    #[arg(
+        long,
+        value_name = "REGION",
+        env = "DAYAQ_S3_REGION",
+        default_value = "us-east-1"
+    )]
     pub s3_region: String,
 
     /// Access key id (environment recommended).
-    #[arg(long, value_name = "ID", env = "DAYAQ_S3_ACCESS_KEY_ID", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "DAYAQ_S3_ACCESS_KEY_ID",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub s3_access_key_id: String,
 
     /// Secret access key (environment only in production: flags show in process lists).
-    #[arg(long, value_name = "SECRET", env = "DAYAQ_S3_SECRET_ACCESS_KEY", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "DAYAQ_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub s3_secret_access_key: String,
 
     /// Allow plain HTTP to the endpoint (a local test server only).
@@ -103,7 +120,11 @@ fn print_report(r: &RepairReport) {
         r.deleting.len(),
         r.missing_objects.len(),
         r.orphan_objects.len(),
-        if r.fixed { " (fixed, except missing objects)" } else { "" }
+        if r.fixed {
+            " (fixed, except missing objects)"
+        } else {
+            ""
+        }
     );
 }
 

@@ -27,7 +27,9 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/cases/{id}/attachments",
-            get(page).post(upload_submit).layer(DefaultBodyLimit::disable()),
+            get(page)
+                .post(upload_submit)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/cases/{id}/attachments/delete", post(delete_submit))
 }
@@ -62,7 +64,10 @@ struct AttachmentsPage {
 }
 
 fn section_title(t: &Tr, s: Section) -> String {
-    t.get(&format!("package-section-{}", section_name(s).replace('_', "-")))
+    t.get(&format!(
+        "package-section-{}",
+        section_name(s).replace('_', "-")
+    ))
 }
 
 fn size_text(bytes: i64) -> String {
@@ -78,10 +83,17 @@ fn field_text(t: &Tr, e: &FieldError) -> String {
         "section" => t.get("att-section"),
         _ => t.get("att-file"),
     };
-    format!("{label}: {}", t.get(&format!("err-{}", e.code.replace('_', "-"))))
+    format!(
+        "{label}: {}",
+        t.get(&format!("err-{}", e.code.replace('_', "-")))
+    )
 }
 
-async fn page(State(state): State<AppState>, PageUser(a): PageUser, Path(id): Path<String>) -> Response {
+async fn page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Path(id): Path<String>,
+) -> Response {
     let Ok(uid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
@@ -177,7 +189,17 @@ async fn upload_submit(
     };
     let ctx = a.cx();
     match attachment_upload(&state, &ctx, uid, None, mp).await {
-        Ok(v) => render(&state, &a, uid, true, section_name(v.section).to_string(), Vec::new()).await,
+        Ok(v) => {
+            render(
+                &state,
+                &a,
+                uid,
+                true,
+                section_name(v.section).to_string(),
+                Vec::new(),
+            )
+            .await
+        }
         Err(AppError::Invalid(v)) => render(&state, &a, uid, false, String::new(), v.errors).await,
         Err(e) => error_page(&state, None, lang_of(&a), e),
     }

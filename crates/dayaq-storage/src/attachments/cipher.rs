@@ -62,7 +62,8 @@ impl Sealer {
     pub fn new(case_key: &SecretKey, case: Uuid, attachment: Uuid) -> Result<Self, CryptoError> {
         let aad = context(case, attachment);
         let prefix = random_bytes::<NONCE_PREFIX>()?;
-        let nonce = Nonce::<Aead, Stream>::try_from(&prefix[..]).map_err(|_| CryptoError::Encrypt)?;
+        let nonce =
+            Nonce::<Aead, Stream>::try_from(&prefix[..]).map_err(|_| CryptoError::Encrypt)?;
         let enc = EncryptorBE32::from_aead(file_key(case_key, &aad)?, &nonce);
         let mut header = Vec::with_capacity(HEADER);
         header.push(VERSION);
@@ -172,8 +173,8 @@ impl Opener {
         if self.buf[0] != VERSION {
             return Err(CryptoError::Decrypt);
         }
-        let nonce =
-            Nonce::<Aead, Stream>::try_from(&self.buf[1..HEADER]).map_err(|_| CryptoError::Decrypt)?;
+        let nonce = Nonce::<Aead, Stream>::try_from(&self.buf[1..HEADER])
+            .map_err(|_| CryptoError::Decrypt)?;
         let key = self.key.take().ok_or(CryptoError::Decrypt)?;
         self.dec = Some(DecryptorBE32::from_aead(key, &nonce));
         self.buf.clear();
@@ -209,7 +210,13 @@ mod tests {
         out
     }
 
-    fn open(key: &SecretKey, c: Uuid, a: Uuid, ct: &[u8], piece: usize) -> Result<Vec<u8>, CryptoError> {
+    fn open(
+        key: &SecretKey,
+        c: Uuid,
+        a: Uuid,
+        ct: &[u8],
+        piece: usize,
+    ) -> Result<Vec<u8>, CryptoError> {
         let mut o = Opener::new(key, c, a)?;
         let mut out = Vec::new();
         for p in ct.chunks(piece.max(1)) {
@@ -238,8 +245,14 @@ mod tests {
         assert!(open(&key, c, a, &bad, 4096).is_err());
         // An exact multiple of the chunk size and an empty file round-trip too.
         let exact = vec![1u8; 2 * CHUNK];
-        assert_eq!(open(&key, c, a, &seal(&key, c, a, &exact, CHUNK), 7).expect("open"), exact);
-        assert_eq!(open(&key, c, a, &seal(&key, c, a, &[], 1), 1).expect("open"), Vec::<u8>::new());
+        assert_eq!(
+            open(&key, c, a, &seal(&key, c, a, &exact, CHUNK), 7).expect("open"),
+            exact
+        );
+        assert_eq!(
+            open(&key, c, a, &seal(&key, c, a, &[], 1), 1).expect("open"),
+            Vec::<u8>::new()
+        );
     }
 
     proptest! {

@@ -119,7 +119,8 @@ fn io_err(what: &'static str) -> std::io::Error {
 
 impl Row {
     fn section(&self) -> Result<Section> {
-        parse_section("section", &self.section).map_err(|_| StoreError::Data("attachment section".into()))
+        parse_section("section", &self.section)
+            .map_err(|_| StoreError::Data("attachment section".into()))
     }
     fn kind(&self) -> Result<Kind> {
         Kind::parse(&self.kind).ok_or_else(|| StoreError::Data("attachment kind".into()))
@@ -191,7 +192,11 @@ impl Store {
             }
         }
         if head.is_empty() {
-            return Err(invalid(FieldError::new("file", "required", "choose a file to upload")));
+            return Err(invalid(FieldError::new(
+                "file",
+                "required",
+                "choose a file to upload",
+            )));
         }
         let kind = rules::sniff(&head).map_err(invalid)?;
         let key = {
@@ -244,7 +249,11 @@ impl Store {
         w.event("attachment.added", section_name(section)).await?;
         w.commit(
             "attachment.upload",
-            format!("attachment={id} section={} kind={}", section_name(section), kind.as_str()),
+            format!(
+                "attachment={id} section={} kind={}",
+                section_name(section),
+                kind.as_str()
+            ),
         )
         .await?;
         Ok(AttachmentView {
@@ -324,7 +333,9 @@ impl Store {
             return Err(e);
         }
         if let Some(s) = scan
-            && !s.clean().map_err(|_| StoreError::Unavailable("malware_scanner_unavailable"))?
+            && !s
+                .clean()
+                .map_err(|_| StoreError::Unavailable("malware_scanner_unavailable"))?
         {
             let _ = w.abort().await;
             return Err(invalid(FieldError::new(
@@ -388,7 +399,8 @@ impl Store {
         };
         let mut out = Vec::with_capacity(readable.len());
         for r in readable {
-            let name = open_text(&key, TABLE, "name", &r.id, Some(r.name.clone()))?.unwrap_or_default();
+            let name =
+                open_text(&key, TABLE, "name", &r.id, Some(r.name.clone()))?.unwrap_or_default();
             out.push(AttachmentView {
                 id: uuid_of(&r.id)?,
                 section: r.section()?,
@@ -402,10 +414,19 @@ impl Store {
         Ok(out)
     }
 
-    async fn attachment_row(&self, access: &CaseAccess, id: Uuid, states: &'static str) -> Result<Row> {
+    async fn attachment_row(
+        &self,
+        access: &CaseAccess,
+        id: Uuid,
+        states: &'static str,
+    ) -> Result<Row> {
         let sql = match states {
-            "stored" => "SELECT id, section, kind, size_bytes, name, object_key, state, created_at FROM case_attachments WHERE id = $1 AND case_id = $2 AND state = 'stored'",
-            _ => "SELECT id, section, kind, size_bytes, name, object_key, state, created_at FROM case_attachments WHERE id = $1 AND case_id = $2 AND state IN ('stored', 'deleting')",
+            "stored" => {
+                "SELECT id, section, kind, size_bytes, name, object_key, state, created_at FROM case_attachments WHERE id = $1 AND case_id = $2 AND state = 'stored'"
+            }
+            _ => {
+                "SELECT id, section, kind, size_bytes, name, object_key, state, created_at FROM case_attachments WHERE id = $1 AND case_id = $2 AND state IN ('stored', 'deleting')"
+            }
         };
         sqlx::query_as(sql)
             .bind(id.to_string())
@@ -434,7 +455,12 @@ impl Store {
             self.case_key(&mut conn, &access).await?
         };
         let opener = cipher::Opener::new(&key, case, id)?;
-        let got = match self.blobs.store.get(&ObjectPath::from(row.object_key.as_str())).await {
+        let got = match self
+            .blobs
+            .store
+            .get(&ObjectPath::from(row.object_key.as_str()))
+            .await
+        {
             Ok(g) => g,
             Err(object_store::Error::NotFound { .. }) => {
                 tracing::warn!(attachment = %id, "attachment object missing from the store");
@@ -498,12 +524,15 @@ impl Store {
             .await?;
         if row.state == "stored" {
             let mut w = self.write_case(ctx, &access).await?;
-            sqlx::query("UPDATE case_attachments SET state = 'deleting' WHERE id = $1 AND state = 'stored'")
-                .bind(&row.id)
-                .execute(&mut *w)
-                .await?;
+            sqlx::query(
+                "UPDATE case_attachments SET state = 'deleting' WHERE id = $1 AND state = 'stored'",
+            )
+            .bind(&row.id)
+            .execute(&mut *w)
+            .await?;
             w.event("attachment.deleted", section_name(section)).await?;
-            w.commit("attachment.delete", format!("attachment={id}")).await?;
+            w.commit("attachment.delete", format!("attachment={id}"))
+                .await?;
         }
         self.purge_attachment_object(&row.id, &row.object_key).await
     }
@@ -540,7 +569,9 @@ impl Store {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "erased attachments are left for attachments repair"),
+            Err(e) => {
+                tracing::warn!(error = %e, "erased attachments are left for attachments repair")
+            }
         }
     }
 
@@ -560,7 +591,8 @@ impl Store {
             objects.insert(meta.location.to_string());
         }
         let mut report = RepairReport::default();
-        let known: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.object_key.as_str()).collect();
+        let known: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.object_key.as_str()).collect();
         report.orphan_objects = objects
             .iter()
             .filter(|o| !known.contains(o.as_str()))

@@ -13,7 +13,6 @@ use dayaq_storage::StoreError;
 use dayaq_storage::attachments::{Blobs, S3Config, ScanSession, Scanner};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_DISPOSITION;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// A small valid PDF-looking file (magic bytes decide the type) holding `marker`.
