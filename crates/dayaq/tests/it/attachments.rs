@@ -178,7 +178,7 @@ async fn attachments_api_round_trip_and_need_to_know() {
     }
     // The owner downloads the file back, whole, under a neutral name.
     let hid = h["id"].as_str().unwrap();
-    let r = att_call(&app, &owner, "GET", &cid, &hid).await;
+    let r = att_call(&app, &owner, "GET", &cid, hid).await;
     assert_eq!(r.status(), StatusCode::OK);
     let disp = r.headers()[CONTENT_DISPOSITION]
         .to_str()
@@ -217,14 +217,14 @@ async fn attachments_api_round_trip_and_need_to_know() {
         .collect();
     assert_eq!(sections, vec!["identity"]);
     assert!(!list.to_string().contains("medical report"));
-    let r = att_call(&app, &receiver, "GET", &cid, &hid).await;
+    let r = att_call(&app, &receiver, "GET", &cid, hid).await;
     assert!(
         matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{}",
         r.status()
     );
     let iid = i["id"].as_str().unwrap();
-    let r = att_call(&app, &receiver, "GET", &cid, &iid).await;
+    let r = att_call(&app, &receiver, "GET", &cid, iid).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().to_vec(), png());
     // Read-only: no upload, no delete.
@@ -233,7 +233,7 @@ async fn attachments_api_round_trip_and_need_to_know() {
         matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{s}"
     );
-    let r = att_call(&app, &receiver, "DELETE", &cid, &iid).await;
+    let r = att_call(&app, &receiver, "DELETE", &cid, iid).await;
     assert!(
         matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
         "{}",
@@ -255,11 +255,19 @@ async fn attachments_api_round_trip_and_need_to_know() {
     assert!(html.contains("medical report.pdf") && html.contains("id=\"att-form\""));
 
     // Delete: gone from the list and from the disk.
-    let r = att_call(&app, &owner, "DELETE", &cid, &hid).await;
+    let r = att_call(&app, &owner, "DELETE", &cid, hid).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(objects_on_disk(&app.db).len(), 1);
     assert_eq!(rows(store).await, 1);
 }
+
+/// (section, name, contents, expected (field, code)).
+type BadUpload = (
+    &'static str,
+    &'static str,
+    Vec<u8>,
+    (&'static str, &'static str),
+);
 
 /// Over-size, wrong type, ZIP bomb, names that are paths or hold control characters, an
 /// unknown section, an interrupted upload, an infected file: each a field error, and no row
@@ -279,7 +287,7 @@ async fn attachments_bad_input_leaves_nothing_behind() {
         .clone()
         .with_attachment_store(db.store.attachment_store().clone().with_max_bytes(100_000));
     let a = cw.actor();
-    let cases: Vec<(&str, &str, Vec<u8>, (&str, &str))> = vec![
+    let cases: Vec<BadUpload> = vec![
         (
             "health",
             "big.pdf",
