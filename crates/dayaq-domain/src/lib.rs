@@ -23,8 +23,8 @@ pub mod stats;
 pub mod subject_request;
 pub mod tokens;
 pub mod vocab;
-pub mod zone;
 pub mod webhooks;
+pub mod zone;
 
 pub use error::{FieldError, ValidationErrors};
 pub use policy::{Action, Actor, CaseFacts, Decision, Resource, TargetUser, decide};
