@@ -335,7 +335,8 @@ async fn shelter_screens_admit_extend_exit_and_costs() {
         &[("name", "Safe House"), ("beds", "2")],
     )
     .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    // The "session ended" page (issue #23 §2): a form without its token is never applied.
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert!(store.facilities().await.unwrap().is_empty());
     let (st, _) = form_post(
         &app,

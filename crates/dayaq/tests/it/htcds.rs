@@ -742,8 +742,9 @@ async fn screen_lists_problems_and_imports() {
         rq.send()
     };
     // Without the CSRF header (a browser without JavaScript) the upload is refused.
+    // (The "session ended" answer of issue #23 §2: nothing is applied.)
     let r = upload(synthetic_csv(3, None), None).await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let bad = synthetic_csv(5, Some((4, "prs_Gender", "Weiblich")));
     let r = upload(bad, Some(csrf.clone())).await.unwrap();
