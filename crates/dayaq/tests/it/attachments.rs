@@ -545,7 +545,9 @@ async fn attachments_s3_round_trip() {
     .await;
     // A bucket of this test's own (moto accepts an unsigned bucket creation).
     let bucket = format!("dayaq-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let made = reqwest::Client::new()
+    let made = crate::kit::local_client()
+        .build()
+        .expect("http client")
         .put(format!("{endpoint}/{bucket}"))
         .send()
         .await

@@ -293,7 +293,7 @@ async fn audit_viewer_paging_is_stable_and_bad_filters_are_named() {
 async fn audit_export_lines_parse_in_the_api_and_the_cli() {
     let s = scenario().await;
     let app = &s.app;
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let r = client
         .get(format!(
             "{}/api/v1/audit/export?since=2000-01-01",

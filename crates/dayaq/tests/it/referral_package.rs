@@ -529,7 +529,7 @@ async fn api_export_on_one_instance_upload_on_another() {
     use serde_json::{Value, json};
     let a = crate::kit::spawn_app().await;
     let b = crate::kit::spawn_app().await;
-    let http = reqwest::Client::new();
+    let http = crate::kit::local_client().build().expect("http client");
     let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
     let b_tok = api_token(&b.db, "partner-b", "caseworker").await;
 
@@ -683,7 +683,7 @@ async fn screens_send_a_package_and_import_it_on_another_instance() {
     use serde_json::json;
     let a = crate::kit::spawn_app().await;
     let b = crate::kit::spawn_app().await;
-    let api = reqwest::Client::new();
+    let api = crate::kit::local_client().build().expect("http client");
     let a_tok = api_token(&a.db, "ngo-a", "caseworker").await;
     let a_user = a.db.store.user_by_name("ngo-a-caseworker").await.unwrap();
     a.db.store.set_locale(a_user.id, "en").await.unwrap();

@@ -37,7 +37,7 @@ fn enrol_token(html: &str) -> String {
 
 async fn bearer_status(app: &TestApp, token: &str) -> StatusCode {
     bearer_get(
-        &reqwest::Client::new(),
+        &crate::kit::local_client().build().expect("http client"),
         format!("{}/api/v1/me", app.base_url),
         token,
     )

@@ -70,7 +70,7 @@ async fn post_code_with_cookie(
     csrf: &str,
     code: &str,
 ) -> reqwest::Response {
-    reqwest::Client::builder()
+    crate::kit::local_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -95,7 +95,9 @@ fn assert_refused(r: &reqwest::Response) {
 }
 
 async fn me_status(base: &str, cookie: &str) -> StatusCode {
-    reqwest::Client::new()
+    crate::kit::local_client()
+        .build()
+        .expect("http client")
         .get(format!("{base}/api/v1/me"))
         .header("cookie", format!("dayaq_session={cookie}"))
         .send()
@@ -394,7 +396,7 @@ async fn language_switch_never_redirects_off_site() {
 fn proxied_client(forwarded_for: &str) -> reqwest::Client {
     let mut h = reqwest::header::HeaderMap::new();
     h.insert("x-forwarded-for", forwarded_for.parse().unwrap());
-    reqwest::Client::builder()
+    crate::kit::local_client()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .default_headers(h)

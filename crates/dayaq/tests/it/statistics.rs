@@ -664,7 +664,7 @@ async fn exports_and_cli_give_the_same_report() {
     let s = a_year().await;
     let app = &s.app;
     let y = s.y;
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let get = |q: String| {
         let c = client.clone();
         let url = format!("{}/api/v1/statistics/national/export?{q}", app.base_url);
@@ -964,7 +964,7 @@ async fn chart_pdf_export_is_in_the_readers_language_and_audited() {
         .await
         .unwrap();
     app.db.store.set_locale(coord.id, "ru").await.unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let get = |q: String, token: String| {
         let c = client.clone();
         let url = format!("{}/api/v1/statistics/national/export?{q}", app.base_url);

@@ -732,7 +732,7 @@ async fn gaps_are_scoped_and_refused_by_role() {
 async fn gap_exports_and_cli_agree_with_the_api() {
     let s = scenario().await;
     let app = &s.app;
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let url = format!(
         "{}/api/v1/statistics/gaps/export?{}&format=csv",
         app.base_url, s.query

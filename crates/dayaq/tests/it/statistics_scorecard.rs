@@ -624,7 +624,7 @@ async fn scorecard_matches_hand_computed_indicators() {
     ));
     assert!(csv.contains(&format!("{y},needs_assessment_14_days,needs_assessment_within_14_days,percent,higher,90,10,50,1,2,red")), "{csv}");
     // The same lines from the API's export (CSV and XLSX); bad format 422; others 403.
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let url = format!(
         "{}/api/v1/statistics/scorecard/export?year={y}&format=csv",
         app.base_url

@@ -272,7 +272,7 @@ async fn sdc_public_report_hides_no_recomputable_cell() {
     assert!(secondary, "no complementary suppression");
 
     // The public CSV publishes the same cells and passes the same audit.
-    let client = reqwest::Client::new();
+    let client = crate::kit::local_client().build().expect("http client");
     let csv = |q: String| {
         let c = client.clone();
         let url = format!("{}/api/v1/statistics/national/export?{q}", app.base_url);

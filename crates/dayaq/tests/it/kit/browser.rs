@@ -168,7 +168,7 @@ impl Driver {
     }
 
     async fn ready(&mut self) -> Result<(), String> {
-        let http = reqwest::Client::new();
+        let http = crate::kit::local_client().build().expect("http client");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
