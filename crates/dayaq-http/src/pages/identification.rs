@@ -151,7 +151,7 @@ pub(crate) async fn section(
                 "vic_TraffickingStatusDecisionMakingOrg",
                 &d.decision_making_org,
             ),
-            decided_on: d.decided_on,
+            decided_on: t.date(&d.decided_on),
             reference: d.reference,
         })
         .collect();

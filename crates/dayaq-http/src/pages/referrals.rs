@@ -124,7 +124,7 @@ fn travel_lines(t: &Tr, tr: &Travel) -> Vec<(String, String)> {
         .map(|d| t.get(&format!("travel-documents-{}", d.to_lowercase())));
     let escort = tr.escort_needed.then(|| t.get("yes"));
     [
-        ("travel-date", tr.travel_date.clone()),
+        ("travel-date", tr.travel_date.as_deref().map(|d| t.date(d))),
         ("travel-arrival-time", tr.arrival_time.clone()),
         ("travel-country", tr.destination_country.clone()),
         ("travel-airport", tr.airport.clone()),

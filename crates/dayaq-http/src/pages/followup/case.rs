@@ -241,7 +241,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     let assessments = all.len();
     let latest = all
         .last()
-        .map(|a| format!("{} · {}", a.assessed_on, a.round))
+        .map(|a| format!("{} · {}", t.date(&a.assessed_on), a.round))
         .unwrap_or_default();
     let latest_words = all
         .last()
@@ -388,7 +388,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .filter(|x| x.status != "done")
             .map(|x| Opt {
                 value: x.id.to_string(),
-                label: x.due_on.clone(),
+                label: t.date(&x.due_on),
                 on: false,
             })
             .collect(),
@@ -396,7 +396,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .iter()
             .map(|x| TaskRow {
                 id: x.id.to_string(),
-                due_on: x.due_on.clone(),
+                due_on: t.date(&x.due_on),
                 kind: match &x.request {
                     Some(r) if r == "call_back" => t.get("fu-req-call-back"),
                     Some(r) => label(&t, REQUESTS, r),
@@ -594,7 +594,7 @@ pub(crate) async fn home_section(
         .map(|d| DueRow {
             case_id: d.task.case_id.to_string(),
             case_number: d.case_number.unwrap_or_default(),
-            due_on: d.task.due_on.clone(),
+            due_on: t.date(&d.task.due_on),
             status: label(&t, STATUSES, &d.task.status),
             kind: match &d.task.request {
                 Some(r) if r == "call_back" => t.get("fu-req-call-back"),
