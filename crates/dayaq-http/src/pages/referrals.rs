@@ -404,7 +404,16 @@ async fn referrals_with(
     status: StatusCode,
 ) -> Response {
     let forms = CaseForms::page(&Tr::new(lang_of(a)), None);
-    referrals_full(state, a, errors, status, BreakGlassCard::default(), forms, "").await
+    referrals_full(
+        state,
+        a,
+        errors,
+        status,
+        BreakGlassCard::default(),
+        forms,
+        "",
+    )
+    .await
 }
 
 async fn referrals_with_card(

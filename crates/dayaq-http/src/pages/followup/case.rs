@@ -205,7 +205,11 @@ impl CaseSection<'_> {
             };
         }
         if f.errs.shows(ASSESSMENT_FORM) {
-            for q in self.form_groups.iter_mut().flat_map(|g| g.questions.iter_mut()) {
+            for q in self
+                .form_groups
+                .iter_mut()
+                .flat_map(|g| g.questions.iter_mut())
+            {
                 for o in &mut q.options {
                     o.on = f.has(ASSESSMENT_FORM, &q.key, &o.value);
                 }
