@@ -96,13 +96,11 @@ async fn create_contact(
     let channel = ContactChannel::parse(&c.channel)
         .map_err(|e| AppError::Invalid(dayaq_domain::ValidationErrors::single(e)))?;
     let ctx = a.cx();
-    // As on the screen (issue #23 §3, §5 API parity): a contact without a summary is empty
-    // and refused by its field, nothing saved.
-    let summary = dayaq_domain::identification::contact_summary(c.summary.as_deref().unwrap_or(""))
-        .map_err(AppError::Invalid)?;
+    // As on the screen (issue #23 §3, §5 API parity): storage refuses a contact without a
+    // summary by its field (after the policy), nothing saved.
     let contact = state
         .store
-        .create_contact(&ctx, channel, c.anonymous, Some(summary))
+        .create_contact(&ctx, channel, c.anonymous, c.summary.as_deref())
         .await?;
     Ok(created(contact))
 }
