@@ -2012,3 +2012,13 @@ wh-state-pending = Gözləyir
 wh-state-delivered = Çatdırıldı
 wh-state-failed = Dayandırıldı
 wh-state-cancelled = Ləğv edildi
+
+# Issue #23 §1: the remaining forms confirmed in words (H6)
+done-referral = Yönləndirmə göndərildi
+done-legal = Hüquqi məlumatlar saxlanıldı
+done-referral-accepted = Yönləndirmə qəbul edildi
+done-referral-declined = Yönləndirmə rədd edildi
+done-referral-completed = Yönləndirmə tamamlandı
+done-referral-withdrawn = Yönləndirmə geri götürüldü
+done-fu-assessment = Reinteqrasiya qiymətləndirməsi qeydə alındı
+done-transfer = İş təhvil verildi

@@ -2015,3 +2015,13 @@ wh-state-pending = Waiting
 wh-state-delivered = Delivered
 wh-state-failed = Given up
 wh-state-cancelled = Cancelled
+
+# Issue #23 §1: the remaining forms confirmed in words (H6)
+done-referral = Referral sent
+done-legal = Legal details saved
+done-referral-accepted = Referral accepted
+done-referral-declined = Referral declined
+done-referral-completed = Referral marked completed
+done-referral-withdrawn = Referral withdrawn
+done-fu-assessment = Reintegration assessment recorded
+done-transfer = Case handed over

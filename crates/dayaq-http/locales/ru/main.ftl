@@ -2035,3 +2035,13 @@ wh-state-pending = Ожидает
 wh-state-delivered = Доставлено
 wh-state-failed = Прекращено
 wh-state-cancelled = Отменено
+
+# Issue #23 §1: the remaining forms confirmed in words (H6)
+done-referral = Направление отправлено
+done-legal = Правовые сведения сохранены
+done-referral-accepted = Направление принято
+done-referral-declined = Направление отклонено
+done-referral-completed = Направление выполнено
+done-referral-withdrawn = Направление отозвано
+done-fu-assessment = Оценка реинтеграции записана
+done-transfer = Дело передано

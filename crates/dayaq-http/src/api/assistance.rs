@@ -163,12 +163,30 @@ async fn agree_plan(State(state): State<AppState>, r: OnPath<2>) -> Result<Statu
 }
 
 #[utoipa::path(post, path = "/cases/{id}/plans/{plan_id}/approval", tag = "assistance",
-    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)")),
-    responses((status = 204, description = "Approved by a supervisor of the owner organisation"), (status = 422, description = "The survivor has not agreed yet", body = ErrorBody)))]
-async fn approve_plan(State(state): State<AppState>, r: OnPath<2>) -> Result<StatusCode, AppError> {
+    params(("id" = String, Path, description = "Case id (UUID)"), ("plan_id" = String, Path, description = "Plan id (UUID)"), ApprovalQuery),
+    responses((status = 204, description = "Approved by a supervisor of the owner organisation"), (status = 422, description = "The survivor has not agreed yet (`survivor_agreed`), or the plan has warnings (no objectives, planned end in the past) and `confirm_warnings=true` was not sent (`confirm_warnings`)", body = ErrorBody)))]
+async fn approve_plan(
+    State(state): State<AppState>,
+    r: OnPath<2>,
+    ApiQuery(q): ApiQuery<ApprovalQuery>,
+) -> Result<StatusCode, AppError> {
     let ([id, plan], ctx) = (r.ids, r.cx());
-    state.store.approve_plan(&ctx, id, plan).await?;
+    state
+        .store
+        .approve_plan(&ctx, id, plan, q.confirm_warnings.unwrap_or(false))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The approver's confirmation of a plan's warnings (issue #23 §3, the same rule as the
+/// screen's tick box).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApprovalQuery {
+    /// `true`: the approver has read the plan's warnings (no objectives, planned end in the
+    /// past) and approves it anyway. Without it a plan with warnings is refused (422,
+    /// field `confirm_warnings`); a plan without warnings needs nothing.
+    pub confirm_warnings: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -67,7 +67,8 @@ pub struct ContactInput {
     /// The caller did not give a name.
     #[serde(default)]
     pub anonymous: bool,
-    /// What was said (encrypted at rest).
+    /// What was said (encrypted at rest). Required: an empty or missing summary is refused
+    /// (422, field `summary`, code `empty_contact`).
     #[serde(default)]
     pub summary: Option<String>,
 }
@@ -85,7 +86,7 @@ async fn list_contacts(
 }
 
 #[utoipa::path(post, path = "/contacts", tag = "identification",
-    request_body(content = ContactInput, description = "{channel, anonymous, summary}"),
+    request_body(content = ContactInput, description = "{channel, anonymous, summary}; a contact without a summary is refused (422, field `summary`)"),
     responses((status = 201, body = Contact)))]
 async fn create_contact(
     State(state): State<AppState>,
@@ -95,14 +96,11 @@ async fn create_contact(
     let channel = ContactChannel::parse(&c.channel)
         .map_err(|e| AppError::Invalid(dayaq_domain::ValidationErrors::single(e)))?;
     let ctx = a.cx();
-    let summary = c
-        .summary
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    // As on the screen (issue #23 §3, §5 API parity): storage refuses a contact without a
+    // summary by its field (after the policy), nothing saved.
     let contact = state
         .store
-        .create_contact(&ctx, channel, c.anonymous, summary)
+        .create_contact(&ctx, channel, c.anonymous, c.summary.as_deref())
         .await?;
     Ok(created(contact))
 }

@@ -27,6 +27,8 @@ pub(super) struct CasesPage {
     error: Option<String>,
     /// The caseload list (not after a search).
     list: Option<CaseloadView>,
+    /// The confirmation in words of a form that ended on this list (`?done=transfer`).
+    done: Option<String>,
 }
 
 /// The caseload list as the screen shows it: filter values as sent, options, rows, pages.
@@ -154,9 +156,11 @@ pub(super) async fn cases_page(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Query(params): Query<CaseloadParams>,
+    Query(dq): Query<DoneQuery>,
 ) -> Response {
     let c = Chrome::for_user(&state, &a, "cases");
     let t = c.t;
+    let done = form::CaseForms::page(&t, dq.done.as_deref()).done_in("cases");
     let options = |all: Vec<(String, String)>| {
         let mut v = vec![(String::new(), t.get("nav-filter-all"))];
         v.extend(all);
@@ -199,6 +203,7 @@ pub(super) async fn cases_page(
                     elsewhere: vec![],
                     error: None,
                     list: Some(list),
+                    done: None,
                 },
             )
                 .into_response();
@@ -220,6 +225,7 @@ pub(super) async fn cases_page(
                 elsewhere: vec![],
                 error: None,
                 list: Some(list),
+                done,
             }
             .into_response()
         }
@@ -374,6 +380,7 @@ pub(super) async fn cases_search(
                 elsewhere: vec![],
                 error,
                 list: None,
+                done: None,
             },
         )
             .into_response();
@@ -389,6 +396,7 @@ pub(super) async fn cases_search(
                 elsewhere: r.possible_matches_elsewhere,
                 error: None,
                 list: None,
+                done: None,
             }
             .into_response()
         }

@@ -254,6 +254,9 @@ fn window_label(t: &Tr, w: &str) -> String {
 
 /// Empty rows the safe-times picker offers after the recorded ones.
 const SPARE_WINDOW_ROWS: usize = 2;
+/// The names of the protocol and reintegration-assessment forms (their errors, `form-{name}`).
+const PROTOCOL_FORM: &str = "fuprotocol";
+const ASSESSMENT_FORM: &str = "fuassess";
 /// Rows read back from a posted picker (more than any form shows).
 const MAX_WINDOW_ROWS: usize = 32;
 

@@ -309,6 +309,28 @@ pub(crate) const DONE: &[(&str, &str, &str)] = &[
     ("dependant", "record", "done-dependant"),
     ("status", "record", "done-status"),
     ("followup", "followup", "done-followup"),
+    // Issue #23 §1, the remaining forms: referrals, legal, hand-over, follow-up assessment.
+    ("referral", "referrals", "done-referral"),
+    ("legal", "legal", "done-legal"),
+    ("referral-accepted", "referrals", "done-referral-accepted"),
+    (
+        "referral-declined",
+        "referrals-page",
+        "done-referral-declined",
+    ),
+    (
+        "referral-completed",
+        "referrals-page",
+        "done-referral-completed",
+    ),
+    (
+        "referral-withdrawn",
+        "referrals-page",
+        "done-referral-withdrawn",
+    ),
+    ("fu-assessment", "fu-reintegration", "done-fu-assessment"),
+    ("fu-goal", "assistance", "done-goal"),
+    ("transfer", "cases", "done-transfer"),
 ];
 
 /// What the case page's forms are drawn with: the refused form's values and errors, the

@@ -151,7 +151,7 @@ pub(crate) async fn section(
                 "vic_TraffickingStatusDecisionMakingOrg",
                 &d.decision_making_org,
             ),
-            decided_on: d.decided_on,
+            decided_on: t.date(&d.decided_on),
             reference: d.reference,
         })
         .collect();
@@ -292,6 +292,11 @@ const CONSENT: FormSpec = FormSpec {
         ("language", "c-lang"),
     ],
 };
+const TRANSFER: FormSpec = FormSpec {
+    name: "transfer",
+    done: "transfer",
+    ids: &[("to_org", "t-org"), ("consent", "t-org")],
+};
 const WITHDRAWAL: FormSpec = FormSpec {
     name: "withdrawal",
     done: "withdrawal",
@@ -388,9 +393,13 @@ async fn transfer_submit(State(state): State<AppState>, c: CaseForm) -> Response
         .transfer_case(&ctx, uid, value(&f, "to_org").trim())
         .await
     {
-        // The case now belongs elsewhere: back to the list.
-        Ok(_) => see_other("/cases"),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
+        // The case now belongs elsewhere: back to the list, which says so.
+        Ok(_) => see_other(&format!("/cases?done={}", TRANSFER.done)),
+        Err(StoreError::Invalid(v)) => {
+            Back::to("transfer-details")
+                .refused(&state, &a, &id, &TRANSFER, Posted(f), v)
+                .await
+        }
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }

@@ -268,7 +268,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .map(|e| EventRow {
                 id: e.id,
                 kind: label(&t, EVENT_TYPES, e.kind),
-                date: e.date.unwrap_or_default(),
+                date: t.date(e.date.as_deref().unwrap_or_default()),
                 place: [e.city, e.state, e.country]
                     .into_iter()
                     .flatten()

@@ -2,7 +2,7 @@
 //! referral and legal parts of the case page, and break-glass.
 
 use super::form::Opt;
-use super::form::{Back, CaseForm, lang_of, value, values};
+use super::form::{Back, CaseForm, CaseForms, FormSpec, Posted, lang_of, value, values};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -124,7 +124,7 @@ fn travel_lines(t: &Tr, tr: &Travel) -> Vec<(String, String)> {
         .map(|d| t.get(&format!("travel-documents-{}", d.to_lowercase())));
     let escort = tr.escort_needed.then(|| t.get("yes"));
     [
-        ("travel-date", tr.travel_date.clone()),
+        ("travel-date", tr.travel_date.as_deref().map(|d| t.date(d))),
         ("travel-arrival-time", tr.arrival_time.clone()),
         ("travel-country", tr.destination_country.clone()),
         ("travel-airport", tr.airport.clone()),
@@ -194,6 +194,23 @@ pub struct ReferSection {
     pub packages: Vec<PackageRow>,
     /// Organisations off the platform with a recorded age key.
     pub recipients: Vec<Opt>,
+}
+
+impl ReferSection {
+    /// What the legal form shows: the values of a refused submission, else what is stored.
+    pub fn legal_now(&self, forms: &CaseForms) -> LegalInput {
+        if forms.errs.shows("legal") {
+            LegalInput {
+                criminal_case_ref: Some(forms.v("legal", "criminal_case_ref")),
+                cooperation: forms.v("legal", "cooperation"),
+                witness: forms.is("legal", "witness", "on"),
+                compensation_claim: forms.is("legal", "compensation_claim", "on"),
+                non_punishment: forms.is("legal", "non_punishment", "on"),
+            }
+        } else {
+            self.legal.clone().unwrap_or_default()
+        }
+    }
 }
 
 /// One off-platform referral package on the case page.
@@ -356,6 +373,18 @@ struct ReferralsPage {
     errors: Vec<String>,
     decline_reasons: Vec<Opt>,
     bg: BreakGlassCard,
+    /// The answer forms' state (issue #23 §1): the refused one with its value and error, the
+    /// confirmation of the last answer, the one-time token.
+    forms: CaseForms,
+    /// The referral whose answer form was refused ("" when none).
+    refused_ref: String,
+}
+
+impl ReferralsPage {
+    /// Whether `form` of the row of referral `rid` is the refused one.
+    fn here(&self, form: &str, rid: &Uuid) -> bool {
+        self.forms.errs.shows(form) && self.refused_ref == rid.to_string()
+    }
 }
 
 /// The break-glass card: shown only to roles the policy lets ask for it; a refused request
@@ -374,7 +403,17 @@ async fn referrals_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
-    referrals_with_card(state, a, errors, status, BreakGlassCard::default()).await
+    let forms = CaseForms::page(&Tr::new(lang_of(a)), None);
+    referrals_full(
+        state,
+        a,
+        errors,
+        status,
+        BreakGlassCard::default(),
+        forms,
+        "",
+    )
+    .await
 }
 
 async fn referrals_with_card(
@@ -382,7 +421,20 @@ async fn referrals_with_card(
     a: &Authed,
     errors: Vec<String>,
     status: StatusCode,
+    bg: BreakGlassCard,
+) -> Response {
+    let forms = CaseForms::page(&Tr::new(lang_of(a)), None);
+    referrals_full(state, a, errors, status, bg, forms, "").await
+}
+
+async fn referrals_full(
+    state: &AppState,
+    a: &Authed,
+    errors: Vec<String>,
+    status: StatusCode,
     mut bg: BreakGlassCard,
+    forms: CaseForms,
+    refused_ref: &str,
 ) -> Response {
     bg.shown = dayaq_domain::policy::may_request_break_glass(&a.actor);
     let mut errors = errors;
@@ -416,6 +468,8 @@ async fn referrals_with_card(
                 outgoing,
                 errors,
                 bg,
+                forms,
+                refused_ref: refused_ref.to_string(),
             },
         )
             .into_response())
@@ -424,9 +478,52 @@ async fn referrals_with_card(
     r.unwrap_or_else(|e| error_page(state, None, lang, e))
 }
 
-async fn referrals_page(State(state): State<AppState>, PageUser(a): PageUser) -> Response {
-    referrals_with(&state, &a, vec![], StatusCode::OK).await
+/// `?done=<code>`: the fixed code of the answer that just succeeded (never free text).
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
 }
+
+async fn referrals_page(
+    State(state): State<AppState>,
+    PageUser(a): PageUser,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let forms = CaseForms::page(&Tr::new(lang_of(&a)), q.done.as_deref());
+    referrals_full(
+        &state,
+        &a,
+        vec![],
+        StatusCode::OK,
+        BreakGlassCard::default(),
+        forms,
+        "",
+    )
+    .await
+}
+
+// The answer forms of the referrals page (one per row): the input ids get the referral id
+// (`{id}-{referral}`) when a refusal is shown.
+const ACCEPT: FormSpec = FormSpec {
+    name: "accept",
+    done: "referral-accepted",
+    ids: &[("state", "accept")],
+};
+const DECLINE: FormSpec = FormSpec {
+    name: "decline",
+    done: "referral-declined",
+    ids: &[("decline_reason", "dr"), ("state", "dr")],
+};
+const COMPLETE: FormSpec = FormSpec {
+    name: "complete",
+    done: "referral-completed",
+    ids: &[("state", "complete")],
+};
+const WITHDRAW: FormSpec = FormSpec {
+    name: "withdraw",
+    done: "referral-withdrawn",
+    ids: &[("state", "withdraw")],
+};
 
 async fn referral_action(
     State(state): State<AppState>,
@@ -438,11 +535,11 @@ async fn referral_action(
     let Ok(rid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, t.lang, AppError::NotFound);
     };
-    let event = match action.as_str() {
-        "accept" => ReferralEvent::Accept,
-        "decline" => ReferralEvent::Decline,
-        "complete" => ReferralEvent::Complete,
-        "withdraw" => ReferralEvent::Withdraw,
+    let (event, spec) = match action.as_str() {
+        "accept" => (ReferralEvent::Accept, &ACCEPT),
+        "decline" => (ReferralEvent::Decline, &DECLINE),
+        "complete" => (ReferralEvent::Complete, &COMPLETE),
+        "withdraw" => (ReferralEvent::Withdraw, &WITHDRAW),
         _ => return error_page(&state, None, t.lang, AppError::NotFound),
     };
     let ctx = a.cx();
@@ -452,11 +549,27 @@ async fn referral_action(
         .respond_referral(&ctx, rid, event, non_empty(&reason).as_deref())
         .await
     {
-        Ok(r) if event == ReferralEvent::Accept => see_other(&format!("/cases/{}", r.case_id)),
-        Ok(_) => see_other("/referrals"),
+        Ok(r) if event == ReferralEvent::Accept => see_other(&format!(
+            "/cases/{}?done={}#referrals",
+            r.case_id, spec.done
+        )),
+        Ok(_) => see_other(&format!("/referrals?done={}", spec.done)),
         Err(StoreError::Invalid(v)) => {
-            let msgs = v.errors.iter().map(|e| error_text(&t, e)).collect();
-            referrals_with(&state, &a, msgs, StatusCode::UNPROCESSABLE_ENTITY).await
+            let mut forms = CaseForms::refused(&t, spec, Posted(f), &v, error_text);
+            // The inputs of this row carry the referral's id.
+            for (input, _) in &mut forms.errs.links {
+                *input = format!("{input}-{rid}");
+            }
+            referrals_full(
+                &state,
+                &a,
+                vec![],
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BreakGlassCard::default(),
+                forms,
+                &rid.to_string(),
+            )
+            .await
         }
         Err(e) => error_page(&state, None, t.lang, e.into()),
     }
@@ -589,6 +702,45 @@ async fn directory_page(
 /// Referral forms of the case page go back to `#referrals`.
 const BACK: Back = Back::to("referrals");
 
+// The referral forms of the case page (issue #23 §1): storage's field names → input ids.
+const REFER: FormSpec = FormSpec {
+    name: "refer",
+    done: "referral",
+    ids: &[
+        ("to_org", "r-org"),
+        ("services", "r-services"),
+        ("cas_ReasonForOutgoingReferral", "r-reason"),
+        ("cas_OutgoingReferralDetails", "r-details"),
+        ("travel", "r-travel"),
+        ("travel.travel_date", "t-date"),
+        ("travel.arrival_time", "t-time"),
+        ("travel.destination_country", "t-country"),
+        ("travel.airport", "t-airport"),
+        ("travel.flight", "t-flight"),
+        ("travel.travel_documents", "t-docs"),
+        ("travel.notes", "t-notes"),
+        ("consent", "r-consent"),
+        ("consent_override_reason", "r-override"),
+    ],
+};
+const PACKAGE: FormSpec = FormSpec {
+    name: "package",
+    done: "",
+    ids: &[
+        ("recipient_org", "p-org"),
+        ("services", "p-services"),
+        ("cas_ReasonForOutgoingReferral", "p-reason"),
+        ("reason", "p-reason"),
+        ("consent", "p-consent"),
+        ("consent_override_reason", "p-override"),
+    ],
+};
+const LEGAL: FormSpec = FormSpec {
+    name: "legal",
+    done: "legal",
+    ids: &[("cooperation", "l-coop"), ("criminal_case_ref", "l-ref")],
+};
+
 async fn refer_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     let CaseForm { a, id, uid, f } = c;
     let input = ReferralInput {
@@ -601,7 +753,7 @@ async fn refer_submit(State(state): State<AppState>, c: CaseForm) -> Response {
     };
     let ctx = a.cx();
     let r = state.store.create_referral(&ctx, uid, &input).await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &REFER, Posted(f), r).await
 }
 
 /// Exports an off-platform referral package from the case page: the age-encrypted file is
@@ -630,7 +782,11 @@ async fn package_submit(State(state): State<AppState>, c: CaseForm) -> Response 
             p.ciphertext,
         )
             .into_response(),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
+        Err(StoreError::Invalid(v)) => {
+            Back::to("packages")
+                .refused(&state, &a, &id, &PACKAGE, Posted(f), v)
+                .await
+        }
         Err(e) => error_page(&state, None, lang_of(&a), e.into()),
     }
 }
@@ -706,11 +862,10 @@ async fn legal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
         non_punishment: value(&f, "non_punishment") == "on",
     };
     let ctx = a.cx();
-    match state.store.set_legal(&ctx, uid, &input).await {
-        Ok(()) => see_other(&format!("/cases/{id}#legal")),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
-        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
-    }
+    let r = state.store.set_legal(&ctx, uid, &input).await;
+    Back::to("legal")
+        .answer(&state, &a, &id, &LEGAL, Posted(f), r)
+        .await
 }
 
 async fn break_glass_submit(

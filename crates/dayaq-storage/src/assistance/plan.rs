@@ -347,7 +347,16 @@ impl Store {
     }
 
     /// A supervisor of the owner organisation approves the plan (after the survivor agreed).
-    pub async fn approve_plan(&self, ctx: &Ctx<'_>, case: Uuid, plan: Uuid) -> Result<()> {
+    /// Approves a plan. A plan with warnings (no objectives, planned end in the past; domain
+    /// `plan_warnings`) is approved only with `confirm_warnings` (domain `approval_check`: a
+    /// refusal names `confirm_warnings`); the screen's tick box and the API's flag both come here.
+    pub async fn approve_plan(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        plan: Uuid,
+        confirm_warnings: bool,
+    ) -> Result<()> {
         let access = self.authorize_case(ctx, Action::Approve, case).await?;
         let agreed: Option<i64> =
             sqlx::query_scalar("SELECT survivor_agreed FROM plans WHERE id = $1 AND case_id = $2")
@@ -366,6 +375,20 @@ impl Store {
             }
             Some(_) => {}
         }
+        let warnings = self
+            .plans(ctx, case)
+            .await?
+            .iter()
+            .find(|p| p.id == plan)
+            .map(|p| {
+                dayaq_domain::assistance::plan_warnings(
+                    p.objectives.as_deref(),
+                    p.planned_end.as_deref(),
+                    ctx.now.date(),
+                )
+            })
+            .unwrap_or_default();
+        dayaq_domain::assistance::approval_check(&warnings, confirm_warnings).map_err(invalid)?;
         let q =
             "UPDATE plans SET approved_at = $1, approved_by = $4 WHERE id = $2 AND case_id = $3";
         let by = ctx.actor.user_id.to_string();

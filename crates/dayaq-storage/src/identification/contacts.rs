@@ -22,6 +22,10 @@ impl Store {
         summary: Option<&str>,
     ) -> Result<Contact> {
         self.authorize_org(ctx, Action::CreateCase)?;
+        // An empty contact is refused by its summary (issue #23 §3; screen and API alike).
+        let summary = Some(dayaq_domain::identification::contact_summary(
+            summary.unwrap_or(""),
+        )?);
         if let Some(s) = summary
             && s.chars().count() > dayaq_domain::case::MAX_LONG_TEXT
         {

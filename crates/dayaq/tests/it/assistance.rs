@@ -488,7 +488,10 @@ async fn plan_gaps_approval_and_need_to_know() {
     assert_eq!(p.gaps.long_term_goals_without_action, vec![g_home]);
 
     // Approval: survivor's agreement first, then a supervisor.
-    let e = s.approve_plan(&ctx(&sup), case, plan).await.unwrap_err();
+    let e = s
+        .approve_plan(&ctx(&sup), case, plan, true)
+        .await
+        .unwrap_err();
     assert_eq!(
         field_of(&e),
         vec![("survivor_agreed".to_string(), "agreement_required")]
@@ -503,9 +506,12 @@ async fn plan_gaps_approval_and_need_to_know() {
             .unwrap()
             .is_empty()
     );
-    let e = s.approve_plan(&ctx(&cw), case, plan).await.unwrap_err();
+    let e = s
+        .approve_plan(&ctx(&cw), case, plan, true)
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Forbidden(_)));
-    s.approve_plan(&ctx(&sup), case, plan).await.unwrap();
+    s.approve_plan(&ctx(&sup), case, plan, true).await.unwrap();
     assert!(
         s.plans_waiting_approval(&ctx(&sup))
             .await

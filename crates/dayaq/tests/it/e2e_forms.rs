@@ -380,3 +380,244 @@ async fn followup_contact_before_a_rounds_window_cannot_complete_it() {
     assert_eq!(tasks[0].status, "done");
     db.cleanup().await;
 }
+
+/// The remaining forms of issue #23 on the one pattern, in ONE browser session, one language
+/// per form (az, ru, en in turn): referral, legal details, contact protocol, reintegration
+/// assessment and hand-over on the case page, and a referral's decline on the receiver's
+/// referrals page. Each is submitted with a bad value: the form comes back open, the error
+/// inside the field's container, linked from the form's summary, and what was typed kept.
+#[tokio::test]
+async fn remaining_forms_keep_input_and_show_errors_beside_fields() {
+    run(
+        "remaining_forms_keep_input_and_show_errors_beside_fields",
+        |b, app| async move {
+            let store = &app.db.store;
+            let (_, cw) = org_and_user(&app.db, "ngo-rest", "caseworker").await;
+            let (_, receiver) = org_and_user(&app.db, "vt-rest", "caseworker").await;
+            org_and_user(&app.db, "police-rest", "police_officer").await;
+            let actor = cw.actor();
+            let case = new_case(
+                store,
+                &actor,
+                ["Sevda", "Sintetika", "1993-03-03", "+994 50 555 66 77"],
+            )
+            .await;
+            // A pending referral to "vt-rest" (with the consent it needs) for its decline.
+            let rid =
+                crate::kit::pending_vt_referral(store, &ctx(&actor), case.id, "vt-rest").await;
+            let case_path = format!("/cases/{}", case.id);
+            let yesterday =
+                fmt_date(time::OffsetDateTime::now_utc().date() - time::Duration::days(1));
+            let lang = |l: &'static str| {
+                let id = cw.id;
+                async move { store.set_locale(id, l).await.expect("set_locale") }
+            };
+            b.sign_in(&cw.username, None).await;
+
+            // 1. Referral (az): a return home with the travel date in the past.
+            lang("az").await;
+            b.open(&case_path, "refer-form").await;
+            assert_eq!(b.html_lang().await, "az");
+            b.click_here("#refer-details summary").await;
+            b.select("#r-org", "police-rest").await;
+            b.click_here("#svc-ReturnHome").await;
+            b.fill("#r-details", "Anası Daşkənddə gözləyir").await;
+            b.set_value("#t-date", &yesterday).await;
+            b.fill("#t-country", "UZ").await;
+            b.click_to("#refer-submit", "refer-refused").await;
+            assert_eq!(b.count("#refer-details[open]").await, 1);
+            b.assert_error_beside("t-date").await;
+            assert_eq!(b.value("#t-date").await, yesterday);
+            assert_eq!(b.value("#r-details").await, "Anası Daşkənddə gözləyir");
+            assert_eq!(b.value("#t-country").await, "UZ");
+            assert_eq!(b.value("#r-org").await, "police-rest");
+            assert_eq!(b.count("#svc-ReturnHome:checked").await, 1);
+
+            // 2. Legal details (ru): a case reference longer than 100 characters.
+            lang("ru").await;
+            b.open(&case_path, "legal-form").await;
+            b.click_here("#legal-details summary").await;
+            b.select("#l-coop", "Declined").await;
+            b.click_here("#l-witness").await;
+            let long_ref = "АТД-".repeat(30);
+            b.set_value("#l-ref", &long_ref).await;
+            b.click_to("#legal-submit", "legal-refused").await;
+            assert_eq!(b.html_lang().await, "ru");
+            b.assert_error_beside("l-ref").await;
+            assert_eq!(b.value("#l-ref").await, long_ref);
+            assert_eq!(b.value("#l-coop").await, "Declined");
+            assert_eq!(b.count("#l-witness:checked").await, 1);
+
+            // 3. Contact protocol (en): a language that is not a code.
+            lang("en").await;
+            b.open(&case_path, "protocol-form").await;
+            b.click_here("#fu-protocol-details summary").await;
+            b.fill("#fu-language", "R1").await;
+            b.fill("#fu-cover", "A call from the clinic").await;
+            b.set_value("#fu-w0-from", "10:00").await;
+            b.set_value("#fu-w0-to", "12:00").await;
+            b.click_to("#fu-protocol-submit", "protocol-refused").await;
+            assert_eq!(b.html_lang().await, "en");
+            assert_eq!(b.count("#fu-protocol-details[open]").await, 1);
+            b.assert_error_beside("fu-language").await;
+            assert_eq!(b.value("#fu-language").await, "R1");
+            assert_eq!(b.value("#fu-cover").await, "A call from the clinic");
+            assert_eq!(b.value("#fu-w0-from").await, "10:00");
+            assert_eq!(b.value("#fu-w0-to").await, "12:00");
+
+            // 4. Reintegration assessment (az): no round name; then corrected, said in words.
+            lang("az").await;
+            b.open(&case_path, "assessment-form").await;
+            b.click_here("#fu-assess summary").await;
+            b.select("#fu-a-current_situation", "good").await;
+            b.fill("#fu-a-words", "Tikiş kursuna getmək istəyir").await;
+            b.click_to("#fu-assess-submit", "assessment-refused").await;
+            assert_eq!(b.count("#fu-assess[open]").await, 1);
+            b.assert_error_beside("fu-a-round").await;
+            assert_eq!(b.value("#fu-a-current_situation").await, "good");
+            assert_eq!(b.value("#fu-a-words").await, "Tikiş kursuna getmək istəyir");
+            b.fill("#fu-a-round", "6 ay").await;
+            b.click_to("#fu-assess-submit", "assessment-recorded").await;
+            assert_eq!(
+                b.text("#fu-reintegration-done").await,
+                Catalogue::load("az").get("done-fu-assessment")
+            );
+
+            // 5. Hand-over (ru): to an organisation her consent does not cover.
+            lang("ru").await;
+            b.open(&case_path, "transfer-form").await;
+            b.click_here("#transfer-details summary").await;
+            b.select("#t-org", "police-rest").await;
+            b.click_to("#transfer-submit", "transfer-refused").await;
+            assert_eq!(b.count("#transfer-details[open]").await, 1);
+            b.assert_error_beside("t-org").await;
+            assert_eq!(b.value("#t-org").await, "police-rest");
+            assert_eq!(
+                store
+                    .case_facts(case.id, crate::kit::now())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .owner_org,
+                cw.org_id,
+                "nothing handed over"
+            );
+            b.sign_out().await;
+
+            // 6. Decline (en), on the receiver's referrals page: without a reason.
+            b.sign_in(&receiver.username, None).await;
+            // After signing in: the sign-in page keeps the language last used in this browser.
+            store
+                .set_locale(receiver.id, "en")
+                .await
+                .expect("set_locale");
+            b.open("/referrals", "referrals").await;
+            assert_eq!(b.html_lang().await, "en");
+            b.click_here(&format!("#decline-{rid} summary")).await;
+            b.click_to(&format!("#decline-submit-{rid}"), "decline-refused")
+                .await;
+            assert_eq!(b.count(&format!("#decline-{rid}[open]")).await, 1);
+            b.assert_error_beside(&format!("dr-{rid}")).await;
+            // Corrected: declined, said in words; the referral is no longer pending.
+            b.select(&format!("#dr-{rid}"), "no_capacity").await;
+            b.click_to(&format!("#decline-submit-{rid}"), "declined")
+                .await;
+            assert_eq!(
+                b.text("#referrals-page-done").await,
+                Catalogue::load("en").get("done-referral-declined")
+            );
+            assert_eq!(b.count(&format!("#decline-{rid}")).await, 0);
+            b.sign_out().await;
+        },
+    )
+    .await;
+}
+
+/// API parity (issue #23 §5): the API refuses an empty contact by its field and approves a
+/// plan with warnings only with `confirm_warnings=true`, as the screens do; nothing changes
+/// on a refusal.
+#[tokio::test]
+async fn api_refuses_empty_contact_and_unconfirmed_plan_warnings() {
+    use crate::kit::{api_call, api_call_opt, token_and_user};
+    use serde_json::json;
+    let app = crate::kit::spawn_app().await;
+    let (token, cw) = token_and_user(&app.db, "ngo-parity", "caseworker").await;
+    let (sup_token, _) = token_and_user(&app.db, "ngo-parity", "supervisor").await;
+    let field =
+        |v: &serde_json::Value| v["error"]["field"].as_str().unwrap_or_default().to_string();
+    for body in [
+        json!({"channel": "Hotline", "anonymous": true}),
+        json!({"channel": "Hotline", "anonymous": true, "summary": "   "}),
+    ] {
+        let (s, v) = api_call(&app, &token, "POST", "/contacts", body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(field(&v), "summary", "{v}");
+    }
+    assert!(
+        app.db
+            .store
+            .list_contacts(&ctx(&cw.actor()), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (s, _) = api_call(
+        &app,
+        &token,
+        "POST",
+        "/contacts",
+        json!({"channel": "Hotline", "summary": "Asked about a job offer abroad"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // A plan without objectives (a warning), agreed by her.
+    let case = new_case(
+        &app.db.store,
+        &cw.actor(),
+        ["Ulviyya", "Sintetika", "1992-02-02", "+994 50 555 22 11"],
+    )
+    .await;
+    let (s, plan) = api_call(
+        &app,
+        &token,
+        "POST",
+        &format!("/cases/{}/plans", case.id),
+        json!({"spl_Type": "Health"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{plan}");
+    let plan = plan["id"].as_str().expect("plan id").to_string();
+    let base = format!("/cases/{}/plans/{plan}", case.id);
+    let (s, _) = api_call_opt(&app, &token, "POST", &format!("{base}/agreement"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for q in ["", "?confirm_warnings=false"] {
+        let (s, v) = api_call_opt(
+            &app,
+            &sup_token,
+            "POST",
+            &format!("{base}/approval{q}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(field(&v), "confirm_warnings", "{v}");
+    }
+    let (s, v) = api_call_opt(
+        &app,
+        &sup_token,
+        "POST",
+        &format!("{base}/approval?confirm_warnings=true"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let plans = app
+        .db
+        .store
+        .plans(&ctx(&cw.actor()), case.id)
+        .await
+        .unwrap();
+    assert!(plans[0].approved);
+    app.db.cleanup().await;
+}

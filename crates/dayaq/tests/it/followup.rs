@@ -1142,7 +1142,7 @@ async fn followup_forms_and_export_over_http() {
         async move { fetch_text(&c, url).await }
     };
     let html = case_page().await;
-    assert!(html.contains("id=\"fu-assess-form\""));
+    assert!(html.contains("id=\"form-fuassess\""));
     // Every question of the questionnaire is on the form, with the API's answer codes.
     for q in dayaq_domain::followup::QUESTIONS {
         assert!(html.contains(&format!("name=\"{}\"", q.key)), "{}", q.key);

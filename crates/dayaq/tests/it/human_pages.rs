@@ -235,7 +235,7 @@ async fn timezone_contacts_are_shown_in_the_organisations_zone_across_the_day_bo
         &token,
         "POST",
         "/contacts",
-        json!({"channel": "Hotline", "anonymous": true}),
+        json!({"channel": "Hotline", "anonymous": true, "summary": "asked about work abroad"}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);

@@ -383,7 +383,7 @@ async fn scorecard_matches_hand_computed_indicators() {
         &app,
         &sup,
         "POST",
-        &format!("/cases/{p1}/plans/{plan1}/approval"),
+        &format!("/cases/{p1}/plans/{plan1}/approval?confirm_warnings=true"),
         Value::Null,
     )
     .await;
@@ -415,7 +415,7 @@ async fn scorecard_matches_hand_computed_indicators() {
         &app,
         &sup,
         "POST",
-        &format!("/cases/{p2}/plans/{plan2}/approval"),
+        &format!("/cases/{p2}/plans/{plan2}/approval?confirm_warnings=true"),
         Value::Null,
     )
     .await;

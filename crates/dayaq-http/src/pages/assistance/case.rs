@@ -157,7 +157,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                     "{}: {} ({})",
                     t.get("asst-gap-overdue"),
                     service_label(&t, &x.service),
-                    x.due_on.clone().unwrap_or_default()
+                    t.date(x.due_on.as_deref().unwrap_or_default())
                 ));
             }
         }
@@ -175,8 +175,8 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             },
             objectives: p.objectives.clone().unwrap_or_default(),
             priorities: p.priorities.clone().unwrap_or_default(),
-            planned_end: p.planned_end.clone().unwrap_or_default(),
-            review_on: p.review_on.clone().unwrap_or_default(),
+            planned_end: t.date(p.planned_end.as_deref().unwrap_or_default()),
+            review_on: t.date(p.review_on.as_deref().unwrap_or_default()),
             agreed: p.survivor_agreed,
             approved: p.approved,
             goals: p
@@ -199,7 +199,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
                     id: x.id.to_string(),
                     service: service_label(&t, &x.service),
                     responsible: org_name(x.responsible_org),
-                    due_on: x.due_on.clone().unwrap_or_default(),
+                    due_on: t.date(x.due_on.as_deref().unwrap_or_default()),
                     status: label(&t, ACTION_STATUSES, &x.status),
                     open: x.status == "Planned" || x.status == "InProgress",
                 })
@@ -293,7 +293,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .iter()
             .map(|d| ServiceRow {
                 service: service_label(&t, &d.service),
-                started_on: d.started_on.clone(),
+                started_on: t.date(&d.started_on),
                 outcome: label(&t, OUTCOMES, &d.outcome),
                 cost: money(d.cost_minor),
                 details: d.details.clone().unwrap_or_default(),
@@ -306,10 +306,10 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .map(|s| {
                 let (state_label, code) = stay_label(&t, s.length_of_stay);
                 StayRow {
-                    admitted_on: s.admitted_on.clone(),
+                    admitted_on: t.date(&s.admitted_on),
                     state: state_label,
                     code,
-                    exited: s.exited_on.clone().unwrap_or_default(),
+                    exited: t.date(s.exited_on.as_deref().unwrap_or_default()),
                 }
             })
             .collect(),

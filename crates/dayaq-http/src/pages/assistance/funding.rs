@@ -172,7 +172,11 @@ pub(super) async fn funding_with(
                             .iter()
                             .map(|g| GrantRow {
                                 amount: amount(g.amount_minor, &g.currency),
-                                period: format!("{} – {}", g.period_start, g.period_end),
+                                period: format!(
+                                    "{} – {}",
+                                    t.date(&g.period_start),
+                                    t.date(&g.period_end)
+                                ),
                                 purpose: g.purpose.clone(),
                             })
                             .collect(),

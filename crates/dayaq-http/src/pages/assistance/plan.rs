@@ -1,7 +1,6 @@
 //! Needs assessment, rehabilitation plan, services and allowance forms of the case page.
 
 use super::*;
-use dayaq_domain::assistance::{approval_check, plan_warnings};
 
 // The forms of the assistance section (issue #23 §1): storage's field names → input ids.
 const ASSESSMENT: FormSpec = FormSpec {
@@ -168,27 +167,9 @@ pub(super) async fn approve_submit(State(state): State<AppState>, c: CaseForm) -
     };
     let ctx = a.cx();
     // A plan with warnings (no objectives, end in the past) is approved only when the
-    // supervisor confirms them (domain rule `approval_check`).
-    let plans = match state.store.plans(&ctx, uid).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&state, None, lang_of(&a), e.into()),
-    };
-    let warnings = plans
-        .iter()
-        .find(|p| p.id == plan)
-        .map(|p| {
-            plan_warnings(
-                p.objectives.as_deref(),
-                p.planned_end.as_deref(),
-                ctx.now.date(),
-            )
-        })
-        .unwrap_or_default();
+    // supervisor confirms them (storage applies the domain rule `approval_check`, as for the API).
     let confirmed = !value(&f, "confirm_warnings").is_empty();
-    let r = match approval_check(&warnings, confirmed) {
-        Ok(()) => state.store.approve_plan(&ctx, uid, plan).await,
-        Err(e) => Err(StoreError::Invalid(ValidationErrors::single(e))),
-    };
+    let r = state.store.approve_plan(&ctx, uid, plan, confirmed).await;
     BACK.answer(&state, &a, &id, &APPROVAL, Posted(f), r).await
 }
 

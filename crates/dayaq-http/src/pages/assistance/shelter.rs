@@ -257,12 +257,12 @@ pub(super) async fn case_shelter_with(
                         .find(|f| f.id == s.facility_id)
                         .map(|f| f.name.clone())
                         .unwrap_or_default(),
-                    admitted_on: s.admitted_on.clone(),
+                    admitted_on: c.t.date(&s.admitted_on),
                     dependants: s.dependants,
                     open: s.exited_on.is_none(),
                     code,
                     state: state_label,
-                    exited_on: s.exited_on.clone().unwrap_or_default(),
+                    exited_on: c.t.date(s.exited_on.as_deref().unwrap_or_default()),
                     destination: s
                         .exit_destination
                         .as_deref()

@@ -66,6 +66,16 @@ pub struct ProtocolView {
     pub code_word: String,
 }
 
+/// The protocol form's text fields as drawn.
+#[derive(Default)]
+pub struct ProtocolText {
+    pub safe_numbers: String,
+    pub never_contact: String,
+    pub never_places: String,
+    pub cover_reason: String,
+    pub code_word: String,
+}
+
 pub struct TaskRow {
     pub id: String,
     pub due_on: String,
@@ -139,6 +149,8 @@ pub(super) struct CaseSection<'a> {
     /// username to type; issue #23 §5).
     form_colleagues: Vec<Opt>,
     form_language: String,
+    /// The protocol form's free-text fields (stored, or as posted when refused).
+    form_text: ProtocolText,
     plan_end: String,
     plan_months: String,
     plan_max_failed: String,
@@ -159,6 +171,52 @@ pub(super) struct CaseSection<'a> {
     has_open_plan: bool,
     org_months: String,
     may_set_org_schedule: bool,
+}
+
+impl CaseSection<'_> {
+    /// A refused protocol or assessment form is drawn again with what was posted (issue #23
+    /// §1), not with what is stored.
+    fn keep_posted(&mut self) {
+        let f = self.forms;
+        if f.errs.shows(PROTOCOL_FORM) {
+            let form = PROTOCOL_FORM;
+            for o in &mut self.form_channels {
+                o.on = f.has(form, "channels", &o.value);
+            }
+            for (i, w) in self.form_windows.iter_mut().enumerate() {
+                let day = format!("w{i}_day");
+                for d in &mut w.days {
+                    d.on = f.has(form, &day, &d.value);
+                }
+                w.from = f.v(form, &format!("w{i}_from"));
+                w.to = f.v(form, &format!("w{i}_to"));
+            }
+            self.form_dnc = f.is(form, "do_not_contact", "yes");
+            for o in &mut self.form_colleagues {
+                o.on = f.is(form, "caller", &o.value);
+            }
+            self.form_language = f.v(form, "language");
+            self.form_text = ProtocolText {
+                safe_numbers: f.v(form, "safe_numbers"),
+                never_contact: f.v(form, "never_contact"),
+                never_places: f.v(form, "never_places"),
+                cover_reason: f.v(form, "cover_reason"),
+                code_word: f.v(form, "code_word"),
+            };
+        }
+        if f.errs.shows(ASSESSMENT_FORM) {
+            for q in self
+                .form_groups
+                .iter_mut()
+                .flat_map(|g| g.questions.iter_mut())
+            {
+                for o in &mut q.options {
+                    o.on = f.has(ASSESSMENT_FORM, &q.key, &o.value);
+                }
+            }
+            self.today = f.v(ASSESSMENT_FORM, "assessed_on");
+        }
+    }
 }
 
 /// The followup part of the case page, rendered to HTML (empty when nothing to show).
@@ -187,7 +245,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     let assessments = all.len();
     let latest = all
         .last()
-        .map(|a| format!("{} · {}", a.assessed_on, a.round))
+        .map(|a| format!("{} · {}", t.date(&a.assessed_on), a.round))
         .unwrap_or_default();
     let latest_words = all
         .last()
@@ -245,7 +303,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .as_ref()
             .is_some_and(|p| p.channels.iter().any(|x| x == c))
     };
-    let s = CaseSection {
+    let mut s = CaseSection {
         forms: part.forms,
         t,
         csrf: Chrome::for_user(state, a, "cases").csrf,
@@ -279,6 +337,16 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             })
             .collect(),
         form_dnc: protocol.as_ref().is_some_and(|p| p.do_not_contact),
+        form_text: protocol
+            .as_ref()
+            .map(|p| ProtocolText {
+                safe_numbers: p.safe_numbers.join("\n"),
+                never_contact: p.never_contact.join("\n"),
+                never_places: p.never_places.join("\n"),
+                cover_reason: p.cover_reason.clone(),
+                code_word: p.code_word.clone(),
+            })
+            .unwrap_or_default(),
         form_caller: caller_name,
         form_language: protocol
             .as_ref()
@@ -324,7 +392,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .filter(|x| x.status != "done")
             .map(|x| Opt {
                 value: x.id.to_string(),
-                label: x.due_on.clone(),
+                label: t.date(&x.due_on),
                 on: false,
             })
             .collect(),
@@ -332,7 +400,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .iter()
             .map(|x| TaskRow {
                 id: x.id.to_string(),
-                due_on: x.due_on.clone(),
+                due_on: t.date(&x.due_on),
                 kind: match &x.request {
                     Some(r) if r == "call_back" => t.get("fu-req-call-back"),
                     Some(r) => label(&t, REQUESTS, r),
@@ -477,6 +545,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
             .join(", "),
         may_set_org_schedule,
     };
+    s.keep_posted();
     debug_assert_eq!(QUESTIONS.len(), QUESTION_KEYS.len());
     debug_assert!(
         QUESTIONS
@@ -529,7 +598,7 @@ pub(crate) async fn home_section(
         .map(|d| DueRow {
             case_id: d.task.case_id.to_string(),
             case_number: d.case_number.unwrap_or_default(),
-            due_on: d.task.due_on.clone(),
+            due_on: t.date(&d.task.due_on),
             status: label(&t, STATUSES, &d.task.status),
             kind: match &d.task.request {
                 Some(r) if r == "call_back" => t.get("fu-req-call-back"),

@@ -5,9 +5,34 @@ use crate::pages::form::{FormSpec, Posted};
 
 // The follow-up forms of the case page (issue #23 §1): field names → input ids.
 const PROTOCOL: FormSpec = FormSpec {
-    name: "fuprotocol",
+    name: PROTOCOL_FORM,
     done: "followup",
-    ids: &[("windows", "fu-windows")],
+    ids: &[
+        ("channels", "fu-channels"),
+        ("windows", "fu-windows"),
+        ("utc_offset_min", "fu-windows"),
+        ("caller", "fu-caller"),
+        ("language", "fu-language"),
+        ("safe_numbers", "fu-safe"),
+        ("never_contact", "fu-never"),
+        ("never_places", "fu-places"),
+        ("cover_reason", "fu-cover"),
+        ("code_word", "fu-code"),
+    ],
+};
+const ASSESSMENT: FormSpec = FormSpec {
+    name: ASSESSMENT_FORM,
+    done: "fu-assessment",
+    ids: &[
+        ("round", "fu-a-round"),
+        ("assessed_on", "fu-a-on"),
+        ("assistance_needed_words", "fu-a-words"),
+    ],
+};
+const FLAG_GOAL: FormSpec = FormSpec {
+    name: "fuflag",
+    done: "fu-goal",
+    ids: &[],
 };
 const PLAN: FormSpec = FormSpec {
     name: "fuplan",
@@ -158,16 +183,17 @@ pub(super) async fn assessment_submit(State(state): State<AppState>, c: CaseForm
         assistance_needed_words: (!words.trim().is_empty()).then_some(words),
     };
     let ctx = a.cx();
-    match state
+    let r = state
         .store
         .add_reintegration_assessment(&ctx, uid, &input)
-        .await
-    {
-        // Back to the flags and the trajectory of the case.
-        Ok(_) => see_other(&format!("/cases/{id}#fu-reintegration")),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
-        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+        .await;
+    // Back to the flags and the trajectory of the case.
+    Back {
+        anchor: "fu-reintegration",
+        ..BACK
     }
+    .answer(&state, &a, &id, &ASSESSMENT, Posted(f), r)
+    .await
 }
 
 pub(super) async fn flag_goal_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -185,13 +211,14 @@ pub(super) async fn flag_goal_submit(State(state): State<AppState>, c: CaseForm)
             .unwrap_or_default()
     );
     let ctx = a.cx();
-    match state
+    let r = state
         .store
         .goal_from_flag(&ctx, uid, code, Some(&description))
-        .await
-    {
-        Ok(_) => see_other(&format!("/cases/{id}#assistance")),
-        Err(StoreError::Invalid(v)) => BACK.with_errors(&state, &a, &id, v).await,
-        Err(e) => error_page(&state, None, lang_of(&a), e.into()),
+        .await;
+    Back {
+        anchor: "assistance",
+        ..BACK
     }
+    .answer(&state, &a, &id, &FLAG_GOAL, Posted(f), r)
+    .await
 }
