@@ -309,6 +309,11 @@ pub(crate) const DONE: &[(&str, &str, &str)] = &[
     ("dependant", "record", "done-dependant"),
     ("status", "record", "done-status"),
     ("followup", "followup", "done-followup"),
+    ("dsr-recorded", "her-data", "done-dsr-recorded"),
+    ("dsr-decided", "her-data", "done-dsr-decided"),
+    ("dsr-lifted", "her-data", "done-dsr-lifted"),
+    ("hold", "legal-hold", "done-hold"),
+    ("hold-lifted", "legal-hold", "done-hold-lifted"),
 ];
 
 /// What the case page's forms are drawn with: the refused form's values and errors, the
