@@ -244,7 +244,8 @@ fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid, forms: &CaseF
             .as_deref()
             .map(|d| t.datetime(d))
             .unwrap_or_default(),
-        refused: forms.errs.form == DECIDE.name && forms.posted.v("request") == r.id.to_string(),
+        refused: forms.errs.form == DECIDE.name
+            && Uuid::parse_str(forms.posted.v("request").trim()).ok() == Some(r.id),
         can_lift: supervisor && r.kind == K::Restriction && r.state == S::Completed,
         can_accept: supervisor && open && matches!(r.kind, K::Correction | K::Restriction),
         can_approve: supervisor && open && r.kind == K::Erasure && r.recorded_by != me,
