@@ -221,7 +221,9 @@ impl DecisionInput {
 pub struct Rights {
     /// The one-time allowance (AZN 400): only for a formally identified victim.
     pub one_time_allowance: bool,
-    /// Admission to the state shelter (also needs cooperation with the police).
+    /// Admission to the state shelter (an identified victim; any further admission condition,
+    /// such as cooperation with law enforcement, is a per-facility rule: `rules::AdmissionRules`,
+    /// off by default).
     pub state_shelter: bool,
     /// NGO assistance is open to possible victims too.
     pub ngo_assistance: bool,

@@ -5,7 +5,9 @@
 //!
 //! States: `requested` → `completed` (access delivered, correction or restriction accepted,
 //! erasure executed) or `refused` (with a legal reason); erasure goes through `approved` (a
-//! supervisor other than the person who recorded the request) before it is executed.
+//! supervisor other than the person who recorded the request) before it is executed. An
+//! accepted (completed) restriction can later be lifted by a supervisor: `completed` → `lifted`,
+//! and processing of her data is no longer restricted.
 
 use crate::error::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -44,7 +46,7 @@ codes!(
 );
 codes!(
     /// Where the request stands.
-    RequestState { Requested = "requested", Approved = "approved", Refused = "refused", Completed = "completed" }
+    RequestState { Requested = "requested", Approved = "approved", Refused = "refused", Completed = "completed", Lifted = "lifted" }
 );
 codes!(
     /// The closed list of legal reasons a request may be refused for.
@@ -419,6 +421,25 @@ pub fn may_export(r: Stored) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// May this request be lifted? Only a restriction that was accepted (and is in force).
+pub fn may_lift(r: Stored) -> Result<(), FieldError> {
+    if r.kind != RequestKind::Restriction {
+        return Err(FieldError::new(
+            "request",
+            "not_restriction",
+            "only a restriction is lifted",
+        ));
+    }
+    if r.state != RequestState::Completed {
+        return Err(FieldError::new(
+            "request",
+            "not_in_force",
+            "this restriction is not in force",
+        ));
+    }
+    Ok(())
+}
+
 /// May an erasure be executed for a request in this state?
 pub fn may_execute(r: Stored) -> Result<(), FieldError> {
     if r.kind != RequestKind::Erasure {
@@ -564,6 +585,16 @@ mod tests {
             let r = Stored { kind: k, state: s, recorded_by: A };
             prop_assert_eq!(may_execute(r).is_ok(), k == RequestKind::Erasure && s == RequestState::Approved);
             prop_assert_eq!(may_export(r).is_ok(), k == RequestKind::Access && s != RequestState::Refused);
+        }
+
+        /// Only a restriction in force is lifted; a lifted request is never decided again.
+        #[test]
+        fn only_a_restriction_in_force_is_lifted(k in kind(), s in state(), d in decision()) {
+            let r = Stored { kind: k, state: s, recorded_by: A };
+            prop_assert_eq!(may_lift(r).is_ok(), k == RequestKind::Restriction && s == RequestState::Completed);
+            if s == RequestState::Lifted {
+                prop_assert!(transition(r, d, B).is_err());
+            }
         }
     }
 }

@@ -432,12 +432,26 @@ impl Store {
     /// tombstone row with no personal data remains so that the audit trail still resolves.
     pub async fn erase_case(&self, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
         let access = self.authorize_case(ctx, Action::EraseCase, id).await?;
+        let mut w = self.write_case(ctx, &access).await?;
+        Self::shred_case(&mut w).await?;
+        w.commit("case.erase", String::new()).await?;
+        self.after_erasure(&access).await;
+        Ok(())
+    }
+
+    /// The erasure's writes inside the caller's transaction on a case checked for
+    /// `Action::EraseCase` (`erase_case`, and an approved data-subject erasure, which completes
+    /// its request in the same transaction): the legal-hold check, the shredding and the
+    /// timeline event. Nothing is written if the case is under legal hold.
+    pub(crate) async fn shred_case(w: &mut crate::kernel::CaseWrite<'_>) -> Result<()> {
         // A case under legal hold (retention, issue #17 part 3) is never erased, whichever
         // path asks (the API, a data-subject erasure, the retention job): lift the hold first.
+        // Asked inside the write transaction, so a hold placed meanwhile is seen.
+        let case_id = w.case_id().to_string();
         let held: Option<String> =
             sqlx::query_scalar("SELECT reason FROM retention_holds WHERE case_id = $1")
-                .bind(access.id_str())
-                .fetch_optional(&self.pool)
+                .bind(&case_id)
+                .fetch_optional(&mut **w)
                 .await?;
         if held.is_some() {
             return Err(
@@ -449,7 +463,6 @@ impl Store {
                 .into(),
             );
         }
-        let mut w = self.write_case(ctx, &access).await?;
         w.exec("DELETE FROM case_keys WHERE case_id = $1").await?;
         w.exec("DELETE FROM blind_index WHERE case_id = $1").await?;
         // Contacts of the case are shredded with it.
@@ -460,19 +473,25 @@ impl Store {
         // payment row stays for the accounts; the rule no longer links her to it).
         w.exec("UPDATE allowance_payments SET person_key = 'erased:' || id WHERE case_id = $1")
             .await?;
+        let now = w.now();
         sqlx::query("UPDATE cases SET identity = NULL, closure = NULL, erased_at = $1, version = version + 1 WHERE id = $2")
-            .bind(w.now())
-            .bind(access.id_str())
-            .execute(&mut *w)
+            .bind(now)
+            .bind(case_id)
+            .execute(&mut **w)
             .await?;
         // Attachments: their names die with the key; the objects are removed after commit.
         w.exec("UPDATE case_attachments SET state = 'deleting' WHERE case_id = $1")
             .await?;
         w.event("case.erased", "").await?;
-        w.commit("case.erase", String::new()).await?;
+        Ok(())
+    }
+
+    /// After an erasure's commit: the attachments' objects are removed and SQLite's log is
+    /// scrubbed. Both are repeatable (a crash before them leaves work the next erasure, the
+    /// `attachments repair` command and the next checkpoint finish).
+    pub(crate) async fn after_erasure(&self, access: &CaseAccess) {
         self.purge_erased_attachments(access.id_str()).await;
         self.scrub_after_erasure().await;
-        Ok(())
     }
 
     /// SQLite keeps the pre-erasure page images in the write-ahead log until a checkpoint:

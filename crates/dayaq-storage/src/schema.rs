@@ -699,6 +699,7 @@ pub const FOLLOWUP_TABLES: &[Table] = &[
             ("expiry_noted_at", Int),
             ("contact_id", Text),
             ("task_id", Text),
+            ("cover_chosen_by_her", Int),
         ],
     ),
 ];
@@ -1043,6 +1044,8 @@ pub const SUBJECT_REQUEST_TABLES: &[Table] = &[(
         ("export_blob", Blob),
         ("export_made_at", Int),
         ("export_downloaded_at", Int),
+        ("lifted_by", Text),
+        ("lifted_at", Int),
     ],
 )];
 

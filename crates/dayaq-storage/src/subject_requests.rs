@@ -8,14 +8,14 @@
 //!   recipient) that is returned once and never stored, and keeps the ciphertext until
 //!   [`Store::take_subject_access`] hands it to the supervisor once (then it is deleted).
 //! - Correction, restriction: a decision with its outcome (changed field names only, or a legal
-//!   refusal reason); an accepted restriction is the case's restriction flag.
+//!   refusal reason); an accepted restriction is the case's restriction flag until a
+//!   supervisor lifts it ([`Store::lift_subject_restriction`]).
 //! - Erasure: approved by a supervisor other than the recorder, or refused; executed through
 //!   the existing [`Store::erase_case`] (crypto-shredding).
 //!
 //! Every read of the list is audited; every change writes a timeline event and an audit row
 //! (codes only) in its own transaction. A free-text refusal reason is sealed with the case key.
 
-use crate::audit::append;
 use crate::crypto::field_aad;
 use crate::kernel::{CaseAccess, Ctx, millis, one_row, ts, uuid_of};
 use crate::{Result, Store, StoreError};
@@ -24,7 +24,8 @@ use dayaq_domain::case::CaseView;
 use dayaq_domain::policy::Action;
 use dayaq_domain::subject_request::{
     Channel, Decision, DecisionInput, RecordLanguage, RefusalReason, RequestInput, RequestKind,
-    RequestRef, RequestState, Stored, may_execute, may_export, request_id, unknown_request,
+    RequestRef, RequestState, Stored, may_execute, may_export, may_lift, request_id,
+    unknown_request,
 };
 pub use dayaq_interchange::subject_access::{HTML_NAME, JSON_NAME, PDF_NAME, unpack};
 use serde::Serialize;
@@ -57,6 +58,8 @@ pub struct SubjectRequestView {
     /// An access export is waiting for its one download.
     pub export_ready: bool,
     pub export_downloaded_at: Option<String>,
+    /// A restriction lifted by a supervisor (state `lifted`): when.
+    pub lifted_at: Option<String>,
 }
 
 /// The requests of a case and its restriction flag.
@@ -92,7 +95,7 @@ pub struct AccessSource {
 
 const COLS: &str = "id, kind, channel, language, requested_on, state, recorded_by, recorded_at, \
     decided_at, refusal_reason, sealed, changed_fields, completed_at, \
-    CASE WHEN export_blob IS NULL THEN 0 ELSE 1 END AS export_ready, export_downloaded_at";
+    CASE WHEN export_blob IS NULL THEN 0 ELSE 1 END AS export_ready, export_downloaded_at, lifted_at";
 
 fn data(e: impl std::fmt::Display) -> StoreError {
     StoreError::Data(e.to_string())
@@ -165,6 +168,7 @@ impl Store {
             completed_at: opt_ts("completed_at")?,
             export_ready: r.try_get::<i64, _>("export_ready")? != 0,
             export_downloaded_at: opt_ts("export_downloaded_at")?,
+            lifted_at: opt_ts("lifted_at")?,
         })
     }
 
@@ -371,6 +375,42 @@ impl Store {
             ),
         )
         .await?;
+        self.one_request(ctx, case, req).await
+    }
+
+    /// Lifts an accepted restriction (supervisor of the owning organisation): the request moves
+    /// from `completed` to `lifted`, with who and when; processing of her data is no longer
+    /// restricted unless another accepted restriction stands. Timeline event and audit row
+    /// (codes and ids) in the same transaction.
+    pub async fn lift_subject_restriction(
+        &self,
+        ctx: &Ctx<'_>,
+        case: Uuid,
+        r: &RequestRef,
+    ) -> Result<SubjectRequestView> {
+        let access = self
+            .authorize_case(ctx, Action::DecideSubjectRequest, case)
+            .await?;
+        let (req, stored) = self.stored_request(&access, r.request.as_deref()).await?;
+        may_lift(stored).map_err(ValidationErrors::single)?;
+        let mut w = self.write_case(ctx, &access).await?;
+        let now = w.now();
+        let done = sqlx::query(
+            "UPDATE subject_requests SET state = $1, lifted_by = $2, lifted_at = $3 \
+             WHERE id = $4 AND case_id = $5 AND kind = 'restriction' AND state = $6",
+        )
+        .bind(RequestState::Lifted.as_str())
+        .bind(ctx.actor.user_id.to_string())
+        .bind(now)
+        .bind(req.to_string())
+        .bind(access.id_str())
+        .bind(RequestState::Completed.as_str())
+        .execute(&mut *w)
+        .await?;
+        one_row(done).map_err(|_| StoreError::Conflict)?;
+        w.event("subject_request.restriction_lifted", "").await?;
+        w.commit("subject_request.lift", format!("request={req}"))
+            .await?;
         self.one_request(ctx, case, req).await
     }
 
@@ -581,9 +621,12 @@ impl Store {
         Ok(blob)
     }
 
-    /// Executes an approved erasure: crypto-shreds the case with [`Store::erase_case`], then
-    /// marks the request completed and clears what the case's requests still held (sealed
-    /// reasons, a waiting export). The request rows stay, with codes and dates only.
+    /// Executes an approved erasure in ONE transaction: crypto-shreds the case (the writes of
+    /// [`Store::erase_case`], asked as the same policy question `EraseCase`), marks the request
+    /// completed and clears what the case's requests still held (sealed reasons, a waiting
+    /// export); a failure anywhere leaves the case and the request as they were (the request
+    /// stays approved and can be executed again). The request rows stay, with codes and dates
+    /// only. The attachments' objects and SQLite's log are cleaned after the commit (repeatable).
     pub async fn execute_subject_erasure(
         &self,
         ctx: &Ctx<'_>,
@@ -595,32 +638,30 @@ impl Store {
             .await?;
         let (req, stored) = self.stored_request(&access, r.request.as_deref()).await?;
         may_execute(stored).map_err(ValidationErrors::single)?;
-        self.erase_case(ctx, case).await?;
-        let mut tx = self.begin_write().await?;
-        let now = millis(ctx.now);
-        sqlx::query(
-            "UPDATE subject_requests SET sealed = NULL, export_blob = NULL WHERE case_id = $1",
-        )
-        .bind(access.id_str())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE subject_requests SET state = $1, completed_at = $2 WHERE id = $3 AND case_id = $4",
+        let erase = self.authorize_case(ctx, Action::EraseCase, case).await?;
+        let mut w = self.write_case(ctx, &erase).await?;
+        Self::shred_case(&mut w).await?;
+        w.exec("UPDATE subject_requests SET sealed = NULL, export_blob = NULL WHERE case_id = $1")
+            .await?;
+        let now = w.now();
+        // Still approved inside the transaction (a refusal or a second execution meanwhile
+        // changes no row: conflict, nothing written).
+        let done = sqlx::query(
+            "UPDATE subject_requests SET state = $1, completed_at = $2 \
+             WHERE id = $3 AND case_id = $4 AND kind = 'erasure' AND state = $5",
         )
         .bind(RequestState::Completed.as_str())
         .bind(now)
         .bind(req.to_string())
         .bind(access.id_str())
-        .execute(&mut *tx)
+        .bind(RequestState::Approved.as_str())
+        .execute(&mut *w)
         .await?;
-        let e = ctx.entry_with(
-            "subject_request.erasure_executed",
-            "success",
-            access.id_str(),
-            format!("request={req}"),
-        );
-        append(&mut tx, &e, now).await?;
-        tx.commit().await?;
+        one_row(done).map_err(|_| StoreError::Conflict)?;
+        w.audit("case.erase", String::new()).await?;
+        w.commit("subject_request.erasure_executed", format!("request={req}"))
+            .await?;
+        self.after_erasure(&erase).await;
         Ok(())
     }
 }

@@ -18,14 +18,16 @@ pub const CHECKIN_ROUND: &str = "self-check-in";
 /// The `request` of the follow-up task a "call me" answer creates.
 pub const CHECKIN_CALL_REQUEST: &str = "call_back";
 
-/// The neutral reason the page pretends to be about. Never mentions trafficking or the
-/// organisation.
+/// The reason the page's title gives. Never mentions trafficking; the neutral covers never
+/// name the organisation. `Organisation` titles the page with the organisation's name and is
+/// accepted only when she chose it (`CheckInInput::chosen_by_her`, recorded on the check-in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cover {
     AppointmentReminder,
     CustomerSurvey,
     DeliveryUpdate,
+    Organisation,
 }
 
 impl Cover {
@@ -33,6 +35,7 @@ impl Cover {
         Cover::AppointmentReminder,
         Cover::CustomerSurvey,
         Cover::DeliveryUpdate,
+        Cover::Organisation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Cover {
             Cover::AppointmentReminder => "appointment_reminder",
             Cover::CustomerSurvey => "customer_survey",
             Cover::DeliveryUpdate => "delivery_update",
+            Cover::Organisation => "organisation",
         }
     }
 
@@ -55,13 +59,17 @@ pub const CHECKIN_LANGUAGES: &[&str] = &["az", "ru", "en"];
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInInput {
-    /// appointment_reminder | customer_survey | delivery_update
+    /// appointment_reminder | customer_survey | delivery_update | organisation (only with
+    /// `chosen_by_her`)
     pub cover: String,
     /// az | ru | en (her language)
     pub language: String,
     /// Days the link stays valid (1-30, default 7).
     #[serde(default)]
     pub expiry_days: Option<u32>,
+    /// She chose this cover herself (recorded on the check-in); required for `organisation`.
+    #[serde(default)]
+    pub chosen_by_her: bool,
 }
 
 /// A checked [`CheckInInput`].
@@ -70,6 +78,7 @@ pub struct CheckInSettings {
     pub cover: Cover,
     pub language: &'static str,
     pub days: u32,
+    pub chosen_by_her: bool,
 }
 
 impl CheckInInput {
@@ -79,6 +88,13 @@ impl CheckInInput {
         let cover = Cover::parse(&self.cover);
         if cover.is_none() {
             errs.push(FieldError::new("cover", "unknown", "choose a cover reason"));
+        }
+        if cover == Some(Cover::Organisation) && !self.chosen_by_her {
+            errs.push(FieldError::new(
+                "cover",
+                "not_her_choice",
+                "a title naming the organisation only when she chose it",
+            ));
         }
         let language = CHECKIN_LANGUAGES
             .iter()
@@ -101,6 +117,7 @@ impl CheckInInput {
                 cover,
                 language,
                 days,
+                chosen_by_her: self.chosen_by_her,
             }),
             _ => Err(ValidationErrors::single(FieldError::new(
                 "cover", "unknown", "invalid",
@@ -308,6 +325,7 @@ mod checkin_tests {
             cover: "trafficking".into(),
             language: "de".into(),
             expiry_days: Some(0),
+            chosen_by_her: false,
         };
         let e = bad.validate().unwrap_err();
         let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
@@ -316,10 +334,29 @@ mod checkin_tests {
             cover: "customer_survey".into(),
             language: "ru".into(),
             expiry_days: None,
+            chosen_by_her: false,
         }
         .validate()
         .unwrap();
         assert_eq!(ok.days, DEFAULT_CHECKIN_DAYS);
+    }
+
+    #[test]
+    fn the_organisation_is_named_only_when_she_chose_it() {
+        let mut i = CheckInInput {
+            cover: "organisation".into(),
+            language: "az".into(),
+            expiry_days: None,
+            chosen_by_her: false,
+        };
+        let e = i.validate().unwrap_err();
+        assert_eq!(
+            (e.errors[0].field.as_str(), e.errors[0].code),
+            ("cover", "not_her_choice")
+        );
+        i.chosen_by_her = true;
+        let s = i.validate().unwrap();
+        assert_eq!((s.cover, s.chosen_by_her), (Cover::Organisation, true));
     }
 
     #[test]

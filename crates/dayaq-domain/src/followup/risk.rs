@@ -1,4 +1,5 @@
-//! Re-trafficking risk flags raised by the latest assessment and their plan suggestions.
+//! Re-trafficking risk flags raised by the standing answers (the latest answer to each
+//! question) and their plan suggestions.
 
 use super::*;
 
@@ -121,6 +122,30 @@ pub fn risk_flags(latest: &Answers) -> Vec<RiskFlag> {
         flags.retain(|f| f.code != "income_insufficient");
     }
     flags
+}
+
+/// The standing answer to each question over a case's assessments, oldest first: for every
+/// question, the answer of the latest assessment that asked it (has an answer for it). An
+/// assessment that leaves a question out (a two-question self check-in, a partial interview)
+/// changes nothing for that question.
+pub fn standing_answers(history: &[Answers]) -> Answers {
+    let mut out = Answers::new();
+    for a in history {
+        for (k, v) in a {
+            if !v.is_empty() {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The risk flags of a case over its assessments, oldest first: the rules applied to the
+/// [`standing_answers`]. A flag raised by a fuller assessment stays until a later assessment
+/// that actually asks one of its questions clears it; a self check-in that asks only how she
+/// is and what help she needs neither hides nor clears the others.
+pub fn current_risk_flags(history: &[Answers]) -> Vec<RiskFlag> {
+    risk_flags(&standing_answers(history))
 }
 
 /// Is this a flag code of the rules?

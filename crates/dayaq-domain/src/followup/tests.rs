@@ -235,6 +235,82 @@ proptest! {
     }
 }
 
+/// Assessments that ask only some questions (a self check-in asks two).
+fn any_partial_answers() -> impl Strategy<Value = Answers> {
+    (
+        any_answers(),
+        proptest::collection::vec(any::<bool>(), QUESTIONS.len()),
+    )
+        .prop_map(|(a, keep)| {
+            a.into_iter()
+                .filter(|(k, _)| {
+                    QUESTIONS
+                        .iter()
+                        .position(|q| q.key == k.as_str())
+                        .is_some_and(|i| keep[i])
+                })
+                .collect()
+        })
+}
+
+#[test]
+fn a_check_in_keeps_the_flags_of_a_full_assessment() {
+    let full = ans(&[
+        ("trafficker_contact", "indirect"),
+        ("living_with", "shelter"),
+    ]);
+    let check_in = ans(&[("current_situation", "good"), ("assistance_needed", "job")]);
+    let codes =
+        |h: &[Answers]| -> Vec<&str> { current_risk_flags(h).iter().map(|f| f.code).collect() };
+    assert_eq!(
+        codes(&[full.clone(), check_in.clone()]),
+        ["no_stable_housing", "trafficker_circle_contact"]
+    );
+    // A later assessment that asks where she lives clears that flag only.
+    let later = ans(&[("living_with", "alone")]);
+    assert_eq!(
+        codes(&[full, check_in, later]),
+        ["trafficker_circle_contact"]
+    );
+}
+
+proptest! {
+    /// The flags over a history are the rules applied to the latest answer to each question:
+    /// every reason is the latest answer given to its question; appending an assessment that
+    /// asks none of a flag's questions keeps the flag; a last assessment that asks every
+    /// question gives exactly its own flags.
+    #[test]
+    fn a_flag_stays_until_an_assessment_asking_its_question_clears_it(
+        history in proptest::collection::vec(any_partial_answers(), 0..5),
+        next in any_partial_answers(),
+        full in any_answers(),
+    ) {
+        let flags = current_risk_flags(&history);
+        for f in &flags {
+            for (k, c) in &f.reasons {
+                let latest = history.iter().rev().find_map(|a| a.get(k).filter(|v| !v.is_empty()));
+                prop_assert!(latest.is_some_and(|v| v.contains(c)));
+            }
+        }
+        let mut longer = history.clone();
+        longer.push(next.clone());
+        let after = current_risk_flags(&longer);
+        for f in &flags {
+            if f.reasons.iter().all(|(k, _)| !next.contains_key(k)) && f.code != "income_insufficient" {
+                prop_assert!(after.iter().any(|g| g.code == f.code), "{} hidden by an assessment that did not ask", f.code);
+            }
+        }
+        // An assessment asking every question decides alone.
+        let all_asked: Answers = QUESTIONS.iter().map(|q| {
+            (q.key.to_string(), full.get(q.key).cloned().unwrap_or_else(|| vec![q.codes[0].to_string()]))
+        }).collect();
+        let mut last = history.clone();
+        last.push(all_asked.clone());
+        prop_assert_eq!(current_risk_flags(&last), risk_flags(&all_asked));
+        prop_assert_eq!(current_risk_flags(std::slice::from_ref(&full)), risk_flags(&full));
+    }
+}
+
 fn any_rules() -> impl Strategy<Value = ContactRules> {
     let window = (1u8..=7, 0u16..1440, 1u16..600).prop_map(|(d, s, len)| Window {
         weekday: d,

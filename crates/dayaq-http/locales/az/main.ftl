@@ -2022,3 +2022,23 @@ done-referral-completed = Yönləndirmə tamamlandı
 done-referral-withdrawn = Yönləndirmə geri götürüldü
 done-fu-assessment = Reinteqrasiya qiymətləndirməsi qeydə alındı
 done-transfer = İş təhvil verildi
+
+# Her data: lifting a restriction, confirmations (issue 17)
+dsr-state-lifted = Götürülüb
+dsr-lift = Məhdudiyyəti götür
+dsr-lift-hint = Məhdudiyyət bitir: onun məlumatları yenidən əvvəlki kimi istifadə oluna bilər.
+dsr-lifted-at = Məhdudiyyət götürülüb
+dsr-e-not-restriction = yalnız məhdudiyyət götürülür
+dsr-e-not-in-force = bu məhdudiyyət qüvvədə deyil
+done-dsr-recorded = Müraciət qeydə alındı
+done-dsr-decided = Qərar qeydə alındı
+done-dsr-lifted = Məhdudiyyət götürüldü
+
+# Self check-in: a title naming the organisation, only when she chose it (issue 17)
+ci-cover-organisation = Təşkilatın adı (yalnız o özü seçibsə)
+ci-chosen-by-her = Bu başlığı o özü seçib
+ci-chosen-hint = Təşkilatın adı olan başlıq yalnız o bunu istədikdə istifadə olunur; seçim yoxlamada qeyd olunur.
+ci-her-choice = onun seçimi
+err-not-her-choice = təşkilatın adını çəkir: yalnız o özü seçibsə (qutunu işarələyin)
+done-hold = Hüquqi saxlama qoyuldu
+done-hold-lifted = Hüquqi saxlama götürüldü

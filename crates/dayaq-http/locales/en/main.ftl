@@ -2025,3 +2025,23 @@ done-referral-completed = Referral marked completed
 done-referral-withdrawn = Referral withdrawn
 done-fu-assessment = Reintegration assessment recorded
 done-transfer = Case handed over
+
+# Her data: lifting a restriction, confirmations (issue 17)
+dsr-state-lifted = Lifted
+dsr-lift = Lift the restriction
+dsr-lift-hint = The restriction ends: her data may be used again as before.
+dsr-lifted-at = Restriction lifted
+dsr-e-not-restriction = only a restriction is lifted
+dsr-e-not-in-force = this restriction is not in force
+done-dsr-recorded = Request recorded
+done-dsr-decided = Decision recorded
+done-dsr-lifted = Restriction lifted
+
+# Self check-in: a title naming the organisation, only when she chose it (issue 17)
+ci-cover-organisation = The organisation's name (only if she chose it)
+ci-chosen-by-her = She chose this title herself
+ci-chosen-hint = A title with the organisation's name is used only when she asked for it; the choice is recorded on the check-in.
+ci-her-choice = her choice
+err-not-her-choice = names the organisation: only when she chose it (tick the box)
+done-hold = Legal hold set
+done-hold-lifted = Legal hold lifted

@@ -2045,3 +2045,23 @@ done-referral-completed = Направление выполнено
 done-referral-withdrawn = Направление отозвано
 done-fu-assessment = Оценка реинтеграции записана
 done-transfer = Дело передано
+
+# Her data: lifting a restriction, confirmations (issue 17)
+dsr-state-lifted = Снято
+dsr-lift = Снять ограничение
+dsr-lift-hint = Ограничение прекращается: её данные снова можно использовать как прежде.
+dsr-lifted-at = Ограничение снято
+dsr-e-not-restriction = снять можно только ограничение
+dsr-e-not-in-force = это ограничение не действует
+done-dsr-recorded = Запрос записан
+done-dsr-decided = Решение записано
+done-dsr-lifted = Ограничение снято
+
+# Self check-in: a title naming the organisation, only when she chose it (issue 17)
+ci-cover-organisation = Название организации (только если она сама выбрала)
+ci-chosen-by-her = Она сама выбрала этот заголовок
+ci-chosen-hint = Заголовок с названием организации используется только по её просьбе; выбор записывается в отметке.
+ci-her-choice = её выбор
+err-not-her-choice = называет организацию: только если она сама это выбрала (отметьте флажок)
+done-hold = Запрет на удаление установлен
+done-hold-lifted = Запрет на удаление снят

@@ -28,8 +28,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCheckIn {
-    /// appointment_reminder | customer_survey | delivery_update
+    /// appointment_reminder | customer_survey | delivery_update | organisation (the page is
+    /// titled with the organisation's name: only with `chosen_by_her`)
     pub cover: String,
+    /// She chose this cover herself (recorded on the check-in; required for `organisation`).
+    #[serde(default)]
+    pub chosen_by_her: bool,
     /// az | ru | en
     pub language: String,
     /// Days the link stays valid (1-30, default 7).
@@ -76,9 +80,9 @@ async fn list_checkins(
 
 #[utoipa::path(post, path = "/cases/{id}/followup/checkins", tag = "followup",
     params(("id" = String, Path, description = "Case id (UUID)")),
-    request_body(content = CreateCheckIn, description = "{cover, language, expiry_days, send_via}"),
+    request_body(content = CreateCheckIn, description = "{cover, chosen_by_her, language, expiry_days, send_via}"),
     responses((status = 201, body = CheckInCreated),
-              (status = 422, description = "Invalid cover/language/expiry_days/send_via, no follow-up consent (`consent`), no protocol (`protocol`), or do-not-contact (`do_not_contact`)", body = super::common::ErrorBody)))]
+              (status = 422, description = "Invalid cover (`organisation` without `chosen_by_her`: `not_her_choice`)/language/expiry_days/send_via, no follow-up consent (`consent`), no protocol (`protocol`), or do-not-contact (`do_not_contact`)", body = super::common::ErrorBody)))]
 async fn create_checkin(
     State(state): State<AppState>,
     r: Body<CreateCheckIn>,
@@ -104,6 +108,7 @@ async fn create_checkin(
                 cover: input.cover,
                 language: input.language,
                 expiry_days: input.expiry_days,
+                chosen_by_her: input.chosen_by_her,
             },
         )
         .await?;

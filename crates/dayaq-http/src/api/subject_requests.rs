@@ -3,7 +3,7 @@
 //! (`RecordSubjectRequest`); deciding, her copy and executing an erasure: its supervisors
 //! (`DecideSubjectRequest`). Every route checks the case first, then the body (the request is
 //! named in the body, so an unknown one is a field-named 422 for those allowed, and 403/404
-//! for everyone else). `DELETE /cases/{id}` still erases directly (supervisor).
+//! for everyone else). A supervisor lifts an accepted restriction (`lift-restriction`). `DELETE /cases/{id}` still erases directly (supervisor).
 
 use super::common::{Body, Typed, created};
 use crate::AppState;
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(access_export))
         .routes(routes!(access_download))
         .routes(routes!(execute_erasure))
+        .routes(routes!(lift_restriction))
 }
 
 /// Her copy was made: the passphrase to give her in person (shown once, never stored).
@@ -141,4 +142,21 @@ async fn execute_erasure(
         .execute_subject_erasure(&ctx, id, &input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/cases/{id}/subject-requests/lift-restriction", tag = "subject-requests",
+    params(("id" = String, Path, description = "Case id (UUID)")),
+    request_body(content = RequestRef, description = "{request}: an accepted restriction request of the case (state completed)"),
+    responses((status = 200, description = "The request, now lifted (processing of her data is no longer restricted unless another accepted restriction stands); audited", body = SubjectRequestView)))]
+async fn lift_restriction(
+    State(state): State<AppState>,
+    r: Body<RequestRef, Typed>,
+) -> Result<Json<SubjectRequestView>, AppError> {
+    let ([id], ctx, input) = (r.ids, r.auth.cx(), r.body);
+    Ok(Json(
+        state
+            .store
+            .lift_subject_restriction(&ctx, id, &input)
+            .await?,
+    ))
 }

@@ -75,11 +75,21 @@ fn lang_of_page(p: &CheckInPage) -> Lang {
     Lang::parse(p.language).unwrap_or(Lang::Az)
 }
 
+/// The cover as the caseworker sees it (the choice list, the case's list).
 fn cover_title(t: &Tr, c: Cover) -> String {
     match c {
         Cover::AppointmentReminder => t.get("ci-cover-appointment-reminder"),
         Cover::CustomerSurvey => t.get("ci-cover-customer-survey"),
         Cover::DeliveryUpdate => t.get("ci-cover-delivery-update"),
+        Cover::Organisation => t.get("ci-cover-organisation"),
+    }
+}
+
+/// Her page's title: the neutral cover, or the organisation's name when she chose that.
+fn page_title(t: &Tr, p: &CheckInPage) -> String {
+    match (&p.organisation, p.cover) {
+        (Some(name), Cover::Organisation) => name.clone(),
+        (_, c) => cover_title(t, c),
     }
 }
 
@@ -203,7 +213,7 @@ fn questions(
 ) -> Response {
     let lang = lang_of_page(page);
     let t = Tr::new(lang);
-    let mut p = PublicPage::new(lang, "questions", cover_title(&t, page.cover));
+    let mut p = PublicPage::new(lang, "questions", page_title(&t, page));
     p.feelings = FEELINGS
         .iter()
         .map(|f| Opt {
@@ -271,7 +281,7 @@ async fn record(
             let t = Tr::new(lang);
             render(
                 StatusCode::OK,
-                PublicPage::new(lang, "thanks", cover_title(&t, page.cover)),
+                PublicPage::new(lang, "thanks", page_title(&t, &page)),
             )
         }
         Ok(None) => gone(headers),
@@ -392,6 +402,8 @@ pub struct CheckInLine {
     pub id: String,
     pub created_at: String,
     pub cover: String,
+    /// She chose the cover herself.
+    pub chosen_by_her: bool,
     pub language: String,
     pub state: String,
     pub state_code: &'static str,
@@ -415,6 +427,7 @@ struct CasePage {
     covers: Vec<Opt>,
     languages: Vec<Opt>,
     form_days: String,
+    form_chosen: bool,
     errors: Vec<String>,
     err_cover: String,
     err_language: String,
@@ -508,6 +521,7 @@ async fn case_with(
             DEFAULT_CHECKIN_DAYS.to_string(),
         ),
     };
+    let form_chosen = posted.as_ref().is_some_and(|p| p.input.chosen_by_her);
     let errors: Vec<FieldError> = posted.map(|p| p.errors).unwrap_or_default();
     let err_of = |field: &str| {
         errors
@@ -542,6 +556,7 @@ async fn case_with(
             })
             .collect(),
         form_days: days,
+        form_chosen,
         err_cover: err_of("cover"),
         err_language: err_of("language"),
         err_days: err_of("expiry_days"),
@@ -554,6 +569,7 @@ async fn case_with(
                 cover: Cover::parse(&x.cover)
                     .map(|k| cover_title(&t, k))
                     .unwrap_or_default(),
+                chosen_by_her: x.cover_chosen_by_her,
                 language: language_label(&t, &x.language),
                 state: state_label(&t, x.state),
                 state_code: x.state.as_str(),
@@ -593,6 +609,7 @@ async fn create_submit(
     let days = value(&f, "expiry_days");
     let input = CheckInInput {
         cover: value(&f, "cover"),
+        chosen_by_her: value(&f, "chosen_by_her") == "yes",
         language: value(&f, "language"),
         expiry_days: if days.trim().is_empty() {
             None

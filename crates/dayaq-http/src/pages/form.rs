@@ -331,6 +331,11 @@ pub(crate) const DONE: &[(&str, &str, &str)] = &[
     ("fu-assessment", "fu-reintegration", "done-fu-assessment"),
     ("fu-goal", "assistance", "done-goal"),
     ("transfer", "cases", "done-transfer"),
+    ("dsr-recorded", "her-data", "done-dsr-recorded"),
+    ("dsr-decided", "her-data", "done-dsr-decided"),
+    ("dsr-lifted", "her-data", "done-dsr-lifted"),
+    ("hold", "legal-hold", "done-hold"),
+    ("hold-lifted", "legal-hold", "done-hold-lifted"),
 ];
 
 /// What the case page's forms are drawn with: the refused form's values and errors, the

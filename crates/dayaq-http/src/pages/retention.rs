@@ -3,7 +3,7 @@
 //! preview "these N records will be erased on D" grouped by kind and day; and the legal-hold
 //! part of the case page (status for every reader, set/lift forms for supervisors).
 
-use super::form::{Back, CaseForm, Opt, lang_of, value};
+use super::form::{Back, CaseForm, CaseForms, FormSpec, Opt, Posted, lang_of, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -30,6 +30,18 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 const BACK: Back = Back::to("legal-hold");
+
+/// The legal-hold forms of the case page (one form pattern, issue #23).
+const HOLD: FormSpec = FormSpec {
+    name: "hold",
+    done: "hold",
+    ids: &[("reason", "ret-hold-reason")],
+};
+const LIFT_HOLD: FormSpec = FormSpec {
+    name: "hold-lift",
+    done: "hold-lifted",
+    ids: &[("reason", "ret-lift-reason")],
+};
 
 fn kind_label(t: &Tr, k: RecordKind) -> String {
     t.get(match k {
@@ -273,7 +285,7 @@ async fn hold_submit(State(state): State<AppState>, c: CaseForm) -> Response {
         .store
         .set_legal_hold(&ctx, uid, value(&f, "reason").trim())
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &HOLD, Posted(f), r).await
 }
 
 async fn lift_submit(State(state): State<AppState>, c: CaseForm) -> Response {
@@ -283,13 +295,14 @@ async fn lift_submit(State(state): State<AppState>, c: CaseForm) -> Response {
         .store
         .lift_legal_hold(&ctx, uid, value(&f, "reason").trim())
         .await;
-    BACK.outcome(&state, &a, &id, r).await
+    BACK.answer(&state, &a, &id, &LIFT_HOLD, Posted(f), r).await
 }
 
 #[derive(Template)]
 #[template(path = "retention_case.html")]
-struct HoldSection {
+struct HoldSection<'a> {
     t: Tr,
+    forms: &'a CaseForms,
     csrf: String,
     case_id: Uuid,
     held: bool,
@@ -303,10 +316,11 @@ struct HoldSection {
 /// The legal-hold part of the case page: for every reader of the case; the forms for those
 /// who may set a hold (a supervisor of the owning organisation).
 pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError> {
-    let (state, a, ctx, t, case) = part.parts();
     let Some(facts) = part.facts().await? else {
         return Ok(String::new());
     };
+    let forms = part.forms;
+    let (state, a, ctx, t, case) = part.parts();
     let actor = &a.actor;
     if !decide(actor, Action::ReadCase, Resource::Case(&facts)).allowed {
         return Ok(String::new());
@@ -314,6 +328,7 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     let t = *t;
     let hold = state.store.legal_hold(ctx, case).await?;
     let s = HoldSection {
+        forms,
         csrf: Chrome::for_user(state, a, "cases").csrf,
         case_id: case,
         held: hold.held,

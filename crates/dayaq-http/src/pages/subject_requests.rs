@@ -1,10 +1,13 @@
 //! The "Her data" screen of a case (issue #17 part 2): her data-subject requests (access,
 //! correction, restriction, erasure), a form to record one, the supervisor's decisions, her
 //! copy (the passphrase is shown once, on the answer of the form that made it) with its single
-//! download, and the erasure workflow (approve by another supervisor → execute). The case page
-//! shows a short section with the restriction flag and a link here.
+//! download, the erasure workflow (approve by another supervisor → execute) and lifting an
+//! accepted restriction. The case page shows a short section with the restriction flag and a
+//! link here. Forms follow the one form pattern of `form.rs` (issue #23): `FormSpec`s, a
+//! refused form shown again (422) open with its values (`CaseForms`), each error beside its
+//! field and in a summary; a success redirects with a `?done=` code confirmed in words.
 
-use super::form::{CaseForm, Opt, lang_of, opt_value, value};
+use super::form::{CaseForm, CaseForms, FormSpec, Opt, Posted, lang_of, opt_value, value};
 use crate::AppState;
 use crate::auth::{Authed, PageUser};
 use crate::error::AppError;
@@ -14,7 +17,7 @@ use crate::subject_access::{download_name, make_copy};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -37,61 +40,32 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/cases/{id}/her-data/export", post(export_submit))
         .route("/cases/{id}/her-data/download", post(download_submit))
         .route("/cases/{id}/her-data/erase", post(erase_submit))
+        .route("/cases/{id}/her-data/lift", post(lift_submit))
 }
 
-/// The posted values of a refused form.
-#[derive(Default)]
-pub struct Posted(Vec<(String, String)>);
-
-impl Posted {
-    pub fn v(&self, key: &str) -> String {
-        value(&self.0, key)
-    }
-    pub fn is(&self, key: &str, v: &str) -> bool {
-        self.v(key) == v
-    }
-}
-
-/// The errors of one refused form (`form`: "record", or the request id for its decision).
-#[derive(Default)]
-pub struct FieldErrs {
-    pub form: String,
-    pub by_field: Vec<(String, String)>,
-    pub summary: Vec<String>,
-}
-
-impl FieldErrs {
-    fn of(t: &Tr, form: String, errs: &ValidationErrors) -> FieldErrs {
-        FieldErrs {
-            form,
-            by_field: errs
-                .errors
-                .iter()
-                .map(|e| (e.field.clone(), error_text(t, e)))
-                .collect(),
-            summary: errs.errors.iter().map(|e| error_text(t, e)).collect(),
-        }
-    }
-    pub fn get(&self, form: &str, field: &str) -> Option<String> {
-        if self.form != form {
-            return None;
-        }
-        let msgs: Vec<&str> = self
-            .by_field
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!msgs.is_empty()).then(|| msgs.join("; "))
-    }
-    pub fn attrs(&self, form: &str, field: &str, err_id: &str) -> String {
-        if self.get(form, field).is_some() {
-            format!(" aria-invalid=\"true\" aria-describedby=\"{err_id}\"")
-        } else {
-            String::new()
-        }
-    }
-}
+/// The form that records a request.
+const RECORD: FormSpec = FormSpec {
+    name: "record",
+    done: "dsr-recorded",
+    ids: &[
+        ("kind", "dsr-kind"),
+        ("channel", "dsr-channel"),
+        ("requested_on", "dsr-date"),
+        ("language", "dsr-language"),
+    ],
+};
+/// The forms of one request (decide, copy, download, erase, lift): one refused at a time, the
+/// request named by the posted `request`; the summary links to the request's block.
+const DECIDE: FormSpec = FormSpec {
+    name: "request",
+    done: "dsr-decided",
+    ids: &[],
+};
+const LIFT: FormSpec = FormSpec {
+    name: "request",
+    done: "dsr-lifted",
+    ids: &[],
+};
 
 /// The labels of this screen's form fields (also the field names of its errors).
 const FIELDS: &[(&str, &str)] = &[
@@ -124,6 +98,8 @@ const ERRORS: &[(&str, &str)] = &[
     ("not_approved", "dsr-e-not-approved"),
     ("unknown", "dsr-e-unknown"),
     ("no_copy_waiting", "dsr-e-no-copy-waiting"),
+    ("not_restriction", "dsr-e-not-restriction"),
+    ("not_in_force", "dsr-e-not-in-force"),
 ];
 const KINDS: &[(RequestKind, &str)] = &[
     (RequestKind::Access, "dsr-kind-access"),
@@ -140,6 +116,7 @@ const STATES: &[(RequestState, &str)] = &[
     (RequestState::Approved, "dsr-state-approved"),
     (RequestState::Refused, "dsr-state-refused"),
     (RequestState::Completed, "dsr-state-completed"),
+    (RequestState::Lifted, "dsr-state-lifted"),
 ];
 const REASONS: &[(RefusalReason, &str)] = &[
     (
@@ -208,6 +185,10 @@ pub struct Row {
     pub changed_fields: String,
     pub completed_at: String,
     pub downloaded_at: String,
+    pub lifted_at: String,
+    /// This request's form was the one refused (its errors are shown here).
+    pub refused: bool,
+    pub can_lift: bool,
     pub can_accept: bool,
     pub can_approve: bool,
     pub own_erasure: bool,
@@ -217,7 +198,7 @@ pub struct Row {
     pub can_execute: bool,
 }
 
-fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid) -> Row {
+fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid, forms: &CaseForms) -> Row {
     use RequestKind as K;
     use RequestState as S;
     let open = r.state == S::Requested;
@@ -258,6 +239,14 @@ fn row(t: &Tr, r: &SubjectRequestView, supervisor: bool, me: Uuid) -> Row {
             .as_deref()
             .map(|d| t.datetime(d))
             .unwrap_or_default(),
+        lifted_at: r
+            .lifted_at
+            .as_deref()
+            .map(|d| t.datetime(d))
+            .unwrap_or_default(),
+        refused: forms.errs.form == DECIDE.name
+            && Uuid::parse_str(forms.posted.v("request").trim()).ok() == Some(r.id),
+        can_lift: supervisor && r.kind == K::Restriction && r.state == S::Completed,
         can_accept: supervisor && open && matches!(r.kind, K::Correction | K::Restriction),
         can_approve: supervisor && open && r.kind == K::Erasure && r.recorded_by != me,
         own_erasure: supervisor && open && r.kind == K::Erasure && r.recorded_by == me,
@@ -284,26 +273,35 @@ struct HerDataPage {
     /// The passphrase of the copy just made (shown on this answer only) and its request.
     passphrase: String,
     passphrase_request: String,
-    posted: Posted,
-    errs: FieldErrs,
+    forms: CaseForms,
+}
+
+/// `?done=<code>` after a form that succeeded (codes of `form::DONE`, never free text).
+#[derive(serde::Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
 async fn page(
     State(state): State<AppState>,
     PageUser(a): PageUser,
     Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
 ) -> Response {
     let Ok(uid) = crate::paths::parse_id(&id) else {
         return error_page(&state, None, lang_of(&a), AppError::NotFound);
     };
-    render(&state, &a, uid, Extra::default(), StatusCode::OK).await
+    let done = q.done;
+    let extra = Extra {
+        passphrase: None,
+        forms: CaseForms::page(&Tr::new(lang_of(&a)), done.as_deref()),
+    };
+    render(&state, &a, uid, extra, StatusCode::OK).await
 }
 
-#[derive(Default)]
 struct Extra {
     passphrase: Option<(String, Uuid)>,
-    posted: Posted,
-    errs: FieldErrs,
+    forms: CaseForms,
 }
 
 async fn render(
@@ -343,7 +341,7 @@ async fn render(
                 rows: list
                     .requests
                     .iter()
-                    .map(|r| row(&t, r, supervisor, a.actor.user_id))
+                    .map(|r| row(&t, r, supervisor, a.actor.user_id, &extra.forms))
                     .collect(),
                 kinds: opts(
                     RequestKind::ALL
@@ -372,8 +370,7 @@ async fn render(
                 today: ctx.now.date().to_string(),
                 passphrase,
                 passphrase_request,
-                posted: extra.posted,
-                errs: extra.errs,
+                forms: extra.forms,
                 c,
             },
         )
@@ -383,19 +380,32 @@ async fn render(
     r.unwrap_or_else(|e| error_page(state, None, lang_of(a), e))
 }
 
-/// The page again with the form's errors by its fields (422), or the error page.
-async fn refused(state: &AppState, f: CaseForm, form: String, e: StoreError) -> Response {
+/// The page again (422) with form `spec` open, its values kept and each error by its field;
+/// anything but refused input is the error page.
+async fn refused(state: &AppState, f: CaseForm, spec: &FormSpec, e: StoreError) -> Response {
     match e {
         StoreError::Invalid(v) => {
             let t = Tr::new(lang_of(&f.a));
             let extra = Extra {
                 passphrase: None,
-                errs: FieldErrs::of(&t, form, &v),
-                posted: Posted(f.f),
+                forms: CaseForms::refused(&t, spec, Posted(f.f), &v, error_text),
             };
             render(state, &f.a, f.uid, extra, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         e => error_page(state, None, lang_of(&f.a), e.into()),
+    }
+}
+
+/// The answer to a form of this screen: back here with the form's `?done=` code, or refused.
+async fn answer<T>(
+    state: &AppState,
+    f: CaseForm,
+    spec: &FormSpec,
+    r: Result<T, StoreError>,
+) -> Response {
+    match r {
+        Ok(_) => see_other(&format!("{}?done={}", here(f.uid), spec.done)),
+        Err(e) => refused(state, f, spec, e).await,
     }
 }
 
@@ -410,20 +420,16 @@ async fn record_submit(State(state): State<AppState>, f: CaseForm) -> Response {
         requested_on: opt_value(&f.f, "requested_on"),
         language: opt_value(&f.f, "language"),
     };
-    match state
+    let r = state
         .store
         .record_subject_request(&f.a.cx(), f.uid, &input)
-        .await
-    {
-        Ok(_) => see_other(&here(f.uid)),
-        Err(e) => refused(&state, f, "record".into(), e).await,
-    }
+        .await;
+    answer(&state, f, &RECORD, r).await
 }
 
 async fn decide_submit(State(state): State<AppState>, f: CaseForm) -> Response {
-    let request = value(&f.f, "request");
     let input = DecisionInput {
-        request: Some(request.clone()),
+        request: Some(value(&f.f, "request")),
         decision: value(&f.f, "decision"),
         refusal_reason: opt_value(&f.f, "refusal_reason"),
         refusal_text: opt_value(&f.f, "refusal_text"),
@@ -435,14 +441,22 @@ async fn decide_submit(State(state): State<AppState>, f: CaseForm) -> Response {
                 .collect()
         }),
     };
-    match state
+    let r = state
         .store
         .decide_subject_request(&f.a.cx(), f.uid, &input)
-        .await
-    {
-        Ok(_) => see_other(&here(f.uid)),
-        Err(e) => refused(&state, f, request, e).await,
-    }
+        .await;
+    answer(&state, f, &DECIDE, r).await
+}
+
+async fn lift_submit(State(state): State<AppState>, f: CaseForm) -> Response {
+    let r = RequestRef {
+        request: Some(value(&f.f, "request")),
+    };
+    let r = state
+        .store
+        .lift_subject_restriction(&f.a.cx(), f.uid, &r)
+        .await;
+    answer(&state, f, &LIFT, r).await
 }
 
 async fn export_submit(State(state): State<AppState>, f: CaseForm) -> Response {
@@ -455,19 +469,18 @@ async fn export_submit(State(state): State<AppState>, f: CaseForm) -> Response {
             let req = Uuid::parse_str(&request).unwrap_or_default();
             let extra = Extra {
                 passphrase: Some((pass.as_str().to_owned(), req)),
-                ..Default::default()
+                forms: CaseForms::page(&Tr::new(lang_of(&f.a)), None),
             };
             render(&state, &f.a, f.uid, extra, StatusCode::OK).await
         }
-        Err(AppError::Invalid(v)) => refused(&state, f, request, StoreError::Invalid(v)).await,
+        Err(AppError::Invalid(v)) => refused(&state, f, &DECIDE, StoreError::Invalid(v)).await,
         Err(e) => error_page(&state, None, lang_of(&f.a), e),
     }
 }
 
 async fn download_submit(State(state): State<AppState>, f: CaseForm) -> Response {
-    let request = value(&f.f, "request");
     let r = RequestRef {
-        request: Some(request.clone()),
+        request: Some(value(&f.f, "request")),
     };
     match state.store.take_subject_access(&f.a.cx(), f.uid, &r).await {
         Ok(bytes) => (
@@ -482,22 +495,21 @@ async fn download_submit(State(state): State<AppState>, f: CaseForm) -> Response
             bytes,
         )
             .into_response(),
-        Err(e) => refused(&state, f, request, e).await,
+        Err(e) => refused(&state, f, &DECIDE, e).await,
     }
 }
 
 async fn erase_submit(State(state): State<AppState>, f: CaseForm) -> Response {
-    let request = value(&f.f, "request");
     if value(&f.f, "confirm") != "erase" {
         let e = ValidationErrors::single(FieldError::new(
             "confirm",
             "required",
             "tick the box to confirm",
         ));
-        return refused(&state, f, request, StoreError::Invalid(e)).await;
+        return refused(&state, f, &DECIDE, StoreError::Invalid(e)).await;
     }
     let r = RequestRef {
-        request: Some(request.clone()),
+        request: Some(value(&f.f, "request")),
     };
     match state
         .store
@@ -505,7 +517,7 @@ async fn erase_submit(State(state): State<AppState>, f: CaseForm) -> Response {
         .await
     {
         Ok(()) => see_other("/cases?erased=1"),
-        Err(e) => refused(&state, f, request, e).await,
+        Err(e) => refused(&state, f, &DECIDE, e).await,
     }
 }
 

@@ -148,7 +148,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Trajectory per question over the case's assessments, and the risk flags of the latest.
+    /// Trajectory per question over the case's assessments, and the risk flags of the standing
+    /// answers (the latest answer to each question: `followup::current_risk_flags`).
     pub async fn reintegration(
         &self,
         ctx: &Ctx<'_>,
@@ -156,7 +157,7 @@ impl Store {
     ) -> Result<(Vec<Trajectory>, Vec<RiskFlag>)> {
         let all = self.reintegration_assessments(ctx, case).await?;
         let history: Vec<Answers> = all.into_iter().map(|a| a.answers).collect();
-        let flags = history.last().map(rules::risk_flags).unwrap_or_default();
+        let flags = rules::current_risk_flags(&history);
         Ok((rules::trajectories(&history), flags))
     }
 }
@@ -175,25 +176,27 @@ impl Store {
         if !rules::is_flag_code(code) {
             return Err(invalid("risk_flag", "unknown", "not a risk flag"));
         }
-        let latest: Option<String> = sqlx::query_scalar(
+        let rows: Vec<String> = sqlx::query_scalar(
             "SELECT answers FROM followup_assessments WHERE case_id = $1 \
-             ORDER BY assessed_on DESC, created_at DESC, id DESC LIMIT 1",
+             ORDER BY assessed_on, created_at, id",
         )
         .bind(case.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        let answers: Answers = match latest {
-            Some(a) => serde_json::from_str(&a).map_err(|e| StoreError::Data(e.to_string()))?,
-            None => Answers::new(),
-        };
-        let Some(flag) = rules::risk_flags(&answers)
+        let history = rows
+            .iter()
+            .map(|a| {
+                serde_json::from_str::<Answers>(a).map_err(|e| StoreError::Data(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Some(flag) = rules::current_risk_flags(&history)
             .into_iter()
             .find(|f| f.code == code)
         else {
             return Err(invalid(
                 "risk_flag",
                 "not_raised",
-                "the latest assessment does not raise this flag",
+                "the assessments do not raise this flag",
             ));
         };
         self.require(ctx, &access, Action::ReadSection(Section::Plan))

@@ -39,6 +39,8 @@ pub struct NewCheckIn {
 pub struct CheckIn {
     pub id: Uuid,
     pub cover: String,
+    /// She chose the cover herself (required for the `organisation` cover).
+    pub cover_chosen_by_her: bool,
     pub language: String,
     /// open, answered, expired, revoked
     pub state: CheckInState,
@@ -52,11 +54,13 @@ pub struct CheckIn {
     pub task_id: Option<Uuid>,
 }
 
-/// What the public page may show: the cover and the language, nothing of the case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the public page may show: the cover and the language, nothing of the case; with the
+/// `organisation` cover (her choice), the organisation's name as the title.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckInPage {
     pub cover: Cover,
     pub language: &'static str,
+    pub organisation: Option<String>,
 }
 
 /// How the survivor presented the check-in: the link's token or the typed code.
@@ -110,9 +114,10 @@ struct CheckInRow {
     expiry_noted_at: Option<i64>,
     contact_id: Option<String>,
     task_id: Option<String>,
+    cover_chosen_by_her: i64,
 }
 
-const COLS: &str = "id, case_id, cover, language, created_by, created_at, expires_at, answered_at, revoked_at, expiry_noted_at, contact_id, task_id";
+const COLS: &str = "id, case_id, cover, language, created_by, created_at, expires_at, answered_at, revoked_at, expiry_noted_at, contact_id, task_id, cover_chosen_by_her";
 
 impl CheckInRow {
     fn state(&self, now: OffsetDateTime) -> CheckInState {
@@ -128,6 +133,7 @@ impl CheckInRow {
         Ok(CheckIn {
             id: uuid_of(&self.id)?,
             cover: self.cover.clone(),
+            cover_chosen_by_her: self.cover_chosen_by_her != 0,
             language: self.language.clone(),
             state: self.state(now),
             created_by: uuid_of(&self.created_by)?,
@@ -196,8 +202,8 @@ impl Store {
         let now = millis(ctx.now);
         let expires = millis(ctx.now + time::Duration::days(i64::from(settings.days)));
         sqlx::query(
-            "INSERT INTO followup_checkins (id, case_id, token_hash, code_hash, cover, language, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO followup_checkins (id, case_id, token_hash, code_hash, cover, language, created_by, created_at, expires_at, cover_chosen_by_her) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id.to_string())
         .bind(&cs)
@@ -208,13 +214,15 @@ impl Store {
         .bind(ctx.actor.user_id.to_string())
         .bind(now)
         .bind(expires)
+        .bind(i64::from(settings.chosen_by_her))
         .execute(&mut *w)
         .await?;
         let detail = format!(
-            "checkin={id} cover={} language={} days={}",
+            "checkin={id} cover={} language={} days={} her_choice={}",
             settings.cover.as_str(),
             settings.language,
-            settings.days
+            settings.days,
+            settings.chosen_by_her
         );
         w.event("followup.checkin", &format!("checkin={id}"))
             .await?;
@@ -359,7 +367,7 @@ impl Store {
         let Some(r) = self.open_checkin(secret, now).await? else {
             return Ok(None);
         };
-        Ok(page_of(&r))
+        self.page_of(&r).await
     }
 
     /// Records her answers: the check-in is used up, a follow-up contact (channel
@@ -397,7 +405,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let page = page_of(&r);
+        let page = self.page_of(&r).await?;
         let now_ms = millis(now);
         let cs = r.case_id.clone();
         let mut w = self.write_case(&ctx, &access).await?;
@@ -509,11 +517,40 @@ impl Store {
     }
 }
 
-fn page_of(r: &CheckInRow) -> Option<CheckInPage> {
-    let cover = Cover::parse(&r.cover)?;
-    let language = dayaq_domain::followup::CHECKIN_LANGUAGES
-        .iter()
-        .copied()
-        .find(|l| *l == r.language)?;
-    Some(CheckInPage { cover, language })
+impl Store {
+    /// The public page of an open check-in: the cover, her language and, only for the
+    /// `organisation` cover she chose, the owning organisation's name.
+    async fn page_of(&self, r: &CheckInRow) -> Result<Option<CheckInPage>> {
+        let (Some(cover), Some(language)) = (
+            Cover::parse(&r.cover),
+            dayaq_domain::followup::CHECKIN_LANGUAGES
+                .iter()
+                .copied()
+                .find(|l| *l == r.language),
+        ) else {
+            return Ok(None);
+        };
+        let organisation = if cover == Cover::Organisation && r.cover_chosen_by_her != 0 {
+            let name: Option<String> = sqlx::query_scalar(
+                "SELECT o.name FROM cases c JOIN organisations o ON o.id = c.owner_org_id WHERE c.id = $1",
+            )
+            .bind(&r.case_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            match name {
+                Some(n) => Some(n),
+                None => return Ok(None),
+            }
+        } else if cover == Cover::Organisation {
+            // Never named without her choice (a row written otherwise shows no page).
+            return Ok(None);
+        } else {
+            None
+        };
+        Ok(Some(CheckInPage {
+            cover,
+            language,
+            organisation,
+        }))
+    }
 }

@@ -41,6 +41,11 @@ impl CaseWrite<'_> {
         millis(self.ctx.now)
     }
 
+    /// The checked case's id as stored.
+    pub(crate) fn case_id(&self) -> &str {
+        self.access.id_str()
+    }
+
     /// Runs `sql` on the case: `$1` is bound to the case id. Gives the rows it changed.
     pub(crate) async fn exec(&mut self, sql: &'static str) -> Result<u64> {
         Ok(sqlx::query(sql)

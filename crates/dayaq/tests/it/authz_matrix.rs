@@ -817,6 +817,13 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Org(Action::ManageWebhooks),
         false,
     ),
+    // Lifting an accepted restriction (issue 17, part 2).
+    (
+        "POST",
+        "/cases/{id}/subject-requests/lift-restriction",
+        Case(Action::DecideSubjectRequest),
+        false,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

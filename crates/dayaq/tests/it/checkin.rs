@@ -570,6 +570,65 @@ async fn checkin_screen_shows_link_and_code_once_and_keeps_a_refused_form() {
     assert!(case_page.contains("id=\"fu-checkins-link\""));
 }
 
+/// A title naming the organisation only when she chose it: refused on `cover` otherwise;
+/// with her choice, her page is titled with the organisation's name and the choice is
+/// recorded on the check-in and shown on the case's screen.
+#[tokio::test]
+async fn checkin_names_the_organisation_only_when_she_chose_it() {
+    let s = setup("ngo-ci6", true).await;
+    let app = &s.app;
+    let (st, v) = create(&s, json!({"cover": "organisation", "language": "az"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["errors"][0]["field"], "cover");
+    assert_eq!(v["error"]["errors"][0]["code"], "not_her_choice");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followup_checkins")
+        .fetch_one(app.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "nothing made");
+    let (st, v) = create(
+        &s,
+        json!({"cover": "organisation", "chosen_by_her": true, "language": "az"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
+    let org: String = sqlx::query_scalar(
+        "SELECT o.name FROM cases c JOIN organisations o ON o.id = c.owner_org_id WHERE c.id = $1",
+    )
+    .bind(&s.case)
+    .fetch_one(app.db.store.pool())
+    .await
+    .unwrap();
+    let (st, _, page) = public_get(app, &format!("/c/{token}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains(&format!("<title>{org}</title>")), "{page}");
+    assert!(!page.contains(NAME) && !page.contains(SURNAME));
+    let (_, list) = api_call(
+        app,
+        &s.token,
+        "GET",
+        &format!("/cases/{}/followup/checkins", s.case),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(list[0]["cover"], "organisation");
+    assert_eq!(list[0]["cover_chosen_by_her"], true);
+    let cw = app.db.store.user_by_id(s.actor.user_id).await.unwrap();
+    let c = web_client();
+    sign_in(&c, &app.base_url, &cw.username).await;
+    let (_, screen) = page_get(app, &c, &format!("/cases/{}/checkins", s.case)).await;
+    assert!(
+        screen.contains("class=\"ci-her-choice\""),
+        "shown on the case"
+    );
+    let audit = audit_rows(app, "checkin.create").await;
+    assert!(
+        audit.iter().any(|(_, d, _)| d.contains("her_choice=true")),
+        "{audit:?}"
+    );
+}
+
 // ---------- browser: a phone-sized window, az and ru ----------
 
 /// A check-in of a ready case (consent, protocol) in `lang`, created at `when` for `days`.
@@ -590,6 +649,7 @@ async fn browser_checkin(
                 cover: "appointment_reminder".into(),
                 language: lang.into(),
                 expiry_days: Some(days),
+                chosen_by_her: false,
             },
         )
         .await

@@ -115,7 +115,8 @@ async fn case_page_forms_keep_input_and_show_errors_beside_fields() {
 }
 
 /// The new-case form refuses an empty case and the contact form an empty contact, the error
-/// beside the field and what was typed kept.
+/// beside the field and what was typed kept; so does the "Her data" request form (issue #17),
+/// and its corrected submission is confirmed in words.
 #[tokio::test]
 async fn empty_case_and_empty_contact_are_refused_beside_their_fields() {
     run(
@@ -158,6 +159,28 @@ async fn empty_case_and_empty_contact_are_refused_beside_their_fields() {
                     .await
                     .contains(t.get("err-empty-contact"))
             );
+
+            // Her data: a request for her copy without its language.
+            let case = new_case(
+                store,
+                &cw.actor(),
+                ["Aysel", "Sintetika", "1994-05-06", "+994 50 555 98 76"],
+            )
+            .await;
+            b.open(&format!("/cases/{}/her-data", case.id), "her-data")
+                .await;
+            b.select("#dsr-kind", "access").await;
+            b.select("#dsr-channel", "via_caseworker").await;
+            b.set_value("#dsr-date", "2026-11-30").await;
+            b.click_to("#record-submit", "her-data-refused").await;
+            b.assert_error_beside("dsr-language").await;
+            assert_eq!(b.value("#dsr-kind").await, "access");
+            assert_eq!(b.value("#dsr-channel").await, "via_caseworker");
+            assert_eq!(b.value("#dsr-date").await, "2026-11-30");
+            assert_eq!(b.count("#dsr-language[autofocus]").await, 1);
+            b.select("#dsr-language", "ru").await;
+            b.click_to("#record-submit", "her-data-recorded").await;
+            assert_eq!(b.text("#her-data-done").await, t.get("done-dsr-recorded"));
             b.sign_out().await;
         },
     )

@@ -186,7 +186,7 @@ async fn retention_job_shreds_expired_cases_and_keeps_held_and_not_due_ones() {
         .totp_set_secret(&sup, TOTP_SECRET)
         .await
         .unwrap();
-    let (web, _) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
+    let (web, csrf) = web_session(&app, &sup.username, Some(TOTP_SECRET)).await;
     let (st, page) = page_get(&app, &web, &format!("/cases/{held}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(
@@ -194,6 +194,20 @@ async fn retention_job_shreds_expired_cases_and_keeps_held_and_not_due_ones() {
         "hold section on the case page"
     );
     assert!(page.contains("ret-lift-form"), "the supervisor may lift it");
+    // The screen's lift form refused (one form pattern): the error beside its field and in
+    // the form's summary; the hold stays.
+    let (st, page) = crate::kit::form_post(
+        &app,
+        &web,
+        &format!("/cases/{held}/legal-hold/lift"),
+        &[("csrf", csrf.as_str()), ("reason", "because")],
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("id=\"ret-lift-reason-err\"") && page.contains("id=\"hold-lift-errors\""),
+        "error beside the field and in the summary"
+    );
     // A caseworker sees the hold, cannot set or lift it.
     let tok_cw = user_token(&app.db, &cw).await;
     let (st, v) = api_call(
@@ -452,6 +466,32 @@ async fn retention_job_shreds_expired_cases_and_keeps_held_and_not_due_ones() {
             .cases
             .is_empty()
     );
+    // Nor through the HTCDS export of everything the supervisor may see.
+    let out_file = app.db.opts.data_dir.join("after-retention.csv");
+    let out = dayaq_cli(
+        &app.db,
+        &[
+            "export",
+            "htcds",
+            "--as",
+            &sup.username,
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert_cli_ok(&out);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains("exported ") && !said.contains("exported 0 "),
+        "the kept cases are exported: {said}"
+    );
+    let export = std::fs::read_to_string(&out_file).unwrap().to_lowercase();
+    for c in [CANARY_FIRST, CANARY_SECOND, "5521552"] {
+        assert!(
+            !export.contains(&c.to_lowercase()),
+            "{c} in the HTCDS export"
+        );
+    }
     // The audit rows of the run carry counts only.
     let audit = serde_json::to_string(&s.audit_recent(100_000).await.unwrap()).unwrap();
     assert!(audit.contains("retention.run"));

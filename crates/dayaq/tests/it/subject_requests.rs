@@ -400,11 +400,31 @@ async fn subject_requests_erasure_four_eyes_refusal_execution_and_canaries() {
     assert!(s != StatusCode::OK, "her copy went with the erasure");
     let dump = serde_json::to_string(&store.logical_dump().await.unwrap()).unwrap();
     assert!(dump.contains("subject_requests"));
+    // The HTCDS export of everything her organisation may see (identity included).
+    let out_file = w.app.db.opts.data_dir.join("after-erasure.csv");
+    let out = dayaq_cli(
+        &w.app.db,
+        &[
+            "export",
+            "htcds",
+            "--as",
+            &w.sup_user.username,
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let export = std::fs::read(&out_file).unwrap();
     let mut hay: Vec<(String, Vec<u8>)> = answers
         .into_iter()
         .map(|a| ("api".to_string(), a.into_bytes()))
         .collect();
     hay.push(("dump".into(), dump.into_bytes()));
+    hay.push(("htcds export".into(), export));
     if store.engine() == dayaq_storage::Engine::Sqlite {
         for f in ["dayaq.db", "dayaq.db-wal"] {
             if let Ok(b) = std::fs::read(w.app.db.opts.data_dir.join(f)) {
@@ -443,6 +463,93 @@ async fn subject_requests_erasure_four_eyes_refusal_execution_and_canaries() {
     // The erasure and the request's completion are audited, the chain intact.
     let audit = serde_json::to_string(&store.audit_recent(10_000).await.unwrap()).unwrap();
     assert!(audit.contains("case.erase") && audit.contains("subject_request.erasure_executed"));
+    assert!(store.audit_verify().await.unwrap().problems.is_empty());
+}
+
+/// The approved erasure and the request's completion are one transaction (issue #17): a
+/// failure at the request's update (injected with a trigger) leaves the case whole and readable
+/// and the request approved; executed again, both happen together.
+#[tokio::test]
+async fn subject_requests_erasure_and_its_request_commit_together() {
+    let w = world("dsr-x", "dsr-y").await;
+    let store = &w.app.db.store;
+    let sup2 = user_token(&w.app.db, &second_supervisor(&w.app, "dsr-x").await).await;
+    let (_, v) = record(
+        &w,
+        &w.cw,
+        json!({"kind": "erasure", "channel": "in_person"}),
+    )
+    .await;
+    let req = v["id"].as_str().unwrap().to_string();
+    let (s, _) = post(
+        &w,
+        &sup2,
+        "decision",
+        json!({"request": req, "decision": "approve"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let pg = store.engine() == dayaq_storage::Engine::Postgres;
+    let inject: &[&str] = if pg {
+        &[
+            "CREATE FUNCTION dsr_crash() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.state = 'completed' THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER dsr_crash BEFORE UPDATE ON subject_requests FOR EACH ROW EXECUTE FUNCTION dsr_crash()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER dsr_crash BEFORE UPDATE ON subject_requests WHEN NEW.state = 'completed' \
+           BEGIN SELECT RAISE(ABORT, 'injected'); END",
+        ]
+    };
+    for q in inject {
+        sqlx::query(sqlx::AssertSqlSafe(*q))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let (s, _) = post(&w, &w.sup, "erasure", json!({ "request": req })).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "the injected failure");
+    let case_path = format!("/cases/{}?include=identity", w.case);
+    let (s, c) = api_call(&w.app, &w.sup, "GET", &case_path, Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "the case is not erased: {c}");
+    assert!(c.to_string().contains(FIRST), "her identity still opens");
+    let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_keys WHERE case_id = $1")
+        .bind(w.case.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(keys, 1, "the case key is kept");
+    let (_, l) = api_call(
+        &w.app,
+        &w.sup,
+        "GET",
+        &format!("/cases/{}/subject-requests", w.case),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(l["requests"][0]["state"], "approved", "{l}");
+    let drop = if pg {
+        "DROP TRIGGER dsr_crash ON subject_requests"
+    } else {
+        "DROP TRIGGER dsr_crash"
+    };
+    sqlx::query(drop).execute(store.pool()).await.unwrap();
+    let (s, v) = post(&w, &w.sup, "erasure", json!({ "request": req })).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, _) = api_call(&w.app, &w.sup, "GET", &case_path, Value::Null).await;
+    assert_ne!(s, StatusCode::OK, "erased");
+    let state: String = sqlx::query_scalar("SELECT state FROM subject_requests WHERE id = $1")
+        .bind(&req)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "completed");
+    // Executed once: a second execution is refused, nothing written.
+    let (s, _) = post(&w, &w.sup, "erasure", json!({ "request": req })).await;
+    assert!(s.is_client_error(), "{s}");
+    let audit = serde_json::to_string(&store.audit_recent(10_000).await.unwrap()).unwrap();
+    assert_eq!(audit.matches("subject_request.erasure_executed").count(), 1);
     assert!(store.audit_verify().await.unwrap().problems.is_empty());
 }
 
@@ -570,6 +677,70 @@ async fn subject_requests_correction_and_restriction_outcomes() {
     );
     let (s, _) = page_get(&w.app, &c, &format!("/cases/{}/her-data", w.case)).await;
     assert!(denied(s));
+
+    // The restriction is lifted by a supervisor (not a caseworker, not the receiver), once; a
+    // request that is not a restriction in force is refused on its field.
+    let (s, _) = post(&w, &w.cw, "lift-restriction", json!({ "request": r2 })).await;
+    assert!(denied(s), "a caseworker lifts: {s}");
+    let (s, _) = post(&w, &w.b_sup, "lift-restriction", json!({ "request": r2 })).await;
+    assert!(denied(s), "the receiver lifts: {s}");
+    for (req, code) in [(&r1, "not_in_force"), (&corr, "not_restriction")] {
+        let (s, v) = post(&w, &w.sup, "lift-restriction", json!({ "request": req })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&v), ["request"]);
+        assert!(v.to_string().contains(code), "{v}");
+    }
+    // On the screen: the supervisor's button, the answer confirmed in words.
+    let secret = b"dayaq-dsr-lift-key01";
+    w.app
+        .db
+        .store
+        .totp_set_secret(&w.sup_user, secret)
+        .await
+        .unwrap();
+    let her = format!("/cases/{}/her-data", w.case);
+    let (c, csrf) = web_session(&w.app, &w.sup_user.username, Some(secret)).await;
+    let (_, html) = page_get(&w.app, &c, &her).await;
+    assert_eq!(
+        html.matches("/her-data/lift\"").count(),
+        1,
+        "one restriction in force"
+    );
+    let (s, _) = form_post(
+        &w.app,
+        &c,
+        &format!("{her}/lift"),
+        &[("csrf", &csrf), ("request", &r2)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = page_get(&w.app, &c, &format!("{her}?done=dsr-lifted")).await;
+    assert!(html.contains("id=\"her-data-done\"") && html.contains("state-lifted"));
+    assert!(!html.contains("id=\"case-restricted\"") && !html.contains("/her-data/lift\""));
+    let (s, v) = post(&w, &w.sup, "lift-restriction", json!({ "request": r2 })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "lifted once: {v}");
+    let (_, l) = api_call(&w.app, &w.cw, "GET", &list, Value::Null).await;
+    assert_eq!(l["restricted"], false);
+    let lifted = l["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == r2.as_str())
+        .unwrap();
+    assert_eq!(lifted["state"], "lifted");
+    assert!(lifted["lifted_at"].is_string());
+    let (c, _) = web_session(&w.app, &w.usernames[2], None).await;
+    let (_, html) = page_get(&w.app, &c, &format!("/cases/{}", w.case)).await;
+    assert!(
+        !html.contains("id=\"case-restricted\""),
+        "the receiver no longer sees the flag"
+    );
+    let audit = serde_json::to_string(&w.app.db.store.audit_recent(10_000).await.unwrap()).unwrap();
+    assert_eq!(
+        audit.matches("subject_request.lift").count(),
+        1,
+        "audited once"
+    );
 }
 
 #[tokio::test]
@@ -619,8 +790,9 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "back to the page: {html}");
-    let (_, html) = page_get(&w.app, &c, &path).await;
+    let (_, html) = page_get(&w.app, &c, &format!("{path}?done=dsr-recorded")).await;
     assert!(html.contains("request-access state-requested"));
+    assert!(html.contains("id=\"her-data-done\""), "confirmed in words");
     assert!(
         !html.contains("id=\"export-1\""),
         "a caseworker does not make the copy"
@@ -680,7 +852,10 @@ async fn subject_requests_screen_records_decides_and_shows_the_passphrase_once()
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "once");
-    assert!(html.contains("form-errors"));
+    assert!(
+        html.contains("id=\"request-errors\"") && html.contains("id=\"req-err\""),
+        "the error by the request it belongs to"
+    );
     // The erasure screen: a supervisor records, another approves, the first executes.
     let (_, _) = form_post(
         &w.app,
