@@ -39,6 +39,7 @@ mod statistics;
 mod statistics_gaps;
 mod statistics_scorecard;
 mod statistics_sdc;
+mod sso;
 mod statistics_speed;
 mod storage;
 mod subject_requests;

@@ -8,10 +8,18 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+/// A client builder for the test server, which speaks plain HTTP on loopback: it loads no
+/// TLS root certificates. With the workspace's `rustls-tls-native-roots` feature every
+/// `Client` would otherwise parse the system's whole certificate store (about 15 ms in a debug
+/// build) — once per API call, since the kit builds a client per request.
+pub fn local_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_built_in_root_certs(false)
+}
+
 /// An HTTP client that behaves like a browser for the screens: keeps cookies, does not follow
 /// redirects (so tests can check them).
 pub fn web_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    local_client()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
@@ -153,7 +161,7 @@ pub async fn api_token(db: &TestDb, slug: &str, role: &str) -> String {
 
 /// An HTTP client for the JSON API and file downloads: no cookies, redirects not followed.
 pub fn api_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    local_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client")
