@@ -303,7 +303,11 @@ async fn verify(org: &OrgOidc, code: String, pending: &PendingSso) -> Result<Sso
     let role_values = if org.provider.role_claim.is_empty() {
         Vec::new()
     } else {
-        match claims.additional_claims().claims.get(&org.provider.role_claim) {
+        match claims
+            .additional_claims()
+            .claims
+            .get(&org.provider.role_claim)
+        {
             Some(serde_json::Value::String(s)) => vec![s.clone()],
             Some(serde_json::Value::Array(a)) => a
                 .iter()

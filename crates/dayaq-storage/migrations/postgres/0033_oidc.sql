@@ -1,7 +1,7 @@
 -- Single sign-on with OpenID Connect (issue 22 §1).
--- `org_oidc`: an organisation's identity provider (at most one): the issuer URL, the client id,
--- Dayaq's callback URL as registered there, the PATH of the file holding the client secret (the secret itself is never stored here), the
--- allowed e-mail domains (comma-separated, empty = any), the claim carrying roles and its
+-- `org_oidc`: an organisation's identity provider (at most one): the issuer URL, Dayaq's
+-- callback URL as registered there, the client id, the PATH of the file holding the client
+-- secret (the secret itself is never stored here), the allowed e-mail domains (comma-separated, empty = any), the claim carrying roles and its
 -- value → role map (lines `value=role`), and whether its users may still sign in with a local
 -- password (`local_passwords_allowed` 0/1).
 -- `oidc_links`: which (issuer, subject) signs in as which account; made by an administrator
@@ -26,7 +26,6 @@ CREATE TABLE org_oidc (
 
 CREATE TABLE oidc_links (
     issuer TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL,
     subject TEXT NOT NULL,
     user_id TEXT NOT NULL UNIQUE REFERENCES users(id),
     created_at BIGINT NOT NULL,

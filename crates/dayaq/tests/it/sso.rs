@@ -128,7 +128,11 @@ async fn sso_rows(app: &TestApp) -> Vec<(String, String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|r| r.action.starts_with("auth.sso") || r.action.contains("oidc") || r.action == "user.role_from_sso")
+        .filter(|r| {
+            r.action.starts_with("auth.sso")
+                || r.action.contains("oidc")
+                || r.action == "user.role_from_sso"
+        })
         .map(|r| (r.action, r.outcome, r.detail))
         .collect()
 }
@@ -144,9 +148,10 @@ async fn assert_refused(app: &TestApp, c: &reqwest::Client, callback: &str, reas
     assert!(body.contains(&format!("({reason})")), "{reason}: {body}");
     assert_eq!(me(app, c).await.0, StatusCode::UNAUTHORIZED, "no session");
     assert!(
-        sso_rows(app).await.iter().any(|(a, o, d)| a == "auth.sso"
-            && o == "failure"
-            && d == &format!("reason={reason}")),
+        sso_rows(app)
+            .await
+            .iter()
+            .any(|(a, o, d)| a == "auth.sso" && o == "failure" && d == &format!("reason={reason}")),
         "audited: {reason}"
     );
 }
@@ -188,8 +193,21 @@ async fn sso_sign_in_by_linked_subject_and_sign_out() {
     // A bad setting is refused by field, nothing changed.
     let bad = dayaq_cli(
         &app.db,
-        &["org", "set-oidc", "sso-in", "--name", "x", "--issuer", "ftp://x", "--redirect-uri",
-          &callback, "--client-id", "x", "--client-secret-file", &secret_file],
+        &[
+            "org",
+            "set-oidc",
+            "sso-in",
+            "--name",
+            "x",
+            "--issuer",
+            "ftp://x",
+            "--redirect-uri",
+            &callback,
+            "--client-id",
+            "x",
+            "--client-secret-file",
+            &secret_file,
+        ],
     );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("issuer"));
@@ -212,13 +230,21 @@ async fn sso_sign_in_by_linked_subject_and_sign_out() {
     assert_eq!(s, StatusCode::OK, "signed in");
     assert_eq!(me_json["username"], user.username);
     let rows = sso_rows(&app).await;
-    assert!(rows.iter().any(|(a, o, _)| a == "auth.sso" && o == "success"));
+    assert!(
+        rows.iter()
+            .any(|(a, o, _)| a == "auth.sso" && o == "success")
+    );
     assert!(rows.iter().any(|(a, _, _)| a == "user.oidc_link"));
     assert!(rows.iter().any(|(a, _, _)| a == "org.oidc_set"));
 
     // Sign-out ends the Dayaq session.
     let csrf = page_csrf(&c, format!("{}/", app.base_url)).await;
-    let r = submit(&c, format!("{}/logout", app.base_url), &[("csrf", csrf.as_str())]).await;
+    let r = submit(
+        &c,
+        format!("{}/logout", app.base_url),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(me(&app, &c).await.0, StatusCode::UNAUTHORIZED);
 
@@ -239,7 +265,14 @@ async fn sso_wrong_audience_is_refused() {
     };
     let app = spawn_app().await;
     let (_, user) = org_and_user(&app.db, "sso-aud", "caseworker").await;
-    configure(&app, &issuer, "sso-aud", "dayaq-test:wrong_audience", |_| {}).await;
+    configure(
+        &app,
+        &issuer,
+        "sso-aud",
+        "dayaq-test:wrong_audience",
+        |_| {},
+    )
+    .await;
     let by = dayaq_storage::kernel::Acting::cli();
     app.db
         .store
@@ -386,15 +419,25 @@ async fn sso_role_mapping() {
     let r = fetch(&c, &cb).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("href=\"/login/enrol\""));
-    assert_eq!(store.user_by_id(user.id).await.unwrap().role, Role::Supervisor);
-    assert!(sso_rows(&app).await.iter().any(|(a, _, d)| a == "user.role_from_sso"
-        && d == "from=caseworker to=supervisor"));
+    assert_eq!(
+        store.user_by_id(user.id).await.unwrap().role,
+        Role::Supervisor
+    );
+    assert!(
+        sso_rows(&app)
+            .await
+            .iter()
+            .any(|(a, _, d)| a == "user.role_from_sso" && d == "from=caseworker to=supervisor")
+    );
 
     // No group that maps: refused, role unchanged.
     let c = web_client();
     let cb = through_provider(&app, &c, "sso-role", "plain").await;
     assert_refused(&app, &c, &cb, "no_role").await;
-    assert_eq!(store.user_by_id(plain.id).await.unwrap().role, Role::Researcher);
+    assert_eq!(
+        store.user_by_id(plain.id).await.unwrap().role,
+        Role::Researcher
+    );
 
     // An e-mail outside the allowed domains: refused.
     let c = web_client();
@@ -402,7 +445,11 @@ async fn sso_role_mapping() {
     assert_refused(&app, &c, &cb, "email_domain").await;
 
     // The settings: the organisation's admin sees them, a caseworker is refused.
-    let settings = store.sso_settings(&ctx(&admin.actor())).await.unwrap().unwrap();
+    let settings = store
+        .sso_settings(&ctx(&admin.actor()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(settings.provider.role_map.0.len(), 2);
     assert!(matches!(
         store.sso_settings(&ctx(&plain.actor())).await,
