@@ -455,5 +455,18 @@ async fn sso_role_mapping() {
         store.sso_settings(&ctx(&plain.actor())).await,
         Err(StoreError::Forbidden(_))
     ));
+    // The screen: the admin (password and second factor; local passwords are allowed here)
+    // sees the provider, the mapping and who is linked; the researcher is refused.
+    let c = web_client();
+    sign_in_with_second_factor(&c, &app.base_url, store, &admin).await;
+    let (s, page) = page_get(&app, &c, "/admin/sso").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"sso-settings\""), "{page}");
+    assert!(page.contains("nrm-supervisors") && page.contains(&issuer));
+    assert!(page.contains(&plain.username));
+    let c = web_client();
+    sign_in(&c, &app.base_url, &plain.username).await;
+    let (s, page) = page_get(&app, &c, "/admin/sso").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{page}");
     app.db.cleanup().await;
 }
