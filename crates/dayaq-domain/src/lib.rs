@@ -18,6 +18,7 @@ pub mod release;
 pub mod retention;
 pub mod role;
 pub mod rules;
+pub mod sso;
 pub mod statistics;
 pub mod stats;
 pub mod subject_request;

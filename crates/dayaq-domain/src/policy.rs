@@ -186,6 +186,9 @@ pub enum Action {
     /// Register an organisation's webhook endpoints and read their delivery log (issue 22 §4,
     /// on `Resource::Organisation`): the organisation's admin and its supervisors.
     ManageWebhooks,
+    /// See the organisation's single sign-on provider and which accounts are linked (issue 22
+    /// §1, on `Resource::Organisation`): the organisation's admin.
+    ViewSsoSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,6 +422,11 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             OrgAdmin | Supervisor if org == actor.org_id => allow("own_organisation_webhooks"),
             OrgAdmin | Supervisor => deny("other_organisation"),
             _ => deny("role_cannot_manage_webhooks"),
+        },
+        (A::ViewSsoSettings, R::Organisation(org)) => match actor.role {
+            OrgAdmin if org == actor.org_id => allow("org_admin_own_organisation"),
+            OrgAdmin => deny("other_organisation"),
+            _ => deny("role_cannot_view_sso_settings"),
         },
         _ => deny("no_rule"),
     }
@@ -1014,6 +1022,7 @@ mod tests {
             Action::RequestAllowance,
             Action::CreateApiToken,
             Action::ManageWebhooks,
+            Action::ViewSsoSettings,
         ];
         v.extend(Section::ALL.iter().map(|s| Action::ReadSection(*s)));
         proptest::sample::select(v)

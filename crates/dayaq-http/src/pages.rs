@@ -56,6 +56,8 @@ pub(crate) use assistance::plan_document;
 mod subject_requests;
 // Webhooks (issue 22 §4).
 mod webhooks;
+// Single sign-on with OpenID Connect (issue 22 §1).
+mod oidc;
 
 /// Every screen except the sign-in steps: one router per area, merged.
 pub fn router() -> Router<AppState> {
@@ -85,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .merge(checkin::router())
         .merge(attachments::router())
         .merge(webhooks::router())
+        .merge(oidc::admin_router())
 }
 
 /// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).
@@ -94,7 +97,7 @@ pub fn checkin_router() -> Router<AppState> {
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
 pub fn signin_router() -> Router<AppState> {
-    signin::router()
+    signin::router().merge(oidc::router())
 }
 
 // ---------- chrome shared by every page ----------

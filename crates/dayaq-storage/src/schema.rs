@@ -407,6 +407,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(CASELOAD_TABLES)
         .chain(ATTACHMENT_TABLES)
         .chain(WEBHOOK_TABLES)
+        .chain(OIDC_TABLES)
         .copied()
         .collect()
 }
@@ -419,6 +420,7 @@ pub fn expected_schema() -> Vec<ColumnInfo> {
         .chain(STATISTICS_TABLES)
         .chain(ALERT_STATE_TABLES)
         .chain(FORM_TOKEN_TABLES)
+        .chain(OIDC_PENDING_TABLES)
         .flat_map(|(t, cols)| {
             cols.iter()
                 .map(move |(c, k)| (t.to_string(), c.to_string(), *k))
@@ -1127,3 +1129,48 @@ pub const WEBHOOK_TABLES: &[Table] = &[
         ],
     ),
 ];
+
+/// Single sign-on (`users/oidc.rs`, migration 0033): an organisation's OpenID Connect provider
+/// and the (issuer, subject) → account links, in foreign-key order.
+pub const OIDC_TABLES: &[Table] = &[
+    (
+        "org_oidc",
+        &[
+            ("org_id", Text),
+            ("display_name", Text),
+            ("issuer", Text),
+            ("redirect_uri", Text),
+            ("client_id", Text),
+            ("secret_file", Text),
+            ("allowed_domains", Text),
+            ("role_claim", Text),
+            ("role_map", Text),
+            ("local_passwords_allowed", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "oidc_links",
+        &[
+            ("issuer", Text),
+            ("subject", Text),
+            ("user_id", Text),
+            ("created_at", Int),
+        ],
+    ),
+];
+
+/// Started single sign-ons (migration 0033): short-lived, one-time, not backed up (like the
+/// form tokens).
+pub const OIDC_PENDING_TABLES: &[Table] = &[(
+    "oidc_pending",
+    &[
+        ("state_hash", Text),
+        ("binding_hash", Text),
+        ("org_id", Text),
+        ("nonce", Text),
+        ("pkce_verifier", Text),
+        ("next_path", Text),
+        ("expires_at", Int),
+    ],
+)];

@@ -290,6 +290,51 @@ pub enum OrgCommand {
         #[arg(long, value_name = "KEY")]
         key: String,
     },
+    /// Connect the organisation to its OpenID Connect identity provider (single sign-on,
+    /// authorization code flow with PKCE). Replaces an earlier setting. Users sign in with the
+    /// provider only once an administrator has linked their subject (`user link-oidc`). Audited.
+    SetOidc(Box<SetOidcArgs>),
+    /// Remove the organisation's identity provider (links are kept, unused). Audited.
+    ClearOidc {
+        /// Organisation slug.
+        #[arg(value_name = "SLUG")]
+        slug: String,
+    },
+}
+
+/// `org set-oidc`: the organisation's identity provider.
+#[derive(Debug, clap::Args)]
+pub struct SetOidcArgs {
+    /// Organisation slug.
+    #[arg(value_name = "SLUG")]
+    pub slug: String,
+    /// The name on the sign-in button ("Sign in with NAME").
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The provider's issuer URL (https; its /.well-known/openid-configuration is read).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// Dayaq's callback as registered at the provider: https://<dayaq>/login/sso/callback.
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: String,
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// A file readable by the server holding the client secret (read at each sign-in; the
+    /// secret is never stored in the database or printed).
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: std::path::PathBuf,
+    /// An e-mail domain allowed to sign in (repeat; none: any domain).
+    #[arg(long = "allowed-domain", value_name = "DOMAIN")]
+    pub allowed_domains: Vec<String>,
+    /// The ID-token claim whose values give the role (e.g. groups).
+    #[arg(long, value_name = "CLAIM", default_value = "")]
+    pub role_claim: String,
+    /// VALUE=ROLE: a claim value and the Dayaq role it gives (repeat; the first match wins).
+    #[arg(long = "role-map", value_name = "VALUE=ROLE")]
+    pub role_map: Vec<String>,
+    /// Bar the organisation's users from local passwords (the provider only).
+    #[arg(long)]
+    pub no_local_passwords: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,6 +381,16 @@ pub enum UserCommand {
         /// The server's public address, to print the whole link.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+    },
+    /// Link a user to their identity at the organisation's OpenID Connect provider: the
+    /// subject (`sub` claim, as the provider's administrator reads it). Replaces an earlier
+    /// link. Audited.
+    LinkOidc {
+        #[arg(value_name = "USERNAME")]
+        username: String,
+        /// The provider's subject identifier of this person.
+        #[arg(long, value_name = "SUB")]
+        subject: String,
     },
 }
 
@@ -801,6 +856,9 @@ impl Command {
             Command::User(UserCommand::Enable { .. }) => "user.enable",
             Command::User(UserCommand::ResetTotp { .. }) => "user.reset_totp",
             Command::User(UserCommand::ResetPassword { .. }) => "user.reset_password",
+            Command::Org(OrgCommand::SetOidc(_)) => "org.set_oidc",
+            Command::Org(OrgCommand::ClearOidc { .. }) => "org.clear_oidc",
+            Command::User(UserCommand::LinkOidc { .. }) => "user.link_oidc",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
             Command::Audit(AuditCommand::Seal { .. }) => "audit.seal",

@@ -19,6 +19,8 @@ pub(super) struct LoginPage {
     error: Option<String>,
     /// The page to come back to after signing in (`?next=`, a path only; issue #23 §2).
     next: String,
+    /// "Sign in with <provider>" buttons (issue 22 §1): (organisation slug, provider name).
+    sso: Vec<(String, String)>,
 }
 
 /// `?next=` of the sign-in page, if it is a path to come back to (`auth::next_path`).
@@ -40,7 +42,14 @@ pub(super) async fn login_page(
         // Signed in already (a session replaced in another tab): straight back to the page.
         return see_other(if next.is_empty() { "/" } else { &next });
     }
-    render_login_next(&state, info.lang, None, StatusCode::OK, &next)
+    let sso = match state.store.sso_buttons().await {
+        Ok(b) => b
+            .into_iter()
+            .map(|b| (b.org_slug, b.display_name))
+            .collect(),
+        Err(e) => return error_page(&state, None, info.lang, e.into()),
+    };
+    login_response(&state, info.lang, None, StatusCode::OK, &next, sso)
 }
 
 pub(super) fn render_login(
@@ -60,12 +69,33 @@ pub(super) fn render_login_next(
     status: StatusCode,
     next: &str,
 ) -> Response {
+    login_response(state, lang, error, status, next, Vec::new())
+}
+
+/// The sign-in page with its single sign-on buttons (empty on a refused password).
+pub(super) fn login_response(
+    state: &AppState,
+    lang: Lang,
+    error: Option<String>,
+    status: StatusCode,
+    next: &str,
+    sso: Vec<(String, String)>,
+) -> Response {
     let Ok(pre) = random_token() else {
         return error_page(state, None, lang, AppError::Internal("rng".into()));
     };
     let c = Chrome::new(state, lang, None, pre.clone(), "login");
     let next = auth::next_path(next).unwrap_or_default();
-    let resp = (status, LoginPage { c, error, next }).into_response();
+    let resp = (
+        status,
+        LoginPage {
+            c,
+            error,
+            next,
+            sso,
+        },
+    )
+        .into_response();
     with_cookie(
         resp,
         set_cookie(
@@ -110,6 +140,15 @@ pub(super) async fn login_submit(
                 info.lang,
                 Some(t.get("login-failed")),
                 StatusCode::UNAUTHORIZED,
+                &f.next,
+            );
+        }
+        LoginCheck::SsoOnly => {
+            return render_login_next(
+                &state,
+                info.lang,
+                Some(t.get("login-sso-only")),
+                StatusCode::FORBIDDEN,
                 &f.next,
             );
         }
@@ -162,7 +201,7 @@ pub(super) async fn login_submit(
 
 /// After a good password: a role that needs a second factor continues with its enrolment (or
 /// its code, when the factor is set up); anyone else goes to the start page.
-pub(super) async fn signed_in(state: &AppState, user: &User, info: &ReqInfo) -> Response {
+pub(crate) async fn signed_in(state: &AppState, user: &User, info: &ReqInfo) -> Response {
     let mfa_ok = !user.totp_enabled && !user.role.requires_totp();
     let next = if user.totp_enabled {
         "/login/totp"

@@ -1,9 +1,11 @@
 //! Users: accounts and their rows, passwords (Argon2id) and login throttling
 //! (`password.rs`), the TOTP second factor (`totp.rs`).
 
+mod oidc;
 mod password;
 mod totp;
 
+pub use oidc::*;
 pub use password::*;
 pub use totp::*;
 

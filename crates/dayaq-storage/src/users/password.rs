@@ -114,7 +114,12 @@ pub enum LoginCheck {
     Ok(User),
     Invalid,
     Locked,
-    Throttled { retry_after_secs: i64 },
+    Throttled {
+        retry_after_secs: i64,
+    },
+    /// The password was right, but the user's organisation signs in through its identity
+    /// provider only (`org_oidc.local_passwords_allowed = 0`, issue 22 §1).
+    SsoOnly,
 }
 
 impl Store {
@@ -234,6 +239,11 @@ impl Store {
             self.record_failure(Some(&user), source, "wrong_password", now)
                 .await?;
             return Ok(LoginCheck::Invalid);
+        }
+        if !self.local_passwords_allowed(user.org_id).await? {
+            self.record_failure(Some(&user), source, "sso_only", now)
+                .await?;
+            return Ok(LoginCheck::SsoOnly);
         }
         Ok(LoginCheck::Ok(user))
     }

@@ -75,6 +75,57 @@ pub async fn org(g: &GlobalOpts, cmd: OrgCommand) -> anyhow::Result<ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
+        OrgCommand::SetOidc(a) => {
+            // The secret file must be readable now (the server reads it at each sign-in).
+            match std::fs::read_to_string(&a.client_secret_file) {
+                Ok(s) if !s.trim().is_empty() => {}
+                _ => {
+                    let v = dayaq_domain::ValidationErrors::single(dayaq_domain::FieldError::new(
+                        "client_secret_file",
+                        "unreadable",
+                        "the client secret file cannot be read or is empty",
+                    ));
+                    return refused(store, &v).await;
+                }
+            }
+            let input = dayaq_domain::sso::ProviderInput {
+                display_name: a.name.clone(),
+                issuer: a.issuer.clone(),
+                redirect_uri: a.redirect_uri.clone(),
+                client_id: a.client_id.clone(),
+                secret_file: a.client_secret_file.to_string_lossy().into_owned(),
+                allowed_domains: a.allowed_domains.clone(),
+                role_claim: a.role_claim.clone(),
+                role_map: a.role_map.clone(),
+                local_passwords_allowed: !a.no_local_passwords,
+            };
+            match store
+                .set_org_oidc(&a.slug, &input, OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(p) => println!(
+                    "single sign-on of {}: {} ({}); local passwords {}",
+                    p.org_slug,
+                    p.provider.display_name,
+                    p.provider.issuer,
+                    if p.provider.local_passwords_allowed {
+                        "allowed"
+                    } else {
+                        "barred"
+                    }
+                ),
+                Err(StoreError::Invalid(v)) => return refused(store, &v).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        OrgCommand::ClearOidc { slug } => {
+            match store.clear_org_oidc(&slug, OffsetDateTime::now_utc()).await {
+                Ok(true) => println!("single sign-on of {slug} removed"),
+                Ok(false) => println!("{slug} had no single sign-on"),
+                Err(StoreError::Invalid(v)) => return refused(store, &v).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
         OrgCommand::SetTimezone { slug, zone } => {
             match store
                 .set_org_timezone(&slug, &zone, OffsetDateTime::now_utc())
@@ -211,6 +262,13 @@ pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> 
                 u.username
             );
             print_enrolment(base_url.as_deref(), &e);
+        }
+        UserCommand::LinkOidc { username, subject } => {
+            match store.link_oidc_subject(&by, &username, &subject, now).await {
+                Ok(()) => println!("{username} linked to the organisation's identity provider"),
+                Err(StoreError::Invalid(v)) => return refused(store, &v).await,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     store.close().await;

@@ -35,6 +35,7 @@ mod security_audit;
 mod security_auth;
 mod security_files;
 mod security_needtoknow;
+mod sso;
 mod statistics;
 mod statistics_gaps;
 mod statistics_scorecard;
