@@ -233,7 +233,7 @@ pub async fn run(
             .await?;
         tx.commit().await?;
         left -= n_tx;
-        if (rows - left) % 5_000_000 == 0 {
+        if (rows - left).is_multiple_of(5_000_000) {
             eprintln!(
                 "bench audit: {} rows in {:.0} s",
                 rows - left,
