@@ -254,10 +254,9 @@ pub(crate) async fn case_section(part: CasePart<'_>) -> Result<String, AppError>
     let history: Vec<dayaq_domain::followup::Answers> =
         all.into_iter().map(|a| a.answers).collect();
     let traj = dayaq_domain::followup::trajectories(&history);
-    let flags = history
-        .last()
-        .map(dayaq_domain::followup::risk_flags)
-        .unwrap_or_default();
+    // The standing answer to each question (a short self check-in does not clear the flags a
+    // fuller assessment raised), as the API's reintegration answer computes them.
+    let flags = dayaq_domain::followup::current_risk_flags(&history);
     let has_open_plan = can_edit
         && decide(
             actor,
