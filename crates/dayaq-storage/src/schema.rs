@@ -407,6 +407,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(CASELOAD_TABLES)
         .chain(ATTACHMENT_TABLES)
         .chain(WEBHOOK_TABLES)
+        .chain(PASSKEY_TABLES)
         .copied()
         .collect()
 }
@@ -1122,5 +1123,49 @@ pub const WEBHOOK_TABLES: &[Table] = &[
             ("last_status", Int),
             ("last_error", Text),
         ],
+    ),
+];
+
+/// Passkeys, their ceremonies, recovery codes and the roles that must use a passkey
+/// (`users/passkeys.rs`, migration 0034; issue 22 §2).
+pub const PASSKEY_TABLES: &[Table] = &[
+    (
+        "user_passkeys",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("credential_id", Text),
+            ("credential", Text),
+            ("name", Text),
+            ("created_at", Int),
+            ("last_used_at", Int),
+        ],
+    ),
+    (
+        "webauthn_challenges",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("session_id", Text),
+            ("purpose", Text),
+            ("state", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+        ],
+    ),
+    (
+        "recovery_codes",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("lookup", Text),
+            ("code_hash", Text),
+            ("created_at", Int),
+            ("used_at", Int),
+        ],
+    ),
+    (
+        "passkey_required_roles",
+        &[("role", Text), ("set_by", Text), ("set_at", Int)],
     ),
 ];

@@ -817,6 +817,9 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Org(Action::ManageWebhooks),
         false,
     ),
+    // Passkeys (issue 22 §2): the caller's own.
+    ("GET", "/account/passkeys", SignedIn, false),
+    ("DELETE", "/account/passkeys/{id}", OwnObject, false),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
