@@ -43,6 +43,8 @@ pub mod subject_requests;
 pub mod attachments;
 // Webhooks (issue 22 §4).
 pub mod webhooks;
+// Passkeys (issue 22 §2).
+pub mod passkeys;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -103,6 +105,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(checkin::router())
         .merge(attachments::router())
         .merge(webhooks::router())
+        .merge(passkeys::router())
 }
 
 /// Builds the OpenAPI document once (called when the app is assembled).

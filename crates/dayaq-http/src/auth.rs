@@ -373,6 +373,7 @@ impl FromRequestParts<AppState> for PageUser {
                 source,
                 state.now(),
             ))),
+            Some(s) if s.user.passkeys => Err(ToLogin::Step("/login/passkey")),
             Some(s) if s.user.totp_enabled => Err(ToLogin::Step("/login/totp")),
             Some(_) => Err(ToLogin::Step("/login/enrol")),
             // Signed out: a page comes back after signing in; a posted form gets the human

@@ -39,7 +39,7 @@ pub(crate) fn identity_export_allowed(state: &AppState, a: &Authed) -> Result<()
         return Err("identity_export_needs_case_manager");
     }
     match &a.session {
-        Some(s) if s.mfa_ok && a.user.totp_enabled => Ok(()),
+        Some(s) if s.mfa_ok && a.user.has_second_factor() => Ok(()),
         _ => Err("identity_export_needs_second_factor"),
     }
 }

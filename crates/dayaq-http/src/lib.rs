@@ -11,6 +11,7 @@ pub mod htcds_export;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod passkeys;
 pub mod paths;
 pub mod proxy;
 pub mod ratelimit;
@@ -52,6 +53,10 @@ pub struct AppConfig {
     pub indicators: Arc<dayaq_domain::statistics::scorecard::IndicatorSet>,
     /// How self check-in links reach the survivor (issue 17); the default only logs the id.
     pub checkin_sender: Arc<dyn checkin_sender::CheckInSender>,
+    /// The WebAuthn relying party for passkeys (issue 22 §2): `serve --public-url`'s host, or
+    /// `localhost` on any port by default. `None` only if it could not be built (passkeys
+    /// are then unavailable; the other factors work).
+    pub passkeys: Option<Arc<webauthn_rs::prelude::Webauthn>>,
 }
 
 impl Default for AppConfig {
@@ -67,6 +72,7 @@ impl Default for AppConfig {
                 dayaq_domain::statistics::scorecard::IndicatorSet::builtin().unwrap_or_default(),
             ),
             checkin_sender: checkin_sender::logging_sender(),
+            passkeys: passkeys::relying_party(None).ok().map(Arc::new),
         }
     }
 }

@@ -42,6 +42,7 @@ mod gaps;
 mod home;
 mod htcds;
 mod identification;
+mod passkeys;
 mod record;
 mod referrals;
 mod retention;
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .merge(attachments::router())
         .merge(webhooks::router())
         .merge(oidc::admin_router())
+        .merge(passkeys::router())
 }
 
 /// The survivor's self check-in pages (no account; rate-limited separately, see `ratelimit`).
@@ -97,7 +99,9 @@ pub fn checkin_router() -> Router<AppState> {
 
 /// The sign-in steps (rate-limited separately, see `ratelimit`).
 pub fn signin_router() -> Router<AppState> {
-    signin::router().merge(oidc::router())
+    signin::router()
+        .merge(oidc::router())
+        .merge(passkeys::signin_router())
 }
 
 // ---------- chrome shared by every page ----------
@@ -528,6 +532,7 @@ async fn static_file(Path(name): Path<String>) -> Response {
         ),
         "app.js" => (include_bytes!("../static/app.js"), "text/javascript"),
         "drafts.js" => (include_bytes!("../static/drafts.js"), "text/javascript"),
+        "passkeys.js" => (include_bytes!("../static/passkeys.js"), "text/javascript"),
         "app.css" => (include_bytes!("../static/app.css"), "text/css"),
         _ => return AppError::NotFound.into_response(),
     };

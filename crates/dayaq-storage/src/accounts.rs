@@ -259,7 +259,7 @@ impl Store {
         Ok(())
     }
 
-    /// Resets a user's second factor: the secret is deleted, sessions end; at the next
+    /// Resets a user's second factor: the TOTP secret, passkeys and recovery codes are deleted, sessions end; at the next
     /// sign-in a role that needs a second factor enrols a new one.
     pub async fn admin_reset_totp(
         &self,
@@ -275,6 +275,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?,
         )?;
+        // Passkeys and recovery codes are second factors too (issue 22 §2): they go as well.
+        for sql in [
+            "DELETE FROM user_passkeys WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM webauthn_challenges WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         revoke_all_sessions_tx(&mut tx, user_id, now_ms).await?;
         let mut e = by.entry("user.reset_totp", "success");
         e.detail = format!("user={user_id}");

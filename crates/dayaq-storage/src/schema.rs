@@ -408,6 +408,7 @@ pub fn all_tables() -> Vec<Table> {
         .chain(ATTACHMENT_TABLES)
         .chain(WEBHOOK_TABLES)
         .chain(OIDC_TABLES)
+        .chain(PASSKEY_TABLES)
         .copied()
         .collect()
 }
@@ -1174,3 +1175,47 @@ pub const OIDC_PENDING_TABLES: &[Table] = &[(
         ("expires_at", Int),
     ],
 )];
+
+/// Passkeys, their ceremonies, recovery codes and the roles that must use a passkey
+/// (`users/passkeys.rs`, migration 0034; issue 22 §2).
+pub const PASSKEY_TABLES: &[Table] = &[
+    (
+        "user_passkeys",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("credential_id", Text),
+            ("credential", Text),
+            ("name", Text),
+            ("created_at", Int),
+            ("last_used_at", Int),
+        ],
+    ),
+    (
+        "webauthn_challenges",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("session_id", Text),
+            ("purpose", Text),
+            ("state", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+        ],
+    ),
+    (
+        "recovery_codes",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("lookup", Text),
+            ("code_hash", Text),
+            ("created_at", Int),
+            ("used_at", Int),
+        ],
+    ),
+    (
+        "passkey_required_roles",
+        &[("role", Text), ("set_by", Text), ("set_at", Int)],
+    ),
+];

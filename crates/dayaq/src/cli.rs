@@ -188,6 +188,13 @@ pub struct ServeArgs {
           value_delimiter = ',', value_parser = dayaq_http::proxy::parse_trusted)]
     pub trusted_proxies: Vec<dayaq_http::proxy::IpNet>,
 
+    /// The address people open Dayaq at (e.g. `https://dayaq.example.gov`): passkeys are
+    /// bound to its host name (the WebAuthn relying party) and accepted only from its origin.
+    /// Without it, passkeys work on `http://localhost` only (development).
+    #[arg(long, value_name = "URL", env = "DAYAQ_PUBLIC_URL",
+          value_parser = dayaq_http::passkeys::parse_public_url)]
+    pub public_url: Option<dayaq_http::passkeys::Url>,
+
     /// API requests per second per client address after the burst (429 with Retry-After).
     #[arg(long, value_name = "N", default_value_t = 50, env = "DAYAQ_API_RATE",
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -391,6 +398,18 @@ pub enum UserCommand {
         /// The provider's subject identifier of this person.
         #[arg(long, value_name = "SUB")]
         subject: String,
+    },
+    /// Make a passkey / security key mandatory for a role (its members sign in with one and
+    /// cannot fall back to TOTP; a member without one adds one at the next sign-in), or
+    /// optional again with --off. Without --role, lists the roles that must use one. Audited
+    /// (`passkey.role_required`) with the operator as cli:<os user>.
+    PasskeyRequired {
+        /// The role (as for `user add`).
+        #[arg(long)]
+        role: Option<String>,
+        /// Make it optional again.
+        #[arg(long, requires = "role")]
+        off: bool,
     },
 }
 
@@ -859,6 +878,7 @@ impl Command {
             Command::Org(OrgCommand::SetOidc(_)) => "org.set_oidc",
             Command::Org(OrgCommand::ClearOidc { .. }) => "org.clear_oidc",
             Command::User(UserCommand::LinkOidc { .. }) => "user.link_oidc",
+            Command::User(UserCommand::PasskeyRequired { .. }) => "user.passkey_required",
             Command::Token(TokenCommand::Create { .. }) => "token.create",
             Command::Audit(AuditCommand::Verify { .. }) => "audit.verify",
             Command::Audit(AuditCommand::Seal { .. }) => "audit.seal",

@@ -49,8 +49,12 @@ pub async fn run(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot read the listening address")?;
     println!("Dayaq listening on http://{addr}");
     tracing::info!(%addr, secure_cookies = args.secure_cookies, "listening");
+    // Passkeys' relying party (issue 22 §2): the public URL's host, checked before listening.
+    let passkeys = dayaq_http::passkeys::relying_party(args.public_url.as_ref())
+        .map_err(anyhow::Error::msg)?;
     let cfg = AppConfig {
         indicators: Arc::new(indicators),
+        passkeys: Some(Arc::new(passkeys)),
         ..app_config(args)
     };
     let witness = Witness::new(args.audit_witness.clone())?;

@@ -329,7 +329,7 @@ async fn export_questionnaire(
     let ctx = a.cx();
     // Her own words: the identity-export rule (ExportIdentities and a completed second factor
     // in a browser session); everybody else gets the column empty.
-    let second_factor = matches!(&a.session, Some(s) if s.mfa_ok && a.user.totp_enabled);
+    let second_factor = matches!(&a.session, Some(s) if s.mfa_ok && a.user.has_second_factor());
     let free_text = wanted && second_factor && state.store.may_export_identities(&ctx);
     let round = q.round.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let table = state

@@ -1,5 +1,6 @@
 //! Sign-in (password, second factor, enrolment), sign-out and the language switch.
 
+use super::passkeys;
 use super::*;
 use axum::extract::RawQuery;
 
@@ -202,6 +203,15 @@ pub(super) async fn login_submit(
 /// After a good password: a role that needs a second factor continues with its enrolment (or
 /// its code, when the factor is set up); anyone else goes to the start page.
 pub(crate) async fn signed_in(state: &AppState, user: &User, info: &ReqInfo) -> Response {
+    // Passkeys are preferred over TOTP; a role that must use one adds its first (issue 22 §2).
+    if user.passkeys {
+        return start_session(state, user, false, info, "/login/passkey").await;
+    }
+    match passkeys::passkey_step(state, user).await {
+        Ok(Some(step)) => return start_session(state, user, false, info, step).await,
+        Ok(None) => {}
+        Err(e) => return error_page(state, None, info.lang, e),
+    }
     let mfa_ok = !user.totp_enabled && !user.role.requires_totp();
     let next = if user.totp_enabled {
         "/login/totp"
@@ -262,6 +272,11 @@ pub(super) async fn totp_page(
     info: ReqInfo,
     p: Pending,
 ) -> Response {
+    match passkeys::passkey_step(&state, &p.session.user).await {
+        Ok(Some(step)) => return see_other(step),
+        Ok(None) => {}
+        Err(e) => return error_page(&state, None, info.lang, e),
+    }
     if !p.session.user.totp_enabled {
         return see_other("/login/enrol");
     }
@@ -291,6 +306,12 @@ pub(super) async fn finish_second_factor(
     f: CodeForm,
     enrol: bool,
 ) -> Response {
+    // A role that must use a passkey has no TOTP step (issue 22 §2).
+    match passkeys::passkey_step(&state, &p.session.user).await {
+        Ok(Some(step)) => return see_other(step),
+        Ok(None) => {}
+        Err(e) => return error_page(&state, None, info.lang, e),
+    }
     let user = p.session.user.clone();
     match state
         .store
@@ -427,6 +448,11 @@ pub(super) async fn enrol_page(
     info: ReqInfo,
     p: Pending,
 ) -> Response {
+    match passkeys::passkey_step(&state, &p.session.user).await {
+        Ok(Some(step)) => return see_other(step),
+        Ok(None) => {}
+        Err(e) => return error_page(&state, None, info.lang, e),
+    }
     if p.session.user.totp_enabled {
         return see_other("/login/totp");
     }

@@ -1,11 +1,14 @@
 //! Users: accounts and their rows, passwords (Argon2id) and login throttling
-//! (`password.rs`), the TOTP second factor (`totp.rs`).
+//! (`password.rs`), the TOTP second factor (`totp.rs`), passkeys and recovery codes
+//! (`passkeys.rs`).
 
 mod oidc;
+mod passkeys;
 mod password;
 mod totp;
 
 pub use oidc::*;
+pub use passkeys::*;
 pub use password::*;
 pub use totp::*;
 
@@ -27,6 +30,8 @@ pub struct User {
     pub disabled: bool,
     /// The time zone of the user's organisation (IANA name; issue #23 §4).
     pub timezone: String,
+    /// The user has at least one passkey / security key (issue 22 §2).
+    pub passkeys: bool,
 }
 
 impl User {
@@ -46,6 +51,12 @@ impl User {
         }
     }
 
+    /// A second factor is set up (TOTP or a passkey): a session of this user that passed it
+    /// counts as a second-factor session.
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_enabled || self.passkeys
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.id,
@@ -56,7 +67,8 @@ impl User {
 }
 
 const USER_COLS: &str = "id, org_id, username, role, totp_enabled, locale, disabled, \
-     (SELECT o.timezone FROM organisations o WHERE o.id = users.org_id) AS timezone";
+     (SELECT o.timezone FROM organisations o WHERE o.id = users.org_id) AS timezone, \
+     (SELECT COUNT(*) FROM user_passkeys p WHERE p.user_id = users.id) AS passkey_count";
 
 /// One row of `USER_COLS`, read by column name.
 #[derive(sqlx::FromRow)]
@@ -69,6 +81,7 @@ struct UserRow {
     locale: String,
     disabled: i64,
     timezone: Option<String>,
+    passkey_count: i64,
 }
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
@@ -84,6 +97,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
         timezone: row
             .timezone
             .unwrap_or_else(|| dayaq_domain::zone::DEFAULT_ZONE.to_string()),
+        passkeys: row.passkey_count > 0,
     })
 }
 

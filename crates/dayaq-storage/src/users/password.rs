@@ -53,7 +53,7 @@ pub async fn hash_password_off_worker(pw: &str) -> Result<String> {
 }
 
 /// [`verify_password`] on the blocking pool (see [`hash_password_off_worker`]).
-async fn verify_password_off_worker(pw: &str, hash: &str) -> Result<bool> {
+pub(super) async fn verify_password_off_worker(pw: &str, hash: &str) -> Result<bool> {
     let (pw, hash) = (pw.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
         .await

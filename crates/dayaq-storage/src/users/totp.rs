@@ -241,7 +241,7 @@ impl Store {
     }
 
     /// Ends a pending sign-in (revokes the session) and audits the drop once.
-    async fn drop_pending(
+    pub(super) async fn drop_pending(
         &self,
         session_public_id: &str,
         user: &User,

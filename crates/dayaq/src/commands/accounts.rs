@@ -270,6 +270,23 @@ pub async fn user(g: &GlobalOpts, cmd: UserCommand) -> anyhow::Result<ExitCode> 
                 Err(e) => return Err(e.into()),
             }
         }
+        UserCommand::PasskeyRequired { role, off } => match role {
+            Some(role) => {
+                let role = dayaq_domain::Role::parse(role.trim())
+                    .map_err(|e| anyhow::anyhow!("--role: {}", e.message))?;
+                store.set_passkey_required(&by, role, !off, now).await?;
+                println!(
+                    "passkey {} for role {}",
+                    if off { "optional" } else { "mandatory" },
+                    role.as_str()
+                );
+            }
+            None => {
+                for r in store.passkey_required_roles().await? {
+                    println!("{}", r.as_str());
+                }
+            }
+        },
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -824,6 +824,9 @@ const ROUTES: &[(&str, &str, Need, bool)] = &[
         Case(Action::DecideSubjectRequest),
         false,
     ),
+    // Passkeys (issue 22 §2): the caller's own.
+    ("GET", "/account/passkeys", SignedIn, false),
+    ("DELETE", "/account/passkeys/{id}", OwnObject, false),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,3 +50,6 @@ mod human_pages;
 mod receiver;
 mod tokens;
 mod webhooks;
+// Issue 22 §2: passkeys and recovery codes (w6-passkey).
+mod e2e_passkeys;
+mod passkeys;
