@@ -526,7 +526,11 @@ async fn token_list_shows_last_use_and_revokes() {
     assert!(first.is_some(), "use recorded");
     let page = fetch_text(&c, format!("{base}/account/tokens")).await;
     assert!(!page.contains("class=\"last-used\">Never<"));
-    let today = now().date();
+    // Shown in the organisation's time zone (Asia/Baku by default, UTC+4 all year): after
+    // 20:00 UTC it is already tomorrow there.
+    let today = now()
+        .to_offset(time::UtcOffset::from_hms(4, 0, 0).unwrap())
+        .date();
     assert!(page.contains(&format!(
         "class=\"last-used\">{}-{:02}-{:02}",
         today.year(),
