@@ -261,17 +261,16 @@ fn one_per_person<'a>(
     latest.into_values().collect()
 }
 
+/// Where each (year, values) cell of a table is in its cell list.
+type CellIndex = HashMap<(i32, Vec<&'static str>), usize>;
+
 /// The exact counts of some standard tables, fed a page of records at a time (storage
 /// streams a period's records by page of persons): memory holds the tables' cells, never
 /// the records. Never released as such: [`dp_tables_from`] adds the noise.
 #[derive(Debug, Clone)]
 pub struct TableCounts {
     years: (i32, i32),
-    tables: Vec<(
-        StandardTable,
-        Vec<DpCell>,
-        HashMap<(i32, Vec<&'static str>), usize>,
-    )>,
+    tables: Vec<(StandardTable, Vec<DpCell>, CellIndex)>,
 }
 
 impl TableCounts {
