@@ -390,8 +390,10 @@ pub fn decide(actor: &Actor, action: Action, resource: Resource<'_>) -> Decision
             Supervisor => deny("other_organisation"),
             _ => deny("retention_needs_supervisor"),
         },
+        // Only a requester downloads a file, and only researchers request: the role-level
+        // rule says no more than the request-level one (`decide_release`) enforces.
         (A::DownloadRelease, R::System) => match actor.role {
-            Researcher | NationalCoordinator => allow("anonymised_release"),
+            Researcher => allow("anonymised_release"),
             _ => deny("role_cannot_download_release"),
         },
         (A::RequestRelease, R::System) => match actor.role {
@@ -1184,6 +1186,28 @@ mod tests {
             prop_assert_eq!(d.allowed, expected);
             if action == Action::DecideRelease && own {
                 prop_assert_eq!(d.reason, "requester_cannot_decide");
+            }
+        }
+    }
+
+    proptest! {
+        /// The role-level download rule says what the request-level rule enforces: a role
+        /// allowed on the system downloads its own request's file, and a role refused on the
+        /// system is refused on every request (the coordinator included, issue #16).
+        #[test]
+        fn release_download_role_rule_matches_request_rule(role in any_role(),
+                                                           requester in any::<u128>()) {
+            let a = actor(role, A);
+            let system = decide(&a, Action::DownloadRelease, Resource::System).allowed;
+            let own = ReleaseFacts { requester: a.user_id };
+            let other = ReleaseFacts { requester: Uuid::from_u128(requester) };
+            prop_assert_eq!(system, role == Role::Researcher);
+            prop_assert_eq!(
+                system,
+                decide(&a, Action::DownloadRelease, Resource::Release(own)).allowed
+            );
+            if !system {
+                prop_assert!(!decide(&a, Action::DownloadRelease, Resource::Release(other)).allowed);
             }
         }
     }

@@ -244,10 +244,13 @@ fn check(params: &DpParams) -> Result<(), ReleaseError> {
 
 /// One record per person: the latest year of the period in which she/he is counted (so one
 /// person adds to at most one record of each table).
-fn one_per_person(records: &[ReleaseRecord], years: (i32, i32)) -> Vec<&ReleaseRecord> {
+fn one_per_person<'a>(
+    records: impl IntoIterator<Item = &'a ReleaseRecord>,
+    years: (i32, i32),
+) -> Vec<&'a ReleaseRecord> {
     let mut latest: HashMap<&PersonKey, &ReleaseRecord> = HashMap::new();
     for r in records
-        .iter()
+        .into_iter()
         .filter(|r| (years.0..=years.1).contains(&r.year))
     {
         let e = latest.entry(&r.person).or_insert(r);
@@ -258,6 +261,69 @@ fn one_per_person(records: &[ReleaseRecord], years: (i32, i32)) -> Vec<&ReleaseR
     latest.into_values().collect()
 }
 
+/// Where each (year, values) cell of a table is in its cell list.
+type CellIndex = HashMap<(i32, Vec<&'static str>), usize>;
+
+/// The exact counts of some standard tables, fed a page of records at a time (storage
+/// streams a period's records by page of persons): memory holds the tables' cells, never
+/// the records. Never released as such: [`dp_tables_from`] adds the noise.
+#[derive(Debug, Clone)]
+pub struct TableCounts {
+    years: (i32, i32),
+    tables: Vec<(StandardTable, Vec<DpCell>, CellIndex)>,
+}
+
+impl TableCounts {
+    /// Every cell of `tables` over `years`, at zero.
+    pub fn new(years: (i32, i32), tables: &[StandardTable]) -> Self {
+        let tables = tables
+            .iter()
+            .map(|&table| {
+                let cats = table.categories();
+                let cells: Vec<DpCell> = (years.0..=years.1)
+                    .flat_map(|year| {
+                        cats.iter().map(move |c| DpCell {
+                            year,
+                            values: c.clone(),
+                            count: 0,
+                        })
+                    })
+                    .collect();
+                let index = cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ((c.year, c.values.clone()), i))
+                    .collect();
+                (table, cells, index)
+            })
+            .collect();
+        Self { years, tables }
+    }
+
+    /// Counts a page of records. Every record of a person must come in the same page (the
+    /// person's latest year in the period is the one counted).
+    pub fn add_page<'a>(&mut self, records: impl IntoIterator<Item = &'a ReleaseRecord>) {
+        for r in one_per_person(records, self.years) {
+            for (table, cells, index) in &mut self.tables {
+                for c in table.record_categories(r) {
+                    if let Some(i) = index.get(&(r.year, c)) {
+                        cells[*i].count += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The exact cells of `table`, in the order of its cells (empty if not counted).
+    pub fn cells(&self, table: StandardTable) -> Vec<DpCell> {
+        self.tables
+            .iter()
+            .find(|(t, _, _)| *t == table)
+            .map(|(_, cells, _)| cells.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// The exact counts of one table, in the order of its cells (for tests and the utility
 /// figures; never released).
 pub fn exact_counts(
@@ -265,33 +331,9 @@ pub fn exact_counts(
     years: (i32, i32),
     table: StandardTable,
 ) -> Vec<DpCell> {
-    let cats = table.categories();
-    let mut cells: Vec<DpCell> = (years.0..=years.1)
-        .flat_map(|year| {
-            cats.iter().map(move |c| DpCell {
-                year,
-                values: c.clone(),
-                count: 0,
-            })
-        })
-        .collect();
-    let index: HashMap<(i32, &[&str]), usize> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ((c.year, c.values.as_slice()), i))
-        .collect();
-    let mut counts = vec![0i64; cells.len()];
-    for r in one_per_person(records, years) {
-        for c in table.record_categories(r) {
-            if let Some(i) = index.get(&(r.year, c.as_slice())) {
-                counts[*i] += 1;
-            }
-        }
-    }
-    for (cell, n) in cells.iter_mut().zip(counts) {
-        cell.count = n;
-    }
-    cells
+    let mut counts = TableCounts::new(years, &[table]);
+    counts.add_page(records);
+    counts.cells(table)
 }
 
 fn mechanism_error(e: opendp::error::Error) -> ReleaseError {
@@ -301,6 +343,25 @@ fn mechanism_error(e: opendp::error::Error) -> ReleaseError {
 /// The noisy tables of a release.
 pub fn dp_tables(records: &[ReleaseRecord], params: &DpParams) -> Result<DpTables, ReleaseError> {
     check(params)?;
+    let mut counts = TableCounts::new(params.years, &params.tables);
+    counts.add_page(records);
+    dp_tables_from(&counts, params)
+}
+
+/// The noisy tables of a release from its exact counts (which must count `params.tables`
+/// over `params.years`).
+pub fn dp_tables_from(counts: &TableCounts, params: &DpParams) -> Result<DpTables, ReleaseError> {
+    check(params)?;
+    if counts.years != params.years
+        || params
+            .tables
+            .iter()
+            .any(|t| !counts.tables.iter().any(|(x, _, _)| x == t))
+    {
+        return Err(ReleaseError::Variables(
+            "the counts do not cover the tables asked for".into(),
+        ));
+    }
     let share = params.epsilon / params.tables.len() as f64;
     let mut tables = Vec::new();
     for &table in &params.tables {
@@ -320,7 +381,7 @@ pub fn dp_tables(records: &[ReleaseRecord], params: &DpParams) -> Result<DpTable
                 "privacy loss above the epsilon share".into(),
             ));
         }
-        let mut cells = exact_counts(records, params.years, table);
+        let mut cells = counts.cells(table);
         let exact: Vec<i64> = cells.iter().map(|c| c.count).collect();
         let noisy = meas.invoke(&exact).map_err(mechanism_error)?;
         for (c, n) in cells.iter_mut().zip(noisy) {

@@ -115,13 +115,31 @@ async fn rows(
     Ok(query.fetch_all(&mut *conn).await?)
 }
 
-async fn load_chunk(
+/// What both the national statistics and the research releases (issue #16) read about a
+/// case: its person key, sex, age when trafficked, citizenship, forms of exploitation,
+/// decisions, screenings and — for the cases `birthdate_of` names — the birth date, only to
+/// compute an age at a counting event. Kept in this process, never returned by the `Store`.
+pub(crate) struct Core {
+    pub person: String,
+    pub gender: Option<Gender>,
+    pub age_when_trafficked: Option<i64>,
+    pub citizenship: Vec<String>,
+    pub forms: Vec<TypeOfExploitation>,
+    pub decisions: Vec<DecisionFact>,
+    pub screenings: Vec<ScreeningFact>,
+    pub birthdate: Option<Date>,
+}
+
+/// The [`Core`] of every (not erased) case, or only of `ids` (one query per table: callers
+/// pass at most a few thousand ids). Identities are read and decrypted in one joined query,
+/// only for the cases `birthdate_of` names, and dropped as soon as the date is read.
+pub(crate) async fn load_core(
     conn: &mut AnyConnection,
     keys: &Keys,
     ids: Option<&[String]>,
-    recs: &mut HashMap<String, Counted>,
-) -> Result<()> {
-    let start = recs.len();
+    birthdate_of: impl Fn(&Core) -> bool,
+) -> Result<HashMap<String, Core>> {
+    let mut recs: HashMap<String, Core> = HashMap::new();
     for r in rows(
         conn,
         "SELECT c.id AS id, c.prs_gender AS gender, c.age_when_trafficked AS age, \
@@ -134,15 +152,25 @@ async fn load_chunk(
     {
         let id: String = r.try_get("id")?;
         let person = person_of(&id, r.try_get("person")?);
-        let mut c = CaseRecord::new(PersonKey::new(person.clone()));
-        c.gender = r
+        let gender = r
             .try_get::<Option<String>, _>("gender")?
             .and_then(|g| Gender::parse(&g).ok());
-        c.age_when_trafficked = r.try_get("age")?;
-        recs.insert(id, Counted { person, record: c });
+        recs.insert(
+            id,
+            Core {
+                person,
+                gender,
+                age_when_trafficked: r.try_get("age")?,
+                citizenship: Vec::new(),
+                forms: Vec::new(),
+                decisions: Vec::new(),
+                screenings: Vec::new(),
+                birthdate: None,
+            },
+        );
     }
-    if recs.len() == start {
-        return Ok(());
+    if recs.is_empty() {
+        return Ok(recs);
     }
 
     for r in rows(
@@ -159,23 +187,9 @@ async fn load_chunk(
         let field: String = r.try_get("field")?;
         let value: String = r.try_get("value")?;
         if field == "prs_Citizenship" {
-            c.record.citizenship.push(value);
+            c.citizenship.push(value);
         } else if let Ok(f) = TypeOfExploitation::parse(&value) {
-            c.record.forms.push(f);
-        }
-    }
-
-    for r in rows(
-        conn,
-        "SELECT case_id, hte_country FROM trafficking_events WHERE hte_country IS NOT NULL{f}",
-        "case_id",
-        ids,
-    )
-    .await?
-    {
-        let id: String = r.try_get("case_id")?;
-        if let Some(c) = recs.get_mut(&id) {
-            c.record.event_countries.push(r.try_get("hte_country")?);
+            c.forms.push(f);
         }
     }
 
@@ -201,7 +215,7 @@ async fn load_chunk(
                 "identification decision out of vocabulary".into(),
             ));
         };
-        c.record.decisions.push(DecisionFact {
+        c.decisions.push(DecisionFact {
             status,
             decided_on: date("decided_on", &on)?,
             order: r.try_get("created_at")?,
@@ -220,13 +234,89 @@ async fn load_chunk(
     {
         let id: String = r.try_get("case_id")?;
         let Some(c) = recs.get_mut(&id) else { continue };
-        c.record.screenings.push(ScreeningFact {
+        c.screenings.push(ScreeningFact {
             on: day(r.try_get("at")?)?,
             possible_victim: r.try_get::<i64, _>("pv")? != 0,
             org_type: r
                 .try_get::<Option<String>, _>("org_type")?
                 .and_then(|t| OrgType::parse(&t).ok()),
         });
+    }
+
+    // Birth dates, for the age at the counting event: only the cases `birthdate_of` names.
+    for r in rows(
+        conn,
+        "SELECT c.id AS id, c.identity AS identity, k.master_key_id AS kid, k.wrapped AS wrapped \
+         FROM cases c JOIN case_keys k ON k.case_id = c.id \
+         WHERE c.erased_at IS NULL AND c.identity IS NOT NULL{f}",
+        "c.id",
+        ids,
+    )
+    .await?
+    {
+        let id: String = r.try_get("id")?;
+        let Some(c) = recs.get_mut(&id) else { continue };
+        if !birthdate_of(c) {
+            continue;
+        }
+        let ct: Vec<u8> = r.try_get("identity")?;
+        let kid: String = r.try_get("kid")?;
+        let wrapped: Vec<u8> = r.try_get("wrapped")?;
+        let key = keys.unwrap_case_key(&kid, &wrapped)?;
+        let plain = key.open(&field_aad("cases", "identity", &id, "case"), &ct)?;
+        let identity: Identity =
+            serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?;
+        if let Some(b) = identity.birthdate.as_deref() {
+            c.birthdate = parse_date("prs_Birthdate", b).ok();
+        }
+    }
+    Ok(recs)
+}
+
+async fn load_chunk(
+    conn: &mut AnyConnection,
+    keys: &Keys,
+    ids: Option<&[String]>,
+    recs: &mut HashMap<String, Counted>,
+) -> Result<()> {
+    // Birth dates, for the age at the decision: only cases with a decision or screening.
+    let core = load_core(conn, keys, ids, |c| {
+        !c.decisions.is_empty() || !c.screenings.is_empty()
+    })
+    .await?;
+    if core.is_empty() {
+        return Ok(());
+    }
+    for (id, c) in core {
+        let mut record = CaseRecord::new(PersonKey::new(c.person.clone()));
+        record.gender = c.gender;
+        record.age_when_trafficked = c.age_when_trafficked;
+        record.citizenship = c.citizenship;
+        record.forms = c.forms;
+        record.decisions = c.decisions;
+        record.screenings = c.screenings;
+        record.birthdate = c.birthdate;
+        recs.insert(
+            id,
+            Counted {
+                person: c.person,
+                record,
+            },
+        );
+    }
+
+    for r in rows(
+        conn,
+        "SELECT case_id, hte_country FROM trafficking_events WHERE hte_country IS NOT NULL{f}",
+        "case_id",
+        ids,
+    )
+    .await?
+    {
+        let id: String = r.try_get("case_id")?;
+        if let Some(c) = recs.get_mut(&id) {
+            c.record.event_countries.push(r.try_get("hte_country")?);
+        }
     }
 
     for r in rows(
@@ -323,33 +413,6 @@ async fn load_chunk(
         }
     }
 
-    // Birth dates, for the age at the decision: only cases with a decision or screening.
-    for r in rows(
-        conn,
-        "SELECT c.id AS id, c.identity AS identity, k.master_key_id AS kid, k.wrapped AS wrapped \
-         FROM cases c JOIN case_keys k ON k.case_id = c.id \
-         WHERE c.erased_at IS NULL AND c.identity IS NOT NULL{f}",
-        "c.id",
-        ids,
-    )
-    .await?
-    {
-        let id: String = r.try_get("id")?;
-        let Some(c) = recs.get_mut(&id) else { continue };
-        if c.record.decisions.is_empty() && c.record.screenings.is_empty() {
-            continue;
-        }
-        let ct: Vec<u8> = r.try_get("identity")?;
-        let kid: String = r.try_get("kid")?;
-        let wrapped: Vec<u8> = r.try_get("wrapped")?;
-        let key = keys.unwrap_case_key(&kid, &wrapped)?;
-        let plain = key.open(&field_aad("cases", "identity", &id, "case"), &ct)?;
-        let identity: Identity =
-            serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?;
-        if let Some(b) = identity.birthdate.as_deref() {
-            c.record.birthdate = parse_date("prs_Birthdate", b).ok();
-        }
-    }
     Ok(())
 }
 

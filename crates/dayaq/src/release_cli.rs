@@ -204,7 +204,11 @@ pub async fn run(g: &GlobalOpts, cmd: ReleaseCommand) -> anyhow::Result<ExitCode
         }
         ReleaseCommand::List { .. } => {
             println!("id\trequester\tkind\tperiod\tparameter\tstate\trecords\tsuppressed");
-            for r in store.release_requests(&access).await.map_err(explain)? {
+            for r in store
+                .release_requests(&access, "cli")
+                .await
+                .map_err(explain)?
+            {
                 let parameter = match (r.k, r.epsilon) {
                     (Some(k), _) => format!("k={k}"),
                     (_, Some(e)) => format!("epsilon={e}"),

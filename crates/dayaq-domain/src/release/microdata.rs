@@ -132,55 +132,53 @@ fn columns(variables: &[ReleaseVariable]) -> Vec<String> {
     out
 }
 
-fn flag(b: bool) -> String {
-    if b { "1" } else { "0" }.to_string()
+fn flag(out: &mut String, b: bool) {
+    out.push_str(if b { "1," } else { "0," });
 }
 
-/// The released cells of one record (after the fixed generalisations). An empty cell means
-/// not recorded.
-fn cells(r: &ReleaseRecord, variables: &[ReleaseVariable]) -> Vec<String> {
-    let mut out = Vec::new();
+/// The released cells of one record (after the fixed generalisations), as one CSV line
+/// (no line end). An empty cell means not recorded.
+fn line(r: &ReleaseRecord, variables: &[ReleaseVariable], out: &mut String) {
+    out.clear();
     for v in variables {
         match v {
-            ReleaseVariable::YearOfRegistration => out.push(r.year.to_string()),
-            ReleaseVariable::Gender => out.push(r.sex.map(|g| g.as_str()).unwrap_or("").into()),
-            ReleaseVariable::AgeBroad => out.push(
+            ReleaseVariable::YearOfRegistration => out.push_str(&r.year.to_string()),
+            ReleaseVariable::Gender => out.push_str(r.sex.map(|g| g.as_str()).unwrap_or("")),
+            ReleaseVariable::AgeBroad => out.push_str(
                 r.age
                     .and_then(AgeBroad::of)
                     .map(AgeBroad::as_str)
-                    .unwrap_or("")
-                    .into(),
+                    .unwrap_or(""),
             ),
             ReleaseVariable::MajorityStatus => {
-                out.push(r.majority.map(|m| m.as_str()).unwrap_or("").into());
+                out.push_str(r.majority.map(|m| m.as_str()).unwrap_or(""));
             }
             ReleaseVariable::Citizenship => {
-                out.push(citizenship_group(&r.citizenship).unwrap_or("").into());
+                out.push_str(citizenship_group(&r.citizenship).unwrap_or(""));
             }
             ReleaseVariable::CountryOfExploitation => {
-                out.push(
-                    citizenship_group(&r.exploitation_countries)
-                        .unwrap_or("")
-                        .into(),
-                );
+                out.push_str(citizenship_group(&r.exploitation_countries).unwrap_or(""));
             }
-            ReleaseVariable::TypeOfExploitation => out.extend(
-                TypeOfExploitation::ALL
-                    .iter()
-                    .map(|t| flag(r.forms.contains(t))),
-            ),
-            ReleaseVariable::MethodsOfControl => out.extend(
-                MethodOfControl::ALL
-                    .iter()
-                    .map(|t| flag(r.controls.contains(t))),
-            ),
+            ReleaseVariable::TypeOfExploitation => {
+                for t in TypeOfExploitation::ALL {
+                    flag(out, r.forms.contains(t));
+                }
+                out.pop();
+            }
+            ReleaseVariable::MethodsOfControl => {
+                for t in MethodOfControl::ALL {
+                    flag(out, r.controls.contains(t));
+                }
+                out.pop();
+            }
             ReleaseVariable::RelationshipToTrafficker => {
-                out.push(r.relationship.map(|x| x.as_str()).unwrap_or("").into());
+                out.push_str(r.relationship.map(|x| x.as_str()).unwrap_or(""));
             }
-            ReleaseVariable::TraffickingStatus => out.push(r.standing.as_str().into()),
+            ReleaseVariable::TraffickingStatus => out.push_str(r.standing.as_str()),
         }
+        out.push(',');
     }
-    out
+    out.pop();
 }
 
 /// Whether the released value of a country list differs from the single recorded country.
@@ -192,89 +190,198 @@ fn country_generalised(countries: &[String]) -> bool {
     }
 }
 
+/// How many records share one combination of released values, and how many of them each
+/// generalisation changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Combo {
+    n: usize,
+    aged: usize,
+    citizenship: usize,
+    country: usize,
+}
+
+/// The counts behind a microdata release, fed one record at a time (storage streams the
+/// records of a period page by page): memory holds one entry per distinct combination of
+/// released values, never the records. [`microdata`] is this over a slice.
+#[derive(Debug, Clone)]
+pub struct MicrodataCounter {
+    k: usize,
+    variables: Vec<ReleaseVariable>,
+    combos: HashMap<String, Combo>,
+    records: usize,
+    buf: String,
+}
+
+impl MicrodataCounter {
+    /// Refuses k below [`MIN_K`] and an empty list of variables.
+    pub fn new(params: &MicrodataParams) -> Result<Self, ReleaseError> {
+        if params.k < MIN_K {
+            return Err(ReleaseError::K { got: params.k });
+        }
+        if params.variables.is_empty() {
+            return Err(ReleaseError::Variables(
+                "ask for at least one variable".into(),
+            ));
+        }
+        Ok(Self {
+            k: params.k,
+            variables: with_year(&params.variables),
+            combos: HashMap::new(),
+            records: 0,
+            buf: String::new(),
+        })
+    }
+
+    /// Counts one record.
+    pub fn add(&mut self, r: &ReleaseRecord) {
+        line(r, &self.variables, &mut self.buf);
+        let c = match self.combos.get_mut(self.buf.as_str()) {
+            Some(c) => c,
+            None => self.combos.entry(self.buf.clone()).or_default(),
+        };
+        c.n += 1;
+        c.aged += usize::from(r.age.is_some());
+        c.citizenship += usize::from(country_generalised(&r.citizenship));
+        c.country += usize::from(country_generalised(&r.exploitation_countries));
+        self.records += 1;
+    }
+
+    /// Suppresses every combination seen fewer than k times. Refuses a release left with
+    /// no record.
+    pub fn finish(self) -> Result<MicrodataRelease, ReleaseError> {
+        self.release_at(self.k)
+    }
+
+    /// The release the same counts give at another k (the utility figures compare k = 11
+    /// and k = 5 over one pass). Refuses k below [`MIN_K`] and a release left with no record.
+    pub fn release_at(&self, k: usize) -> Result<MicrodataRelease, ReleaseError> {
+        if k < MIN_K {
+            return Err(ReleaseError::K { got: k });
+        }
+        let mut kept: Vec<(&str, Combo)> = self
+            .combos
+            .iter()
+            .filter(|(_, c)| c.n >= k)
+            .map(|(l, c)| (l.as_str(), *c))
+            .collect();
+        // The order of the cells (as `Vec<String>` rows sort), so the source order says nothing.
+        kept.sort_by(|a, b| a.0.split(',').cmp(b.0.split(',')));
+        let released: usize = kept.iter().map(|(_, c)| c.n).sum();
+        if released == 0 {
+            return Err(ReleaseError::TooFewRecords {
+                k,
+                records: self.records,
+                released: 0,
+            });
+        }
+        let total = |f: fn(&Combo) -> usize| kept.iter().map(|(_, c)| f(c)).sum::<usize>();
+        let mut generalisations = Vec::new();
+        for v in &self.variables {
+            let (rule, n) = match v {
+                ReleaseVariable::YearOfRegistration => (
+                    "calendar year of the counting event (periods are whole years)",
+                    0,
+                ),
+                ReleaseVariable::AgeBroad => (
+                    "age in years at the counting event → CTDC broad age group",
+                    total(|c| c.aged),
+                ),
+                ReleaseVariable::Citizenship => (
+                    "country outside the country-level list → UN M49 region; several → common region or Multiple",
+                    total(|c| c.citizenship),
+                ),
+                ReleaseVariable::CountryOfExploitation => (
+                    "country outside the country-level list → UN M49 region; several → common region or Multiple",
+                    total(|c| c.country),
+                ),
+                _ => continue,
+            };
+            generalisations.push(Generalisation {
+                variable: *v,
+                rule,
+                records: n,
+            });
+        }
+        Ok(MicrodataRelease {
+            columns: columns(&self.variables),
+            rows: kept
+                .into_iter()
+                .map(|(l, c)| (l.to_string(), c.n))
+                .collect(),
+            k,
+            records: self.records,
+            suppressed: self.records - released,
+            released,
+            generalisations,
+            variables: self.variables.clone(),
+        })
+    }
+}
+
+/// A microdata release as [`MicrodataCounter`] makes it: each released row once, with how
+/// many times it occurs (at least k), in the file's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MicrodataRelease {
+    pub columns: Vec<String>,
+    /// (CSV line without its end, occurrences).
+    pub rows: Vec<(String, usize)>,
+    pub k: usize,
+    /// Records in the period before suppression.
+    pub records: usize,
+    /// Records left out so that every combination occurs at least k times.
+    pub suppressed: usize,
+    /// Records released (`records - suppressed`).
+    pub released: usize,
+    pub generalisations: Vec<Generalisation>,
+    pub variables: Vec<ReleaseVariable>,
+}
+
+impl MicrodataRelease {
+    /// Writes the CSV (UTF-8, comma, CRLF), the same bytes as [`Microdata::to_csv`], without
+    /// holding it whole.
+    pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(self.columns.join(",").as_bytes())?;
+        w.write_all(b"\r\n")?;
+        for (l, n) in &self.rows {
+            for _ in 0..*n {
+                w.write_all(l.as_bytes())?;
+                w.write_all(b"\r\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every released record as a row of cells.
+    pub fn into_microdata(self) -> Microdata {
+        let rows = self
+            .rows
+            .iter()
+            .flat_map(|(l, n)| {
+                let cells: Vec<String> = l.split(',').map(str::to_string).collect();
+                std::iter::repeat_n(cells, *n)
+            })
+            .collect();
+        Microdata {
+            columns: self.columns,
+            rows,
+            k: self.k,
+            records: self.records,
+            suppressed: self.suppressed,
+            generalisations: self.generalisations,
+            variables: self.variables,
+        }
+    }
+}
+
 /// Generalises, then suppresses until every combination of released values occurs at least
 /// `k` times. Refuses k below [`MIN_K`] and a release left with no record.
 pub fn microdata(
     records: &[ReleaseRecord],
     params: &MicrodataParams,
 ) -> Result<Microdata, ReleaseError> {
-    if params.k < MIN_K {
-        return Err(ReleaseError::K { got: params.k });
+    let mut counter = MicrodataCounter::new(params)?;
+    for r in records {
+        counter.add(r);
     }
-    if params.variables.is_empty() {
-        return Err(ReleaseError::Variables(
-            "ask for at least one variable".into(),
-        ));
-    }
-    let variables = with_year(&params.variables);
-    let all: Vec<Vec<String>> = records.iter().map(|r| cells(r, &variables)).collect();
-    let mut counts: HashMap<&[String], usize> = HashMap::new();
-    for row in &all {
-        *counts.entry(row.as_slice()).or_default() += 1;
-    }
-    let keep: Vec<bool> = all
-        .iter()
-        .map(|row| counts.get(row.as_slice()).copied().unwrap_or(0) >= params.k)
-        .collect();
-    let mut rows: Vec<Vec<String>> = all
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(r, _)| r.clone())
-        .collect();
-    rows.sort();
-    if rows.is_empty() {
-        return Err(ReleaseError::TooFewRecords {
-            k: params.k,
-            records: records.len(),
-            released: 0,
-        });
-    }
-    let kept = || {
-        records
-            .iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(r, _)| r)
-    };
-    let mut generalisations = Vec::new();
-    for v in &variables {
-        let (rule, n) = match v {
-            ReleaseVariable::YearOfRegistration => (
-                "calendar year of the counting event (periods are whole years)",
-                0,
-            ),
-            ReleaseVariable::AgeBroad => (
-                "age in years at the counting event → CTDC broad age group",
-                kept().filter(|r| r.age.is_some()).count(),
-            ),
-            ReleaseVariable::Citizenship => (
-                "country outside the country-level list → UN M49 region; several → common region or Multiple",
-                kept()
-                    .filter(|r| country_generalised(&r.citizenship))
-                    .count(),
-            ),
-            ReleaseVariable::CountryOfExploitation => (
-                "country outside the country-level list → UN M49 region; several → common region or Multiple",
-                kept()
-                    .filter(|r| country_generalised(&r.exploitation_countries))
-                    .count(),
-            ),
-            _ => continue,
-        };
-        generalisations.push(Generalisation {
-            variable: *v,
-            rule,
-            records: n,
-        });
-    }
-    Ok(Microdata {
-        columns: columns(&variables),
-        suppressed: records.len() - rows.len(),
-        rows,
-        k: params.k,
-        records: records.len(),
-        generalisations,
-        variables,
-    })
+    counter.finish().map(MicrodataRelease::into_microdata)
 }

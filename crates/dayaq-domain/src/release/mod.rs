@@ -19,8 +19,8 @@ mod records;
 pub use budget::check_budget;
 pub use generalise::{AgeBroad, citizenship_group, country_group, country_values, region_of};
 pub use microdata::{
-    DEFAULT_K, DEFAULT_VARIABLES, Generalisation, MIN_K, Microdata, MicrodataParams, microdata,
-    microdata_period,
+    DEFAULT_K, DEFAULT_VARIABLES, Generalisation, MIN_K, Microdata, MicrodataCounter,
+    MicrodataParams, MicrodataRelease, microdata, microdata_period,
 };
 pub use records::{ReleaseCase, records};
 

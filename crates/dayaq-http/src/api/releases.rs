@@ -167,9 +167,9 @@ async fn list_releases(
 ) -> Result<Json<ReleaseList>, AppError> {
     let cx = a.cx();
     let access = list_access(&state, &cx).await?;
-    let requests = state.store.release_requests(&access).await?;
+    let requests = state.store.release_requests(&access, "json").await?;
     let ledger = if access.action() == Action::DecideRelease {
-        state.store.privacy_ledger(&access).await?
+        state.store.privacy_ledger(&access, "json").await?
     } else {
         Vec::new()
     };
@@ -251,7 +251,7 @@ async fn get_release(
     let cx = a.cx();
     let access = list_access(&state, &cx).await?;
     let id = path_id(&id)?;
-    let r = state.store.release_request(&access, id).await?;
+    let r = state.store.release_request(&access, id, "json").await?;
     Ok(Json(release_body(&r)))
 }
 

@@ -217,9 +217,9 @@ async fn render(state: &AppState, a: &Authed, forms: Forms, status: StatusCode) 
         let cx = a.cx();
         let access = list_access(state, &cx).await?;
         let coordinator = access.action() == Action::DecideRelease;
-        let list = state.store.release_requests(&access).await?;
+        let list = state.store.release_requests(&access, "screen").await?;
         let (ledger, spent) = if coordinator {
-            let l = state.store.privacy_ledger(&access).await?;
+            let l = state.store.privacy_ledger(&access, "screen").await?;
             let spent: f64 = l.iter().map(|e| e.epsilon).sum();
             (l, spent)
         } else {

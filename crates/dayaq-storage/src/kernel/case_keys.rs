@@ -28,20 +28,6 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The key of a case read for an aggregate whose output holds no personal data (the
-    /// national report's age at the decision). No `CaseAccess` exists for such reads: the
-    /// caller must hold its own aggregate access value (e.g. `NationalReportAccess`) and must
-    /// never return what it decrypts.
-    pub(crate) async fn case_key_for_aggregate(
-        &self,
-        conn: &mut AnyConnection,
-        case_id: &str,
-    ) -> Result<SecretKey> {
-        self.unwrap_key_of(conn, case_id).await
-    }
-}
-
 /// Seals a text field (column `col` of row `row` of `table`) under a case key; `None` stays
 /// `None`.
 pub(crate) fn seal_text(

@@ -12,7 +12,8 @@ use crate::{Result, Store, StoreError, millis};
 use dayaq_domain::ValidationErrors;
 use dayaq_domain::policy::{Action, ReleaseFacts, Resource, decide};
 use dayaq_domain::release::{
-    MicrodataParams, ReleaseError, ReleaseRecord, ReleaseVariable, check_budget, microdata,
+    MicrodataCounter, MicrodataParams, MicrodataRelease, ReleaseError, ReleaseRecord,
+    ReleaseVariable, check_budget,
 };
 use sha2::Digest;
 use std::io::{Cursor, Read, Write};
@@ -26,16 +27,40 @@ pub const DATA_USE_TERMS: &str = "\
 4. Keep the file encrypted at rest; delete it when the purpose is fulfilled.\n\
 5. Report any suspected disclosure to the national coordinator at once.\n";
 
-/// What a generator made: the CSV and the README's method section.
+/// The file body a generator made.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Microdata(MicrodataRelease),
+    Tables(dayaq_privacy::DpTables),
+}
+
+/// What a generator made: the CSV body and the README's method section.
 #[derive(Debug, Clone)]
 pub struct Made {
-    pub csv: Vec<u8>,
+    pub body: Body,
     /// Markdown lines: method, parameters, k or ε/mechanism/expected error, suppressed count,
     /// generalisations.
     pub method: String,
     /// Records in the period, and records released (microdata) or counted (tables).
     pub records: usize,
     pub suppressed: usize,
+}
+
+impl Made {
+    /// Writes `data.csv` (streamed: a microdata file is never held whole).
+    pub fn write_csv(&self, w: &mut impl Write) -> std::io::Result<()> {
+        match &self.body {
+            Body::Microdata(m) => m.write_csv(w),
+            Body::Tables(t) => w.write_all(t.to_csv().as_bytes()),
+        }
+    }
+
+    /// `data.csv` in memory (tests and small releases).
+    pub fn csv(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write_csv(&mut out)?;
+        Ok(out)
+    }
 }
 
 /// The encrypted release file handed to the requester.
@@ -66,70 +91,121 @@ pub fn tables_for(variables: &[ReleaseVariable]) -> Vec<dayaq_privacy::StandardT
         .collect()
 }
 
-/// Runs the generator of the request's kind over `records`.
-pub fn generate(r: &ReleaseRequest, records: &[ReleaseRecord]) -> Result<Made, ReleaseError> {
-    let variables = ReleaseVariable::parse_list(&r.variables)?;
-    match r.kind {
-        ReleaseKind::Microdata => {
-            let k = usize::try_from(r.k.unwrap_or(super::DEFAULT_K)).unwrap_or(0);
-            let m = microdata(records, &MicrodataParams { k, variables })?;
-            let mut method = format!(
-                "k-anonymous microdata (CTDC-compatible layout), one generalised record per person.\n\n\
-                 - k: {k} (every combination of the released values occurs at least k times)\n\
-                 - records in the period: {}\n\
-                 - records released: {}\n\
-                 - records suppressed: {}\n\
-                 - generalisations applied:\n",
-                m.records,
-                m.rows.len(),
-                m.suppressed
-            );
-            if m.generalisations.is_empty() {
-                method.push_str("  - none\n");
+/// The generator of a request's kind, fed the period's records a page at a time
+/// (`Store::for_each_release_page`): it keeps counts, never the records.
+#[derive(Debug, Clone)]
+pub enum Generator {
+    Microdata(MicrodataCounter),
+    Tables {
+        counts: dayaq_privacy::TableCounts,
+        params: dayaq_privacy::DpParams,
+        records: usize,
+    },
+}
+
+impl Generator {
+    /// Checks the request's parameters that need no data (k, variables, tables).
+    pub fn new(r: &ReleaseRequest) -> Result<Self, ReleaseError> {
+        let variables = ReleaseVariable::parse_list(&r.variables)?;
+        match r.kind {
+            ReleaseKind::Microdata => {
+                let k = usize::try_from(r.k.unwrap_or(super::DEFAULT_K)).unwrap_or(0);
+                Ok(Self::Microdata(MicrodataCounter::new(&MicrodataParams {
+                    k,
+                    variables,
+                })?))
             }
-            for g in &m.generalisations {
-                method.push_str(&format!(
-                    "  - {}: {} ({} records)\n",
-                    g.variable.as_str(),
-                    g.rule,
-                    g.records
-                ));
-            }
-            Ok(Made {
-                csv: m.to_csv().into_bytes(),
-                method,
-                records: m.rows.len(),
-                suppressed: m.suppressed,
-            })
-        }
-        ReleaseKind::Tables => {
-            let epsilon = r.epsilon.unwrap_or(super::DEFAULT_EPSILON);
-            let tables = tables_for(&variables);
-            if tables.is_empty() {
-                return Err(ReleaseError::Variables(
-                    "the variables make no standard table (docs/RELEASES.md)".into(),
-                ));
-            }
-            let t = dayaq_privacy::dp_tables(
-                records,
-                &dayaq_privacy::DpParams {
-                    epsilon,
+            ReleaseKind::Tables => {
+                let tables = tables_for(&variables);
+                if tables.is_empty() {
+                    return Err(ReleaseError::Variables(
+                        "the variables make no standard table (docs/RELEASES.md)".into(),
+                    ));
+                }
+                let params = dayaq_privacy::DpParams {
+                    epsilon: r.epsilon.unwrap_or(super::DEFAULT_EPSILON),
                     years: (r.period_from.year(), r.period_to.year()),
                     tables,
-                },
-            )?;
-            Ok(Made {
-                csv: t.to_csv().into_bytes(),
-                method: format!(
-                    "{}\n- records in the period: {}\n",
-                    t.method(),
-                    records.len()
-                ),
-                records: records.len(),
-                suppressed: 0,
-            })
+                };
+                Ok(Self::Tables {
+                    counts: dayaq_privacy::TableCounts::new(params.years, &params.tables),
+                    params,
+                    records: 0,
+                })
+            }
         }
     }
+
+    /// Counts a page of records (every record of a person in the same page).
+    pub fn add_page(&mut self, page: &[ReleaseRecord]) {
+        match self {
+            Self::Microdata(m) => page.iter().for_each(|r| m.add(r)),
+            Self::Tables {
+                counts, records, ..
+            } => {
+                counts.add_page(page);
+                *records += page.len();
+            }
+        }
+    }
+
+    /// Suppresses (microdata) or adds the noise (tables).
+    pub fn finish(self) -> Result<Made, ReleaseError> {
+        match self {
+            Self::Microdata(counter) => {
+                let m = counter.finish()?;
+                let mut method = format!(
+                    "k-anonymous microdata (CTDC-compatible layout), one generalised record per person.\n\n\
+                     - k: {k} (every combination of the released values occurs at least k times)\n\
+                     - records in the period: {}\n\
+                     - records released: {}\n\
+                     - records suppressed: {}\n\
+                     - generalisations applied:\n",
+                    m.records,
+                    m.released,
+                    m.suppressed,
+                    k = m.k,
+                );
+                if m.generalisations.is_empty() {
+                    method.push_str("  - none\n");
+                }
+                for g in &m.generalisations {
+                    method.push_str(&format!(
+                        "  - {}: {} ({} records)\n",
+                        g.variable.as_str(),
+                        g.rule,
+                        g.records
+                    ));
+                }
+                Ok(Made {
+                    records: m.released,
+                    suppressed: m.suppressed,
+                    body: Body::Microdata(m),
+                    method,
+                })
+            }
+            Self::Tables {
+                counts,
+                params,
+                records,
+            } => {
+                let t = dayaq_privacy::dp_tables_from(&counts, &params)?;
+                Ok(Made {
+                    method: format!("{}\n- records in the period: {records}\n", t.method()),
+                    body: Body::Tables(t),
+                    records,
+                    suppressed: 0,
+                })
+            }
+        }
+    }
+}
+
+/// Runs the generator of the request's kind over `records` (all in memory: tests).
+pub fn generate(r: &ReleaseRequest, records: &[ReleaseRecord]) -> Result<Made, ReleaseError> {
+    let mut g = Generator::new(r)?;
+    g.add_page(records);
+    g.finish()
 }
 
 /// The README of a release.
@@ -155,14 +231,14 @@ pub fn readme(r: &ReleaseRequest, made: &Made, now: time::OffsetDateTime) -> Str
     )
 }
 
-/// The ZIP (`data.csv`, `README.md`) of a release.
-pub fn zip_release(csv: &[u8], readme: &str) -> Result<Vec<u8>> {
+/// The ZIP (`data.csv`, `README.md`) of a release (the CSV streamed into it).
+pub fn zip_release(made: &Made, readme: &str) -> Result<Vec<u8>> {
     let z = |e: zip::result::ZipError| StoreError::Data(format!("zip: {e}"));
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opt = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     w.start_file("data.csv", opt).map_err(z)?;
-    w.write_all(csv)?;
+    made.write_csv(&mut w)?;
     w.start_file("README.md", opt).map_err(z)?;
     w.write_all(readme.as_bytes())?;
     Ok(w.finish().map_err(z)?.into_inner())
@@ -213,12 +289,20 @@ impl Store {
             .ok_or(StoreError::Data("the requester has no age key".into()))?;
         let recipient = crate::packages::parse_age_recipient("age_recipient", &recipient)
             .map_err(|e| StoreError::Data(e.message))?;
-        let records = self.release_records(r.period_from, r.period_to).await?;
-        let made = match generate(&r, &records) {
+        let mut generator = match Generator::new(&r) {
+            Ok(g) => g,
+            Err(e) => return Err(self.generation_refused(access, id, &e).await?),
+        };
+        self.for_each_release_page(r.period_from, r.period_to, |page| {
+            generator.add_page(&page);
+            Ok(())
+        })
+        .await?;
+        let made = match generator.finish() {
             Ok(m) => m,
             Err(e) => return Err(self.generation_refused(access, id, &e).await?),
         };
-        let plain = zip_release(&made.csv, &readme(&r, &made, ctx.now))?;
+        let plain = zip_release(&made, &readme(&r, &made, ctx.now))?;
         let ciphertext =
             age::encrypt(&recipient, &plain).map_err(|e| StoreError::Data(e.to_string()))?;
         let sha = hex::encode(sha2::Sha256::digest(&ciphertext));

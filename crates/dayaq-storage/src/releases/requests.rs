@@ -343,8 +343,13 @@ impl Store {
         rows.iter().map(|e| eps_of(e)).sum()
     }
 
-    /// The privacy-budget ledger, newest first (the coordinator's register).
-    pub async fn privacy_ledger(&self, access: &ReleaseAccess<'_>) -> Result<Vec<LedgerEntry>> {
+    /// The privacy-budget ledger, newest first (the coordinator's register). Audited
+    /// `release.ledger_read` (entry count and the channel `via`: `json`, `screen`, `cli`).
+    pub async fn privacy_ledger(
+        &self,
+        access: &ReleaseAccess<'_>,
+        via: &'static str,
+    ) -> Result<Vec<LedgerEntry>> {
         if access.action != Action::DecideRelease {
             return Err(StoreError::Forbidden("role_cannot_decide_release"));
         }
@@ -354,6 +359,13 @@ impl Store {
              FROM privacy_ledger ORDER BY created_at DESC, id",
         )
         .fetch_all(&mut *conn)
+        .await?;
+        drop(conn);
+        self.audit_release_read(
+            &access.ctx,
+            "release.ledger_read",
+            format!("entries={} via={via}", rows.len()),
+        )
         .await?;
         rows.iter()
             .map(|r| {
@@ -471,9 +483,47 @@ impl Store {
         row.as_ref().map(request_of).transpose()
     }
 
+    /// Writes the audit row of a read of the release register (codes, ids and counts only).
+    async fn audit_release_read(
+        &self,
+        ctx: &crate::cases::Ctx<'_>,
+        action: &'static str,
+        detail: String,
+    ) -> Result<()> {
+        let e = ctx.entry_with(action, "success", "", detail);
+        let mut tx = self.begin_write().await?;
+        append(&mut tx, &e, millis(ctx.now)).await?;
+        tx.commit().await
+    }
+
     /// The requests the actor may see: a researcher her own, the national coordinator all of
-    /// them (the register), newest first.
+    /// them (the register), newest first. Audited `release.listed` (scope `own`/`all`, the
+    /// number of requests and of generated files, the channel `via`: `json`, `screen`, `cli`).
     pub async fn release_requests(
+        &self,
+        access: &ReleaseAccess<'_>,
+        via: &'static str,
+    ) -> Result<Vec<ReleaseRequest>> {
+        let list = self.release_requests_unaudited(access).await?;
+        let scope = if access.action == Action::DecideRelease {
+            "all"
+        } else {
+            "own"
+        };
+        self.audit_release_read(
+            &access.ctx,
+            "release.listed",
+            format!(
+                "scope={scope} requests={} files={} via={via}",
+                list.len(),
+                list.iter().filter(|r| r.file.is_some()).count()
+            ),
+        )
+        .await?;
+        Ok(list)
+    }
+
+    async fn release_requests_unaudited(
         &self,
         access: &ReleaseAccess<'_>,
     ) -> Result<Vec<ReleaseRequest>> {
@@ -499,11 +549,13 @@ impl Store {
     }
 
     /// One request, if the actor may see it (its requester, or the coordinator); otherwise
-    /// not found.
+    /// not found. Audited `release.viewed` (the request id, its state, the channel `via`);
+    /// a request the actor may not see is audited `access.denied` and answered not found.
     pub async fn release_request(
         &self,
         access: &ReleaseAccess<'_>,
         id: Uuid,
+        via: &'static str,
     ) -> Result<ReleaseRequest> {
         let r = self
             .release_request_row(id)
@@ -513,11 +565,18 @@ impl Store {
             Action::DecideRelease => true,
             _ => r.requester == access.ctx.actor.user_id,
         };
-        if visible {
-            Ok(r)
-        } else {
-            Err(StoreError::NotFound)
+        if !visible {
+            self.release_denied(&access.ctx, "not_requester", Some(id))
+                .await?;
+            return Err(StoreError::NotFound);
         }
+        self.audit_release_read(
+            &access.ctx,
+            "release.viewed",
+            format!("request={id} state={} via={via}", r.state.name()),
+        )
+        .await?;
+        Ok(r)
     }
 
     /// Loads a request for a decision and asks the policy on it (never the requester); a

@@ -266,6 +266,26 @@ async fn releases_microdata_request_approve_download_on_the_api() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let register = ok(app, &w.coordinator, "GET", "/releases", json!(null)).await;
     assert_eq!(register["requests"][0]["id"], json!(rid));
+    // Reads of the register are audited too (issue #16): counts and ids, no personal data;
+    // a request the reader may not see is a denial.
+    let rows = audit(app).await;
+    let listed = |scope: &str, n: usize| {
+        rows.iter().any(|(a, o, d)| {
+            a == "release.listed"
+                && o == "success"
+                && d == &format!("scope={scope} requests={n} files=0 via=json")
+        })
+    };
+    assert!(
+        listed("own", 1) && listed("own", 0) && listed("all", 1),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|(a, o, d)| a == "release.ledger_read"
+        && o == "success"
+        && d == "entries=0 via=json"));
+    assert!(rows.iter().any(|(a, o, d)| a == "access.denied"
+        && o == "denied"
+        && d == &format!("table=releases request={rid} reason=not_requester")));
 
     // Nobody but the coordinator decides; the requester never.
     for token in [&w.researcher, &w.other_researcher, &w.auditor, &w.cw] {
@@ -350,6 +370,16 @@ async fn releases_microdata_request_approve_download_on_the_api() {
     )
     .await;
     assert_eq!(after["state"], json!("downloaded"));
+    let viewed = audit(app)
+        .await
+        .into_iter()
+        .filter(|(a, o, d)| {
+            a == "release.viewed"
+                && o == "success"
+                && d == &format!("request={rid} state=downloaded via=json")
+        })
+        .count();
+    assert_eq!(viewed, 1);
 
     // Every step audited, with no identity value in any audit row.
     let rows = audit(app).await;
@@ -546,6 +576,15 @@ async fn releases_on_the_cli() {
     let out = dayaq_cli(db, &["release", "list", "--as", coordinator]);
     assert_cli_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&rid));
+    assert!(
+        audit(&w.app)
+            .await
+            .iter()
+            .any(|(a, o, d)| a == "release.listed"
+                && o == "success"
+                && d == "scope=all requests=1 files=1 via=cli"),
+        "the CLI listing is not audited"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.zip.age");
     let p = path.to_string_lossy().to_string();
@@ -672,6 +711,18 @@ async fn researcher_requests_coordinator_approves_researcher_downloads_in_a_brow
         let e = entries(&identity, &file);
         assert!(e["data.csv"].contains("prs_Gender"), "{}", e["data.csv"]);
         assert!(min_group(&e["data.csv"]) >= 5);
+        // The register screens' reads are audited (counts only).
+        let rows = audit(&app).await;
+        for scope in ["own", "all"] {
+            assert!(
+                rows.iter().any(|(a, o, d)| a == "release.listed"
+                    && o == "success"
+                    && d.starts_with(&format!("scope={scope} "))
+                    && d.ends_with(" via=screen")),
+                "{scope} listing on the screen not audited"
+            );
+        }
+        assert!(rows.iter().any(|(a, _, d)| a == "release.ledger_read" && d.ends_with("via=screen")));
     })
     .await;
 }
