@@ -265,7 +265,7 @@ fn i18n_translations_use_the_same_variables_and_plural_categories() {
 // b) everything parses and resolves.
 
 /// Variables the catalogues may use, with a sample value (`Tr::arg` wants `&'static str`).
-const VARIABLES: [&str; 4] = ["seconds", "count", "rows", "username"];
+const VARIABLES: [&str; 5] = ["seconds", "count", "rows", "username", "provider"];
 
 /// Renders a message as the application would, passing a sample for its variable.
 fn render(t: &Tr, id: &str, variables: &BTreeSet<String>) -> String {
@@ -279,6 +279,8 @@ fn render(t: &Tr, id: &str, variables: &BTreeSet<String>) -> String {
                 .unwrap_or_else(|| panic!("`{id}`: add `${v}` to VARIABLES in this test"));
             if *name == "username" {
                 t.arg(id, name, "aliyev")
+            } else if *name == "provider" {
+                t.arg(id, name, "Keycloak")
             } else {
                 t.arg(id, name, 3i64)
             }

@@ -158,7 +158,13 @@ async fn rules_reflection_period_dates_setting_and_warning() {
     let (s, page) = page_get(&app, &c, &format!("/cases/{id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("id=\"reflection-period\""), "dates shown");
-    assert!(page.contains(&today.to_string()));
+    // In Azerbaijani the date is written day.month.year (issue #23 §4).
+    assert!(page.contains(&format!(
+        "{:02}.{:02}.{}",
+        today.day(),
+        u8::from(today.month()),
+        today.year()
+    )));
     assert!(page.contains("id=\"reflection-warning\""));
     assert!(page.contains("Bərpa və düşünmə müddəti davam edir"));
 
